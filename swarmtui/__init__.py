@@ -1,0 +1,5 @@
+"""swarmtui: a terminal supervisor for fleets of AI coding agents."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"

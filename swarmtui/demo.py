@@ -1,0 +1,141 @@
+"""``swarmtui demo``: a throwaway repository whose tasks exercise every simulated-agent scenario.
+
+Intervals are in seconds so the whole run (stalls detected and killed, crashes retried with a
+handoff, a failed verification fixed, scope locks, dependencies, sub-agents and a refused
+spawn) takes about two minutes.
+"""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from swarmtui.fake_agent import CONFLICT_FILE, verify_command_for
+
+# (task id, scenario, title, extra task keys)
+DEMO_TASKS: list[tuple[str, str, str, dict[str, object]]] = [
+    ("parser", "success", "Write the config parser", {"files": ["fake/parser.txt"]}),
+    ("docs", "slow", "Document the public API", {"files": ["fake/docs*"]}),
+    ("flaky", "fail-verify-once", "Fix the off-by-one (first try leaves a bug)", {}),
+    ("stall", "stall", "Refactor storage (the first attempt stalls)", {}),
+    ("crash", "crash", "Add the cache (the first attempt crashes)", {}),
+    ("loop", "loop", "Tune the scheduler (the first attempt loops)", {}),
+    ("edit-a", "conflict", "Reword the shared header (A)", {"files": [CONFLICT_FILE]}),
+    ("edit-b", "conflict", "Reword the shared header (B)", {"files": [CONFLICT_FILE]}),
+    ("inject", "inject", "Summarise the logs (summary carries an injection)", {}),
+    ("planner", "spawner", "Split the API work into sub-agents",
+     {"role": "orchestrator", "verify": None}),
+    ("release", "success", "Write the release notes", {"depends_on": ["parser", "docs"]}),
+]
+
+
+def _toml_value(v: object) -> str:
+    if isinstance(v, list):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    s = str(v).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{s}"'
+
+
+def demo_config(pace: float) -> str:
+    py = sys.executable
+
+    def agent(scenario: str, *extra: str) -> str:
+        argv = [py, "-m", "swarmtui", "fake-agent", "--scenario", scenario, "--pace",
+                str(pace), "--seed", "7", *extra]
+        return (f"[agents.{scenario}]\ncommand = {_toml_value(argv)}\nprompt_via = \"stdin\"\n"
+                "adapter = \"generic\"\n")
+
+    agents = "\n".join([
+        agent("success"), agent("slow"), agent("fail-verify-once"),
+        agent("stall", "--until-attempt", "1"), agent("crash", "--until-attempt", "1"),
+        agent("loop", "--until-attempt", "1", "--max-loops", "40"),
+        agent("conflict"), agent("inject"), agent("spawner", "--child-agent", "success"),
+    ])
+    return f"""# swarmtui demo configuration: intervals in seconds so everything happens quickly.
+[slots]
+max_agents = 4
+reserve = 1
+max_depth = 1
+subtree_budget = 2
+min_free_memory = "0"
+
+[slots.pools]
+worker = 4
+orchestrator = 1
+
+[heartbeat]
+tick = "500ms"
+progress_interval = "2s"
+quiet_after = 2
+stuck_after = 3
+unproductive_after = 4
+orphan_timeout = "1m"
+stale_result_after = 30
+
+[retry]
+max_attempts = 3
+backoff = "1s"
+backoff_max = "4s"
+
+[breaker]
+max_failures = 20
+period = "1m"
+
+[run]
+default_agent = "success"
+default_role = "worker"
+kill_grace = "2s"
+
+{agents}"""
+
+
+def build_demo(base: Path | None = None, *, pace: float = 0.5) -> tuple[Path, Path, Path]:
+    """Create the demo repository; returns (repo, tasks file, config file)."""
+    root = Path(tempfile.mkdtemp(prefix="swarmtui-demo-")) if base is None else Path(base)
+    repo = root / "repo"
+    if repo.exists():
+        raise FileExistsError(f"{repo} exists; pass another --dir")
+    repo.mkdir(parents=True)
+    (repo / "README.md").write_text("# demo project\n\nA throwaway repository for swarmtui.\n")
+    (repo / CONFLICT_FILE).write_text("line 1: the shared header\nline 2\nline 3\n")
+    (repo / "fake").mkdir()
+    (repo / "fake" / ".keep").write_text("")
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-c", "user.name=swarmtui-demo", "-c",
+                        "user.email=demo@swarmtui.invalid", *args], cwd=repo, check=True,
+                       capture_output=True)
+
+    git("init", "-q", "-b", "main")
+    git("add", "-A")
+    git("commit", "-q", "-m", "demo: initial commit")
+    config = root / "config.toml"
+    config.write_text(demo_config(pace))
+    lines = ["# swarmtui demo tasks: one per simulated-agent scenario.", ""]
+    for tid, scenario, title, extra in DEMO_TASKS:
+        verify = extra.get("verify", verify_command_for(scenario, tid))
+        lines += ["[[task]]", f"id = {_toml_value(tid)}", f"title = {_toml_value(title)}",
+                  f"prompt = {_toml_value(title + '. (Simulated: scenario ' + scenario + '.)')}",
+                  f"agent = {_toml_value(scenario)}"]
+        for k, v in extra.items():
+            if k != "verify" and v is not None:
+                lines.append(f"{k} = {_toml_value(v)}")
+        if verify:
+            lines.append(f"verify = {_toml_value(verify)}")
+        lines.append("")
+    tasks = root / "tasks.toml"
+    tasks.write_text("\n".join(lines))
+    return repo, tasks, config
+
+
+def describe(repo: Path, tasks: Path, config: Path) -> str:
+    return (f"repo {repo}\ntasks {tasks}\nconfig {config}\n"
+            f"re-run: swarmtui up {shlex.quote(str(tasks))} --repo {shlex.quote(str(repo))} "
+            f"--config {shlex.quote(str(config))}")

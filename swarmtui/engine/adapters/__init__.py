@@ -1,0 +1,19 @@
+"""Per-agent-CLI adapters: what can be learnt from an agent's own structured output.
+
+State never comes from here (that is the protocol files' job); adapters only add facts the agent
+CLI reports itself, such as tokens and cost from Claude Code's stream-json ``result`` line.
+"""
+
+from __future__ import annotations
+
+from swarmtui.engine.adapters.base import Adapter, GenericAdapter
+from swarmtui.engine.adapters.claude import ClaudeAdapter
+
+ADAPTERS: dict[str, type[Adapter]] = {"generic": GenericAdapter, "claude": ClaudeAdapter}
+
+
+def adapter_for(name: str) -> Adapter:
+    try:
+        return ADAPTERS[name]()
+    except KeyError:
+        raise ValueError(f"unknown adapter {name!r} (known: {', '.join(ADAPTERS)})") from None

@@ -1,0 +1,91 @@
+"""Assembling an attempt's prompt and the handoff a retry carries (pure text building).
+
+The prompt is: role instructions, shared rules, the task, the protocol the agent must follow,
+and for retries the handoff from the previous attempt. Agents are told the file paths both here
+and through environment variables.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from swarmtui.model import TaskSpec
+from swarmtui.protocol import HANDOFF_HEADING
+
+
+@dataclass(frozen=True)
+class Handoff:
+    previous_attempt: int
+    reason: str
+    previous_branch: str
+    progress_tail: list[str] = field(default_factory=list)
+    summary: str = ""
+    diff_stat: str = ""
+    verify_tail: str = ""
+    note: str = ""
+
+
+def render_handoff(h: Handoff) -> str:
+    parts = [
+        HANDOFF_HEADING,
+        "",
+        f"Attempt {h.previous_attempt} did not finish the task. Why: {h.reason or 'unknown'}.",
+        f"Its work is on branch `{h.previous_branch}` (inspect it with `git log` / `git diff`);"
+        " you start fresh, so take what is good and avoid what went wrong.",
+    ]
+    if h.note:
+        parts += ["", "### Note from the operator", "", h.note]
+    if h.summary:
+        parts += ["", "### Its own summary", "", h.summary]
+    if h.progress_tail:
+        parts += ["", "### Its last progress lines", "", *[f"    {ln}" for ln in h.progress_tail]]
+    if h.diff_stat:
+        parts += ["", "### Its diff against the base", "", *[f"    {ln}" for ln in
+                                                         h.diff_stat.splitlines()]]
+    if h.verify_tail:
+        parts += ["", "### Output of the verify command (tail)", "",
+                  *[f"    {ln}" for ln in h.verify_tail.splitlines()]]
+    return "\n".join(parts) + "\n"
+
+
+def render_protocol(spec: TaskSpec, attempt: int, paths: dict[str, str]) -> str:
+    verify = (f"Your work is accepted only when this command passes in your worktree:\n\n"
+              f"    {spec.verify}\n" if spec.verify else
+              "There is no automatic check; say in your summary how you verified your work.\n")
+    scope = ("You may change only files matching: " + ", ".join(f"`{f}`" for f in spec.files)
+             + ". Changes outside that scope are flagged." if spec.files else
+             "No file scope was declared for this task.")
+    return f"""## How to report (the swarmtui protocol)
+
+You are agent `{spec.id}-{attempt}` working in your own git worktree on your own branch.
+Commit your work there; do not push and do not switch branches.
+
+- Progress: append one line at least every few minutes to `{paths['progress']}`
+  (also in $SWARM_PROGRESS_FILE), formatted `<ISO-8601 time> - <what you are doing>`,
+  optionally ending with `[outputs: N]` (files produced so far). Silence reads as stuck.
+- Result: when finished, write `{paths['results']}` (also $SWARM_RESULTS_FILE) as JSON:
+  `{{"status": "done" | "failed" | "blocked", "summary": "...", "files_modified": [...],
+  "do_not_revert": true | false}}`. It is the canonical record of your attempt.
+- {scope}
+- {verify}"""
+
+
+def render_prompt(
+    spec: TaskSpec,
+    attempt: int,
+    paths: dict[str, str],
+    *,
+    role_text: str = "",
+    rules_text: str = "",
+    handoff: Handoff | None = None,
+) -> str:
+    parts: list[str] = []
+    if role_text.strip():
+        parts += [f"## Your role: {spec.role}", "", role_text.strip(), ""]
+    if rules_text.strip():
+        parts += ["## Shared rules", "", rules_text.strip(), ""]
+    parts += [f"# Task {spec.id}: {spec.title}", "", spec.prompt.strip(), ""]
+    parts += [render_protocol(spec, attempt, paths), ""]
+    if handoff is not None:
+        parts += [render_handoff(handoff)]
+    return "\n".join(parts).rstrip() + "\n"

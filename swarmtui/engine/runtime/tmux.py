@@ -1,0 +1,198 @@
+"""swarmtui's own tmux server: one session per repository, one window per agent attempt.
+
+Everything goes through libtmux's ``Server.cmd`` on a dedicated socket, so the user's own tmux
+server is never touched. Liveness for the whole fleet is one ``list-panes -a`` per tick rather
+than one query per agent (peers poll per agent and burn CPU).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shlex
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import libtmux
+
+DEFAULT_SOCKET = f"swarmtui-{os.getuid()}"
+SUPERVISOR_WINDOW = "swarmtui"
+
+
+class TmuxError(Exception):
+    pass
+
+
+class TmuxServerGone(TmuxError):
+    """swarmtui's tmux server is not running (never started, or killed from outside)."""
+
+
+@dataclass(frozen=True)
+class PaneInfo:
+    session: str
+    window_name: str
+    window_id: str
+    window_index: int
+    pane_id: str
+    pane_pid: int
+    dead: bool
+    dead_status: int | None
+
+
+def session_name_for(repo: Path) -> str:
+    """A stable, tmux-safe session name for a repository: its name plus a path hash."""
+    repo = Path(repo).resolve()
+    digest = hashlib.sha1(str(repo).encode()).hexdigest()[:8]
+    base = "".join(c if c.isalnum() or c in "-_" else "-" for c in repo.name)[:24] or "repo"
+    return f"swarm-{base}-{digest}"
+
+
+def tmux_conf_path() -> Path:
+    return Path(str(resources.files("swarmtui") / "data" / "tmux.conf"))
+
+
+class Tmux:
+    """A handle on swarmtui's tmux server and one session in it."""
+
+    def __init__(self, session: str, socket: str | Path | None = None) -> None:
+        socket = socket or os.environ.get("SWARMTUI_TMUX_SOCKET") or DEFAULT_SOCKET
+        self.socket = str(socket)
+        self.session = session
+        # A value with a slash is a socket path (-S), otherwise a socket name (-L).
+        if "/" in self.socket:
+            self.server = libtmux.Server(socket_path=self.socket,
+                                         config_file=str(tmux_conf_path()))
+        else:
+            self.server = libtmux.Server(socket_name=self.socket,
+                                         config_file=str(tmux_conf_path()))
+
+    # -- low level --------------------------------------------------------------------------
+
+    def _cmd(self, *args: str) -> list[str]:
+        proc = self.server.cmd(*args)
+        if proc.returncode != 0:
+            err = " ".join(proc.stderr)
+            if _means_no_server(err):
+                raise TmuxServerGone(err or "tmux server not running")
+            raise TmuxError(f"tmux {args[0]}: {err}")
+        return list(proc.stdout)
+
+    def base_argv(self) -> list[str]:
+        flag = "-S" if "/" in self.socket else "-L"
+        return ["tmux", flag, self.socket, "-f", str(tmux_conf_path())]
+
+    # -- server and session -----------------------------------------------------------------
+
+    def server_alive(self) -> bool:
+        try:
+            self._cmd("list-sessions", "-F", "#{session_name}")
+        except TmuxServerGone:
+            return False
+        except TmuxError:
+            return False
+        return True
+
+    def has_session(self) -> bool:
+        try:
+            names = self._cmd("list-sessions", "-F", "#{session_name}")
+        except (TmuxServerGone, TmuxError):
+            return False
+        return self.session in names
+
+    def new_session(self, argv: list[str], cwd: Path, *, window_name: str = SUPERVISOR_WINDOW,
+                    env: dict[str, str] | None = None) -> None:
+        """Create the session detached, window 0 running ``argv`` (not through a shell)."""
+        args = ["new-session", "-d", "-s", self.session, "-n", window_name, "-c", str(cwd),
+                "-x", "200", "-y", "50"]
+        for k, v in (env or {}).items():
+            args += ["-e", f"{k}={v}"]
+        self._cmd(*args, *argv)
+
+    def new_window(self, name: str, argv: list[str], cwd: Path,
+                   env: dict[str, str] | None = None) -> PaneInfo:
+        """Open a detached window running ``argv`` directly (tmux runs a multi-word command
+        without a shell, so nothing is interpolated into a shell string)."""
+        args = ["new-window", "-d", "-P", "-F", _PANE_FORMAT, "-t", f"={self.session}:",
+                "-n", name, "-c", str(cwd)]
+        for k, v in (env or {}).items():
+            args += ["-e", f"{k}={v}"]
+        out = self._cmd(*args, *argv)
+        return _parse_pane(out[0])
+
+    def list_panes(self) -> dict[str, PaneInfo]:
+        """Every pane of this session by window name, in one tmux call.
+
+        Raises TmuxServerGone when the server is not running.
+        """
+        try:
+            out = self._cmd("list-panes", "-s", "-t", f"={self.session}", "-F", _PANE_FORMAT)
+        except TmuxError as e:
+            if "can't find session" in str(e) or "session not found" in str(e):
+                return {}
+            raise
+        panes: dict[str, PaneInfo] = {}
+        for line in out:
+            p = _parse_pane(line)
+            panes[p.window_name] = p
+        return panes
+
+    def kill_window(self, name: str) -> bool:
+        try:
+            self._cmd("kill-window", "-t", f"={self.session}:={name}")
+        except TmuxError:
+            return False
+        return True
+
+    def kill_session(self) -> None:
+        try:
+            self._cmd("kill-session", "-t", f"={self.session}")
+        except TmuxError:
+            pass
+
+    def kill_server(self) -> None:
+        try:
+            self._cmd("kill-server")
+        except TmuxError:
+            pass
+
+    def set_option(self, name: str, value: str) -> None:
+        self._cmd("set-option", "-t", f"={self.session}", name, value)
+
+    def capture(self, window: str, lines: int = 200) -> str:
+        out = self._cmd("capture-pane", "-p", "-J", "-S", f"-{lines}", "-t",
+                        f"={self.session}:={window}")
+        return "\n".join(out)
+
+    def attach_argv(self) -> list[str]:
+        return [*self.base_argv(), "attach-session", "-t", f"={self.session}"]
+
+    def shell_attach_hint(self) -> str:
+        return shlex.join(self.attach_argv())
+
+
+_PANE_FORMAT = (
+    "#{session_name}\t#{window_name}\t#{window_id}\t#{window_index}\t#{pane_id}\t#{pane_pid}"
+    "\t#{pane_dead}\t#{pane_dead_status}"
+)
+
+
+def _parse_pane(line: str) -> PaneInfo:
+    parts = line.split("\t")
+    if len(parts) < 8:
+        raise TmuxError(f"unexpected list-panes line: {line!r}")
+    return PaneInfo(
+        session=parts[0],
+        window_name=parts[1],
+        window_id=parts[2],
+        window_index=int(parts[3]),
+        pane_id=parts[4],
+        pane_pid=int(parts[5] or 0),
+        dead=parts[6] == "1",
+        dead_status=int(parts[7]) if parts[7] else None,
+    )
+
+
+def _means_no_server(err: str) -> bool:
+    return ("no server running" in err or "error connecting" in err
+            or "No such file or directory" in err or "server exited" in err)

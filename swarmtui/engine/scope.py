@@ -1,0 +1,55 @@
+"""File-scope locks: do two tasks' declared ``files`` globs possibly touch the same path?
+
+Deciding glob intersection exactly is costly and rarely needed; this answers conservatively
+(when unsure, it says they overlap) except where literal prefixes or suffixes prove the two can
+never match one path. A wrongly reported overlap only delays a task; a missed one lets two agents
+edit the same files.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from fnmatch import fnmatchcase
+
+_WILD = re.compile(r"[*?\[]")
+
+
+def _split(pattern: str) -> tuple[str, str, bool]:
+    """(literal prefix, literal suffix, has wildcard) of a normalised pattern."""
+    m = _WILD.search(pattern)
+    if not m:
+        return pattern, pattern, False
+    last = max(pattern.rfind("*"), pattern.rfind("?"), pattern.rfind("]"))
+    return pattern[: m.start()], pattern[last + 1 :], True
+
+
+def _norm(p: str) -> str:
+    p = p.strip().lstrip("./") if p.startswith("./") else p.strip()
+    return p.rstrip("/") + "/**" if p.endswith("/") else p
+
+
+def patterns_overlap(a: str, b: str) -> bool:
+    a, b = _norm(a), _norm(b)
+    if a == b:
+        return True
+    pa, sa, wa = _split(a)
+    pb, sb, wb = _split(b)
+    if not wa and not wb:
+        return False  # two different literal paths
+    if not wa:
+        return fnmatchcase(a, b) or (b.endswith("/**") and a.startswith(b[:-2]))
+    if not wb:
+        return fnmatchcase(b, a) or (a.endswith("/**") and b.startswith(a[:-2]))
+    # Both have wildcards: a common path must start with both prefixes and end with both
+    # suffixes, so one of each pair must extend the other.
+    if not (pa.startswith(pb) or pb.startswith(pa)):
+        return False
+    return sa.endswith(sb) or sb.endswith(sa)
+
+
+def scopes_overlap(a: Iterable[str], b: Iterable[str]) -> bool:
+    """True when some pattern of ``a`` may match a path that some pattern of ``b`` matches.
+    An empty scope declares nothing, so it locks nothing."""
+    bl = list(b)
+    return any(patterns_overlap(x, y) for x in a for y in bl)

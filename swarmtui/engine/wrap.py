@@ -1,0 +1,269 @@
+"""``swarmtui wrap AGENT_DIR``: the small process that runs in each agent's tmux pane.
+
+It reads ``launch.json`` (written by the supervisor), starts the agent in its own process group
+with the protocol environment, shows its output in the pane while teeing it to a capped
+``output.log``, forwards SIGTERM/SIGINT/SIGHUP to the agent's group (KILL after a grace period),
+ends the agent when the supervisor's heartbeat has been silent past the orphan timeout, and
+finally writes ``exit.json``: how it ended, when, and what the adapter learnt about usage.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from swarmtui.engine.adapters import adapter_for
+from swarmtui.protocol import EXIT_FILE, OUTPUT_LOG, WRAP_PID_FILE
+
+LAUNCH_FILE = "launch.json"
+
+
+@dataclass
+class LaunchSpec:
+    argv: list[str]
+    cwd: str
+    env: dict[str, str]
+    prompt_via: str  # stdin | file | argument
+    prompt_file: str
+    heartbeat_file: str
+    orphan_timeout: float
+    kill_grace: float
+    log_max_bytes: int
+    adapter: str = "generic"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def write(self, agent_dir: Path) -> None:
+        write_json_atomic(agent_dir / LAUNCH_FILE, self.__dict__)
+
+    @classmethod
+    def read(cls, agent_dir: Path) -> LaunchSpec:
+        return cls(**json.loads((agent_dir / LAUNCH_FILE).read_text()))
+
+
+def write_json_atomic(path: Path, obj: Any) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w") as f:
+        json.dump(obj, f, indent=2, sort_keys=True)
+        f.write("\n")
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def build_argv(spec: LaunchSpec, prompt_text: str) -> list[str]:
+    """The agent's argv with the prompt placed as configured; never through a shell."""
+    argv = list(spec.argv)
+    if spec.prompt_via == "file":
+        if any("{prompt_file}" in a for a in argv):
+            argv = [a.replace("{prompt_file}", spec.prompt_file) for a in argv]
+        else:
+            argv.append(spec.prompt_file)
+    elif spec.prompt_via == "argument":
+        if any("{prompt}" in a for a in argv):
+            argv = [a.replace("{prompt}", prompt_text) for a in argv]
+        else:
+            argv.append(prompt_text)
+    return argv
+
+
+class CappedLog:
+    """An append-only log file kept under ``max_bytes``: the head stays, and once the file grows
+    past the cap the middle is dropped and the newest tail kept (rewritten via rename, so a
+    reader never sees a half-written file)."""
+
+    MARKER = b"\n[... swarmtui: output truncated here; head and newest tail kept ...]\n"
+
+    def __init__(self, path: Path, max_bytes: int) -> None:
+        self.path = path
+        self.max = max(max_bytes, 4096)
+        self.f = open(path, "ab")
+        self.size = self.f.tell()
+        self.truncations = 0
+
+    def write(self, data: bytes) -> None:
+        self.f.write(data)
+        self.f.flush()
+        self.size += len(data)
+        if self.size > self.max:
+            self._shrink()
+
+    def _shrink(self) -> None:
+        head_n = self.max // 4
+        tail_n = self.max // 2
+        self.f.close()
+        with open(self.path, "rb") as src:
+            head = src.read(head_n)
+            src.seek(-tail_n, os.SEEK_END)
+            tail = src.read()
+        tmp = self.path.with_name(f".{self.path.name}.tmp")
+        with open(tmp, "wb") as out:
+            out.write(head + self.MARKER + tail)
+        os.replace(tmp, self.path)
+        self.truncations += 1
+        self.f = open(self.path, "ab")
+        self.size = self.f.tell()
+
+    def close(self) -> None:
+        self.f.close()
+
+
+class Wrapper:
+    def __init__(self, agent_dir: Path) -> None:
+        self.agent_dir = agent_dir
+        self.spec = LaunchSpec.read(agent_dir)
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.reason = "exited"
+        self._ending = threading.Event()
+        self._lock = threading.Lock()
+        self.adapter = adapter_for(self.spec.adapter)
+
+    # -- ending the agent -----------------------------------------------------------------
+
+    def _signal_group(self, sig: int) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        try:
+            os.killpg(self.proc.pid, sig)
+        except ProcessLookupError:
+            pass
+
+    def end_agent(self, reason: str) -> None:
+        """TERM the agent's process group, then KILL it after the grace period."""
+        with self._lock:
+            if self._ending.is_set():
+                return
+            self._ending.set()
+            self.reason = reason
+        self._signal_group(signal.SIGTERM)
+
+        def escalate() -> None:
+            if self.proc is not None:
+                try:
+                    self.proc.wait(timeout=self.spec.kill_grace)
+                except subprocess.TimeoutExpired:
+                    self._signal_group(signal.SIGKILL)
+
+        threading.Thread(target=escalate, daemon=True).start()
+
+    def _on_signal(self, signum: int, _frame: object) -> None:
+        self.end_agent(f"terminated by {signal.Signals(signum).name}")
+
+    def _watch_heartbeat(self) -> None:
+        hb = Path(self.spec.heartbeat_file)
+        started = time.time()
+        while self.proc is not None and self.proc.poll() is None:
+            try:
+                last = hb.stat().st_mtime
+            except FileNotFoundError:
+                last = started
+            silent = time.time() - max(last, started)
+            if silent > self.spec.orphan_timeout:
+                msg = (f"\n[swarmtui wrap] supervisor heartbeat silent for {silent:.0f}s "
+                       f"(orphan timeout {self.spec.orphan_timeout:.0f}s): ending the agent\n")
+                sys.stdout.write(msg)
+                sys.stdout.flush()
+                self.end_agent("orphan")
+                return
+            # Wake early when the agent exits, otherwise check about once a second.
+            if self.proc.poll() is None:
+                try:
+                    self.proc.wait(timeout=min(1.0, max(self.spec.orphan_timeout / 4, 0.05)))
+                except subprocess.TimeoutExpired:
+                    pass
+
+    # -- main -----------------------------------------------------------------------------
+
+    def run(self) -> int:
+        spec = self.spec
+        (self.agent_dir / WRAP_PID_FILE).write_text(f"{os.getpid()}\n")
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(sig, self._on_signal)
+        prompt_text = Path(spec.prompt_file).read_text()
+        argv = build_argv(spec, prompt_text)
+        env = {**os.environ, **spec.env}
+        log = CappedLog(self.agent_dir / OUTPUT_LOG, spec.log_max_bytes)
+        started = time.time()
+        try:
+            self.proc = subprocess.Popen(
+                argv, cwd=spec.cwd, env=env, start_new_session=True,
+                stdin=subprocess.PIPE if spec.prompt_via == "stdin" else subprocess.DEVNULL,
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            )
+        except OSError as e:
+            msg = f"[swarmtui wrap] cannot start {argv[0]!r}: {e}\n"
+            sys.stdout.write(msg)
+            log.write(msg.encode())
+            log.close()
+            self._write_exit(code=127, sig=None, started=started, error=str(e))
+            return 127
+        if spec.prompt_via == "stdin":
+            threading.Thread(target=self._feed_stdin, args=(prompt_text,), daemon=True).start()
+        threading.Thread(target=self._watch_heartbeat, daemon=True).start()
+        self._pump(log)
+        rc = self.proc.wait()
+        log.close()
+        sig_name = signal.Signals(-rc).name if rc < 0 else None
+        self._write_exit(code=rc if rc >= 0 else None, sig=sig_name, started=started)
+        return rc if rc >= 0 else 128 - rc
+
+    def _feed_stdin(self, text: str) -> None:
+        assert self.proc is not None and self.proc.stdin is not None
+        try:
+            self.proc.stdin.write(text.encode())
+            self.proc.stdin.close()
+        except (BrokenPipeError, OSError):
+            pass
+
+    def _pump(self, log: CappedLog) -> None:
+        assert self.proc is not None and self.proc.stdout is not None
+        fd = self.proc.stdout.fileno()
+        out = sys.stdout.buffer
+        pending = b""
+        while True:
+            try:
+                chunk = os.read(fd, 65536)
+            except InterruptedError:
+                continue
+            if not chunk:
+                break
+            try:
+                out.write(chunk)
+                out.flush()
+            except OSError:
+                pass  # the pane may be gone; the log still gets everything
+            log.write(chunk)
+            pending += chunk
+            *lines, pending = pending.split(b"\n")
+            for line in lines:
+                self.adapter.observe(line.decode("utf-8", "replace"))
+            if len(pending) > 1_000_000:  # a runaway line: do not hold it all in memory
+                pending = b""
+        if pending:
+            self.adapter.observe(pending.decode("utf-8", "replace"))
+
+    def _write_exit(self, *, code: int | None, sig: str | None, started: float,
+                    error: str | None = None) -> None:
+        data: dict[str, Any] = {
+            "code": code,
+            "signal": sig,
+            "reason": self.reason if (sig or self._ending.is_set()) else "exited",
+            "started_at": started,
+            "ended_at": time.time(),
+            "pid": self.proc.pid if self.proc else None,
+        }
+        if error:
+            data["error"] = error
+        data.update(self.adapter.usage())
+        write_json_atomic(self.agent_dir / EXIT_FILE, data)
+
+
+def main(agent_dir: str) -> int:
+    return Wrapper(Path(agent_dir)).run()

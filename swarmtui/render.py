@@ -1,0 +1,119 @@
+"""Plain-text rendering of events and run state for the CLI and the headless stream (pure)."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from typing import Any
+
+from swarmtui.model import ACTIVE, Event, RunState, TaskView
+
+
+def _short(v: Any, n: int = 80) -> str:
+    s = str(v).replace("\n", " ")
+    return s if len(s) <= n else s[: n - 1] + "…"
+
+
+def event_detail(ev: Event) -> str:
+    d = ev.data
+    k = ev.kind
+    if k == "run_started":
+        return f"run {d.get('run')} on {d.get('target') or '(detached)'} at {str(d.get('base'))[:10]}"
+    if k == "task_added":
+        spec = d.get("spec", {})
+        extra = f" (spawned by {spec['parent']})" if spec.get("parent") else ""
+        return f"{_short(spec.get('title', ''), 60)}{extra}"
+    if k == "attempt_spawned":
+        return f"window {d.get('window')} agent {d.get('agent')}" + (
+            " with handoff" if d.get("handoff") else "")
+    if k == "progress":
+        out = f" [outputs: {d['outputs']}]" if d.get("outputs") is not None else ""
+        return _short(d.get("status", "")) + out
+    if k == "health":
+        ev_ = ", ".join(f"{a}={b}" for a, b in d.items() if a not in ("health", "last_progress_at"))
+        return f"{d.get('health')} ({ev_})"
+    if k == "results":
+        return f"{d.get('status')}: {_short(d.get('summary', ''), 70)}"
+    if k in ("verify_passed", "verify_failed"):
+        return f"exit {d.get('code')} in {d.get('seconds')}s"
+    if k == "agent_exited":
+        how = f"signal {d['signal']}" if d.get("signal") else f"code {d.get('code')}"
+        return f"{how} ({d.get('reason', '')})"
+    if k == "command_applied":
+        r = d.get("result") or {}
+        msg = r.get("message") or r.get("error") or r.get("reason") or ""
+        return f"{d.get('command')} from {d.get('source')}: {d.get('status')} {_short(msg, 70)}"
+    if k == "task_requeued":
+        return f"next attempt in {d.get('delay_s', 0)}s ({_short(d.get('reason', ''), 60)})"
+    for key in ("reason", "error", "message"):
+        if key in d:
+            return _short(d[key], 100)
+    return ""
+
+
+def format_event(ev: Event) -> str:
+    when = datetime.fromtimestamp(ev.time).strftime("%H:%M:%S")
+    who = f"{ev.task}-{ev.attempt}" if ev.task and ev.attempt else (ev.task or "-")
+    return f"{when} {ev.seq:>5} {who:<22} {ev.kind:<16} {event_detail(ev)}".rstrip()
+
+
+def format_age(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    s = int(max(0, seconds))
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m{s % 60:02d}s"
+    return f"{s // 3600}h{(s % 3600) // 60:02d}m"
+
+
+def task_row(t: TaskView, max_attempts: int, now: float) -> dict[str, Any]:
+    runtime = None
+    if t.started_at is not None:
+        runtime = (t.ended_at or now) - t.started_at if t.state in ACTIVE or t.ended_at else None
+    return {
+        "id": t.id,
+        "title": t.spec.title,
+        "state": str(t.state),
+        "attempt": t.attempt - t.attempt_base,
+        "attempt_number": t.attempt,
+        "max_attempts": t.spec.max_attempts or max_attempts,
+        "role": t.spec.role,
+        "agent": t.spec.agent,
+        "health": str(t.health),
+        "reason": t.reason,
+        "parent": t.spec.parent,
+        "depends_on": list(t.spec.depends_on),
+        "files": list(t.spec.files),
+        "last_progress": t.last_progress,
+        "last_progress_age_s": None if t.last_progress_at is None
+        else round(now - t.last_progress_at, 1),
+        "runtime_s": None if runtime is None else round(runtime, 1),
+        "outputs": t.outputs,
+        "summary": t.summary,
+        "cost_usd": round(t.cost_usd, 4),
+        "tokens": t.tokens,
+        "window": t.window,
+    }
+
+
+def format_status_table(run: RunState, rows: list[dict[str, Any]], live: bool,
+                        slots: dict[str, Any]) -> str:
+    now = time.time()
+    head = (f"run {run.run}: {run.status}{'' if live else ' (no supervisor)'}  "
+            f"target {run.target or '-'}  slots {slots['used']}/{slots['max']} "
+            f"(reserve {slots['reserve']})  elapsed "
+            f"{format_age((run.ended_at or now) - (run.started_at or now))}")
+    if run.breaker_open:
+        head += f"\nbreaker open: {run.breaker_reason}"
+    cols = ["id", "state", "try", "role", "health", "last progress"]
+    lines = [head, ""]
+    data = [[r["id"], r["state"], f"{r['attempt']}/{r['max_attempts']}", r["role"], r["health"],
+             _short(r["reason"] if r["state"] in ("blocked", "failed", "dead")
+                    else r["last_progress"], 50)] for r in rows]
+    widths = [max([len(c)] + [len(str(row[i])) for row in data]) for i, c in enumerate(cols)]
+    lines.append("  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True)).rstrip())
+    for row in data:
+        lines.append("  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+    return "\n".join(lines)

@@ -1,0 +1,322 @@
+"""The SQLite store: an append-only event log and a command inbox.
+
+One database per repository (``.swarm/state.db``), in WAL mode so readers (CLI calls from other
+shells, the TUI) never block the supervisor. The supervisor is the only writer of events; any
+process may append commands. ``synchronous=FULL`` makes every commit durable when the call
+returns: in WAL mode ``NORMAL`` may lose the newest transactions on power loss, and an event that
+said "merged" or "killed" must not vanish. The cost is one fsync per event, which is small next
+to what an event stands for (an agent spawning, a verification finishing).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from swarmtui.model import Event, RunState, project
+
+SCHEMA_VERSION = 1
+
+# Migrations, by the version they bring the database to. Never edit a released entry: add one.
+MIGRATIONS: dict[int, str] = {
+    1: """
+    CREATE TABLE events (
+        seq     INTEGER PRIMARY KEY AUTOINCREMENT,
+        run     INTEGER NOT NULL,
+        time    REAL NOT NULL,
+        kind    TEXT NOT NULL,
+        task    TEXT,
+        attempt INTEGER,
+        data    TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE INDEX events_run_seq ON events(run, seq);
+    CREATE INDEX events_task ON events(task, seq);
+    CREATE TRIGGER events_append_only_update BEFORE UPDATE ON events
+        BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+    CREATE TRIGGER events_append_only_delete BEFORE DELETE ON events
+        BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+    CREATE TABLE commands (
+        id        INTEGER PRIMARY KEY AUTOINCREMENT,
+        time      REAL NOT NULL,
+        source    TEXT NOT NULL,
+        kind      TEXT NOT NULL,
+        args      TEXT NOT NULL DEFAULT '{}',
+        status    TEXT NOT NULL DEFAULT 'pending',
+        result    TEXT,
+        done_time REAL
+    );
+    CREATE INDEX commands_pending ON commands(status, id);
+    """,
+}
+
+COMMAND_STATUSES = ("pending", "done", "failed", "refused")
+
+
+@dataclass
+class Command:
+    id: int
+    time: float
+    source: str
+    kind: str
+    args: dict[str, Any]
+    status: str
+    result: dict[str, Any] | None
+    done_time: float | None
+
+    def to_json_obj(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "time": self.time,
+            "source": self.source,
+            "kind": self.kind,
+            "args": self.args,
+            "status": self.status,
+            "result": self.result,
+        }
+
+
+class StoreError(Exception):
+    pass
+
+
+class Store:
+    """A connection to one repository's state database.
+
+    Each instance owns one connection, guarded by a lock so a supervisor's helper threads may
+    share it. Open one Store per process (or per thread that wants its own).
+    """
+
+    def __init__(self, path: Path, *, create: bool = True) -> None:
+        self.path = Path(path)
+        if not create and not self.path.exists():
+            raise StoreError(f"{self.path}: no state database")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None: we issue BEGIN ourselves, so each write is one explicit
+        # transaction and nothing stays open between calls.
+        self._db = sqlite3.connect(
+            str(self.path), timeout=30.0, isolation_level=None, check_same_thread=False
+        )
+        self._lock = threading.RLock()
+        self._db.execute("PRAGMA busy_timeout = 30000")
+        mode = self._db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if mode.lower() != "wal":
+            raise StoreError(f"{self.path}: could not switch to WAL mode (got {mode})")
+        self._db.execute("PRAGMA synchronous = FULL")
+        self._migrate()
+
+    # -- schema ---------------------------------------------------------------------------
+
+    def _migrate(self) -> None:
+        with self._lock:
+            version = self._db.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise StoreError(
+                    f"{self.path}: schema version {version} is newer than this swarmtui "
+                    f"understands ({SCHEMA_VERSION}); upgrade swarmtui"
+                )
+            if version == SCHEMA_VERSION:
+                return
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                # Re-read under the write lock: another process may have migrated meanwhile.
+                version = self._db.execute("PRAGMA user_version").fetchone()[0]
+                for target in range(version + 1, SCHEMA_VERSION + 1):
+                    for stmt in _split_sql(MIGRATIONS[target]):
+                        self._db.execute(stmt)
+                    self._db.execute(f"PRAGMA user_version = {target}")
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    @property
+    def schema_version(self) -> int:
+        with self._lock:
+            return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- events -----------------------------------------------------------------------------
+
+    def append_event(
+        self,
+        kind: str,
+        task: str | None = None,
+        attempt: int | None = None,
+        data: dict[str, Any] | None = None,
+        *,
+        run: int | None = None,
+        at: float | None = None,
+    ) -> Event:
+        """Append one event; it is on disk when this returns."""
+        payload = json.dumps(data or {}, sort_keys=True, default=str)
+        now = time.time() if at is None else at
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                if run is None:
+                    run = self._current_run_locked()
+                cur = self._db.execute(
+                    "INSERT INTO events(run, time, kind, task, attempt, data)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    (run, now, kind, task, attempt, payload),
+                )
+                seq = int(cur.lastrowid or 0)
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return Event(seq=seq, time=now, kind=kind, task=task, attempt=attempt,
+                     data=json.loads(payload), run=run)
+
+    def _current_run_locked(self) -> int:
+        row = self._db.execute("SELECT MAX(run) FROM events").fetchone()
+        return int(row[0] or 0)
+
+    def current_run(self) -> int:
+        """The newest run id (0 when no run was ever started)."""
+        with self._lock:
+            return self._current_run_locked()
+
+    def events(
+        self,
+        since: int = 0,
+        *,
+        run: int | None = None,
+        task: str | None = None,
+        limit: int | None = None,
+    ) -> list[Event]:
+        """Events with ``seq > since`` in order, optionally of one run or task."""
+        sql = "SELECT seq, run, time, kind, task, attempt, data FROM events WHERE seq > ?"
+        params: list[Any] = [since]
+        if run is not None:
+            sql += " AND run = ?"
+            params.append(run)
+        if task is not None:
+            sql += " AND task = ?"
+            params.append(task)
+        sql += " ORDER BY seq"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        with self._lock:
+            rows = self._db.execute(sql, params).fetchall()
+        return [_event(r) for r in rows]
+
+    def iter_events(self, run: int | None = None, batch: int = 2000) -> Iterator[Event]:
+        since = 0
+        while True:
+            chunk = self.events(since, run=run, limit=batch)
+            if not chunk:
+                return
+            yield from chunk
+            since = chunk[-1].seq
+
+    def last_seq(self) -> int:
+        with self._lock:
+            row = self._db.execute("SELECT MAX(seq) FROM events").fetchone()
+        return int(row[0] or 0)
+
+    def replay(self, run: int | None = None) -> RunState:
+        """The state of ``run`` (default: the newest) rebuilt from its events."""
+        if run is None:
+            run = self.current_run()
+        return project(self.iter_events(run=run), run=run)
+
+    # -- commands ---------------------------------------------------------------------------
+
+    def append_command(self, kind: str, args: dict[str, Any] | None = None,
+                       source: str = "cli") -> int:
+        payload = json.dumps(args or {}, sort_keys=True)
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                cur = self._db.execute(
+                    "INSERT INTO commands(time, source, kind, args) VALUES (?, ?, ?, ?)",
+                    (time.time(), source, kind, payload),
+                )
+                cid = int(cur.lastrowid or 0)
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return cid
+
+    def pending_commands(self) -> list[Command]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, time, source, kind, args, status, result, done_time FROM commands"
+                " WHERE status = 'pending' ORDER BY id"
+            ).fetchall()
+        return [_command(r) for r in rows]
+
+    def finish_command(self, cid: int, status: str, result: dict[str, Any] | None = None) -> None:
+        if status not in COMMAND_STATUSES or status == "pending":
+            raise ValueError(f"bad command status {status!r}")
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute(
+                    "UPDATE commands SET status = ?, result = ?, done_time = ?"
+                    " WHERE id = ? AND status = 'pending'",
+                    (status, json.dumps(result or {}, sort_keys=True), time.time(), cid),
+                )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def command(self, cid: int) -> Command | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT id, time, source, kind, args, status, result, done_time FROM commands"
+                " WHERE id = ?",
+                (cid,),
+            ).fetchone()
+        return _command(row) if row else None
+
+    def commands(self) -> list[Command]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, time, source, kind, args, status, result, done_time FROM commands"
+                " ORDER BY id"
+            ).fetchall()
+        return [_command(r) for r in rows]
+
+
+def _event(r: tuple[Any, ...]) -> Event:
+    return Event(seq=r[0], run=r[1], time=r[2], kind=r[3], task=r[4], attempt=r[5],
+                 data=json.loads(r[6]))
+
+
+def _command(r: tuple[Any, ...]) -> Command:
+    return Command(id=r[0], time=r[1], source=r[2], kind=r[3], args=json.loads(r[4]),
+                   status=r[5], result=json.loads(r[6]) if r[6] else None, done_time=r[7])
+
+
+def _split_sql(script: str) -> list[str]:
+    """Split a migration into statements (trigger bodies hold ';', so ask SQLite where one ends)."""
+    out: list[str] = []
+    buf = ""
+    for line in script.splitlines(keepends=True):
+        buf += line
+        if sqlite3.complete_statement(buf):
+            out.append(buf.strip())
+            buf = ""
+    if buf.strip():
+        out.append(buf.strip())
+    return out
