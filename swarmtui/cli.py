@@ -525,6 +525,8 @@ def cmd_down(ctx: Ctx) -> int:
         sup = Supervisor(repo, config, store, _tmux(repo, config))
         sup.open_run([], "")
         sup.stop(keep_agents=keep)
+        if sup.close_session_on_exit:
+            sup.tmux.kill_session()
     finally:
         lock.release()
     print("run stopped" + (" (agents kept running)" if keep else ""))

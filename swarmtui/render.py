@@ -110,10 +110,18 @@ def format_status_table(run: RunState, rows: list[dict[str, Any]], live: bool,
     cols = ["id", "state", "try", "role", "health", "last progress"]
     lines = [head, ""]
     data = [[r["id"], r["state"], f"{r['attempt']}/{r['max_attempts']}", r["role"], r["health"],
-             _short(r["reason"] if r["state"] in ("blocked", "failed", "dead")
-                    else r["last_progress"], 50)] for r in rows]
+             _short(_note(r), 50)] for r in rows]
     widths = [max([len(c)] + [len(str(row[i])) for row in data]) for i, c in enumerate(cols)]
     lines.append("  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True)).rstrip())
     for row in data:
         lines.append("  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
     return "\n".join(lines)
+
+
+def _note(r: dict[str, Any]) -> str:
+    """The most useful words for a task row: why it waits or failed, else its last progress."""
+    if r["state"] in ("blocked", "failed", "dead", "cancelled"):
+        return r["reason"]
+    if r["state"] == "pending":
+        return f"retry after: {r['reason']}" if r["reason"] else "queued"
+    return r["last_progress"] if r["state"] in ("running", "verifying") else r["summary"]

@@ -54,8 +54,10 @@ from swarmtui.tasks import make_task_id, validate_new_task
 Listener = Callable[[Event], None]
 
 # Failure reasons that start a fresh attempt automatically (kills wait for the operator).
-AUTO_RETRY = ("crashed", "stuck", "verify failed", "agent reported", "lost", "orphan",
-              "could not start", "results invalid")
+AUTO_RETRY = ("crashed", "stuck", "verify failed", "agent reported failed", "lost", "orphan",
+              "could not start")
+# An agent that reports "blocked" needs a human: retrying blindly repeats it.
+NEEDS_OPERATOR = ("agent reported blocked",)
 
 
 @dataclass
@@ -109,6 +111,7 @@ class Supervisor:
         self.stop_requested = threading.Event()
         self.exit_when_done = False
         self.finished_ok: bool | None = None
+        self.close_session_on_exit = False
         self._failure_times: list[float] = []
         self._memory_alerted = False
         self._server_gone_reported = False
@@ -230,6 +233,8 @@ class Supervisor:
         finally:
             if self.watcher is not None:
                 self.watcher.stop()
+            if self.close_session_on_exit:
+                self.tmux.kill_session()
 
     def _handle(self, kind: str, payload: Any) -> None:
         if kind == "files":
@@ -253,6 +258,8 @@ class Supervisor:
         now = time.time()
         self._touch_heartbeat()
         self._apply_commands()
+        if self.stop_requested.is_set():
+            return
         panes = self._panes_or_none()
         if panes is not None:
             self._check_liveness(panes, now)
@@ -292,11 +299,14 @@ class Supervisor:
         for t in running:
             live = self.lives.get(P.agent_id(t.id, t.attempt))
             if live is not None:
-                self._read_agent_files(live)
+                # A result written before the server died still counts; the exit record (the
+                # wrapper saw SIGHUP) is only the symptom, so it is read after this verdict.
+                self._read_progress(t, live)
+                self._read_results(t, live)
                 if self.state.tasks[t.id].state != TaskState.RUNNING:
                     continue
-                live.exit_settled = True
-            self._fail(t, "lost: the tmux server went away", health=Health.LOST, counts=False)
+            self._fail(self.state.tasks[t.id], "lost: the tmux server went away",
+                       health=Health.LOST, counts=False)
 
     def _check_liveness(self, panes: dict[str, PaneInfo], now: float) -> None:
         for aid, live in list(self.lives.items()):
@@ -464,6 +474,10 @@ class Supervisor:
         t = self.state.tasks[t.id]
         if counts and not reason.startswith("killed"):
             self._note_failure()
+        if reason.startswith(NEEDS_OPERATOR):
+            self.emit("task_dead", t.id, t.attempt,
+                      reason=f"{reason} (needs an operator: `swarmtui retry {t.id} --note ...`)")
+            return
         if not auto_retry or not reason.startswith(AUTO_RETRY):
             return
         limit = t.spec.max_attempts or self.config.retry.max_attempts
@@ -715,6 +729,8 @@ class Supervisor:
 
     def _apply_commands(self) -> None:
         for cmd in self.store.pending_commands():
+            if self.stop_requested.is_set():
+                return  # after `down`, later commands wait for the next supervisor
             try:
                 status, result = self._apply(cmd)
             except SwarmError as e:
@@ -858,8 +874,9 @@ class Supervisor:
             for lv in list(self.lives.values()):
                 self._read_exit(lv)
         self.emit("run_stopped", keep_agents=keep_agents)
-        if not keep_agents:
-            self.tmux.kill_session()
+        # The session goes last, after the loop has answered the command: window 0 may be
+        # this very process.
+        self.close_session_on_exit = not keep_agents
         self.stop_requested.set()
 
 

@@ -1,0 +1,54 @@
+"""Shared fixtures: real git repositories and a private tmux server per test."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+GIT_ID = ["-c", "user.name=swarmtui-test", "-c", "user.email=test@swarmtui.invalid"]
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", *GIT_ID, *args], cwd=repo, check=True, capture_output=True,
+                          text=True).stdout
+
+
+@pytest.fixture
+def git_repo(tmp_path: Path) -> Path:
+    """A fresh repository on branch main with one commit (README.md and shared.txt)."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    (repo / "README.md").write_text("# test repo\n")
+    (repo / "shared.txt").write_text("line 1\nline 2\nline 3\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "initial")
+    return repo
+
+
+@pytest.fixture
+def tmux_socket(tmp_path_factory: pytest.TempPathFactory,
+                monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A tmux socket path of this test's own; the server on it is killed afterwards.
+
+    Socket paths must stay short (sun_path is ~100 bytes), so they live in /tmp directly.
+    """
+    path = f"/tmp/swt-{os.getpid()}-{uuid.uuid4().hex[:8]}.sock"
+    monkeypatch.setenv("SWARMTUI_TMUX_SOCKET", path)
+    yield path
+    subprocess.run(["tmux", "-S", path, "kill-server"], capture_output=True)
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+@pytest.fixture
+def swarmtui_cmd() -> list[str]:
+    return [sys.executable, "-m", "swarmtui"]
