@@ -108,7 +108,11 @@ class Store:
         if mode.lower() != "wal":
             raise StoreError(f"{self.path}: could not switch to WAL mode (got {mode})")
         self._db.execute("PRAGMA synchronous = FULL")
-        self._migrate()
+        try:
+            self._migrate()
+        except BaseException:
+            self._db.close()
+            raise
 
     # -- schema ---------------------------------------------------------------------------
 

@@ -48,17 +48,12 @@ def test_overlap_table(a: str, b: str, expected: bool) -> None:
     assert patterns_overlap(b, a) is expected
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: _norm uses lstrip('./'), which also strips the "
-                                        "dot of a hidden file: './.env' becomes 'env'")
 def test_leading_dot_slash_keeps_hidden_file_dot() -> None:
     """'./.env' and '.env' name the same file, so they must overlap."""
     assert patterns_overlap("./.env", ".env")
     assert patterns_overlap("./.github/workflows/ci.yml", ".github/workflows/ci.yml")
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: _norm's lstrip('./') turns './' (the repository "
-                                        "root as a directory) into '', a literal matching "
-                                        "nothing, instead of '**'")
 def test_dot_slash_alone_is_the_whole_repository() -> None:
     """'./' declares the whole repository, like any trailing-slash directory scope."""
     assert patterns_overlap("./", "src/a.py")

@@ -25,8 +25,16 @@ def _split(pattern: str) -> tuple[str, str, bool]:
 
 
 def _norm(p: str) -> str:
-    p = p.strip().lstrip("./") if p.startswith("./") else p.strip()
-    return p.rstrip("/") + "/**" if p.endswith("/") else p
+    """Drop leading "./" prefixes (only those: ".env" keeps its dot); a directory (trailing
+    slash) means everything under it, and the repository root means everything."""
+    p = p.strip()
+    is_dir = p.endswith("/")
+    while p.startswith("./"):
+        p = p[2:]
+    p = p.rstrip("/")
+    if p in ("", "."):
+        return "**"
+    return p + "/**" if is_dir else p
 
 
 def patterns_overlap(a: str, b: str) -> bool:
