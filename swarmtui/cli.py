@@ -179,6 +179,11 @@ def run_headless(ctx: Ctx, repo: Path, config: Any, tasks: list[Any], tasks_file
     finally:
         lock.release()
     if sup.finished_ok is None:
+        from swarmtui.model import RunStatus
+
+        if sup.state.status == RunStatus.STOPPED:
+            printer("swarmtui: the run was stopped (swarmtui down).")
+            return 0
         printer("swarmtui: supervisor stopped; agents keep running. `swarmtui up` or "
                 "`swarmtui attach` resumes the run.")
         return 1

@@ -556,9 +556,6 @@ def test_end_to_end_headless(run_cli: Callable[..., Result], live_run: LiveRun) 
     assert "run 1" in log
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: cli.run_headless prints 'supervisor stopped; agents "
-                   "keep running ... resumes the run' after `swarmtui down` stopped the run and "
-                   "killed its agents")
 def test_headless_reports_a_stopped_run_after_down(run_cli: Callable[..., Result],
                                                    live_run: LiveRun) -> None:
     run = live_run

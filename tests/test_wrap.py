@@ -387,9 +387,6 @@ def test_agent_ignoring_sigterm_is_killed_after_grace(
         _cleanup(pids)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: wrap._signal_group skips the group once the direct "
-                   "child has exited, and _pump waits for EOF, so a grandchild that ignores TERM "
-                   "and holds stdout survives and the wrapper never ends")
 def test_sigterm_kills_a_stubborn_grandchild_after_grace(
         make_agent: Callable[..., Agent], popen_wrap: Callable[[Agent], subprocess.Popen[bytes]],
         tmp_path: Path) -> None:
@@ -415,9 +412,6 @@ print("agent done", flush=True)
 """
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: wrap.Wrapper.run pumps output until EOF, so when "
-                   "the agent exits leaving a background child that holds stdout, exit.json is "
-                   "never written (and SIGTERM no longer reaches the group)")
 def test_exit_recorded_when_agent_leaves_a_background_child(
         make_agent: Callable[..., Agent], popen_wrap: Callable[[Agent], subprocess.Popen[bytes]],
         tmp_path: Path) -> None:
@@ -444,9 +438,6 @@ def _catches_sigterm(pid: int) -> bool:
     return False
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: wrap.Wrapper.run starts the agent even when SIGTERM "
-                   "arrived before Popen (end_agent found no process to signal), so the agent "
-                   "runs to completion and exit.json says 'terminated by SIGTERM' with code 0")
 def test_sigterm_before_the_agent_starts_is_not_lost(
         make_agent: Callable[..., Agent], popen_wrap: Callable[[Agent], subprocess.Popen[bytes]],
         tmp_path: Path) -> None:

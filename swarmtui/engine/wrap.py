@@ -128,11 +128,13 @@ class Wrapper:
     # -- ending the agent -----------------------------------------------------------------
 
     def _signal_group(self, sig: int) -> None:
-        if self.proc is None or self.proc.poll() is not None:
+        """Signal the agent's whole process group, even after the agent itself has exited:
+        its children may still be running (and holding the output pipe)."""
+        if self.proc is None:
             return
         try:
             os.killpg(self.proc.pid, sig)
-        except ProcessLookupError:
+        except (ProcessLookupError, PermissionError):
             pass
 
     def end_agent(self, reason: str) -> None:
@@ -142,14 +144,16 @@ class Wrapper:
                 return
             self._ending.set()
             self.reason = reason
+        if self.proc is not None:
+            self._terminate_group()
+        # else: run() sees the flag right after starting the agent and ends it then.
+
+    def _terminate_group(self) -> None:
         self._signal_group(signal.SIGTERM)
 
         def escalate() -> None:
-            if self.proc is not None:
-                try:
-                    self.proc.wait(timeout=self.spec.kill_grace)
-                except subprocess.TimeoutExpired:
-                    self._signal_group(signal.SIGKILL)
+            time.sleep(self.spec.kill_grace)  # the grace period is the point of waiting here
+            self._signal_group(signal.SIGKILL)
 
         threading.Thread(target=escalate, daemon=True).start()
 
@@ -204,11 +208,23 @@ class Wrapper:
             log.close()
             self._write_exit(code=127, sig=None, started=started, error=str(e))
             return 127
+        if self._ending.is_set():
+            self._terminate_group()  # a signal arrived while the agent was starting
         if spec.prompt_via == "stdin":
             threading.Thread(target=self._feed_stdin, args=(prompt_text,), daemon=True).start()
         threading.Thread(target=self._watch_heartbeat, daemon=True).start()
-        self._pump(log)
+        pump = threading.Thread(target=self._pump, args=(log,), daemon=True)
+        pump.start()
         rc = self.proc.wait()
+        # The agent is gone; whatever it left behind in its group (a dev server, a stuck
+        # grandchild) may hold the output pipe open. Drain briefly, then end the group.
+        pump.join(timeout=1.0)
+        if pump.is_alive():
+            self._signal_group(signal.SIGTERM)
+            pump.join(timeout=self.spec.kill_grace)
+            if pump.is_alive():
+                self._signal_group(signal.SIGKILL)
+                pump.join(timeout=2.0)
         log.close()
         sig_name = signal.Signals(-rc).name if rc < 0 else None
         self._write_exit(code=rc if rc >= 0 else None, sig=sig_name, started=started)
