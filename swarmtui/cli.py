@@ -14,6 +14,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,7 +25,6 @@ from swarmtui import __version__
 from swarmtui import protocol as P
 from swarmtui.errors import InputError, NoRunError, RunLiveError, SwarmError
 
-NOT_YET = "not available yet: {what} comes with a later release of swarmtui"
 
 
 # -- context -------------------------------------------------------------------------------------
@@ -91,27 +91,10 @@ def _out(args: argparse.Namespace, obj: Any, human: str) -> None:
 def submit(ctx: Ctx, kind: str, cargs: dict[str, Any], *, source: str = "cli",
            timeout: float = 60.0) -> dict[str, Any]:
     """Append a command for the live supervisor and wait for its answer."""
+    from swarmtui.client import RunClient
+
     repo = ctx.repo
-    store = ctx.store(repo)
-    if store.current_run() == 0:
-        raise NoRunError(f"no run in {repo}; start one with `swarmtui up TASKS`")
-    if not _lock(repo).holder_alive():
-        raise SwarmError(f"no supervisor is running for {repo}; `swarmtui attach` or "
-                         "`swarmtui up TASKS` resumes the run")
-    cid = store.append_command(kind, cargs, source=source)
-    deadline = time.monotonic() + timeout
-    while True:
-        cmd = store.command(cid)
-        if cmd is not None and cmd.status != "pending":
-            break
-        if time.monotonic() > deadline:
-            raise SwarmError(f"command {cid} ({kind}) is queued but the supervisor has not "
-                             f"answered within {timeout:.0f}s")
-        time.sleep(0.05)  # another process answers through the database
-    result = dict(cmd.result or {})
-    result["status"] = cmd.status
-    result["command_id"] = cid
-    return result
+    return RunClient(repo).submit(kind, cargs, source=source, timeout=timeout).to_json_obj()
 
 
 def _simple(kind: str, *, with_task: bool = True,
@@ -138,6 +121,8 @@ def _load_tasks(ctx: Ctx, repo: Path, config: Any, path: str) -> list[Any]:
     p = Path(path)
     if not p.exists():
         raise InputError(f"{path}: no such task file")
+    if p.suffix == ".json":
+        p = p.resolve()  # feature lists get `passes` written back later, from any cwd
     return load_tasks(p, roles=config.roles, agents=set(config.agents),
                       default_role=config.run.default_role,
                       default_agent=config.run.default_agent)
@@ -154,7 +139,16 @@ def cmd_up(ctx: Ctx) -> int:
     tasks_file = str(Path(ctx.args.tasks).resolve())
     if ctx.args.headless:
         return run_headless(ctx, repo, config, tasks, tasks_file)
-    return start_session(ctx, repo, config, ["--tasks", tasks_file])
+    return start_session(ctx, repo, config, ["--tasks", tasks_file, *_ui_flags(ctx)])
+
+
+def _ui_flags(ctx: Ctx) -> list[str]:
+    flags: list[str] = []
+    if getattr(ctx.args, "theme", None):
+        flags += ["--theme", ctx.args.theme]
+    if getattr(ctx.args, "no_tui", False):
+        flags.append("--no-tui")
+    return flags
 
 
 def run_headless(ctx: Ctx, repo: Path, config: Any, tasks: list[Any], tasks_file: str,
@@ -264,16 +258,42 @@ def cmd_supervise(ctx: Ctx) -> int:
     if not lock.acquire():
         raise RunLiveError(f"a supervisor is already running for {repo}")
     sup = Supervisor(repo, config, store, _tmux(repo, config))
-    sup.listeners.append(lambda ev: print(format_event(ev), flush=True))
-    _stop_on_signals(sup)
     try:
         how = sup.open_run(tasks, ctx.args.tasks or "")
-        print(f"swarmtui {__version__}: {how} run {sup.run_id} in {repo}; F12 returns here "
-              "from an agent window; `swarmtui down` stops the run", flush=True)
-        sup.run()
+        if ctx.args.no_tui:
+            sup.listeners.append(lambda ev: print(format_event(ev), flush=True))
+            _stop_on_signals(sup)
+            print(f"swarmtui {__version__}: {how} run {sup.run_id} in {repo}; F12 returns "
+                  "here from an agent window; `swarmtui down` stops the run", flush=True)
+            sup.run()
+            return 0
+        # The TUI in the foreground; the supervisor loop in a thread of the same process. The
+        # app reads the run from the store like any other client, so `watch` is the same app.
+        from swarmtui.tui.app import run_app
+
+        thread = threading.Thread(target=sup.run, name="supervisor", daemon=True)
+        thread.start()
+        rc = run_app(repo, config, read_only=False, tmux=sup.tmux,
+                     supervisor_alive=thread.is_alive, theme=ctx.args.theme)
+        sup.stop_requested.set()
+        sup.inbox.put(("wake", None))
+        thread.join(timeout=30)
+        return rc
     finally:
         lock.release()
-    return 0
+
+
+def cmd_watch(ctx: Ctx) -> int:
+    """The same app as window 0, read-only: actions are hidden, nothing is sent."""
+    from swarmtui.client import RunClient
+
+    repo = ctx.repo
+    config = ctx.config(repo)
+    RunClient(repo)  # exit 3 when there is no run
+    from swarmtui.tui.app import run_app
+
+    return run_app(repo, config, read_only=True, tmux=_tmux(repo, config), supervisor_alive=None,
+                   theme=ctx.args.theme)
 
 
 def cmd_attach(ctx: Ctx) -> int:
@@ -290,7 +310,7 @@ def cmd_attach(ctx: Ctx) -> int:
                 return _attach(tmux)
             raise NoRunError(f"no live run in {repo} (the last one is {state.status})")
         # The supervisor died: restart it (it replays the store and adopts live agents).
-        return start_session(ctx, repo, config, [])
+        return start_session(ctx, repo, config, _ui_flags(ctx))
     if not tmux.has_session():
         raise SwarmError(f"the supervisor for {repo} runs headless; there is no session to attach")
     return _attach(tmux)
@@ -538,12 +558,77 @@ def cmd_down(ctx: Ctx) -> int:
     return 0
 
 
-def cmd_not_yet(what: str) -> Callable[[Ctx], int]:
-    def run(ctx: Ctx) -> int:
-        print(f"swarmtui: {NOT_YET.format(what=what)}", file=sys.stderr)
-        return 1
+def cmd_merge(ctx: Ctx) -> int:
+    """Merge a passed task: through the live supervisor's queue, or directly under the lock
+    when no supervisor runs (e.g. after a headless run has ended)."""
+    from swarmtui.engine.supervisor import Supervisor
+    from swarmtui.model import TaskState
 
-    return run
+    repo = ctx.repo
+    config = ctx.config(repo)
+    store = ctx.store(repo)
+    if store.current_run() == 0:
+        raise NoRunError(f"no run in {repo}")
+    tid = ctx.args.id
+    lock = _lock(repo)
+    if lock.holder_alive():
+        res = submit(ctx, "merge", {"task": tid}, timeout=config.verify.timeout + 120)
+        _out(ctx.args, res, res.get("message") or res.get("reason") or res["status"])
+        return 0 if res["status"] == "done" else 1
+    if not lock.acquire():
+        raise RunLiveError(f"a supervisor started for {repo} meanwhile; run merge again")
+    try:
+        sup = Supervisor(repo, config, store, _tmux(repo, config))
+        sup.attach_to_run()
+        t = sup.state.tasks.get(tid)
+        if t is None:
+            raise InputError(f"no task {tid!r} in run {sup.run_id}")
+        if t.state != TaskState.PASSED:
+            raise SwarmError(f"{tid} is {t.state}; only a passed task can be merged")
+        out = sup.merge_now(t, source="cli")
+    finally:
+        lock.release()
+    obj = {"task": tid, "status": "done" if out.status == "merged" else out.status,
+           **out.to_dict()}
+    msg = (f"merged {tid} into {sup.state.target} ({(out.commit or '')[:10]})"
+           if out.status == "merged" else f"not merged: {out.reason}")
+    _out(ctx.args, obj, msg)
+    return 0 if out.status == "merged" else 1
+
+
+def cmd_ledger(ctx: Ctx) -> int:
+    from swarmtui.engine.ledger import entries_from_events
+
+    repo = ctx.repo
+    store = ctx.store(repo)
+    entries = entries_from_events(store.events(0, kind="task_merged"))
+    if ctx.args.json:
+        for e in entries:
+            print(json.dumps(e.to_json_obj(), sort_keys=True))
+        return 0
+    if not entries:
+        print("the ledger is empty: nothing has been merged yet")
+    for e in entries:
+        flag = "do-not-revert" if e.do_not_revert else "merged"
+        print(f"{e.commit[:10]}  {e.task:<20} {flag:<13} {e.summary.strip()[:70]}")
+        if e.files:
+            print(f"{'':12}files: {', '.join(e.files[:10])}")
+    return 0
+
+
+def cmd_gc(ctx: Ctx) -> int:
+    from swarmtui.engine.gc import collect
+
+    repo = ctx.repo
+    config = ctx.config(repo)
+    store = ctx.store(repo)
+    report = collect(repo, store, target=config.merge.target or None, force=ctx.args.force)
+    if ctx.args.json:
+        print(json.dumps(report.to_json_obj(), sort_keys=True))
+    else:
+        for line in report.lines():
+            print(line)
+    return 0 if not report.kept else 1
 
 
 def cmd_wrap(ctx: Ctx) -> int:
@@ -589,12 +674,16 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--headless", action="store_true",
                     help="supervise in this terminal, print events, exit when all tasks end")
     sp.add_argument("--detach", action="store_true", help="return once the session is up")
+    sp.add_argument("--theme", help="colour theme of the TUI")
+    sp.add_argument("--no-tui", action="store_true", help="window 0 shows the plain event stream")
 
     sp = add("demo", cmd_demo, "run the bundled demo on simulated agents (no API key needed)")
     sp.add_argument("--headless", action="store_true", help="print events and a summary, exit")
     sp.add_argument("--detach", action="store_true", help="return once the session is up")
     sp.add_argument("--dir", metavar="DIR", help="build the demo repository here")
     sp.add_argument("--pace", type=float, default=0.5, help="seconds per simulated step")
+    sp.add_argument("--theme", help="colour theme of the TUI")
+    sp.add_argument("--no-tui", action="store_true", help="window 0 shows the plain event stream")
 
     add("status", cmd_status, "show the run, slots and tasks", (common, js))
     sp = add("events", cmd_events, "print the event log", (common, js))
@@ -623,28 +712,34 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--note", metavar="TEXT", help="passed to the next attempt in its handoff")
     sp = add("verify", _simple("verify"), "run a task's verify command again", (common, js))
     sp.add_argument("id", metavar="ID")
-    sp = add("merge", cmd_not_yet("the merge queue"),
-             "merge a passed task into the target (not available yet: comes with the merge "
-             "queue)", (common, js))
+    sp = add("merge", cmd_merge, "merge a passed task into the target (one at a time; exits 1 "
+             "with the reason when it refuses)", (common, js))
     sp.add_argument("id", metavar="ID")
+    sp = add("resolve", _simple("resolve"), "start a resolver attempt for a passed task whose "
+             "merge conflicts", (common, js))
+    sp.add_argument("id", metavar="ID")
+    add("ledger", cmd_ledger, "list merged work and its do-not-revert marks", (common, js))
     add("pause", _simple("pause", with_task=False), "stop dispatching new agents", (common, js))
     add("resume", _simple("resume", with_task=False),
         "resume dispatch (also closes an open breaker)", (common, js))
     add("attach", cmd_attach, "attach this terminal to the run's tmux session (restarts a dead "
         "supervisor)")
-    add("watch", cmd_not_yet("the read-only TUI"),
-        "read-only live view (not available yet: comes with the TUI)")
+    sp = add("watch", cmd_watch, "the live view, read-only (for a second person or shell)")
+    sp.add_argument("--theme", help="colour theme (see themes/)")
     sp = add("down", cmd_down, "stop the run: end every agent and the session")
     sp.add_argument("--keep-agents", action="store_true", help="leave agents running")
-    sp = add("gc", cmd_not_yet("gc"), "remove worktrees and branches of merged or cancelled "
-             "attempts (not available yet: comes with the merge queue)")
-    sp.add_argument("--force", action="store_true")
+    sp = add("gc", cmd_gc, "remove worktrees and branches of merged or cancelled tasks' "
+             "attempts; unmerged work needs --force", (common, js))
+    sp.add_argument("--force", action="store_true",
+                    help="also remove attempts with unmerged commits or uncommitted changes")
     add("doctor", cmd_doctor, "check the machine, the repository and the config", (common, js))
     sp = add("validate", cmd_validate, "check a task file and the config", (common, js))
     sp.add_argument("tasks", metavar="TASKS")
 
     sp = add("supervise", cmd_supervise, None)
     sp.add_argument("--tasks")
+    sp.add_argument("--no-tui", action="store_true")
+    sp.add_argument("--theme")
     sp = add("wrap", cmd_wrap, None, ())
     sp.add_argument("agent_dir")
     from swarmtui import fake_agent

@@ -427,7 +427,9 @@ class MergeConfig(_Section):
     auto: bool = False
     """Merge verified tasks without asking."""
     revert_on_failure: bool = True
-    """Revert a merge whose integration check fails."""
+    """Keep a merge whose integration check fails off the target (false: land it, flagged)."""
+    allow_out_of_scope: bool = False
+    """Let automatic merges include changes outside a task's declared files."""
 
 
 class BudgetConfig(_Section):

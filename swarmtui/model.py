@@ -173,6 +173,12 @@ class TaskView:
     children: list[str] = field(default_factory=list)
     cost_usd: float = 0.0
     tokens: int = 0
+    diff: dict[str, Any] | None = None  # {"files", "insertions", "deletions"} of the attempt
+    forecast: dict[str, Any] | None = None  # merge forecast (see engine/forecast.py)
+    merged_at: float | None = None
+    merge_note: str = ""  # why the last merge was refused
+    conflicts: list[str] = field(default_factory=list)  # files of the last refused merge
+    resolve: dict[str, Any] | None = None  # set when the next attempt resolves conflicts
 
     @property
     def id(self) -> str:
@@ -299,6 +305,10 @@ def apply(run: RunState, ev: Event) -> RunState:
         t.last_progress = ""
         t.progress_lines = 0
         t.outputs = None
+        t.resolve = None
+        t.merge_note = ""
+        t.diff = None
+        t.forecast = None
         t.summary = ""
         t.result_status = None
         t.result_at = None
@@ -311,6 +321,18 @@ def apply(run: RunState, ev: Event) -> RunState:
             t.outputs = d["outputs"]
     elif k == "health":
         t.health = Health(d["health"])
+    elif k == "diff":
+        t.diff = {key: d.get(key, 0) for key in ("files", "insertions", "deletions")}
+    elif k == "forecast":
+        t.forecast = {key: d.get(key) for key in ("target", "files", "conflicts_with",
+                                                   "out_of_scope", "reverts")}
+    elif k == "merge_refused":
+        t.merge_note = d.get("reason", "")
+        t.conflicts = list(d.get("conflicts") or [])
+    elif k == "integration_failed":
+        t.verify_tail = d.get("tail", "")
+    elif k == "task_merged":
+        t.merged_at = ev.time
     elif k == "results":
         t.summary = d.get("summary", "")
         t.result_status = d.get("status")
@@ -330,6 +352,7 @@ def apply(run: RunState, ev: Event) -> RunState:
         if "health" in d:
             t.health = Health(d["health"])
     elif k == "task_requeued":
+        t.resolve = d.get("resolve")
         t.not_before = float(d.get("not_before", 0.0))
         t.retry_note = d.get("note", "")
         t.reason = d.get("reason", t.reason)

@@ -125,3 +125,26 @@ def _note(r: dict[str, Any]) -> str:
     if r["state"] == "pending":
         return f"retry after: {r['reason']}" if r["reason"] else "queued"
     return r["last_progress"] if r["state"] in ("running", "verifying") else r["summary"]
+
+
+# Event kinds that deserve the operator's attention, and how to say what happened.
+ALERT_KINDS = frozenset({
+    "health", "attempt_failed", "task_dead", "breaker_opened", "spawn_refused",
+    "results_invalid", "run_finished", "memory_low", "tmux_server_gone", "merge_refused",
+    "merge_failed", "integration_failed",
+})
+
+
+def alert_text(ev: Event) -> str | None:
+    """A one-line alert for ``ev``, or None when it is routine (a healthy heartbeat, say)."""
+    if ev.kind not in ALERT_KINDS:
+        return None
+    if ev.kind == "health" and ev.data.get("health") == "ok":
+        return None
+    who = f"{ev.task}-{ev.attempt}" if ev.task and ev.attempt else (ev.task or "run")
+    if ev.kind == "health":
+        return f"{who} is {ev.data.get('health')}"
+    if ev.kind == "run_finished":
+        return "run finished: " + ("all tasks passed" if ev.data.get("ok") else
+                                   "some tasks did not pass")
+    return f"{who} {ev.kind.replace('_', ' ')}: {event_detail(ev)}"

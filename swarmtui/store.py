@@ -203,10 +203,14 @@ class Store:
         run: int | None = None,
         task: str | None = None,
         limit: int | None = None,
+        kind: str | None = None,
     ) -> list[Event]:
-        """Events with ``seq > since`` in order, optionally of one run or task."""
+        """Events with ``seq > since`` in order, optionally of one run, task or kind."""
         sql = "SELECT seq, run, time, kind, task, attempt, data FROM events WHERE seq > ?"
         params: list[Any] = [since]
+        if kind is not None:
+            sql += " AND kind = ?"
+            params.append(kind)
         if run is not None:
             sql += " AND run = ?"
             params.append(run)

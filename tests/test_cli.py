@@ -21,7 +21,8 @@ from swarmtui.runlock import RunLock
 from swarmtui.store import Store
 
 PUBLIC_COMMANDS = ("up", "demo", "status", "events", "add", "spawn", "kill", "retry", "verify",
-                   "merge", "pause", "resume", "attach", "watch", "down", "gc", "doctor",
+                   "merge", "pause", "resume", "attach", "watch", "down", "gc", "doctor", "resolve",
+                   "ledger",
                    "validate")
 INTERNAL_COMMANDS = ("supervise", "wrap")
 
@@ -109,19 +110,10 @@ def test_bad_usage_exits_2(run_cli: Callable[..., Result], argv: list[str]) -> N
     assert "usage:" in res.err
 
 
-@pytest.mark.parametrize("argv", [["merge", "t1"], ["watch"], ["gc"]])
-def test_not_available_yet(run_cli: Callable[..., Result], argv: list[str]) -> None:
-    res = run_cli(*argv)
-    assert res.code == 1
-    assert "not available yet" in res.err
-    helped = run_cli(argv[0], "--help")
-    assert helped.code == 0
-    assert "not available yet" in " ".join(helped.out.split())
-
-
 # -- no run / no repository ----------------------------------------------------------------------
 
-NO_RUN_COMMANDS = [["status"], ["status", "--json"], ["events"], ["kill", "X"], ["down"]]
+NO_RUN_COMMANDS = [["status"], ["status", "--json"], ["events"], ["kill", "X"], ["down"],
+                   ["merge", "X"], ["gc"], ["ledger"], ["watch"], ["resolve", "X"]]
 
 
 @pytest.mark.parametrize("argv", NO_RUN_COMMANDS)

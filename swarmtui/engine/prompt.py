@@ -23,6 +23,9 @@ class Handoff:
     diff_stat: str = ""
     verify_tail: str = ""
     note: str = ""
+    conflicts: list[str] = field(default_factory=list)  # for a resolver attempt
+    their_intent: list[str] = field(default_factory=list)  # what the target side's work meant
+    target: str = ""
 
 
 def render_handoff(h: Handoff) -> str:
@@ -33,6 +36,15 @@ def render_handoff(h: Handoff) -> str:
         f"Its work is on branch `{h.previous_branch}` (inspect it with `git log` / `git diff`);"
         " you start fresh, so take what is good and avoid what went wrong.",
     ]
+    if h.conflicts:
+        parts += ["", "### Merge conflicts to resolve", "",
+                  f"Your worktree is on your previous branch with `{h.target}` merged in and the "
+                  "merge left unfinished. Resolve the conflict markers in these files, keeping "
+                  "the intent of both sides, then commit the merge:", "",
+                  *[f"- {f}" for f in h.conflicts]]
+        if h.their_intent:
+            parts += ["", f"What the work already on `{h.target}` in those files meant:", "",
+                      *[f"- {x}" for x in h.their_intent]]
     if h.note:
         parts += ["", "### Note from the operator", "", h.note]
     if h.summary:
@@ -78,6 +90,7 @@ def render_prompt(
     role_text: str = "",
     rules_text: str = "",
     handoff: Handoff | None = None,
+    ledger_text: str = "",
 ) -> str:
     parts: list[str] = []
     if role_text.strip():
@@ -85,6 +98,8 @@ def render_prompt(
     if rules_text.strip():
         parts += ["## Shared rules", "", rules_text.strip(), ""]
     parts += [f"# Task {spec.id}: {spec.title}", "", spec.prompt.strip(), ""]
+    if ledger_text:
+        parts += [ledger_text.strip(), ""]
     parts += [render_protocol(spec, attempt, paths), ""]
     if handoff is not None:
         parts += [render_handoff(handoff)]

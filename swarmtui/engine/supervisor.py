@@ -10,6 +10,7 @@ equals a replay of the log.
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import shutil
@@ -17,6 +18,7 @@ import signal
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,9 +28,12 @@ from swarmtui import protocol as P
 from swarmtui.agentfiles import AgentFileError, parse_progress_line, parse_results
 from swarmtui.config import Config
 from swarmtui.engine import scheduler
+from swarmtui.engine.forecast import Candidate, Forecaster
+from swarmtui.engine.ledger import LedgerEntry, entries_from_events, relevant, render_for_prompt
+from swarmtui.engine.merge import Merger, MergeJob, MergeOutcome, _identity_env
 from swarmtui.engine.health import HealthPolicy, classify_running, result_is_stale
 from swarmtui.engine.prompt import Handoff, render_prompt
-from swarmtui.engine.runtime.git import GitError, GitRepo
+from swarmtui.engine.runtime.git import GitError, GitPlumbing, GitRepo
 from swarmtui.engine.runtime.tmux import PaneInfo, Tmux, TmuxError, TmuxServerGone
 from swarmtui.engine.runtime.watch import DirWatcher
 from swarmtui.engine.verify import VerifyOutcome, run_verify
@@ -55,7 +60,7 @@ Listener = Callable[[Event], None]
 
 # Failure reasons that start a fresh attempt automatically (kills wait for the operator).
 AUTO_RETRY = ("crashed", "stuck", "verify failed", "agent reported failed", "lost", "orphan",
-              "could not start")
+              "could not start", "integration failed")
 # An agent that reports "blocked" needs a human: retrying blindly repeats it.
 NEEDS_OPERATOR = ("agent reported blocked",)
 
@@ -101,6 +106,20 @@ class Supervisor:
         self.store = store
         self.tmux = tmux
         self.git = GitRepo(self.repo)
+        self.plumbing = GitPlumbing(self.repo)
+        self.ledger: list[LedgerEntry] = []
+        self.merge_queue: deque[MergeJob] = deque()
+        self.merging: MergeJob | None = None
+        m = config.merge
+        self.merger = Merger(self.repo, self.plumbing, method=m.method, gate=m.verify,
+                             revert_on_failure=m.revert_on_failure,
+                             allow_out_of_scope=m.allow_out_of_scope,
+                             verify_timeout=config.verify.timeout,
+                             tail_bytes=config.verify.tail_bytes)
+        self.forecaster = Forecaster(self.plumbing)
+        self._forecast_running = False
+        self._forecast_sig: tuple[Any, ...] = ()
+        self._next_forecast = 0.0
         self.swarm = P.swarm_dir(self.repo)
         self.state = RunState()
         self.run_id = 0
@@ -112,6 +131,7 @@ class Supervisor:
         self.exit_when_done = False
         self.finished_ok: bool | None = None
         self.close_session_on_exit = False
+        self._deferred: set[int] = set()
         self._failure_times: list[float] = []
         self._memory_alerted = False
         self._server_gone_reported = False
@@ -149,6 +169,7 @@ class Supervisor:
         self.swarm.mkdir(parents=True, exist_ok=True)
         (self.swarm / P.AGENTS_DIR).mkdir(exist_ok=True)
         self.git.ensure_excluded(f"/{P.SWARM_DIR}/")
+        self._load_ledger()
         current = self.store.current_run()
         prior = self.store.replay(current) if current else None
         if prior is not None and prior.status not in (RunStatus.FINISHED, RunStatus.STOPPED):
@@ -170,6 +191,16 @@ class Supervisor:
         for spec in tasks:
             self._add_task(spec, attempt_base=used.get(spec.id, 0))
         return "new"
+
+    def attach_to_run(self) -> None:
+        """Take over the newest run's state without starting or resuming it (used by commands
+        that act under the lock while no supervisor runs, e.g. `merge` after a headless run)."""
+        self.run_id = self.store.current_run()
+        self.state = self.store.replay(self.run_id)
+        self._load_ledger()
+
+    def _load_ledger(self) -> None:
+        self.ledger = entries_from_events(self.store.events(0, kind="task_merged"))
 
     def _attempts_used(self) -> dict[str, int]:
         """Highest attempt number per task id over all runs, so branch names never repeat."""
@@ -251,6 +282,10 @@ class Supervisor:
                 self._read_agent_files(live)
         elif kind == "verify":
             self._verify_done(*payload)
+        elif kind == "merged":
+            self._merge_done(*payload)
+        elif kind == "forecast":
+            self._forecast_done(*payload)
         elif kind == "wake":
             pass
 
@@ -266,6 +301,8 @@ class Supervisor:
         self._check_health(now)
         self._propagate_dead_dependencies()
         self._dispatch(now, panes)
+        self._maybe_merge()
+        self._maybe_forecast(now)
         self._check_finished()
 
     def _touch_heartbeat(self) -> None:
@@ -457,6 +494,8 @@ class Supervisor:
         if out.passed:
             self.emit("verify_passed", task, attempt, code=out.code, tail=out.tail,
                       seconds=round(out.seconds, 2))
+            if self.config.merge.auto:
+                self.enqueue_merge(self.state.tasks[task], auto=True, source="auto")
         else:
             self.emit("verify_failed", task, attempt, code=out.code, tail=out.tail,
                       seconds=round(out.seconds, 2), timed_out=out.timed_out)
@@ -538,6 +577,10 @@ class Supervisor:
             diff = (ds.files, ds.insertions, ds.deletions, self.git.head_of(live.worktree))
         except (GitError, Exception):  # noqa: BLE001 - a vanished worktree is just "no diff"
             diff = ()
+        if diff and (t.diff is None or (diff[0], diff[1], diff[2]) != (
+                t.diff["files"], t.diff["insertions"], t.diff["deletions"])):
+            self.emit("diff", t.id, t.attempt, files=diff[0], insertions=diff[1],
+                      deletions=diff[2])
         fp = (t.outputs, diff, log_size)
         if fp != live.fingerprint:
             live.fingerprint = fp
@@ -632,17 +675,21 @@ class Supervisor:
         wt = P.worktree_dir(self.repo, t.id, attempt)
         prev = t.attempt if t.attempt > t.attempt_base else None
         start = self.state.base
-        if prev is not None and self.config.retry.continue_from_previous:
+        resolve = t.resolve if prev is not None else None
+        if resolve is not None:
+            start = P.branch_name(t.id, prev)  # a resolver continues the task's own branch
+        elif prev is not None and self.config.retry.continue_from_previous:
             prev_branch = P.branch_name(t.id, prev)
             if self.git.branch_exists(prev_branch):
                 start = prev_branch
         agent = self.config.agents[t.spec.agent]
         adir.mkdir(parents=True, exist_ok=True)
         paths = {"progress": str(adir / P.PROGRESS_FILE), "results": str(adir / P.RESULTS_FILE)}
-        handoff = self._handoff(t, prev) if prev is not None else None
+        handoff = self._handoff(t, prev, resolve) if prev is not None else None
         prompt = render_prompt(t.spec, attempt, paths, role_text=self._read_opt(
             self.swarm / "roles" / f"{t.spec.role}.md"), rules_text=self._read_opt(
-            self.swarm / "rules.md"), handoff=handoff)
+            self.swarm / "rules.md"), handoff=handoff,
+            ledger_text=render_for_prompt(relevant(self.ledger, t.spec.files)))
         (adir / P.PROMPT_FILE).write_text(prompt)
         (adir / P.PROGRESS_FILE).touch()
         env = {
@@ -669,6 +716,9 @@ class Supervisor:
                       branch=P.branch_name(t.id, attempt), agent=t.spec.agent)
             self._fail(self.state.tasks[t.id], f"could not start: {e}")
             return
+        if resolve is not None:
+            # Leave the target merged in with its conflict markers for the resolver to finish.
+            self.plumbing_merge_into(wt, attempt, t)
         # Record the attempt before its process exists: a crash between the two leaves a
         # recorded attempt with no pane, which recovery settles as crashed and retries. The
         # reverse order could leave an unrecorded agent running twice.
@@ -692,7 +742,18 @@ class Supervisor:
         except OSError:
             return ""
 
-    def _handoff(self, t: TaskView, prev: int) -> Handoff:
+    def plumbing_merge_into(self, wt: Path, attempt: int, t: TaskView) -> None:
+        import git as gitpython
+
+        try:
+            gitpython.Repo(wt).git.merge("--no-ff", "-m",
+                                         f"swarm: merge {self.state.target} into {t.id}",
+                                         self.state.target, env=_identity_env(self.repo))
+        except gitpython.GitCommandError:
+            pass  # conflicts: exactly what the resolver is for
+
+    def _handoff(self, t: TaskView, prev: int,
+                 resolve: dict[str, Any] | None = None) -> Handoff:
         adir = P.agent_dir(self.repo, t.id, prev)
         progress = self._read_opt(adir / P.PROGRESS_FILE).splitlines()[-10:]
         summary = ""
@@ -707,14 +768,17 @@ class Supervisor:
         return Handoff(previous_attempt=prev, reason=t.reason,
                        previous_branch=P.branch_name(t.id, prev), progress_tail=progress,
                        summary=summary, diff_stat=diff, verify_tail=t.verify_tail,
-                       note=t.retry_note)
+                       note=t.retry_note, target=self.state.target,
+                       conflicts=list((resolve or {}).get("conflicts") or []),
+                       their_intent=list((resolve or {}).get("theirs") or []))
 
     # -- finishing -------------------------------------------------------------------------------
 
     def _check_finished(self) -> None:
         tasks = list(self.state.tasks.values())
         done = bool(tasks) and all(t.state in TERMINAL for t in tasks)
-        if done and not any(lv.verifying for lv in self.lives.values()):
+        if done and not any(lv.verifying for lv in self.lives.values()) and not (
+                self.merge_queue or self.merging):
             ok = all(t.state in (TaskState.PASSED, TaskState.MERGED) for t in tasks)
             if self.finished_ok is None:
                 self.finished_ok = ok
@@ -729,6 +793,8 @@ class Supervisor:
 
     def _apply_commands(self) -> None:
         for cmd in self.store.pending_commands():
+            if cmd.id in self._deferred:
+                continue
             if self.stop_requested.is_set():
                 return  # after `down`, later commands wait for the next supervisor
             try:
@@ -737,9 +803,19 @@ class Supervisor:
                 status, result = "failed", {"error": str(e)}
             except Exception as e:  # noqa: BLE001 - one bad command must not kill the run
                 status, result = "failed", {"error": f"{type(e).__name__}: {e}"}
-            self.store.finish_command(cmd.id, status, result)
-            self.emit("command_applied", result.get("task"), id=cmd.id, command=cmd.kind,
-                      source=cmd.source, status=status, result=result)
+            if status == "deferred":
+                # Answered when the work is done (a merge waits in the queue); mark it taken
+                # so the next tick does not apply it again.
+                self._deferred.add(cmd.id)
+                continue
+            self._answer(cmd.id, cmd.kind, cmd.source, status, result)
+
+    def _answer(self, cid: int, kind: str, source: str, status: str,
+                result: dict[str, Any]) -> None:
+        self._deferred.discard(cid)
+        self.store.finish_command(cid, status, result)
+        self.emit("command_applied", result.get("task"), id=cid, command=kind,
+                  source=source, status=status, result=result)
 
     def _apply(self, cmd: Command) -> tuple[str, dict[str, Any]]:
         a = cmd.args
@@ -786,6 +862,17 @@ class Supervisor:
             self.emit("task_requeued", tid, t.attempt, reason=t.reason or "retry by operator",
                       note=note, not_before=0.0, manual=True)
             return "done", {"task": tid, "message": f"{tid} queued for a fresh attempt"}
+        if k == "merge":
+            if t.state != TaskState.PASSED:
+                return "refused", {"task": tid, "reason": f"{tid} is {t.state}; only a passed "
+                                   "task can be merged"}
+            if any(j.task == tid for j in self.merge_queue) or (
+                    self.merging is not None and self.merging.task == tid):
+                return "refused", {"task": tid, "reason": f"{tid} is already in the merge queue"}
+            self.enqueue_merge(t, auto=False, source=cmd.source, command_id=cmd.id)
+            return "deferred", {}
+        if k == "resolve":
+            return self._apply_resolve(t)
         if k == "verify":
             if t.result_status != "done" or t.state not in (TaskState.PASSED, TaskState.FAILED):
                 return "failed", {"task": tid, "error": f"{tid} has no finished result to verify "
@@ -854,6 +941,185 @@ class Supervisor:
             n += 1
             stack.extend(self.state.tasks[c].children if c in self.state.tasks else [])
         return n
+
+    # -- merge queue -----------------------------------------------------------------------------
+
+    def _merge_job(self, t: TaskView, *, auto: bool, source: str,
+                   command_id: int | None = None) -> MergeJob:
+        files: list[str] = []
+        dnr = False
+        try:
+            res = parse_results(self._read_opt(P.agent_dir(self.repo, t.id, t.attempt)
+                                               / P.RESULTS_FILE))
+            files, dnr = list(res.files_modified), res.do_not_revert
+        except AgentFileError:
+            pass
+        return MergeJob(task=t.id, attempt=t.attempt, title=t.spec.title,
+                        branch=P.branch_name(t.id, t.attempt),
+                        target=self.state.target, summary=t.summary, files_modified=files,
+                        do_not_revert=dnr, scope=t.spec.files, auto=auto,
+                        command_id=command_id, source=source)
+
+    def enqueue_merge(self, t: TaskView, *, auto: bool, source: str,
+                      command_id: int | None = None) -> None:
+        job = self._merge_job(t, auto=auto, source=source, command_id=command_id)
+        self.merge_queue.append(job)
+        self.emit("merge_queued", t.id, t.attempt, auto=auto, by=source,
+                  position=len(self.merge_queue))
+
+    def _maybe_merge(self) -> None:
+        """Merges run one at a time, in a worker thread (an integration check can be long)."""
+        if self.merging is not None or not self.merge_queue:
+            return
+        job = self.merge_queue.popleft()
+        self.merging = job
+        ledger = list(self.ledger)
+
+        def work() -> None:
+            try:
+                out = self.merger.merge(job, ledger)
+            except Exception as e:  # noqa: BLE001 - reported as a refused merge
+                out = MergeOutcome("refused", f"merge failed: {type(e).__name__}: {e}")
+            self.inbox.put(("merged", (job, out)))
+
+        threading.Thread(target=work, name=f"merge-{job.task}", daemon=True).start()
+
+    def merge_now(self, t: TaskView, source: str) -> MergeOutcome:
+        """Merge synchronously under the lock (no supervisor loop running)."""
+        job = self._merge_job(t, auto=False, source=source)
+        self.merging = job
+        out = self.merger.merge(job, list(self.ledger))
+        self._merge_done(job, out)
+        return out
+
+    def _merge_done(self, job: MergeJob, out: MergeOutcome) -> None:
+        self.merging = None
+        t = self.state.tasks.get(job.task)
+        current = t is not None and t.attempt == job.attempt and t.state == TaskState.PASSED
+        data = out.to_dict()
+        if out.status == "merged" and t is not None:
+            if current:
+                ev = self.emit("task_merged", job.task, job.attempt, branch=job.branch,
+                               target=job.target, method=self.config.merge.method,
+                               summary=job.summary, files_modified=job.files_modified,
+                               do_not_revert=job.do_not_revert, added=out.added,
+                               commit=out.commit, verify_tail=out.verify_tail,
+                               landed_despite_failure=out.landed_despite_failure)
+                self.ledger.extend(entries_from_events([ev]))
+                if out.landed_despite_failure:
+                    self.emit("integration_failed", job.task, job.attempt, tail=out.verify_tail,
+                              reason="merge.verify failed; landed anyway "
+                                     "(merge.revert_on_failure = false)")
+                self._write_back_feature(self.state.tasks[job.task])
+            else:  # the task moved on meanwhile; the commit still landed, so say so
+                self.emit("merge_landed", job.task, job.attempt, commit=out.commit,
+                          note=f"merged while the task was {t.state}")
+            status, msg = "done", f"merged {job.task} into {job.target} ({(out.commit or '')[:10]})"
+        elif out.status == "integration_failed" and t is not None:
+            self.emit("integration_failed", job.task, job.attempt, tail=out.verify_tail,
+                      reason=out.reason)
+            if current:
+                self._fail(t, f"integration failed: {out.reason}")
+            status, msg = "failed", out.reason
+        else:
+            self.emit("merge_refused", job.task, job.attempt, **{
+                k: v for k, v in data.items() if k in ("reason", "conflicts", "dirty",
+                                                        "out_of_scope", "reverts")})
+            status, msg = "refused", out.reason
+        if job.command_id is not None:
+            self._answer(job.command_id, "merge", job.source, status,
+                         {"task": job.task, "message": msg, "reason": out.reason,
+                          "commit": out.commit, "conflicts": out.conflicts, "dirty": out.dirty})
+
+    def _write_back_feature(self, t: TaskView) -> None:
+        """A feature-list task that merged gets ``passes: true`` in its file, atomically."""
+        feat = t.spec.feature
+        if not feat:
+            return
+        path = Path(str(feat.get("file", "")))
+        idx = int(feat.get("index", -1))
+        try:
+            data = json.loads(path.read_text())
+            if not isinstance(data, list) or not 0 <= idx < len(data):
+                raise ValueError(f"entry {idx} not found")
+            data[idx]["passes"] = True
+            tmp = path.with_name(f".{path.name}.swarmtui.tmp")
+            tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+            os.replace(tmp, path)
+        except (OSError, ValueError, TypeError, KeyError) as e:
+            self.emit("feature_writeback_failed", t.id, file=str(path), index=idx, error=str(e))
+            return
+        self.emit("feature_passed", t.id, file=str(path), index=idx)
+
+    def _apply_resolve(self, t: TaskView) -> tuple[str, dict[str, Any]]:
+        if t.state != TaskState.PASSED:
+            return "refused", {"task": t.id, "reason": f"{t.id} is {t.state}; resolve is for "
+                               "a passed task whose merge conflicts"}
+        target = self.plumbing.rev(self.state.target)
+        head = self.plumbing.rev(P.branch_name(t.id, t.attempt))
+        conflicts = list(t.conflicts)
+        if target and head:
+            mt = self.plumbing.merge_tree(target, head)
+            conflicts = list(mt.conflicts)
+        if not conflicts:
+            return "refused", {"task": t.id, "reason": f"{t.id} merges cleanly into "
+                               f"{self.state.target}; nothing to resolve"}
+        theirs = [f"{e.task}: {e.summary.strip() or '(no summary)'}" for e in self.ledger
+                  if set(e.files) & set(conflicts)]
+        self.emit("task_requeued", t.id, t.attempt, reason="resolving merge conflicts with "
+                  f"{self.state.target} in {', '.join(conflicts)}", not_before=0.0,
+                  manual=True, resolve={"conflicts": conflicts, "theirs": theirs[-10:]})
+        return "done", {"task": t.id, "message": f"resolver attempt queued for {t.id} "
+                        f"({len(conflicts)} conflicting files)"}
+
+    # -- forecast --------------------------------------------------------------------------------
+
+    def _maybe_forecast(self, now: float) -> None:
+        if self._forecast_running or now < self._next_forecast or not self.state.target:
+            return
+        self._next_forecast = now + max(self.config.heartbeat.tick, 2.0)
+        live = [t for t in self.state.tasks.values()
+                if t.state in (TaskState.RUNNING, TaskState.VERIFYING, TaskState.PASSED)
+                and t.attempt > t.attempt_base]
+        if not live:
+            return
+        try:
+            heads = self.plumbing.heads("refs/heads/swarm/")
+            target = self.plumbing.rev(self.state.target)
+        except GitError:
+            return
+        cands = [Candidate(task=t.id, branch=P.branch_name(t.id, t.attempt),
+                           head=heads[P.branch_name(t.id, t.attempt)], files=t.spec.files)
+                 for t in live if P.branch_name(t.id, t.attempt) in heads]
+        sig = (target, tuple((c.task, c.head) for c in cands), len(self.ledger))
+        if sig == self._forecast_sig:
+            return  # nothing moved since the last forecast
+        self._forecast_running = True
+        ledger = list(self.ledger)
+        target_branch = self.state.target
+
+        def work() -> None:
+            try:
+                result = self.forecaster.forecast(target_branch, cands, ledger)
+            except Exception:  # noqa: BLE001 - a forecast is advisory; try again next time
+                result = None
+            self.inbox.put(("forecast", (sig, result)))
+
+        threading.Thread(target=work, name="forecast", daemon=True).start()
+
+    def _forecast_done(self, sig: tuple[Any, ...], result: dict[str, dict[str, Any]] | None
+                       ) -> None:
+        self._forecast_running = False
+        if result is None:
+            return
+        self._forecast_sig = sig
+        for tid, fc in result.items():
+            t = self.state.tasks.get(tid)
+            if t is None:
+                continue
+            if t.forecast != {k: fc.get(k) for k in ("target", "files", "conflicts_with",
+                                                     "out_of_scope", "reverts")}:
+                self.emit("forecast", tid, t.attempt, **fc)
 
     # -- stop ------------------------------------------------------------------------------------
 

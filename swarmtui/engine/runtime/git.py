@@ -143,3 +143,167 @@ class GitRepo:
 
     def head_of(self, worktree: Path) -> str:
         return git.Repo(worktree).head.commit.hexsha
+
+
+@dataclass(frozen=True)
+class MergeTree:
+    clean: bool
+    tree: str  # the merged tree (with conflict markers when not clean)
+    conflicts: tuple[str, ...] = ()
+
+
+class GitPlumbing:
+    """Merge plumbing that never touches a work tree: merge-tree, commit-tree, update-ref.
+
+    Separate from GitRepo so the fan-in code reads as what it does; both wrap one repository.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.g = git.Repo(self.root).git
+
+    def _run(self, *args: str, ok: tuple[int, ...] = (0,),
+             env: dict[str, str] | None = None) -> tuple[int, str]:
+        try:
+            out = self.g.execute(["git", *args], with_extended_output=True,
+                                 with_exceptions=False, strip_newline_in_stdout=False,
+                                 env=env)
+        except git.GitCommandError as e:  # pragma: no cover - execute raises only on spawn
+            raise GitError(str(e)) from None
+        code, stdout, stderr = out
+        if code not in ok:
+            raise GitError(f"git {' '.join(args[:3])}: {stderr.strip() or stdout.strip()}")
+        return code, stdout
+
+    def rev(self, ref: str) -> str | None:
+        code, out = self._run("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}",
+                              ok=(0, 1))
+        return out.strip() if code == 0 else None
+
+    def heads(self, prefix: str = "refs/heads/") -> dict[str, str]:
+        """Branch name -> commit for every branch under ``prefix``, in one call."""
+        _, out = self._run("for-each-ref", "--format=%(refname)%00%(objectname)", prefix)
+        heads: dict[str, str] = {}
+        for line in out.splitlines():
+            ref, _, sha = line.partition("\0")
+            heads[ref.removeprefix("refs/heads/")] = sha
+        return heads
+
+    def merge_tree(self, ours: str, theirs: str) -> MergeTree:
+        """What merging ``theirs`` into ``ours`` would give, computed without a work tree."""
+        code, out = self._run("merge-tree", "--write-tree", "-z", "--name-only", "--no-messages",
+                              ours, theirs, ok=(0, 1))
+        parts = [p for p in out.split("\0") if p]
+        tree = parts[0].strip() if parts else ""
+        files = tuple(dict.fromkeys(p.strip() for p in parts[1:]))
+        return MergeTree(clean=code == 0, tree=tree, conflicts=files)
+
+    def merge_base(self, a: str, b: str) -> str | None:
+        code, out = self._run("merge-base", a, b, ok=(0, 1))
+        return out.strip() if code == 0 else None
+
+    def is_ancestor(self, a: str, b: str) -> bool:
+        code, _ = self._run("merge-base", "--is-ancestor", a, b, ok=(0, 1))
+        return code == 0
+
+    def commits_between(self, base: str, tip: str) -> list[str]:
+        """One-line descriptions of commits in ``tip`` that ``base`` lacks."""
+        _, out = self._run("log", "--format=%h %s", f"{base}..{tip}")
+        return out.splitlines()
+
+    def changed_files(self, base: str, tip: str) -> list[str]:
+        _, out = self._run("diff", "--name-only", "-z", f"{base}...{tip}")
+        return [p for p in out.split("\0") if p]
+
+    def diff_lines(self, base: str, tip: str, *, three_dot: bool = True
+                   ) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+        """(added lines, removed lines) per file between ``base`` and ``tip``."""
+        rng = f"{base}...{tip}" if three_dot else f"{base}..{tip}"
+        _, out = self._run("diff", "-U0", "--no-color", "--no-ext-diff", rng)
+        added: dict[str, list[str]] = {}
+        removed: dict[str, list[str]] = {}
+        current = ""
+        for line in out.splitlines():
+            if line.startswith("+++ "):
+                current = line[6:] if line.startswith("+++ b/") else ""
+            elif line.startswith("--- "):
+                continue
+            elif line.startswith("+") and current:
+                added.setdefault(current, []).append(line[1:])
+            elif line.startswith("-") and current:
+                removed.setdefault(current, []).append(line[1:])
+            elif line.startswith("diff --git "):
+                # A deleted file has "+++ /dev/null": take its name from the header.
+                current = line.split(" b/", 1)[-1] if " b/" in line else ""
+        return added, removed
+
+    def commit_tree(self, tree: str, parents: list[str], message: str,
+                    env: dict[str, str] | None = None) -> str:
+        args = ["commit-tree", tree]
+        for p in parents:
+            args += ["-p", p]
+        args += ["-m", message]
+        _, out = self._run(*args, env=env)
+        return out.strip()
+
+    def update_ref(self, branch: str, new: str, old: str) -> None:
+        """Move ``branch`` to ``new`` only if it still points at ``old`` (compare and swap)."""
+        self._run("update-ref", "-m", "swarmtui merge", f"refs/heads/{branch}", new, old)
+
+    def worktree_of(self, branch: str) -> Path | None:
+        """The work tree that has ``branch`` checked out, if any."""
+        _, out = self._run("worktree", "list", "--porcelain")
+        path: Path | None = None
+        for line in out.splitlines():
+            if line.startswith("worktree "):
+                path = Path(line[len("worktree "):])
+            elif line == f"branch refs/heads/{branch}" and path is not None:
+                return path
+        return None
+
+    def dirty_files(self, worktree: Path) -> list[str]:
+        """Tracked files with uncommitted changes (staged or not) in ``worktree``."""
+        wt = git.Repo(worktree).git
+        out = wt.status("--porcelain=v1", "-z", "--untracked-files=no")
+        return [entry[3:] for entry in out.split("\0") if len(entry) > 3]
+
+    def fast_forward_worktree(self, worktree: Path, commit: str) -> None:
+        """Advance the branch checked out in ``worktree`` to ``commit``, updating its files.
+
+        ``merge --ff-only`` moves the ref and the work tree together and refuses to overwrite
+        local changes, so a checked-out branch never moves under a stale work tree."""
+        try:
+            git.Repo(worktree).git.merge("--ff-only", "--quiet", commit)
+        except git.GitCommandError as e:
+            raise GitError(f"fast-forward of {worktree}: {e.stderr.strip()}") from None
+
+    def add_detached_worktree(self, path: Path, commit: str) -> None:
+        if path.exists():
+            self.remove_worktree(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._run("worktree", "add", "--detach", "--force", str(path), commit)
+
+    def remove_worktree(self, path: Path, force: bool = True) -> None:
+        args = ["worktree", "remove"] + (["--force"] if force else []) + [str(path)]
+        self._run(*args, ok=(0, 128))
+        self._run("worktree", "prune")
+
+    def delete_branch(self, branch: str) -> None:
+        self._run("branch", "-D", branch)
+
+    def has_uncommitted(self, worktree: Path) -> list[str]:
+        """Every uncommitted change in ``worktree``, untracked files included."""
+        out = git.Repo(worktree).git.status("--porcelain=v1", "-z")
+        return [entry[3:] for entry in out.split("\0") if len(entry) > 3]
+
+    def merge_in_worktree(self, worktree: Path, ref: str, message: str) -> list[str]:
+        """Start merging ``ref`` into the work tree's branch, leaving conflict markers for a
+        resolver to fix. Returns the conflicted files (empty when the merge was clean and was
+        committed)."""
+        wt = git.Repo(worktree).git
+        try:
+            wt.merge("--no-ff", "-m", message, ref)
+            return []
+        except git.GitCommandError:
+            out = wt.diff("--name-only", "--diff-filter=U")
+            return out.splitlines()

@@ -1,0 +1,159 @@
+"""Merging one passed task into the target branch, safely.
+
+The merge commit is built with plumbing (merge-tree, commit-tree) without touching any work
+tree. The integration check (``merge.verify``) runs on that commit in a detached scratch work
+tree before the target moves, so a merge that breaks the target never lands (with
+``merge.revert_on_failure = false`` it lands anyway and is flagged). The target then moves
+either by a fast-forward of the work tree that has it checked out (which must be clean; git
+refuses to overwrite local changes) or, when no work tree has it, by a compare-and-swap
+``update-ref``. Nothing here deletes a branch or overwrites uncommitted work.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from swarmtui import protocol as P
+from swarmtui.engine.forecast import out_of_scope
+from swarmtui.engine.ledger import LedgerEntry, find_reverts, trim_added
+from swarmtui.engine.runtime.git import GitError, GitPlumbing
+from swarmtui.engine.verify import run_verify
+
+INTEGRATION_WORKTREE = "_integration"
+
+
+@dataclass
+class MergeJob:
+    task: str
+    attempt: int
+    title: str
+    branch: str
+    target: str
+    summary: str
+    files_modified: list[str]
+    do_not_revert: bool
+    scope: tuple[str, ...]
+    auto: bool  # automatic merges also refuse out-of-scope changes and ledger reverts
+    command_id: int | None = None
+    source: str = ""
+
+
+@dataclass
+class MergeOutcome:
+    status: str  # merged | refused | integration_failed
+    reason: str = ""
+    commit: str | None = None
+    conflicts: list[str] = field(default_factory=list)
+    dirty: list[str] = field(default_factory=list)
+    out_of_scope: list[str] = field(default_factory=list)
+    reverts: list[dict[str, Any]] = field(default_factory=list)
+    verify_tail: str = ""
+    added: dict[str, list[str]] = field(default_factory=dict)
+    landed_despite_failure: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dict(self.__dict__)
+        d.pop("added")
+        return d
+
+
+def _identity_env(root: Path) -> dict[str, str]:
+    """commit-tree needs an identity; fall back to a swarmtui one only when git has none."""
+    probe = subprocess.run(["git", "var", "GIT_COMMITTER_IDENT"], cwd=root, capture_output=True,
+                           text=True)
+    if probe.returncode == 0:
+        return {}
+    return {"GIT_AUTHOR_NAME": "swarmtui", "GIT_AUTHOR_EMAIL": "swarmtui@localhost",
+            "GIT_COMMITTER_NAME": "swarmtui", "GIT_COMMITTER_EMAIL": "swarmtui@localhost"}
+
+
+class Merger:
+    def __init__(self, repo: Path, plumbing: GitPlumbing, *, method: str, gate: str,
+                 revert_on_failure: bool, allow_out_of_scope: bool, verify_timeout: float,
+                 tail_bytes: int) -> None:
+        self.repo = Path(repo)
+        self.git = plumbing
+        self.method = method
+        self.gate = gate
+        self.revert_on_failure = revert_on_failure
+        self.allow_out_of_scope = allow_out_of_scope
+        self.verify_timeout = verify_timeout
+        self.tail_bytes = tail_bytes
+
+    def merge(self, job: MergeJob, ledger: list[LedgerEntry]) -> MergeOutcome:
+        target = self.git.rev(job.target)
+        if target is None:
+            return MergeOutcome("refused", f"target branch {job.target!r} does not exist")
+        head = self.git.rev(job.branch)
+        if head is None:
+            return MergeOutcome("refused", f"branch {job.branch} does not exist")
+        if self.git.is_ancestor(head, target):
+            return MergeOutcome("refused", f"{job.branch} has no commits that {job.target} "
+                                "lacks: nothing to merge")
+        wt = self.git.worktree_of(job.target)
+        if wt is not None:
+            dirty = self.git.dirty_files(wt)
+            if dirty:
+                return MergeOutcome(
+                    "refused", f"{job.target} is checked out in {wt} with uncommitted changes "
+                    f"({', '.join(dirty[:10])}); commit or stash them first", dirty=dirty)
+        mt = self.git.merge_tree(target, head)
+        if not mt.clean:
+            return MergeOutcome("refused", f"conflicts with {job.target} in "
+                                f"{', '.join(mt.conflicts)}; `swarmtui resolve {job.task}` "
+                                "starts a resolver", conflicts=list(mt.conflicts))
+        if job.auto:
+            oos = [] if self.allow_out_of_scope else out_of_scope(
+                self.git.changed_files(target, head), job.scope)
+            if oos:
+                return MergeOutcome("refused", "changes outside the task's declared files ("
+                                    f"{', '.join(oos[:10])}); merge it by hand to accept them",
+                                    out_of_scope=oos)
+            reverts = find_reverts(ledger, self.git.diff_lines(target, head)[1])
+            if reverts:
+                who = ", ".join(sorted({r["task"] for r in reverts}))
+                return MergeOutcome("refused", f"it removes lines that {who} added and marked "
+                                    "do-not-revert; merge it by hand if that is intended",
+                                    reverts=reverts)
+        message = (f"swarm: merge {job.task}: {job.title}\n\n{job.summary.strip()}\n\n"
+                   f"Branch: {job.branch}\n").strip() + "\n"
+        parents = [target, head] if self.method == "merge" else [target]
+        commit = self.git.commit_tree(mt.tree, parents, message, env=_identity_env(self.repo))
+        outcome = MergeOutcome("merged", commit=commit)
+        if self.gate:
+            passed, tail = self._integration_check(commit)
+            outcome.verify_tail = tail
+            if not passed:
+                if self.revert_on_failure:
+                    return MergeOutcome("integration_failed",
+                                        f"merge.verify failed on the merge of {job.task}; "
+                                        f"{job.target} was left as it was", commit=commit,
+                                        verify_tail=tail)
+                outcome.landed_despite_failure = True
+        try:
+            if wt is not None:
+                dirty = self.git.dirty_files(wt)  # again: the user may have typed meanwhile
+                if dirty:
+                    return MergeOutcome("refused", f"{job.target} is checked out in {wt} with "
+                                        f"uncommitted changes ({', '.join(dirty[:10])})",
+                                        dirty=dirty)
+                self.git.fast_forward_worktree(wt, commit)
+            else:
+                self.git.update_ref(job.target, commit, target)
+        except GitError as e:
+            return MergeOutcome("refused", f"could not move {job.target}: {e}")
+        outcome.added = trim_added(self.git.diff_lines(target, commit, three_dot=False)[0])
+        return outcome
+
+    def _integration_check(self, commit: str) -> tuple[bool, str]:
+        path = P.swarm_dir(self.repo) / P.WORKTREES_DIR / INTEGRATION_WORKTREE
+        self.git.add_detached_worktree(path, commit)
+        try:
+            out = run_verify(self.gate, path, timeout=self.verify_timeout,
+                             tail_bytes=self.tail_bytes)
+        finally:
+            self.git.remove_worktree(path)
+        return out.passed, out.tail
