@@ -588,8 +588,8 @@ def cmd_merge(ctx: Ctx) -> int:
         out = sup.merge_now(t, source="cli")
     finally:
         lock.release()
-    obj = {"task": tid, "status": "done" if out.status == "merged" else out.status,
-           **out.to_dict()}
+    obj = {**out.to_dict(), "task": tid, "outcome": out.status,
+           "status": "done" if out.status == "merged" else out.status}
     msg = (f"merged {tid} into {sup.state.target} ({(out.commit or '')[:10]})"
            if out.status == "merged" else f"not merged: {out.reason}")
     _out(ctx.args, obj, msg)

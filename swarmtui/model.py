@@ -179,6 +179,7 @@ class TaskView:
     merge_note: str = ""  # why the last merge was refused
     conflicts: list[str] = field(default_factory=list)  # files of the last refused merge
     resolve: dict[str, Any] | None = None  # set when the next attempt resolves conflicts
+    start_commit: str = ""  # the commit the current attempt's branch started from
 
     @property
     def id(self) -> str:
@@ -297,6 +298,7 @@ def apply(run: RunState, ev: Event) -> RunState:
     if k == "attempt_spawned":
         t.attempt = ev.attempt or t.attempt + 1
         t.window = d.get("window")
+        t.start_commit = d.get("start_commit", "")
         t.started_at = ev.time
         t.ended_at = None
         t.health = Health.OK

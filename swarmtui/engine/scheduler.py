@@ -37,18 +37,21 @@ def may_use_reserve(t: TaskView, policy: SlotPolicy) -> bool:
     return t.spec.manual or t.spec.priority >= policy.reserve_priority
 
 
-def dependency_wait(run: RunState, t: TaskView) -> str | None:
+def dependency_wait(run: RunState, t: TaskView, require_merged: bool = False) -> str | None:
+    """Why ``t`` still waits for a dependency, or None. With auto-merge on, a dependency counts
+    only once merged, so the dependent starts from a target that holds its work."""
+    ok = frozenset({TaskState.MERGED}) if require_merged else SATISFIED
     for dep in t.spec.depends_on:
         d = run.tasks.get(dep)
         if d is None:
             continue  # validated at load: an unknown name is an already-passing feature
-        if d.state not in SATISFIED:
+        if d.state not in ok:
             return f"waiting for {dep} ({d.state})"
     return None
 
 
 def plan(run: RunState, policy: SlotPolicy, now: float, *, dispatch: bool = True,
-         memory_ok: bool = True) -> Plan:
+         memory_ok: bool = True, require_merged: bool = False) -> Plan:
     active = [t for t in run.tasks.values() if t.state in ACTIVE]
     used = len(active)
     pool_used: dict[str, int] = {}
@@ -64,7 +67,7 @@ def plan(run: RunState, policy: SlotPolicy, now: float, *, dispatch: bool = True
     unblock: list[str] = []
     slot_waits = 0
     for t in waiting:
-        reason = dependency_wait(run, t)
+        reason = dependency_wait(run, t, require_merged)
         if reason is None and t.spec.files:
             for h in holders:
                 if h.spec.files and scopes_overlap(t.spec.files, h.spec.files):

@@ -573,7 +573,7 @@ class Supervisor:
         except FileNotFoundError:
             log_size = 0
         try:
-            ds = self.git.diff_stat(live.worktree, self.state.base)
+            ds = self.git.diff_stat(live.worktree, t.start_commit or self.state.base)
             diff = (ds.files, ds.insertions, ds.deletions, self.git.head_of(live.worktree))
         except (GitError, Exception):  # noqa: BLE001 - a vanished worktree is just "no diff"
             diff = ()
@@ -618,6 +618,12 @@ class Supervisor:
                 if d is not None and d.state in (TaskState.DEAD, TaskState.CANCELLED):
                     self.emit("task_dead", t.id, reason=f"dependency {dep} is {d.state}")
                     break
+                if (d is not None and self.config.merge.auto and d.state == TaskState.PASSED
+                        and d.merge_note and not self._merge_pending(dep)):
+                    # Auto-merge refused it: this task would build on work that is not there.
+                    self.emit("task_dead", t.id, reason=f"dependency {dep} passed but was not "
+                              f"merged ({d.merge_note[:120]}); merge it, then retry {t.id}")
+                    break
 
     def _dispatch(self, now: float, panes: dict[str, PaneInfo] | None) -> None:
         dispatch = not (self.state.paused or self.state.breaker_open)
@@ -641,7 +647,8 @@ class Supervisor:
                                           reserve_priority=policy.reserve_priority,
                                           pools=policy.pools)
         plan = scheduler.plan(self.state, policy, now, dispatch=dispatch and panes is not None
-                              or (dispatch and self._ensure_session()), memory_ok=memory_ok)
+                              or (dispatch and self._ensure_session()), memory_ok=memory_ok,
+                              require_merged=self.config.merge.auto)
         for tid, reason in plan.block.items():
             self.emit("task_blocked", tid, reason=reason)
         for tid in plan.unblock:
@@ -674,7 +681,9 @@ class Supervisor:
         adir = P.agent_dir(self.repo, t.id, attempt)
         wt = P.worktree_dir(self.repo, t.id, attempt)
         prev = t.attempt if t.attempt > t.attempt_base else None
-        start = self.state.base
+        # Start from the target's tip, so an attempt sees whatever has been merged so far.
+        start = self.plumbing.rev(self.state.target) if self.state.target else None
+        start = start or self.state.base
         resolve = t.resolve if prev is not None else None
         if resolve is not None:
             start = P.branch_name(t.id, prev)  # a resolver continues the task's own branch
@@ -724,7 +733,7 @@ class Supervisor:
         # reverse order could leave an unrecorded agent running twice.
         self.emit("attempt_spawned", t.id, attempt, window=aid, worktree=str(wt),
                   branch=P.branch_name(t.id, attempt), base=start, agent=t.spec.agent,
-                  handoff=handoff is not None)
+                  handoff=handoff is not None, start_commit=self.plumbing.rev(start) or "")
         live = Live(task=t.id, attempt=attempt, agent_dir=adir, worktree=wt, window=aid)
         self.lives[aid] = live
         try:
@@ -764,7 +773,7 @@ class Supervisor:
         diff = ""
         wt = P.worktree_dir(self.repo, t.id, prev)
         if wt.exists():
-            diff = self.git.diff_stat_text(wt, self.state.base)
+            diff = self.git.diff_stat_text(wt, t.start_commit or self.state.base)
         return Handoff(previous_attempt=prev, reason=t.reason,
                        previous_branch=P.branch_name(t.id, prev), progress_tail=progress,
                        summary=summary, diff_stat=diff, verify_tail=t.verify_tail,
@@ -866,8 +875,7 @@ class Supervisor:
             if t.state != TaskState.PASSED:
                 return "refused", {"task": tid, "reason": f"{tid} is {t.state}; only a passed "
                                    "task can be merged"}
-            if any(j.task == tid for j in self.merge_queue) or (
-                    self.merging is not None and self.merging.task == tid):
+            if self._merge_pending(tid):
                 return "refused", {"task": tid, "reason": f"{tid} is already in the merge queue"}
             self.enqueue_merge(t, auto=False, source=cmd.source, command_id=cmd.id)
             return "deferred", {}
@@ -959,6 +967,10 @@ class Supervisor:
                         target=self.state.target, summary=t.summary, files_modified=files,
                         do_not_revert=dnr, scope=t.spec.files, auto=auto,
                         command_id=command_id, source=source)
+
+    def _merge_pending(self, tid: str) -> bool:
+        return any(j.task == tid for j in self.merge_queue) or (
+            self.merging is not None and self.merging.task == tid)
 
     def enqueue_merge(self, t: TaskView, *, auto: bool, source: str,
                       command_id: int | None = None) -> None:

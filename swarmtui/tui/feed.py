@@ -1,0 +1,170 @@
+"""The feed: a worker thread that follows the run in the store and tells the UI what changed.
+
+It polls the store (one indexed query for events after the last one seen), folds new events into
+its own ``RunClient`` projection and, at most once per poll and only when the UI has applied the
+previous update, posts one ``FeedUpdate`` carrying just the rows that differ from what the UI
+already shows. A burst of a thousand events is therefore one message, and a slow UI gets fewer,
+larger updates instead of a growing queue. Ages and runtimes are re-derived once a second.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from textual.message import Message
+
+from swarmtui.client import RunClient
+from swarmtui.config import Config
+from swarmtui.errors import SwarmError
+from swarmtui.model import RunState, TaskView
+from swarmtui.tui.view import Alert, Header, Row, Slots, alert_of, make_header, make_rows, make_slots
+
+
+@dataclass
+class Update:
+    header: Header
+    slots: Slots
+    rows: dict[str, Row]  # rows that are new or changed since the last update
+    removed: list[str]
+    tasks: dict[str, TaskView]  # copies of the tasks that new events touched
+    alerts: list[Alert]  # in order; ``fresh`` says whether they happened while we watched
+    fresh: bool
+    touched: set[str] = field(default_factory=set)
+    reset: bool = False  # a new run: forget everything shown
+    base: str = ""
+    last_seq: int = 0
+
+
+class FeedUpdate(Message):
+    def __init__(self, update: Update) -> None:
+        super().__init__()
+        self.update = update
+
+
+class FeedFailed(Message):
+    def __init__(self, error: str) -> None:
+        super().__init__()
+        self.error = error
+
+
+class Feed:
+    """Runs in one thread; only ``ready`` and ``wake`` are touched from the UI."""
+
+    def __init__(self, repo: Path, config: Config, *, clock: Callable[[], float],
+                 read_only: bool, client: RunClient | None = None,
+                 poll: float = 0.15, tick: float = 1.0) -> None:
+        self.repo = Path(repo)
+        self.config = config
+        self.clock = clock
+        self.read_only = read_only
+        self.client = client
+        self.poll = poll
+        self.tick = tick
+        self.ready = threading.Event()  # set by the UI once it applied the last update
+        self.ready.set()
+        self.wake = threading.Event()  # set by the UI to poll now (after an action, say)
+        self._shown: dict[str, Row] = {}
+        self._shown_header: Header | None = None
+        self._shown_slots: Slots | None = None
+        self._alerts: list[Alert] = []
+        self._touched: set[str] = set()
+        self._first = True
+        self._reset = False
+        self._run = -1
+        self._live = False
+        self._live_checked = 0.0
+        self._built = 0.0
+        self._usage_until: float | None = None
+
+    def open(self) -> RunClient:
+        if self.client is None:
+            self.client = RunClient(self.repo)
+        return self.client
+
+    def _absorb(self, client: RunClient) -> bool:
+        """Fold every new event in; True when there were any."""
+        got = False
+        while True:
+            new = client.refresh()
+            if client.state.run != self._run:
+                if self._run != -1:
+                    self._reset = True
+                    self._shown = {}
+                    self._alerts = []
+                    self._usage_until = None
+                self._run = client.state.run
+            for ev in new:
+                if ev.task:
+                    self._touched.add(ev.task)
+                if ev.kind == "usage_limited":
+                    self._usage_until = float(ev.data.get("until") or 0) or None
+                elif ev.kind in ("usage_limit_cleared", "dispatch_resumed"):
+                    self._usage_until = None
+                alert = alert_of(ev)
+                if alert is not None:
+                    self._alerts.append(alert)
+            got = got or bool(new)
+            if len(new) < 5000:
+                return got
+
+    def step(self) -> Update | None:
+        """Poll once; returns an update when there is news and the UI is ready for it."""
+        client = self.open()
+        got = self._absorb(client)
+        now = self.clock()
+        if time.monotonic() - self._live_checked >= self.tick or self._first:
+            self._live = client.supervisor_live()
+            self._live_checked = time.monotonic()
+        due = time.monotonic() - self._built >= self.tick
+        if not (got or due or self._first or self._reset or self._alerts):
+            return None
+        if not self.ready.is_set():
+            return None  # the UI is still busy with the last one: keep accumulating
+        self._built = time.monotonic()
+        state: RunState = client.state
+        rows = make_rows(state, self.config, now)
+        changed = {k: r for k, r in rows.items() if self._shown.get(k) != r}
+        removed = [k for k in self._shown if k not in rows]
+        header = make_header(state, self.config, now, repo=self.repo.name, live=self._live,
+                             read_only=self.read_only, usage_until=self._usage_until)
+        slots = make_slots(state, self.config)
+        if not (changed or removed or self._touched or self._alerts or self._first
+                or self._reset or header != self._shown_header or slots != self._shown_slots):
+            return None
+        touched = set(state.tasks) if self._first or self._reset else self._touched & set(
+            state.tasks)
+        upd = Update(header=header, slots=slots, rows=changed, removed=removed,
+                     tasks={k: copy.deepcopy(state.tasks[k]) for k in touched},
+                     alerts=self._alerts, fresh=not self._first, touched=touched,
+                     reset=self._reset, base=state.base, last_seq=state.last_seq)
+        self._shown = rows
+        self._shown_header = header
+        self._shown_slots = slots
+        self._alerts = []
+        self._touched = set()
+        self._first = False
+        self._reset = False
+        self.ready.clear()
+        return upd
+
+    def run(self, post: Callable[[Message], object], stop: threading.Event) -> None:
+        try:
+            self.open()
+        except SwarmError as e:
+            post(FeedFailed(str(e)))
+            return
+        while not stop.is_set():
+            try:
+                upd = self.step()
+            except Exception as e:  # noqa: BLE001 - show it and keep following the run
+                post(FeedFailed(f"{type(e).__name__}: {e}"))
+                upd = None
+            if upd is not None:
+                post(FeedUpdate(upd))
+            self.wake.wait(self.poll)
+            self.wake.clear()

@@ -1,0 +1,143 @@
+"""Make agent output readable (pure).
+
+Claude Code's ``--output-format stream-json`` prints one JSON object per line; shown raw it is
+unreadable. Each line becomes what a person wants to see: the assistant's text, one line per
+tool call and one per tool result, and a summary of the final result. Anything that is not
+stream-json (other agents, the wrapper's own notes) is shown as it is, without terminal escapes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+# Kinds of log line; each has a component class (``log--<kind>``) coloured by the theme.
+TEXT, TOOL, RESULT, ERROR, META, RAW = "text", "tool", "result", "error", "meta", "raw"
+
+_ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-_]")
+_MAX_LINE = 400
+
+
+@dataclass(frozen=True)
+class LogLine:
+    text: str
+    kind: str = RAW
+
+
+def strip_ansi(s: str) -> str:
+    return _ANSI_RE.sub("", s).replace("\r", "")
+
+
+def _short(s: str, n: int = 120) -> str:
+    s = " ".join(s.split())
+    return s if len(s) <= n else s[: n - 1] + "…"
+
+
+def _tool_args(name: str, args: Any) -> str:
+    """The one argument that says what a tool call does, for the common Claude Code tools."""
+    if not isinstance(args, dict):
+        return _short(json.dumps(args))
+    for key in ("command", "file_path", "path", "pattern", "url", "description", "query",
+                "prompt", "notebook_path"):
+        if isinstance(args.get(key), str):
+            return _short(args[key])
+    if name == "TodoWrite" and isinstance(args.get("todos"), list):
+        return f"{len(args['todos'])} todos"
+    return _short(json.dumps(args, sort_keys=True))
+
+
+def _result_text(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        parts = [c.get("text", "") for c in content if isinstance(c, dict)
+                 and c.get("type") == "text"]
+        return "\n".join(parts) if parts else f"({len(content)} blocks)"
+    return "" if content is None else str(content)
+
+
+def _duration(ms: Any) -> str:
+    try:
+        s = int(float(ms) / 1000)
+    except (TypeError, ValueError):
+        return ""
+    return f"{s // 60}m{s % 60:02d}s" if s >= 60 else f"{s}s"
+
+
+def _stream_json(obj: dict[str, Any]) -> list[LogLine]:
+    kind = obj.get("type")
+    if kind == "system":
+        if obj.get("subtype") == "init":
+            tools = obj.get("tools") or []
+            return [LogLine(f"session started: model {obj.get('model', '?')}, "
+                            f"{len(tools)} tools", META)]
+        return []
+    if kind in ("assistant", "user"):
+        content = (obj.get("message") or {}).get("content")
+        if isinstance(content, str):
+            return [LogLine(line, TEXT) for line in content.splitlines() if line.strip()]
+        out: list[LogLine] = []
+        for block in content or []:
+            if not isinstance(block, dict):
+                continue
+            bt = block.get("type")
+            if bt == "text":
+                out += [LogLine(line[:_MAX_LINE], TEXT)
+                        for line in str(block.get("text", "")).splitlines() if line.strip()]
+            elif bt == "tool_use":
+                name = str(block.get("name", "tool"))
+                out.append(LogLine(f"▸ {name}: {_tool_args(name, block.get('input'))}", TOOL))
+            elif bt == "tool_result":
+                text = _result_text(block.get("content")).strip()
+                lines = text.splitlines()
+                first = _short(lines[0]) if lines else "(empty)"
+                more = f"  (+{len(lines) - 1} lines)" if len(lines) > 1 else ""
+                if block.get("is_error"):
+                    out.append(LogLine(f"  ◂ error: {first}{more}", ERROR))
+                else:
+                    out.append(LogLine(f"  ◂ {first}{more}", RESULT))
+        return out
+    if kind == "result":
+        bits = [str(obj.get("subtype") or "done")]
+        if obj.get("num_turns") is not None:
+            bits.append(f"{obj['num_turns']} turns")
+        if obj.get("duration_ms") is not None:
+            bits.append(_duration(obj["duration_ms"]))
+        if obj.get("total_cost_usd") is not None:
+            bits.append(f"${float(obj['total_cost_usd']):.2f}")
+        line = LogLine("result: " + " · ".join(b for b in bits if b),
+                       ERROR if obj.get("is_error") else META)
+        return [line]
+    return []  # partial-message events and other bookkeeping are noise to a reader
+
+
+def readable(line: str) -> list[LogLine]:
+    """The readable lines for one line of agent output (maybe none)."""
+    s = line.rstrip("\n")
+    if s.startswith("{") and '"type"' in s:
+        try:
+            obj = json.loads(s)
+        except ValueError:
+            obj = None
+        if isinstance(obj, dict) and isinstance(obj.get("type"), str):
+            return _stream_json(obj)
+    clean = strip_ansi(s)
+    return [LogLine(clean[:_MAX_LINE * 4], RAW)]
+
+
+# -- diffs -----------------------------------------------------------------------------------
+
+def diff_kind(line: str) -> str | None:
+    """The component class suffix for a line of ``git diff`` output, or None for context."""
+    if line.startswith(("diff --git", "index ", "+++ ", "--- ", "new file", "deleted file",
+                        "similarity", "rename ")):
+        return "file"
+    if line.startswith("@@"):
+        return "hunk"
+    if line.startswith("+"):
+        return "add"
+    if line.startswith("-"):
+        return "del"
+    return None

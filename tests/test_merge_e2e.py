@@ -1,0 +1,222 @@
+"""Fan-in through a real supervisor: merge queue, auto-merge, integration gate and retry,
+conflicts and the resolver, the ledger in later prompts, revert detection, merging after a
+headless run has ended, and feature-list write-back."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from swarmtui import protocol as P
+from swarmtui.fake_agent import FAIL_VERIFY_MARKER
+from tests.conftest import git
+from tests.fleet import Fleet, fake, fast_config, task
+
+pytestmark = pytest.mark.e2e
+
+SCRIPTED = str(Path(__file__).with_name("scripted_agent.py"))
+
+
+@pytest.fixture
+def fleets(tmux_socket: str):
+    made: list[Fleet] = []
+    yield made
+    for f in made:
+        f.close()
+
+
+def scripted(tmp: Path, name: str, plan: dict[str, Any]) -> list[str]:
+    path = tmp / f"plan-{name}.json"
+    path.write_text(json.dumps(plan))
+    return [sys.executable, SCRIPTED, str(path)]
+
+
+def start(fleets: list[Fleet], repo: Path, config, tasks, **kw) -> Fleet:
+    f = Fleet(repo, config, tasks)
+    fleets.append(f)
+    return f.start(**kw)
+
+
+def main_file(repo: Path, path: str) -> str:
+    return git(repo, "show", f"main:{path}")
+
+
+def test_manual_merge_updates_checked_out_target(git_repo: Path, fleets: list[Fleet],
+                                                tmp_path: Path) -> None:
+    cfg = fast_config({"s": scripted(tmp_path, "s", {"write": {"src/a.py": "A = 1\n"},
+                                                     "results": {"summary": "adds A"}})})
+    f = start(fleets, git_repo, cfg, [task("t1", "s", title="Add A")], exit_when_done=False)
+    f.wait_kind("verify_passed", "t1")
+    cid = f.command("merge", task="t1")
+    ev = f.wait_kind("command_applied", command="merge")
+    assert ev.data["status"] == "done" and ev.data["id"] == cid
+    merged = f.wait_kind("task_merged", "t1")
+    assert (git_repo / "src" / "a.py").read_text() == "A = 1\n"  # work tree moved with the ref
+    assert git(git_repo, "status", "--porcelain") == ""
+    msg = git(git_repo, "log", "-1", "--format=%B")
+    assert "t1" in msg and "Add A" in msg and "adds A" in msg
+    assert git(git_repo, "rev-parse", "HEAD").strip() == merged.data["commit"]
+    assert f.state_of("t1") == "merged"
+    # A second merge of a merged task is refused with the reason.
+    f.command("merge", task="t1")
+    again = f.wait_event(lambda e: e.kind == "command_applied" and e.seq > ev.seq)
+    assert again.data["status"] == "refused" and "merged" in again.data["result"]["reason"]
+
+
+def test_auto_merge_and_integration_failure_retried(git_repo: Path, fleets: list[Fleet]) -> None:
+    cfg = fast_config({"fv": fake("fail-verify-once")},
+                      merge={"auto": True, "verify": f"! grep -rqF '{FAIL_VERIFY_MARKER}' fake/"})
+    f = start(fleets, git_repo, cfg, [task("fv", "fv")])  # no task verify: accepted on its word
+    assert f.wait_done()
+    integ = f.of("integration_failed", "fv")
+    assert len(integ) == 1 and integ[0].attempt == 1
+    assert FAIL_VERIFY_MARKER in (integ[0].data["tail"] + "") or integ[0].data["reason"]
+    failed = f.of("attempt_failed", "fv")[0]
+    assert failed.data["reason"].startswith("integration failed")
+    merged = f.of("task_merged", "fv")
+    assert len(merged) == 1 and merged[0].attempt == 2
+    assert FAIL_VERIFY_MARKER not in main_file(git_repo, "fake/fv.txt")
+    # The failing merge never reached main: its only merge commit is attempt 2's.
+    log = git(git_repo, "log", "--format=%s", "main")
+    assert log.count("swarm: merge fv") == 1
+    prompt2 = (P.agent_dir(git_repo, "fv", 2) / P.PROMPT_FILE).read_text()
+    assert "integration failed" in prompt2
+
+
+def test_conflict_refused_then_resolved(git_repo: Path, fleets: list[Fleet],
+                                        tmp_path: Path) -> None:
+    cfg = fast_config({
+        "a": scripted(tmp_path, "a", {"write": {"shared.txt": "line 1 by a\nline 2\nline 3\n"},
+                                      "results": {"summary": "a rewrites line 1",
+                                                  "files_modified": ["shared.txt"]}}),
+        "b": scripted(tmp_path, "b", {"write": {"shared.txt": "line 1 by b\nline 2\nline 3\n"},
+                                      "results": {"summary": "b rewrites line 1"}}),
+        "fix": scripted(tmp_path, "fix", {"resolve": True, "results": {"summary": "kept both"}}),
+    })
+    f = start(fleets, git_repo, cfg, [task("a", "a"), task("b", "b")], exit_when_done=False)
+    f.wait_kind("verify_passed", "a")
+    f.wait_kind("verify_passed", "b")
+    fc = f.wait_event(lambda e: e.kind == "forecast" and e.task == "b"
+                      and e.data.get("conflicts_with") == ["a"])
+    assert fc.data["target"] == "clean"
+    f.command("merge", task="a")
+    f.wait_kind("task_merged", "a")
+    # Once a is on main, b's forecast turns to a conflict in shared.txt.
+    f.wait_event(lambda e: e.kind == "forecast" and e.task == "b"
+                 and e.data.get("target") == "conflict" and e.data["files"] == ["shared.txt"])
+    f.command("merge", task="b")
+    refused = f.wait_kind("merge_refused", "b")
+    assert refused.data["conflicts"] == ["shared.txt"]
+    assert main_file(git_repo, "shared.txt").startswith("line 1 by a")  # nothing lost
+    assert f.state_of("b") == "passed"
+    # The resolver attempt: the task's branch with main merged in, handoff naming the files.
+    f.store.replay()
+    f.sup.config = f.sup.config.model_copy(update={"agents": {
+        **f.sup.config.agents, "b": f.sup.config.agents["fix"]}})
+    f.command("resolve", task="b")
+    f.wait_event(lambda e: e.kind == "attempt_spawned" and e.task == "b" and e.attempt == 2)
+    prompt = (P.agent_dir(git_repo, "b", 2) / P.PROMPT_FILE).read_text()
+    assert "Merge conflicts to resolve" in prompt and "shared.txt" in prompt
+    assert "a rewrites line 1" in prompt  # the other side's intent
+    f.wait_event(lambda e: e.kind == "verify_passed" and e.task == "b" and e.attempt == 2)
+    f.command("merge", task="b")
+    f.wait_kind("task_merged", "b")
+    text = main_file(git_repo, "shared.txt")
+    assert "line 1 by a" in text and "line 1 by b" in text
+
+
+def test_ledger_reaches_later_prompts_and_reverts_are_caught(
+        git_repo: Path, fleets: list[Fleet], tmp_path: Path) -> None:
+    cfg = fast_config({
+        "keep": scripted(tmp_path, "keep", {
+            "write": {"src/guard.py": "def guard():\n    return check_auth()\n"},
+            "results": {"summary": "auth guard added", "do_not_revert": True,
+                        "files_modified": ["src/guard.py"]}}),
+        "undo": scripted(tmp_path, "undo", {
+            "write": {"src/guard.py": "def guard():\n    return True\n"},
+            "results": {"summary": "simplified guard"}}),
+    }, merge={"auto": True})
+    f = start(fleets, git_repo, cfg, [
+        task("guard", "keep", files=("src/guard.py",)),
+        task("simplify", "undo", files=("src/**",), depends_on=("guard",)),
+    ], exit_when_done=False)
+    f.wait_kind("task_merged", "guard")
+    f.wait_kind("attempt_spawned", "simplify")
+    prompt = (P.agent_dir(git_repo, "simplify", 1) / P.PROMPT_FILE).read_text()
+    assert "do not revert" in prompt.lower() and "auth guard added" in prompt
+    refused = f.wait_kind("merge_refused", "simplify")
+    assert "guard" in refused.data["reason"] and refused.data["reverts"][0]["task"] == "guard"
+    assert "check_auth" in main_file(git_repo, "src/guard.py")
+    fc = f.wait_event(lambda e: e.kind == "forecast" and e.task == "simplify"
+                      and bool(e.data.get("reverts")))
+    assert fc.data["reverts"][0]["file"] == "src/guard.py"
+    out = subprocess.run([sys.executable, "-m", "swarmtui", "ledger", "--repo", str(git_repo),
+                          "--json"], capture_output=True, text=True)
+    rows = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [r["task"] for r in rows] == ["guard"] and rows[0]["do_not_revert"] is True
+
+
+def test_out_of_scope_blocks_auto_merge(git_repo: Path, fleets: list[Fleet],
+                                        tmp_path: Path) -> None:
+    cfg = fast_config({"s": scripted(tmp_path, "s", {"write": {"src/a.py": "x\n",
+                                                               "README.md": "changed\n"}})},
+                      merge={"auto": True})
+    f = start(fleets, git_repo, cfg, [task("t", "s", files=("src/**",))], exit_when_done=False)
+    refused = f.wait_kind("merge_refused", "t")
+    assert refused.data["out_of_scope"] == ["README.md"]
+    # The operator may accept it by merging by hand.
+    f.command("merge", task="t")
+    f.wait_kind("task_merged", "t")
+
+
+def test_merge_after_headless_run_without_supervisor(git_repo: Path, fleets: list[Fleet],
+                                                     tmp_path: Path) -> None:
+    cfg_file = tmp_path / "config.toml"
+    cfg_file.write_text(
+        '[slots]\nmin_free_memory = "0"\n[heartbeat]\ntick = "100ms"\n'
+        '[run]\ndefault_agent = "s"\n'
+        f'[agents.s]\ncommand = {json.dumps(scripted(tmp_path, "s", {"write": {"n.txt": "1"}}))}\n')
+    tasks = tmp_path / "tasks.toml"
+    tasks.write_text('[[task]]\nid = "t1"\nprompt = "write n"\n')
+    cmd = [sys.executable, "-m", "swarmtui"]
+    common = ["--repo", str(git_repo), "--config", str(cfg_file)]
+    up = subprocess.run([*cmd, "up", str(tasks), "--headless", *common], capture_output=True,
+                        text=True, timeout=120)
+    assert up.returncode == 0, up.stdout + up.stderr
+    (git_repo / "README.md").write_text("my uncommitted edit\n")
+    dirty = subprocess.run([*cmd, "merge", "t1", *common], capture_output=True, text=True)
+    assert dirty.returncode == 1 and "README.md" in dirty.stdout + dirty.stderr
+    assert (git_repo / "README.md").read_text() == "my uncommitted edit\n"
+    git(git_repo, "checkout", "README.md")
+    ok = subprocess.run([*cmd, "merge", "t1", "--json", *common], capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert json.loads(ok.stdout)["status"] == "done"
+    assert (git_repo / "n.txt").read_text() == "1"
+    st = subprocess.run([*cmd, "status", "--json", *common], capture_output=True, text=True)
+    assert json.loads(st.stdout)["tasks"][0]["state"] == "merged"
+
+
+def test_feature_list_passes_written_back(git_repo: Path, fleets: list[Fleet],
+                                          tmp_path: Path) -> None:
+    from swarmtui.tasks import load_tasks
+
+    features = tmp_path / "features.json"
+    features.write_text(json.dumps([
+        {"category": "api", "description": "List users", "steps": ["GET /users"],
+         "passes": False},
+        {"category": "api", "description": "Done already", "steps": ["x"], "passes": True},
+        {"category": "ui", "description": "Show users", "steps": ["render"], "passes": False},
+    ], indent=2))
+    cfg = fast_config({"ok": fake("success")}, merge={"auto": True})
+    specs = load_tasks(features, roles=cfg.roles, agents=set(cfg.agents),
+                       default_role="worker", default_agent="ok")
+    f = start(fleets, git_repo, cfg, specs)
+    assert f.wait_done()
+    data = json.loads(features.read_text())
+    assert [d["passes"] for d in data] == [True, True, True]
+    assert len(f.of("feature_passed")) == 2
