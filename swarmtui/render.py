@@ -131,7 +131,7 @@ def _note(r: dict[str, Any]) -> str:
 ALERT_KINDS = frozenset({
     "health", "attempt_failed", "task_dead", "breaker_opened", "spawn_refused",
     "results_invalid", "run_finished", "memory_low", "tmux_server_gone", "merge_refused",
-    "merge_failed", "integration_failed",
+    "merge_failed", "integration_failed", "budget_exhausted", "injection_flagged",
 })
 
 

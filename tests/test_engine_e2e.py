@@ -402,3 +402,53 @@ def test_tmux_server_killed_requeues(git_repo: Path, fleets: list[Fleet],
     assert {e.task for e in lost} == {"a", "b"} and not any(e.data["counts"] for e in lost)
     assert f.wait_done()
     assert spawned_attempts(f, "a") == [1, 2] and spawned_attempts(f, "b") == [1, 2]
+
+
+def test_alerts_reach_notify_command_and_tmux_status(git_repo: Path, fleets: list[Fleet],
+                                                     tmp_path: Path, tmux_socket: str) -> None:
+    log = tmp_path / "alerts.log"
+    script = tmp_path / "notify.sh"
+    script.write_text(f'#!/bin/sh\necho "$SWARM_ALERT_KIND|$SWARM_ALERT_TASK|$SWARM_ALERT_TEXT" '
+                      f'>> {log}\n')
+    script.chmod(0o755)
+    cfg = fast_config({"crash": fake("crash", "--until-attempt", "1")},
+                      notify={"command": [str(script)]})
+    f = start(fleets, git_repo, cfg, [task("c", "crash")], exit_when_done=False)
+    f.wait_kind("verify_passed", "c")
+    deadline = time.monotonic() + 10
+    while "attempt_failed|c|" not in (log.read_text() if log.exists() else ""):
+        assert time.monotonic() < deadline, "notify.command never saw the failure"
+        time.sleep(0.05)
+    assert "crashed" in log.read_text()
+    deadline = time.monotonic() + 10
+    while True:
+        out = subprocess.run(["tmux", "-S", tmux_socket, "show-options", "-t",
+                              f"={f.tmux.session}:", "status-right"], capture_output=True,
+                             text=True).stdout
+        if "slots" in out and "alert" in out:
+            break
+        assert time.monotonic() < deadline, out
+        time.sleep(0.05)
+    assert "/4" in out
+
+
+def test_budget_stops_dispatch(git_repo: Path, fleets: list[Fleet], tmp_path: Path) -> None:
+    # A stand-in for Claude Code's stream-json: the claude adapter reads the cost from it.
+    agent = tmp_path / "costly.py"
+    agent.write_text(
+        "import json, os\n"
+        "open(os.environ['SWARM_PROGRESS_FILE'], 'a').write('2026-01-01T00:00:00 - working\\n')\n"
+        "print(json.dumps({'type': 'result', 'subtype': 'success', 'total_cost_usd': 0.75,"
+        " 'usage': {'input_tokens': 10, 'output_tokens': 5}}))\n"
+        "json.dump({'status': 'done', 'summary': 'ok', 'files_modified': [],"
+        " 'do_not_revert': False}, open(os.environ['SWARM_RESULTS_FILE'], 'w'))\n")
+    cfg = fast_config({"c": [sys.executable, str(agent)]}, budget={"max_cost_usd": 1.0},
+                      slots={"max_agents": 1, "pools": {"worker": 1}})
+    cfg.agents["c"] = cfg.agents["c"].model_copy(update={"adapter": "claude"})
+    f = start(fleets, git_repo, cfg, [task(f"t{i}", "c") for i in range(3)],
+              exit_when_done=False)
+    ev = f.wait_kind("budget_exhausted")
+    assert ev.data["spent_usd"] >= 1.0
+    assert len(f.of("attempt_spawned")) == 2  # the third never started
+    st = f.store.replay()
+    assert round(sum(t.cost_usd for t in st.tasks.values()), 2) == 1.5

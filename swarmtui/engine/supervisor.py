@@ -15,6 +15,7 @@ import os
 import queue
 import shutil
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -37,6 +38,7 @@ from swarmtui.engine.runtime.git import GitError, GitPlumbing, GitRepo
 from swarmtui.engine.runtime.tmux import PaneInfo, Tmux, TmuxError, TmuxServerGone
 from swarmtui.engine.runtime.watch import DirWatcher
 from swarmtui.engine.verify import VerifyOutcome, run_verify
+from swarmtui.render import alert_text
 from swarmtui.engine.wrap import LaunchSpec
 from swarmtui.errors import InputError, SwarmError
 from swarmtui.model import (
@@ -132,6 +134,10 @@ class Supervisor:
         self.finished_ok: bool | None = None
         self.close_session_on_exit = False
         self._deferred: set[int] = set()
+        self.alerts = 0
+        self.last_alert = ""
+        self._status_line = ""
+        self._budget_alerted = False
         self._failure_times: list[float] = []
         self._memory_alerted = False
         self._server_gone_reported = False
@@ -155,6 +161,9 @@ class Supervisor:
             check_transition(task, self.state.tasks[task].state, dst)
         ev = self.store.append_event(kind, task, attempt, data, run=self.run_id)
         apply(self.state, ev)
+        text = alert_text(ev)
+        if text is not None:
+            self._alert(ev, text)
         for listener in self.listeners:
             try:
                 listener(ev)
@@ -304,6 +313,43 @@ class Supervisor:
         self._maybe_merge()
         self._maybe_forecast(now)
         self._check_finished()
+        if panes is not None:
+            self._update_status_line()
+
+    def _alert(self, ev: Event, text: str) -> None:
+        """Count it for the tmux status line and hand it to ``notify.command``, if any."""
+        self.alerts += 1
+        self.last_alert = text
+        argv = list(self.config.notify.command)
+        if not argv:
+            return
+        env = {**os.environ, "SWARM_ALERT_KIND": ev.kind, "SWARM_ALERT_TASK": ev.task or "",
+               "SWARM_ALERT_TEXT": text, "SWARM_REPO": str(self.repo)}
+        try:
+            proc = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                    start_new_session=True)
+        except OSError as e:
+            self.last_alert = f"notify.command failed: {e}"
+            return
+        threading.Thread(target=proc.wait, daemon=True).start()  # reap it, never block
+
+    def _update_status_line(self) -> None:
+        """swarmtui's tmux status line: slots and alerts, visible from every agent window."""
+        used = sum(1 for t in self.state.tasks.values() if t.state in ACTIVE)
+        state = ("breaker open" if self.state.breaker_open else
+                 "paused" if self.state.paused else str(self.state.status))
+        line = (f"{state} | slots {used}/{self.config.slots.max_agents} | "
+                f"{self.alerts} alert{'s' if self.alerts != 1 else ''}")
+        if self.last_alert:
+            line += f" | {self.last_alert[:60]}"
+        if line == self._status_line:
+            return
+        try:
+            self.tmux.set_option("status-right", line.replace("#", "##"))
+            self._status_line = line
+        except TmuxError:
+            pass
 
     def _touch_heartbeat(self) -> None:
         hb = self.swarm / P.HEARTBEAT_FILE
@@ -627,6 +673,14 @@ class Supervisor:
 
     def _dispatch(self, now: float, panes: dict[str, PaneInfo] | None) -> None:
         dispatch = not (self.state.paused or self.state.breaker_open)
+        budget = self.config.budget.max_cost_usd
+        if budget > 0:
+            spent = sum(t.cost_usd for t in self.state.tasks.values())
+            if spent >= budget:
+                dispatch = False
+                if not self._budget_alerted:
+                    self.emit("budget_exhausted", spent_usd=round(spent, 4), budget_usd=budget)
+                    self._budget_alerted = True
         mem = free_memory_bytes()
         floor = self.config.slots.min_free_memory
         memory_ok = mem is None or mem >= floor

@@ -157,7 +157,8 @@ class Tmux:
             pass
 
     def set_option(self, name: str, value: str) -> None:
-        self._cmd("set-option", "-t", f"={self.session}", name, value)
+        # set-option takes a pane-style target: "=name:" matches the session exactly.
+        self._cmd("set-option", "-t", f"={self.session}:", name, value)
 
     def capture(self, window: str, lines: int = 200) -> str:
         out = self._cmd("capture-pane", "-p", "-J", "-S", f"-{lines}", "-t",
