@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from swarmtui.engine.scope import scopes_overlap
+from swarmtui.engine.screen import quote_for_prompt
 from swarmtui.model import Event
 
 # Bound what one merge stores about the lines it added (per file, and files per entry).
@@ -73,8 +74,9 @@ def render_for_prompt(entries: list[LedgerEntry], limit: int = 20) -> str:
              "These changes were merged on purpose by earlier tasks. Keep them; build on them.", ""]
     for e in entries[-limit:]:
         files = ", ".join(e.files[:8]) + (" ..." if len(e.files) > 8 else "")
-        lines.append(f"- {e.task} ({e.commit[:10]}): {e.summary.strip() or '(no summary)'}"
-                     f" [files: {files}]")
+        summary = quote_for_prompt(e.summary.strip() or "(no summary)",
+                                   f"the summary of merged task {e.task}")
+        lines.append(f"- {e.task} ({e.commit[:10]}): {summary} [files: {files}]")
     return "\n".join(lines) + "\n"
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from swarmtui.engine.screen import quote_for_prompt
 from swarmtui.model import TaskSpec
 from swarmtui.protocol import HANDOFF_HEADING
 
@@ -44,19 +45,28 @@ def render_handoff(h: Handoff) -> str:
                   *[f"- {f}" for f in h.conflicts]]
         if h.their_intent:
             parts += ["", f"What the work already on `{h.target}` in those files meant:", "",
-                      *[f"- {x}" for x in h.their_intent]]
+                      *[f"- {quote_for_prompt(x, 'a merged task summary')}"
+                        for x in h.their_intent]]
     if h.note:
         parts += ["", "### Note from the operator", "", h.note]
+    # What the previous agent wrote passes through the injection screen before it reaches this
+    # agent; the operator's note does not (it is the operator's own word).
     if h.summary:
-        parts += ["", "### Its own summary", "", h.summary]
+        parts += ["", "### Its own summary", "",
+                  quote_for_prompt(h.summary, "the previous attempt's summary")]
     if h.progress_tail:
-        parts += ["", "### Its last progress lines", "", *[f"    {ln}" for ln in h.progress_tail]]
+        tail = "\n".join(h.progress_tail)
+        quoted = quote_for_prompt(tail, "the previous attempt's progress lines")
+        parts += ["", "### Its last progress lines", "",
+                  *([f"    {ln}" for ln in h.progress_tail] if quoted == tail else [quoted])]
     if h.diff_stat:
         parts += ["", "### Its diff against the base", "", *[f"    {ln}" for ln in
                                                          h.diff_stat.splitlines()]]
     if h.verify_tail:
+        quoted = quote_for_prompt(h.verify_tail, "the verify output")
         parts += ["", "### Output of the verify command (tail)", "",
-                  *[f"    {ln}" for ln in h.verify_tail.splitlines()]]
+                  *([f"    {ln}" for ln in h.verify_tail.splitlines()]
+                    if quoted == h.verify_tail else [quoted])]
     return "\n".join(parts) + "\n"
 
 

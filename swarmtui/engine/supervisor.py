@@ -34,6 +34,7 @@ from swarmtui.engine.ledger import LedgerEntry, entries_from_events, relevant, r
 from swarmtui.engine.merge import Merger, MergeJob, MergeOutcome, _identity_env
 from swarmtui.engine.health import HealthPolicy, classify_running, result_is_stale
 from swarmtui.engine.prompt import Handoff, render_prompt
+from swarmtui.engine.screen import screen
 from swarmtui.engine.runtime.git import GitError, GitPlumbing, GitRepo
 from swarmtui.engine.runtime.tmux import PaneInfo, Tmux, TmuxError, TmuxServerGone
 from swarmtui.engine.runtime.watch import DirWatcher
@@ -465,6 +466,11 @@ class Supervisor:
             self.emit("results_invalid", t.id, t.attempt, error=str(e))
             return
         self.emit("results", t.id, t.attempt, **res.to_dict())
+        verdict = screen(res.summary)
+        if verdict.flagged:
+            # Recorded and alerted; later prompts quote this summary as data, never as prose.
+            self.emit("injection_flagged", t.id, t.attempt, source="results summary",
+                      flags=list(verdict.flags), excerpt=res.summary[:200])
         live.results_done_at = time.time()
         if res.status == "done":
             self._start_verify(self.state.tasks[t.id], live)

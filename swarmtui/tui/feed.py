@@ -22,7 +22,16 @@ from swarmtui.client import RunClient
 from swarmtui.config import Config
 from swarmtui.errors import SwarmError
 from swarmtui.model import RunState, TaskView
-from swarmtui.tui.view import Alert, Header, Row, Slots, alert_of, make_header, make_rows, make_slots
+from swarmtui.tui.view import (
+    Alert,
+    Header,
+    Row,
+    Slots,
+    alert_of,
+    make_header,
+    make_rows,
+    make_slots,
+)
 
 
 @dataclass
@@ -152,18 +161,23 @@ class Feed:
         self.ready.clear()
         return upd
 
-    def run(self, post: Callable[[Message], object], stop: threading.Event) -> None:
+    def run(self, post: Callable[[Message], object], stopped: Callable[[], bool]) -> None:
         try:
             self.open()
         except SwarmError as e:
             post(FeedFailed(str(e)))
             return
-        while not stop.is_set():
+        last_error = ""
+        while not stopped():
             try:
                 upd = self.step()
-            except Exception as e:  # noqa: BLE001 - show it and keep following the run
-                post(FeedFailed(f"{type(e).__name__}: {e}"))
+                last_error = ""
+            except Exception as e:  # noqa: BLE001 - say so once, and keep following the run
                 upd = None
+                err = f"{type(e).__name__}: {e}"
+                if err != last_error:
+                    post(FeedFailed(err))
+                last_error = err
             if upd is not None:
                 post(FeedUpdate(upd))
             self.wake.wait(self.poll)

@@ -48,6 +48,7 @@ SWARM_VARIABLES: dict[str, str] = {
     "log-tool": "text-accent",
     "log-result": "foreground-muted",
     "log-error": "text-error",
+    "dim-text": "",  # between foreground and background; computed when missing
 }
 
 _COLOR_KEYS = ("primary", "secondary", "accent", "warning", "error", "success", "foreground",
@@ -194,5 +195,8 @@ def with_swarm_variables(theme: Theme) -> Theme:
     if not missing:
         return theme
     generated = theme.to_color_system().generate()
-    filled = {v: generated[SWARM_VARIABLES[v]] for v in missing}
+    filled = {v: generated[SWARM_VARIABLES[v]] for v in missing if SWARM_VARIABLES[v]}
+    if "dim-text" in missing:
+        fg, bg = Color.parse(generated["foreground"]), Color.parse(generated["background"])
+        filled["dim-text"] = fg.blend(bg, 0.45).hex
     return dataclasses.replace(theme, variables={**filled, **theme.variables})

@@ -1,0 +1,228 @@
+"""The swarmtui app: window 0 of the run's tmux session, and ``swarmtui watch``.
+
+The app reads the run like any other client (a ``RunClient`` on the store, followed by the
+feed thread) and acts through the command inbox, the same path as the CLI. Nothing blocking
+runs on the event loop: the store, files, git and tmux are all used from thread workers, whose
+results come back as messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, ClassVar
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.screen import Screen
+from textual.worker import get_current_worker
+
+from swarmtui.client import RunClient
+from swarmtui.config import Config
+from swarmtui.engine.runtime.tmux import Tmux
+from swarmtui.errors import SwarmError
+from swarmtui.tui.bindings import PALETTE, known_ids
+from swarmtui.tui.feed import Feed, FeedFailed, FeedUpdate
+from swarmtui.tui.fleet import FleetScreen
+from swarmtui.tui.palette import SwarmCommands
+from swarmtui.tui.themes import (
+    DEFAULT_THEME,
+    load_themes,
+    packaged_theme_dir,
+    user_theme_dir,
+    with_swarm_variables,
+)
+
+ANSWER_TIMEOUT = 60.0  # how long an action waits for the supervisor's answer
+
+
+class Answered(Message):
+    """The supervisor's answer to a command the app sent (or why it could not be sent)."""
+
+    def __init__(self, token: int, label: str, ok: bool, text: str) -> None:
+        super().__init__()
+        self.token, self.label, self.ok, self.text = token, label, ok, text
+
+
+class SwarmApp(App[int]):
+    CSS_PATH = "app.tcss"
+    TITLE = "swarmtui"
+    COMMANDS = App.COMMANDS | {SwarmCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(PALETTE.key, PALETTE.action, PALETTE.label, show=False, priority=True,
+                id=PALETTE.id, tooltip=PALETTE.description),
+        # Quitting window 0 would stop the supervisor: ctrl+q does what q does instead.
+        Binding("ctrl+q", "quit_key", "Quit", show=False, priority=True, system=True),
+    ]
+
+    def __init__(self, repo: Path, config: Config, *, read_only: bool, tmux: Tmux,
+                 supervisor_alive: Callable[[], bool] | None = None, theme: str | None = None,
+                 client: RunClient | None = None, clock: Callable[[], float] = time.time,
+                 theme_dirs: list[Path] | None = None, poll: float = 0.15) -> None:
+        super().__init__()
+        self.repo = Path(repo)
+        self.config = config
+        self.read_only = read_only
+        self.tmux = tmux
+        self.supervisor_alive = supervisor_alive
+        self.clock = clock
+        self.client: RunClient | None = client
+        self.feed = Feed(self.repo, config, clock=clock, read_only=read_only, client=client,
+                         poll=poll)
+        self._feed_stop = threading.Event()
+        self.bells = 0  # rung so far (tests read it; a headless app has no terminal to ring)
+        self.startup_errors: list[str] = []
+        self.theme_names: list[str] = []
+        self._setup_themes(theme, theme_dirs)
+        self.keymap: dict[str, str] = dict(config.ui.keymap)
+        unknown = sorted(set(self.keymap) - known_ids())
+        if unknown:
+            self.startup_errors.append(
+                f"ui.keymap: unknown binding id {', '.join(map(repr, unknown))} (known ids: "
+                f"{', '.join(sorted(known_ids()))})")
+        self.set_keymap(self.keymap)
+        self.fleet = FleetScreen()
+
+    # -- set-up ----------------------------------------------------------------------------------
+
+    def _setup_themes(self, wanted: str | None, dirs: list[Path] | None) -> None:
+        for t in list(self.available_themes.values()):
+            self.register_theme(with_swarm_variables(t))
+        themes = load_themes(dirs if dirs is not None else [packaged_theme_dir(),
+                                                            user_theme_dir()])
+        for t in themes.themes.values():
+            self.register_theme(with_swarm_variables(t))
+        self.theme_names = sorted(themes.themes)
+        self.startup_errors += themes.errors
+        name = wanted or self.config.ui.theme or DEFAULT_THEME
+        if name not in self.available_themes:
+            known = ", ".join(self.theme_names) or "none"
+            self.startup_errors.append(f"theme {name!r} not found (swarmtui themes: {known}; "
+                                       f"add your own in {user_theme_dir()})")
+            name = DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark"
+        self.theme = name
+
+    def get_default_screen(self) -> Screen[Any]:
+        return self.fleet
+
+    def get_key_display_text(self, key: str) -> str:
+        return self.get_key_display(Binding(key, ""))
+
+    def on_mount(self) -> None:
+        # Feed, log tail, loaders and waiting actions each hold a thread: more than the default
+        # executor's handful on a small machine.
+        asyncio.get_running_loop().set_default_executor(
+            ThreadPoolExecutor(max_workers=16, thread_name_prefix="swarmtui"))
+        for err in self.startup_errors:
+            self.notify(err, severity="error", timeout=20)
+        self._follow()
+        if self.supervisor_alive is not None:
+            self.set_interval(0.5, self._check_supervisor)
+
+    def on_unmount(self) -> None:
+        self._feed_stop.set()
+        self.feed.wake.set()
+
+    # -- the feed ----------------------------------------------------------------------------------
+
+    @work(thread=True, group="feed", exit_on_error=False)
+    def _follow(self) -> None:
+        worker = get_current_worker()
+        self.feed.run(self.post_message,
+                      lambda: self._feed_stop.is_set() or worker.is_cancelled)
+
+    def on_feed_update(self, msg: FeedUpdate) -> None:
+        if self.client is None:
+            self.client = self.feed.client
+        try:
+            self.fleet.apply(msg.update)
+        finally:
+            self.feed.ready.set()
+
+    def on_feed_failed(self, msg: FeedFailed) -> None:
+        self.notify(msg.error, title="cannot read the run", severity="error", timeout=10)
+
+    def _check_supervisor(self) -> None:
+        if self.supervisor_alive is not None and not self.supervisor_alive():
+            self.exit(0)
+
+    # -- acting --------------------------------------------------------------------------------
+
+    @work(thread=True, group="submit", exit_on_error=False)
+    def submit(self, kind: str, args: dict[str, Any], label: str, token: int) -> None:
+        """Send one command through the inbox and report the supervisor's answer."""
+        worker = get_current_worker()
+        client = self.client or self.feed.client
+        try:
+            if client is None:
+                client = self.feed.open()
+            sent = client.submit(kind, args, source="tui", wait=False)
+            deadline = time.monotonic() + ANSWER_TIMEOUT
+            while not worker.is_cancelled:
+                cmd = client.store.command(sent.id)
+                if cmd is not None and cmd.status != "pending":
+                    res = cmd.result or {}
+                    text = str(res.get("message") or res.get("error") or res.get("reason")
+                               or cmd.status)
+                    self.post_message(Answered(token, label, cmd.status == "done", text))
+                    break
+                if time.monotonic() > deadline:
+                    self.post_message(Answered(token, label, False, (
+                        f"no answer from the supervisor within {ANSWER_TIMEOUT:.0f}s "
+                        f"(command {sent.id} stays queued)")))
+                    break
+                time.sleep(0.05)  # the answer is written by the supervisor thread or process
+        except SwarmError as e:
+            self.post_message(Answered(token, label, False, str(e)))
+        self.feed.wake.set()
+
+    def on_answered(self, msg: Answered) -> None:
+        self.fleet.answered(msg.token)
+        self.notify(msg.text, title=msg.label, severity="information" if msg.ok else "error",
+                    timeout=5 if msg.ok else 10)
+
+    @work(thread=True, group="tmux", exit_on_error=False)
+    def jump(self, window: str) -> None:
+        """Show the agent's window in this session (F12 in swarmtui's tmux.conf comes back)."""
+        proc = self.tmux.server.cmd("select-window", "-t", f"={self.tmux.session}:={window}")
+        if proc.returncode != 0:
+            err = " ".join(proc.stderr) or "tmux failed"
+            self.call_from_thread(self.notify, f"cannot jump to {window}: {err}",
+                                  severity="error", timeout=6)
+
+    @work(thread=True, group="tmux", exit_on_error=False)
+    def detach(self) -> None:
+        """Detach the tmux client (the one showing this session); agents and app keep running."""
+        proc = self.tmux.server.cmd("detach-client")
+        if proc.returncode != 0:
+            err = " ".join(proc.stderr) or "tmux failed"
+            self.call_from_thread(self.notify, f"cannot detach: {err}", severity="warning",
+                                  timeout=6)
+
+    def action_quit_key(self) -> None:
+        if self.read_only:
+            self.exit(0)
+        else:
+            self.detach()
+
+    def ring(self) -> None:
+        if self.config.ui.bell:
+            self.bells += 1
+            self.bell()
+
+
+def run_app(repo: Path, config: Config, *, read_only: bool, tmux: Tmux,
+            supervisor_alive: Callable[[], bool] | None, theme: str | None) -> int:
+    """Run the app until it quits (watch), or until the supervisor thread ends (window 0)."""
+    app = SwarmApp(repo, config, read_only=read_only, tmux=tmux,
+                   supervisor_alive=supervisor_alive, theme=theme)
+    rc = app.run()
+    if isinstance(rc, int):
+        return rc
+    return int(app.return_code or 0)
