@@ -23,8 +23,10 @@ DEMO_TASKS: list[tuple[str, str, str, dict[str, object]]] = [
     ("stall", "stall", "Refactor storage (the first attempt stalls)", {}),
     ("crash", "crash", "Add the cache (the first attempt crashes)", {}),
     ("loop", "loop", "Tune the scheduler (the first attempt loops)", {}),
-    ("edit-a", "conflict", "Reword the shared header (A)", {"files": [CONFLICT_FILE]}),
-    ("edit-b", "conflict", "Reword the shared header (B)", {"files": [CONFLICT_FILE]}),
+    ("edit-a", "conflict", "Reword the shared header (A)",
+     {"files": [CONFLICT_FILE, "fake/edit-a.txt"]}),
+    ("edit-b", "conflict", "Reword the shared header (B)",
+     {"files": [CONFLICT_FILE, "fake/edit-b.txt"]}),
     ("inject", "inject", "Summarise the logs (summary carries an injection)", {}),
     ("planner", "spawner", "Split the API work into sub-agents",
      {"role": "orchestrator", "verify": None}),
@@ -87,6 +89,11 @@ backoff_max = "4s"
 [breaker]
 max_failures = 20
 period = "1m"
+
+[merge]
+# Verified work merges itself into main, one task at a time, each merge checked first.
+auto = true
+verify = "! grep -rqF 'FAKE-BUG' fake/"
 
 [run]
 default_agent = "success"

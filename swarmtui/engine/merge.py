@@ -53,6 +53,7 @@ class MergeOutcome:
     verify_tail: str = ""
     added: dict[str, list[str]] = field(default_factory=dict)
     landed_despite_failure: bool = False
+    noop: bool = False  # the branch added nothing the target lacks
 
     def to_dict(self) -> dict[str, Any]:
         d = dict(self.__dict__)
@@ -91,8 +92,10 @@ class Merger:
         if head is None:
             return MergeOutcome("refused", f"branch {job.branch} does not exist")
         if self.git.is_ancestor(head, target):
-            return MergeOutcome("refused", f"{job.branch} has no commits that {job.target} "
-                                "lacks: nothing to merge")
+            # Nothing to bring over (an orchestrator that only delegated, say): its work is
+            # already on the target, which is what "merged" means.
+            return MergeOutcome("merged", f"{job.branch} adds nothing {job.target} lacks",
+                                commit=target, noop=True)
         wt = self.git.worktree_of(job.target)
         if wt is not None:
             dirty = self.git.dirty_files(wt)

@@ -1076,7 +1076,8 @@ class Supervisor:
                                summary=job.summary, files_modified=job.files_modified,
                                do_not_revert=job.do_not_revert, added=out.added,
                                commit=out.commit, verify_tail=out.verify_tail,
-                               landed_despite_failure=out.landed_despite_failure)
+                               landed_despite_failure=out.landed_despite_failure,
+                               noop=out.noop)
                 self.ledger.extend(entries_from_events([ev]))
                 if out.landed_despite_failure:
                     self.emit("integration_failed", job.task, job.attempt, tail=out.verify_tail,

@@ -121,7 +121,6 @@ class SwarmApp(App[int]):
             ThreadPoolExecutor(max_workers=16, thread_name_prefix="swarmtui"))
         for err in self.startup_errors:
             self.notify(err, severity="error", timeout=20)
-        self._follow()
         if self.supervisor_alive is not None:
             self.set_interval(0.5, self._check_supervisor)
 
@@ -130,6 +129,10 @@ class SwarmApp(App[int]):
         self.feed.wake.set()
 
     # -- the feed ----------------------------------------------------------------------------------
+
+    def start_feed(self) -> None:
+        """Called by the fleet screen once its widgets exist to show what the feed sends."""
+        self._follow()
 
     @work(thread=True, group="feed", exit_on_error=False)
     def _follow(self) -> None:

@@ -71,6 +71,7 @@ class FleetScreen(Screen[None]):
         self.query_one("#filter", Input).display = False
         self.query_one(AgentsTable).focus()
         self._title_table()
+        self.swarm.start_feed()
 
     def on_resize(self) -> None:
         # Narrow terminals give the table the whole width; the top bar still counts slots.

@@ -195,8 +195,13 @@ def with_swarm_variables(theme: Theme) -> Theme:
     if not missing:
         return theme
     generated = theme.to_color_system().generate()
-    filled = {v: generated[SWARM_VARIABLES[v]] for v in missing if SWARM_VARIABLES[v]}
+    fallback = generated.get("foreground", "white")
+    filled = {v: generated.get(SWARM_VARIABLES[v], fallback) for v in missing
+              if SWARM_VARIABLES[v]}
     if "dim-text" in missing:
-        fg, bg = Color.parse(generated["foreground"]), Color.parse(generated["background"])
-        filled["dim-text"] = fg.blend(bg, 0.45).hex
+        try:
+            fg, bg = Color.parse(generated["foreground"]), Color.parse(generated["background"])
+            filled["dim-text"] = fg.blend(bg, 0.45).hex
+        except (KeyError, ColorParseError):  # ANSI themes name their colours: nothing to blend
+            filled["dim-text"] = fallback
     return dataclasses.replace(theme, variables={**filled, **theme.variables})
