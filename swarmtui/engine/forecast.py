@@ -13,6 +13,7 @@ from typing import Any
 
 from swarmtui.engine.ledger import LedgerEntry, find_reverts
 from swarmtui.engine.runtime.git import GitError, GitPlumbing
+from swarmtui.engine.scope import normalise
 
 
 @dataclass(frozen=True)
@@ -27,8 +28,7 @@ def out_of_scope(changed: list[str], scope: tuple[str, ...]) -> list[str]:
     """Changed paths that no declared glob matches (fnmatch's * also crosses '/')."""
     if not scope:
         return []
-    pats = [p[2:] if p.startswith("./") else p for p in scope]
-    pats = [p + "**" if p.endswith("/") else p for p in pats]
+    pats = [normalise(p) for p in scope]  # the same reading of globs as the scope lock
     return [f for f in changed if not any(fnmatchcase(f, p) for p in pats)]
 
 

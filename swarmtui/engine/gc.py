@@ -75,8 +75,12 @@ def _collect_attempt(repo: Path, git: GitPlumbing, report: GcReport, task: str, 
             lost.append(f"worktree unreadable: {e}")
     # A merged branch's work is on the target even when squashed (its commits then never
     # become ancestors of the target), so only other branches count as unmerged.
-    if head is not None and branch not in merged_branches and git.rev(target):
-        lost += [f"unmerged commit: {c}" for c in git.commits_between(target, branch)]
+    if head is not None and branch not in merged_branches:
+        if git.rev(target):
+            lost += [f"unmerged commit: {c}" for c in git.commits_between(target, branch)]
+        else:
+            lost.append(f"the target branch {target!r} does not exist, so whether {branch} "
+                        "holds unmerged work cannot be told")
     if lost and not force:
         report.kept[aid] = lost
         return

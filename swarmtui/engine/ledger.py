@@ -63,8 +63,9 @@ def relevant(entries: Iterable[LedgerEntry], scope: Iterable[str]) -> list[Ledge
     """Do-not-revert entries whose files a task with ``scope`` may touch. A task that declared
     no scope may touch anything, so it gets them all."""
     scope = list(scope)
+    # The agent's own files_modified may be incomplete; the lines it added say where it was.
     return [e for e in entries if e.do_not_revert and (not scope or scopes_overlap(
-        scope, e.files))]
+        scope, [*e.files, *e.added]))]
 
 
 def render_for_prompt(entries: list[LedgerEntry], limit: int = 20) -> str:

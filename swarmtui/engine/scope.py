@@ -24,7 +24,7 @@ def _split(pattern: str) -> tuple[str, str, bool]:
     return pattern[: m.start()], pattern[last + 1 :], True
 
 
-def _norm(p: str) -> str:
+def normalise(p: str) -> str:
     """Drop leading "./" prefixes (only those: ".env" keeps its dot); a directory (trailing
     slash) means everything under it, and the repository root means everything."""
     p = p.strip()
@@ -38,7 +38,7 @@ def _norm(p: str) -> str:
 
 
 def patterns_overlap(a: str, b: str) -> bool:
-    a, b = _norm(a), _norm(b)
+    a, b = normalise(a), normalise(b)
     if a == b:
         return True
     pa, sa, wa = _split(a)

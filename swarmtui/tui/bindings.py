@@ -36,8 +36,8 @@ FLEET_KEYS: tuple[Key, ...] = (
     Key("new", "n", "new_task", "New", "New task: prompt, role, files, verify", acts=True),
     Key("pause", "p", "pause", "Pause", "Pause or resume dispatch", acts=True),
     Key("filter", "slash", "filter", "Filter", "Filter the agents"),
-    Key("sort", "s", "sort", "Sort", "Sort by the next column"),
-    Key("alerts", "a", "alerts", "Alerts", "All alerts, newest first"),
+    Key("sort", "s", "sort", "Sort", "Sort by the next column", show=False),
+    Key("alerts", "a", "alerts", "Alerts", "All alerts, newest first", show=False),
     Key("slots", "o", "toggle_slots", "Slots", "Show or hide the slots panel", show=False),
     Key("tab-progress", "1", "tab('progress')", "Progress", "Detail tab: progress.md",
         show=False),
@@ -50,7 +50,7 @@ FLEET_KEYS: tuple[Key, ...] = (
         show=False),
     Key("help", "question_mark", "help", "Help", "Help: every key"),
     Key("detach", "q", "detach", "Detach", "Detach from the session (agents keep running)"),
-    Key("stop", "Q", "stop", "Stop run", "Stop the run (ends every agent)",
+    Key("stop", "Q", "stop", "Stop", "Stop the run (ends every agent)",
         acts=True, destructive=True),
 )
 KEYS_BY_ID = {k.id: k for k in FLEET_KEYS}

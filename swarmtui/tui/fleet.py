@@ -56,14 +56,14 @@ class FleetScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield TopBar(id="topbar")
-        with Horizontal(id="main"):
-            with Vertical(id="left"):
-                yield AgentsTable(id="agents")
-                yield Input(id="filter", placeholder="filter: words in id, title, role, state, "
-                            "progress (enter keeps it, escape clears)")
+        with Vertical(id="main"):
+            yield AgentsTable(id="agents")
+            yield Input(id="filter", placeholder="filter: words in id, title, role, state, "
+                        "progress (enter keeps it, escape clears)")
+        with Horizontal(id="bottom"):
+            yield DetailPanel(lambda: self.swarm.client, id="detail")
             with VerticalScroll(id="slots-box"):
                 yield SlotsPanel(id="slots")
-        yield DetailPanel(lambda: self.swarm.client, id="detail")
         yield AlertsLine(id="alertline")
         yield Footer(compact=True)
 
@@ -75,7 +75,9 @@ class FleetScreen(Screen[None]):
 
     def on_resize(self) -> None:
         # Narrow terminals give the table the whole width; the top bar still counts slots.
-        self.set_class(self.size.width < 110, "-narrow")
+        narrow = self.size.width < 110
+        self.set_class(narrow, "-narrow")
+        self.query_one(Footer).show_command_palette = not narrow
 
     # -- data from the feed ----------------------------------------------------------------------
 

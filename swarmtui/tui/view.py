@@ -39,13 +39,13 @@ COLUMNS: tuple[Column, ...] = (
     Column("health", "HEALTH"),
     Column("runtime", "RUN"),
     Column("age", "AGE"),
-    Column("progress", "LAST PROGRESS", 44),
-    Column("title", "TITLE", 36),
-    Column("role", "ROLE", 14),
+    Column("progress", "LAST PROGRESS", 32),
+    Column("title", "TITLE", 26),
+    Column("role", "ROLE", 12),
     Column("outputs", "OUT"),
     Column("diff", "DIFF"),
     Column("cost", "COST"),
-    Column("merge", "MERGE", 24),
+    Column("merge", "MERGE", 18),
 )
 COLUMN_KEYS = tuple(c.key for c in COLUMNS)
 

@@ -223,18 +223,23 @@ class GitPlumbing:
         added: dict[str, list[str]] = {}
         removed: dict[str, list[str]] = {}
         current = ""
+        in_hunk = False  # "---"/"+++" are file headers only before a file's first "@@"
         for line in out.splitlines():
-            if line.startswith("+++ "):
-                current = line[6:] if line.startswith("+++ b/") else ""
-            elif line.startswith("--- "):
-                continue
-            elif line.startswith("+") and current:
-                added.setdefault(current, []).append(line[1:])
-            elif line.startswith("-") and current:
-                removed.setdefault(current, []).append(line[1:])
-            elif line.startswith("diff --git "):
-                # A deleted file has "+++ /dev/null": take its name from the header.
+            if line.startswith("diff --git "):
+                # The header's b/ name also covers deletions, whose "+++" is /dev/null.
                 current = line.split(" b/", 1)[-1] if " b/" in line else ""
+                in_hunk = False
+            elif not in_hunk and line.startswith("+++ "):
+                if line.startswith("+++ b/"):
+                    current = line[6:]
+            elif not in_hunk and line.startswith("--- "):
+                continue
+            elif line.startswith("@@"):
+                in_hunk = True
+            elif in_hunk and line.startswith("+") and current:
+                added.setdefault(current, []).append(line[1:])
+            elif in_hunk and line.startswith("-") and current:
+                removed.setdefault(current, []).append(line[1:])
         return added, removed
 
     def commit_tree(self, tree: str, parents: list[str], message: str,
@@ -263,9 +268,8 @@ class GitPlumbing:
 
     def dirty_files(self, worktree: Path) -> list[str]:
         """Tracked files with uncommitted changes (staged or not) in ``worktree``."""
-        wt = git.Repo(worktree).git
-        out = wt.status("--porcelain=v1", "-z", "--untracked-files=no")
-        return [entry[3:] for entry in out.split("\0") if len(entry) > 3]
+        out = git.Repo(worktree).git.status("--porcelain=v1", "-z", "--untracked-files=no")
+        return _porcelain_paths(out)
 
     def fast_forward_worktree(self, worktree: Path, commit: str) -> None:
         """Advance the branch checked out in ``worktree`` to ``commit``, updating its files.
@@ -294,7 +298,7 @@ class GitPlumbing:
     def has_uncommitted(self, worktree: Path) -> list[str]:
         """Every uncommitted change in ``worktree``, untracked files included."""
         out = git.Repo(worktree).git.status("--porcelain=v1", "-z")
-        return [entry[3:] for entry in out.split("\0") if len(entry) > 3]
+        return _porcelain_paths(out)
 
     def merge_in_worktree(self, worktree: Path, ref: str, message: str) -> list[str]:
         """Start merging ``ref`` into the work tree's branch, leaving conflict markers for a
@@ -307,3 +311,22 @@ class GitPlumbing:
         except git.GitCommandError:
             out = wt.diff("--name-only", "--diff-filter=U")
             return out.splitlines()
+
+
+def _porcelain_paths(out: str) -> list[str]:
+    """Paths from ``git status --porcelain=v1 -z``. A rename or copy entry ("R  new") is
+    followed by its source path as a separate, unprefixed entry."""
+    paths: list[str] = []
+    entries = out.split("\0")
+    i = 0
+    while i < len(entries):
+        entry = entries[i]
+        i += 1
+        if len(entry) < 4:
+            continue
+        paths.append(entry[3:])
+        if entry[0] in "RC" or entry[1] in "RC":
+            if i < len(entries) and entries[i]:
+                paths.append(entries[i])
+            i += 1
+    return paths
