@@ -66,6 +66,16 @@ class Ctx:
         return Store(db)
 
 
+def _existing_run(ctx: Ctx) -> tuple[Path, Any, Any]:
+    """(repo, config, store) of the repository's run; exit 3 when it never had one."""
+    repo = ctx.repo
+    config = ctx.config(repo)
+    store = ctx.store(repo)
+    if store.current_run() == 0:
+        raise NoRunError(f"no run in {repo}; start one with `swarmtui up TASKS`")
+    return repo, config, store
+
+
 def _lock(repo: Path) -> Any:
     from swarmtui.runlock import RunLock
 
@@ -364,11 +374,7 @@ def status_obj(repo: Path, config: Any, store: Any) -> dict[str, Any]:
 def cmd_status(ctx: Ctx) -> int:
     from swarmtui.render import format_status_table
 
-    repo = ctx.repo
-    config = ctx.config(repo)
-    store = ctx.store(repo)
-    if store.current_run() == 0:
-        raise NoRunError(f"no run in {repo}; start one with `swarmtui up TASKS`")
+    repo, config, store = _existing_run(ctx)
     obj = status_obj(repo, config, store)
     if ctx.args.json:
         print(json.dumps(obj, sort_keys=True))
@@ -523,11 +529,7 @@ def cmd_spawn(ctx: Ctx) -> int:
 
 
 def cmd_down(ctx: Ctx) -> int:
-    repo = ctx.repo
-    config = ctx.config(repo)
-    store = ctx.store(repo)
-    if store.current_run() == 0:
-        raise NoRunError(f"no run in {repo}")
+    repo, config, store = _existing_run(ctx)
     keep = ctx.args.keep_agents
     lock = _lock(repo)
     if lock.holder_alive():
@@ -564,11 +566,7 @@ def cmd_merge(ctx: Ctx) -> int:
     from swarmtui.engine.supervisor import Supervisor
     from swarmtui.model import TaskState
 
-    repo = ctx.repo
-    config = ctx.config(repo)
-    store = ctx.store(repo)
-    if store.current_run() == 0:
-        raise NoRunError(f"no run in {repo}")
+    repo, config, store = _existing_run(ctx)
     tid = ctx.args.id
     lock = _lock(repo)
     if lock.holder_alive():
