@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from fnmatch import fnmatchcase
 
 _WILD = re.compile(r"[*?\[]")
@@ -37,6 +38,8 @@ def normalise(p: str) -> str:
     return p + "/**" if is_dir else p
 
 
+# The scheduler asks about the same pattern pairs every tick; the answer never changes.
+@lru_cache(maxsize=65536)
 def patterns_overlap(a: str, b: str) -> bool:
     a, b = normalise(a), normalise(b)
     if a == b:
