@@ -359,6 +359,7 @@ def status_obj(repo: Path, config: Any, store: Any) -> dict[str, Any]:
                 "base": state.base, "target": state.target, "started_at": state.started_at,
                 "ended_at": state.ended_at, "paused": state.paused,
                 "breaker_open": state.breaker_open, "breaker_reason": state.breaker_reason,
+                "usage_limited_until": state.usage_limited_until,
                 "queued": queued,
                 "cost_usd": round(sum(t.cost_usd for t in state.tasks.values()), 4),
                 "last_seq": state.last_seq},

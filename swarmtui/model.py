@@ -203,6 +203,7 @@ class RunState:
     paused: bool = False
     breaker_open: bool = False
     breaker_reason: str = ""
+    usage_limited_until: float | None = None  # the agent CLI's usage limit, until this time
     tasks: dict[str, TaskView] = field(default_factory=dict)
     last_seq: int = 0
 
@@ -262,6 +263,11 @@ def apply(run: RunState, ev: Event) -> RunState:
         run.paused = False
         run.breaker_open = False
         run.breaker_reason = ""
+    elif k == "usage_limited":
+        until = float(d.get("until", 0.0))
+        run.usage_limited_until = max(until, run.usage_limited_until or 0.0)
+    elif k == "usage_limit_lifted":
+        run.usage_limited_until = None
     elif k == "breaker_opened":
         run.breaker_open = True
         run.breaker_reason = d.get("reason", "")

@@ -132,6 +132,7 @@ ALERT_KINDS = frozenset({
     "health", "attempt_failed", "task_dead", "breaker_opened", "spawn_refused",
     "results_invalid", "run_finished", "memory_low", "tmux_server_gone", "merge_refused",
     "merge_failed", "integration_failed", "budget_exhausted", "injection_flagged",
+    "usage_limited",
 })
 
 

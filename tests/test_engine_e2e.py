@@ -454,3 +454,29 @@ def test_budget_stops_dispatch(git_repo: Path, fleets: list[Fleet], tmp_path: Pa
     assert len(f.of("attempt_spawned")) == 2  # the third never started
     st = f.store.replay()
     assert round(sum(t.cost_usd for t in st.tasks.values()), 2) == 1.5
+
+
+def test_usage_limit_holds_dispatch_until_reset(git_repo: Path, fleets: list[Fleet],
+                                                tmp_path: Path) -> None:
+    # A stand-in for Claude Code hitting its usage limit on the first attempt only.
+    agent = tmp_path / "limited.py"
+    agent.write_text(
+        "import json, os, sys, time\n"
+        "att = int(os.environ['SWARM_ATTEMPT'])\n"
+        "if att == 1:\n"
+        "    print(json.dumps({'type': 'result', 'subtype': 'error_during_execution',"
+        " 'is_error': True, 'result': 'Claude AI usage limit reached|%d' % (time.time() + 2)}))\n"
+        "    sys.exit(1)\n"
+        "open(os.environ['SWARM_PROGRESS_FILE'], 'a').write('2026-01-01T00:00:00 - done\\n')\n"
+        "json.dump({'status': 'done', 'summary': 'ok', 'files_modified': [],"
+        " 'do_not_revert': False}, open(os.environ['SWARM_RESULTS_FILE'], 'w'))\n")
+    cfg = fast_config({"c": [sys.executable, str(agent)]})
+    cfg.agents["c"] = cfg.agents["c"].model_copy(update={"adapter": "claude"})
+    f = start(fleets, git_repo, cfg, [task("t", "c")])
+    limited = f.wait_kind("usage_limited", "t")
+    assert f.wait_done()
+    failed = f.of("attempt_failed", "t")[0]
+    assert failed.data["reason"].startswith("usage limited") and not failed.data["counts"]
+    lifted = f.wait_kind("usage_limit_lifted")
+    second = f.of("attempt_spawned", "t")[1]
+    assert second.seq > lifted.seq and second.time >= limited.data["until"]

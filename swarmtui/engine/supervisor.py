@@ -63,7 +63,7 @@ Listener = Callable[[Event], None]
 
 # Failure reasons that start a fresh attempt automatically (kills wait for the operator).
 AUTO_RETRY = ("crashed", "stuck", "verify failed", "agent reported failed", "lost", "orphan",
-              "could not start", "integration failed")
+              "could not start", "integration failed", "usage limited")
 # An agent that reports "blocked" needs a human: retrying blindly repeats it.
 NEEDS_OPERATOR = ("agent reported blocked",)
 
@@ -338,8 +338,11 @@ class Supervisor:
     def _update_status_line(self) -> None:
         """swarmtui's tmux status line: slots and alerts, visible from every agent window."""
         used = sum(1 for t in self.state.tasks.values() if t.state in ACTIVE)
+        limited = self.state.usage_limited_until
         state = ("breaker open" if self.state.breaker_open else
-                 "paused" if self.state.paused else str(self.state.status))
+                 "paused" if self.state.paused else
+                 f"usage-limited until {time.strftime('%H:%M', time.localtime(limited))}"
+                 if limited else str(self.state.status))
         line = (f"{state} | slots {used}/{self.config.slots.max_agents} | "
                 f"{self.alerts} alert{'s' if self.alerts != 1 else ''}")
         if self.last_alert:
@@ -502,7 +505,15 @@ class Supervisor:
             return
         # Results are the canonical truth; an exit without them is a failure of the attempt.
         reason = data.get("reason") or "exited"
-        if reason == "orphan":
+        until = data.get("usage_limited_until")
+        if until is not None:
+            # Not the agent's fault and not the task's: wait for the limit, then try again.
+            until = float(until)
+            if (self.state.usage_limited_until or 0.0) < until:
+                self.emit("usage_limited", t.id, live.attempt, until=until)
+            self._fail(t, "usage limited: the agent CLI hit its usage limit", counts=False,
+                       not_before=until)
+        elif reason == "orphan":
             self._fail(t, "orphan: the agent ended itself when the supervisor went silent",
                        health=Health.ORPHAN)
         else:
@@ -557,7 +568,8 @@ class Supervisor:
     # -- failures, retries, breaker ------------------------------------------------------------
 
     def _fail(self, t: TaskView, reason: str, *, health: Health | None = None,
-              counts: bool = True, auto_retry: bool = True) -> None:
+              counts: bool = True, auto_retry: bool = True,
+              not_before: float | None = None) -> None:
         data: dict[str, Any] = {"reason": reason, "counts": counts}
         if health is not None:
             data["health"] = str(health)
@@ -577,6 +589,8 @@ class Supervisor:
                       reason=f"gave up after {t.failures} failed attempts; last: {reason}")
             return
         delay = self.config.retry_delay(max(t.failures, 1)) if counts else 0.0
+        if not_before is not None:
+            delay = max(delay, not_before - time.time())
         self.emit("task_requeued", t.id, t.attempt, reason=reason,
                   not_before=time.time() + delay, delay_s=round(delay, 1))
 
@@ -679,6 +693,12 @@ class Supervisor:
 
     def _dispatch(self, now: float, panes: dict[str, PaneInfo] | None) -> None:
         dispatch = not (self.state.paused or self.state.breaker_open)
+        limited = self.state.usage_limited_until
+        if limited is not None:
+            if now < limited:
+                dispatch = False
+            else:
+                self.emit("usage_limit_lifted", until=limited)
         budget = self.config.budget.max_cost_usd
         if budget > 0:
             spent = sum(t.cost_usd for t in self.state.tasks.values())

@@ -7,6 +7,8 @@ Stream-json prints one JSON object per line; the last, ``{"type": "result", ...}
 from __future__ import annotations
 
 import json
+import re
+import time
 from typing import Any
 
 from swarmtui.engine.adapters.base import Adapter
@@ -41,4 +43,25 @@ class ClaudeAdapter(Adapter):
             out["cost_usd"] = float(r["total_cost_usd"])
         if r.get("is_error"):
             out["agent_error"] = str(r.get("subtype") or "error")
+            until = usage_limit_until(str(r.get("result") or ""))
+            if until is not None:
+                out["usage_limited_until"] = until
         return out
+
+
+# Claude Code ends a run that hit the plan's usage limit with an error result whose text says
+# so, older versions as "Claude AI usage limit reached|<unix time of the reset>".
+_LIMIT_EPOCH = re.compile(r"usage limit reached\|(\d{9,11})", re.IGNORECASE)
+_LIMIT_TEXT = re.compile(r"(usage|rate|session|5-hour|weekly) limit (reached|exceeded)",
+                         re.IGNORECASE)
+FALLBACK_WAIT = 30 * 60.0  # when the text names no reset time
+
+
+def usage_limit_until(text: str, now: float | None = None) -> float | None:
+    """The unix time the usage limit lifts, if ``text`` reports one being hit."""
+    m = _LIMIT_EPOCH.search(text)
+    if m:
+        return float(m.group(1))
+    if _LIMIT_TEXT.search(text):
+        return (time.time() if now is None else now) + FALLBACK_WAIT
+    return None
