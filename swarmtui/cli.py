@@ -225,6 +225,7 @@ def start_session(ctx: Ctx, repo: Path, config: Any, extra: list[str]) -> int:
     argv += extra
     env = {k: os.environ[k] for k in ("SWARMTUI_TMUX_SOCKET", "PATH", "HOME")
            if k in os.environ}
+    env["COLORTERM"] = "truecolor"  # tmux passes RGB through (terminal-features in tmux.conf)
     if tmux.has_session():
         tmux.server.cmd("new-window", "-d", "-t", f"={tmux.session}:0", "-n", "swarmtui",
                         "-c", str(repo), *argv)

@@ -11,25 +11,26 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, ClassVar
 
 from textual import work
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
 from textual.worker import get_current_worker
 
+from swarmtui import protocol as P
 from swarmtui.client import RunClient
 from swarmtui.config import Config
 from swarmtui.engine.runtime.tmux import Tmux
 from swarmtui.errors import SwarmError
 from swarmtui.tui.bindings import PALETTE, known_ids
 from swarmtui.tui.feed import Feed, FeedFailed, FeedUpdate
-from swarmtui.tui.fleet import FleetScreen
+from swarmtui.tui.fleet import FleetScreen, WatchScreen
 from swarmtui.tui.palette import SwarmCommands
 from swarmtui.tui.themes import (
     DEFAULT_THEME,
@@ -66,6 +67,8 @@ class SwarmApp(App[int]):
                  client: RunClient | None = None, clock: Callable[[], float] = time.time,
                  theme_dirs: list[Path] | None = None, poll: float = 0.15) -> None:
         super().__init__()
+        # No animations: over SSH and tmux they cost frames and show nothing useful.
+        self.animation_level = "none"
         self.repo = Path(repo)
         self.config = config
         self.read_only = read_only
@@ -87,7 +90,7 @@ class SwarmApp(App[int]):
                 f"ui.keymap: unknown binding id {', '.join(map(repr, unknown))} (known ids: "
                 f"{', '.join(sorted(known_ids()))})")
         self.set_keymap(self.keymap)
-        self.fleet = FleetScreen()
+        self.fleet = WatchScreen() if read_only else FleetScreen()
 
     # -- set-up ----------------------------------------------------------------------------------
 
@@ -110,6 +113,13 @@ class SwarmApp(App[int]):
 
     def get_default_screen(self) -> Screen[Any]:
         return self.fleet
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        # Textual's own screenshot command saves to a downloads folder; ours (in the palette's
+        # swarmtui entries) saves next to the run.
+        for cmd in super().get_system_commands(screen):
+            if cmd.title != "Screenshot":
+                yield cmd
 
     def get_key_display_text(self, key: str) -> str:
         return self.get_key_display(Binding(key, ""))
@@ -152,8 +162,11 @@ class SwarmApp(App[int]):
         self.notify(msg.error, title="cannot read the run", severity="error", timeout=10)
 
     def _check_supervisor(self) -> None:
+        """Window 0 ends with its supervisor: 0 when the run ended, 1 when the loop died."""
         if self.supervisor_alive is not None and not self.supervisor_alive():
-            self.exit(0)
+            ended = self.fleet.header.status in ("stopped", "finished")
+            code = 0 if ended else 1
+            self.exit(code, return_code=code)
 
     # -- acting --------------------------------------------------------------------------------
 
@@ -210,9 +223,27 @@ class SwarmApp(App[int]):
 
     def action_quit_key(self) -> None:
         if self.read_only:
-            self.exit(0)
+            self.exit(0, return_code=0)
         else:
             self.detach()
+
+    def action_save_svg(self) -> None:
+        """Save what the screen shows as SVG under .swarm/screenshots (for bug reports, docs)."""
+        svg = self.export_screenshot()
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        name = f"swarmtui-{stamp}-{self.size.width}x{self.size.height}.svg"
+        self._write_svg(P.swarm_dir(self.repo) / "screenshots" / name, svg)
+
+    @work(thread=True, group="files", exit_on_error=False)
+    def _write_svg(self, path: Path, svg: str) -> None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(svg, encoding="utf-8")
+        except OSError as e:
+            self.call_from_thread(self.notify, f"cannot save the screenshot: {e}",
+                                  severity="error")
+            return
+        self.call_from_thread(self.notify, str(path), title="screenshot saved", timeout=8)
 
     def ring(self) -> None:
         if self.config.ui.bell:
@@ -225,7 +256,5 @@ def run_app(repo: Path, config: Config, *, read_only: bool, tmux: Tmux,
     """Run the app until it quits (watch), or until the supervisor thread ends (window 0)."""
     app = SwarmApp(repo, config, read_only=read_only, tmux=tmux,
                    supervisor_alive=supervisor_alive, theme=theme)
-    rc = app.run()
-    if isinstance(rc, int):
-        return rc
+    app.run()
     return int(app.return_code or 0)

@@ -53,7 +53,6 @@ FLEET_KEYS: tuple[Key, ...] = (
     Key("stop", "Q", "stop", "Stop", "Stop the run (ends every agent)",
         acts=True, destructive=True),
 )
-KEYS_BY_ID = {k.id: k for k in FLEET_KEYS}
 ACTING_ACTIONS = frozenset(k.action for k in FLEET_KEYS if k.acts)
 
 # App-wide keys (they work on every screen).

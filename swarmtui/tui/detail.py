@@ -2,24 +2,27 @@
 
 Progress, Diff, Result, Prompt and Events are loaded by a thread worker (files, git, SQLite)
 when the selection or the tab changes, and again when the feed reports new events for the task.
-Log is a live tail of the selected attempt's ``output.log``, and only while its tab is shown:
-one tail at a time, bounded both in what it reads and in what it keeps on screen.
+Log is a live tail of the selected attempt's ``output.log``, started when its tab is shown and
+stopped when the selection moves on: one tail at a time, bounded in what it reads at once and
+in what it keeps on screen. Every view is a line-API log, so new text repaints only itself.
 """
 
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import ClassVar
 
+from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
-from textual import work
+from textual import events, work
 from textual.app import ComposeResult
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Vertical
 from textual.message import Message
 from textual.timer import Timer
-from textual.widgets import RichLog, Static, TabbedContent, TabPane
+from textual.widgets import RichLog, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
 from swarmtui import protocol as P
@@ -34,29 +37,67 @@ TABS: tuple[tuple[str, str], ...] = (
     ("prompt", "5 Prompt"), ("events", "6 Events"),
 )
 LOG_LINES = 2000  # what the Log tab keeps; older lines scroll away
+FIRST_LINES = 200  # shown when a log is opened: its newest lines (the file has the rest)
 TAIL_INTERVAL = 0.25
 # Tabs whose newest lines are at the bottom: show the end, and keep following it.
 _FOLLOW = {"progress", "events"}
 
 
-class TextView(VerticalScroll):
-    """Scrollable text; keeps following the end if the user was already there."""
+class TextView(RichLog):
+    """Read-only text that can be replaced. A line-API log rather than a Static in a scroll
+    container: replacing the text repaints this view only, with no layout pass of the screen."""
 
-    def compose(self) -> ComposeResult:
-        yield Static("", classes="body", markup=False)
+    def __init__(self, *, wrap: bool = True, **kw: object) -> None:
+        super().__init__(wrap=wrap, markup=False, highlight=False, auto_scroll=False,
+                         min_width=20, **kw)  # type: ignore[arg-type]
+        self._source = Text(end="")
+        self._follow = False
+        self._width = 0
+
+    def _render_width(self, text: Text) -> int | None:
+        """Wrap at the view's width (not the console's, which may lag a resize); unwrapped
+        text gets its longest line, so nothing is cut."""
+        view = max(self.min_width, self.scrollable_content_region.width)
+        if not self.scrollable_content_region.width:
+            return None  # not laid out yet: the log defers the write until it is
+        if self.wrap:
+            return view
+        longest = max((cell_len(line) for line in text.plain.split("\n")), default=0)
+        return max(view, min(longest, 1000))
+
+    def on_resize(self, event: events.Resize) -> None:
+        # Lines are wrapped when written: a new width needs them written again.
+        width = self.scrollable_content_region.width
+        if width != self._width and self._width and self.lines:
+            # After the refresh: the console measures text against the new size only then.
+            follow = self._follow
+            self.call_after_refresh(self.set_text, self._source, follow=follow, fresh=follow)
+        self._width = width
+
+    @property
+    def text(self) -> str:
+        return "\n".join(line.text.rstrip() for line in self.lines)
 
     def set_text(self, text: str | Text, *, follow: bool, fresh: bool) -> None:
+        """Replace the text; keep the reader's place unless ``fresh`` (another task), and
+        keep following the end if ``follow`` and the reader was there."""
         at_end = self.scroll_y >= self.max_scroll_y - 1
-        self.query_one(".body", Static).update(text)
-        if fresh:
-            self.scroll_home(animate=False, immediate=True)
-        if follow and (fresh or at_end):
-            self.call_after_refresh(self.scroll_end, animate=False, immediate=True)
+        y = self.scroll_y
+        self.clear()
+        to_end = follow and (fresh or at_end)
+        self._follow = follow
+        self._source = text if isinstance(text, Text) else Text(text, end="")
+        self.write(self._source, width=self._render_width(self._source), scroll_end=to_end)
+        if not to_end and not fresh:
+            self.call_after_refresh(self.scroll_to, y=y, animate=False)
 
 
 class DiffView(TextView):
     COMPONENT_CLASSES: ClassVar[set[str]] = {"diff--file", "diff--hunk", "diff--add",
                                              "diff--del"}
+
+    def __init__(self, **kw: object) -> None:
+        super().__init__(wrap=False, **kw)
 
     def styled(self, text: str) -> Text:
         styles: dict[str, Style] = {}
@@ -76,14 +117,42 @@ class LogView(RichLog):
 
     def __init__(self, **kw: object) -> None:
         super().__init__(max_lines=LOG_LINES, wrap=True, markup=False, highlight=False,
-                         auto_scroll=True, **kw)  # type: ignore[arg-type]
+                         auto_scroll=True, min_width=20, **kw)  # type: ignore[arg-type]
+        self._source: deque[logfmt.LogLine] = deque(maxlen=LOG_LINES)
+        self._width = 0
+
+    def reset(self) -> None:
+        self.clear()
+        self._source.clear()
+
+    def on_resize(self, event: events.Resize) -> None:
+        width = self.scrollable_content_region.width
+        if width != self._width and self._width:
+            self.call_after_refresh(self.redo)
+        self._width = width
+
+    def redo(self) -> None:
+        """Write the kept lines again (another width, another theme)."""
+        if self._source:
+            kept = list(self._source)
+            self.reset()
+            self.add(kept)
 
     def add(self, lines: list[logfmt.LogLine]) -> None:
+        """Append lines with one write (one render), however many arrived at once."""
+        if not lines:
+            return
+        self._source.extend(lines)
         styles: dict[str, Style] = {}
-        for ln in lines:
+        text = Text(end="")
+        for i, ln in enumerate(lines):
             if ln.kind not in styles:
                 styles[ln.kind] = self.get_component_rich_style(f"log--{ln.kind}", partial=True)
-            self.write(Text(ln.text, style=styles[ln.kind], end=""))
+            text.append(ln.text, styles[ln.kind])
+            if i < len(lines) - 1:
+                text.append("\n")
+        width = self.scrollable_content_region.width
+        self.write(text, width=max(self.min_width, width) if width else None)
 
 
 class DetailPanel(Vertical):
@@ -120,6 +189,17 @@ class DetailPanel(Vertical):
                     else:
                         yield TextView(id=f"view-{tab}")
 
+    def on_mount(self) -> None:
+        self.app.theme_changed_signal.subscribe(self, lambda _t: self.call_after_refresh(
+            self._theme_changed))
+
+    def _theme_changed(self) -> None:
+        """Colours are baked into written lines: write them again in the new theme's."""
+        self.query_one(LogView).redo()
+        self.loaded.clear()
+        self.shown.clear()
+        self._schedule(0)
+
     @property
     def active_tab(self) -> str:
         return self.query_one(TabbedContent).active.removeprefix("tab-") or "progress"
@@ -153,14 +233,10 @@ class DetailPanel(Vertical):
             else "") if x)
         if moved:
             self.loaded.clear()
-            self._schedule(0.04)  # coalesce a run of cursor moves into one load
+            self._schedule(0.025)  # coalesce a run of cursor moves into one load
         elif news:
-            self.loaded.pop(self.active_tab, None)
+            self.loaded.clear()  # every tab may be stale now; the shown one reloads
             self._schedule(0.1)
-
-    def reload(self) -> None:
-        self.loaded.clear()
-        self._schedule(0)
 
     def _schedule(self, delay: float) -> None:
         if self._pending is not None:
@@ -172,8 +248,8 @@ class DetailPanel(Vertical):
     def _load_now(self) -> None:
         self._pending = None
         tab, target, task = self.active_tab, self.target, self.task_view
-        if tab != "log":
-            self._stop_tail()
+        if target != self._tailing:
+            self._stop_tail()  # one tail at a time: the selected attempt's, once its tab is shown
         if target is None or task is None:
             return
         client = self._client()
@@ -182,7 +258,7 @@ class DetailPanel(Vertical):
         if tab == "log":
             if self._tailing != target:
                 self._stop_tail()
-                self.query_one(LogView).clear()
+                self.query_one(LogView).reset()
                 self._tailing = target
                 self._tail(client, target)
             return
@@ -211,11 +287,14 @@ class DetailPanel(Vertical):
         if target.attempt <= 0:
             self.post_message(self.LogLines(target, [logfmt.LogLine("no attempt yet")], True))
             return
-        tail = Tail(client.agent_dir(target.task, target.attempt) / P.OUTPUT_LOG)
+        tail = Tail(client.agent_dir(target.task, target.attempt) / P.OUTPUT_LOG,
+                    initial_bytes=64 * 1024)
         announced = False
+        keep = FIRST_LINES
         while not worker.is_cancelled:
             raw, reset = tail.read()
-            lines = [ln for r in raw for ln in logfmt.readable(r)]
+            lines = [ln for r in raw[-keep:] for ln in logfmt.readable(r)]
+            keep = LOG_LINES
             if lines or reset:
                 announced = True
                 self.post_message(self.LogLines(target, lines[-LOG_LINES:], reset))
@@ -246,5 +325,5 @@ class DetailPanel(Vertical):
             return
         log = self.query_one(LogView)
         if msg.reset:
-            log.clear()
+            log.reset()
         log.add(msg.lines)

@@ -83,12 +83,13 @@ class Feed:
         self._alerts: list[Alert] = []
         self._touched: set[str] = set()
         self._first = True
+        self._news = False  # events absorbed that the UI has not been sent yet
         self._reset = False
         self._run = -1
         self._live = False
         self._live_checked = 0.0
         self._built = 0.0
-        self._usage_until: float | None = None
+        self.posted = 0  # updates handed to the UI so far
 
     def open(self) -> RunClient:
         if self.client is None:
@@ -105,15 +106,10 @@ class Feed:
                     self._reset = True
                     self._shown = {}
                     self._alerts = []
-                    self._usage_until = None
                 self._run = client.state.run
             for ev in new:
                 if ev.task:
                     self._touched.add(ev.task)
-                if ev.kind == "usage_limited":
-                    self._usage_until = float(ev.data.get("until") or 0) or None
-                elif ev.kind in ("usage_limit_cleared", "dispatch_resumed"):
-                    self._usage_until = None
                 alert = alert_of(ev)
                 if alert is not None:
                     self._alerts.append(alert)
@@ -124,13 +120,14 @@ class Feed:
     def step(self) -> Update | None:
         """Poll once; returns an update when there is news and the UI is ready for it."""
         client = self.open()
-        got = self._absorb(client)
+        if self._absorb(client):
+            self._news = True
         now = self.clock()
         if time.monotonic() - self._live_checked >= self.tick or self._first:
             self._live = client.supervisor_live()
             self._live_checked = time.monotonic()
         due = time.monotonic() - self._built >= self.tick
-        if not (got or due or self._first or self._reset or self._alerts):
+        if not (self._news or due or self._first or self._reset):
             return None
         if not self.ready.is_set():
             return None  # the UI is still busy with the last one: keep accumulating
@@ -140,7 +137,7 @@ class Feed:
         changed = {k: r for k, r in rows.items() if self._shown.get(k) != r}
         removed = [k for k in self._shown if k not in rows]
         header = make_header(state, self.config, now, repo=self.repo.name, live=self._live,
-                             read_only=self.read_only, usage_until=self._usage_until)
+                             read_only=self.read_only)
         slots = make_slots(state, self.config)
         if not (changed or removed or self._touched or self._alerts or self._first
                 or self._reset or header != self._shown_header or slots != self._shown_slots):
@@ -156,9 +153,11 @@ class Feed:
         self._shown_slots = slots
         self._alerts = []
         self._touched = set()
+        self._news = False
         self._first = False
         self._reset = False
         self.ready.clear()
+        self.posted += 1
         return upd
 
     def run(self, post: Callable[[Message], object], stopped: Callable[[], bool]) -> None:

@@ -1,4 +1,4 @@
-"""The fleet screen: top bar, agents table, slots panel, detail tabs, alerts line, footer.
+"""The fleet screen: top bar, agents table, detail tabs, slots panel, alerts line, key bar.
 
 Its keys live here, not on the app, so that modal screens (forms, help) never trigger them.
 It holds no domain logic: every action becomes one command through ``SwarmApp.submit``, with the
@@ -11,16 +11,16 @@ from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import BindingType
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input
+from textual.widgets import Input
 
 from swarmtui.model import ACTIVE, TaskView
-from swarmtui.tui.bindings import ACTING_ACTIONS, fleet_bindings
+from swarmtui.tui.bindings import ACTING_ACTIONS, FLEET_KEYS, PALETTE, fleet_bindings
 from swarmtui.tui.detail import DetailPanel
 from swarmtui.tui.feed import Update
-from swarmtui.tui.panels import AlertsLine, SlotsPanel, TopBar
+from swarmtui.tui.panels import AlertsLine, KeyBar, SlotsPanel, TopBar
 from swarmtui.tui.screens import (
     AlertsScreen,
     ConfirmScreen,
@@ -65,7 +65,22 @@ class FleetScreen(Screen[None]):
             with VerticalScroll(id="slots-box"):
                 yield SlotsPanel(id="slots")
         yield AlertsLine(id="alertline")
-        yield Footer(compact=True)
+        yield KeyBar(self._bar_keys(), self._bar_palette(), id="keybar")
+
+    def _bar_keys(self) -> list[tuple[str, str, str]]:
+        app = self.swarm
+        out = []
+        for k in FLEET_KEYS:
+            if not k.show or (app.read_only and k.acts):
+                continue
+            label = "Quit" if k.id == "detach" and app.read_only else k.label
+            out.append((app.get_key_display_text(app.keymap.get(k.id, k.key)), label, k.action))
+        return out
+
+    def _bar_palette(self) -> tuple[str, str, str]:
+        app = self.swarm
+        return (app.get_key_display_text(app.keymap.get(PALETTE.id, PALETTE.key)), PALETTE.label,
+                PALETTE.action)
 
     def on_mount(self) -> None:
         self.query_one("#filter", Input).display = False
@@ -75,9 +90,7 @@ class FleetScreen(Screen[None]):
 
     def on_resize(self) -> None:
         # Narrow terminals give the table the whole width; the top bar still counts slots.
-        narrow = self.size.width < 110
-        self.set_class(narrow, "-narrow")
-        self.query_one(Footer).show_command_palette = not narrow
+        self.set_class(self.size.width < 110, "-narrow")
 
     # -- data from the feed ----------------------------------------------------------------------
 
@@ -136,12 +149,13 @@ class FleetScreen(Screen[None]):
             bits.append(f"filter “{t.filter_text}”")
         if self.pending:
             bits.append("waiting: " + ", ".join(self.pending.values()))
-        t.border_title = " · ".join(bits)
+        title = " · ".join(bits)
+        if title != t.border_title:
+            t.border_title = title
 
-    @on(DataTable.RowHighlighted, "#agents")
-    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
-        tid = event.row_key.value if event.row_key else None
-        self.detail.show(self.tasks.get(tid or ""), self.base)
+    @on(AgentsTable.Highlighted)
+    def _highlighted(self, event: AgentsTable.Highlighted) -> None:
+        self.detail.show(self.tasks.get(event.task or ""), self.base)
 
     # -- helpers for actions ---------------------------------------------------------------------
 
@@ -275,7 +289,7 @@ class FleetScreen(Screen[None]):
 
     def action_detach(self) -> None:
         if self.swarm.read_only:
-            self.app.exit(0)
+            self.app.exit(0, return_code=0)
         else:
             self.swarm.detach()
 
@@ -324,6 +338,12 @@ class FleetScreen(Screen[None]):
         self.toggle_class("-slots-hidden" if not self.has_class("-narrow") else "-slots-shown")
 
     def action_help(self) -> None:
-        rows = help_rows(self.swarm.keymap, self.swarm.read_only, self.app.get_key_display_text)
+        rows = help_rows(self.swarm.keymap, self.swarm.read_only, self.swarm.get_key_display_text)
         self.app.push_screen(HelpScreen(rows, self.swarm.read_only))
 
+
+class WatchScreen(FleetScreen):
+    """``swarmtui watch``: the same screen; acting keys are hidden and ``q`` quits."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "detach", "Quit", id="detach", tooltip="Quit swarmtui watch")]

@@ -29,6 +29,8 @@ class SwarmCommands(Provider):
                 continue
             out.append((k.description.split(" (")[0], f"key {k.key} · id {k.id}",
                         partial(fleet.palette_action, k.action)))
+        out.append(("Screenshot: save the screen as SVG", "into .swarm/screenshots",
+                     app.action_save_svg))
         for name in app.theme_names:
             out.append((f"Theme: {name}", "switch the colour theme",
                         partial(setattr, app, "theme", name)))

@@ -7,6 +7,7 @@ from typing import ClassVar
 
 from rich.style import Style
 from rich.text import Text
+from textual import events
 from textual.widgets import Static
 
 from swarmtui.model import TaskState
@@ -91,7 +92,7 @@ class TopBar(Styled):
             for s, style in f:
                 text.append(s, style)
             line += n
-        self.update(text)
+        self.update(text, layout=False)  # the bar's height is fixed by the stylesheet
 
 
 class SlotsPanel(Styled):
@@ -104,11 +105,15 @@ class SlotsPanel(Styled):
     def __init__(self, **kw: object) -> None:
         super().__init__(**kw)
         self.slots: Slots | None = None
+        self._lines = 0
 
     def show(self, slots: Slots) -> None:
         if slots != self.slots:
             self.slots = slots
             self.redraw()
+
+    def on_resize(self) -> None:
+        self.redraw()
 
     def redraw(self) -> None:
         s = self.slots
@@ -129,15 +134,19 @@ class SlotsPanel(Styled):
         t.append(f"budget {s.subtree_budget}, depth ≤ {s.max_depth}\n", label)
         if not s.tree:
             t.append(" none\n", label)
+        room = max(8, (self.size.width or 34) - 12)
         for n in s.tree:
-            indent = "  " * n.depth + ("└ " if n.depth else "")
-            t.append(f" {indent}{n.task} ")
-            t.append(n.state, self.st(f"state--{n.state}"))
+            t.append(f" {n.state:<9} ", self.st(f"state--{n.state}"))
+            name = ("  " * (n.depth - 1) + "└ " if n.depth else "") + n.task
+            t.append(name if len(name) <= room else name[: room - 1] + "…")
             if n.depth == 0 or n.subtree:
-                t.append(f"  {n.subtree}/{s.subtree_budget}", label)
+                t.append(f" {n.subtree}/{s.subtree_budget}", label)
             t.append("\n")
         t.rstrip()
-        self.update(t)
+        lines = len(t.plain.splitlines())
+        # Re-layout only when the panel's height changes: a layout pass is the costly part.
+        self.update(t, layout=lines != self._lines)
+        self._lines = lines
 
 
 class AlertsLine(Styled):
@@ -168,4 +177,59 @@ class AlertsLine(Styled):
             t.append(f"▲ {when} {a.text}", self.st(f"alert--{a.level}"))
             t.append(f"   {self.count} alert{'s' if self.count != 1 else ''} · a: all",
                      self.st("alert--count"))
-        self.update(t)
+        self.update(t, layout=False)
+
+
+class KeyBar(Styled):
+    """The keys of the fleet screen, after the user's keymap; click one to run it.
+
+    Textual's Footer rebuilds all of its widgets whenever focus or bindings change, which on a
+    busy screen costs more than everything else a key press does; this bar is one line of text
+    drawn once per keymap.
+    """
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"keybar--key", "keybar--label"}
+
+    def __init__(self, keys: list[tuple[str, str, str]], right: tuple[str, str, str] | None,
+                 **kw: object) -> None:
+        """``keys``: (key as shown, label, action) left to right; ``right``: one at the end."""
+        super().__init__(**kw)
+        self.keys = keys
+        self.right = right
+        self._spans: list[tuple[int, int, str]] = []
+
+    def on_resize(self) -> None:
+        self.redraw()
+
+    def redraw(self) -> None:
+        if not self.is_mounted:
+            return
+        key, label = self.st("keybar--key"), self.st("keybar--label")
+        t = Text(no_wrap=True, overflow="crop", end="")
+        self._spans = []
+        width = self.size.width or 80
+        items = list(self.keys)
+        for shown, text, action in items:
+            start = len(t.plain)
+            t.append(f" {shown} ", key)
+            t.append(f"{text} ", label)
+            self._spans.append((start, len(t.plain), action))
+        if self.right is not None:
+            shown, text, action = self.right
+            tail = f" {shown} {text} "
+            if len(t.plain) + len(tail) + 2 <= width:
+                t.append(" " * (width - len(t.plain) - len(tail)))
+                start = len(t.plain)
+                t.append(f" {shown} ", key)
+                t.append(f"{text} ", label)
+                self._spans.append((start, len(t.plain), action))
+        self.update(t, layout=False)
+
+    def on_click(self, event: events.Click) -> None:
+        for start, end, action in self._spans:
+            if start <= event.x < end:
+                if action == "command_palette":
+                    self.app.action_command_palette()
+                else:
+                    self.call_later(self.screen.run_action, action)
+                return

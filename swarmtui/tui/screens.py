@@ -54,7 +54,8 @@ class NoteScreen(ModalScreen[str | None]):
         with Vertical(id="note", classes="dialog"):
             yield Static(f"Retry {self.task_id}: a fresh attempt with a handoff", markup=False,
                          classes="question")
-            yield Input(placeholder="optional note for the next attempt", id="note-input")
+            yield Input(placeholder="optional note for the next attempt", id="note-input",
+                        compact=True)
             yield Static("enter: retry · escape: cancel", classes="hint")
 
     @on(Input.Submitted)
@@ -93,38 +94,40 @@ class NewTaskScreen(ModalScreen[dict[str, Any] | None]):
         with VerticalScroll(id="new-task", classes="dialog"):
             yield Static("New task", classes="question")
             yield Label("Prompt (what the agent is told)")
-            yield TextArea(id="f-prompt", soft_wrap=True, show_line_numbers=False)
+            yield TextArea(id="f-prompt", soft_wrap=True, show_line_numbers=False, compact=True)
             with Horizontal(classes="row"):
                 with Vertical():
                     yield Label("Role")
                     yield Select([(r, r) for r in self.roles], id="f-role",
-                                 prompt=f"default ({self.default_role})")
+                                 prompt=f"default ({self.default_role})", compact=True)
                 with Vertical():
                     yield Label("Agent")
                     yield Select([(a, a) for a in self.agents], id="f-agent",
-                                 prompt=f"default ({self.default_agent})")
+                                 prompt=f"default ({self.default_agent})", compact=True)
             yield Label("Files (globs the task may edit, separated by spaces)")
-            yield Input(id="f-files", placeholder="src/parser.py tests/test_parser.py")
+            yield Input(id="f-files", placeholder="src/parser.py tests/test_parser.py",
+                        compact=True)
             yield Label("Verify (a shell command that must pass)")
-            yield Input(id="f-verify", placeholder="python -m pytest -q tests/test_parser.py")
+            yield Input(id="f-verify", placeholder="python -m pytest -q tests/test_parser.py",
+                        compact=True)
             with Horizontal(classes="row"):
                 with Vertical():
                     yield Label("Id")
-                    yield Input(id="f-id", placeholder="from the prompt")
+                    yield Input(id="f-id", placeholder="from the prompt", compact=True)
                 with Vertical():
                     yield Label("Title")
-                    yield Input(id="f-title", placeholder="the prompt's first line")
+                    yield Input(id="f-title", placeholder="the prompt's first line", compact=True)
             with Horizontal(classes="row"):
                 with Vertical():
                     yield Label("Depends on (task ids)")
-                    yield Input(id="f-depends")
+                    yield Input(id="f-depends", placeholder="parser docs", compact=True)
                 with Vertical():
                     yield Label("Priority")
-                    yield Input("0", id="f-priority", type="integer")
+                    yield Input("0", id="f-priority", type="integer", compact=True)
             yield Static("", id="f-error", markup=False)
             with Horizontal(classes="buttons"):
-                yield Button("Add (ctrl+s)", id="f-add", variant="primary")
-                yield Button("Cancel (esc)", id="f-cancel")
+                yield Button("Add (ctrl+s)", id="f-add", variant="primary", compact=True)
+                yield Button("Cancel (esc)", id="f-cancel", compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#f-prompt", TextArea).focus()

@@ -1,175 +1,323 @@
-"""The agents table: one row per task, updated cell by cell.
+"""The agents table: one row per task, rendered line by line from a cache of rows.
 
-Rows arrive from the feed as ``view.Row`` values; only cells whose value changed are written
-(``update_cell``), so a hundred agents ticking their runtimes cost a hundred small writes, not a
-rebuild. Filtering adds and removes rows; sorting reorders them in place. The cursor follows
-its task through both. Colours come from component classes styled in ``app.tcss``.
+Textual's DataTable re-renders every visible cell after any change (its caches are keyed on one
+counter for the whole table) and re-measures a whole column when a value gets shorter; with a
+hundred agents reporting progress that is most of a CPU. This table keeps one rendered strip per
+row: a change rebuilds that row's strip and repaints that one line, a cursor move repaints two
+lines, and nothing else is touched. Filtering and sorting reorder the rows (cheap: strips are
+kept). Columns only grow (up to their cap), so a shorter value never re-measures a column.
+Colours come from component classes styled in ``app.tcss``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import ClassVar
 
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual import events
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable
-from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
 from swarmtui.model import TaskState
-from swarmtui.tui.view import COLUMNS, SORT_MODES, Cell, Row
+from swarmtui.tui.view import COLUMNS, SORT_MODES, Row
 
+GAP = 2  # spaces between columns
 STYLE_CLASSES = (
     {f"state--{s}" for s in TaskState}
     | {"health--ok", "health--warn", "health--bad", "diff--add", "diff--del",
-       "forecast--clean", "forecast--conflict", "cell--id"}
+       "forecast--clean", "forecast--conflict", "cell--id", "table--header", "table--cursor",
+       "table--cursor-blurred"}
 )
 
 
-class AgentsTable(DataTable[Text]):
-    """The fleet, one row per task (row key = task id)."""
+def _fit(text: str, width: int) -> str:
+    """``text`` cut (with an ellipsis) or padded to exactly ``width`` cells."""
+    if cell_len(text) > width:
+        return set_cell_size(text, max(0, width - 1)) + "…" if width else ""
+    return set_cell_size(text, width)
 
-    COMPONENT_CLASSES: ClassVar[set[str]] = DataTable.COMPONENT_CLASSES | STYLE_CLASSES
-    # DataTable's own keys minus enter, which belongs to the screen's "jump" binding (remappable).
-    inherit_bindings = False
+
+class AgentsTable(ScrollView, can_focus=True):
+    """The fleet, one row per task; the header stays put while the rows scroll."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = STYLE_CLASSES
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up", "cursor_up", "Cursor up", show=False),
-        Binding("down", "cursor_down", "Cursor down", show=False),
-        Binding("right", "cursor_right", "Cursor right", show=False),
-        Binding("left", "cursor_left", "Cursor left", show=False),
-        Binding("pageup", "page_up", "Page up", show=False),
-        Binding("pagedown", "page_down", "Page down", show=False),
-        Binding("ctrl+home", "scroll_top", "Top", show=False),
-        Binding("ctrl+end", "scroll_bottom", "Bottom", show=False),
-        Binding("home", "scroll_home", "Home", show=False),
-        Binding("end", "scroll_end", "End", show=False),
+        Binding("up", "cursor(-1)", "Up", show=False),
+        Binding("down", "cursor(1)", "Down", show=False),
+        Binding("pageup", "page(-1)", "Page up", show=False),
+        Binding("pagedown", "page(1)", "Page down", show=False),
+        Binding("home,ctrl+home", "first", "First row", show=False),
+        Binding("end,ctrl+end", "last", "Last row", show=False),
+        Binding("left", "pan(-8)", "Scroll left", show=False),
+        Binding("right", "pan(8)", "Scroll right", show=False),
     ]
 
+    class Highlighted(Message):
+        """The cursor is on another task (None: the table is empty)."""
+
+        def __init__(self, task: str | None) -> None:
+            super().__init__()
+            self.task = task
+
     def __init__(self, **kw: object) -> None:
-        super().__init__(cursor_type="row", zebra_stripes=False, **kw)  # type: ignore[arg-type]
+        super().__init__(**kw)  # type: ignore[arg-type]
         self.rows_by_task: dict[str, Row] = {}  # every task, shown or filtered out
+        self.order: list[str] = []  # the shown tasks, top to bottom
         self.filter_text = ""
         self.sort_mode = SORT_MODES[0]
+        self.widths = [len(c.label) for c in COLUMNS]
+        self.cursor_row = 0
+        self.rebuilt: list[str] = []  # tasks whose row was rendered again (tests, benchmark)
+        self._strips: dict[str, Strip] = {}
         self._styles: dict[str, Style] = {}
+        self._header: Strip | None = None
+        self._announced: str | None = None
 
     def on_mount(self) -> None:
-        for col in COLUMNS:
-            self.add_column(col.label, key=col.key)
         self.app.theme_changed_signal.subscribe(self, lambda _t: self.call_after_refresh(
             self.restyle))
 
-    # -- styles --------------------------------------------------------------------------------
+    # -- reading ---------------------------------------------------------------------------------
 
-    def _style(self, name: str | None) -> Style | str:
+    @property
+    def row_count(self) -> int:
+        return len(self.order)
+
+    @property
+    def selected_task(self) -> str | None:
+        return self.order[self.cursor_row] if 0 <= self.cursor_row < len(self.order) else None
+
+    def task_at(self, index: int) -> str:
+        return self.order[index]
+
+    def cell(self, task: str, column: str) -> Text:
+        """A cell as shown (text and style); for tests and the benchmark."""
+        row = self.rows_by_task[task]
+        i = next(n for n, c in enumerate(COLUMNS) if c.key == column)
+        c = row.cells[i]
+        if not c.parts:
+            return Text(c.text, style=self._style(c.style) or "")
+        return Text.assemble(*((s, self._style(k) or "") for s, k in c.parts))
+
+    # -- styles ----------------------------------------------------------------------------------
+
+    def _style(self, name: str | None) -> Style | None:
         if not name:
-            return ""
+            return None
         st = self._styles.get(name)
         if st is None:
             st = self.get_component_rich_style(name, partial=True)
             self._styles[name] = st
         return st
 
-    def render_cell(self, cell: Cell) -> Text:
-        if cell.parts:
-            return Text.assemble(*((s, self._style(c)) for s, c in cell.parts))
-        return Text(cell.text, style=self._style(cell.style), no_wrap=True, end="")
-
     def restyle(self) -> None:
-        """After a theme change: every styled cell again (the one full rewrite there is)."""
+        """After a theme change every row is rendered again (the one full repaint there is)."""
         self._styles.clear()
-        for key in list(self.rows):
-            row = self.rows_by_task.get(key.value or "")
-            if row is None:
-                continue
-            for col, cell in zip(COLUMNS, row.cells, strict=True):
-                if cell.style or cell.parts:
-                    self.update_cell(key, col.key, self.render_cell(cell))
+        self._strips.clear()
+        self._header = None
+        self.refresh()
 
-    # -- rows ----------------------------------------------------------------------------------
+    def on_focus(self) -> None:
+        self._repaint_row(self.cursor_row)
+
+    def on_blur(self) -> None:
+        self._repaint_row(self.cursor_row)
+
+    # -- rendering -------------------------------------------------------------------------------
+
+    def _segments(self, cells: Sequence[tuple[Sequence[tuple[str, str | None]], int]],
+                  base: Style, plain: bool) -> Strip:
+        segs = [Segment(" ", base)]
+        for parts, width in cells:
+            used = 0
+            for text, cls in parts:
+                room = width - used
+                if room <= 0:
+                    break
+                shown = text if cell_len(text) <= room else _fit(text, room)
+                style = base if plain or not cls else base + (self._style(cls) or Style())
+                segs.append(Segment(shown, style))
+                used += cell_len(shown)
+            segs.append(Segment(" " * (width - used + GAP), base))
+        return Strip(segs)
+
+    def _row_strip(self, task: str, *, cursor: bool = False) -> Strip:
+        if not cursor:
+            strip = self._strips.get(task)
+            if strip is not None:
+                return strip
+        row = self.rows_by_task[task]
+        cells = [(c.parts or ((c.text, c.style),), w) for c, w in zip(row.cells, self.widths,
+                                                                      strict=True)]
+        if cursor:
+            return self._segments(cells, self._cursor_style(), plain=True)
+        strip = self._segments(cells, self.rich_style, plain=False)
+        self._strips[task] = strip
+        self.rebuilt.append(task)
+        return strip
+
+    def _cursor_style(self) -> Style:
+        name = "table--cursor" if self.has_focus else "table--cursor-blurred"
+        return self.get_component_rich_style(name)
+
+    def _header_strip(self) -> Strip:
+        if self._header is None:
+            cells = [(((c.label, None),), w) for c, w in zip(COLUMNS, self.widths, strict=True)]
+            self._header = self._segments(cells, self.rich_style + (
+                self._style("table--header") or Style()), plain=True)
+        return self._header
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        x = self.scroll_offset.x
+        if y == 0:
+            strip = self._header_strip()
+            base = self.rich_style + (self._style("table--header") or Style())
+        else:
+            index = self.scroll_offset.y + y - 1
+            base = self.rich_style
+            if not 0 <= index < len(self.order):
+                return Strip.blank(width, base)
+            on_cursor = index == self.cursor_row
+            strip = self._row_strip(self.order[index], cursor=on_cursor)
+            if on_cursor:
+                base = self._cursor_style()
+        return strip.crop_extend(x, x + width, base)
+
+    def _content_width(self) -> int:
+        return 1 + sum(w + GAP for w in self.widths)
+
+    def _resize_virtual(self) -> None:
+        self.virtual_size = Size(self._content_width(), len(self.order) + 1)
+
+    def _repaint_row(self, index: int) -> None:
+        line = index - self.scroll_offset.y + 1
+        if 1 <= line < self.size.height:
+            self.refresh(Region(0, line, self.size.width, 1))
+
+    # -- updating --------------------------------------------------------------------------------
 
     def matches(self, row: Row) -> bool:
         return not self.filter_text or all(w in row.search for w in self.filter_text.split())
 
-    @property
-    def selected_task(self) -> str | None:
-        if self.row_count == 0:
-            return None
-        try:
-            key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key
-        except CellDoesNotExist:
-            return None
-        return key.value
+    def _grow(self, row: Row) -> bool:
+        """Widen columns for ``row``'s values (never narrower); True when any grew."""
+        grew = False
+        for i, (col, c) in enumerate(zip(COLUMNS, row.cells, strict=True)):
+            n = cell_len(c.text) if not c.parts else sum(cell_len(s) for s, _ in c.parts)
+            n = min(n, col.max_width) if col.max_width else n
+            if n > self.widths[i]:
+                self.widths[i] = n
+                grew = True
+        return grew
 
     def apply(self, changed: dict[str, Row], removed: list[str], *, reset: bool = False) -> None:
         """Bring the table up to date with the feed's changes."""
         keep = self.selected_task
         if reset:
-            self.clear()
-            self.rows_by_task = {}
-        resort = False
+            self.rows_by_task, self.order, self._strips = {}, [], {}
+            self.widths = [len(c.label) for c in COLUMNS]
+        reorder = bool(removed)
+        grew = False
+        repaint: list[str] = []
         for tid in removed:
             self.rows_by_task.pop(tid, None)
-            if self._shown(tid):
-                self.remove_row(tid)
+            self._strips.pop(tid, None)
         for tid, row in changed.items():
             old = self.rows_by_task.get(tid)
             self.rows_by_task[tid] = row
-            want = self.matches(row)
-            if want and not self._shown(tid):
-                self.add_row(*(self.render_cell(c) for c in row.cells), key=tid)
-                resort = True
-            elif not want and self._shown(tid):
-                self.remove_row(tid)
-            elif want and old is not None:
-                for col, a, b in zip(COLUMNS, old.cells, row.cells, strict=True):
-                    if a != b:
-                        self.update_cell(tid, col.key, self.render_cell(b), update_width=True)
-                resort = resort or old.sort_key(self.sort_mode) != row.sort_key(self.sort_mode)
-        if resort:
-            self._sort()
-        self._restore(keep)
-
-    def _shown(self, tid: str) -> bool:
-        return tid in self.rows  # DataTable.rows is keyed by RowKey, which hashes like its str
-
-    def _restore(self, task: str | None) -> None:
-        if task is None:
+            self._strips.pop(tid, None)
+            grew = self._grow(row) or grew
+            if old is None or self.matches(old) != self.matches(row) or \
+                    old.sort_key(self.sort_mode) != row.sort_key(self.sort_mode):
+                reorder = True
+            else:
+                repaint.append(tid)
+        if grew:
+            self._strips.clear()
+            self._header = None
+        if reorder or grew:
+            self._reorder(keep)
             return
-        try:
-            idx = self.get_row_index(task)
-        except RowDoesNotExist:
-            return
-        if idx != self.cursor_row:
-            self.move_cursor(row=idx, animate=False, scroll=True)
+        shown = {t: i for i, t in enumerate(self.order)}
+        for tid in repaint:
+            if tid in shown:
+                self._repaint_row(shown[tid])
 
-    def _sort(self) -> None:
+    def _reorder(self, keep: str | None) -> None:
+        rows = [r for r in self.rows_by_task.values() if self.matches(r)]
         mode = self.sort_mode
-        rows = self.rows_by_task
-        self.sort("id", key=lambda cell: rows[cell.plain].sort_key(mode)
-                  if cell.plain in rows else ())
+        rows.sort(key=lambda r: r.sort_key(mode))
+        self.order = [r.task for r in rows]
+        self._resize_virtual()
+        index = self.order.index(keep) if keep in self.order else min(
+            self.cursor_row, max(0, len(self.order) - 1))
+        self._set_cursor(index)
+        self.refresh()
 
     def set_sort(self, mode: str) -> None:
-        keep = self.selected_task
         self.sort_mode = mode
-        self._sort()
-        self._restore(keep)
+        self._reorder(self.selected_task)
 
     def set_filter(self, text: str) -> None:
-        keep = self.selected_task
         self.filter_text = text.lower().strip()
-        for tid, row in self.rows_by_task.items():
-            want = self.matches(row)
-            if want and not self._shown(tid):
-                self.add_row(*(self.render_cell(c) for c in row.cells), key=tid)
-            elif not want and self._shown(tid):
-                self.remove_row(tid)
-        self._sort()
-        self._restore(keep)
+        self._reorder(self.selected_task)
 
     def select_task(self, task: str) -> bool:
-        try:
-            idx = self.get_row_index(task)
-        except RowDoesNotExist:
+        if task not in self.order:
             return False
-        self.move_cursor(row=idx, animate=False, scroll=True)
+        self._set_cursor(self.order.index(task))
         return True
+
+    # -- the cursor ------------------------------------------------------------------------------
+
+    def _set_cursor(self, index: int) -> None:
+        index = max(0, min(index, len(self.order) - 1)) if self.order else 0
+        old = self.cursor_row
+        self.cursor_row = index
+        self._repaint_row(old)
+        self._repaint_row(index)
+        self._scroll_to_cursor()
+        task = self.selected_task
+        if task != self._announced:
+            self._announced = task
+            self.post_message(self.Highlighted(task))
+
+    def _scroll_to_cursor(self) -> None:
+        rows_visible = max(1, self.scrollable_content_region.height - 1)
+        y = self.scroll_offset.y
+        if self.cursor_row < y:
+            self.scroll_to(y=self.cursor_row, animate=False, immediate=True)
+        elif self.cursor_row >= y + rows_visible:
+            self.scroll_to(y=self.cursor_row - rows_visible + 1, animate=False, immediate=True)
+
+    def action_cursor(self, delta: int) -> None:
+        self._set_cursor(self.cursor_row + delta)
+
+    def action_page(self, delta: int) -> None:
+        self._set_cursor(self.cursor_row + delta * max(1, self.size.height - 2))
+
+    def action_first(self) -> None:
+        self._set_cursor(0)
+
+    def action_last(self) -> None:
+        self._set_cursor(len(self.order) - 1)
+
+    def action_pan(self, delta: int) -> None:
+        self.scroll_to(x=max(0, self.scroll_offset.x + delta), animate=False)
+
+    def on_click(self, event: events.Click) -> None:
+        at = event.get_content_offset(self)
+        if at is not None and at.y >= 1:
+            self._set_cursor(self.scroll_offset.y + at.y - 1)
+
+    def on_resize(self) -> None:
+        self._resize_virtual()
+        self._scroll_to_cursor()

@@ -151,7 +151,8 @@ def parse_theme(data: dict[str, Any], where: str, default_name: str) -> Theme:
             out_vars[key] = value
     if problems:
         raise ThemeFileError("\n".join(problems))
-    theme = Theme(name=name, dark=dark, variables=out_vars, **base, **extra)  # type: ignore[arg-type]
+    theme = Theme(name=name, dark=dark, variables=out_vars,
+                  **base, **extra)  # type: ignore[arg-type]
     try:
         theme.to_color_system().generate()
     except Exception as e:  # noqa: BLE001 - Textual's own complaint, reported against the file

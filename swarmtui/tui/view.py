@@ -183,16 +183,16 @@ class Header:
 
 
 def make_header(state: RunState, config: Config, now: float, *, repo: str, live: bool,
-                read_only: bool, usage_until: float | None) -> Header:
+                read_only: bool) -> Header:
     status = str(state.status)
     text = {"running": "running", "paused": "paused", "breaker_open": "breaker open",
             "finished": "finished", "stopped": "stopped"}.get(status, status)
     if status not in ("finished", "stopped"):
         if not live:
             status, text = "orphaned", "no supervisor"
-        elif usage_until is not None and usage_until > now:
+        elif (until := state.usage_limited_until) is not None and until > now:
             status = "usage_limited"
-            text = "usage-limited until " + datetime.fromtimestamp(usage_until).strftime("%H:%M")
+            text = "usage-limited until " + datetime.fromtimestamp(until).strftime("%H:%M")
     if state.run == 0:
         status, text = "no_run", "no run yet"
     used = sum(1 for t in state.tasks.values() if t.state in ACTIVE)

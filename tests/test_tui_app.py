@@ -1,0 +1,560 @@
+"""The app driven by Pilot: every action reaches the inbox as the CLI's command would, and the
+screen shows what happened. The store, agent files, git worktree and tmux are real; a small
+thread stands in for the supervisor by answering the inbox while holding its lock."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Input, RichLog, Select, Static, TextArea
+from textual.widgets._toast import Toast
+
+from swarmtui.engine.runtime.tmux import Tmux
+from swarmtui.tui.app import SwarmApp
+from swarmtui.tui.bindings import FLEET_KEYS
+from swarmtui.tui.detail import DetailPanel, DiffView
+from swarmtui.tui.panels import AlertsLine, KeyBar, TopBar
+from swarmtui.tui.screens import AlertsScreen, ConfirmScreen, HelpScreen, NewTaskScreen, NoteScreen
+from swarmtui.tui.table import AgentsTable
+from swarmtui.tui.view import COLUMNS
+from tests.test_tui_world import NOW, Answerer, World, build_world, commands, no_tmux
+
+
+@pytest.fixture(autouse=True)
+def _utc_and_private_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    yield
+    time.tzset()
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    w = build_world(tmp_path / "w")
+    yield w
+    w.store.close()
+
+
+@pytest.fixture
+def live(world: World) -> Iterator[Answerer]:
+    a = Answerer(world).start()
+    yield a
+    a.stop()
+
+
+def make_app(world: World, *, read_only: bool = False, tmux: Tmux | None = None,
+             alive: Callable[[], bool] | None = lambda: True, **kw: Any) -> SwarmApp:
+    return SwarmApp(world.repo, kw.pop("config", world.config), read_only=read_only,
+                    tmux=tmux or no_tmux(world.repo.parent), supervisor_alive=alive,
+                    clock=lambda: NOW, **kw)
+
+
+async def until(pilot: Pilot[Any], cond: Callable[[], object], timeout: float = 10.0,
+                what: str = "") -> None:
+    """Wait (letting the app run) until ``cond()`` is true; fail after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what or cond}")
+        await pilot.pause(0.02)
+
+
+async def loaded(pilot: Pilot[Any]) -> SwarmApp:
+    app = pilot.app
+    assert isinstance(app, SwarmApp)
+    await until(pilot, lambda: app.fleet.table.row_count > 0, what="the first feed update")
+    return app
+
+
+def toasts(app: SwarmApp) -> str:
+    return "\n".join(str(t.render()) for t in app.screen.query(Toast))
+
+
+def cmds(world: World) -> list[tuple[str, dict[str, Any]]]:
+    return [(k, a) for k, a, src in commands(world) if src == "tui"]
+
+
+async def select(pilot: Pilot[Any], task: str) -> None:
+    """Move the cursor to ``task`` with the arrow keys, as a user would."""
+    app = await loaded(pilot)
+    table = app.fleet.table
+    await pilot.press("home")
+    for _ in range(table.row_count):
+        if table.selected_task == task:
+            return
+        await pilot.press("down")
+    assert table.selected_task == task
+
+
+def body(app: SwarmApp, tab: str) -> str:
+    view = app.fleet.query_one(f"#view-{tab}", RichLog)
+    return "\n".join(line.text.rstrip() for line in view.lines)
+
+
+# -- the screen ---------------------------------------------------------------------------------
+
+
+async def test_screen_shows_the_run(world: World, live: Answerer) -> None:
+    app = make_app(world)
+    async with app.run_test(size=(160, 48), notifications=True) as pilot:
+        await loaded(pilot)
+        top = app.fleet.query_one(TopBar)
+        await until(pilot, lambda: top.header.status == "running")
+        text = str(top.render())
+        for part in ("demo", "main@" + world.base[:8], "● running", "slots 4/4", "(reserve 1)",
+                     "queue 3", "cost $2.56 / $25.00", "elapsed 12m34s"):
+            assert part in text, part
+        table = app.fleet.table
+        assert table.row_count == 10
+        assert [table.cell("parser", c.key).plain for c in COLUMNS][:7] == [
+            "parser", "running", "1/3", "ok", "12m24s", "54s", "implementing key = value"]
+        assert table.cell("cache", "cost").plain == "$1.42"
+        assert table.cell("parser", "diff").plain == "+9 -1"
+        assert table.cell("parser", "merge").plain == "clean"
+        # The state cell is coloured by the theme's variable for that state.
+        running = app.get_css_variables()["state-running"].lower()
+        style = table.cell("parser", "state").style
+        assert style.color is not None and style.color.triplet.hex == running
+        slots = str(app.fleet.query_one("#slots").render())
+        assert "worker       3/3  queued 3" in slots
+        assert "running   └ planner-api" in slots and "running   planner 2/2" in slots
+        alert = app.fleet.query_one(AlertsLine)
+        assert alert.newest is not None and "planner-api-1 is unproductive" in str(alert.render())
+        assert toasts(app) == ""  # alerts from before the app started are not toasted
+        detail = app.fleet.query_one(DetailPanel)
+        assert detail.border_title == "parser-1 · Write the config parser"
+        await until(pilot, lambda: "implementing key = value" in body(app, "progress"))
+
+
+async def test_detail_tabs(world: World) -> None:
+    app = make_app(world, alive=None)
+    async with app.run_test(size=(160, 48), notifications=True) as pilot:
+        await select(pilot, "parser")
+        await pilot.press("2")
+        await until(pilot, lambda: "▸ Bash: python -m pytest -q" in body(app, "log"))
+        log = body(app, "log")
+        assert "I'll start by reading the parser." in log
+        assert "  ◂ error: E AssertionError" in log
+        assert "plain line from a wrapper" in log
+        assert '"type"' not in log  # no raw stream-json
+        await pilot.press("3")
+        await until(pilot, lambda: "2 files changed" in body(app, "diff"))
+        diff = body(app, "diff")
+        assert "src/parser.py" in diff and "+        key, _, value = line.partition('=')" in diff
+        view = app.fleet.query_one(DiffView)
+        styles = {str(seg.style) for line in view.lines for seg in line if seg.text.strip()}
+        assert len(styles) >= 3  # file, hunk, added and removed lines differ in colour
+        await pilot.press("5")
+        await until(pilot, lambda: "# Task parser" in body(app, "prompt"))
+        await pilot.press("6")
+        await until(pilot, lambda: "attempt_spawned" in body(app, "events"))
+        await select(pilot, "cache")
+        await pilot.press("4")
+        await until(pilot, lambda: "added an LRU cache" in body(app, "result"))
+        assert '"do_not_revert": true' in body(app, "result")
+        await select(pilot, "release")
+        await pilot.press("1")
+        await until(pilot, lambda: "has not started yet (blocked" in body(app, "progress"))
+
+
+async def test_detail_text_rewraps_when_the_terminal_is_resized(world: World) -> None:
+    world.progress("parser", 1, 740, "a long status line that cannot fit in eighty columns "
+                   "of terminal, so it wraps there", 4)
+    app = make_app(world, alive=None)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await loaded(pilot)
+        await until(pilot, lambda: "so it wraps" in body(app, "progress"))
+        narrow = len(app.fleet.query_one("#view-progress", RichLog).lines)
+        await pilot.resize_terminal(160, 48)
+        await until(pilot, lambda: len(app.fleet.query_one("#view-progress", RichLog).lines)
+                    == 4, what="one line per progress line")
+        assert narrow > 4
+
+
+async def test_live_updates_touch_only_the_changed_row(world: World) -> None:
+    app = make_app(world, alive=None)
+    async with app.run_test(size=(160, 48), notifications=True) as pilot:
+        await loaded(pilot)
+        await until(pilot, lambda: "implementing" in body(app, "progress"))
+        table = app.fleet.table
+        await pilot.pause(0.3)
+        table.rebuilt.clear()
+        world.progress("docs", 1, 750, "API reference drafted", 2, 1)
+        await until(pilot, lambda: table.cell("docs", "progress").plain == "API reference drafted")
+        await pilot.pause(0.3)
+        assert table.rebuilt == ["docs"]  # that row rendered once; no other row again
+        world.progress("parser", 1, 750, "all tests pass", 4, 3)
+        await until(pilot, lambda: table.cell("parser", "progress").plain == "all tests pass")
+        assert table.cell("parser", "outputs").plain == "3"
+        # The detail panel follows the selected task's news.
+        await until(pilot, lambda: "all tests pass" in body(app, "progress"))
+
+
+async def test_new_alerts_toast_ring_and_list(world: World) -> None:
+    app = make_app(world, alive=None)
+    async with app.run_test(size=(160, 48), notifications=True) as pilot:
+        await loaded(pilot)
+        world.ev("health", "parser", 1, at=760, health="stuck", silent_s=200)
+        await until(pilot, lambda: "parser-1 is stuck" in toasts(app))
+        assert app.bells == 1
+        assert "parser-1 is stuck" in str(app.fleet.query_one(AlertsLine).render())
+        await pilot.press("a")
+        assert isinstance(app.screen, AlertsScreen)
+        listed = str(app.screen.query_one("#alerts-body", Static).render())
+        assert listed.index("parser-1 is stuck") < listed.index("planner-api-1 is unproductive")
+        await pilot.press("escape")
+        assert not isinstance(app.screen, AlertsScreen)
+
+
+async def test_bell_can_be_turned_off(world: World) -> None:
+    cfg = world.config.model_copy(update={"ui": world.config.ui.model_copy(
+        update={"bell": False})})
+    app = make_app(world, alive=None, config=cfg)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await loaded(pilot)
+        world.ev("attempt_failed", "docs", 1, at=760, reason="crashed")
+        await until(pilot, lambda: "docs-1 attempt failed" in toasts(app))
+        assert app.bells == 0
+
+
+# -- actions: the inbox row and the screen ------------------------------------------------------
+
+
+async def test_kill_asks_once_then_sends_kill(world: World, live: Answerer) -> None:
+    app = make_app(world)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await select(pilot, "docs")
+        await pilot.press("k")
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "Kill docs (attempt 1)?" in str(app.screen.query_one(".question", Static).render())
+        await pilot.press("n")  # any other key cancels
+        assert not isinstance(app.screen, ConfirmScreen)
+        await pilot.press("k", "y")
+        await until(pilot, lambda: cmds(world) == [("kill", {"task": "docs"})])
+        await until(pilot, lambda: "kill done" in toasts(app))
+
+
+async def test_retry_with_a_note(world: World, live: Answerer) -> None:
+    app = make_app(world)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await select(pilot, "flaky")
+        await pilot.press("r")
+        assert isinstance(app.screen, NoteScreen)
+        await pilot.press(*"check the bound", "enter")
+        await until(pilot, lambda: cmds(world) == [
+            ("retry", {"task": "flaky", "note": "check the bound"})])
+        await until(pilot, lambda: "retry done" in toasts(app))
+        await pilot.press("r", "enter")  # no note: like `swarmtui retry flaky`
+        await until(pilot, lambda: cmds(world)[-1] == ("retry", {"task": "flaky", "note": None}))
+        await pilot.press("r", "escape")  # escape sends nothing
+        await pilot.pause(0.2)
+        assert len(cmds(world)) == 2
+
+
+async def test_verify_sends_verify(world: World, live: Answerer) -> None:
+    app = make_app(world)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await select(pilot, "cache")
+        await pilot.press("v")
+        await until(pilot, lambda: cmds(world) == [("verify", {"task": "cache"})])
+        await until(pilot, lambda: "verify done" in toasts(app))
+
+
+async def test_merge_confirms_and_shows_the_engines_answer(world: World) -> None:
+    live = Answerer(world, reply=lambda c: ("failed", {"error": f"unknown command {c.kind!r}"}))
+    live.start()
+    try:
+        app = make_app(world)
+        async with app.run_test(size=(120, 40), notifications=True) as pilot:
+            await select(pilot, "cache")
+            await pilot.press("m")
+            assert isinstance(app.screen, ConfirmScreen)
+            await pilot.press("y")
+            await until(pilot, lambda: cmds(world) == [("merge", {"task": "cache"})])
+            await until(pilot, lambda: "unknown command 'merge'" in toasts(app))
+    finally:
+        live.stop()
+
+
+async def test_new_task_form_sends_add(world: World, live: Answerer) -> None:
+    app = make_app(world)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await loaded(pilot)
+        await pilot.press("n")
+        form = app.screen
+        assert isinstance(form, NewTaskScreen)
+        await pilot.press("ctrl+s")  # no prompt yet: refused in place
+        assert isinstance(app.screen, NewTaskScreen)
+        assert "needs a prompt" in str(form.query_one("#f-error", Static).render())
+        await pilot.press(*"Add a --json flag")
+        assert form.query_one("#f-prompt", TextArea).text == "Add a --json flag"
+        form.query_one("#f-role", Select).value = "worker"
+        form.query_one("#f-files", Input).value = "src/cli.py, tests/test_cli.py"
+        form.query_one("#f-verify", Input).value = "python -m pytest -q tests/test_cli.py"
+        form.query_one("#f-id", Input).value = "json-flag"
+        form.query_one("#f-depends", Input).value = "parser"
+        form.query_one("#f-priority", Input).value = "5"
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: cmds(world) == [("add", {
+            "prompt": "Add a --json flag", "id": "json-flag", "role": "worker", "agent": None,
+            "files": ["src/cli.py", "tests/test_cli.py"],
+            "verify": "python -m pytest -q tests/test_cli.py", "depends_on": ["parser"],
+            "priority": 5, "title": None})])
+        await until(pilot, lambda: "add done" in toasts(app))
+        await pilot.press("n", "escape")
+        assert not isinstance(app.screen, NewTaskScreen)
+
+
+async def test_pause_then_resume(world: World, live: Answerer) -> None:
+    app = make_app(world)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await loaded(pilot)
+        top = app.fleet.query_one(TopBar)
+        await until(pilot, lambda: top.header.status == "running")
+        await pilot.press("p")
+        await until(pilot, lambda: top.header.status == "paused")
+        assert "● paused" in str(top.render())
+        await pilot.press("p")
+        await until(pilot, lambda: top.header.status == "running")
+        assert cmds(world) == [("pause", {}), ("resume", {})]
+
+
+async def test_usage_limit_shows_in_the_top_bar(world: World, live: Answerer) -> None:
+    app = make_app(world)
+    async with app.run_test(size=(160, 48), notifications=True) as pilot:
+        await loaded(pilot)
+        top = app.fleet.query_one(TopBar)
+        world.ev("usage_limited", "docs", 1, until=NOW + 1800)
+        await until(pilot, lambda: top.header.status == "usage_limited")
+        assert "● usage-limited until 00:42" in str(top.render())
+        world.ev("usage_limit_lifted", until=NOW + 1800)
+        await until(pilot, lambda: top.header.status == "running")
+
+
+async def test_stop_confirms_then_sends_down(world: World, live: Answerer) -> None:
+    app = make_app(world)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await loaded(pilot)
+        await pilot.press("Q")
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "(4 running)" in str(app.screen.query_one(".detail", Static).render())
+        await pilot.press("y")
+        await until(pilot, lambda: cmds(world) == [("down", {"keep_agents": False})])
+
+
+async def test_actions_without_a_supervisor_say_why(world: World) -> None:
+    app = make_app(world, alive=None)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await select(pilot, "cache")
+        await pilot.press("v")
+        await until(pilot, lambda: "no supervisor is running" in toasts(app))
+        assert commands(world) == []
+
+
+async def test_the_app_ends_when_the_supervisor_does(world: World, live: Answerer) -> None:
+    alive = [True]
+    app = make_app(world, alive=lambda: alive[0])
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await loaded(pilot)
+        world.ev("run_stopped", keep_agents=False)  # what `down` records
+        await until(pilot, lambda: app.fleet.header.status == "stopped")
+        alive[0] = False
+        await until(pilot, lambda: app.return_code is not None, what="the app to exit")
+    assert app.return_code == 0
+
+
+async def test_a_supervisor_that_dies_mid_run_ends_the_app_with_1(world: World) -> None:
+    alive = [True]
+    app = make_app(world, alive=lambda: alive[0])
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await loaded(pilot)
+        alive[0] = False
+        await until(pilot, lambda: app.return_code is not None, what="the app to exit")
+    assert app.return_code == 1
+
+
+# -- tmux: jump and detach ----------------------------------------------------------------------
+
+
+def _tmux_with_windows(world: World, socket: str) -> Tmux:
+    tmux = Tmux("swarm-demo-tui", socket=socket)
+    tmux.new_session(["sleep", "600"], cwd=world.repo)
+    tmux.new_window("parser-1", ["sleep", "600"], cwd=world.repo)
+    return tmux
+
+
+def _current_window(tmux: Tmux) -> str:
+    out = tmux.server.cmd("display-message", "-p", "-t", f"={tmux.session}:", "#{window_name}")
+    return out.stdout[0] if out.stdout else ""
+
+
+@pytest.mark.e2e
+async def test_enter_jumps_to_the_agent_window(world: World, tmux_socket: str) -> None:
+    tmux = _tmux_with_windows(world, tmux_socket)
+    app = make_app(world, tmux=tmux, alive=None)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await select(pilot, "cache")
+        await pilot.press("enter")  # passed: no window to jump to
+        await until(pilot, lambda: "cache has no live agent window" in toasts(app))
+        await select(pilot, "parser")
+        assert _current_window(tmux) == "swarmtui"
+        await pilot.press("enter")
+        await until(pilot, lambda: _current_window(tmux) == "parser-1")
+
+
+@pytest.mark.e2e
+async def test_q_detaches_but_keeps_the_app_running(world: World, tmux_socket: str) -> None:
+    tmux = _tmux_with_windows(world, tmux_socket)
+    app = make_app(world, tmux=tmux)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await loaded(pilot)
+        await pilot.press("q")  # no client is attached in this test: tmux says so
+        await until(pilot, lambda: "cannot detach" in toasts(app))
+        await pilot.press("ctrl+q")  # never quits window 0 (that would stop the supervisor)
+        await pilot.pause(0.2)
+        assert app.return_code is None and app.is_running
+
+
+# -- read-only (swarmtui watch) -----------------------------------------------------------------
+
+
+async def test_watch_hides_and_refuses_actions(world: World, live: Answerer) -> None:
+    app = make_app(world, read_only=True, alive=None)
+    async with app.run_test(size=(160, 48), notifications=True) as pilot:
+        await select(pilot, "docs")
+        labels = str(app.fleet.query_one(KeyBar).render())
+        assert "Filter" in labels and "Help" in labels and "Quit" in labels
+        for hidden in ("Kill", "Retry", "Verify", "Merge", "Pause", "Stop"):
+            assert hidden not in labels
+        assert "read-only" in str(app.fleet.query_one(TopBar).render())
+        await pilot.press("k", "r", "v", "m", "n", "p", "Q", "enter")
+        await pilot.pause(0.2)
+        assert app.screen is app.fleet and commands(world) == []
+        await pilot.press("q")
+        await until(pilot, lambda: app.return_code is not None)
+    assert app.return_code == 0
+
+
+# -- navigation: filter, sort, help, palette, keymap, themes ------------------------------------
+
+
+async def test_filter_and_sort(world: World) -> None:
+    app = make_app(world, alive=None)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await loaded(pilot)
+        table = app.fleet.table
+        await pilot.press("slash", *"planner")
+        assert table.row_count == 3
+        await pilot.press("enter")
+        assert isinstance(app.focused, AgentsTable)
+        assert "filter “planner”" in str(table.border_title)
+        await pilot.press("escape")
+        assert table.row_count == 10
+        await pilot.press("s")  # by state: running first, then the rest
+        assert table.sort_mode == "state"
+        order = [table.task_at(i) for i in range(table.row_count)]
+        assert order[:4] == ["parser", "docs", "planner", "planner-api"]
+        assert order[-2:] == ["old", "planner-db"] or order[-1] == "old"
+
+
+async def test_help_lists_every_binding(world: World) -> None:
+    app = make_app(world, alive=None)
+    async with app.run_test(size=(160, 48), notifications=True) as pilot:
+        await loaded(pilot)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        text = str(app.screen.query_one(".help-table", Static).render())
+        for k in FLEET_KEYS:
+            assert k.id in text and k.description in text, k.id
+        assert "palette" in text
+        await pilot.press("escape")
+        assert app.screen is app.fleet
+
+
+async def test_palette_jumps_to_an_agent_and_runs_actions(world: World, live: Answerer) -> None:
+    app = make_app(world)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await loaded(pilot)
+        await pilot.press("ctrl+p", *"release notes")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await until(pilot, lambda: app.fleet.table.selected_task == "release")
+        await pilot.press("ctrl+p", *"pause or resume")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await until(pilot, lambda: cmds(world) == [("pause", {})])
+        await pilot.press("ctrl+p", *"theme: swarm-light")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await until(pilot, lambda: app.theme == "swarm-light")
+
+
+async def test_the_app_saves_its_own_screenshot(world: World) -> None:
+    app = make_app(world, alive=None)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await loaded(pilot)
+        await pilot.press("ctrl+p", *"screenshot")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        shots = world.repo / ".swarm" / "screenshots"
+        await until(pilot, lambda: shots.is_dir() and any(shots.glob("*.svg")))
+        (svg,) = shots.glob("*-120x40.svg")
+        assert "<svg" in svg.read_text() and "agents 10" in svg.read_text().replace("&#160;", " ")
+        await until(pilot, lambda: "screenshot saved" in toasts(app))
+
+
+async def test_keymap_remaps_by_id(world: World, live: Answerer) -> None:
+    cfg = world.config.model_copy(update={"ui": world.config.ui.model_copy(
+        update={"keymap": {"kill": "x", "nonsense": "z"}})})
+    app = make_app(world, config=cfg)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await select(pilot, "docs")
+        assert "unknown binding id 'nonsense'" in toasts(app)
+        await pilot.press("k")
+        assert app.screen is app.fleet  # k is no longer kill
+        await pilot.press("x")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await until(pilot, lambda: cmds(world) == [("kill", {"task": "docs"})])
+
+
+async def test_themes_from_flag_config_and_user_dir(world: World, tmp_path: Path) -> None:
+    user = tmp_path / "xdg" / "swarmtui" / "themes"
+    user.mkdir(parents=True)
+    (user / "mine.toml").write_text('name = "mine"\ndark = false\n[colors]\nprimary = "#aa0000"\n'
+                                    '[variables]\nstate-running = "#123456"\n')
+    (user / "broken.toml").write_text('[colors]\nprimary = "blue-ish"\n')
+    app = make_app(world, alive=None, theme="mine")
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await loaded(pilot)
+        assert app.theme == "mine"
+        assert "broken.toml: key colors.primary" in toasts(app)
+        await until(pilot, lambda: app.fleet.table.cell("parser", "state").style.color
+                    is not None)
+        color = app.fleet.table.cell("parser", "state").style.color
+        assert color is not None and color.triplet is not None
+        assert color.triplet.hex == "#123456"
+        app.theme = "swarm-contrast"  # what the palette's theme switch does
+        await until(pilot, lambda: app.fleet.table.cell("parser", "state").style.color
+                    .triplet.hex == app.get_css_variables()["state-running"].lower())
+    unknown = make_app(world, alive=None, theme="no-such-theme")
+    async with unknown.run_test(size=(120, 40), notifications=True) as pilot:
+        await loaded(pilot)
+        assert unknown.theme == "swarm-dark"
+        assert "theme 'no-such-theme' not found" in toasts(unknown)
+
+
+async def test_config_theme_is_the_default(world: World) -> None:
+    cfg = world.config.model_copy(update={"ui": world.config.ui.model_copy(
+        update={"theme": "swarm-light"})})
+    app = make_app(world, alive=None, config=cfg)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await loaded(pilot)
+        assert app.theme == "swarm-light"
+

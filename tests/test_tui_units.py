@@ -1,0 +1,219 @@
+"""The TUI's pure parts: readable logs, the bounded tail, rows and alerts, theme files."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from swarmtui.model import Event
+from swarmtui.tui import logfmt
+from swarmtui.tui.bindings import FLEET_KEYS, known_ids
+from swarmtui.tui.tail import Tail
+from swarmtui.tui.themes import (
+    SWARM_VARIABLES,
+    ThemeFileError,
+    load_theme_file,
+    load_themes,
+    packaged_theme_dir,
+    with_swarm_variables,
+)
+from swarmtui.tui.view import COLUMNS, SORT_MODES, alert_of, make_header, make_rows, make_slots
+from tests.test_tui_world import NOW, STREAM_JSON, build_world
+
+REPO_THEMES = Path(__file__).resolve().parent.parent / "themes"
+
+
+# -- readable logs ------------------------------------------------------------------------------
+
+
+def test_stream_json_becomes_text_tool_calls_and_results() -> None:
+    lines = [ln for obj in STREAM_JSON for ln in logfmt.readable(json.dumps(obj))]
+    shown = [(ln.kind, ln.text) for ln in lines]
+    assert shown == [
+        ("meta", "session started: model claude-sonnet-4, 2 tools"),
+        ("text", "I'll start by reading the parser."),
+        ("tool", "▸ Read: src/parser.py"),
+        ("result", "  ◂ def parse(text):  (+1 lines)"),
+        ("tool", "▸ Bash: python -m pytest -q tests/test_parser.py"),
+        ("error", "  ◂ error: E AssertionError: expected {'a': 1}"),
+        ("text", "The test fails as expected; implementing key = value."),
+    ]
+
+
+def test_final_result_line_is_summarised() -> None:
+    line = json.dumps({"type": "result", "subtype": "success", "num_turns": 12,
+                       "duration_ms": 182000, "total_cost_usd": 0.4231, "result": "ok"})
+    assert logfmt.readable(line) == [logfmt.LogLine("result: success · 12 turns · 3m02s · $0.42",
+                                                    "meta")]
+
+
+def test_other_output_is_raw_without_terminal_escapes() -> None:
+    assert logfmt.readable("\x1b[31mred\x1b[0m text\r") == [logfmt.LogLine("red text", "raw")]
+    assert logfmt.readable('{"not": "stream-json"}') == [
+        logfmt.LogLine('{"not": "stream-json"}', "raw")]
+    assert logfmt.readable(json.dumps({"type": "stream_event", "event": {}})) == []
+
+
+def test_diff_lines_are_classified() -> None:
+    kinds = [logfmt.diff_kind(s) for s in ("diff --git a/x b/x", "@@ -1 +1 @@", "+new", "-old",
+                                           " context", "+++ b/x")]
+    assert kinds == ["file", "hunk", "add", "del", None, "file"]
+
+
+# -- the bounded tail ---------------------------------------------------------------------------
+
+
+def test_tail_reads_only_new_complete_lines(tmp_path: Path) -> None:
+    f = tmp_path / "output.log"
+    tail = Tail(f)
+    assert tail.read() == ([], False)  # not there yet
+    f.write_text("one\ntw")
+    assert tail.read() == (["one"], False)
+    with f.open("a") as fh:
+        fh.write("o\nthree\n")
+    assert tail.read() == (["two", "three"], False)
+    assert tail.read() == ([], False)
+
+
+def test_tail_starts_near_the_end_of_a_big_file(tmp_path: Path) -> None:
+    f = tmp_path / "output.log"
+    f.write_text("".join(f"line {i}\n" for i in range(10000)))
+    lines, _ = Tail(f, initial_bytes=100).read()
+    assert lines[-1] == "line 9999"
+    assert len(lines) < 15 and all(ln.startswith("line ") for ln in lines)
+
+
+def test_tail_starts_over_when_the_file_is_replaced_or_truncated(tmp_path: Path) -> None:
+    f = tmp_path / "output.log"
+    f.write_text("a\nb\n")
+    tail = Tail(f)
+    assert tail.read() == (["a", "b"], False)
+    new = tmp_path / "output.log.tmp"
+    new.write_text("capped\n")
+    os.replace(new, f)  # what the wrapper does when it caps the log
+    assert tail.read() == (["capped"], True)
+    f.write_text("")
+    assert tail.read() == ([], True)
+
+
+def test_tail_skips_ahead_on_a_burst(tmp_path: Path) -> None:
+    f = tmp_path / "output.log"
+    f.write_text("start\n")
+    tail = Tail(f, max_read=1000)
+    tail.read()
+    with f.open("a") as fh:
+        fh.write("".join(f"burst {i}\n" for i in range(5000)))
+    lines, reset = tail.read()
+    assert reset and lines[-1] == "burst 4999" and sum(len(x) + 1 for x in lines) <= 1000
+
+
+# -- rows, header, slots, alerts ----------------------------------------------------------------
+
+
+def test_rows_header_and_slots_of_a_recorded_run(tmp_path: Path) -> None:
+    w = build_world(tmp_path)
+    state = w.store.replay()
+    rows = make_rows(state, w.config, NOW)
+    cells = {tid: {c.key: cell.text for c, cell in zip(COLUMNS, r.cells, strict=True)}
+             for tid, r in rows.items()}
+    assert cells["parser"]["state"] == "running"
+    assert cells["parser"]["try"] == "1/3"
+    assert cells["parser"]["progress"] == "implementing key = value"
+    assert cells["parser"]["age"] == "54s"
+    assert cells["parser"]["merge"] == "clean"
+    assert cells["docs"]["health"] == "quiet"
+    assert cells["flaky"]["progress"] == "retry: verify failed"
+    assert cells["cache"]["cost"] == "$1.42"
+    assert rows["parser"].cells[10].parts[0] == ("+9", "diff--add")
+    h = make_header(state, w.config, NOW, repo="demo", live=True, read_only=False)
+    assert (h.status, h.used, h.max, h.queue, h.elapsed) == ("running", 4, 4, 3, "12m34s")
+    assert round(h.cost, 2) == 2.56 and h.budget == 25.0
+    state.usage_limited_until = NOW + 600  # what a usage_limited event records
+    limited = make_header(state, w.config, NOW, repo="demo", live=True, read_only=False)
+    assert limited.status == "usage_limited" and limited.status_text.startswith("usage-limited")
+    state.usage_limited_until = None
+    assert make_header(state, w.config, NOW, repo="demo", live=False,
+                       read_only=True).status_text == "no supervisor"
+    slots = make_slots(state, w.config)
+    assert [(p.role, p.used, p.max, p.queued) for p in slots.pools] == [
+        ("worker", 3, 3, 3), ("orchestrator", 1, 1, 0)]
+    assert [(n.depth, n.task, n.subtree) for n in slots.tree] == [
+        (0, "planner", 2), (1, "planner-api", 0), (1, "planner-db", 0)]
+    order = sorted(rows.values(), key=lambda r: r.sort_key("state"))
+    assert [r.task for r in order][:4] == ["parser", "docs", "planner", "planner-api"]
+    assert set(SORT_MODES) >= {"added", "state", "health", "age", "runtime", "cost", "id"}
+
+
+def test_alerts_levels_and_bells() -> None:
+    def ev(kind: str, **data: object) -> Event:
+        return Event(seq=1, time=0.0, kind=kind, task="t", attempt=1, data=dict(data))
+
+    stuck = alert_of(ev("health", health="stuck"))
+    assert stuck is not None and stuck.level == "error" and stuck.bell
+    quiet = alert_of(ev("health", health="quiet"))
+    assert quiet is not None and quiet.level == "warning" and not quiet.bell
+    assert alert_of(ev("health", health="ok")) is None
+    assert alert_of(ev("progress", status="x")) is None
+    failed = alert_of(ev("attempt_failed", reason="crashed"))
+    assert failed is not None and failed.bell
+    done = alert_of(Event(seq=2, time=0.0, kind="run_finished", data={"ok": True}))
+    assert done is not None and done.level == "information" and done.bell
+
+
+# -- themes -------------------------------------------------------------------------------------
+
+
+def test_packaged_themes_are_the_documented_copies() -> None:
+    """themes/ (documented) and swarmtui/data/themes/ (in the wheel) hold the same files."""
+    packaged = {p.name: p.read_bytes() for p in packaged_theme_dir().glob("*.toml")}
+    documented = {p.name: p.read_bytes() for p in REPO_THEMES.glob("*.toml")}
+    assert packaged == documented
+    assert {"swarm-dark.toml", "swarm-light.toml", "swarm-contrast.toml"} <= set(packaged)
+
+
+def test_bundled_themes_define_every_swarm_variable() -> None:
+    themes = load_themes([packaged_theme_dir()])
+    assert themes.errors == []
+    assert {"swarm-dark", "swarm-light", "swarm-contrast"} <= set(themes.themes)
+    assert not themes.themes["swarm-light"].dark
+    for t in themes.themes.values():
+        assert set(SWARM_VARIABLES) <= set(t.variables), t.name
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('name = "x"\n[colors]\nprimary = "nope"\n',
+     'key colors.primary: expected a colour such as "#4ea1ff", got \'nope\''),
+    ('[colors]\nsecondary = "#ffffff"\n', "key colors.primary: missing"),
+    ('[colors]\nprimary = "#ffffff"\n[variables]\nstate-running = 3\n',
+     "key variables.state-running: expected a colour"),
+    ('dark = "yes"\n[colors]\nprimary = "#ffffff"\n', "key dark: expected true or false"),
+    ('[colours]\nprimary = "#ffffff"\n', "key colours: unknown"),
+    ('[colors\nprimary = "#fff"\n', "not valid TOML"),
+])
+def test_theme_errors_name_the_file_and_the_key(tmp_path: Path, text: str, message: str) -> None:
+    f = tmp_path / "broken.toml"
+    f.write_text(text)
+    with pytest.raises(ThemeFileError) as e:
+        load_theme_file(f)
+    assert str(f) in str(e.value) and message in str(e.value)
+
+
+def test_a_user_theme_replaces_a_bundled_one_and_gets_missing_variables(tmp_path: Path) -> None:
+    (tmp_path / "mine.toml").write_text('name = "swarm-dark"\n[colors]\nprimary = "#ff0000"\n')
+    (tmp_path / "bad.toml").write_text('[colors]\nprimary = 1\n')
+    themes = load_themes([packaged_theme_dir(), tmp_path])
+    assert themes.themes["swarm-dark"].primary == "#ff0000"
+    assert themes.sources["swarm-dark"] == tmp_path / "mine.toml"
+    assert len(themes.errors) == 1 and "bad.toml: key colors.primary" in themes.errors[0]
+    filled = with_swarm_variables(themes.themes["swarm-dark"])
+    assert set(SWARM_VARIABLES) <= set(filled.variables)
+
+
+def test_every_binding_has_an_id_and_a_description() -> None:
+    ids = [k.id for k in FLEET_KEYS]
+    assert len(ids) == len(set(ids)) and "palette" in known_ids()
+    assert all(k.description and k.label for k in FLEET_KEYS)
+    assert {k.id for k in FLEET_KEYS if k.destructive} == {"kill", "merge", "stop"}
