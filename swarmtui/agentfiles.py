@@ -87,7 +87,8 @@ def parse_results(text: str, where: str = "results.json") -> Results:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as e:
-        raise AgentFileError(f"{where}: not valid JSON: line {e.lineno}, column {e.colno}: {e.msg}")
+        raise AgentFileError(
+            f"{where}: not valid JSON: line {e.lineno}, column {e.colno}: {e.msg}") from None
     if not isinstance(data, dict):
         raise AgentFileError(f"{where}: expected a JSON object, got {type(data).__name__}")
     problems: list[str] = []

@@ -52,3 +52,12 @@ def tmux_socket(tmp_path_factory: pytest.TempPathFactory,
 @pytest.fixture
 def swarmtui_cmd() -> list[str]:
     return [sys.executable, "-m", "swarmtui"]
+
+
+@pytest.fixture
+def fleets(tmux_socket: str) -> Iterator[list]:
+    """End-to-end fleets started by a test (see tests/fleet.py), closed afterwards."""
+    made: list = []
+    yield made
+    for f in made:
+        f.close()

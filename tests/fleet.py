@@ -149,3 +149,11 @@ class Fleet:
             self.stop()
         self.lock.release()
         self.tmux.kill_session()
+
+
+def start(fleets: list[Fleet], repo: Path, config: Config, tasks: list[TaskSpec],
+          **kw: Any) -> Fleet:
+    """Start a fleet that the ``fleets`` fixture closes after the test."""
+    f = Fleet(repo, config, tasks)
+    fleets.append(f)
+    return f.start(**kw)

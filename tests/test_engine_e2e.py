@@ -21,23 +21,9 @@ import pytest
 from swarmtui import protocol as P
 from swarmtui.fake_agent import INJECTION_TEXT, verify_command_for
 from swarmtui.store import Store
-from tests.fleet import Fleet, fake, fast_config, task
+from tests.fleet import Fleet, fake, fast_config, start, task
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def fleets(tmux_socket: str):
-    made: list[Fleet] = []
-    yield made
-    for f in made:
-        f.close()
-
-
-def start(fleets: list[Fleet], repo: Path, config, tasks, **kw) -> Fleet:
-    f = Fleet(repo, config, tasks)
-    fleets.append(f)
-    return f.start(**kw)
 
 
 def spawned_attempts(f: Fleet, tid: str) -> list[int]:

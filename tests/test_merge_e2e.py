@@ -15,31 +15,17 @@ import pytest
 from swarmtui import protocol as P
 from swarmtui.fake_agent import FAIL_VERIFY_MARKER
 from tests.conftest import git
-from tests.fleet import Fleet, fake, fast_config, task
+from tests.fleet import Fleet, fake, fast_config, start, task
 
 pytestmark = pytest.mark.e2e
 
 SCRIPTED = str(Path(__file__).with_name("scripted_agent.py"))
 
 
-@pytest.fixture
-def fleets(tmux_socket: str):
-    made: list[Fleet] = []
-    yield made
-    for f in made:
-        f.close()
-
-
 def scripted(tmp: Path, name: str, plan: dict[str, Any]) -> list[str]:
     path = tmp / f"plan-{name}.json"
     path.write_text(json.dumps(plan))
     return [sys.executable, SCRIPTED, str(path)]
-
-
-def start(fleets: list[Fleet], repo: Path, config, tasks, **kw) -> Fleet:
-    f = Fleet(repo, config, tasks)
-    fleets.append(f)
-    return f.start(**kw)
 
 
 def main_file(repo: Path, path: str) -> str:

@@ -22,16 +22,15 @@ from swarmtui.tui.panels import AlertsLine, KeyBar, TopBar
 from swarmtui.tui.screens import AlertsScreen, ConfirmScreen, HelpScreen, NewTaskScreen, NoteScreen
 from swarmtui.tui.table import AgentsTable
 from swarmtui.tui.view import COLUMNS
-from tests.test_tui_world import NOW, Answerer, World, build_world, commands, no_tmux
-
-
-@pytest.fixture(autouse=True)
-def _utc_and_private_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
-    yield
-    time.tzset()
+from tests.test_tui_world import (  # noqa: F401 - utc_private_config is an autouse fixture
+    NOW,
+    Answerer,
+    World,
+    build_world,
+    commands,
+    no_tmux,
+    utc_private_config,
+)
 
 
 @pytest.fixture

@@ -18,21 +18,19 @@ from textual.pilot import Pilot
 from textual.widgets import Input, RichLog, TextArea
 
 from swarmtui.tui.app import SwarmApp
-from tests.test_tui_world import NOW, Answerer, World, build_world, no_tmux
+from tests.test_tui_world import (  # noqa: F401 - utc_private_config is an autouse fixture
+    NOW,
+    Answerer,
+    World,
+    build_world,
+    no_tmux,
+    utc_private_config,
+)
 
 THEMES = ("swarm-dark", "swarm-light", "swarm-contrast")
 SIZES = ((80, 24), (160, 48))
 CASES = [pytest.param(theme, size, id=f"{theme}-{size[0]}x{size[1]}")
          for theme in THEMES for size in SIZES]
-
-
-@pytest.fixture(autouse=True)
-def _utc(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
-    yield
-    time.tzset()
 
 
 @pytest.fixture

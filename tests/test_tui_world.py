@@ -12,10 +12,12 @@ import os
 import subprocess
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from swarmtui import protocol as P
 from swarmtui.config import Config, config_from_dict
@@ -291,3 +293,14 @@ def commands(world: World) -> list[tuple[str, dict[str, Any], str]]:
 def no_tmux(root: Path) -> Tmux:
     """A Tmux handle on a socket where no server runs (tests that never touch tmux)."""
     return Tmux("swarm-demo-test", socket=str(root / "no-server.sock"))
+
+
+@pytest.fixture(autouse=True)
+def utc_private_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Times render in UTC and no user config or theme leaks in; modules that import this
+    fixture get it for every test."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    yield
+    time.tzset()

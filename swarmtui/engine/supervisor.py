@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import queue
-import shutil
 import signal
 import subprocess
 import sys
@@ -978,8 +977,9 @@ class Supervisor:
         if not prompt:
             raise InputError("a task needs a prompt")
         tid = a.get("id") or make_task_id(prompt, self.state.tasks.keys())
-        role = a.get("role") or (parent.spec.role if parent and not a.get("role") and False
-                                 else self.config.run.default_role)
+        # A sub-agent does not inherit its parent's role (an orchestrator's children are
+        # workers unless it asks otherwise); its agent CLI it does inherit.
+        role = a.get("role") or self.config.run.default_role
         agent = a.get("agent") or (parent.spec.agent if parent else self.config.run.default_agent)
         spec = TaskSpec(
             id=tid, title=a.get("title") or prompt.splitlines()[0][:60], prompt=prompt,
@@ -1260,4 +1260,4 @@ def _offset_after_lines(path: Path, n: int) -> int:
     return pos
 
 
-__all__ = ["Supervisor", "Live", "free_memory_bytes", "shutil"]
+__all__ = ["Supervisor", "Live", "free_memory_bytes"]
