@@ -710,6 +710,9 @@ def build_parser() -> argparse.ArgumentParser:
              "start a fresh attempt with a handoff (and an optional note)", (common, js))
     sp.add_argument("id", metavar="ID")
     sp.add_argument("--note", metavar="TEXT", help="passed to the next attempt in its handoff")
+    sp = add("cancel", _simple("cancel"), "give up on a task (ending its agent if running); "
+             "dependents die with it", (common, js))
+    sp.add_argument("id", metavar="ID")
     sp = add("verify", _simple("verify"), "run a task's verify command again", (common, js))
     sp.add_argument("id", metavar="ID")
     sp = add("merge", cmd_merge, "merge a passed task into the target (one at a time; exits 1 "

@@ -353,7 +353,10 @@ def test_supervisor_sigkill_recovery(git_repo: Path, tmux_socket: str, tmp_path:
     cfg, tf = _write_files(tmp_path, agents, toml)
     p1 = _headless(git_repo, tf, cfg, tmp_path / "run1.log")
     try:
-        _wait_store(git_repo, lambda st: sum(str(t.state) == "running"
+        # Every agent is alive in its pane (it has reported progress). A kill in the instant
+        # between recording an attempt and opening its window is settled as crashed and
+        # retried, by design; this test is about adopting live agents.
+        _wait_store(git_repo, lambda st: sum(str(t.state) == "running" and t.progress_lines > 0
                                              for t in st.tasks.values()) == 3)
         os.killpg(p1.pid, signal.SIGKILL)
         p1.wait(10)
@@ -373,7 +376,9 @@ def test_supervisor_sigkill_recovery(git_repo: Path, tmux_socket: str, tmp_path:
     st = store.replay()
     assert all(str(t.state) == "passed" for t in st.tasks.values())
     # Adopted agents ran to completion in their first attempt: nothing ran twice at once.
-    assert all(t.attempt == 1 for t in st.tasks.values()), spawned
+    reasons = [(e.task, e.attempt, e.data.get("reason")) for e in events
+               if e.kind in ("attempt_failed", "attempt_adopted", "agent_exited")]
+    assert all(t.attempt == 1 for t in st.tasks.values()), (spawned, reasons)
 
 
 def test_tmux_server_killed_requeues(git_repo: Path, fleets: list[Fleet],
@@ -466,3 +471,43 @@ def test_usage_limit_holds_dispatch_until_reset(git_repo: Path, fleets: list[Fle
     lifted = f.wait_kind("usage_limit_lifted")
     second = f.of("attempt_spawned", "t")[1]
     assert second.seq > lifted.seq and second.time >= limited.data["until"]
+
+
+def test_cancel_ends_agent_and_lets_the_run_finish(git_repo: Path, fleets: list[Fleet]) -> None:
+    cfg = fast_config({"stall": fake("stall"), "ok": fake("success")},
+                      heartbeat={"progress_interval": "30s"})
+    f = start(fleets, git_repo, cfg, [task("s", "stall"), task("after", "ok", depends_on=("s",)),
+                                      task("other", "ok")])
+    f.wait_kind("progress", "s")
+    f.command("cancel", task="s")
+    assert not f.wait_done()  # finished (not all passed) instead of waiting on the operator
+    st = f.store.replay()
+    assert str(st.tasks["s"].state) == "cancelled"
+    assert str(st.tasks["after"].state) == "dead" and "cancelled" in st.tasks["after"].reason
+    assert str(st.tasks["other"].state) == "passed"
+    assert f.of("attempt_failed", "s")[0].data["reason"] == "killed: cancelled by operator"
+    f.wait_kind("agent_exited", "s")  # its process is gone, not left behind
+
+
+def test_attempt_recorded_without_window_is_settled_as_crashed(
+        git_repo: Path, fleets: list[Fleet]) -> None:
+    """The supervisor records an attempt before opening its window; if it dies in between,
+    the next supervisor finds no pane and no exit record, settles the attempt as crashed and
+    retries it, so nothing is lost and nothing runs twice."""
+    cfg = fast_config({"ok": fake("success")})
+    f = Fleet(git_repo, cfg, [task("t", "ok")])
+    fleets.append(f)
+    assert f.lock.acquire()
+    f.sup.open_run(f.tasks, "test")
+    # Simulate the crash window: the session is up and the attempt is in the log, but its
+    # window never opened.
+    assert f.sup._ensure_session()
+    f.sup.emit("attempt_spawned", "t", 1, window="t-1", agent="ok")
+    f.lock.release()
+    f2 = Fleet(git_repo, cfg, [])
+    fleets.append(f2)
+    f2.start()
+    assert f2.wait_done()
+    failed = f2.of("attempt_failed", "t")
+    assert failed and failed[0].attempt == 1 and "crashed" in failed[0].data["reason"]
+    assert [e.attempt for e in f2.of("attempt_spawned", "t")] == [2]

@@ -865,7 +865,10 @@ class Supervisor:
     def _check_finished(self) -> None:
         tasks = list(self.state.tasks.values())
         done = bool(tasks) and all(t.state in TERMINAL for t in tasks)
-        if done and not any(lv.verifying for lv in self.lives.values()) and not (
+        # Finished also means quiet: no verification or merge in flight, and every process
+        # that was ended has been seen to exit (its exit record is in the log).
+        lingering = any(lv.pane_seen and not lv.exit_settled for lv in self.lives.values())
+        if done and not lingering and not any(lv.verifying for lv in self.lives.values()) and not (
                 self.merge_queue or self.merging):
             ok = all(t.state in (TaskState.PASSED, TaskState.MERGED) for t in tasks)
             if self.finished_ok is None:
@@ -950,6 +953,17 @@ class Supervisor:
             self.emit("task_requeued", tid, t.attempt, reason=t.reason or "retry by operator",
                       note=note, not_before=0.0, manual=True)
             return "done", {"task": tid, "message": f"{tid} queued for a fresh attempt"}
+        if k == "cancel":
+            if t.state in (TaskState.PASSED, TaskState.MERGED, TaskState.CANCELLED):
+                return "refused", {"task": tid, "reason": f"{tid} is {t.state}; nothing to "
+                                   "cancel"}
+            if t.state in ACTIVE:
+                live = self.lives.get(P.agent_id(t.id, t.attempt)) or self._live_for(t)
+                self.lives.setdefault(live.window, live)
+                self._kill(live, "killed: cancelled by operator", auto_retry=False)
+            self.emit("task_cancelled", tid, reason=f"cancelled by {cmd.source}")
+            return "done", {"task": tid, "message": f"cancelled {tid}; its worktree and branch "
+                            "are kept until `swarmtui gc`"}
         if k == "merge":
             if t.state != TaskState.PASSED:
                 return "refused", {"task": tid, "reason": f"{tid} is {t.state}; only a passed "
