@@ -185,10 +185,6 @@ class TaskView:
     def id(self) -> str:
         return self.spec.id
 
-    @property
-    def max_attempts_or(self) -> int | None:
-        return self.spec.max_attempts
-
 
 @dataclass
 class RunState:

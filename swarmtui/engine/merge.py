@@ -61,7 +61,7 @@ class MergeOutcome:
         return d
 
 
-def _identity_env(root: Path) -> dict[str, str]:
+def identity_env(root: Path) -> dict[str, str]:
     """commit-tree needs an identity; fall back to a swarmtui one only when git has none."""
     probe = subprocess.run(["git", "var", "GIT_COMMITTER_IDENT"], cwd=root, capture_output=True,
                            text=True)
@@ -124,7 +124,7 @@ class Merger:
         message = (f"swarm: merge {job.task}: {job.title}\n\n{job.summary.strip()}\n\n"
                    f"Branch: {job.branch}\n").strip() + "\n"
         parents = [target, head] if self.method == "merge" else [target]
-        commit = self.git.commit_tree(mt.tree, parents, message, env=_identity_env(self.repo))
+        commit = self.git.commit_tree(mt.tree, parents, message, env=identity_env(self.repo))
         outcome = MergeOutcome("merged", commit=commit)
         if self.gate:
             passed, tail = self._integration_check(commit)

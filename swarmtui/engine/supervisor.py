@@ -30,7 +30,7 @@ from swarmtui.config import Config
 from swarmtui.engine import scheduler
 from swarmtui.engine.forecast import Candidate, Forecaster
 from swarmtui.engine.ledger import LedgerEntry, entries_from_events, relevant, render_for_prompt
-from swarmtui.engine.merge import Merger, MergeJob, MergeOutcome, _identity_env
+from swarmtui.engine.merge import Merger, MergeJob, MergeOutcome, identity_env
 from swarmtui.engine.health import HealthPolicy, classify_running, result_is_stale
 from swarmtui.engine.prompt import Handoff, render_prompt
 from swarmtui.engine.screen import screen
@@ -488,8 +488,6 @@ class Supervisor:
         if not path.exists():
             return
         try:
-            import json
-
             data = json.loads(path.read_text())
         except (OSError, ValueError):
             return  # written atomically, so this is a partial read race; next event retries
@@ -574,7 +572,7 @@ class Supervisor:
             data["health"] = str(health)
         self.emit("attempt_failed", t.id, t.attempt, **data)
         t = self.state.tasks[t.id]
-        if counts and not reason.startswith("killed"):
+        if counts:  # kills and lost attempts pass counts=False: not the agent's failure
             self._note_failure()
         if reason.startswith(NEEDS_OPERATOR):
             self.emit("task_dead", t.id, t.attempt,
@@ -806,7 +804,9 @@ class Supervisor:
             return
         if resolve is not None:
             # Leave the target merged in with its conflict markers for the resolver to finish.
-            self.plumbing_merge_into(wt, attempt, t)
+            self.plumbing.merge_in_worktree(wt, self.state.target,
+                                            f"swarm: merge {self.state.target} into {t.id}",
+                                            env=identity_env(self.repo))
         # Record the attempt before its process exists: a crash between the two leaves a
         # recorded attempt with no pane, which recovery settles as crashed and retries. The
         # reverse order could leave an unrecorded agent running twice.
@@ -829,16 +829,6 @@ class Supervisor:
             return path.read_text()
         except OSError:
             return ""
-
-    def plumbing_merge_into(self, wt: Path, attempt: int, t: TaskView) -> None:
-        import git as gitpython
-
-        try:
-            gitpython.Repo(wt).git.merge("--no-ff", "-m",
-                                         f"swarm: merge {self.state.target} into {t.id}",
-                                         self.state.target, env=_identity_env(self.repo))
-        except gitpython.GitCommandError:
-            pass  # conflicts: exactly what the resolver is for
 
     def _handoff(self, t: TaskView, prev: int,
                  resolve: dict[str, Any] | None = None) -> Handoff:

@@ -63,12 +63,6 @@ class GitRepo:
             return None
         return self.repo.active_branch.name
 
-    def rev(self, ref: str) -> str:
-        try:
-            return self.g.rev_parse("--verify", f"{ref}^{{commit}}")
-        except git.GitCommandError as e:
-            raise GitError(f"{ref}: not a commit ({e.stderr.strip()})") from None
-
     def branch_exists(self, name: str) -> bool:
         try:
             self.g.rev_parse("--verify", "--quiet", f"refs/heads/{name}")
@@ -99,20 +93,6 @@ class GitRepo:
             self.g.worktree("add", "-b", branch, str(path), start)
         except git.GitCommandError as e:
             raise GitError(f"git worktree add {path}: {e.stderr.strip()}") from None
-
-    def remove_worktree(self, path: Path, *, force: bool = False) -> None:
-        args = ["remove", str(path)]
-        if force:
-            args.insert(1, "--force")
-        try:
-            self.g.worktree(*args)
-        except git.GitCommandError as e:
-            raise GitError(f"git worktree remove {path}: {e.stderr.strip()}") from None
-
-    def worktrees(self) -> list[Path]:
-        out = self.g.worktree("list", "--porcelain")
-        return [Path(line.split(" ", 1)[1]) for line in out.splitlines()
-                if line.startswith("worktree ")]
 
     def diff_stat(self, worktree: Path, base: str) -> DiffStat:
         """Committed and uncommitted changes in ``worktree`` relative to ``base``."""
@@ -300,13 +280,14 @@ class GitPlumbing:
         out = git.Repo(worktree).git.status("--porcelain=v1", "-z")
         return _porcelain_paths(out)
 
-    def merge_in_worktree(self, worktree: Path, ref: str, message: str) -> list[str]:
+    def merge_in_worktree(self, worktree: Path, ref: str, message: str,
+                          env: dict[str, str] | None = None) -> list[str]:
         """Start merging ``ref`` into the work tree's branch, leaving conflict markers for a
         resolver to fix. Returns the conflicted files (empty when the merge was clean and was
         committed)."""
         wt = git.Repo(worktree).git
         try:
-            wt.merge("--no-ff", "-m", message, ref)
+            wt.merge("--no-ff", "-m", message, ref, env=env)
             return []
         except git.GitCommandError:
             out = wt.diff("--name-only", "--diff-filter=U")
