@@ -89,6 +89,9 @@ class RunClient:
             raise SwarmError(f"no supervisor is running for {self.repo}; `swarmtui attach` or "
                              "`swarmtui up TASKS` resumes the run")
         cid = self.store.append_command(kind, args or {}, source=source)
+        from swarmtui.engine.runtime.wake import nudge
+
+        nudge(self.repo)  # the supervisor looks at its inbox now rather than at its next tick
         if not wait:
             return CommandResult(cid, kind, "pending", {})
         return self.wait(cid, kind, timeout)

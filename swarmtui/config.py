@@ -71,6 +71,19 @@ __all__ = [
 ]
 
 CONFIG_ENV_VAR = "SWARMTUI_CONFIG"
+
+# What an agent gets from the environment of whoever started (or resumed) the run: the basics
+# of a shell, locale, API keys and endpoints of the agent CLIs, git and SSH agent access, and
+# the usual toolchain variables. Anything else must be named in run.pass_env.
+DEFAULT_PASS_ENV = (
+    "PATH", "HOME", "USER", "LOGNAME", "SHELL", "TERM", "COLORTERM", "TZ", "TMPDIR",
+    "LANG", "LANGUAGE", "LC_*", "XDG_*", "SSH_AUTH_SOCK",
+    "ANTHROPIC_*", "CLAUDE_*", "OPENAI_*", "GEMINI_*", "GOOGLE_API_KEY", "AWS_*",
+    "GIT_*", "GH_TOKEN", "GITHUB_TOKEN", "NODE_*", "NPM_*", "npm_config_*", "PYTHON*",
+    "VIRTUAL_ENV", "CONDA_*", "CARGO_HOME", "RUSTUP_HOME", "GOPATH", "JAVA_HOME",
+    "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy",
+    "IS_SANDBOX",
+)
 REPO_CONFIG = Path(".swarm") / "config.toml"
 
 # Validation context key set when the data comes from a file: there, a bare number for a
@@ -383,6 +396,9 @@ class RunConfig(_Section):
         _Expect(f'"" (the default socket) or {_ID_EXPECTED}'),
     ] = ""
     """tmux socket name (tmux -L); empty means swarmtui's own default name."""
+    pass_env: list[Annotated[str, at.MinLen(1)]] = Field(
+        default_factory=lambda: list(DEFAULT_PASS_ENV))
+    """Names and globs of the caller's environment that agents get (set per agent at spawn)."""
 
 
 class AgentConfig(_Section):

@@ -24,6 +24,9 @@ OUTPUT_LOG = "output.log"
 EXIT_FILE = "exit.json"
 VERIFY_LOG = "verify.log"
 WRAP_PID_FILE = "wrap.pid"  # the wrapper's pid; the agent runs in its own process group
+AGENT_PGID_FILE = "agent.pgid"  # the agent's process group, written by the wrapper at start
+ENV_FILE = "env.json"  # the agent's environment (0600); the wrapper deletes it once read
+LAUNCH_FILE = "launch.json"
 
 # Environment variables set for every agent by ``swarmtui wrap``.
 ENV_AGENT_ID = "SWARM_AGENT_ID"  # "<task>-<attempt>"

@@ -7,10 +7,11 @@ from datetime import datetime
 from typing import Any
 
 from swarmtui.model import ACTIVE, Event, RunState, TaskView
+from swarmtui.textsafe import term_safe
 
 
 def _short(v: Any, n: int = 80) -> str:
-    s = str(v).replace("\n", " ")
+    s = " ".join(str(v).split())
     return s if len(s) <= n else s[: n - 1] + "…"
 
 
@@ -30,15 +31,22 @@ def event_detail(ev: Event) -> str:
         out = f" [outputs: {d['outputs']}]" if d.get("outputs") is not None else ""
         return _short(d.get("status", "")) + out
     if k == "health":
-        ev_ = ", ".join(f"{a}={b}" for a, b in d.items() if a not in ("health", "last_progress_at"))
-        return f"{d.get('health')} ({ev_})"
+        evd = d.get("evidence") or {}
+        bits = [f"silent {evd['silent_s']:.0f}s" if evd.get("silent_s") else "",
+                f"idle {evd['idle_s']:.0f}s" if evd.get("idle_s") else "",
+                f"waiting {evd['waiting_s']:.0f}s" if evd.get("waiting_s") else "",
+                str(evd.get("note") or "")]
+        detail = ", ".join(b for b in bits if b)
+        return f"{d.get('health')}" + (f" ({detail})" if detail else "")
+    if k == "attempt_failed":
+        return f"{d.get('cause')}: {_short(d.get('reason', ''), 90)}"
+    if k == "agent_exited":
+        how = f"signal {d['signal']}" if d.get("signal") else f"code {d.get('code')}"
+        return f"{d.get('how')} ({how})"
     if k == "results":
         return f"{d.get('status')}: {_short(d.get('summary', ''), 70)}"
     if k in ("verify_passed", "verify_failed"):
         return f"exit {d.get('code')} in {d.get('seconds')}s"
-    if k == "agent_exited":
-        how = f"signal {d['signal']}" if d.get("signal") else f"code {d.get('code')}"
-        return f"{how} ({d.get('reason', '')})"
     if k == "command_applied":
         r = d.get("result") or {}
         msg = r.get("message") or r.get("error") or r.get("reason") or ""
@@ -54,7 +62,8 @@ def event_detail(ev: Event) -> str:
 def format_event(ev: Event) -> str:
     when = datetime.fromtimestamp(ev.time).strftime("%H:%M:%S")
     who = f"{ev.task}-{ev.attempt}" if ev.task and ev.attempt else (ev.task or "-")
-    return f"{when} {ev.seq:>5} {who:<22} {ev.kind:<16} {event_detail(ev)}".rstrip()
+    line = f"{when} {ev.seq:>5} {who:<22} {ev.kind:<16} {event_detail(ev)}".rstrip()
+    return term_safe(line)  # agent text never reaches a terminal raw
 
 
 def format_age(seconds: float | None) -> str:
@@ -115,7 +124,7 @@ def format_status_table(run: RunState, rows: list[dict[str, Any]], live: bool,
     lines.append("  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True)).rstrip())
     for row in data:
         lines.append("  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
-    return "\n".join(lines)
+    return term_safe("\n".join(lines), multiline=True)
 
 
 def _note(r: dict[str, Any]) -> str:
@@ -127,25 +136,9 @@ def _note(r: dict[str, Any]) -> str:
     return r["last_progress"] if r["state"] in ("running", "verifying") else r["summary"]
 
 
-# Event kinds that deserve the operator's attention, and how to say what happened.
-ALERT_KINDS = frozenset({
-    "health", "attempt_failed", "task_dead", "breaker_opened", "spawn_refused",
-    "results_invalid", "run_finished", "memory_low", "tmux_server_gone", "merge_refused",
-    "merge_failed", "integration_failed", "budget_exhausted", "injection_flagged",
-    "usage_limited",
-})
-
-
 def alert_text(ev: Event) -> str | None:
     """A one-line alert for ``ev``, or None when it is routine (a healthy heartbeat, say)."""
-    if ev.kind not in ALERT_KINDS:
-        return None
-    if ev.kind == "health" and ev.data.get("health") == "ok":
-        return None
-    who = f"{ev.task}-{ev.attempt}" if ev.task and ev.attempt else (ev.task or "run")
-    if ev.kind == "health":
-        return f"{who} is {ev.data.get('health')}"
-    if ev.kind == "run_finished":
-        return "run finished: " + ("all tasks passed" if ev.data.get("ok") else
-                                   "some tasks did not pass")
-    return f"{who} {ev.kind.replace('_', ' ')}: {event_detail(ev)}"
+    from swarmtui.model.alerts import raised_by
+
+    r = raised_by(ev)
+    return term_safe(r.text) if r is not None else None

@@ -1,4 +1,4 @@
-"""The SQLite store: an append-only event log and a command inbox.
+"""The SQLite store: an append-only log of typed events and a command inbox.
 
 One database per repository (``.swarm/state.db``), in WAL mode so readers (CLI calls from other
 shells, the TUI) never block the supervisor. The supervisor is the only writer of events; any
@@ -11,6 +11,7 @@ to what an event stands for (an agent spawning, a verification finishing).
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -19,9 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from swarmtui.model import Event, RunState, project
+from swarmtui import legacy
+from swarmtui.model import Event, EventSchemaError, Payload, RunState, decode, project
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# The payload schema new events are written with; rows of schema 1 are read through
+# ``swarmtui.legacy``.
+PAYLOAD_SCHEMA = 2
 
 # Migrations, by the version they bring the database to. Never edit a released entry: add one.
 MIGRATIONS: dict[int, str] = {
@@ -52,6 +57,9 @@ MIGRATIONS: dict[int, str] = {
         done_time REAL
     );
     CREATE INDEX commands_pending ON commands(status, id);
+    """,
+    2: """
+    ALTER TABLE events ADD COLUMN v INTEGER NOT NULL DEFAULT 1;
     """,
 }
 
@@ -85,6 +93,15 @@ class StoreError(Exception):
     pass
 
 
+class StoreFull(StoreError):
+    """The disk (or the database's quota) is full: nothing was written."""
+
+
+def _is_full(e: sqlite3.Error) -> bool:
+    code = getattr(e, "sqlite_errorcode", None)
+    return code == sqlite3.SQLITE_FULL or "database or disk is full" in str(e)
+
+
 class Store:
     """A connection to one repository's state database.
 
@@ -97,6 +114,15 @@ class Store:
         if not create and not self.path.exists():
             raise StoreError(f"{self.path}: no state database")
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        # The log holds prompts, summaries and paths: readable by its owner only (SQLite gives
+        # the -wal and -shm files the database file's mode).
+        old = os.umask(0o077)
+        try:
+            self.path.touch(exist_ok=True)
+        finally:
+            os.umask(old)
+        if self.path.stat().st_mode & 0o077:
+            os.chmod(self.path, 0o600)
         # isolation_level=None: we issue BEGIN ourselves, so each write is one explicit
         # transaction and nothing stays open between calls.
         self._db = sqlite3.connect(
@@ -126,8 +152,8 @@ class Store:
                 )
             if version == SCHEMA_VERSION:
                 return
-            self._db.execute("BEGIN IMMEDIATE")
             try:
+                self._db.execute("BEGIN IMMEDIATE")
                 # Re-read under the write lock: another process may have migrated meanwhile.
                 version = self._db.execute("PRAGMA user_version").fetchone()[0]
                 for target in range(version + 1, SCHEMA_VERSION + 1):
@@ -136,7 +162,7 @@ class Store:
                     self._db.execute(f"PRAGMA user_version = {target}")
                 self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                self._rollback()
                 raise
 
     @property
@@ -156,36 +182,56 @@ class Store:
 
     # -- events -----------------------------------------------------------------------------
 
-    def append_event(
-        self,
-        kind: str,
-        task: str | None = None,
-        attempt: int | None = None,
-        data: dict[str, Any] | None = None,
-        *,
-        run: int | None = None,
-        at: float | None = None,
-    ) -> Event:
+    def append(self, payload: Payload, task: str | None = None, attempt: int | None = None,
+               *, run: int | None = None, at: float | None = None) -> Event:
         """Append one event; it is on disk when this returns."""
-        payload = json.dumps(data or {}, sort_keys=True, default=str)
+        return self.append_many([(payload, task, attempt)], run=run, at=at)[0]
+
+    def append_many(self, items: list[tuple[Payload, str | None, int | None]], *,
+                    run: int | None = None, at: float | None = None) -> list[Event]:
+        """Append events in one transaction (one fsync); all are on disk when this returns,
+        or none is. Raises StoreFull when the disk is full."""
         now = time.time() if at is None else at
+        rows = [(p, task, attempt, json.dumps(p.to_json(), sort_keys=True))
+                for p, task, attempt in items]
+        out: list[Event] = []
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
             try:
+                self._db.execute("BEGIN IMMEDIATE")
                 if run is None:
                     run = self._current_run_locked()
-                cur = self._db.execute(
-                    "INSERT INTO events(run, time, kind, task, attempt, data)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
-                    (run, now, kind, task, attempt, payload),
-                )
-                seq = int(cur.lastrowid or 0)
+                for p, task, attempt, data in rows:
+                    cur = self._db.execute(
+                        "INSERT INTO events(run, time, kind, task, attempt, data, v)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        (run, now, str(p.KIND), task, attempt, data, PAYLOAD_SCHEMA))
+                    out.append(Event(seq=int(cur.lastrowid or 0), time=now, payload=p,
+                                     task=task, attempt=attempt, run=run))
                 self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
+            except sqlite3.Error as e:
+                self._rollback()
+                if _is_full(e):
+                    raise StoreFull(f"{self.path}: {e}") from None
                 raise
-        return Event(seq=seq, time=now, kind=kind, task=task, attempt=attempt,
-                     data=json.loads(payload), run=run)
+            except BaseException:
+                self._rollback()
+                raise
+        return out
+
+    def _rollback(self) -> None:
+        # A failed COMMIT (disk full) has already rolled back: ROLLBACK would then raise
+        # "no transaction is active" and hide the real error.
+        if self._db.in_transaction:
+            try:
+                self._db.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass
+
+    def append_event(self, kind: str, task: str | None = None, attempt: int | None = None,
+                     data: dict[str, Any] | None = None, *, run: int | None = None,
+                     at: float | None = None) -> Event:
+        """Append an event given as kind and plain data (validated against its type)."""
+        return self.append(decode(kind, data or {}), task, attempt, run=run, at=at)
 
     def _current_run_locked(self) -> int:
         row = self._db.execute("SELECT MAX(run) FROM events").fetchone()
@@ -206,7 +252,7 @@ class Store:
         kind: str | None = None,
     ) -> list[Event]:
         """Events with ``seq > since`` in order, optionally of one run, task or kind."""
-        sql = "SELECT seq, run, time, kind, task, attempt, data FROM events WHERE seq > ?"
+        sql = "SELECT seq, run, time, kind, task, attempt, data, v FROM events WHERE seq > ?"
         params: list[Any] = [since]
         if kind is not None:
             sql += " AND kind = ?"
@@ -251,16 +297,21 @@ class Store:
                        source: str = "cli") -> int:
         payload = json.dumps(args or {}, sort_keys=True)
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
             try:
+                self._db.execute("BEGIN IMMEDIATE")
                 cur = self._db.execute(
                     "INSERT INTO commands(time, source, kind, args) VALUES (?, ?, ?, ?)",
                     (time.time(), source, kind, payload),
                 )
                 cid = int(cur.lastrowid or 0)
                 self._db.execute("COMMIT")
+            except sqlite3.Error as e:
+                self._rollback()
+                if _is_full(e):
+                    raise StoreFull(f"{self.path}: {e}") from None
+                raise
             except BaseException:
-                self._db.execute("ROLLBACK")
+                self._rollback()
                 raise
         return cid
 
@@ -276,16 +327,22 @@ class Store:
         if status not in COMMAND_STATUSES or status == "pending":
             raise ValueError(f"bad command status {status!r}")
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
             try:
+                self._db.execute("BEGIN IMMEDIATE")
                 self._db.execute(
                     "UPDATE commands SET status = ?, result = ?, done_time = ?"
                     " WHERE id = ? AND status = 'pending'",
-                    (status, json.dumps(result or {}, sort_keys=True), time.time(), cid),
+                    (status, json.dumps(result or {}, sort_keys=True, default=str), time.time(),
+                     cid),
                 )
                 self._db.execute("COMMIT")
+            except sqlite3.Error as e:
+                self._rollback()
+                if _is_full(e):
+                    raise StoreFull(f"{self.path}: {e}") from None
+                raise
             except BaseException:
-                self._db.execute("ROLLBACK")
+                self._rollback()
                 raise
 
     def command(self, cid: int) -> Command | None:
@@ -307,8 +364,17 @@ class Store:
 
 
 def _event(r: tuple[Any, ...]) -> Event:
-    return Event(seq=r[0], run=r[1], time=r[2], kind=r[3], task=r[4], attempt=r[5],
-                 data=json.loads(r[6]))
+    where = f"state.db event {r[0]}: "
+    try:
+        data = json.loads(r[6])
+    except ValueError as e:
+        raise EventSchemaError(f"{where}payload is not JSON: {e}") from None
+    if not isinstance(data, dict):
+        raise EventSchemaError(f"{where}payload is not a JSON object")
+    if r[7] < PAYLOAD_SCHEMA:
+        data = legacy.upgrade(r[3], data)
+    return Event(seq=r[0], run=r[1], time=r[2], payload=decode(r[3], data, where=where),
+                 task=r[4], attempt=r[5])
 
 
 def _command(r: tuple[Any, ...]) -> Command:

@@ -760,6 +760,7 @@ def validate_new_task(
             report("id", f"differs only in letter case from the existing task {_q(other)}")
     _check_member("role", spec.role, roles, report)
     _check_member("agent", spec.agent, agents, report)
+    _check_files(list(spec.files), report)  # the same path rules as task files
     if not spec.prompt.strip():
         report("prompt", "expected a non-empty prompt")
     if spec.max_attempts is not None:

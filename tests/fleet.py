@@ -17,7 +17,7 @@ from swarmtui import protocol as P
 from swarmtui.config import Config, config_from_dict
 from swarmtui.engine.runtime.tmux import Tmux, session_name_for
 from swarmtui.engine.supervisor import Supervisor
-from swarmtui.model import Event, TaskSpec
+from swarmtui.model import Event, TaskSpec, project
 from swarmtui.runlock import RunLock
 from swarmtui.store import Store
 
@@ -124,14 +124,22 @@ class Fleet:
         return bool(self.sup.finished_ok)
 
     def stop(self) -> None:
-        self.sup.stop_requested.set()
-        self.sup.inbox.put(("wake", None))
+        self.sup.request_stop()
         if self.thread is not None:
             self.thread.join(30)
         self.lock.release()
 
     def command(self, kind: str, **args: Any) -> int:
-        return self.store.append_command(kind, args, source="test")
+        cid = self.store.append_command(kind, args, source="test")
+        self.sup.loop.wake("test")
+        return cid
+
+    def assert_replay_equals_live(self) -> None:
+        """The projection the loop kept equals a replay of the log it wrote (up to its last
+        event: a later supervisor of the same run may have written more)."""
+        state = self.sup.state
+        events = [e for e in self.store.events(0, run=self.sup.run_id) if e.seq <= state.last_seq]
+        assert project(events, run=self.sup.run_id) == state
 
     def of(self, kind: str, task: str | None = None) -> list[Event]:
         with self.cond:
@@ -149,6 +157,8 @@ class Fleet:
             self.stop()
         self.lock.release()
         self.tmux.kill_session()
+        if self.sup.ctx is not None and self.error is None:
+            self.assert_replay_equals_live()
 
 
 def start(fleets: list[Fleet], repo: Path, config: Config, tasks: list[TaskSpec],

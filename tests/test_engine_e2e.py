@@ -20,6 +20,7 @@ import pytest
 
 from swarmtui import protocol as P
 from swarmtui.fake_agent import INJECTION_TEXT, verify_command_for
+from swarmtui.model import payloads as p
 from swarmtui.store import Store
 from tests.fleet import Fleet, fake, fast_config, start, task
 
@@ -70,7 +71,7 @@ def test_stall_is_stuck_killed_and_retried(git_repo: Path, fleets: list[Fleet]) 
     healths = [e.data["health"] for e in f.of("health", "st")]
     assert healths[:2] == ["quiet", "stuck"]
     failed = f.of("attempt_failed", "st")
-    assert failed[0].data["reason"].startswith("stuck") and failed[0].attempt == 1
+    assert failed[0].data["cause"] == "stuck" and failed[0].attempt == 1
     assert spawned_attempts(f, "st") == [1, 2]
     exit1 = json.loads((P.agent_dir(git_repo, "st", 1) / P.EXIT_FILE).read_text())
     assert exit1["signal"] in ("SIGTERM", "SIGKILL")
@@ -84,7 +85,7 @@ def test_crash_retry_carries_handoff(git_repo: Path, fleets: list[Fleet]) -> Non
     f = start(fleets, git_repo, cfg, [task("c", "crash", verify=verify_command_for("crash", "c"))])
     assert f.wait_done()
     first = f.of("attempt_failed", "c")[0]
-    assert "crashed" in first.data["reason"] and "exit code 3" in first.data["reason"]
+    assert first.data["cause"] == "crashed" and "exit code 3" in first.data["reason"]
     prompt2 = (P.agent_dir(git_repo, "c", 2) / P.PROMPT_FILE).read_text()
     assert P.HANDOFF_HEADING in prompt2
     assert "exit code 3" in prompt2 and "swarm/c-1" in prompt2
@@ -240,7 +241,7 @@ def test_kill_frees_slot_keeps_worktree(git_repo: Path, fleets: list[Fleet]) -> 
     f.command("kill", task="s")
     f.wait_kind("command_applied", status="done", command="kill")
     failed = f.of("attempt_failed", "s")[0]
-    assert failed.data["reason"] == "killed by operator" and not failed.data["counts"]
+    assert failed.data["cause"] == "killed" and not failed.data["counts_attempt"]
     f.wait_kind("verify_passed", "next")  # the freed slot went to the next task
     f.wait_kind("agent_exited", "s")
     assert P.worktree_dir(git_repo, "s", 1).exists()
@@ -251,7 +252,7 @@ def test_kill_frees_slot_keeps_worktree(git_repo: Path, fleets: list[Fleet]) -> 
         os.killpg(pid, 0)
     # Then the operator retries it with a note that reaches the next attempt's prompt.
     f.command("retry", task="s", note="look at the cache first")
-    f.wait_event(lambda e: e.kind == "attempt_spawned" and e.task == "s" and e.attempt == 2,
+    f.wait_event(lambda e: e.kind == "attempt_started" and e.task == "s" and e.attempt == 2,
                  timeout=20)
     assert "look at the cache first" in (P.agent_dir(git_repo, "s", 2) /
                                          P.PROMPT_FILE).read_text()
@@ -302,14 +303,14 @@ def test_orphan_agent_ends_itself(git_repo: Path, fleets: list[Fleet]) -> None:
     while not exit_file.exists():
         assert time.monotonic() < deadline, "the orphaned agent did not end itself"
         time.sleep(0.05)
-    assert json.loads(exit_file.read_text())["reason"] == "orphan"
+    assert json.loads(exit_file.read_text())["how"] == "orphaned"
     # A new supervisor settles the attempt from exit.json and retries it.
     f2 = Fleet(git_repo, cfg, [])
     fleets.append(f2)
     f2.start()
     assert f2.wait_done()
     failed = f2.of("attempt_failed", "o")
-    assert failed and failed[0].data["reason"].startswith("orphan")
+    assert failed and failed[0].data["cause"] == "orphaned"
 
 
 def _headless(repo: Path, tasks: Path, config: Path, log: Path) -> subprocess.Popen[bytes]:
@@ -391,8 +392,8 @@ def test_tmux_server_killed_requeues(git_repo: Path, fleets: list[Fleet],
     f.wait_kind("tmux_server_gone", timeout=10)
     for tid in ("a", "b"):
         f.wait_event(lambda e, tid=tid: e.kind == "attempt_failed" and e.task == tid)
-    lost = [e for e in f.of("attempt_failed") if e.data["reason"].startswith("lost")]
-    assert {e.task for e in lost} == {"a", "b"} and not any(e.data["counts"] for e in lost)
+    lost = [e for e in f.of("attempt_failed") if e.data["cause"] == "lost"]
+    assert {e.task for e in lost} == {"a", "b"} and not any(e.data["counts_attempt"] for e in lost)
     assert f.wait_done()
     assert spawned_attempts(f, "a") == [1, 2] and spawned_attempts(f, "b") == [1, 2]
 
@@ -467,7 +468,7 @@ def test_usage_limit_holds_dispatch_until_reset(git_repo: Path, fleets: list[Fle
     limited = f.wait_kind("usage_limited", "t")
     assert f.wait_done()
     failed = f.of("attempt_failed", "t")[0]
-    assert failed.data["reason"].startswith("usage limited") and not failed.data["counts"]
+    assert failed.data["cause"] == "usage_limited" and not failed.data["counts_attempt"]
     lifted = f.wait_kind("usage_limit_lifted")
     second = f.of("attempt_spawned", "t")[1]
     assert second.seq > lifted.seq and second.time >= limited.data["until"]
@@ -485,15 +486,15 @@ def test_cancel_ends_agent_and_lets_the_run_finish(git_repo: Path, fleets: list[
     assert str(st.tasks["s"].state) == "cancelled"
     assert str(st.tasks["after"].state) == "dead" and "cancelled" in st.tasks["after"].reason
     assert str(st.tasks["other"].state) == "passed"
-    assert f.of("attempt_failed", "s")[0].data["reason"] == "killed: cancelled by operator"
+    assert f.of("attempt_failed", "s")[0].data["cause"] == "cancelled"
     f.wait_kind("agent_exited", "s")  # its process is gone, not left behind
 
 
-def test_attempt_recorded_without_window_is_settled_as_crashed(
+def test_attempt_recorded_without_window_is_settled_as_lost(
         git_repo: Path, fleets: list[Fleet]) -> None:
     """The supervisor records an attempt before opening its window; if it dies in between,
-    the next supervisor finds no pane and no exit record, settles the attempt as crashed and
-    retries it, so nothing is lost and nothing runs twice."""
+    the next supervisor finds it never started, settles it as lost (not the task's fault, not
+    counted) and retries it, so nothing is lost and nothing runs twice."""
     cfg = fast_config({"ok": fake("success")})
     f = Fleet(git_repo, cfg, [task("t", "ok")])
     fleets.append(f)
@@ -501,13 +502,16 @@ def test_attempt_recorded_without_window_is_settled_as_crashed(
     f.sup.open_run(f.tasks, "test")
     # Simulate the crash window: the session is up and the attempt is in the log, but its
     # window never opened.
-    assert f.sup._ensure_session()
-    f.sup.emit("attempt_spawned", "t", 1, window="t-1", agent="ok")
+    f.sup.runner.ensure_session()
+    assert f.sup.ctx is not None
+    f.sup.ctx.emit(p.AttemptSpawned(window="t-1", agent="ok", branch="swarm/t-1",
+                                    worktree=str(P.worktree_dir(git_repo, "t", 1))), "t", 1)
     f.lock.release()
     f2 = Fleet(git_repo, cfg, [])
     fleets.append(f2)
     f2.start()
     assert f2.wait_done()
     failed = f2.of("attempt_failed", "t")
-    assert failed and failed[0].attempt == 1 and "crashed" in failed[0].data["reason"]
+    assert failed and failed[0].attempt == 1 and failed[0].data["cause"] == "lost"
+    assert not failed[0].data["counts_attempt"]
     assert [e.attempt for e in f2.of("attempt_spawned", "t")] == [2]

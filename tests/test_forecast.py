@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from swarmtui.engine.forecast import Candidate, Forecaster, out_of_scope
 from swarmtui.engine.ledger import LedgerEntry
-from swarmtui.engine.runtime.git import GitPlumbing, MergeTree
+from swarmtui.engine.runtime.git import Git, MergeTree
 from tests.conftest import GIT_ID, git
 
 Files = dict[str, list[str]]
@@ -26,8 +26,8 @@ NEW_NAMES = ["n1.txt", "n2.txt"]
 VALUES = ["X", "Y", "Z", "a.txt-0", "shared"]
 
 
-class CountingPlumbing(GitPlumbing):
-    """GitPlumbing that counts merge_tree calls (the expensive, cached operation)."""
+class CountingPlumbing(Git):
+    """Git that counts merge_tree calls (the expensive, cached operation)."""
 
     def __init__(self, root: Path) -> None:
         super().__init__(root)
@@ -154,7 +154,7 @@ def test_forecast_agrees_with_real_git_merge(tmp_path_factory: pytest.TempPathFa
     cands = [Candidate(task=f"t{i}", branch=f"br{i}", head=h, files=())
              for i, h in enumerate(heads)]
 
-    got = Forecaster(GitPlumbing(repo)).forecast("main", cands, [])
+    got = Forecaster(Git(repo)).forecast("main", cands, [])
 
     assert set(got) == {c.task for c in cands}
     live = [i for i, c in enumerate(committed) if c]
@@ -222,7 +222,7 @@ def test_branch_without_commits_beyond_main_has_target_none(git_repo: Path) -> N
     make_branch(git_repo, "swarm/busy-1", {"shared.txt": "changed\n"})
     git(git_repo, "branch", "swarm/old-1", "main")
     make_branch(git_repo, "main", {"README.md": "# newer\n"})
-    fc = Forecaster(GitPlumbing(git_repo))
+    fc = Forecaster(Git(git_repo))
     got = fc.forecast("main", [cand(git_repo, t) for t in ("idle", "busy", "old")], [])
     none = {"target": None, "files": [], "conflicts_with": [], "out_of_scope": [],
             "reverts": []}
@@ -238,7 +238,7 @@ def test_conflicts_with_target_and_between_branches(git_repo: Path) -> None:
     make_branch(git_repo, "swarm/c-1", {"other.txt": "c\n"})
     make_branch(git_repo, "main", {"README.md": "# main's readme\n"})
     make_branch(git_repo, "swarm/b-1", {"README.md": "# b's readme\n"})
-    got = Forecaster(GitPlumbing(git_repo)).forecast(
+    got = Forecaster(Git(git_repo)).forecast(
         "main", [cand(git_repo, t) for t in ("a", "b", "c")], [])
     assert got["a"]["target"] == "clean" and got["a"]["files"] == []
     assert got["b"]["target"] == "conflict" and got["b"]["files"] == ["README.md"]
@@ -251,7 +251,7 @@ def test_conflicts_with_target_and_between_branches(git_repo: Path) -> None:
 def test_missing_target_gives_no_forecast(git_repo: Path) -> None:
     """A target branch that does not exist yields an empty forecast, not an error."""
     make_branch(git_repo, "swarm/a-1", {"x.txt": "x\n"})
-    assert Forecaster(GitPlumbing(git_repo)).forecast("release", [cand(git_repo, "a")],
+    assert Forecaster(Git(git_repo)).forecast("release", [cand(git_repo, "a")],
                                                       []) == {}
 
 
@@ -293,7 +293,7 @@ def test_forecast_reports_out_of_scope_files_and_ledger_reverts(git_repo: Path) 
     guard = LedgerEntry(task="guard", run=1, time=0.0, commit="f" * 40, summary="",
                         files=("shared.txt",), do_not_revert=True,
                         added={"shared.txt": ["line 2"]})
-    got = Forecaster(GitPlumbing(git_repo)).forecast(
+    got = Forecaster(Git(git_repo)).forecast(
         "main", [cand(git_repo, "a", ("src/**", "shared.txt"))], [guard])
     assert got["a"]["out_of_scope"] == ["notes.md"]
     assert got["a"]["reverts"] == [{"task": "guard", "file": "shared.txt", "lines": 1,

@@ -19,7 +19,7 @@ from swarmtui.model import Event
 
 
 def merged(seq: int, task: str | None, **data: Any) -> Event:
-    return Event(seq=seq, time=1000.0 + seq, kind="task_merged", task=task, attempt=1,
+    return Event.make(seq=seq, time=1000.0 + seq, kind="task_merged", task=task, attempt=1,
                  data=data, run=2)
 
 
@@ -35,7 +35,7 @@ def entry(task: str, files: tuple[str, ...], *, dnr: bool = True,
 def test_entries_come_only_from_task_merged_events_with_a_task() -> None:
     """Other kinds and task-less task_merged events are skipped; fields are copied over."""
     events = [
-        Event(seq=1, time=1.0, kind="verify_passed", task="a", attempt=1, data={}, run=2),
+        Event.make(seq=1, time=1.0, kind="verify_passed", task="a", attempt=1, data={}, run=2),
         merged(2, "a", commit="abc123", summary="did a", files_modified=["src/a.py"],
                do_not_revert=True, added={"src/a.py": ["x = 1"]}),
         merged(3, None, commit="zzz"),

@@ -13,7 +13,7 @@ import pytest
 from swarmtui import protocol as P
 from swarmtui.engine.ledger import LedgerEntry
 from swarmtui.engine.merge import INTEGRATION_WORKTREE, Merger, MergeJob, MergeOutcome
-from swarmtui.engine.runtime.git import GitPlumbing
+from swarmtui.engine.runtime.git import Git
 from tests.conftest import git
 
 INTEGRATION = Path(P.SWARM_DIR) / P.WORKTREES_DIR / INTEGRATION_WORKTREE
@@ -62,7 +62,7 @@ def commit_on_main(repo: Path, files: Mapping[str, str], message: str = "main mo
 
 def merger(repo: Path, *, method: str = "merge", gate: str = "", revert: bool = True,
            allow_oos: bool = False) -> Merger:
-    return Merger(repo, GitPlumbing(repo), method=method, gate=gate, revert_on_failure=revert,
+    return Merger(repo, Git(repo), method=method, gate=gate, revert_on_failure=revert,
                   allow_out_of_scope=allow_oos, verify_timeout=30, tail_bytes=2000)
 
 

@@ -54,7 +54,7 @@ class Log:
             *, run: int | None = None, dt: float = 1.0, **data: Any) -> Event:
         self.seq += 1
         self.now += dt
-        ev = Event(seq=self.seq, time=self.now, kind=kind, task=task, attempt=attempt,
+        ev = Event.make(seq=self.seq, time=self.now, kind=kind, task=task, attempt=attempt,
                    data=data, run=self.run if run is None else run)
         self.events.append(ev)
         return ev

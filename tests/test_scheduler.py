@@ -23,7 +23,7 @@ class Run:
     def ev(self, kind: str, task: str | None = None, attempt: int | None = None,
            **data: Any) -> Run:
         self.seq += 1
-        apply(self.state, Event(seq=self.seq, time=NOW - 1000 + self.seq, kind=kind, task=task,
+        apply(self.state, Event.make(seq=self.seq, time=NOW - 1000 + self.seq, kind=kind, task=task,
                                 attempt=attempt, data=data, run=1))
         return self
 

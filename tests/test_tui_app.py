@@ -199,7 +199,7 @@ async def test_new_alerts_toast_ring_and_list(world: World) -> None:
     app = make_app(world, alive=None)
     async with app.run_test(size=(160, 48), notifications=True) as pilot:
         await loaded(pilot)
-        world.ev("health", "parser", 1, at=760, health="stuck", silent_s=200)
+        world.ev("health", "parser", 1, at=760, health="stuck", evidence={"silent_s": 200})
         await until(pilot, lambda: "parser-1 is stuck" in toasts(app))
         assert app.bells == 1
         assert "parser-1 is stuck" in str(app.fleet.query_one(AlertsLine).render())
@@ -217,8 +217,9 @@ async def test_bell_can_be_turned_off(world: World) -> None:
     app = make_app(world, alive=None, config=cfg)
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
         await loaded(pilot)
-        world.ev("attempt_failed", "docs", 1, at=760, reason="crashed")
-        await until(pilot, lambda: "docs-1 attempt failed" in toasts(app))
+        world.ev("attempt_failed", "docs", 1, at=760, reason="crashed", cause="crashed",
+                 counts_attempt=True, counts_breaker=True)
+        await until(pilot, lambda: "docs-1 failed: crashed" in toasts(app))
         assert app.bells == 0
 
 

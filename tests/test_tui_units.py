@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from swarmtui.model import Event
+from swarmtui.model import Event, UsageLimit
 from swarmtui.tui import logfmt
 from swarmtui.tui.bindings import FLEET_KEYS, known_ids
 from swarmtui.tui.tail import Tail
@@ -131,10 +131,10 @@ def test_rows_header_and_slots_of_a_recorded_run(tmp_path: Path) -> None:
     h = make_header(state, w.config, NOW, repo="demo", live=True, read_only=False)
     assert (h.status, h.used, h.max, h.queue, h.elapsed) == ("running", 4, 4, 3, "12m34s")
     assert round(h.cost, 2) == 2.56 and h.budget == 25.0
-    state.usage_limited_until = NOW + 600  # what a usage_limited event records
+    state.usage_limits["claude"] = UsageLimit(until=NOW + 600)  # as usage_limited records
     limited = make_header(state, w.config, NOW, repo="demo", live=True, read_only=False)
     assert limited.status == "usage_limited" and limited.status_text.startswith("usage-limited")
-    state.usage_limited_until = None
+    state.usage_limits.clear()
     assert make_header(state, w.config, NOW, repo="demo", live=False,
                        read_only=True).status_text == "no supervisor"
     slots = make_slots(state, w.config)
@@ -149,17 +149,18 @@ def test_rows_header_and_slots_of_a_recorded_run(tmp_path: Path) -> None:
 
 def test_alerts_levels_and_bells() -> None:
     def ev(kind: str, **data: object) -> Event:
-        return Event(seq=1, time=0.0, kind=kind, task="t", attempt=1, data=dict(data))
+        return Event.make(seq=1, time=0.0, kind=kind, task="t", attempt=1, data=dict(data))
 
     stuck = alert_of(ev("health", health="stuck"))
     assert stuck is not None and stuck.level == "error" and stuck.bell
     quiet = alert_of(ev("health", health="quiet"))
     assert quiet is not None and quiet.level == "warning" and not quiet.bell
     assert alert_of(ev("health", health="ok")) is None
-    assert alert_of(ev("progress", status="x")) is None
-    failed = alert_of(ev("attempt_failed", reason="crashed"))
+    assert alert_of(ev("progress", status="x", n=1)) is None
+    failed = alert_of(ev("attempt_failed", reason="crashed", cause="crashed",
+                         counts_attempt=True, counts_breaker=True))
     assert failed is not None and failed.bell
-    done = alert_of(Event(seq=2, time=0.0, kind="run_finished", data={"ok": True}))
+    done = alert_of(Event.make(seq=2, time=0.0, kind="run_finished", data={"ok": True}))
     assert done is not None and done.level == "information" and done.bell
 
 

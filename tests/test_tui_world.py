@@ -109,7 +109,9 @@ class World:
 
     def spawn(self, tid: str, attempt: int, at: float) -> None:
         self.ev("attempt_spawned", tid, attempt, at=at, window=P.agent_id(tid, attempt),
-                agent="claude")
+                agent="claude", worktree=str(P.worktree_dir(self.repo, tid, attempt)),
+                branch=P.branch_name(tid, attempt))
+        self.ev("attempt_started", tid, attempt, at=at, start_commit=self.base)
         d = self.agent_dir(tid, attempt)
         (d / P.PROMPT_FILE).write_text(f"# Task {tid}\n\nDo the work for {tid}.\n\n"
                                        "## Protocol\n\nAppend progress lines to "
@@ -171,7 +173,7 @@ def build_world(root: Path, *, extra_running: int = 0, clock_events: bool = True
     # docs: running but quiet.
     w.spawn("docs", 1, at=20)
     w.progress("docs", 1, 120, "outlining the API reference", 1, 0)
-    w.ev("health", "docs", 1, at=400, health="quiet", silent_s=280)
+    w.ev("health", "docs", 1, at=400, health="quiet", evidence={"silent_s": 280})
     (w.agent_dir("docs", 1) / P.OUTPUT_LOG).write_text("docs agent output\n")
 
     # flaky: verify failed, waiting for its retry.
@@ -179,21 +181,24 @@ def build_world(root: Path, *, extra_running: int = 0, clock_events: bool = True
     w.progress("flaky", 1, 90, "fixed it", 1, 1)
     w.ev("results", "flaky", 1, at=200, status="done", summary="fixed the loop bound",
          files_modified=["src/loop.py"], do_not_revert=False, outputs=1, extra={})
-    w.ev("agent_exited", "flaky", 1, at=201, code=0, signal=None, reason="exited",
+    w.ev("agent_exited", "flaky", 1, at=201, code=0, signal=None, how="exited",
          cost_usd=0.81, tokens=51000)
     w.ev("verify_started", "flaky", 1, at=202, command="python -m pytest -q")
     w.ev("verify_failed", "flaky", 1, at=210, code=1, seconds=8,
          tail="FAILED tests/test_loop.py::test_bound - assert 9 == 10")
-    w.ev("attempt_failed", "flaky", 1, at=211, reason="verify failed")
+    w.ev("attempt_failed", "flaky", 1, at=211, reason="verify failed", cause="verify_failed",
+         counts_attempt=True, counts_breaker=True)
     w.ev("task_requeued", "flaky", 1, at=212, reason="verify failed", delay_s=30,
          not_before=T0 + 242, note="")
 
     # stall: stuck, killed, dead after its last attempt.
     w.spawn("stall", 1, at=40)
     w.progress("stall", 1, 60, "planning", 1)
-    w.ev("health", "stall", 1, at=240, health="stuck", silent_s=180)
-    w.ev("attempt_failed", "stall", 1, at=241, reason="stuck", health="stuck")
-    w.ev("task_dead", "stall", 1, at=242, reason="stuck; no attempts left")
+    w.ev("health", "stall", 1, at=240, health="stuck", evidence={"silent_s": 180})
+    w.ev("attempt_failed", "stall", 1, at=241, reason="stuck", health="stuck", cause="stuck",
+         counts_attempt=True, counts_breaker=True)
+    w.ev("agent_exited", "stall", 1, at=241.5, signal="SIGTERM", how="terminated")
+    w.ev("task_dead", "stall", 1, at=242, reason="stuck; no attempts left", why="gave_up")
 
     # cache: passed, with cost.
     w.spawn("cache", 1, at=50)
@@ -203,7 +208,7 @@ def build_world(root: Path, *, extra_running: int = 0, clock_events: bool = True
     (w.agent_dir("cache", 1) / P.RESULTS_FILE).write_text(json.dumps(
         {"status": "done", "summary": "added an LRU cache", "files_modified": ["src/cache.py"],
          "do_not_revert": True}))
-    w.ev("agent_exited", "cache", 1, at=151, code=0, signal=None, reason="exited",
+    w.ev("agent_exited", "cache", 1, at=151, code=0, signal=None, how="exited",
          cost_usd=1.42, tokens=88000)
     w.ev("verify_started", "cache", 1, at=152, command="python -m pytest -q")
     w.ev("verify_passed", "cache", 1, at=160, code=0, seconds=8, tail="3 passed in 0.2s")
@@ -216,18 +221,19 @@ def build_world(root: Path, *, extra_running: int = 0, clock_events: bool = True
         w.add_task(child, f"API slice {child[8:]}", parent="planner", at=300 + i)
     w.spawn("planner-api", 1, at=310)
     w.progress("planner-api", 1, 650, "endpoints drafted", 1, 1)
-    w.ev("health", "planner-api", 1, at=690, health="unproductive", progress_lines=1)
+    w.ev("health", "planner-api", 1, at=690, health="unproductive",
+         evidence={"note": "progress lines but no new outputs, diff or log output"})
 
     # release: blocked by its dependencies; old: merged long ago.
     w.ev("task_blocked", "release", at=5, reason="waits for parser, docs")
     w.spawn("old", 1, at=3)
     w.ev("results", "old", 1, at=80, status="done", summary="removed the loader",
          files_modified=[], do_not_revert=False, outputs=0, extra={})
-    w.ev("agent_exited", "old", 1, at=81, code=0, signal=None, reason="exited", cost_usd=0.33,
+    w.ev("agent_exited", "old", 1, at=81, code=0, signal=None, how="exited", cost_usd=0.33,
          tokens=9000)
     w.ev("verify_started", "old", 1, at=82, command="true")
     w.ev("verify_passed", "old", 1, at=83, code=0, seconds=0, tail="")
-    w.ev("task_merged", "old", 1, at=90)
+    w.ev("task_merged", "old", 1, at=90, branch="swarm/old-1", target="main", commit=w.base)
 
     for i in range(extra_running):
         tid = f"bulk{i:03d}"

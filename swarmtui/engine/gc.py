@@ -13,7 +13,7 @@ from typing import Any
 
 from swarmtui import protocol as P
 from swarmtui.engine.merge import INTEGRATION_WORKTREE
-from swarmtui.engine.runtime.git import GitError, GitPlumbing
+from swarmtui.engine.runtime.git import GitError, Git
 from swarmtui.model import TaskState
 from swarmtui.store import Store
 
@@ -41,7 +41,7 @@ class GcReport:
 
 
 def collect(repo: Path, store: Store, *, target: str | None, force: bool) -> GcReport:
-    git = GitPlumbing(repo)
+    git = Git(repo)
     report = GcReport()
     merged_branches = {str(e.data.get("branch")) for e in store.events(0, kind="task_merged")}
     for run in range(1, store.current_run() + 1):
@@ -59,7 +59,7 @@ def collect(repo: Path, store: Store, *, target: str | None, force: bool) -> GcR
     return report
 
 
-def _collect_attempt(repo: Path, git: GitPlumbing, report: GcReport, task: str, attempt: int,
+def _collect_attempt(repo: Path, git: Git, report: GcReport, task: str, attempt: int,
                      target: str, merged_branches: set[str], force: bool) -> None:
     aid = P.agent_id(task, attempt)
     branch = P.branch_name(task, attempt)

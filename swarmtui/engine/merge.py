@@ -11,7 +11,6 @@ refuses to overwrite local changes) or, when no work tree has it, by a compare-a
 
 from __future__ import annotations
 
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ from typing import Any
 from swarmtui import protocol as P
 from swarmtui.engine.forecast import out_of_scope
 from swarmtui.engine.ledger import LedgerEntry, find_reverts, trim_added
-from swarmtui.engine.runtime.git import GitError, GitPlumbing
+from swarmtui.engine.runtime.git import Git, GitError, identity_env
 from swarmtui.engine.verify import run_verify
 
 INTEGRATION_WORKTREE = "_integration"
@@ -39,6 +38,9 @@ class MergeJob:
     auto: bool  # automatic merges also refuse out-of-scope changes and ledger reverts
     command_id: int | None = None
     source: str = ""
+
+    def ident(self) -> tuple[str, int]:
+        return (self.task, self.attempt)
 
 
 @dataclass
@@ -61,18 +63,8 @@ class MergeOutcome:
         return d
 
 
-def identity_env(root: Path) -> dict[str, str]:
-    """commit-tree needs an identity; fall back to a swarmtui one only when git has none."""
-    probe = subprocess.run(["git", "var", "GIT_COMMITTER_IDENT"], cwd=root, capture_output=True,
-                           text=True)
-    if probe.returncode == 0:
-        return {}
-    return {"GIT_AUTHOR_NAME": "swarmtui", "GIT_AUTHOR_EMAIL": "swarmtui@localhost",
-            "GIT_COMMITTER_NAME": "swarmtui", "GIT_COMMITTER_EMAIL": "swarmtui@localhost"}
-
-
 class Merger:
-    def __init__(self, repo: Path, plumbing: GitPlumbing, *, method: str, gate: str,
+    def __init__(self, repo: Path, plumbing: Git, *, method: str, gate: str,
                  revert_on_failure: bool, allow_out_of_scope: bool, verify_timeout: float,
                  tail_bytes: int) -> None:
         self.repo = Path(repo)

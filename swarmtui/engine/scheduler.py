@@ -51,7 +51,8 @@ def dependency_wait(run: RunState, t: TaskView, require_merged: bool = False) ->
 
 
 def plan(run: RunState, policy: SlotPolicy, now: float, *, dispatch: bool = True,
-         memory_ok: bool = True, require_merged: bool = False) -> Plan:
+         memory_ok: bool = True, require_merged: bool = False,
+         held_agents: frozenset[str] | set[str] = frozenset()) -> Plan:
     active = [t for t in run.tasks.values() if t.state in ACTIVE]
     used = len(active)
     pool_used: dict[str, int] = {}
@@ -79,7 +80,7 @@ def plan(run: RunState, policy: SlotPolicy, now: float, *, dispatch: bool = True
             continue
         if t.state == TaskState.BLOCKED:
             unblock.append(t.id)
-        if t.not_before > now or not dispatch or not memory_ok:
+        if t.not_before > now or not dispatch or not memory_ok or t.spec.agent in held_agents:
             continue
         limit = policy.max_agents if may_use_reserve(t, policy) else (
             policy.max_agents - policy.reserve)

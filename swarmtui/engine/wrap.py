@@ -1,14 +1,20 @@
-"""``swarmtui wrap AGENT_DIR``: the small process that runs in each agent's tmux pane.
+"""``python -m swarmtui.engine.wrap AGENT_DIR``: the small process in each agent's tmux window.
 
-It reads ``launch.json`` (written by the supervisor), starts the agent in its own process group
-with the protocol environment, shows its output in the pane while teeing it to a capped
-``output.log``, forwards SIGTERM/SIGINT/SIGHUP to the agent's group (KILL after a grace period),
+It reads ``launch.json`` and ``env.json`` (written by the supervisor; the latter, which holds the
+agent's whole environment, is 0600 and deleted as soon as it is read), starts the agent in its
+own process group with exactly that environment (nothing is inherited from the tmux server),
+records the group id in ``agent.pgid``, shows the agent's output in the pane while teeing it to a
+capped ``output.log``, forwards SIGTERM/SIGINT/SIGHUP to the group (KILL after a grace period),
 ends the agent when the supervisor's heartbeat has been silent past the orphan timeout, and
 finally writes ``exit.json``: how it ended, when, and what the adapter learnt about usage.
+
+If the wrapper itself is killed, the agent's leader gets SIGKILL from the kernel (parent-death
+signal) and the supervisor ends the rest of the group from ``agent.pgid``.
 """
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import signal
@@ -16,21 +22,22 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from swarmtui.engine.adapters import adapter_for
-from swarmtui.protocol import EXIT_FILE, OUTPUT_LOG, WRAP_PID_FILE
+from swarmtui.protocol import AGENT_PGID_FILE, ENV_FILE, EXIT_FILE, OUTPUT_LOG, WRAP_PID_FILE
 
 LAUNCH_FILE = "launch.json"
+_PR_SET_PDEATHSIG = 1
 
 
 @dataclass
 class LaunchSpec:
     argv: list[str]
     cwd: str
-    env: dict[str, str]
+    env: dict[str, str]  # the agent's whole environment; kept out of launch.json
     prompt_via: str  # stdin | file | argument
     prompt_file: str
     heartbeat_file: str
@@ -41,16 +48,28 @@ class LaunchSpec:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def write(self, agent_dir: Path) -> None:
-        write_json_atomic(agent_dir / LAUNCH_FILE, self.__dict__)
+        data = asdict(self)
+        env = data.pop("env")
+        write_json_atomic(agent_dir / ENV_FILE, env, mode=0o600)
+        write_json_atomic(agent_dir / LAUNCH_FILE, data)
 
     @classmethod
     def read(cls, agent_dir: Path) -> LaunchSpec:
-        return cls(**json.loads((agent_dir / LAUNCH_FILE).read_text()))
+        data = json.loads((agent_dir / LAUNCH_FILE).read_text())
+        env_path = agent_dir / ENV_FILE
+        try:
+            env = json.loads(env_path.read_text())
+        except FileNotFoundError:
+            env = {}
+        else:
+            env_path.unlink(missing_ok=True)  # the values live in this process only from now
+        return cls(env={str(k): str(v) for k, v in env.items()}, **data)
 
 
-def write_json_atomic(path: Path, obj: Any) -> None:
+def write_json_atomic(path: Path, obj: Any, *, mode: int = 0o600) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w") as f:
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, mode)
+    with os.fdopen(fd, "w") as f:
         json.dump(obj, f, indent=2, sort_keys=True)
         f.write("\n")
         f.flush()
@@ -84,7 +103,7 @@ class CappedLog:
     def __init__(self, path: Path, max_bytes: int) -> None:
         self.path = path
         self.max = max(max_bytes, 4096)
-        self.f = open(path, "ab")
+        self.f = open(path, "ab")  # noqa: SIM115 - kept open for the agent's lifetime
         self.size = self.f.tell()
         self.truncations = 0
 
@@ -108,11 +127,20 @@ class CappedLog:
             out.write(head + self.MARKER + tail)
         os.replace(tmp, self.path)
         self.truncations += 1
-        self.f = open(self.path, "ab")
+        self.f = open(self.path, "ab")  # noqa: SIM115
         self.size = self.f.tell()
 
     def close(self) -> None:
         self.f.close()
+
+
+def _die_with_parent() -> None:
+    """In the agent, before exec: SIGKILL it when the wrapper dies (Linux only)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
 
 
 class Wrapper:
@@ -120,8 +148,9 @@ class Wrapper:
         self.agent_dir = agent_dir
         self.spec = LaunchSpec.read(agent_dir)
         self.proc: subprocess.Popen[bytes] | None = None
-        self.reason = "exited"
+        self.how = "exited"
         self._ending = threading.Event()
+        self._done = threading.Event()
         self._lock = threading.Lock()
         self.adapter = adapter_for(self.spec.adapter)
 
@@ -137,13 +166,13 @@ class Wrapper:
         except (ProcessLookupError, PermissionError):
             pass
 
-    def end_agent(self, reason: str) -> None:
+    def end_agent(self, how: str) -> None:
         """TERM the agent's process group, then KILL it after the grace period."""
         with self._lock:
             if self._ending.is_set():
                 return
             self._ending.set()
-            self.reason = reason
+            self.how = how
         if self.proc is not None:
             self._terminate_group()
         # else: run() sees the flag right after starting the agent and ends it then.
@@ -152,18 +181,21 @@ class Wrapper:
         self._signal_group(signal.SIGTERM)
 
         def escalate() -> None:
-            time.sleep(self.spec.kill_grace)  # the grace period is the point of waiting here
-            self._signal_group(signal.SIGKILL)
+            if not self._done.wait(self.spec.kill_grace):
+                self._signal_group(signal.SIGKILL)
 
         threading.Thread(target=escalate, daemon=True).start()
 
     def _on_signal(self, signum: int, _frame: object) -> None:
-        self.end_agent(f"terminated by {signal.Signals(signum).name}")
+        # HUP: the pane (or the whole tmux server) went away, not a request to stop.
+        self.end_agent("hangup" if signum == signal.SIGHUP else "terminated")
 
     def _watch_heartbeat(self) -> None:
         hb = Path(self.spec.heartbeat_file)
         started = time.time()
-        while self.proc is not None and self.proc.poll() is None:
+        step = min(5.0, max(self.spec.orphan_timeout / 4, 0.05))
+        # Event.wait sleeps in the kernel until the timeout: no polling loop while idle.
+        while not self._done.wait(step):
             try:
                 last = hb.stat().st_mtime
             except FileNotFoundError:
@@ -174,30 +206,24 @@ class Wrapper:
                        f"(orphan timeout {self.spec.orphan_timeout:.0f}s): ending the agent\n")
                 sys.stdout.write(msg)
                 sys.stdout.flush()
-                self.end_agent("orphan")
+                self.end_agent("orphaned")
                 return
-            # Wake early when the agent exits, otherwise check about once a second.
-            if self.proc.poll() is None:
-                try:
-                    self.proc.wait(timeout=min(1.0, max(self.spec.orphan_timeout / 4, 0.05)))
-                except subprocess.TimeoutExpired:
-                    pass
 
     # -- main -----------------------------------------------------------------------------
 
     def run(self) -> int:
         spec = self.spec
-        (self.agent_dir / WRAP_PID_FILE).write_text(f"{os.getpid()}\n")
+        write_text_atomic(self.agent_dir / WRAP_PID_FILE, f"{os.getpid()}\n")
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(sig, self._on_signal)
         prompt_text = Path(spec.prompt_file).read_text()
         argv = build_argv(spec, prompt_text)
-        env = {**os.environ, **spec.env}
         log = CappedLog(self.agent_dir / OUTPUT_LOG, spec.log_max_bytes)
         started = time.time()
         try:
             self.proc = subprocess.Popen(
-                argv, cwd=spec.cwd, env=env, start_new_session=True,
+                argv, cwd=spec.cwd, env=dict(spec.env), start_new_session=True,
+                preexec_fn=_die_with_parent,  # noqa: PLW1509 - no other thread exists yet
                 stdin=subprocess.PIPE if spec.prompt_via == "stdin" else subprocess.DEVNULL,
                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             )
@@ -206,8 +232,10 @@ class Wrapper:
             sys.stdout.write(msg)
             log.write(msg.encode())
             log.close()
-            self._write_exit(code=127, sig=None, started=started, error=str(e))
+            self._write_exit(code=127, sig=None, started=started, error=str(e),
+                             how="not_started")
             return 127
+        write_text_atomic(self.agent_dir / AGENT_PGID_FILE, f"{self.proc.pid}\n")
         if self._ending.is_set():
             self._terminate_group()  # a signal arrived while the agent was starting
         if spec.prompt_via == "stdin":
@@ -225,9 +253,11 @@ class Wrapper:
             if pump.is_alive():
                 self._signal_group(signal.SIGKILL)
                 pump.join(timeout=2.0)
+        self._done.set()
         log.close()
         sig_name = signal.Signals(-rc).name if rc < 0 else None
-        self._write_exit(code=rc if rc >= 0 else None, sig=sig_name, started=started)
+        how = self.how if (sig_name or self._ending.is_set()) else "exited"
+        self._write_exit(code=rc if rc >= 0 else None, sig=sig_name, started=started, how=how)
         return rc if rc >= 0 else 128 - rc
 
     def _feed_stdin(self, text: str) -> None:
@@ -265,12 +295,12 @@ class Wrapper:
         if pending:
             self.adapter.observe(pending.decode("utf-8", "replace"))
 
-    def _write_exit(self, *, code: int | None, sig: str | None, started: float,
+    def _write_exit(self, *, code: int | None, sig: str | None, started: float, how: str,
                     error: str | None = None) -> None:
         data: dict[str, Any] = {
+            "how": how,
             "code": code,
             "signal": sig,
-            "reason": self.reason if (sig or self._ending.is_set()) else "exited",
             "started_at": started,
             "ended_at": time.time(),
             "pid": self.proc.pid if self.proc else None,
@@ -278,8 +308,21 @@ class Wrapper:
         if error:
             data["error"] = error
         data.update(self.adapter.usage())
-        write_json_atomic(self.agent_dir / EXIT_FILE, data)
+        write_json_atomic(self.agent_dir / EXIT_FILE, data, mode=0o600)
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
 
 
 def main(agent_dir: str) -> int:
     return Wrapper(Path(agent_dir)).run()
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        print("usage: python -m swarmtui.engine.wrap AGENT_DIR", file=sys.stderr)
+        sys.exit(2)
+    sys.exit(main(sys.argv[1]))

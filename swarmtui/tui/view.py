@@ -13,7 +13,9 @@ from typing import Any
 
 from swarmtui.config import Config
 from swarmtui.model import ACTIVE, Event, Health, RunState, TaskState, TaskView
-from swarmtui.render import alert_text, format_age, task_row
+from swarmtui.model.alerts import raised_by
+from swarmtui.render import format_age, task_row
+from swarmtui.textsafe import term_safe
 
 
 @dataclass(frozen=True)
@@ -273,11 +275,6 @@ def make_slots(state: RunState, config: Config) -> Slots:
 
 # -- alerts --------------------------------------------------------------------------------------
 
-_ERROR_KINDS = {"attempt_failed", "task_dead", "breaker_opened", "tmux_server_gone",
-                "merge_failed", "integration_failed"}
-_BAD_HEALTH = {"stuck", "crashed", "orphan", "lost"}
-
-
 @dataclass(frozen=True)
 class Alert:
     seq: int
@@ -290,16 +287,8 @@ class Alert:
 
 
 def alert_of(ev: Event) -> Alert | None:
-    text = alert_text(ev)
-    if text is None:
+    r = raised_by(ev)
+    if r is None:
         return None
-    health = ev.data.get("health") if ev.kind == "health" else None
-    if ev.kind in _ERROR_KINDS or health in _BAD_HEALTH:
-        level = "error"
-    elif ev.kind == "run_finished" and ev.data.get("ok"):
-        level = "information"
-    else:
-        level = "warning"
-    bell = (ev.kind in ("attempt_failed", "task_dead", "run_finished")
-            or health == "stuck")
-    return Alert(ev.seq, ev.time, ev.kind, ev.task, text, level, bell)
+    return Alert(ev.seq, ev.time, str(ev.kind), ev.task, term_safe(r.text), str(r.level),
+                 r.bell)

@@ -1,8 +1,10 @@
-"""Git operations: worktrees per attempt, diff statistics, the repository's exclude file.
+"""Git: worktrees per attempt, diff statistics, merge plumbing and the exclude file.
 
-Reads go through GitPython; worktree and merge plumbing goes through the git CLI (via GitPython's
-``git`` command wrapper), which is what those operations are defined by. None of this touches the
-user's own working tree: worktrees live under ``.swarm/worktrees`` on ``swarm/*`` branches.
+Every call runs ``git -C <dir> ...`` through GitPython's command runner with an argument list:
+no shell, and no expansion of ``$VARS`` or ``~`` in paths (GitPython expands both in the paths
+it is given as working directories, which breaks a repository whose path contains ``$x``).
+None of this touches the user's own working tree: worktrees live under ``.swarm/worktrees`` on
+``swarm/*`` branches. Every call blocks; the engine makes them from worker threads.
 """
 
 from __future__ import annotations
@@ -29,50 +31,84 @@ class DiffStat:
                 "deletions": self.deletions, "paths": list(self.paths)}
 
 
+@dataclass(frozen=True)
+class MergeTree:
+    clean: bool
+    tree: str  # the merged tree (with conflict markers when not clean)
+    conflicts: tuple[str, ...] = ()
+
+
+_RUNNER = git.Git()  # no working directory of its own: every call names one with -C
+
+
+def run_git(cwd: Path, *args: str, ok: tuple[int, ...] = (0,),
+            env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    """``git -C cwd args...``; raises GitError when the exit code is not in ``ok``."""
+    try:
+        code, out, err = _RUNNER.execute(
+            ["git", "-C", str(cwd), *args], with_extended_output=True, with_exceptions=False,
+            strip_newline_in_stdout=False, env=env)
+    except git.GitCommandNotFound as e:
+        raise GitError(f"git is not installed: {e}") from None
+    except (git.GitCommandError, OSError) as e:
+        raise GitError(f"git {' '.join(args[:2])} in {cwd}: {e}") from None
+    if code not in ok:
+        raise GitError(f"git {' '.join(args[:3])} in {cwd}: "
+                       f"{str(err).strip() or str(out).strip() or f'exit {code}'}")
+    return int(code), str(out), str(err)
+
+
 def find_root(start: Path) -> Path:
     """The top of the git repository around ``start`` (the main worktree's root)."""
     try:
-        repo = git.Repo(start, search_parent_directories=True)
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        _, out, _ = run_git(start, "rev-parse", "--path-format=absolute", "--git-common-dir",
+                            "--show-toplevel")
+    except GitError:
         raise GitError(f"{start}: not inside a git repository (use --repo DIR)") from None
-    if repo.working_tree_dir is None:
+    lines = out.splitlines()
+    if len(lines) < 2:
         raise GitError(f"{start}: a bare repository has no working tree")
-    common = Path(repo.git.rev_parse("--path-format=absolute", "--git-common-dir"))
+    common, top = Path(lines[0]), Path(lines[1])
     # From inside a linked worktree, report the main repository, where .swarm lives.
-    return common.parent if common.name == ".git" else Path(repo.working_tree_dir)
+    return common.parent if common.name == ".git" else top
 
 
-class GitRepo:
+class Git:
+    """One repository (and its linked worktrees)."""
+
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
-        try:
-            self.repo = git.Repo(self.root)
-        except (git.InvalidGitRepositoryError, git.NoSuchPathError):
-            raise GitError(f"{root}: not a git repository") from None
-        self.g = self.repo.git
+
+    def _run(self, *args: str, ok: tuple[int, ...] = (0,),
+             env: dict[str, str] | None = None, cwd: Path | None = None) -> tuple[int, str]:
+        code, out, _ = run_git(cwd or self.root, *args, ok=ok, env=env)
+        return code, out
+
+    # -- the repository ---------------------------------------------------------------------
+
+    def has_commits(self) -> bool:
+        code, _ = self._run("rev-parse", "--verify", "--quiet", "HEAD^{commit}", ok=(0, 1, 128))
+        return code == 0
 
     def head_commit(self) -> str:
-        try:
-            return self.repo.head.commit.hexsha
-        except ValueError:
+        if not self.has_commits():
             raise GitError(f"{self.root}: the repository has no commits yet; commit something "
-                           "first so agents have a base to branch from") from None
+                           "first so agents have a base to branch from")
+        return self._run("rev-parse", "HEAD")[1].strip()
 
     def current_branch(self) -> str | None:
-        if self.repo.head.is_detached:
-            return None
-        return self.repo.active_branch.name
+        code, out = self._run("symbolic-ref", "--quiet", "--short", "HEAD", ok=(0, 1, 128))
+        return out.strip() or None if code == 0 else None
 
     def branch_exists(self, name: str) -> bool:
-        try:
-            self.g.rev_parse("--verify", "--quiet", f"refs/heads/{name}")
-        except git.GitCommandError:
-            return False
-        return True
+        code, _ = self._run("rev-parse", "--verify", "--quiet", f"refs/heads/{name}",
+                            ok=(0, 1, 128))
+        return code == 0
 
     def ensure_excluded(self, pattern: str) -> None:
         """Add ``pattern`` to .git/info/exclude once (shared by all worktrees)."""
-        common = Path(self.g.rev_parse("--path-format=absolute", "--git-common-dir"))
+        common = Path(self._run("rev-parse", "--path-format=absolute",
+                                "--git-common-dir")[1].strip())
         exclude = common / "info" / "exclude"
         exclude.parent.mkdir(parents=True, exist_ok=True)
         lines = exclude.read_text().splitlines() if exclude.exists() else []
@@ -82,82 +118,9 @@ class GitRepo:
                     f.write("\n")
                 f.write(f"{pattern}\n")
 
-    def add_worktree(self, path: Path, branch: str, start: str) -> None:
-        """Create ``path`` on a new ``branch`` from ``start``. An existing branch of that name is
-        an error rather than reset: it may hold an earlier attempt's unmerged work."""
-        if self.branch_exists(branch):
-            raise GitError(f"branch {branch} already exists; not resetting it (it may hold "
-                           "unmerged work)")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self.g.worktree("add", "-b", branch, str(path), start)
-        except git.GitCommandError as e:
-            raise GitError(f"git worktree add {path}: {e.stderr.strip()}") from None
-
-    def diff_stat(self, worktree: Path, base: str) -> DiffStat:
-        """Committed and uncommitted changes in ``worktree`` relative to ``base``."""
-        wt = git.Repo(worktree).git
-        try:
-            out = wt.diff("--numstat", base)
-            untracked = wt.ls_files("--others", "--exclude-standard").splitlines()
-        except git.GitCommandError as e:
-            raise GitError(f"git diff in {worktree}: {e.stderr.strip()}") from None
-        ins = dels = 0
-        paths: list[str] = []
-        for line in out.splitlines():
-            parts = line.split("\t", 2)
-            if len(parts) != 3:
-                continue
-            a, d, p = parts
-            ins += int(a) if a.isdigit() else 0
-            dels += int(d) if d.isdigit() else 0
-            paths.append(p)
-        paths += [p for p in untracked if p not in paths]
-        return DiffStat(files=len(paths), insertions=ins, deletions=dels, paths=tuple(paths))
-
-    def diff_stat_text(self, worktree: Path, base: str) -> str:
-        try:
-            return git.Repo(worktree).git.diff("--stat", base)
-        except git.GitCommandError as e:
-            return f"(git diff failed: {e.stderr.strip()})"
-
-    def head_of(self, worktree: Path) -> str:
-        return git.Repo(worktree).head.commit.hexsha
-
-
-@dataclass(frozen=True)
-class MergeTree:
-    clean: bool
-    tree: str  # the merged tree (with conflict markers when not clean)
-    conflicts: tuple[str, ...] = ()
-
-
-class GitPlumbing:
-    """Merge plumbing that never touches a work tree: merge-tree, commit-tree, update-ref.
-
-    Separate from GitRepo so the fan-in code reads as what it does; both wrap one repository.
-    """
-
-    def __init__(self, root: Path) -> None:
-        self.root = Path(root)
-        self.g = git.Repo(self.root).git
-
-    def _run(self, *args: str, ok: tuple[int, ...] = (0,),
-             env: dict[str, str] | None = None) -> tuple[int, str]:
-        try:
-            out = self.g.execute(["git", *args], with_extended_output=True,
-                                 with_exceptions=False, strip_newline_in_stdout=False,
-                                 env=env)
-        except git.GitCommandError as e:  # pragma: no cover - execute raises only on spawn
-            raise GitError(str(e)) from None
-        code, stdout, stderr = out
-        if code not in ok:
-            raise GitError(f"git {' '.join(args[:3])}: {stderr.strip() or stdout.strip()}")
-        return code, stdout
-
     def rev(self, ref: str) -> str | None:
         code, out = self._run("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}",
-                              ok=(0, 1))
+                              ok=(0, 1, 128))
         return out.strip() if code == 0 else None
 
     def heads(self, prefix: str = "refs/heads/") -> dict[str, str]:
@@ -168,6 +131,96 @@ class GitPlumbing:
             ref, _, sha = line.partition("\0")
             heads[ref.removeprefix("refs/heads/")] = sha
         return heads
+
+    # -- worktrees --------------------------------------------------------------------------
+
+    def add_worktree(self, path: Path, branch: str, start: str) -> None:
+        """Create ``path`` on a new ``branch`` from ``start``. An existing branch of that name is
+        an error rather than reset: it may hold an earlier attempt's unmerged work."""
+        if self.branch_exists(branch):
+            raise GitError(f"branch {branch} already exists; not resetting it (it may hold "
+                           "unmerged work)")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._run("worktree", "add", "--quiet", "-b", branch, str(path), start)
+
+    def add_detached_worktree(self, path: Path, commit: str) -> None:
+        if path.exists():
+            self.remove_worktree(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._run("worktree", "add", "--quiet", "--detach", "--force", str(path), commit)
+
+    def remove_worktree(self, path: Path, force: bool = True) -> None:
+        args = ["worktree", "remove"] + (["--force"] if force else []) + [str(path)]
+        self._run(*args, ok=(0, 128))
+        self._run("worktree", "prune")
+
+    def worktree_of(self, branch: str) -> Path | None:
+        """The work tree that has ``branch`` checked out, if any."""
+        _, out = self._run("worktree", "list", "--porcelain")
+        path: Path | None = None
+        for line in out.splitlines():
+            if line.startswith("worktree "):
+                path = Path(line[len("worktree "):])
+            elif line == f"branch refs/heads/{branch}" and path is not None:
+                return path
+        return None
+
+    def delete_branch(self, branch: str) -> None:
+        self._run("branch", "-D", branch)
+
+    # -- diffs ------------------------------------------------------------------------------
+
+    def diff_stat(self, worktree: Path, base: str) -> DiffStat:
+        """Committed and uncommitted changes in ``worktree`` relative to ``base``."""
+        _, out = self._run("diff", "--numstat", "-z", base, cwd=worktree)
+        _, untracked = self._run("ls-files", "-z", "--others", "--exclude-standard",
+                                 cwd=worktree)
+        ins = dels = 0
+        paths: list[str] = []
+        for entry in out.split("\0"):
+            parts = entry.split("\t", 2)
+            if len(parts) != 3:
+                continue
+            a, d, p = parts
+            ins += int(a) if a.isdigit() else 0
+            dels += int(d) if d.isdigit() else 0
+            if p:
+                paths.append(p)
+        paths += [p for p in untracked.split("\0") if p and p not in paths]
+        return DiffStat(files=len(paths), insertions=ins, deletions=dels, paths=tuple(paths))
+
+    def diff_stat_text(self, worktree: Path, base: str) -> str:
+        try:
+            return self._run("diff", "--stat", base, cwd=worktree)[1].rstrip()
+        except GitError as e:
+            return f"(git diff failed: {e})"
+
+    def head_of(self, worktree: Path) -> str:
+        return self._run("rev-parse", "HEAD", cwd=worktree)[1].strip()
+
+    def changed_files(self, base: str, tip: str) -> list[str]:
+        _, out = self._run("diff", "--name-only", "-z", f"{base}...{tip}")
+        return [p for p in out.split("\0") if p]
+
+    def diff_lines(self, base: str, tip: str, *, three_dot: bool = True
+                   ) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+        """(added lines, removed lines) per file between ``base`` and ``tip``."""
+        rng = f"{base}...{tip}" if three_dot else f"{base}..{tip}"
+        _, out = self._run("diff", "-U0", "--no-color", "--no-ext-diff", rng)
+        return parse_diff_lines(out)
+
+    def dirty_files(self, worktree: Path) -> list[str]:
+        """Tracked files with uncommitted changes (staged or not) in ``worktree``."""
+        _, out = self._run("status", "--porcelain=v1", "-z", "--untracked-files=no",
+                           cwd=worktree)
+        return _porcelain_paths(out)
+
+    def has_uncommitted(self, worktree: Path) -> list[str]:
+        """Every uncommitted change in ``worktree``, untracked files included."""
+        _, out = self._run("status", "--porcelain=v1", "-z", cwd=worktree)
+        return _porcelain_paths(out)
+
+    # -- merge plumbing (no work tree touched) ---------------------------------------------
 
     def merge_tree(self, ours: str, theirs: str) -> MergeTree:
         """What merging ``theirs`` into ``ours`` would give, computed without a work tree."""
@@ -191,65 +244,17 @@ class GitPlumbing:
         _, out = self._run("log", "--format=%h %s", f"{base}..{tip}")
         return out.splitlines()
 
-    def changed_files(self, base: str, tip: str) -> list[str]:
-        _, out = self._run("diff", "--name-only", "-z", f"{base}...{tip}")
-        return [p for p in out.split("\0") if p]
-
-    def diff_lines(self, base: str, tip: str, *, three_dot: bool = True
-                   ) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
-        """(added lines, removed lines) per file between ``base`` and ``tip``."""
-        rng = f"{base}...{tip}" if three_dot else f"{base}..{tip}"
-        _, out = self._run("diff", "-U0", "--no-color", "--no-ext-diff", rng)
-        added: dict[str, list[str]] = {}
-        removed: dict[str, list[str]] = {}
-        current = ""
-        in_hunk = False  # "---"/"+++" are file headers only before a file's first "@@"
-        for line in out.splitlines():
-            if line.startswith("diff --git "):
-                # The header's b/ name also covers deletions, whose "+++" is /dev/null.
-                current = line.split(" b/", 1)[-1] if " b/" in line else ""
-                in_hunk = False
-            elif not in_hunk and line.startswith("+++ "):
-                if line.startswith("+++ b/"):
-                    current = line[6:]
-            elif not in_hunk and line.startswith("--- "):
-                continue
-            elif line.startswith("@@"):
-                in_hunk = True
-            elif in_hunk and line.startswith("+") and current:
-                added.setdefault(current, []).append(line[1:])
-            elif in_hunk and line.startswith("-") and current:
-                removed.setdefault(current, []).append(line[1:])
-        return added, removed
-
     def commit_tree(self, tree: str, parents: list[str], message: str,
                     env: dict[str, str] | None = None) -> str:
         args = ["commit-tree", tree]
         for p in parents:
             args += ["-p", p]
         args += ["-m", message]
-        _, out = self._run(*args, env=env)
-        return out.strip()
+        return self._run(*args, env=env)[1].strip()
 
     def update_ref(self, branch: str, new: str, old: str) -> None:
         """Move ``branch`` to ``new`` only if it still points at ``old`` (compare and swap)."""
         self._run("update-ref", "-m", "swarmtui merge", f"refs/heads/{branch}", new, old)
-
-    def worktree_of(self, branch: str) -> Path | None:
-        """The work tree that has ``branch`` checked out, if any."""
-        _, out = self._run("worktree", "list", "--porcelain")
-        path: Path | None = None
-        for line in out.splitlines():
-            if line.startswith("worktree "):
-                path = Path(line[len("worktree "):])
-            elif line == f"branch refs/heads/{branch}" and path is not None:
-                return path
-        return None
-
-    def dirty_files(self, worktree: Path) -> list[str]:
-        """Tracked files with uncommitted changes (staged or not) in ``worktree``."""
-        out = git.Repo(worktree).git.status("--porcelain=v1", "-z", "--untracked-files=no")
-        return _porcelain_paths(out)
 
     def fast_forward_worktree(self, worktree: Path, commit: str) -> None:
         """Advance the branch checked out in ``worktree`` to ``commit``, updating its files.
@@ -257,41 +262,55 @@ class GitPlumbing:
         ``merge --ff-only`` moves the ref and the work tree together and refuses to overwrite
         local changes, so a checked-out branch never moves under a stale work tree."""
         try:
-            git.Repo(worktree).git.merge("--ff-only", "--quiet", commit)
-        except git.GitCommandError as e:
-            raise GitError(f"fast-forward of {worktree}: {e.stderr.strip()}") from None
-
-    def add_detached_worktree(self, path: Path, commit: str) -> None:
-        if path.exists():
-            self.remove_worktree(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._run("worktree", "add", "--detach", "--force", str(path), commit)
-
-    def remove_worktree(self, path: Path, force: bool = True) -> None:
-        args = ["worktree", "remove"] + (["--force"] if force else []) + [str(path)]
-        self._run(*args, ok=(0, 128))
-        self._run("worktree", "prune")
-
-    def delete_branch(self, branch: str) -> None:
-        self._run("branch", "-D", branch)
-
-    def has_uncommitted(self, worktree: Path) -> list[str]:
-        """Every uncommitted change in ``worktree``, untracked files included."""
-        out = git.Repo(worktree).git.status("--porcelain=v1", "-z")
-        return _porcelain_paths(out)
+            self._run("merge", "--ff-only", "--quiet", commit, cwd=worktree)
+        except GitError as e:
+            raise GitError(f"fast-forward of {worktree}: {e}") from None
 
     def merge_in_worktree(self, worktree: Path, ref: str, message: str,
                           env: dict[str, str] | None = None) -> list[str]:
         """Start merging ``ref`` into the work tree's branch, leaving conflict markers for a
         resolver to fix. Returns the conflicted files (empty when the merge was clean and was
         committed)."""
-        wt = git.Repo(worktree).git
-        try:
-            wt.merge("--no-ff", "-m", message, ref, env=env)
+        code, _ = self._run("merge", "--no-ff", "-m", message, ref, ok=(0, 1), env=env,
+                            cwd=worktree)
+        if code == 0:
             return []
-        except git.GitCommandError:
-            out = wt.diff("--name-only", "--diff-filter=U")
-            return out.splitlines()
+        _, out = self._run("diff", "--name-only", "--diff-filter=U", cwd=worktree)
+        return out.splitlines()
+
+
+def identity_env(root: Path) -> dict[str, str]:
+    """commit-tree needs an identity; fall back to a swarmtui one only when git has none."""
+    code, _, _ = run_git(root, "var", "GIT_COMMITTER_IDENT", ok=(0, 1, 128))
+    if code == 0:
+        return {}
+    return {"GIT_AUTHOR_NAME": "swarmtui", "GIT_AUTHOR_EMAIL": "swarmtui@localhost",
+            "GIT_COMMITTER_NAME": "swarmtui", "GIT_COMMITTER_EMAIL": "swarmtui@localhost"}
+
+
+def parse_diff_lines(out: str) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """(added, removed) lines per file of ``git diff -U0`` output."""
+    added: dict[str, list[str]] = {}
+    removed: dict[str, list[str]] = {}
+    current = ""
+    in_hunk = False  # "---"/"+++" are file headers only before a file's first "@@"
+    for line in out.splitlines():
+        if line.startswith("diff --git "):
+            # The header's b/ name also covers deletions, whose "+++" is /dev/null.
+            current = line.split(" b/", 1)[-1] if " b/" in line else ""
+            in_hunk = False
+        elif not in_hunk and line.startswith("+++ "):
+            if line.startswith("+++ b/"):
+                current = line[6:]
+        elif not in_hunk and line.startswith("--- "):
+            continue
+        elif line.startswith("@@"):
+            in_hunk = True
+        elif in_hunk and line.startswith("+") and current:
+            added.setdefault(current, []).append(line[1:])
+        elif in_hunk and line.startswith("-") and current:
+            removed.setdefault(current, []).append(line[1:])
+    return added, removed
 
 
 def _porcelain_paths(out: str) -> list[str]:

@@ -7,9 +7,11 @@ than one query per agent (peers poll per agent and burn CPU).
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import os
 import shlex
+import subprocess
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -18,6 +20,24 @@ import libtmux
 
 DEFAULT_SOCKET = f"swarmtui-{os.getuid()}"
 SUPERVISOR_WINDOW = "swarmtui"
+EVENTS_WINDOW = "events"  # window 0 of a headless run: it follows the event log
+
+# The tmux server keeps the environment of whoever started it as its global environment, and
+# every window inherits that. swarmtui starts it with only these, so no caller's secret (an API
+# key, say) lives on in the server; agents get their environment from the supervisor instead.
+SERVER_ENV = ("PATH", "HOME", "USER", "LOGNAME", "SHELL", "TERM", "LANG", "LC_*", "TZ",
+              "TMPDIR", "XDG_RUNTIME_DIR", "COLORTERM")
+SECRET_NAME_PATTERNS = ("*KEY*", "*TOKEN*", "*SECRET*", "*PASSWORD*", "*CREDENTIAL*")
+
+
+def server_env(environ: dict[str, str] | None = None) -> dict[str, str]:
+    env = dict(os.environ if environ is None else environ)
+    return {k: v for k, v in env.items() if any(fnmatch.fnmatchcase(k, p) for p in SERVER_ENV)}
+
+
+def looks_secret(name: str) -> bool:
+    up = name.upper()
+    return any(fnmatch.fnmatchcase(up, p) for p in SECRET_NAME_PATTERNS)
 
 
 class TmuxError(Exception):
@@ -102,23 +122,77 @@ class Tmux:
 
     def new_session(self, argv: list[str], cwd: Path, *, window_name: str = SUPERVISOR_WINDOW,
                     env: dict[str, str] | None = None) -> None:
-        """Create the session detached, window 0 running ``argv`` (not through a shell)."""
-        args = ["new-session", "-d", "-s", self.session, "-n", window_name, "-c", str(cwd),
-                "-x", "200", "-y", "50"]
+        """Create the session detached, window 0 running ``argv`` (not through a shell).
+
+        The command runs with a clean environment: if this starts the server, the server's
+        global environment holds nothing but ``SERVER_ENV``.
+        """
+        args = ["new-session", "-d", "-s", self.session, "-n", window_name, "-c",
+                _dir_arg(cwd), "-x", "200", "-y", "50"]
         for k, v in (env or {}).items():
             args += ["-e", f"{k}={v}"]
-        self._cmd(*args, *argv)
+        proc = subprocess.run([*self.base_argv(), *args, *argv], env=server_env(),
+                              capture_output=True, text=True, errors="replace")
+        if proc.returncode != 0:
+            err = proc.stderr.strip()
+            if "duplicate session" in err:
+                raise TmuxError(f"tmux new-session: {err}")
+            raise TmuxError(f"tmux new-session: {err or f'exit {proc.returncode}'}")
+        self.scrub_global_env()
+
+    def scrub_global_env(self) -> None:
+        """Remove secret-looking variables from the server's global environment (a server
+        started by an older swarmtui, or by hand, may hold the caller's API key)."""
+        try:
+            lines = self._cmd("show-environment", "-g")
+        except TmuxError:
+            return
+        for line in lines:
+            name = line.split("=", 1)[0].lstrip("-")
+            if name and looks_secret(name):
+                try:
+                    self._cmd("set-environment", "-g", "-u", name)
+                except TmuxError:
+                    pass
 
     def new_window(self, name: str, argv: list[str], cwd: Path,
-                   env: dict[str, str] | None = None) -> PaneInfo:
+                   env: dict[str, str] | None = None, *, index: int | None = None) -> PaneInfo:
         """Open a detached window running ``argv`` directly (tmux runs a multi-word command
         without a shell, so nothing is interpolated into a shell string)."""
-        args = ["new-window", "-d", "-P", "-F", _PANE_FORMAT, "-t", f"={self.session}:",
-                "-n", name, "-c", str(cwd)]
+        target = f"={self.session}:" if index is None else f"={self.session}:{index}"
+        args = ["new-window", "-d", "-P", "-F", _PANE_FORMAT, "-t", target,
+                "-n", name, "-c", _dir_arg(cwd)]
         for k, v in (env or {}).items():
             args += ["-e", f"{k}={v}"]
         out = self._cmd(*args, *argv)
+        if not out:
+            raise TmuxError(f"tmux new-window {name}: no pane reported")
         return _parse_pane(out[0])
+
+    def windows(self) -> dict[int, str]:
+        """Window index -> name of this session."""
+        try:
+            out = self._cmd("list-windows", "-t", f"={self.session}", "-F",
+                            "#{window_index}\t#{window_name}")
+        except TmuxError:
+            return {}
+        res: dict[int, str] = {}
+        for line in out:
+            idx, _, name = line.partition("\t")
+            if idx.isdigit():
+                res[int(idx)] = name
+        return res
+
+    def free_window_zero(self) -> None:
+        """Make index 0 free for the supervisor's window: a leftover event follower or dead
+        supervisor window is closed, anything else (an agent) moves to a free index."""
+        name = self.windows().get(0)
+        if name is None:
+            return
+        if name in (SUPERVISOR_WINDOW, EVENTS_WINDOW):
+            self._cmd("kill-window", "-t", f"={self.session}:0")
+        else:
+            self._cmd("move-window", "-s", f"={self.session}:0", "-t", f"={self.session}:")
 
     def list_panes(self) -> dict[str, PaneInfo]:
         """Every pane of this session by window name, in one tmux call.
@@ -156,6 +230,9 @@ class Tmux:
         except TmuxError:
             pass
 
+    def select_window(self, name: str) -> None:
+        self._cmd("select-window", "-t", f"={self.session}:={name}")
+
     def set_option(self, name: str, value: str) -> None:
         # set-option takes a pane-style target: "=name:" matches the session exactly.
         self._cmd("set-option", "-t", f"={self.session}:", name, value)
@@ -170,6 +247,11 @@ class Tmux:
 
     def shell_attach_hint(self) -> str:
         return shlex.join(self.attach_argv())
+
+
+def _dir_arg(path: Path) -> str:
+    """A start directory for tmux, which expands formats in it: a literal '#' is '##'."""
+    return str(path).replace("#", "##")
 
 
 _PANE_FORMAT = (

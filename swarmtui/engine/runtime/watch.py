@@ -1,12 +1,16 @@
 """File-change notifications for ``.swarm/agents`` via watchfiles (inotify on Linux).
 
-The supervisor learns about progress, results and exit files from these notifications instead of
-polling every agent's files each tick. A thread runs the blocking watcher and hands each batch of
-changed paths to a callback (the supervisor puts them on its queue).
+The supervisor learns about progress, results and exit files from these notifications instead
+of polling every agent's files each tick. A thread runs the blocking watcher and hands each
+batch of changed paths to a callback. An agent can delete the watched folder (``rm -rf
+.swarm/agents``), which silences inotify for good: the thread notices that the folder it
+watches is gone or replaced, recreates it, watches again and says so (``on_rearm``); the
+supervisor's slow stat sweep covers whatever happened in between.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -14,32 +18,62 @@ from pathlib import Path
 import watchfiles
 
 
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
+
+
 class DirWatcher:
-    def __init__(self, root: Path, on_change: Callable[[set[Path]], None]) -> None:
+    def __init__(self, root: Path, on_change: Callable[[set[Path]], None], *,
+                 on_rearm: Callable[[str], None] | None = None) -> None:
         self.root = Path(root)
         self.on_change = on_change
+        self.on_rearm = on_rearm or (lambda reason: None)
         self._stop = threading.Event()
-        self._ready = threading.Event()
         self._thread = threading.Thread(target=self._run, name="swarm-watch", daemon=True)
         self.error: BaseException | None = None
+        self.rearms = 0
 
     def start(self) -> None:
-        self.root.mkdir(parents=True, exist_ok=True)
+        self._ensure_root()
         self._thread.start()
 
+    def _ensure_root(self) -> None:
+        if self.root.is_symlink():
+            self.root.unlink()
+        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+
     def _run(self) -> None:
-        try:
-            # step=50ms: a batch is handed over once changes pause for 50ms; debounce caps how
-            # long a continuous stream of writes can delay delivery.
-            for changes in watchfiles.watch(
-                self.root, stop_event=self._stop, debounce=300, step=50,
-                yield_on_timeout=True, rust_timeout=500, recursive=True,
-            ):
-                self._ready.set()
-                if changes:
-                    self.on_change({Path(p) for _, p in changes})
-        except BaseException as e:  # noqa: BLE001 - reported to the supervisor, not swallowed
-            self.error = e
+        while not self._stop.is_set():
+            try:
+                self._ensure_root()
+                ident = _identity(self.root)
+                reason = self._watch(ident)
+            except BaseException as e:  # noqa: BLE001 - re-armed below, reported once
+                self.error = e
+                reason = f"watcher failed: {type(e).__name__}: {e}"
+                if self._stop.wait(1.0):
+                    return
+            if self._stop.is_set():
+                return
+            self.rearms += 1
+            self.on_rearm(reason)
+
+    def _watch(self, ident: tuple[int, int] | None) -> str:
+        # step=50ms: a batch is handed over once changes pause for 50ms; debounce caps how
+        # long a continuous stream of writes can delay delivery.
+        for changes in watchfiles.watch(
+            self.root, stop_event=self._stop, debounce=300, step=50,
+            yield_on_timeout=True, rust_timeout=1000, recursive=True,
+        ):
+            if changes:
+                self.on_change({Path(p) for _, p in changes})
+            if _identity(self.root) != ident:
+                return f"{self.root} was removed or replaced; watching it again"
+        return "the watcher stopped"
 
     def stop(self) -> None:
         self._stop.set()

@@ -1,0 +1,37 @@
+"""Every swarmtui command. Thin: parse, call the engine's parts or the store, print.
+
+Exit codes: 0 ok, 1 the operation failed, 2 bad usage or input, 3 no run in this repository.
+Commands that act on a running supervisor append a row to the store's command inbox, nudge the
+supervisor awake and wait for its answer, so they work the same from any shell (or from inside
+an agent).
+"""
+
+from __future__ import annotations
+
+import sys
+
+from swarmtui.cli.common import Ctx
+from swarmtui.errors import SwarmError
+from swarmtui.textsafe import term_safe
+
+
+def main(argv: list[str] | None = None) -> int:
+    from swarmtui.cli.parser import build_parser
+
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:  # argparse exits 2 on bad usage, 0 on --help
+        return int(e.code or 0)
+    try:
+        return int(args.fn(Ctx(args)) or 0)
+    except SwarmError as e:
+        print(f"swarmtui: {term_safe(str(e), multiline=True)}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+__all__ = ["Ctx", "main"]

@@ -1,0 +1,188 @@
+"""Commands that change a run: through the live supervisor's inbox (or, for ``merge`` when
+no supervisor runs, directly under the run lock)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from collections.abc import Callable
+from typing import Any
+
+from swarmtui import protocol as P
+from swarmtui.cli.common import Ctx, existing_run, out, parse_agent_ref, run_lock, say
+from swarmtui.errors import InputError, RunLiveError, SwarmError
+
+
+def submit(ctx: Ctx, kind: str, cargs: dict[str, Any], *, source: str = "cli",
+           timeout: float = 60.0) -> dict[str, Any]:
+    """Append a command for the live supervisor and wait for its answer."""
+    from swarmtui.client import RunClient
+
+    return RunClient(ctx.repo).submit(kind, cargs, source=source, timeout=timeout).to_json_obj()
+
+
+def task_ref(ctx: Ctx) -> dict[str, Any]:
+    """{"task", "attempt"} for an ID argument: "task-N" names that attempt; a bare task id
+    names the attempt that is current as this command reads the log, so an action the
+    supervisor gets after it moved on is refused rather than applied to a newer attempt."""
+    from swarmtui.store import Store
+
+    repo = ctx.repo
+    db = repo / P.SWARM_DIR / P.STATE_DB
+    known: set[str] | None = None
+    state = None
+    if db.exists():
+        with Store(db) as store:
+            state = store.replay()
+        known = set(state.tasks)
+    task, attempt = parse_agent_ref(ctx.args.id, known)
+    if getattr(ctx.args, "attempt", None) is not None:
+        attempt = ctx.args.attempt
+    if attempt is None and state is not None and task in state.tasks:
+        attempt = state.tasks[task].attempt or None
+    return {"task": task, "attempt": attempt}
+
+
+def _simple(kind: str, *, with_task: bool = True,
+            extra: Callable[[argparse.Namespace], dict[str, Any]] | None = None
+            ) -> Callable[[Ctx], int]:
+    def run(ctx: Ctx) -> int:
+        cargs: dict[str, Any] = task_ref(ctx) if with_task else {}
+        if extra:
+            cargs.update(extra(ctx.args))
+        res = submit(ctx, kind, cargs)
+        msg = res.get("message") or res.get("error") or res.get("reason") or res["status"]
+        out(ctx.args, res, str(msg))
+        return 0 if res["status"] == "done" else 1
+
+    return run
+
+
+cmd_kill = _simple("kill")
+cmd_retry = _simple("retry", extra=lambda a: {"note": a.note or ""})
+cmd_cancel = _simple("cancel")
+cmd_verify = _simple("verify")
+cmd_resolve = _simple("resolve")
+cmd_pause = _simple("pause", with_task=False)
+cmd_resume = _simple("resume", with_task=False)
+
+
+def cmd_ack(ctx: Ctx) -> int:
+    cargs: dict[str, Any] = {}
+    if ctx.args.alert is not None:
+        cargs["alert"] = ctx.args.alert
+    if ctx.args.task:
+        cargs["task"] = ctx.args.task
+    res = submit(ctx, "ack", cargs)
+    out(ctx.args, res, str(res.get("message") or res.get("error") or res["status"]))
+    return 0 if res["status"] == "done" else 1
+
+
+def _task_args(a: argparse.Namespace) -> dict[str, Any]:
+    return {"prompt": a.prompt, "id": a.id, "role": a.role, "agent": a.agent,
+            "files": a.files or [], "verify": a.verify, "depends_on": a.depends_on or [],
+            "priority": a.priority, "title": a.title}
+
+
+def cmd_add(ctx: Ctx) -> int:
+    res = submit(ctx, "add", _task_args(ctx.args))
+    out(ctx.args, res, str(res.get("message") or res.get("error") or res["status"]))
+    if res["status"] == "done":
+        if not ctx.args.json:
+            print(res["task"])
+        return 0
+    return 2 if "swarmtui" in str(res.get("error", "")) else 1
+
+
+def cmd_spawn(ctx: Ctx) -> int:
+    """From inside an agent: ask for a sub-agent within this agent's subtree budget."""
+    requester = os.environ.get(P.ENV_TASK_ID)
+    if not requester:
+        raise InputError(f"swarmtui spawn runs inside an agent (${P.ENV_TASK_ID} is not set); "
+                         "operators use `swarmtui add`")
+    cargs = _task_args(ctx.args)
+    cargs["requester"] = requester
+    res = submit(ctx, "spawn", cargs, source=f"agent:{os.environ.get(P.ENV_AGENT_ID, requester)}")
+    if res["status"] == "done":
+        if ctx.args.json:
+            print(json.dumps(res, sort_keys=True))
+        else:
+            say(str(res.get("message", "")))
+            print(res["task"])
+        return 0
+    reason = res.get("reason") or res.get("error") or res["status"]
+    say(f"spawn refused: {reason}", err=True)
+    return 1
+
+
+def cmd_merge(ctx: Ctx) -> int:
+    """Merge a passed task: through the live supervisor's queue, or directly under the lock
+    when no supervisor runs (e.g. after a headless run has ended)."""
+    from swarmtui.engine.supervisor import Supervisor
+    from swarmtui.model import MergeItem, TaskState
+
+    repo, config, store = existing_run(ctx)
+    ref = task_ref(ctx)
+    lock = run_lock(repo)
+    if lock.holder_alive():
+        res = submit(ctx, "merge", ref, timeout=config.verify.timeout + 120)
+        out(ctx.args, res, str(res.get("message") or res.get("reason") or res["status"]))
+        return 0 if res["status"] == "done" else 1
+    if not lock.acquire():
+        raise RunLiveError(f"a supervisor started for {repo} meanwhile; run merge again")
+    try:
+        from swarmtui.cli.common import tmux_for
+
+        sup = Supervisor(repo, config, store, tmux_for(repo, config))
+        mctx = sup.attach_offline()
+        tid = ref["task"]
+        t = mctx.state.tasks.get(tid)
+        if t is None:
+            raise InputError(f"no task {tid!r} in run {sup.run_id}")
+        if ref["attempt"] is not None and ref["attempt"] != t.attempt:
+            raise SwarmError(f"{P.agent_id(tid, ref['attempt'])} is not the current attempt "
+                             f"({P.agent_id(tid, t.attempt)} is)")
+        if t.state != TaskState.PASSED:
+            raise SwarmError(f"{tid} is {t.state}; only a passed task can be merged")
+        mctx.merges.enqueue(t, auto=False, by="cli")
+        outcome = mctx.merges.merge_now(MergeItem(task=tid, attempt=t.attempt, auto=False,
+                                                  by="cli"))
+        mctx.workers.shutdown()
+    finally:
+        lock.release()
+    obj = {**outcome.to_dict(), "task": tid, "outcome": outcome.status,
+           "status": "done" if outcome.status == "merged" else outcome.status}
+    msg = (f"merged {tid} into {sup.state.target} ({(outcome.commit or '')[:10]})"
+           if outcome.status == "merged" else f"not merged: {outcome.reason}")
+    out(ctx.args, obj, msg)
+    return 0 if outcome.status == "merged" else 1
+
+
+def cmd_gc(ctx: Ctx) -> int:
+    from swarmtui.engine.gc import collect
+
+    repo = ctx.repo
+    config = ctx.config(repo)
+    store = ctx.store(repo)
+    report = collect(repo, store, target=config.merge.target or None, force=ctx.args.force)
+    if ctx.args.json:
+        print(json.dumps(report.to_json_obj(), sort_keys=True))
+    else:
+        for line in report.lines():
+            say(line)
+    return 0 if not report.kept else 1
+
+
+def cmd_wrap(ctx: Ctx) -> int:
+    from swarmtui.engine.wrap import main as wrap_main
+
+    return wrap_main(ctx.args.agent_dir)
+
+
+def cmd_fake_agent(ctx: Ctx) -> int:
+    from swarmtui import fake_agent
+
+    return fake_agent.run(ctx.args)
+
+

@@ -1,0 +1,234 @@
+"""Read-only commands: status, events, ledger, validate, doctor."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from swarmtui import protocol as P
+from swarmtui.cli.common import Ctx, existing_run, out, run_lock, tmux_for
+from swarmtui.errors import InputError, SwarmError
+
+
+def status_obj(repo: Path, config: Any, store: Any) -> dict[str, Any]:
+    from swarmtui.model import ACTIVE
+    from swarmtui.render import task_row
+
+    state = store.replay()
+    live = run_lock(repo).holder_alive()
+    now = time.time()
+    rows = [task_row(t, config.retry.max_attempts, now) for t in state.tasks.values()]
+    queued = sum(1 for t in state.tasks.values() if str(t.state) in ("pending", "blocked"))
+    run_state = str(state.status)
+    if not live and run_state not in ("finished", "stopped"):
+        run_state = "orphaned"  # unfinished, but no supervisor holds it
+    limits = {acct: {"until": lim.until, "type": lim.limit_type}
+              for acct, lim in state.usage_limits.items()}
+    alerts = [{"id": a.id, "task": a.task, "attempt": a.attempt, "kind": str(a.kind),
+               "level": str(a.level), "text": a.text, "count": a.count, "acked": a.acked}
+              for a in state.open_alerts()]
+    return {
+        "run": {"id": state.run, "state": run_state, "supervisor": live, "repo": str(repo),
+                "base": state.base, "target": state.target, "started_at": state.started_at,
+                "ended_at": state.ended_at, "paused": state.paused,
+                "breaker_open": state.breaker_open, "breaker_reason": state.breaker_reason,
+                "usage_limited_until": state.usage_limited_until, "usage_limits": limits,
+                "disk_full": state.disk_full, "queued": queued,
+                "config": state.settings.config_path if state.settings else None,
+                "cost_usd": round(sum(t.cost_usd for t in state.tasks.values()), 4),
+                "last_seq": state.last_seq},
+        "slots": {"used": state.slots_used(), "max": config.slots.max_agents,
+                  "reserve": config.slots.reserve,
+                  "pools": {role: {"max": n, "used": sum(
+                      1 for t in state.tasks.values() if t.state in ACTIVE and t.spec.role == role)}
+                      for role, n in config.slots.pools.items()}},
+        "merge_queue": [m.task for m in state.merge_queue],
+        "alerts": alerts,
+        "tasks": rows,
+    }
+
+
+def cmd_status(ctx: Ctx) -> int:
+    from swarmtui.render import format_status_table
+
+    repo, config, store = existing_run(ctx)
+    obj = status_obj(repo, config, store)
+    if ctx.args.json:
+        print(json.dumps(obj, sort_keys=True))
+    else:
+        print(format_status_table(store.replay(), obj["tasks"], obj["run"]["supervisor"],
+                                  obj["slots"]))
+    return 0
+
+
+def cmd_events(ctx: Ctx) -> int:
+    from swarmtui.render import format_event
+
+    repo = ctx.repo
+    store = ctx.store(repo)
+    since = ctx.args.since
+    while True:
+        batch = store.events(since, limit=1000)
+        for ev in batch:
+            line = json.dumps(ev.to_json_obj(), sort_keys=True) if ctx.args.json \
+                else format_event(ev)
+            print(line, flush=True)
+            since = ev.seq
+        if len(batch) == 1000:
+            continue  # more are waiting: a long log is printed whole, not cut at a page
+        if not ctx.args.follow:
+            return 0
+        if not batch:
+            time.sleep(0.2)  # a reader polling another process's appends
+
+
+def cmd_ledger(ctx: Ctx) -> int:
+    from swarmtui.engine.ledger import entries_from_events
+    from swarmtui.textsafe import term_safe
+
+    repo = ctx.repo
+    store = ctx.store(repo)
+    entries = entries_from_events(store.events(0, kind="task_merged"))
+    if ctx.args.json:
+        for e in entries:
+            print(json.dumps(e.to_json_obj(), sort_keys=True))
+        return 0
+    if not entries:
+        print("the ledger is empty: nothing has been merged yet")
+    for e in entries:
+        flag = "do-not-revert" if e.do_not_revert else "merged"
+        print(term_safe(f"{e.commit[:10]}  {e.task:<20} {flag:<13} {e.summary.strip()[:70]}"))
+        if e.files:
+            print(term_safe(f"{'':12}files: {', '.join(e.files[:10])}"))
+    return 0
+
+
+def missing_binaries(config: Any, agents: set[str]) -> list[str]:
+    """One problem line per agent (of ``agents``) whose command is not on PATH."""
+    problems = []
+    for name in sorted(agents):
+        agent = config.agents.get(name)
+        if agent is None:
+            continue
+        exe = agent.command[0]
+        if "/" in exe:
+            ok = Path(exe).is_file()
+        else:
+            ok = shutil.which(exe) is not None
+        if not ok:
+            problems.append(f"agent {name}: command {exe!r} not found"
+                            + ("" if "/" in exe else " on PATH")
+                            + f" (set [agents.{name}] command in the config, or install it)")
+    return problems
+
+
+def cmd_validate(ctx: Ctx) -> int:
+    from swarmtui.cli.session import load_tasks
+
+    repo = ctx.repo
+    config = ctx.config(repo)
+    tasks = load_tasks(repo, config, ctx.args.tasks)
+    problems = missing_binaries(config, {t.agent for t in tasks})
+    if problems:
+        raise InputError("\n".join(f"{ctx.args.tasks}: {p}" for p in problems))
+    obj = {"ok": True, "tasks": [t.id for t in tasks],
+           "config": str(config.source) if config.source else None}
+    out(ctx.args, obj, f"{ctx.args.tasks}: {len(tasks)} tasks OK (config: "
+        f"{config.source or 'built-in defaults'})")
+    return 0
+
+
+def _version(s: str) -> tuple[int, int]:
+    m = re.search(r"(\d+)\.(\d+)", s)
+    return (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+
+
+def cmd_doctor(ctx: Ctx) -> int:
+    checks: list[tuple[str, str, str]] = []  # (level, what, detail)
+
+    def check(level: str, what: str, detail: str) -> None:
+        checks.append((level, what, detail))
+
+    check("ok" if sys.version_info >= (3, 11) else "fail", "python", sys.version.split()[0])
+    for tool, minimum in (("tmux", (3, 2)), ("git", (2, 38))):
+        path = shutil.which(tool)
+        if not path:
+            check("fail", tool, "not found on PATH")
+            continue
+        text = subprocess.run([tool, "-V" if tool == "tmux" else "--version"],
+                              capture_output=True, text=True).stdout.strip()
+        check("ok" if _version(text) >= minimum else "fail", tool,
+              f"{text} (need >= {'.'.join(map(str, minimum))})")
+    repo = _doctor_repo(ctx, check)
+    config = None
+    try:
+        config = ctx.config(repo)
+        check("ok", "config", str(config.source or "built-in defaults"))
+    except SwarmError as e:
+        check("fail", "config", str(e))
+    if config is not None:
+        _doctor_config(config, check)
+    if repo is not None:
+        _doctor_store(ctx, repo, check)
+    if config is not None and repo is not None:
+        tmux = tmux_for(repo, config)
+        check("ok", "tmux server", f"socket {tmux.socket}: "
+              f"{'running' if tmux.server_alive() else 'not running'}")
+    worst = "fail" if any(c[0] == "fail" for c in checks) else "ok"
+    if ctx.args.json:
+        print(json.dumps({"ok": worst == "ok", "checks": [
+            {"level": lv, "what": w, "detail": d} for lv, w, d in checks]}, sort_keys=True))
+    else:
+        for lv, w, d in checks:
+            print(f"{lv:<5} {w:<16} {d}")
+    return 0 if worst == "ok" else 1
+
+
+def _doctor_repo(ctx: Ctx, check: Any) -> Path | None:
+    from swarmtui.engine.runtime.git import Git
+
+    try:
+        repo = ctx.repo
+    except SwarmError as e:
+        check("fail", "repository", str(e))
+        return None
+    if Git(repo).has_commits():
+        check("ok", "repository", str(repo))
+    else:
+        check("fail", "repository", f"{repo}: no commits yet; agents need a base to branch "
+              "from (commit something first)")
+    return repo
+
+
+def _doctor_config(config: Any, check: Any) -> None:
+    from swarmtui.engine.dispatch import free_memory_bytes
+
+    for name in sorted(config.agents):
+        problems = missing_binaries(config, {name})
+        exe = config.agents[name].command[0]
+        check("warn" if problems else "ok", f"agent {name}",
+              problems[0] if problems else f"{exe}: found")
+    mem = free_memory_bytes()
+    floor = config.slots.min_free_memory
+    if mem is not None:
+        check("ok" if mem >= floor else "warn", "memory",
+              f"{mem / 2**30:.1f} GiB available (floor {floor / 2**30:.1f} GiB)")
+
+
+def _doctor_store(ctx: Ctx, repo: Path, check: Any) -> None:
+    db = repo / P.SWARM_DIR / P.STATE_DB
+    if not db.exists():
+        check("ok", "store", "no run yet")
+        return
+    try:
+        store = ctx.store(repo)
+        check("ok", "store", f"{db} schema {store.schema_version}, {store.last_seq()} events")
+    except Exception as e:  # noqa: BLE001 - doctor reports, never crashes
+        check("fail", "store", f"{db}: {e}")
+    check("ok", "supervisor", "running" if run_lock(repo).holder_alive() else "not running")

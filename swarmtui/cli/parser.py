@@ -1,0 +1,142 @@
+"""The command line: every command, its arguments and its help."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from typing import Any
+
+from swarmtui import __version__
+from swarmtui.cli import actions as A
+from swarmtui.cli import inspect as I
+from swarmtui.cli import session as S
+from swarmtui.cli.common import Ctx
+
+Fn = Callable[[Ctx], int]
+
+
+def _common() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--repo", metavar="DIR",
+                        help="the repository (default: the git repository around the cwd)")
+    common.add_argument("--config", metavar="FILE", help="config file (see config.toml.example)")
+    js = argparse.ArgumentParser(add_help=False)
+    js.add_argument("--json", action="store_true", help="machine-readable output (stable)")
+    return common, js
+
+
+def _ui(sp: argparse.ArgumentParser) -> None:
+    sp.add_argument("--detach", action="store_true", help="return once the session is up")
+    sp.add_argument("--theme", help="colour theme of the TUI")
+    sp.add_argument("--no-tui", action="store_true", help="window 0 shows the plain event stream")
+
+
+def _task_form(sp: argparse.ArgumentParser) -> None:
+    sp.add_argument("prompt", metavar="PROMPT")
+    sp.add_argument("--id")
+    sp.add_argument("--title")
+    sp.add_argument("--role")
+    sp.add_argument("--agent")
+    sp.add_argument("--files", action="append", metavar="GLOB")
+    sp.add_argument("--verify", metavar="CMD")
+    sp.add_argument("--depends-on", action="append", metavar="ID", dest="depends_on")
+    sp.add_argument("--priority", type=int, default=0)
+
+
+def _target(sp: argparse.ArgumentParser) -> None:
+    sp.add_argument("id", metavar="ID", help="a task id, or TASK-N for its attempt N")
+    sp.add_argument("--attempt", type=int, metavar="N",
+                    help="act only if attempt N is still the task's current one")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common, js = _common()
+    p = argparse.ArgumentParser(
+        prog="swarmtui", description="Supervise a fleet of AI coding agents in tmux and git "
+        "worktrees.", epilog="Exit codes: 0 ok, 1 failed, 2 bad usage or input, 3 no run.")
+    p.add_argument("--version", action="version", version=f"swarmtui {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    def add(name: str, fn: Fn, text: str | None, parents: tuple[Any, ...] = (common,)
+            ) -> argparse.ArgumentParser:
+        # Internal commands get no help entry, which keeps them out of the command list.
+        sp = (sub.add_parser(name, parents=list(parents)) if text is None else
+              sub.add_parser(name, parents=list(parents), help=text, description=text))
+        sp.set_defaults(fn=fn)
+        return sp
+
+    sp = add("up", S.cmd_up, "start (or resume) a run of the tasks in TASKS")
+    sp.add_argument("tasks", metavar="TASKS", help="task file (.toml or a .json feature list)")
+    sp.add_argument("--headless", action="store_true",
+                    help="supervise in this terminal, print events, exit when all tasks end")
+    sp.add_argument("--reload-config", action="store_true",
+                    help="a resumed run takes this config instead of the one it started with")
+    _ui(sp)
+
+    sp = add("demo", S.cmd_demo, "run the bundled demo on simulated agents (no API key needed)")
+    sp.add_argument("--headless", action="store_true", help="print events and a summary, exit")
+    sp.add_argument("--dir", metavar="DIR", help="build the demo repository here")
+    sp.add_argument("--pace", type=float, default=None,
+                    help="seconds per simulated step (default 2 with the TUI, 0.5 headless)")
+    _ui(sp)
+
+    add("status", I.cmd_status, "show the run, slots and tasks", (common, js))
+    sp = add("events", I.cmd_events, "print the event log", (common, js))
+    sp.add_argument("--follow", "-f", action="store_true", help="keep printing new events")
+    sp.add_argument("--since", type=int, default=0, metavar="SEQ", help="only events after SEQ")
+
+    _task_form(add("add", A.cmd_add, "add a task to the running supervisor", (common, js)))
+    _task_form(add("spawn", A.cmd_spawn, "from inside an agent: ask for a sub-agent",
+                   (common, js)))
+
+    _target(add("kill", A.cmd_kill, "end a task's agent (TERM, then KILL); keeps its worktree",
+                (common, js)))
+    sp = add("retry", A.cmd_retry, "start a fresh attempt with a handoff (and an optional note)",
+             (common, js))
+    _target(sp)
+    sp.add_argument("--note", metavar="TEXT", help="passed to the next attempt in its handoff")
+    _target(add("cancel", A.cmd_cancel, "give up on a task (ending its agent if running); "
+                "dependents die with it", (common, js)))
+    _target(add("verify", A.cmd_verify, "run a task's verify command again", (common, js)))
+    _target(add("merge", A.cmd_merge, "merge a passed task into the target (one at a time; "
+                "exits 1 with the reason when it refuses)", (common, js)))
+    _target(add("resolve", A.cmd_resolve, "start a resolver attempt for a passed task whose "
+                "merge conflicts", (common, js)))
+    sp = add("ack", A.cmd_ack, "acknowledge alerts (all open ones, one by id, or a task's)",
+             (common, js))
+    sp.add_argument("alert", nargs="?", type=int, metavar="ALERT")
+    sp.add_argument("--task", metavar="ID")
+    add("ledger", I.cmd_ledger, "list merged work and its do-not-revert marks", (common, js))
+    add("pause", A.cmd_pause, "stop dispatching new agents", (common, js))
+    add("resume", A.cmd_resume, "resume dispatch (also closes an open breaker)", (common, js))
+    sp = add("attach", S.cmd_attach, "attach this terminal to the run's tmux session "
+             "(restarts a dead supervisor first)")
+    _ui(sp)
+    sp.add_argument("--reload-config", action="store_true",
+                    help="a restarted supervisor takes this config instead of the run's own")
+    sp = add("watch", S.cmd_watch, "the live view, read-only (for a second person or shell)")
+    sp.add_argument("--theme", help="colour theme (see themes/)")
+    sp = add("down", S.cmd_down, "stop the run: end every agent and the session")
+    sp.add_argument("--keep-agents", action="store_true", help="leave agents running")
+    sp = add("gc", A.cmd_gc, "remove worktrees and branches of merged or cancelled tasks' "
+             "attempts; unmerged work needs --force", (common, js))
+    sp.add_argument("--force", action="store_true",
+                    help="also remove attempts with unmerged commits or uncommitted changes")
+    add("doctor", I.cmd_doctor, "check the machine, the repository and the config", (common, js))
+    sp = add("validate", I.cmd_validate, "check a task file and the config", (common, js))
+    sp.add_argument("tasks", metavar="TASKS")
+
+    sp = add("supervise", S.cmd_supervise, None)
+    sp.add_argument("--tasks")
+    sp.add_argument("--no-tui", action="store_true")
+    sp.add_argument("--theme")
+    sp.add_argument("--reload-config", action="store_true")
+    sp = add("wrap", A.cmd_wrap, None, ())
+    sp.add_argument("agent_dir")
+    from swarmtui import fake_agent
+
+    sp = add("fake-agent", A.cmd_fake_agent, "the simulated agent used by the demo and the "
+             "tests", ())
+    fake_agent.add_arguments(sp)
+    return p

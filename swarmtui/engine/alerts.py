@@ -1,0 +1,81 @@
+"""Alerts where the operator is: ``notify.command`` for each new alert, and swarmtui's tmux
+status line (run state, slots, open alerts and the newest), visible from every agent window.
+
+Which events raise or clear alerts is decided in ``model.alerts`` (they are projected state);
+this part only does the side effects, from worker threads.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+import time
+
+from swarmtui.engine.context import Ctx
+from swarmtui.engine.messages import StatusSet
+from swarmtui.model import Event
+from swarmtui.model.labels import RUN_LABEL
+from swarmtui.textsafe import term_safe
+
+
+class Alerts:
+    def __init__(self, ctx: Ctx) -> None:
+        self.ctx = ctx
+        self._line = ""
+        self._setting = False
+        ctx.loop.listeners.append(self._on_event)
+        ctx.loop.on(StatusSet, self._status_set)
+        ctx.loop.every_tick(self._status)
+
+    def _on_event(self, ev: Event) -> None:
+        a = self.ctx.state.alerts.get(ev.seq)
+        if a is None:
+            return  # not a new alert (routine, or a repeat that collapsed into one)
+        argv = list(self.ctx.config.notify.command)
+        if not argv:
+            return
+        env = {**os.environ, "SWARM_ALERT_KIND": str(ev.kind), "SWARM_ALERT_TASK": ev.task or "",
+               "SWARM_ALERT_TEXT": a.text, "SWARM_ALERT_LEVEL": str(a.level),
+               "SWARM_REPO": str(self.ctx.repo)}
+
+        def run() -> None:
+            try:
+                subprocess.run(argv, env=env, stdin=subprocess.DEVNULL,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True, timeout=60, check=False)
+            except (OSError, subprocess.SubprocessError):
+                pass
+
+        threading.Thread(target=run, name="swarm-notify", daemon=True).start()
+
+    def status_line(self, now: float) -> str:
+        st = self.ctx.state
+        limited = st.usage_limited_until
+        state = (f"usage-limited until {time.strftime('%H:%M', time.localtime(limited))}"
+                 if limited and limited > now and not (st.paused or st.breaker_open)
+                 else RUN_LABEL[st.status])
+        pending = st.pending_alerts()
+        line = (f"{state} | slots {st.slots_used()}/{self.ctx.config.slots.max_agents} | "
+                f"{len(pending)} alert{'s' if len(pending) != 1 else ''}")
+        if pending:
+            line += f" | {pending[-1].text[:60]}"
+        return term_safe(line)
+
+    def _status(self, now: float) -> None:
+        line = self.status_line(now)
+        if line == self._line or self._setting:
+            return
+        self._setting = True
+        runner = self.ctx.runner
+
+        def job() -> StatusSet:
+            runner.set_status(line)
+            return StatusSet(line)
+
+        self.ctx.submit(self.ctx.workers.tmux, job, lambda e: StatusSet(""))
+
+    def _status_set(self, msg: StatusSet) -> None:
+        self._setting = False
+        if msg.line:
+            self._line = msg.line

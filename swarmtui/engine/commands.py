@@ -1,0 +1,274 @@
+"""The inbox: one handler per command kind, applied on the loop thread in id order.
+
+A command wakes the loop (the client nudges the supervisor's wake socket), so it takes effect
+at once rather than at the next tick. Each handler returns an answer, or ``DEFERRED`` when the
+answer comes later (a merge waits its turn in the queue); every answer is written to the
+command's row and recorded as a ``command_applied`` event. Actions aimed at one attempt name the
+attempt the operator saw and are refused when another is current.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from swarmtui import protocol as P
+from swarmtui.engine.context import Ctx
+from swarmtui.engine.failures import fail
+from swarmtui.engine.messages import Wake
+from swarmtui.errors import SwarmError
+from swarmtui.model import ACTIVE, Cause, TaskState, TaskSpec, TaskView
+from swarmtui.model import payloads as p
+from swarmtui.model.commands import (
+    AckArgs,
+    AddArgs,
+    Args,
+    CommandKind,
+    DownArgs,
+    RetryArgs,
+    SpawnArgs,
+    TaskRef,
+    parse_args,
+)
+from swarmtui.store import Command
+from swarmtui.tasks import make_task_id, validate_new_task
+
+Answer = tuple[str, dict[str, Any]]
+DEFERRED: Answer = ("deferred", {})
+Handler = Callable[[Command, Any], Answer]
+
+
+def _refuse(tid: str | None, reason: str) -> Answer:
+    return "refused", {"task": tid, "reason": reason}
+
+
+class Commands:
+    def __init__(self, ctx: Ctx, stop: Callable[[bool], None]) -> None:
+        self.ctx = ctx
+        self._stop = stop
+        self._taken: set[int] = set()  # deferred commands (answered later)
+        self.handlers: dict[CommandKind, Handler] = {
+            CommandKind.PAUSE: self._pause, CommandKind.RESUME: self._resume,
+            CommandKind.ADD: self._add, CommandKind.SPAWN: self._spawn,
+            CommandKind.DOWN: self._down, CommandKind.KILL: self._kill,
+            CommandKind.RETRY: self._retry, CommandKind.CANCEL: self._cancel,
+            CommandKind.VERIFY: self._verify, CommandKind.MERGE: self._merge,
+            CommandKind.RESOLVE: self._resolve, CommandKind.ACK: self._ack,
+        }
+        ctx.loop.on(Wake, lambda _msg: self.apply_pending())
+        ctx.loop.every_tick(lambda _now: self.apply_pending())
+
+    # -- the inbox --------------------------------------------------------------------------
+
+    def apply_pending(self) -> None:
+        for cmd in self.ctx.store.pending_commands():
+            if cmd.id in self._taken:
+                continue
+            if self.ctx.loop.stop_requested.is_set():
+                return  # after `down`, later commands wait for the next supervisor
+            try:
+                kind, args = parse_args(cmd.kind, cmd.args)
+                status, result = self.handlers[kind](cmd, args)
+            except SwarmError as e:
+                status, result = "failed", {"error": str(e)}
+            except Exception as e:  # noqa: BLE001 - one bad command must not kill the run
+                status, result = "failed", {"error": f"{type(e).__name__}: {e}"}
+            if status == "deferred":
+                self._taken.add(cmd.id)
+                continue
+            self.answer(cmd.id, cmd.kind, cmd.source, status, result)
+
+    def answer(self, cid: int, kind: str, source: str, status: str,
+               result: dict[str, Any]) -> None:
+        self._taken.discard(cid)
+        self.ctx.store.finish_command(cid, status, result)
+        self.ctx.emit(p.CommandApplied(id=cid, command=kind, source=source,
+                                       status=status,  # type: ignore[arg-type]
+                                       result=result), result.get("task"))
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def _target(self, ref: TaskRef) -> TaskView | Answer:
+        t = self.ctx.state.tasks.get(ref.task)
+        if t is None:
+            return "failed", {"task": ref.task, "error": f"no task {ref.task!r} in this run"}
+        if ref.attempt is not None and ref.attempt != t.attempt:
+            now = f"{P.agent_id(t.id, t.attempt)} is {t.state} now" if t.attempt else (
+                f"{t.id} has not started")
+            return _refuse(t.id, f"{P.agent_id(t.id, ref.attempt)} is no longer the current "
+                           f"attempt: {now}; look again and repeat the action if still wanted")
+        return t
+
+    # -- run-wide ---------------------------------------------------------------------------
+
+    def _pause(self, cmd: Command, _a: Args) -> Answer:
+        if not self.ctx.state.paused:
+            self.ctx.emit(p.DispatchPaused(by=cmd.source))
+        return "done", {"message": "dispatch paused; running agents continue"}
+
+    def _resume(self, cmd: Command, _a: Args) -> Answer:
+        st = self.ctx.state
+        if st.paused or st.breaker_open or st.breaker_window:
+            self.ctx.emit(p.DispatchResumed(by=cmd.source))
+        return "done", {"message": "dispatch resumed"}
+
+    def _down(self, cmd: Command, a: DownArgs) -> Answer:
+        # Answered once every agent has gone and run_stopped is recorded.
+        self.ctx.finisher.stop_answers.append((cmd.id, cmd.source))
+        self._stop(a.keep_agents)
+        return DEFERRED
+
+    def _ack(self, cmd: Command, a: AckArgs) -> Answer:
+        st = self.ctx.state
+        if a.alert is not None:
+            targets = [st.alerts[a.alert]] if a.alert in st.alerts else []
+            if not targets:
+                return "failed", {"error": f"no alert {a.alert}"}
+        else:
+            targets = [x for x in st.pending_alerts() if a.task is None or x.task == a.task]
+        for al in targets:
+            if not al.acked:
+                self.ctx.emit(p.AlertAcked(alert=al.id, by=cmd.source), al.task)
+        return "done", {"task": a.task, "message": f"acknowledged {len(targets)} alert"
+                        f"{'s' if len(targets) != 1 else ''}"}
+
+    # -- new tasks --------------------------------------------------------------------------
+
+    def _spec(self, a: AddArgs, *, manual: bool, source: str,
+              parent: TaskView | None = None) -> TaskSpec:
+        ctx = self.ctx
+        prompt = a.prompt.strip()
+        if not prompt:
+            raise SwarmError("a task needs a prompt")
+        tid = a.id or make_task_id(prompt, ctx.state.tasks.keys())
+        # A sub-agent does not inherit its parent's role (an orchestrator's children are
+        # workers unless it asks otherwise); its agent CLI it does inherit.
+        role = a.role or ctx.config.run.default_role
+        agent = a.agent or (parent.spec.agent if parent else ctx.config.run.default_agent)
+        spec = TaskSpec(
+            id=tid, title=a.title or prompt.splitlines()[0][:60], prompt=prompt, role=role,
+            agent=agent, files=tuple(a.files), verify=a.verify or None,
+            depends_on=tuple(a.depends_on), max_attempts=a.max_attempts, priority=a.priority,
+            source=source, parent=parent.id if parent else None,
+            depth=(parent.spec.depth + 1) if parent else 0, manual=manual)
+        validate_new_task(spec, existing=ctx.state.tasks.keys(), roles=ctx.config.roles,
+                          agents=ctx.config.agents.keys(), where=f"swarmtui {source}")
+        return spec
+
+    def _add(self, cmd: Command, a: AddArgs) -> Answer:
+        spec = self._spec(a, manual=True, source=cmd.source)
+        self.ctx.emit(p.TaskAdded(spec=spec), spec.id)
+        return "done", {"task": spec.id, "message": f"added {spec.id}"}
+
+    def _spawn(self, cmd: Command, a: SpawnArgs) -> Answer:
+        ctx = self.ctx
+        req = a.requester
+        parent = ctx.state.tasks.get(req)
+
+        def refuse(reason: str) -> Answer:
+            ctx.emit(p.SpawnRefused(reason=reason, requester=req, prompt=a.prompt[:200]),
+                     req if parent is not None else None)
+            return _refuse(req or None, reason)
+
+        if parent is None:
+            return refuse(f"requester {req!r} is not a task of this run")
+        if parent.state not in ACTIVE:
+            return refuse(f"requester {req} is {parent.state}, not running")
+        slots = ctx.config.slots
+        depth = parent.spec.depth + 1
+        if depth > slots.max_depth:
+            return refuse(f"depth {depth} exceeds slots.max_depth = {slots.max_depth}")
+        node: TaskView | None = parent
+        while node is not None:
+            used = self._descendants(node.id)
+            if used + 1 > slots.subtree_budget:
+                return refuse(f"subtree budget of {node.id} exhausted ({used} of "
+                              f"{slots.subtree_budget} sub-agents used; slots.subtree_budget)")
+            node = ctx.state.tasks.get(node.spec.parent) if node.spec.parent else None
+        base = AddArgs.model_validate(a.model_dump(exclude={"requester"}))
+        spec = self._spec(base, manual=True, source=f"spawn:{req}", parent=parent)
+        ctx.emit(p.TaskAdded(spec=spec), spec.id)
+        return "done", {"task": spec.id, "parent": req, "message": f"spawned {spec.id}"}
+
+    def _descendants(self, tid: str) -> int:
+        tasks = self.ctx.state.tasks
+        n = 0
+        stack = list(tasks[tid].children)
+        while stack:
+            c = stack.pop()
+            n += 1
+            stack.extend(tasks[c].children if c in tasks else [])
+        return n
+
+    # -- one task ---------------------------------------------------------------------------
+
+    def _end_current(self, t: TaskView, cause: Cause, reason: str) -> None:
+        self.ctx.liveness.end(t.id, t.attempt)
+        fail(self.ctx, t, cause, reason)
+
+    def _kill(self, cmd: Command, a: TaskRef) -> Answer:
+        t = self._target(a)
+        if not isinstance(t, TaskView):
+            return t
+        if t.state not in ACTIVE:
+            return "failed", {"task": t.id, "error": f"{t.id} is {t.state}, not running"}
+        self._end_current(t, Cause.KILLED, f"killed by {cmd.source}")
+        return "done", {"task": t.id, "message": f"killed {P.agent_id(t.id, t.attempt)}; "
+                        f"worktree kept; `swarmtui retry {t.id}` starts a fresh attempt"}
+
+    def _retry(self, cmd: Command, a: RetryArgs) -> Answer:
+        t = self._target(a)
+        if not isinstance(t, TaskView):
+            return t
+        ctx = self.ctx
+        if t.state in ACTIVE:
+            self._end_current(t, Cause.RETRIED, f"ended for a retry by {cmd.source}")
+            t = ctx.task(t.id)
+        if t.state not in (TaskState.FAILED, TaskState.DEAD, TaskState.PASSED):
+            return "failed", {"task": t.id, "error": f"{t.id} is {t.state}; nothing to retry"}
+        ctx.emit(p.TaskRequeued(reason=t.reason or f"retry by {cmd.source}", cause=t.cause,
+                                note=a.note, not_before=0.0, manual=True), t.id, t.attempt)
+        return "done", {"task": t.id, "message": f"{t.id} queued for a fresh attempt"}
+
+    def _cancel(self, cmd: Command, a: TaskRef) -> Answer:
+        t = self._target(a)
+        if not isinstance(t, TaskView):
+            return t
+        if t.state in (TaskState.PASSED, TaskState.MERGED, TaskState.CANCELLED):
+            return _refuse(t.id, f"{t.id} is {t.state}; nothing to cancel")
+        if t.state in ACTIVE:
+            self._end_current(t, Cause.CANCELLED, f"cancelled by {cmd.source}")
+        self.ctx.emit(p.TaskCancelled(reason=f"cancelled by {cmd.source}", by=cmd.source), t.id)
+        return "done", {"task": t.id, "message": f"cancelled {t.id}; its worktree and branch "
+                        "are kept until `swarmtui gc`"}
+
+    def _verify(self, cmd: Command, a: TaskRef) -> Answer:
+        t = self._target(a)
+        if not isinstance(t, TaskView):
+            return t
+        if t.result_status != "done" or t.state not in (TaskState.PASSED, TaskState.FAILED):
+            return "failed", {"task": t.id, "error": f"{t.id} has no finished result to "
+                              f"verify (state {t.state})"}
+        self.ctx.verifier.start(t)
+        return "done", {"task": t.id, "message": f"verifying {t.id}"}
+
+    def _merge(self, cmd: Command, a: TaskRef) -> Answer:
+        t = self._target(a)
+        if not isinstance(t, TaskView):
+            return t
+        if t.state != TaskState.PASSED:
+            return _refuse(t.id, f"{t.id} is {t.state}; only a passed task can be merged")
+        if self.ctx.merges.pending(t.id):
+            return _refuse(t.id, f"{t.id} is already in the merge queue")
+        self.ctx.merges.enqueue(t, auto=False, by=cmd.source, command_id=cmd.id)
+        return DEFERRED
+
+    def _resolve(self, cmd: Command, a: TaskRef) -> Answer:
+        t = self._target(a)
+        if not isinstance(t, TaskView):
+            return t
+        if t.state != TaskState.PASSED:
+            return _refuse(t.id, f"{t.id} is {t.state}; resolve is for a passed task whose "
+                           "merge conflicts")
+        self.ctx.resolver.check(t, cmd)
+        return DEFERRED

@@ -1,0 +1,254 @@
+"""Reading one attempt's protocol files so that no file an agent controls can block, exhaust or
+blind the supervisor.
+
+Every open goes through ``runtime.files`` (no symlinks followed, no FIFO or device opened,
+regular files only), every read is bounded, and the loop only ever learns facts from here:
+
+* progress.md is read from a byte offset; only complete lines count; a file that shrank or whose
+  bytes before the offset changed (rewritten with ``>`` instead of appended) is read again from
+  its start; a flood is coalesced (one event for the newest line, the rest counted);
+* results.json is read only when it is no larger than its cap and complete: valid JSON that has
+  not changed for a moment, or invalid JSON that stays invalid past a grace period (a writer
+  that truncates first and writes later is not misread as invalid);
+* exit.json is small and written atomically by the wrapper.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from swarmtui import protocol as P
+from swarmtui.agentfiles import AgentFileError, Results, parse_progress_line, parse_results
+from swarmtui.engine.runtime.files import FileStat, Refused, read_small, read_under, stat_under
+from swarmtui.textsafe import clean_text
+
+PROGRESS_READ = 256 * 1024  # bytes of progress.md read per look
+PROGRESS_LINES_EMITTED = 50  # lines per look that become events; beyond that, coalesced
+STATUS_CHARS = 500
+LINE_CAP = 64 * 1024  # a "line" longer than this without a newline is cut there
+RESULTS_CAP = 1024 * 1024
+EXIT_CAP = 64 * 1024
+RESULTS_SETTLE_NS = 250_000_000  # valid results.json untouched this long is complete
+RESULTS_INVALID_GRACE_NS = 2_000_000_000  # invalid JSON must stay so this long
+_CHECK_BYTES = 64  # bytes before the offset remembered to notice a rewrite
+
+
+@dataclass(frozen=True)
+class ProgressItem:
+    status: str
+    outputs: int | None
+    n: int  # the count of lines read so far, this one included
+    offset: int  # byte offset just past this line
+    reread: bool = False
+    skipped: int = 0  # lines before this one that were counted but not reported
+
+
+@dataclass(frozen=True)
+class ResultsSeen:
+    results: Results | None = None
+    invalid: str = ""
+    wait: bool = False  # still being written: look again shortly
+
+
+@dataclass(frozen=True)
+class ExitRecord:
+    how: str
+    code: int | None
+    signal: str | None
+    data: dict[str, Any]
+
+
+@dataclass
+class AttemptFiles:
+    """The reading position in one attempt's files. Lives in the loop thread only."""
+
+    swarm: Path  # the trusted root: <repo>/.swarm
+    aid: str
+    progress_n: int = 0
+    progress_offset: int = 0
+    _check: bytes = b""
+    _results_seen: tuple[int, int, int] | None = None  # (size, mtime_ns, ino) last parsed
+    _results_done: bool = False
+    refused: set[str] = field(default_factory=set)  # files already reported as refused
+
+    def _rel(self, name: str) -> str:
+        return f"{P.AGENTS_DIR}/{self.aid}/{name}"
+
+    def resume(self, n: int, offset: int) -> None:
+        """Continue after what the log says was read (after a supervisor restart)."""
+        self.progress_n, self.progress_offset = n, offset
+        self._check = b""
+        if offset:
+            chunk = _safe(lambda: read_under(self.swarm, self._rel(P.PROGRESS_FILE),
+                                             offset=max(0, offset - _CHECK_BYTES),
+                                             limit=min(offset, _CHECK_BYTES)))
+            if chunk is not None:
+                self._check = chunk.data
+
+    # -- progress ---------------------------------------------------------------------------
+
+    def new_progress(self) -> list[ProgressItem]:
+        """Progress lines appended since the last look (Refused propagates)."""
+        rel = self._rel(P.PROGRESS_FILE)
+        st = stat_under(self.swarm, rel)
+        if st is None:
+            return []
+        reread = False
+        if st.size < self.progress_offset or not self._unchanged_before_offset():
+            self.progress_offset, self._check, reread = 0, b"", True
+        chunk = read_under(self.swarm, rel, offset=self.progress_offset, limit=PROGRESS_READ)
+        if chunk is None or not chunk.data:
+            return []
+        return self._lines(chunk.data, reread)
+
+    def _unchanged_before_offset(self) -> bool:
+        if not self._check:
+            return True
+        start = self.progress_offset - len(self._check)
+        chunk = read_under(self.swarm, self._rel(P.PROGRESS_FILE), offset=start,
+                           limit=len(self._check))
+        return chunk is not None and chunk.data == self._check
+
+    def _lines(self, data: bytes, reread: bool) -> list[ProgressItem]:
+        end = data.rfind(b"\n")
+        if end < 0:
+            if len(data) < LINE_CAP:
+                return []  # no complete line yet
+            end = LINE_CAP - 1  # a runaway line: cut it so it cannot wedge reading
+            data = data[:LINE_CAP - 1] + b"\n"
+        base = self.progress_offset
+        items: list[tuple[str, int | None, int]] = []
+        pos = 0
+        for raw in data[: end + 1].split(b"\n")[:-1]:
+            pos += len(raw) + 1
+            line = parse_progress_line(raw.decode("utf-8", "replace"))
+            if line is not None:
+                items.append((clean_text(line.status)[:STATUS_CHARS], line.outputs, base + pos))
+        self.progress_offset = base + end + 1
+        consumed = data[: end + 1]
+        self._check = consumed[-_CHECK_BYTES:] if len(consumed) >= _CHECK_BYTES else (
+            self._check + consumed)[-_CHECK_BYTES:]
+        out: list[ProgressItem] = []
+        keep = items[-PROGRESS_LINES_EMITTED:]
+        skipped = len(items) - len(keep)
+        n = self.progress_n + skipped
+        for i, (status, outputs, offset) in enumerate(keep):
+            n += 1
+            out.append(ProgressItem(status=status, outputs=outputs, n=n, offset=offset,
+                                    reread=reread and i == 0, skipped=skipped if i == 0 else 0))
+        self.progress_n = n
+        return out
+
+    def rollback_progress(self, n: int, offset: int) -> None:
+        """Forget lines that could not be recorded (the store refused them)."""
+        self.progress_n, self.progress_offset, self._check = n, offset, b""
+
+    # -- results ----------------------------------------------------------------------------
+
+    def results(self, now_ns: int, *, final: bool = False) -> ResultsSeen | None:
+        """The agent's results when complete; None when there is none (or nothing new).
+
+        ``final``: the agent has exited, so the file is as complete as it will ever be."""
+        if self._results_done:
+            return None
+        rel = self._rel(P.RESULTS_FILE)
+        st = stat_under(self.swarm, rel)
+        if st is None:
+            return None
+        if st.size > RESULTS_CAP:
+            raise Refused(f"it is {st.size} bytes, over the {RESULTS_CAP}-byte cap")
+        sig = (st.size, st.mtime_ns, st.ino)
+        if sig == self._results_seen:
+            return None
+        chunk = read_small(self.swarm, rel, cap=RESULTS_CAP)
+        if chunk is None:
+            return None
+        age = now_ns - chunk.stat.mtime_ns
+        if final:
+            age = RESULTS_INVALID_GRACE_NS
+        try:
+            text = chunk.data.decode("utf-8")
+        except UnicodeDecodeError as e:
+            return self._invalid(chunk.stat, age, f"{P.RESULTS_FILE}: not UTF-8 (byte {e.start})")
+        try:
+            res = parse_results(text, where=P.RESULTS_FILE)
+        except AgentFileError as e:
+            return self._invalid(chunk.stat, age, str(e))
+        if age < RESULTS_SETTLE_NS:
+            return ResultsSeen(wait=True)
+        self._results_seen = sig
+        self._results_done = True
+        return ResultsSeen(results=_clean_results(res))
+
+    def _invalid(self, st: FileStat, age: int, error: str) -> ResultsSeen:
+        if age < RESULTS_INVALID_GRACE_NS:
+            return ResultsSeen(wait=True)
+        self._results_seen = (st.size, st.mtime_ns, st.ino)
+        return ResultsSeen(invalid=clean_text(error)[:1000])
+
+    def results_again(self) -> None:
+        """After an operator's verify: the same results.json may be read once more."""
+        self._results_done = False
+        self._results_seen = None
+
+    # -- exit -------------------------------------------------------------------------------
+
+    def exit_record(self) -> ExitRecord | None:
+        chunk = read_small(self.swarm, self._rel(P.EXIT_FILE), cap=EXIT_CAP)
+        if chunk is None:
+            return None
+        try:
+            data = json.loads(chunk.data.decode("utf-8", "replace"))
+        except ValueError:
+            return None  # written atomically, so a partial read is a race: look again later
+        if not isinstance(data, dict):
+            return None
+        how = str(data.get("how") or ("orphaned" if data.get("reason") == "orphan" else
+                                      "terminated" if data.get("signal") else "exited"))
+        code = data.get("code")
+        sig = data.get("signal")
+        return ExitRecord(how=how, code=code if isinstance(code, int) else None,
+                          signal=str(sig) if isinstance(sig, str) else None, data=data)
+
+    def pgid(self) -> int | None:
+        """The agent's process group as its wrapper recorded it."""
+        try:
+            chunk = read_small(self.swarm, self._rel(P.AGENT_PGID_FILE), cap=64)
+        except (Refused, OSError):
+            return None
+        if chunk is None:
+            return None
+        text = chunk.data.decode("ascii", "replace").strip()
+        return int(text) if text.isdigit() and int(text) > 1 else None
+
+    def wrapper_pid(self) -> int | None:
+        try:
+            chunk = read_small(self.swarm, self._rel(P.WRAP_PID_FILE), cap=64)
+        except (Refused, OSError):
+            return None
+        if chunk is None:
+            return None
+        text = chunk.data.decode("ascii", "replace").strip()
+        return int(text) if text.isdigit() and int(text) > 1 else None
+
+
+def _safe(fn: Any) -> Any:
+    try:
+        return fn()
+    except (Refused, OSError):
+        return None
+
+
+def _clean_results(res: Results) -> Results:
+    return Results(status=res.status, summary=clean_text(res.summary)[:20_000],
+                   files_modified=tuple(clean_text(f)[:500] for f in res.files_modified[:2000]),
+                   do_not_revert=res.do_not_revert, outputs=res.outputs,
+                   extra=res.extra)
+
+
+def digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()

@@ -1,0 +1,212 @@
+"""Liveness: which attempts' processes still exist, adopting them after a restart, settling
+the ones that ended, and ending the ones the run no longer wants.
+
+One tmux question per tick (``Runner.snapshot`` in the tmux worker) covers the whole fleet. An
+attempt whose window has gone is settled from its exit record; with no record, its process group
+(recorded by the wrapper in ``agent.pgid``) is checked and, if anything of it still runs (its
+wrapper was killed), ended before the attempt counts as over, so a task never has two live
+agents. A dead tmux server means every running attempt was lost: not the task's fault, so not
+counted against ``max_attempts`` or the breaker.
+"""
+
+from __future__ import annotations
+
+import signal
+from dataclasses import dataclass
+
+from swarmtui import protocol as P
+from swarmtui.engine.context import Ctx
+from swarmtui.engine.failures import fail_if_current
+from swarmtui.engine.ingest import ExitRecord
+from swarmtui.engine.messages import Panes
+from swarmtui.engine.runners.base import RunnerError, ServerGone
+from swarmtui.engine.runtime import proc
+from swarmtui.model import ACTIVE, AttemptRec, Cause, ExitHow, Health, TaskState
+from swarmtui.model import payloads as p
+
+
+@dataclass
+class Ending:
+    since: float
+    hard_sent: bool = False
+
+
+class Liveness:
+    def __init__(self, ctx: Ctx) -> None:
+        self.ctx = ctx
+        self.ending: dict[str, Ending] = {}
+        self._asking = False
+        self._server_gone_reported = False
+        self.last_panes: dict[str, object] | None = None
+        ctx.loop.on(Panes, self._panes)
+        ctx.loop.every_tick(self._ask)
+
+    # -- asking tmux ------------------------------------------------------------------------
+
+    def _ask(self, now: float) -> None:
+        if self._asking:
+            return
+        self._asking = True
+
+        def snap() -> Panes:
+            try:
+                return Panes(self.ctx.runner.snapshot())
+            except ServerGone as e:
+                return Panes(None, server_gone=True, error=str(e))
+            except RunnerError as e:
+                return Panes(None, error=str(e))
+
+        self.ctx.submit(self.ctx.workers.tmux, snap, lambda e: Panes(None, error=str(e)))
+
+    def _panes(self, msg: Panes) -> None:
+        self._asking = False
+        ctx = self.ctx
+        now = ctx.now()
+        if msg.server_gone:
+            self._server_gone()
+        if msg.panes is None:
+            if msg.server_gone:
+                self._settle_without_panes(now)
+            return
+        self._server_gone_reported = False
+        self.last_panes = dict(msg.panes)
+        for rec in list(ctx.state.open_attempts()):
+            if not rec.started:
+                continue
+            pane = msg.panes.get(rec.window)
+            if pane is not None and not pane.dead:
+                self._escalate(rec, now, pane_pid=pane.pane_pid)
+                continue
+            self._gone(rec, now)
+
+    # -- ending -----------------------------------------------------------------------------
+
+    def end(self, task: str, attempt: int, *, hard: bool = False) -> None:
+        """Ask the attempt's process to end (TERM, then KILL after run.kill_grace)."""
+        ctx = self.ctx
+        aid = P.agent_id(task, attempt)
+        rec = ctx.state.attempts.get(aid)
+        if rec is None or rec.exit is not None:
+            return
+        if aid in self.ending and not hard:
+            return
+        self.ending.setdefault(aid, Ending(since=ctx.now()))
+        if not rec.started:
+            return  # the spawner ends it once its window exists
+        f = ctx.files_of(task, attempt)
+        pgid, wpid, window = f.pgid(), f.wrapper_pid(), rec.window
+        runner = ctx.runner
+        if hard:
+            self.ending[aid].hard_sent = True
+
+        def job() -> None:
+            runner.end(window, pgid=pgid, wrapper_pid=wpid, hard=hard)
+
+        ctx.submit(ctx.workers.tmux, lambda: (job(), None)[1], lambda e: None)
+
+    def _escalate(self, rec: AttemptRec, now: float, pane_pid: int) -> None:
+        e = self.ending.get(rec.id)
+        if e is None or e.hard_sent:
+            return
+        grace = self.ctx.config.run.kill_grace + 2 * self.ctx.config.heartbeat.tick
+        if now - e.since > grace:
+            self.end(rec.task, rec.attempt, hard=True)
+
+    def _gone(self, rec: AttemptRec, now: float) -> None:
+        """The attempt's window is gone: settle it from its files, or end what is left."""
+        ctx = self.ctx
+        reader = ctx.attempt_reader
+        reader.read(rec.task, rec.attempt)
+        rec = ctx.state.attempts[rec.id]
+        if rec.exit is not None:
+            self.ending.pop(rec.id, None)
+            return
+        pgid = ctx.files_of(rec.task, rec.attempt).pgid()
+        if pgid is not None and ctx.runner.group_alive(pgid):
+            # Its wrapper is gone but the agent is not: end the group before anything else.
+            e = self.ending.setdefault(rec.id, Ending(since=now))
+            if not e.hard_sent and now - e.since > ctx.config.run.kill_grace:
+                proc.kill(pgid)
+                e.hard_sent = True
+            elif e.since == now:
+                proc.signal_group(pgid, signal.SIGTERM)
+            return
+        self.ending.pop(rec.id, None)
+        ctx.emit(p.AgentExited(how=ExitHow.VANISHED, error="the window went away without an "
+                               "exit record"), rec.task, rec.attempt)
+        fail_if_current(ctx, rec.task, rec.attempt, Cause.CRASHED,
+                        "crashed: its window vanished without an exit record",
+                        health=Health.CRASHED)
+
+    # -- the server itself ------------------------------------------------------------------
+
+    def _server_gone(self) -> None:
+        ctx = self.ctx
+        running = [t for t in ctx.state.tasks.values() if t.state == TaskState.RUNNING
+                   and ctx.state.attempts.get(P.agent_id(t.id, t.attempt)) is not None
+                   and ctx.state.attempts[P.agent_id(t.id, t.attempt)].started]
+        if not running:
+            return
+        if not self._server_gone_reported:
+            ctx.emit(p.TmuxServerGone(count=len(running)))
+            self._server_gone_reported = True
+        for t in running:
+            # A result written before the server died still counts: read it first.
+            ctx.attempt_reader.read(t.id, t.attempt)
+            fail_if_current(ctx, t.id, t.attempt, Cause.LOST,
+                            "lost: swarmtui's tmux server went away", health=Health.LOST)
+
+    def _settle_without_panes(self, now: float) -> None:
+        """With no tmux server, every open attempt is gone or orphaned: settle each from its
+        files or its process group."""
+        for rec in list(self.ctx.state.open_attempts()):
+            if rec.started:
+                self._gone(rec, now)
+
+    # -- adoption ---------------------------------------------------------------------------
+
+    def adopt(self, panes: dict[str, object] | None) -> None:
+        """After a restart: take over every attempt the log says may still run."""
+        ctx = self.ctx
+        for rec in list(ctx.state.open_attempts()):
+            t = ctx.state.tasks.get(rec.task)
+            if not rec.started:
+                # Recorded but never started: the supervisor died while preparing it.
+                ctx.emit(p.AgentExited(how=ExitHow.NOT_STARTED,
+                                       error="the supervisor stopped before it started"),
+                         rec.task, rec.attempt)
+                fail_if_current(ctx, rec.task, rec.attempt, Cause.LOST,
+                                "lost: the supervisor stopped before the agent started")
+                continue
+            alive = panes is not None and rec.window in panes
+            ctx.emit(p.AttemptAdopted(window=rec.window, alive=alive), rec.task, rec.attempt)
+            f = ctx.files_of(rec.task, rec.attempt)
+            if t is not None and t.attempt == rec.attempt:
+                f.resume(t.progress_lines, t.progress_offset)
+            if t is not None and t.state not in ACTIVE and t.attempt == rec.attempt:
+                pass  # ended in the log (killed, say); liveness settles its exit
+        for rec in list(ctx.state.open_attempts()):
+            ctx.attempt_reader.read(rec.task, rec.attempt)
+
+
+def exit_payload(rec: ExitRecord) -> p.AgentExited:
+    d = rec.data
+    try:
+        how = ExitHow(rec.how)
+    except ValueError:
+        how = ExitHow.EXITED
+
+    def num(key: str) -> float | None:
+        v = d.get(key)
+        return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+
+    tokens = d.get("tokens")
+    err = d.get("error") or d.get("agent_error")
+    return p.AgentExited(how=how, code=rec.code, signal=rec.signal,
+                         tokens=tokens if isinstance(tokens, int) else None,
+                         cost_usd=num("cost_usd"), error=str(err)[:500] if err else None,
+                         usage_limited_until=num("usage_limited_until"))
+
+
+def end_attempt(ctx: Ctx, task: str, attempt: int, *, hard: bool = False) -> None:
+    ctx.liveness.end(task, attempt, hard=hard)

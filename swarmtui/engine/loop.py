@@ -1,0 +1,123 @@
+"""The supervisor's loop: the queue, ``emit`` and the tick. Nothing else lives here.
+
+One thread owns the run. Helpers (the file watcher, the tmux poller, git and verify workers)
+post messages to the queue; the loop hands each to the part registered for its type, and every
+``heartbeat.tick`` runs the parts' periodic steps in order. ``emit`` is the only way state
+changes: the transition is checked, the event is appended to the store (durable on return) and
+then folded into the in-memory projection with the same ``apply`` that replay uses, so the live
+state always equals a replay of the log.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from swarmtui.engine.messages import Message, Wake
+from swarmtui.model import Event, Payload, RunState, apply, check_transition
+from swarmtui.model.transitions import STATE_OF_EVENT
+from swarmtui.store import Store, StoreFull
+
+Listener = Callable[[Event], None]
+M = TypeVar("M")
+
+
+class Loop:
+    def __init__(self, store: Store, state: RunState, run_id: int, *,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.store = store
+        self.state = state
+        self.run_id = run_id
+        self.clock = clock
+        self.listeners: list[Listener] = []
+        self._queue: queue.Queue[Message] = queue.Queue()
+        self._handlers: dict[type[Any], Callable[[Any], None]] = {}
+        self._tickers: list[Callable[[float], None]] = []
+        self.stop_requested = threading.Event()
+        self.thread_id: int | None = None
+        self.tick_seconds: list[float] = []  # the last ticks' durations (for benchmarks)
+        # Called when an append fails for lack of disk space; the loop keeps going.
+        self.on_store_full: Callable[[StoreFull], None] = lambda e: None
+
+    # -- events ---------------------------------------------------------------------------
+
+    def emit(self, payload: Payload, task: str | None = None,
+             attempt: int | None = None) -> Event:
+        """Validate, append (durable on return), fold, then tell listeners."""
+        dst = STATE_OF_EVENT.get(payload.KIND)
+        if dst is not None and task is not None and task in self.state.tasks:
+            check_transition(task, self.state.tasks[task].state, dst)
+        ev = self.store.append(payload, task, attempt, run=self.run_id)
+        apply(self.state, ev)
+        for listener in list(self.listeners):
+            try:
+                listener(ev)
+            except Exception:  # noqa: BLE001, S110 - a broken printer must not stop the run
+                pass
+        return ev
+
+    # -- messages -------------------------------------------------------------------------
+
+    def on(self, kind: type[M], handler: Callable[[M], None]) -> None:
+        self._handlers[kind] = handler
+
+    def every_tick(self, step: Callable[[float], None]) -> None:
+        self._tickers.append(step)
+
+    def post(self, msg: Message) -> None:
+        """Thread-safe: hand ``msg`` to the loop thread."""
+        self._queue.put(msg)
+
+    def wake(self, reason: str = "") -> None:
+        self.post(Wake(reason))
+
+    def dispatch(self, msg: Message) -> None:
+        handler = self._handlers.get(type(msg))
+        if handler is not None:
+            try:
+                handler(msg)
+            except StoreFull as e:
+                self.on_store_full(e)
+
+    def tick(self) -> None:
+        start = time.monotonic()
+        now = self.clock()
+        for step in self._tickers:
+            if self.stop_requested.is_set():
+                break
+            try:
+                step(now)
+            except StoreFull as e:
+                self.on_store_full(e)
+        self.tick_seconds.append(time.monotonic() - start)
+        del self.tick_seconds[:-200]
+
+    def drain(self) -> None:
+        """Handle every message already queued (tests and shutdown)."""
+        while True:
+            try:
+                msg = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            self.dispatch(msg)
+
+    def run(self, interval: float, *, done: Callable[[], bool] = lambda: False) -> None:
+        """Tick every ``interval`` seconds and handle messages in between, until stopped or
+        until ``done()`` holds after a tick."""
+        self.thread_id = threading.get_ident()
+        next_tick = 0.0
+        while not self.stop_requested.is_set():
+            now = time.monotonic()
+            if now >= next_tick:
+                self.tick()
+                next_tick = time.monotonic() + interval
+                if done():
+                    return
+            try:
+                msg = self._queue.get(timeout=max(0.0, next_tick - time.monotonic()))
+            except queue.Empty:
+                continue
+            self.dispatch(msg)

@@ -1,0 +1,128 @@
+"""What the loop's helpers (watcher, tmux poller, workers) hand to the loop thread.
+
+Every message is a small frozen value; the loop dispatches on its type. Helpers never touch the
+run state or the store: they observe or do slow work and report back here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from swarmtui.engine.runtime.tmux import PaneInfo
+from swarmtui.model import Cause
+
+
+@dataclass(frozen=True)
+class Wake:
+    """Look at the inbox now (a command arrived) or re-check the stop flag."""
+
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class FilesChanged:
+    """Paths under ``.swarm/agents`` changed; ``None`` asks for a sweep of every attempt."""
+
+    paths: frozenset[Path] | None
+
+
+@dataclass(frozen=True)
+class WatcherRestarted:
+    reason: str
+
+
+@dataclass(frozen=True)
+class Panes:
+    """One snapshot of the session's panes, or why there is none."""
+
+    panes: dict[str, PaneInfo] | None
+    server_gone: bool = False
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """An attempt's worktree and files are ready (or could not be made)."""
+
+    aid: str
+    start_commit: str = ""
+    error: str = ""
+    cause: Cause | None = None
+
+
+@dataclass(frozen=True)
+class Started:
+    """An attempt's window was opened (or could not be)."""
+
+    aid: str
+    pane_pid: int | None = None
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class VerifyDone:
+    task: str
+    attempt: int
+    passed: bool
+    code: int | None
+    tail: str
+    seconds: float
+    timed_out: bool = False
+
+
+@dataclass(frozen=True)
+class MergeDone:
+    task: str
+    attempt: int
+    outcome: Any  # engine.merge.MergeOutcome
+
+
+@dataclass(frozen=True)
+class ForecastDone:
+    sig: tuple[Any, ...]
+    result: dict[str, dict[str, Any]] | None
+
+
+@dataclass(frozen=True)
+class Sampled:
+    """A productivity sample of one running attempt: its diff and log size."""
+
+    task: str
+    attempt: int
+    files: int | None
+    insertions: int
+    deletions: int
+    head: str
+    log_size: int
+
+
+@dataclass(frozen=True)
+class Recheck:
+    """Look at one attempt's files again (a results.json that was still being written)."""
+
+    aid: str
+
+
+
+
+@dataclass(frozen=True)
+class ResolveChecked:
+    task: str
+    attempt: int
+    command_id: int
+    source: str
+    conflicts: tuple[str, ...]
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class StatusSet:
+    """The tmux status line was updated (or could not be)."""
+
+    line: str
+
+
+Message = (Wake | FilesChanged | WatcherRestarted | Panes | Prepared | Started | VerifyDone
+           | MergeDone | ForecastDone | Sampled | Recheck | ResolveChecked | StatusSet)

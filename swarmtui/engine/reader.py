@@ -1,0 +1,228 @@
+"""Turning what an attempt's files say into events: progress lines, results, exit records.
+
+Called when the watcher reports a change under an attempt's folder, when a results.json that
+was still being written is due for another look, from a slow stat sweep every few seconds (so a
+watcher that lost its folder blinds nothing), and whenever liveness needs the last word before
+settling an attempt.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from swarmtui import protocol as P
+from swarmtui.engine.context import Ctx
+from swarmtui.engine.failures import fail_if_current
+from swarmtui.engine.ingest import ResultsSeen
+from swarmtui.engine.messages import FilesChanged, Recheck
+from swarmtui.engine.runtime.files import Refused
+from swarmtui.engine.screen import screen
+from swarmtui.model import Cause, ExitHow, Health, TaskState
+from swarmtui.model import payloads as p
+from swarmtui.store import StoreFull
+
+RECHECK_S = 0.3
+SWEEP_S = 5.0
+
+
+class AttemptReader:
+    def __init__(self, ctx: Ctx) -> None:
+        self.ctx = ctx
+        self._agents = ctx.swarm / P.AGENTS_DIR
+        self._next_sweep = 0.0
+        self._rechecks: set[str] = set()
+        ctx.loop.on(FilesChanged, self._changed)
+        ctx.loop.on(Recheck, self._recheck)
+        ctx.loop.every_tick(self._sweep)
+
+    def _changed(self, msg: FilesChanged) -> None:
+        if msg.paths is None:
+            self.sweep()
+            return
+        seen: set[str] = set()
+        for path in msg.paths:
+            try:
+                rel = Path(path).relative_to(self._agents)
+            except ValueError:
+                continue
+            if rel.parts:
+                seen.add(rel.parts[0])
+        for aid in seen:
+            rec = self.ctx.state.attempts.get(aid)
+            if rec is not None:
+                self.read(rec.task, rec.attempt)
+
+    def _recheck(self, msg: Recheck) -> None:
+        self._rechecks.discard(msg.aid)
+        rec = self.ctx.state.attempts.get(msg.aid)
+        if rec is not None:
+            self.read(rec.task, rec.attempt)
+
+    def _sweep(self, now: float) -> None:
+        if now >= self._next_sweep:
+            self._next_sweep = now + SWEEP_S
+            self.sweep()
+
+    def sweep(self) -> None:
+        st = self.ctx.state
+        aids = {a.id for a in st.open_attempts()}
+        aids |= {P.agent_id(t.id, t.attempt) for t in st.tasks.values()
+                 if t.state == TaskState.RUNNING}
+        for aid in aids:
+            rec = st.attempts.get(aid)
+            if rec is not None:
+                self.read(rec.task, rec.attempt)
+
+    # -- one attempt ------------------------------------------------------------------------
+
+    def read(self, task: str, attempt: int) -> None:
+        ctx = self.ctx
+        t = ctx.state.tasks.get(task)
+        rec = ctx.state.attempts.get(P.agent_id(task, attempt))
+        if t is None or rec is None:
+            return
+        current = t.attempt == attempt and t.state == TaskState.RUNNING
+        if current:
+            self._progress(task, attempt)
+            self._results(task, attempt)
+        if ctx.state.attempts[rec.id].exit is None:
+            self._exit(task, attempt)
+
+    def _refused(self, task: str, attempt: int, name: str, why: str) -> None:
+        f = self.ctx.files_of(task, attempt)
+        if name in f.refused:
+            return
+        f.refused.add(name)
+        self.ctx.emit(p.FileRefused(file=name, why=why), task, attempt)
+
+    def _progress(self, task: str, attempt: int) -> None:
+        f = self.ctx.files_of(task, attempt)
+        n0, off0 = f.progress_n, f.progress_offset
+        try:
+            items = f.new_progress()
+        except Refused as e:
+            self._refused(task, attempt, P.PROGRESS_FILE, str(e))
+            return
+        except OSError:
+            return
+        try:
+            for it in items:
+                self.ctx.emit(p.Progress(status=it.status, n=it.n, offset=it.offset,
+                                         outputs=it.outputs, reread=it.reread), task, attempt)
+        except StoreFull:
+            f.rollback_progress(n0, off0)  # read again once the disk has room
+            raise
+
+    def _results(self, task: str, attempt: int) -> None:
+        ctx = self.ctx
+        f = ctx.files_of(task, attempt)
+        try:
+            seen = f.results(int(ctx.now() * 1e9))
+        except Refused as e:
+            self._refused(task, attempt, P.RESULTS_FILE, str(e))
+            return
+        except OSError:
+            return
+        if seen is None:
+            return
+        if seen.wait:
+            self._schedule_recheck(P.agent_id(task, attempt))
+            return
+        self._on_results(task, attempt, seen)
+
+    def _schedule_recheck(self, aid: str) -> None:
+        if aid in self._rechecks:
+            return
+        self._rechecks.add(aid)
+        timer = threading.Timer(RECHECK_S, self.ctx.loop.post, args=(Recheck(aid),))
+        timer.daemon = True
+        timer.start()
+
+    def _on_results(self, task: str, attempt: int, seen: ResultsSeen) -> None:
+        ctx = self.ctx
+        if seen.invalid:
+            ctx.emit(p.ResultsInvalid(error=seen.invalid), task, attempt)
+            return
+        res = seen.results
+        if res is None:
+            return
+        ctx.emit(p.Results(status=res.status, summary=res.summary,  # type: ignore[arg-type]
+                           files_modified=list(res.files_modified),
+                           do_not_revert=res.do_not_revert, outputs=res.outputs,
+                           extra=res.extra), task, attempt)
+        verdict = screen(res.summary)
+        if verdict.flagged:
+            ctx.emit(p.InjectionFlagged(source="results summary", flags=list(verdict.flags),
+                                        excerpt=res.summary[:200]), task, attempt)
+        t = ctx.task(task)
+        if res.status == "done":
+            ctx.verifier.start(t)
+            return
+        ctx.liveness.end(task, attempt)
+        cause = Cause.REPORTED_BLOCKED if res.status == "blocked" else Cause.REPORTED_FAILED
+        fail_if_current(ctx, task, attempt, cause,
+                        f"agent reported {res.status}: {res.summary[:200]}")
+
+    def _exit(self, task: str, attempt: int) -> None:
+        ctx = self.ctx
+        f = ctx.files_of(task, attempt)
+        try:
+            rec = f.exit_record()
+        except Refused as e:
+            self._refused(task, attempt, P.EXIT_FILE, str(e))
+            return
+        except OSError:
+            return
+        if rec is None:
+            return
+        from swarmtui.engine.liveness import exit_payload
+
+        pl = exit_payload(rec)
+        aid = P.agent_id(task, attempt)
+        requested = aid in ctx.liveness.ending
+        ctx.emit(pl, task, attempt)
+        ctx.liveness.ending.pop(aid, None)
+        t = ctx.task(task)
+        if t.attempt != attempt or t.state != TaskState.RUNNING:
+            return
+        # The agent is gone, so its results.json is as complete as it will get: read it now.
+        try:
+            seen = f.results(int(ctx.now() * 1e9), final=True)
+        except (Refused, OSError):
+            seen = None
+        if seen is not None and not seen.wait:
+            self._on_results(task, attempt, seen)
+            t = ctx.task(task)
+            if t.attempt != attempt or t.state != TaskState.RUNNING:
+                return
+        # Results are the canonical truth; an exit without them is a failure of the attempt.
+        if pl.usage_limited_until is not None:
+            until = pl.usage_limited_until
+            account = t.spec.agent
+            cur = ctx.state.usage_limits.get(account)
+            if cur is None or cur.until < until:
+                ctx.emit(p.UsageLimited(until=until, account=account, source="exit record"),
+                         task, attempt)
+        cause, reason, health = exit_cause(pl, requested=requested)
+        fail_if_current(ctx, task, attempt, cause, reason, health=health,
+                        not_before=pl.usage_limited_until)
+
+
+def exit_cause(pl: p.AgentExited, *, requested: bool) -> tuple[Cause, str, Health | None]:
+    """Why an attempt failed when its agent exited without results (pure)."""
+    if pl.usage_limited_until is not None:
+        return Cause.USAGE_LIMITED, "usage limited: the agent CLI hit its usage limit", None
+    if pl.how == ExitHow.ORPHANED:
+        return (Cause.ORPHANED, "orphaned: the agent ended itself when the supervisor went "
+                "silent", Health.ORPHAN)
+    if pl.how == ExitHow.NOT_STARTED:
+        return (Cause.COULD_NOT_START,
+                f"could not start: {pl.error or 'the agent command failed'}", None)
+    if pl.how in (ExitHow.HANGUP, ExitHow.TERMINATED) and not requested:
+        # Nobody here asked it to stop: its window, or the tmux server, went away.
+        return Cause.LOST, "lost: its window went away (the tmux server or the pane was " \
+            "closed)", Health.LOST
+    how = f"signal {pl.signal}" if pl.signal else f"exit code {pl.code}"
+    return (Cause.CRASHED, f"crashed: the agent ended ({how}) without writing results.json",
+            Health.CRASHED)

@@ -1,0 +1,125 @@
+"""The local runner: attempts in windows of swarmtui's own tmux server, worktrees in the repo."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from pathlib import Path
+
+from swarmtui import protocol as P
+from swarmtui.engine.runners.base import PrepareJob, RunnerError, ServerGone
+from swarmtui.engine.runtime import proc
+from swarmtui.engine.runtime.git import Git, GitError, identity_env
+from swarmtui.engine.runtime.tmux import (
+    EVENTS_WINDOW,
+    PaneInfo,
+    Tmux,
+    TmuxError,
+    TmuxServerGone,
+)
+
+
+def wrapper_argv(agent_dir: Path) -> list[str]:
+    # The wrapper's own module, not the CLI: it starts fast and stays small.
+    return [sys.executable, "-m", "swarmtui.engine.wrap", str(agent_dir)]
+
+
+class LocalRunner:
+    name = "local"
+
+    def __init__(self, repo: Path, tmux: Tmux, git: Git) -> None:
+        self.repo = repo
+        self.tmux = tmux
+        self.git = git
+
+    def agent_dir(self, task: str, attempt: int) -> Path:
+        return P.agent_dir(self.repo, task, attempt)
+
+    def worktree(self, task: str, attempt: int) -> Path:
+        return P.worktree_dir(self.repo, task, attempt)
+
+    def prepare(self, job: PrepareJob) -> str:
+        wt = self.worktree(job.task, job.attempt)
+        try:
+            self.git.add_worktree(wt, job.branch, job.start)
+            if job.merge_in:
+                # Leave the target merged in with its conflict markers for the resolver.
+                self.git.merge_in_worktree(wt, job.merge_in, job.merge_message,
+                                           env=identity_env(self.repo))
+            return self.git.rev(job.start) or ""
+        except GitError as e:
+            raise RunnerError(str(e)) from None
+
+    def start(self, window: str, agent_dir: Path, worktree: Path) -> int | None:
+        try:
+            self.ensure_session()
+            pane = self.tmux.new_window(window, wrapper_argv(agent_dir), cwd=worktree)
+        except TmuxServerGone as e:
+            raise ServerGone(str(e)) from None
+        except TmuxError as e:
+            raise RunnerError(f"tmux: {e}") from None
+        return pane.pane_pid
+
+    def snapshot(self) -> dict[str, PaneInfo]:
+        try:
+            return self.tmux.list_panes()
+        except TmuxServerGone as e:
+            raise ServerGone(str(e)) from None
+        except TmuxError as e:
+            raise RunnerError(str(e)) from None
+
+    def end(self, window: str, *, pgid: int | None, wrapper_pid: int | None,
+            hard: bool) -> None:
+        if hard:
+            if pgid is not None:
+                proc.kill(pgid)
+            self.tmux.kill_window(window)  # SIGHUP to whatever else is in the pane
+            return
+        sent = False
+        if wrapper_pid is not None:
+            # The wrapper forwards it to the agent's group and KILLs after the grace period.
+            sent = _kill_pid(wrapper_pid)
+        if pgid is not None:
+            sent = proc.terminate(pgid) or sent
+        if not sent:
+            self.tmux.kill_window(window)
+
+    def group_alive(self, pgid: int) -> bool:
+        return proc.group_alive(pgid)
+
+    def ensure_session(self) -> None:
+        """The session exists (headless runs, or after the server was killed): window 0 then
+        follows the event log."""
+        if self.tmux.has_session():
+            return
+        try:
+            self.tmux.new_session([sys.executable, "-m", "swarmtui", "events", "--follow",
+                                   "--repo", str(self.repo)], cwd=self.repo,
+                                  window_name=EVENTS_WINDOW)
+        except TmuxError as e:
+            if not self.tmux.has_session():  # lost a race with another creator: fine
+                raise RunnerError(f"tmux: {e}") from None
+
+    def close_session(self) -> None:
+        self.tmux.kill_session()
+
+    def set_status(self, line: str) -> None:
+        try:
+            self.tmux.set_option("status-right", line.replace("#", "##"))
+        except TmuxError:
+            pass
+
+    def attach_argv(self, window: str | None = None) -> list[str]:
+        argv = self.tmux.attach_argv()
+        if window:
+            argv[-1] = f"={self.tmux.session}:={window}"
+        return argv
+
+
+def _kill_pid(pid: int) -> bool:
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True

@@ -1,0 +1,276 @@
+"""Starting attempts: the slot is taken in the log first, the slow parts run off the loop.
+
+1. ``attempt_spawned`` is recorded (the attempt holds its slot from here on);
+2. a git worker gathers the handoff, writes the prompt, ``launch.json`` and ``env.json``, and
+   creates the worktree (``Prepared``);
+3. the tmux worker opens the window running the wrapper (``Started``);
+4. ``attempt_started`` is recorded with the commit the branch started from.
+
+A supervisor that dies between 1 and 4 leaves a recorded attempt with no process, which recovery
+settles as lost (not counted); the reverse order could leave an unrecorded agent running twice.
+An attempt killed while it is being prepared is never started.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from swarmtui import protocol as P
+from swarmtui.agentfiles import AgentFileError, parse_results
+from swarmtui.engine.context import Ctx
+from swarmtui.engine.envpolicy import agent_environment
+from swarmtui.engine.failures import fail_if_current
+from swarmtui.engine.ledger import LedgerEntry, relevant, render_for_prompt
+from swarmtui.engine.messages import Prepared, Started
+from swarmtui.engine.prompt import Handoff, render_prompt
+from swarmtui.engine.runners.base import PrepareJob, ServerGone
+from swarmtui.engine.runtime.files import Refused, read_small, read_under
+from swarmtui.engine.wrap import LaunchSpec
+from swarmtui.model import Cause, ExitHow, TaskView
+from swarmtui.model import payloads as p
+
+HANDOFF_PROGRESS_LINES = 10
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything the git worker needs, fixed on the loop thread."""
+
+    task: TaskView  # a copy taken before the spawn event (the worker reads it freely)
+    attempt: int
+    prev: int | None
+    job: PrepareJob
+    ledger: tuple[LedgerEntry, ...]
+    env: dict[str, str]
+    prev_start_commit: str
+    base: str
+    target: str
+
+
+class Spawner:
+    def __init__(self, ctx: Ctx) -> None:
+        self.ctx = ctx
+        self.taken: set[str] = set()  # branch names that exist (or are being made)
+        self.ledger: list[LedgerEntry] = []
+        self._start_commits: dict[str, str] = {}
+        ctx.loop.on(Prepared, self._prepared)
+        ctx.loop.on(Started, self._started)
+
+    def note_existing(self, branches: set[str]) -> None:
+        self.taken |= branches
+
+    def _number(self, t: TaskView) -> int:
+        n = t.attempt + 1
+        while (P.branch_name(t.id, n) in self.taken
+               or P.worktree_dir(self.ctx.repo, t.id, n).exists()
+               or P.agent_dir(self.ctx.repo, t.id, n).exists()):
+            n += 1  # left over from an earlier run or by hand: never reuse it
+        return n
+
+    def spawn(self, t: TaskView) -> None:
+        ctx = self.ctx
+        st = ctx.state
+        n = self._number(t)
+        prev = t.attempt if t.attempt > t.attempt_base else None
+        start = st.target or st.base
+        merge_in: str | None = None
+        if prev is not None and t.resolve is not None:
+            start = P.branch_name(t.id, prev)  # a resolver continues the task's own branch
+            merge_in = st.target
+        elif prev is not None and ctx.config.retry.continue_from_previous:
+            prev_branch = P.branch_name(t.id, prev)
+            if prev_branch in self.taken:
+                start = prev_branch
+        aid = P.agent_id(t.id, n)
+        branch = P.branch_name(t.id, n)
+        self.taken.add(branch)
+        prev_rec = st.attempts.get(P.agent_id(t.id, prev)) if prev is not None else None
+        # What the handoff needs (the last attempt's reason, verify output, the operator's
+        # note) is cleared by the spawn event: the worker gets a copy taken before it.
+        before = copy.deepcopy(t)
+        ctx.emit(p.AttemptSpawned(window=aid, worktree=str(ctx.runner.worktree(t.id, n)),
+                                  branch=branch, agent=t.spec.agent, base=start,
+                                  handoff=prev is not None, runner=ctx.runner.name),
+                 t.id, n)
+        plan = Plan(task=before, attempt=n, prev=prev,
+                    job=PrepareJob(task=before.id, attempt=n, branch=branch, start=start,
+                                   merge_in=merge_in,
+                                   merge_message=f"swarm: merge {st.target} into {t.id}"),
+                    ledger=tuple(relevant(self.ledger, before.spec.files)),
+                    env=dict(ctx.agent_env),
+                    prev_start_commit=prev_rec.start_commit if prev_rec else "",
+                    base=st.base, target=st.target)
+        ctx.submit(ctx.workers.git, lambda: self._prepare(plan),
+                   lambda e: Prepared(aid, error=f"{type(e).__name__}: {e}",
+                                      cause=Cause.COULD_NOT_START))
+
+    # -- in the git worker ------------------------------------------------------------------
+
+    def _prepare(self, plan: Plan) -> Prepared:
+        ctx = self.ctx
+        t = plan.task
+        aid = P.agent_id(t.id, plan.attempt)
+        agent = ctx.config.agents.get(t.spec.agent)
+        if agent is None:
+            return Prepared(aid, error=f"agent {t.spec.agent!r} is not in the run's config",
+                            cause=Cause.COULD_NOT_START)
+        adir = ctx.runner.agent_dir(t.id, plan.attempt)
+        wt = ctx.runner.worktree(t.id, plan.attempt)
+        old = os.umask(0o077)
+        try:
+            adir.mkdir(parents=True, exist_ok=True)
+        finally:
+            os.umask(old)
+        handoff = self._handoff(plan) if plan.prev is not None else None
+        paths = {"progress": str(adir / P.PROGRESS_FILE), "results": str(adir / P.RESULTS_FILE)}
+        prompt = render_prompt(
+            t.spec, plan.attempt, paths, role_text=_read_text(ctx.swarm / "roles" /
+                                                              f"{t.spec.role}.md"),
+            rules_text=_read_text(ctx.swarm / "rules.md"), handoff=handoff,
+            ledger_text=render_for_prompt(list(plan.ledger)))
+        _write_private(adir / P.PROMPT_FILE, prompt)
+        _write_private(adir / P.PROGRESS_FILE, "", exist_ok=True)
+        protocol = {
+            P.ENV_AGENT_ID: aid, P.ENV_TASK_ID: t.id, P.ENV_ATTEMPT: str(plan.attempt),
+            P.ENV_ROLE: t.spec.role, P.ENV_DEPTH: str(t.spec.depth),
+            P.ENV_REPO: str(ctx.repo), P.ENV_WORKTREE: str(wt), P.ENV_AGENT_DIR: str(adir),
+            P.ENV_PROMPT_FILE: str(adir / P.PROMPT_FILE), P.ENV_PROGRESS_FILE: paths["progress"],
+            P.ENV_RESULTS_FILE: paths["results"], P.ENV_OUTPUT_LOG: str(adir / P.OUTPUT_LOG),
+            P.ENV_STATE_DB: str(ctx.swarm / P.STATE_DB),
+        }
+        env = agent_environment(plan.env, ctx.config.run.pass_env, agent.env, protocol)
+        LaunchSpec(argv=list(agent.command), cwd=str(wt), env=env, prompt_via=agent.prompt_via,
+                   prompt_file=str(adir / P.PROMPT_FILE),
+                   heartbeat_file=str(ctx.swarm / P.HEARTBEAT_FILE),
+                   orphan_timeout=ctx.config.heartbeat.orphan_timeout,
+                   kill_grace=ctx.config.run.kill_grace,
+                   log_max_bytes=ctx.config.run.log_max_bytes,
+                   adapter=agent.adapter).write(adir)
+        start_commit = ctx.runner.prepare(plan.job)
+        return Prepared(aid, start_commit=start_commit)
+
+    def _handoff(self, plan: Plan) -> Handoff:
+        ctx = self.ctx
+        t = plan.task
+        prev = plan.prev or 0
+        aid = P.agent_id(t.id, prev)
+        rel = f"{P.AGENTS_DIR}/{aid}"
+        progress = _tail_lines(ctx.swarm, f"{rel}/{P.PROGRESS_FILE}", HANDOFF_PROGRESS_LINES)
+        summary = ""
+        try:
+            chunk = read_small(ctx.swarm, f"{rel}/{P.RESULTS_FILE}", cap=1024 * 1024)
+            if chunk is not None:
+                summary = parse_results(chunk.data.decode("utf-8", "replace")).summary
+        except (AgentFileError, Refused, OSError):
+            pass
+        diff = ""
+        wt = ctx.runner.worktree(t.id, prev)
+        if wt.is_dir() and not wt.is_symlink():
+            diff = ctx.git.diff_stat_text(wt, plan.prev_start_commit or plan.base)
+        resolve = t.resolve or {}
+        return Handoff(previous_attempt=prev, reason=t.reason,
+                       previous_branch=P.branch_name(t.id, prev), progress_tail=progress,
+                       summary=summary, diff_stat=diff, verify_tail=t.verify_tail,
+                       note=t.retry_note, target=plan.target,
+                       conflicts=list(resolve.get("conflicts") or []),
+                       their_intent=list(resolve.get("theirs") or []))
+
+    # -- back on the loop -------------------------------------------------------------------
+
+    def _current(self, aid: str) -> TaskView | None:
+        rec = self.ctx.state.attempts.get(aid)
+        if rec is None:
+            return None
+        t = self.ctx.state.tasks.get(rec.task)
+        if t is None or t.attempt != rec.attempt or t.state.value not in ("running",
+                                                                           "verifying"):
+            return None
+        return t
+
+    def _never_started(self, aid: str, error: str = "") -> None:
+        rec = self.ctx.state.attempts.get(aid)
+        if rec is not None and rec.exit is None:
+            self.ctx.emit(p.AgentExited(how=ExitHow.NOT_STARTED, error=error or None),
+                          rec.task, rec.attempt)
+
+    def _prepared(self, msg: Prepared) -> None:
+        ctx = self.ctx
+        rec = ctx.state.attempts.get(msg.aid)
+        if rec is None:
+            return
+        if msg.error:
+            fail_if_current(ctx, rec.task, rec.attempt, msg.cause or Cause.COULD_NOT_START,
+                            f"could not start: {msg.error}")
+            self._never_started(msg.aid, msg.error)
+            return
+        if self._current(msg.aid) is None:
+            self._never_started(msg.aid, "ended before its window opened")
+            return
+        self._start_commits[msg.aid] = msg.start_commit
+        adir = ctx.runner.agent_dir(rec.task, rec.attempt)
+        wt = Path(rec.worktree)
+        window = rec.window
+
+        def start() -> Started:
+            try:
+                pid = ctx.runner.start(window, adir, wt)
+            except ServerGone as e:
+                return Started(msg.aid, error=f"server gone: {e}")
+            return Started(msg.aid, pane_pid=pid)
+
+        ctx.submit(ctx.workers.tmux, start, lambda e: Started(msg.aid, error=str(e)))
+
+    def _started(self, msg: Started) -> None:
+        ctx = self.ctx
+        rec = ctx.state.attempts.get(msg.aid)
+        if rec is None:
+            return
+        if msg.error:
+            cause = Cause.LOST if msg.error.startswith("server gone") else Cause.COULD_NOT_START
+            fail_if_current(ctx, rec.task, rec.attempt, cause, f"could not start: {msg.error}")
+            self._never_started(msg.aid, msg.error)
+            return
+        ctx.emit(p.AttemptStarted(start_commit=self._start_commits.pop(msg.aid, ""),
+                                  pane_pid=msg.pane_pid), rec.task, rec.attempt)
+        ctx.files_of(rec.task, rec.attempt)
+        if self._current(msg.aid) is None:
+            # Killed or cancelled while its window was opening: end it now.
+            from swarmtui.engine.liveness import end_attempt
+
+            end_attempt(ctx, rec.task, rec.attempt)
+
+
+def _read_text(path: Path) -> str:
+    try:
+        if path.is_symlink():
+            return ""
+        return path.read_text()
+    except (OSError, UnicodeDecodeError):
+        return ""
+
+
+def _write_private(path: Path, text: str, *, exist_ok: bool = False) -> None:
+    flags = os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW
+    if not exist_ok:
+        flags |= os.O_TRUNC
+    fd = os.open(path, flags, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+
+
+def _tail_lines(root: Path, rel: str, n: int) -> list[str]:
+    try:
+        chunk = read_under(root, rel, offset=0, limit=0)
+        if chunk is None:
+            return []
+        size = chunk.stat.size
+        chunk = read_under(root, rel, offset=max(0, size - 16384), limit=16384)
+    except (Refused, OSError):
+        return []
+    if chunk is None:
+        return []
+    lines = chunk.data.decode("utf-8", "replace").splitlines()
+    return [ln[:500] for ln in lines if ln.strip()][-n:]

@@ -1,0 +1,204 @@
+"""The closed vocabularies of the log: event kinds, failure causes, states and health.
+
+Every decision the engine makes reads one of these enums, never the wording of a message: a
+failure's cause decides whether it counts, whether it is retried and how long to wait; the
+sentence beside it is for people.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class TaskState(StrEnum):
+    PENDING = "pending"
+    BLOCKED = "blocked"
+    RUNNING = "running"
+    VERIFYING = "verifying"
+    PASSED = "passed"
+    FAILED = "failed"
+    MERGED = "merged"
+    DEAD = "dead"
+    CANCELLED = "cancelled"
+
+
+class Health(StrEnum):
+    OK = "ok"
+    QUIET = "quiet"
+    STUCK = "stuck"
+    UNPRODUCTIVE = "unproductive"
+    STALE_RESULT = "stale_result"
+    CRASHED = "crashed"
+    ORPHAN = "orphan"
+    LOST = "lost"
+
+
+class RunStatus(StrEnum):
+    RUNNING = "running"
+    PAUSED = "paused"
+    BREAKER_OPEN = "breaker_open"
+    FINISHED = "finished"
+    STOPPED = "stopped"
+
+
+class EventKind(StrEnum):
+    # the run
+    RUN_STARTED = "run_started"
+    RUN_RESUMED = "run_resumed"
+    RUN_FINISHED = "run_finished"
+    RUN_STOPPED = "run_stopped"
+    DISPATCH_PAUSED = "dispatch_paused"
+    DISPATCH_RESUMED = "dispatch_resumed"
+    BREAKER_OPENED = "breaker_opened"
+    BUDGET_EXHAUSTED = "budget_exhausted"
+    MEMORY_LOW = "memory_low"
+    MEMORY_OK = "memory_ok"
+    DISK_FULL = "disk_full"
+    DISK_OK = "disk_ok"
+    USAGE_LIMITED = "usage_limited"
+    USAGE_LIMIT_LIFTED = "usage_limit_lifted"
+    TMUX_SERVER_GONE = "tmux_server_gone"
+    TMUX_ERROR = "tmux_error"
+    WATCHER_REARMED = "watcher_rearmed"
+    COMMAND_APPLIED = "command_applied"
+    ALERT_ACKED = "alert_acked"
+    SPAWN_REFUSED = "spawn_refused"
+    # tasks
+    TASK_ADDED = "task_added"
+    TASK_BLOCKED = "task_blocked"
+    TASK_UNBLOCKED = "task_unblocked"
+    TASK_REQUEUED = "task_requeued"
+    TASK_DEAD = "task_dead"
+    TASK_CANCELLED = "task_cancelled"
+    TASK_MERGED = "task_merged"
+    # attempts
+    ATTEMPT_SPAWNED = "attempt_spawned"
+    ATTEMPT_STARTED = "attempt_started"
+    ATTEMPT_ADOPTED = "attempt_adopted"
+    ATTEMPT_FAILED = "attempt_failed"
+    AGENT_EXITED = "agent_exited"
+    PROGRESS = "progress"
+    HEALTH = "health"
+    RESULTS = "results"
+    RESULTS_INVALID = "results_invalid"
+    FILE_REFUSED = "file_refused"
+    DIFF = "diff"
+    FORECAST = "forecast"
+    VERIFY_STARTED = "verify_started"
+    VERIFY_PASSED = "verify_passed"
+    VERIFY_FAILED = "verify_failed"
+    INJECTION_FLAGGED = "injection_flagged"
+    # fan-in
+    MERGE_QUEUED = "merge_queued"
+    MERGE_STARTED = "merge_started"
+    MERGE_REFUSED = "merge_refused"
+    MERGE_LANDED = "merge_landed"
+    INTEGRATION_FAILED = "integration_failed"
+    FEATURE_PASSED = "feature_passed"
+    FEATURE_WRITEBACK_FAILED = "feature_writeback_failed"
+
+
+class Cause(StrEnum):
+    """Why an attempt ended without passing. The policy of each is in ``CAUSE_POLICY``."""
+
+    CRASHED = "crashed"  # the agent exited without results.json
+    STUCK = "stuck"  # killed: no progress line for heartbeat.stuck_after intervals
+    VERIFY_FAILED = "verify_failed"
+    REPORTED_FAILED = "reported_failed"
+    REPORTED_BLOCKED = "reported_blocked"
+    ORPHANED = "orphaned"  # the agent ended itself when the supervisor went silent
+    LOST = "lost"  # its tmux server (or host) went away with it
+    KILLED = "killed"  # by the operator
+    CANCELLED = "cancelled"  # its task was cancelled
+    STOPPED = "stopped"  # the run was stopped (swarmtui down)
+    USAGE_LIMITED = "usage_limited"
+    API_AUTH = "api_auth"
+    API_RATE_LIMITED = "api_rate_limited"
+    API_OVERLOADED = "api_overloaded"
+    API_SERVER = "api_server"
+    MAX_TURNS = "max_turns"
+    MAX_BUDGET = "max_budget"
+    NEEDS_PERMISSION = "needs_permission"
+    COULD_NOT_START = "could_not_start"
+    INTEGRATION_FAILED = "integration_failed"
+    RETRIED = "retried"  # ended by the operator's retry, a fresh attempt follows
+
+
+class Retry(StrEnum):
+    AUTO = "auto"  # a fresh attempt follows by itself (within max_attempts)
+    OPERATOR = "operator"  # the task waits for `swarmtui retry`
+    NEVER = "never"  # the run is ending; nothing follows
+
+
+@dataclass(frozen=True)
+class CausePolicy:
+    counts_attempt: bool  # towards max_attempts
+    counts_breaker: bool  # towards the circuit breaker's window
+    retry: Retry
+    backoff: bool  # wait retry.backoff (doubling) before the next attempt
+    dead_when_operator: bool = False  # an operator is needed: the task goes dead, not failed
+    label: str = ""  # a few words for people
+
+
+# Supervisor-style intent: crashes, stalls and bad work are the agent's failures (counted, with
+# backoff, bounded by max_attempts and the breaker); losses that are not the task's fault (a
+# dead tmux server, an orphaned agent, a usage limit, an overloaded API) are retried without
+# counting against max_attempts; kills and blockers wait for a person.
+CAUSE_POLICY: dict[Cause, CausePolicy] = {
+    Cause.CRASHED: CausePolicy(True, True, Retry.AUTO, True, label="crashed"),
+    Cause.STUCK: CausePolicy(True, True, Retry.AUTO, True, label="stuck"),
+    Cause.VERIFY_FAILED: CausePolicy(True, True, Retry.AUTO, True, label="verify failed"),
+    Cause.REPORTED_FAILED: CausePolicy(True, True, Retry.AUTO, True, label="reported failed"),
+    Cause.REPORTED_BLOCKED: CausePolicy(True, False, Retry.OPERATOR, False, True,
+                                        label="blocked: needs an operator"),
+    Cause.ORPHANED: CausePolicy(False, False, Retry.AUTO, False, label="orphaned"),
+    Cause.LOST: CausePolicy(False, False, Retry.AUTO, False, label="lost"),
+    Cause.KILLED: CausePolicy(False, False, Retry.OPERATOR, False, label="killed by operator"),
+    Cause.CANCELLED: CausePolicy(False, False, Retry.NEVER, False, label="cancelled"),
+    Cause.STOPPED: CausePolicy(False, False, Retry.NEVER, False, label="run stopped"),
+    Cause.USAGE_LIMITED: CausePolicy(False, False, Retry.AUTO, False, label="usage limited"),
+    Cause.API_AUTH: CausePolicy(False, False, Retry.OPERATOR, False,
+                                label="API authentication failed"),
+    Cause.API_RATE_LIMITED: CausePolicy(False, True, Retry.AUTO, False, label="API rate limit"),
+    Cause.API_OVERLOADED: CausePolicy(False, True, Retry.AUTO, True, label="API overloaded"),
+    Cause.API_SERVER: CausePolicy(False, True, Retry.AUTO, True, label="API server error"),
+    Cause.MAX_TURNS: CausePolicy(True, True, Retry.AUTO, True, label="hit max turns"),
+    Cause.MAX_BUDGET: CausePolicy(True, False, Retry.OPERATOR, False, label="hit max budget"),
+    Cause.NEEDS_PERMISSION: CausePolicy(False, False, Retry.OPERATOR, False,
+                                        label="needs permission"),
+    Cause.COULD_NOT_START: CausePolicy(True, True, Retry.AUTO, True, label="could not start"),
+    Cause.INTEGRATION_FAILED: CausePolicy(True, True, Retry.AUTO, True,
+                                          label="integration check failed"),
+    Cause.RETRIED: CausePolicy(False, False, Retry.NEVER, False, label="retried by operator"),
+}
+
+
+class ExitHow(StrEnum):
+    """How an agent's process ended, as its wrapper (or the loss of its pane) tells."""
+
+    EXITED = "exited"  # it exited by itself
+    TERMINATED = "terminated"  # ended on request (TERM or INT to the wrapper)
+    HANGUP = "hangup"  # its window or the tmux server went away (HUP to the wrapper)
+    ORPHANED = "orphaned"  # the wrapper ended it: the supervisor's heartbeat went silent
+    NOT_STARTED = "not_started"  # the wrapper could not start it
+    VANISHED = "vanished"  # the pane went away without an exit record
+
+
+class DeadWhy(StrEnum):
+    GAVE_UP = "gave_up"  # max_attempts reached
+    NEEDS_OPERATOR = "needs_operator"
+    DEPENDENCY = "dependency"  # a dependency died or was cancelled
+    DEPENDENCY_UNMERGED = "dependency_unmerged"  # auto-merge refused a dependency
+
+
+class MergeOutcomeKind(StrEnum):
+    MERGED = "merged"
+    REFUSED = "refused"
+    INTEGRATION_FAILED = "integration_failed"
+
+
+class AlertLevel(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "information"
