@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from swarmtui.engine import scheduler
-from swarmtui.model import RunState, TaskSpec, apply, Event
+from swarmtui.model import Event, RunState, TaskSpec, apply
 from swarmtui.store import Store
 
 

@@ -94,7 +94,8 @@ def parse_results(text: str, where: str = "results.json") -> Results:
     problems: list[str] = []
     status = data.get("status")
     if status not in RESULT_STATUSES:
-        problems.append(f'key "status": expected one of {", ".join(RESULT_STATUSES)}, got {status!r}')
+        problems.append(f'key "status": expected one of {", ".join(RESULT_STATUSES)}, '
+                        f'got {status!r}')
     summary = data.get("summary", "")
     if not isinstance(summary, str):
         problems.append(f'key "summary": expected a string, got {type(summary).__name__}')

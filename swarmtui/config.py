@@ -595,7 +595,12 @@ def load_config_file(path: Path) -> Config:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{path}: {_toml_error_position(str(err), text)}") from err
-    config = config_from_dict(data, str(path))
+    except RecursionError:
+        raise ConfigError(f"{path}: arrays or tables nested too deeply to read") from None
+    try:
+        config = config_from_dict(data, str(path))
+    except RecursionError:
+        raise ConfigError(f"{path}: values nested too deeply to check") from None
     config._source = path
     return config
 
@@ -674,7 +679,8 @@ def _describe_error(err: Mapping[str, Any]) -> str:
     if kind == "missing":
         return f"missing key `{key}`" + (f": expected {expected}" if expected else "")
     got = _describe_input(err["input"])
-    show = _expect_of(tp).show if _expect_of(tp) is not None else None
+    expect = _expect_of(tp)
+    show = expect.show if expect is not None else None
     value = err["input"]
     if show is not None and isinstance(value, (int, float)) and not isinstance(value, bool):
         try:
@@ -726,7 +732,7 @@ def _type_at(loc: tuple[int | str, ...]) -> Any:
     """The declared type (with its metadata) at a location in ``Config``, or None."""
     tp: Any = Config
     for part in loc:
-        bare, metadata = _strip(tp)
+        bare, _metadata = _strip(tp)
         if isinstance(bare, type) and issubclass(bare, BaseModel):
             field = bare.model_fields.get(str(part))
             if field is None:

@@ -80,5 +80,5 @@ def upgrade(kind: str, data: dict[str, Any]) -> dict[str, Any]:
     if fix is not None:
         data = fix(data)
     fields = p.PAYLOADS[k].model_fields
-    return {key: v for key, v in data.items() if key in fields and v is not None
+    return {key: v for key, v in data.items() if (key in fields and v is not None)
             or (key in fields and fields[key].default is None)}

@@ -19,7 +19,8 @@ def event_detail(ev: Event) -> str:
     d = ev.data
     k = ev.kind
     if k == "run_started":
-        return f"run {d.get('run')} on {d.get('target') or '(detached)'} at {str(d.get('base'))[:10]}"
+        target = d.get("target") or "(detached)"
+        return f"run {d.get('run')} on {target} at {str(d.get('base'))[:10]}"
     if k == "task_added":
         spec = d.get("spec", {})
         extra = f" (spawned by {spec['parent']})" if spec.get("parent") else ""
@@ -130,10 +131,10 @@ def format_status_table(run: RunState, rows: list[dict[str, Any]], live: bool,
 def _note(r: dict[str, Any]) -> str:
     """The most useful words for a task row: why it waits or failed, else its last progress."""
     if r["state"] in ("blocked", "failed", "dead", "cancelled"):
-        return r["reason"]
+        return str(r["reason"])
     if r["state"] == "pending":
         return f"retry after: {r['reason']}" if r["reason"] else "queued"
-    return r["last_progress"] if r["state"] in ("running", "verifying") else r["summary"]
+    return str(r["last_progress"] if r["state"] in ("running", "verifying") else r["summary"])
 
 
 def alert_text(ev: Event) -> str | None:

@@ -52,16 +52,8 @@ TOML_KEYS = (
     "priority",
 )
 FEATURE_REQUIRED = ("category", "description", "steps", "passes")
-FEATURE_KEYS = FEATURE_REQUIRED + (
-    "id",
-    "role",
-    "agent",
-    "files",
-    "verify",
-    "depends_on",
-    "priority",
-    "max_attempts",
-)
+FEATURE_KEYS = (*FEATURE_REQUIRED, "id", "role", "agent", "files", "verify", "depends_on",
+                "priority", "max_attempts")
 
 # A problem sink for one task: (key or None, message).
 _Report = Callable[[str | None, str], None]
@@ -358,7 +350,7 @@ def _cross_check(entries: list[_Entry], problems: _Problems) -> list[TaskSpec]:
 
     graph = {tid: e.deps_out for tid, e in active.items()}
     for cycle, extra in _cycles(graph):
-        line = "dependency cycle: " + " -> ".join(cycle + [cycle[0]])
+        line = "dependency cycle: " + " -> ".join([*cycle, cycle[0]])
         if extra:
             line += f" (also caught in it: {', '.join(extra)})"
         problems.add(None, None, line)
@@ -518,6 +510,8 @@ def _load_toml(
     except tomllib.TOMLDecodeError as e:
         # tomllib puts "(at line L, column C)" in the message itself.
         raise TaskFileError([f"{path}: TOML syntax error: {e}"]) from e
+    except RecursionError:
+        raise TaskFileError([f"{path}: arrays or tables nested too deeply to read"]) from None
 
     for key in doc:
         if key != "task":
@@ -642,6 +636,8 @@ def _load_features(
         raise TaskFileError(
             [f"{path}: JSON syntax error: {e.msg} (at line {e.lineno}, column {e.colno})"]
         ) from e
+    except RecursionError:
+        raise TaskFileError([f"{path}: arrays or objects nested too deeply to read"]) from None
     if not isinstance(doc, list):
         raise TaskFileError(
             [f"{path}: expected a JSON array of feature objects, got {_type_name(doc)}"]

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.anthropic_stub import anthropic_stub  # noqa: F401 - a fixture for every module
+
 GIT_ID = ["-c", "user.name=swarmtui-test", "-c", "user.email=test@swarmtui.invalid"]
 
 

@@ -80,7 +80,7 @@ class Fleet:
         def loop() -> None:
             try:
                 self.sup.run()
-            except BaseException as e:  # noqa: BLE001 - surfaced by wait helpers
+            except BaseException as e:
                 self.error = e
             finally:
                 with self.cond:

@@ -124,7 +124,7 @@ def test_results_bad_json_names_file_line_and_column() -> None:
     assert "line 3, column 14" in msg
 
 
-@pytest.mark.parametrize("text,kind", [("[1, 2]", "list"), ('"done"', "str"), ("3", "int"),
+@pytest.mark.parametrize(("text", "kind"), [("[1, 2]", "list"), ('"done"', "str"), ("3", "int"),
                                        ("null", "NoneType")])
 def test_results_not_an_object(text: str, kind: str) -> None:
     """A JSON value that is not an object is refused, naming the file and the type found."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -16,14 +17,14 @@ import pytest
 
 from swarmtui import cli
 from swarmtui import protocol as P
+from swarmtui.cli.parser import build_parser
 from swarmtui.model import Health, TaskSpec, TaskState
 from swarmtui.runlock import RunLock
 from swarmtui.store import Store
 
-PUBLIC_COMMANDS = ("up", "demo", "status", "events", "add", "spawn", "kill", "retry", "verify",
-                   "merge", "pause", "resume", "attach", "watch", "down", "gc", "doctor", "resolve",
-                   "ledger",
-                   "validate")
+PUBLIC_COMMANDS = ("up", "demo", "status", "events", "add", "spawn", "kill", "retry", "cancel",
+                   "verify", "merge", "pause", "resume", "attach", "watch", "down", "gc", "doctor",
+                   "resolve", "ack", "ledger", "validate")
 INTERNAL_COMMANDS = ("supervise", "wrap")
 
 
@@ -64,7 +65,7 @@ def outside(tmp_path: Path) -> Path:
 
 
 def _all_commands() -> list[str]:
-    parser = cli.build_parser()
+    parser = build_parser()
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
             return sorted(action.choices)
@@ -133,7 +134,7 @@ def test_no_run_with_an_empty_store_exits_3(run_cli: Callable[..., Result],
         assert res.code == 3, (argv, res.err)
 
 
-@pytest.mark.parametrize("argv", NO_RUN_COMMANDS + [["validate", "tasks.toml"]])
+@pytest.mark.parametrize("argv", [*NO_RUN_COMMANDS, ["validate", "tasks.toml"]])
 def test_outside_a_repository_exits_2(run_cli: Callable[..., Result], outside: Path,
                                       monkeypatch: pytest.MonkeyPatch, argv: list[str]) -> None:
     res = run_cli(*argv, "--repo", str(outside))
@@ -160,8 +161,20 @@ role = "orchestrator"
 """
 
 
+@pytest.fixture
+def claude_on_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A stand-in ``claude`` executable first on PATH (validate checks agent commands)."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    exe = bin_dir / "claude"
+    exe.write_text("#!/bin/sh\nexit 0\n")
+    exe.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ.get('PATH', '')}")
+    return exe
+
+
 def test_validate_good_file(run_cli: Callable[..., Result], git_repo: Path,
-                            tmp_path: Path) -> None:
+                            tmp_path: Path, claude_on_path: Path) -> None:
     tasks = tmp_path / "tasks.toml"
     tasks.write_text(GOOD_TASKS)
     res = run_cli("validate", str(tasks), "--repo", str(git_repo))
@@ -196,6 +209,22 @@ def test_validate_bad_file(run_cli: Callable[..., Result], git_repo: Path, tmp_p
     assert res.code == 2
     assert str(tasks) in res.err
     for needle in needles:
+        assert needle in res.err, (needle, res.err)
+    assert res.out == ""
+
+
+def test_validate_reports_an_agent_command_not_on_path(
+        run_cli: Callable[..., Result], git_repo: Path, tmp_path: Path) -> None:
+    """A task whose agent's command cannot be found fails validation, naming agent and fix."""
+    tasks = tmp_path / "tasks.toml"
+    tasks.write_text('[[task]]\nid = "a"\nprompt = "x"\nagent = "ghost"\n')
+    config = tmp_path / "config.toml"
+    config.write_text('[agents.ghost]\ncommand = ["swarmtui-test-no-such-agent-binary"]\n')
+    res = run_cli("validate", str(tasks), "--repo", str(git_repo), "--config", str(config))
+    assert res.code == 2
+    assert str(tasks) in res.err
+    for needle in ("agent ghost", "swarmtui-test-no-such-agent-binary", "not found on PATH",
+                   "[agents.ghost]"):
         assert needle in res.err, (needle, res.err)
     assert res.out == ""
 
@@ -273,7 +302,9 @@ def populated(git_repo: Path) -> Iterator[Store]:
     store.append_event("task_added", "t1", data={"spec": _spec("t1").to_dict()}, run=1)
     store.append_event("task_added", "t2", data={"spec": _spec("t2", "orchestrator").to_dict()},
                        run=1)
-    store.append_event("attempt_spawned", "t1", 1, {"window": "t1-1"}, run=1)
+    store.append_event("attempt_spawned", "t1", 1,
+                       {"window": "t1-1", "worktree": str(P.worktree_dir(git_repo, "t1", 1)),
+                        "branch": P.branch_name("t1", 1), "agent": "claude"}, run=1)
     store.append_event("progress", "t1", 1, {"status": "editing files", "n": 1, "outputs": 2},
                        run=1)
     yield store
@@ -519,6 +550,11 @@ def test_end_to_end_headless(run_cli: Callable[..., Result], live_run: LiveRun) 
     stall = _rows(run_cli, run)["stall"]
     assert stall["state"] == "failed"
     assert "killed" in stall["reason"]
+    # The kill was of the attempt the CLI saw; an operator's kill counts against nothing.
+    failed = [json.loads(x) for x in run_cli("events", "--json", *a).out.splitlines()]
+    failed = [e for e in failed if e["kind"] == "attempt_failed" and e["task"] == "stall"]
+    assert [(e["attempt"], e["data"]["cause"]) for e in failed] == [(1, "killed")]
+    assert failed[0]["data"]["counts_attempt"] is False
 
     res = run_cli("retry", "stall", "--note", "try X", *a)
     assert res.code == 0, res.err
@@ -527,6 +563,15 @@ def test_end_to_end_headless(run_cli: Callable[..., Result], live_run: LiveRun) 
     prompt = (P.agent_dir(run.repo, "stall", 2) / P.PROMPT_FILE).read_text()
     assert "try X" in prompt
     assert P.HANDOFF_HEADING in prompt
+
+    # An action aimed at an attempt that is no longer current is refused, not applied to the
+    # new one: "TASK-N" names attempt N (so does --attempt N).
+    for argv in (["kill", "stall-1"], ["kill", "stall", "--attempt", "1"]):
+        stale = run_cli(*argv, *a)
+        assert stale.code == 1, stale.out + stale.err
+        assert "stall-1 is no longer the current attempt" in stale.out
+    stall = _rows(run_cli, run)["stall"]
+    assert (stall["state"], stall["attempt"]) == ("running", 2)
 
     second = run_cli("up", str(run.tasks), "--headless", *a)
     assert second.code == 2
@@ -543,7 +588,7 @@ def test_end_to_end_headless(run_cli: Callable[..., Result], live_run: LiveRun) 
     assert rows["stall"]["state"] == "failed"
     # The stopped run's agents were ended and their exits recorded by the wrappers.
     exit2 = json.loads((P.agent_dir(run.repo, "stall", 2) / P.EXIT_FILE).read_text())
-    assert "SIGTERM" in exit2["reason"]
+    assert exit2["how"] == "terminated"
     log = run.log.read_text()
     assert "run 1" in log
 

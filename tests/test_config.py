@@ -181,7 +181,7 @@ def test_lookup_with_explicit_environ(places: dict[str, Path]) -> None:
 
 def test_missing_explicit_file_is_an_error(tmp_path: Path) -> None:
     missing = tmp_path / "nope.toml"
-    with pytest.raises(ConfigError, match="nope.toml") as info:
+    with pytest.raises(ConfigError, match=r"nope\.toml") as info:
         find_config_file(None, missing, {})
     assert info.value.exit_code == 2
 

@@ -66,7 +66,8 @@ def test_slow_passes(git_repo: Path, fleets: list[Fleet]) -> None:
 
 def test_stall_is_stuck_killed_and_retried(git_repo: Path, fleets: list[Fleet]) -> None:
     cfg = fast_config({"stall": fake("stall", "--until-attempt", "1")})
-    f = start(fleets, git_repo, cfg, [task("st", "stall", verify=verify_command_for("stall", "st"))])
+    f = start(fleets, git_repo, cfg,
+              [task("st", "stall", verify=verify_command_for("stall", "st"))])
     assert f.wait_done()
     healths = [e.data["health"] for e in f.of("health", "st")]
     assert healths[:2] == ["quiet", "stuck"]
@@ -188,7 +189,7 @@ def test_slot_cap_never_exceeded(git_repo: Path, fleets: list[Fleet]) -> None:
         while not stop.is_set():
             try:
                 panes = f.tmux.list_panes()
-            except Exception:  # noqa: BLE001 - the session may not exist yet
+            except Exception:
                 panes = {}
             samples.append(sum(1 for name in panes if name != "swarmtui" and
                                not panes[name].dead and name.startswith("t")))

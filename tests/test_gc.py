@@ -38,7 +38,11 @@ def add_task(store: Store, run: int, tid: str, attempt_base: int = 0) -> None:
 
 
 def spawn(store: Store, run: int, tid: str, attempt: int) -> None:
-    store.append_event("attempt_spawned", tid, attempt, {"window": f"@{attempt}"}, run=run)
+    repo = store.path.parent.parent  # <repo>/.swarm/state.db
+    wt = P.worktree_dir(repo, tid, attempt)
+    store.append_event("attempt_spawned", tid, attempt,
+                       {"window": f"@{attempt}", "worktree": str(wt),
+                        "branch": P.branch_name(tid, attempt), "agent": "fake"}, run=run)
 
 
 def pass_(store: Store, run: int, tid: str, attempt: int) -> None:
@@ -48,7 +52,8 @@ def pass_(store: Store, run: int, tid: str, attempt: int) -> None:
 
 def merge_event(store: Store, run: int, tid: str, attempt: int, commit: str) -> None:
     store.append_event("task_merged", tid, attempt,
-                       {"branch": P.branch_name(tid, attempt), "commit": commit}, run=run)
+                       {"branch": P.branch_name(tid, attempt), "target": "main",
+                        "commit": commit}, run=run)
 
 
 def cancel(store: Store, run: int, tid: str, attempt: int) -> None:
@@ -124,7 +129,9 @@ def fleet(git_repo: Path, store: Store) -> Path:
 
     make_attempt(repo, "retried", 1, commits=["first try"])
     spawn(store, 1, "retried", 1)
-    store.append_event("attempt_failed", "retried", 1, {"reason": "crashed"}, run=1)
+    store.append_event("attempt_failed", "retried", 1,
+                       {"cause": "crashed", "reason": "crashed", "counts_attempt": True,
+                        "counts_breaker": True}, run=1)
     store.append_event("task_requeued", "retried", 1, {"note": "again"}, run=1)
     make_attempt(repo, "retried", 2, commits=["second try"])
     git(repo, "merge", "-q", "--no-ff", "-m", "merge retried", "swarm/retried-2")

@@ -19,8 +19,10 @@ from swarmtui.model import Event
 
 
 def merged(seq: int, task: str | None, **data: Any) -> Event:
+    """A task_merged event (branch and target are required; the test rarely cares)."""
+    data = {"branch": f"swarm/{task}-1", "target": "main", **data}
     return Event.make(seq=seq, time=1000.0 + seq, kind="task_merged", task=task, attempt=1,
-                 data=data, run=2)
+                      data=data, run=2)
 
 
 def entry(task: str, files: tuple[str, ...], *, dnr: bool = True,
@@ -39,7 +41,7 @@ def test_entries_come_only_from_task_merged_events_with_a_task() -> None:
         merged(2, "a", commit="abc123", summary="did a", files_modified=["src/a.py"],
                do_not_revert=True, added={"src/a.py": ["x = 1"]}),
         merged(3, None, commit="zzz"),
-        merged(4, "b"),
+        merged(4, "b", commit="def456"),
     ]
     got = entries_from_events(events)
     assert [e.task for e in got] == ["a", "b"]
@@ -47,8 +49,9 @@ def test_entries_come_only_from_task_merged_events_with_a_task() -> None:
     assert a == LedgerEntry(task="a", run=2, time=1002.0, commit="abc123", summary="did a",
                             files=("src/a.py",), do_not_revert=True,
                             added={"src/a.py": ["x = 1"]})
-    # Missing fields default to empty / False rather than failing.
-    assert (b.commit, b.summary, b.files, b.do_not_revert, b.added) == ("", "", (), False, {})
+    # Optional fields left out default to empty / False rather than failing.
+    assert (b.commit, b.summary, b.files, b.do_not_revert, b.added) == (
+        "def456", "", (), False, {})
 
 
 def test_entry_json_object_leaves_out_added_lines() -> None:

@@ -14,6 +14,7 @@ import pytest
 
 from swarmtui import protocol as P
 from swarmtui.fake_agent import FAIL_VERIFY_MARKER
+from swarmtui.model import Cause
 from tests.conftest import git
 from tests.fleet import Fleet, fake, fast_config, start, task
 
@@ -63,6 +64,8 @@ def test_auto_merge_and_integration_failure_retried(git_repo: Path, fleets: list
     assert len(integ) == 1 and integ[0].attempt == 1
     assert FAIL_VERIFY_MARKER in (integ[0].data["tail"] + "") or integ[0].data["reason"]
     failed = f.of("attempt_failed", "fv")[0]
+    assert failed.payload.cause == Cause.INTEGRATION_FAILED  # type: ignore[attr-defined]
+    assert failed.data["counts_attempt"] is True
     assert failed.data["reason"].startswith("integration failed")
     merged = f.of("task_merged", "fv")
     assert len(merged) == 1 and merged[0].attempt == 2
@@ -101,11 +104,13 @@ def test_conflict_refused_then_resolved(git_repo: Path, fleets: list[Fleet],
     assert main_file(git_repo, "shared.txt").startswith("line 1 by a")  # nothing lost
     assert f.state_of("b") == "passed"
     # The resolver attempt: the task's branch with main merged in, handoff naming the files.
-    f.store.replay()
-    f.sup.config = f.sup.config.model_copy(update={"agents": {
-        **f.sup.config.agents, "b": f.sup.config.agents["fix"]}})
+    assert f.sup.ctx is not None
+    cfg = f.sup.ctx.config  # the run's own config, which its parts read
+    f.sup.config = f.sup.ctx.config = cfg.model_copy(update={"agents": {
+        **cfg.agents, "b": cfg.agents["fix"]}})
     f.command("resolve", task="b")
-    f.wait_event(lambda e: e.kind == "attempt_spawned" and e.task == "b" and e.attempt == 2)
+    # The prompt is written off the loop, between attempt_spawned and attempt_started.
+    f.wait_event(lambda e: e.kind == "attempt_started" and e.task == "b" and e.attempt == 2)
     prompt = (P.agent_dir(git_repo, "b", 2) / P.PROMPT_FILE).read_text()
     assert "Merge conflicts to resolve" in prompt and "shared.txt" in prompt
     assert "a rewrites line 1" in prompt  # the other side's intent
@@ -132,7 +137,7 @@ def test_ledger_reaches_later_prompts_and_reverts_are_caught(
         task("simplify", "undo", files=("src/**",), depends_on=("guard",)),
     ], exit_when_done=False)
     f.wait_kind("task_merged", "guard")
-    f.wait_kind("attempt_spawned", "simplify")
+    f.wait_kind("attempt_started", "simplify")  # its prompt.md is written by then
     prompt = (P.agent_dir(git_repo, "simplify", 1) / P.PROMPT_FILE).read_text()
     assert "do not revert" in prompt.lower() and "auth guard added" in prompt
     refused = f.wait_kind("merge_refused", "simplify")

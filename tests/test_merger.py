@@ -12,7 +12,7 @@ import pytest
 
 from swarmtui import protocol as P
 from swarmtui.engine.ledger import LedgerEntry
-from swarmtui.engine.merge import INTEGRATION_WORKTREE, Merger, MergeJob, MergeOutcome
+from swarmtui.engine.merge import INTEGRATION_WORKTREE, MergeJob, MergeOutcome, Merger
 from swarmtui.engine.runtime.git import Git
 from tests.conftest import git
 

@@ -13,7 +13,11 @@ from swarmtui.model import (
     ACTIVE,
     TERMINAL,
     TRANSITIONS,
+    Cause,
+    DeadWhy,
     Event,
+    EventSchemaError,
+    ExitHow,
     Health,
     RunState,
     RunStatus,
@@ -41,6 +45,17 @@ def spec(tid: str, **kw: Any) -> TaskSpec:
     return TaskSpec(**d)
 
 
+def spawned(window: str, tid: str = "t", n: int = 1) -> dict[str, Any]:
+    """The data of an attempt_spawned event."""
+    return {"window": window, "worktree": f"/wt/{tid}-{n}", "branch": f"swarm/{tid}-{n}",
+            "agent": "claude"}
+
+
+def started(base: str = "main", repo: str = "/r", **kw: Any) -> dict[str, Any]:
+    """The data of a run_started event (``run`` is the Log's run unless given)."""
+    return {"repo": repo, "base": base, "target": base, **kw}
+
+
 class Log:
     """Builds events with increasing seq and time, as the store would."""
 
@@ -54,8 +69,11 @@ class Log:
             *, run: int | None = None, dt: float = 1.0, **data: Any) -> Event:
         self.seq += 1
         self.now += dt
+        run = self.run if run is None else run
+        if kind == "run_started":
+            data.setdefault("run", run)
         ev = Event.make(seq=self.seq, time=self.now, kind=kind, task=task, attempt=attempt,
-                   data=data, run=self.run if run is None else run)
+                        data=data, run=run)
         self.events.append(ev)
         return ev
 
@@ -95,7 +113,7 @@ def test_terminal_states_are_final_or_revivable_only_by_retry() -> None:
     assert TRANSITIONS[TaskState.CANCELLED] == frozenset()
     with pytest.raises(IllegalTransition, match=r"nothing \(terminal\)"):
         check_transition("t", TaskState.MERGED, TaskState.PENDING)
-    assert ACTIVE == {TaskState.RUNNING, TaskState.VERIFYING}
+    assert {TaskState.RUNNING, TaskState.VERIFYING} == ACTIVE
     assert not (ACTIVE & TERMINAL)
 
 
@@ -107,37 +125,39 @@ def realistic_run() -> tuple[Log, dict[str, float]]:
     the times of some events."""
     log = Log(run=1)
     at: dict[str, float] = {}
-    at["start"] = log.add("run_started", repo="/r", base="main", target="main",
-                          tasks_file="tasks.toml", run=1).time
+    at["start"] = log.add("run_started", **started(tasks_file="tasks.toml"), run=1).time
     log.add("task_added", "t1", spec=spec("t1", files=["src/**"], verify="pytest",
                                           priority=2).to_dict())
     log.add("task_added", "t2", spec=spec("t2", depends_on=["t1"]).to_dict())
     log.add("task_blocked", "t2", reason="waiting for t1 (pending)")
-    at["spawn1"] = log.add("attempt_spawned", "t1", 1, window="@3").time
+    at["spawn1"] = log.add("attempt_spawned", "t1", 1, **spawned("@3", "t1")).time
     log.add("task_added", "t1a", spec=spec("t1a", parent="t1", depth=1, manual=True,
                                            source="spawn:t1-1").to_dict())
     log.add("progress", "t1", 1, status="reading code", n=1)
     at["progress2"] = log.add("progress", "t1", 1, status="writing", outputs=2, n=2).time
-    log.add("health", "t1", 1, health="quiet", silent_s=130.0)
+    log.add("health", "t1", 1, health="quiet", evidence={"silent_s": 130.0})
     at["progress3"] = log.add("progress", "t1", 1, status="still writing", n=3).time
     log.add("health", "t1", 1, health="ok")
     at["results"] = log.add("results", "t1", 1, status="done", summary="did t1").time
-    log.add("agent_exited", "t1", 1, cost_usd=0.25, tokens=1000, code=0)
+    log.add("agent_exited", "t1", 1, how="exited", cost_usd=0.25, tokens=1000, code=0)
     log.add("verify_started", "t1", 1)
     log.add("verify_passed", "t1", 1, tail="3 passed")
     log.add("task_unblocked", "t2")
     # The child: a counted failure, a requeue with a note, then an uncounted failure and death.
-    log.add("attempt_spawned", "t1a", 1, window="@4")
-    log.add("attempt_failed", "t1a", 1, reason="crashed", counts=True, health="crashed")
+    log.add("attempt_spawned", "t1a", 1, **spawned("@4", "t1a"))
+    at["child_crashed"] = log.add("attempt_failed", "t1a", 1, cause="crashed", reason="crashed",
+                                  counts_attempt=True, counts_breaker=True,
+                                  health="crashed").time
     log.add("task_requeued", "t1a", 1, note="try the other API", not_before=1_700_000_100.0)
-    at["spawn_child2"] = log.add("attempt_spawned", "t1a", 2, window="@5").time
-    at["child_failed"] = log.add("attempt_failed", "t1a", 2, reason="killed by operator",
-                                 counts=False).time
-    log.add("task_dead", "t1a", 2, reason="gave up after operator kill")
+    at["spawn_child2"] = log.add("attempt_spawned", "t1a", 2, **spawned("@5", "t1a", 2)).time
+    at["child_failed"] = log.add("attempt_failed", "t1a", 2, cause="killed",
+                                 reason="killed by operator", counts_attempt=False,
+                                 counts_breaker=False).time
+    log.add("task_dead", "t1a", 2, reason="gave up after operator kill", why="needs_operator")
     log.add("dispatch_paused")
     log.add("breaker_opened", reason="5 failures within 600s")
     log.add("dispatch_resumed")
-    at["end"] = log.add("run_finished").time
+    at["end"] = log.add("run_finished", ok=False).time
     return log, at
 
 
@@ -184,8 +204,10 @@ def test_project_realistic_run() -> None:
     assert child.state == TaskState.DEAD
     assert child.spec.parent == "t1" and child.spec.depth == 1 and child.spec.manual
     assert child.attempt == 2
-    assert child.failures == 1  # counts=False did not count
+    assert child.failures == 1  # counts_attempt=False did not count
     assert child.reason == "gave up after operator kill"
+    assert child.cause == Cause.KILLED  # the newest attempt's cause
+    assert child.dead_why == DeadWhy.NEEDS_OPERATOR
     assert child.retry_note == "try the other API"
     assert child.not_before == 1_700_000_100.0
     assert child.window == "@5"
@@ -193,11 +215,19 @@ def test_project_realistic_run() -> None:
     assert child.ended_at == at["child_failed"]
     assert child.health == Health.OK  # reset by the second spawn
     assert st.active() == []
+    # Every attempt is on record, with how its process ended (when that was seen).
+    assert sorted(st.attempts) == ["t1-1", "t1a-1", "t1a-2"]
+    a = st.attempts["t1-1"]
+    assert (a.window, a.worktree, a.branch, a.agent) == ("@3", "/wt/t1-1", "swarm/t1-1",
+                                                         "claude")
+    assert a.exit == ExitHow.EXITED and st.attempts["t1a-2"].exit is None
+    # Only the counted failure entered the breaker's window, and resuming cleared it.
+    assert st.breaker_window == []
 
 
 def test_project_intermediate_states() -> None:
     """Prefixes of the log show running, verifying, blocked and the pause/breaker statuses."""
-    log, _ = realistic_run()
+    log, at = realistic_run()
     kinds = [e.kind for e in log.events]
 
     def upto(kind: str, nth: int = 1) -> RunState:
@@ -218,7 +248,12 @@ def test_project_intermediate_states() -> None:
     assert child.state == TaskState.FAILED
     assert child.failures == 1
     assert child.reason == "crashed"
+    assert child.cause == Cause.CRASHED
     assert child.health == Health.CRASHED
+    assert s.breaker_window == [at["child_crashed"]]
+    s = upto("attempt_failed", 2)
+    assert s.tasks["t1a"].failures == 1 and s.tasks["t1a"].cause == Cause.KILLED
+    assert s.breaker_window == [at["child_crashed"]]  # counts_breaker=False
     s = upto("task_requeued")
     assert s.tasks["t1a"].state == TaskState.PENDING
     assert s.tasks["t1a"].reason == "crashed"  # a requeue without a reason keeps the old one
@@ -227,6 +262,7 @@ def test_project_intermediate_states() -> None:
     s = upto("breaker_opened")
     assert s.breaker_open and s.breaker_reason == "5 failures within 600s"
     assert s.status == RunStatus.BREAKER_OPEN
+    assert s.breaker_window == [at["child_crashed"]]
     s = upto("dispatch_resumed")
     assert s.status == RunStatus.RUNNING
     assert not s.paused and not s.breaker_open and s.breaker_reason == ""
@@ -236,9 +272,9 @@ def test_project_intermediate_states() -> None:
 def test_project_filters_by_run() -> None:
     """project(events, run=n) ignores the events of other runs."""
     log, _ = realistic_run()
-    log.add("run_started", run=2, repo="/r", base="dev", target="dev", tasks_file="b.toml")
+    log.add("run_started", run=2, **started("dev", tasks_file="b.toml"))
     log.add("task_added", "t9", run=2, spec=spec("t9").to_dict())
-    log.add("attempt_spawned", "t9", 1, run=2)
+    log.add("attempt_spawned", "t9", 1, run=2, **spawned("@9", "t9"))
     one = project(log.events, run=1)
     two = project(log.events, run=2)
     assert set(one.tasks) == {"t1", "t2", "t1a"}
@@ -255,7 +291,7 @@ def test_project_filters_by_run() -> None:
 def test_illegal_event_raises_at_replay() -> None:
     """A log that jumps a task from pending straight to passed fails to replay."""
     log = Log()
-    log.add("run_started", run=1)
+    log.add("run_started", run=1, **started())
     log.add("task_added", "t1", spec=spec("t1").to_dict())
     log.add("verify_passed", "t1", 1)
     with pytest.raises(IllegalTransition, match=r"t1.*from pending to passed"):
@@ -266,10 +302,10 @@ def test_merged_task_cannot_be_requeued_in_a_log() -> None:
     """A requeue after merge is caught at replay, not silently applied."""
     log = Log()
     log.add("task_added", "t1", spec=spec("t1").to_dict())
-    log.add("attempt_spawned", "t1", 1)
+    log.add("attempt_spawned", "t1", 1, **spawned("@1", "t1"))
     log.add("verify_started", "t1", 1)
     log.add("verify_passed", "t1", 1)
-    log.add("task_merged", "t1", 1)
+    log.add("task_merged", "t1", 1, branch="swarm/t1-1", target="main", commit="c0ffee")
     assert project(log.events).tasks["t1"].state == TaskState.MERGED
     log.add("task_requeued", "t1", 1)
     with pytest.raises(IllegalTransition):
@@ -292,11 +328,11 @@ def test_next_state_and_apply_in_place() -> None:
     st = RunState()
     same = apply(st, log.add("task_added", "t1", spec=spec("t1").to_dict()))
     assert same is st
-    ev = log.add("attempt_spawned", "t1", None)
+    ev = log.add("attempt_spawned", "t1", None, **spawned("@1", "t1"))
     assert next_state(st, ev) == TaskState.RUNNING
     apply(st, ev)
     assert st.tasks["t1"].attempt == 1  # no attempt number: the next one
-    assert next_state(st, log.add("progress", "t1", 1, status="x")) is None
+    assert next_state(st, log.add("progress", "t1", 1, status="x", n=1)) is None
 
 
 def test_attempt_base_continues_numbering() -> None:
@@ -305,14 +341,14 @@ def test_attempt_base_continues_numbering() -> None:
     log.add("task_added", "t1", spec=spec("t1").to_dict(), attempt_base=3)
     st = project(log.events)
     assert st.tasks["t1"].attempt == 3 and st.tasks["t1"].attempt_base == 3
-    log.add("attempt_spawned", "t1", None)
+    log.add("attempt_spawned", "t1", None, **spawned("@1", "t1", 4))
     assert project(log.events).tasks["t1"].attempt == 4
 
 
 def test_run_stopped_and_resumed() -> None:
     """run_stopped ends the run; run_resumed brings it back to running."""
     log = Log()
-    log.add("run_started", run=1)
+    log.add("run_started", run=1, **started())
     stop = log.add("run_stopped")
     st = project(log.events)
     assert st.status == RunStatus.STOPPED and st.ended_at == stop.time
@@ -357,3 +393,25 @@ def test_taskspec_round_trip_minimal_and_unknown_keys() -> None:
     d = s.to_dict() | {"from_the_future": 1}
     d["files"] = None
     assert TaskSpec.from_dict(d) == s
+
+
+# -- typed payloads ---------------------------------------------------------------------------
+
+
+def test_event_make_validates_against_the_kind() -> None:
+    """Event.make types its payload by kind; unknown kinds, unknown fields and missing required
+    fields are refused naming the kind, and ``data`` is the plain-JSON view."""
+    ev = Event.make(1, 2.0, "attempt_failed", "t1", 1,
+                    {"cause": "stuck", "reason": "no progress", "counts_attempt": True,
+                     "counts_breaker": True})
+    assert ev.kind == "attempt_failed"
+    assert ev.payload.cause == Cause.STUCK  # type: ignore[attr-defined]
+    assert ev.data["cause"] == "stuck" and ev.data["health"] is None
+    with pytest.raises(EventSchemaError, match="unknown event kind 'tick'"):
+        Event.make(1, 2.0, "tick")
+    with pytest.raises(EventSchemaError, match=r"task_dead.*why"):
+        Event.make(1, 2.0, "task_dead", "t1", data={"reason": "gave up"})
+    with pytest.raises(EventSchemaError, match=r"agent_exited.*reason"):
+        Event.make(1, 2.0, "agent_exited", "t1", 1, {"how": "exited", "reason": "exited"})
+    with pytest.raises(EventSchemaError, match=r"agent_exited.*how"):
+        Event.make(1, 2.0, "agent_exited", "t1", 1, {"how": "vaporised"})

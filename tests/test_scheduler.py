@@ -8,9 +8,25 @@ from typing import Any
 import pytest
 
 from swarmtui.engine.scheduler import Plan, SlotPolicy, plan
-from swarmtui.model import Event, RunState, TaskSpec, TaskState, apply
+from swarmtui.model import (
+    CAUSE_POLICY,
+    Cause,
+    DeadWhy,
+    Event,
+    RunState,
+    TaskSpec,
+    TaskState,
+    apply,
+)
 
 NOW = 1_700_000_000.0
+
+
+def failed(cause: Cause = Cause.CRASHED, reason: str = "crashed") -> dict[str, Any]:
+    """The data of an attempt_failed event for ``cause`` (counted as its policy says)."""
+    pol = CAUSE_POLICY[cause]
+    return {"cause": cause, "reason": reason, "counts_attempt": pol.counts_attempt,
+            "counts_breaker": pol.counts_breaker}
 
 
 class Run:
@@ -23,8 +39,8 @@ class Run:
     def ev(self, kind: str, task: str | None = None, attempt: int | None = None,
            **data: Any) -> Run:
         self.seq += 1
-        apply(self.state, Event.make(seq=self.seq, time=NOW - 1000 + self.seq, kind=kind, task=task,
-                                attempt=attempt, data=data, run=1))
+        apply(self.state, Event.make(seq=self.seq, time=NOW - 1000 + self.seq, kind=kind,
+                                     task=task, attempt=attempt, data=data, run=1))
         return self
 
     def add(self, tid: str, *, role: str = "worker", files: tuple[str, ...] = (),
@@ -34,8 +50,13 @@ class Run:
         return self.ev("task_added", tid, spec=spec.to_dict())
 
     def running(self, tid: str) -> Run:
-        t = self.state.tasks[tid]
-        return self.ev("attempt_spawned", tid, t.attempt + 1)
+        n = self.state.tasks[tid].attempt + 1
+        return self.ev("attempt_spawned", tid, n, window=f"@{tid}{n}", worktree=f"/wt/{tid}-{n}",
+                       branch=f"swarm/{tid}-{n}", agent="claude")
+
+    def fail(self, tid: str, cause: Cause = Cause.CRASHED, reason: str = "crashed") -> Run:
+        return self.ev("attempt_failed", tid, self.state.tasks[tid].attempt,
+                       **failed(cause, reason))
 
     def passed(self, tid: str) -> Run:
         self.running(tid)
@@ -131,11 +152,11 @@ def test_dependency_not_passed_keeps_blocking(dep_state: str) -> None:
     r = Run()
     r.add("base").add("next", depends_on=("base",)).running("base")
     if dep_state == "failed":
-        r.ev("attempt_failed", "base", 1, reason="x")
+        r.fail("base", reason="x")
     elif dep_state == "dead":
-        r.ev("attempt_failed", "base", 1).ev("task_dead", "base", 1)
+        r.fail("base").ev("task_dead", "base", 1, reason="gave up", why=DeadWhy.GAVE_UP)
     elif dep_state == "cancelled":
-        r.ev("task_cancelled", "base", 1)
+        r.ev("task_cancelled", "base", 1, reason="cancelled")
     else:
         r.ev("verify_started", "base", 1)
     p = plan(r.state, policy(), NOW)
@@ -151,7 +172,7 @@ def test_dependency_passed_or_merged_releases() -> None:
     r.passed("base")
     p = plan(r.state, policy(), NOW)
     assert p.unblock == ["next"] and p.start == ["next"] and p.block == {}
-    r.ev("task_merged", "base", 1)
+    r.ev("task_merged", "base", 1, branch="swarm/base-1", target="main", commit="c0ffee")
     assert plan(r.state, policy(), NOW).start == ["next"]
 
 
@@ -205,7 +226,7 @@ def test_not_before_in_future_waits() -> None:
     """A requeued task waits for its backoff time, and starts once it has passed."""
     r = Run()
     r.add("t").running("t")
-    r.ev("attempt_failed", "t", 1, reason="crash")
+    r.fail("t", reason="crash")
     r.ev("task_requeued", "t", 1, not_before=NOW + 30)
     p = plan(r.state, policy(), NOW)
     assert p.start == [] and p.waiting_for_slot == 0
@@ -245,9 +266,9 @@ def test_blocked_task_whose_reason_vanished_is_unblocked() -> None:
 def test_only_pending_and_blocked_are_candidates() -> None:
     """Failed, dead, passed, merged and cancelled tasks are never started by plan."""
     r = Run()
-    r.add("f").running("f").ev("attempt_failed", "f", 1)
-    r.add("d").ev("task_dead", "d")
-    r.add("c").ev("task_cancelled", "c")
+    r.add("f").running("f").fail("f")
+    r.add("d").ev("task_dead", "d", reason="dependency x died", why=DeadWhy.DEPENDENCY)
+    r.add("c").ev("task_cancelled", "c", reason="cancelled")
     r.add("p").passed("p")
     p = plan(r.state, policy(), NOW)
     assert p == Plan(start=[], block={}, unblock=[], waiting_for_slot=0)

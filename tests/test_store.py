@@ -3,6 +3,7 @@ connections, and many processes writing at once."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import sqlite3
 import subprocess
@@ -14,7 +15,14 @@ from typing import Any
 
 import pytest
 
-from swarmtui.model import Event, RunStatus, TaskSpec, TaskState, project
+from swarmtui.model import (
+    Event,
+    EventSchemaError,
+    RunStatus,
+    TaskSpec,
+    TaskState,
+    project,
+)
 from swarmtui.store import SCHEMA_VERSION, Store, StoreError
 
 
@@ -35,18 +43,36 @@ def spec_dict(tid: str, **kw: Any) -> dict[str, Any]:
                     **kw).to_dict()
 
 
+def started(run: int) -> dict[str, Any]:
+    """The data of a run_started event."""
+    return {"run": run, "repo": "/r", "base": "main", "target": "main"}
+
+
+def spawned(tid: str, n: int = 1) -> dict[str, Any]:
+    """The data of an attempt_spawned event."""
+    return {"window": f"@{tid}{n}", "worktree": f"/wt/{tid}-{n}", "branch": f"swarm/{tid}-{n}",
+            "agent": "claude"}
+
+
+def applied(cid: int, **result: Any) -> dict[str, Any]:
+    """The data of a command_applied event (a kind with free-form nested data)."""
+    return {"id": cid, "command": "pause", "source": "test", "status": "done", "result": result}
+
+
 def fill_run(store: Store, run: int = 1) -> None:
     """A short run: two tasks, one passes, one fails and is requeued."""
-    store.append_event("run_started", data={"run": run, "repo": "/r", "base": "main"}, run=run)
+    store.append_event("run_started", data=started(run), run=run)
     store.append_event("task_added", "a", data={"spec": spec_dict("a")}, run=run)
     store.append_event("task_added", "b", data={"spec": spec_dict("b", depends_on=("a",))},
                        run=run)
-    store.append_event("attempt_spawned", "a", 1, {"window": "@1"}, run=run)
+    store.append_event("attempt_spawned", "a", 1, spawned("a"), run=run)
     store.append_event("progress", "a", 1, {"status": "working", "outputs": 1, "n": 1}, run=run)
     store.append_event("verify_started", "a", 1, run=run)
     store.append_event("verify_passed", "a", 1, {"tail": "ok"}, run=run)
-    store.append_event("attempt_spawned", "b", 1, run=run)
-    store.append_event("attempt_failed", "b", 1, {"reason": "crashed"}, run=run)
+    store.append_event("attempt_spawned", "b", 1, spawned("b"), run=run)
+    store.append_event("attempt_failed", "b", 1,
+                       {"cause": "crashed", "reason": "crashed", "counts_attempt": True,
+                        "counts_breaker": True}, run=run)
     store.append_event("task_requeued", "b", 1, {"note": "again"}, run=run)
 
 
@@ -75,7 +101,7 @@ def test_wal_and_synchronous_full(store: Store) -> None:
 def test_reopen_does_not_remigrate(db_path: Path) -> None:
     """Opening an existing database keeps its data and version."""
     with Store(db_path) as s:
-        s.append_event("run_started", run=1)
+        s.append_event("run_started", data=started(1), run=1)
     with Store(db_path, create=False) as s:
         assert s.schema_version == SCHEMA_VERSION
         assert [e.kind for e in s.events()] == ["run_started"]
@@ -110,7 +136,7 @@ def test_newer_schema_refused(db_path: Path) -> None:
 
 def test_events_append_only(store: Store, db_path: Path) -> None:
     """UPDATE and DELETE on events are refused by the triggers, on any connection."""
-    store.append_event("run_started", run=1)
+    store.append_event("run_started", data=started(1), run=1)
     store.append_event("task_added", "a", data={"spec": spec_dict("a")}, run=1)
     before = store.events()
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):
@@ -128,24 +154,26 @@ def test_events_append_only(store: Store, db_path: Path) -> None:
 
 def test_append_returns_stored_event_and_seq_increases(store: Store) -> None:
     """append_event returns what events() later reads back; seq strictly increases."""
-    returned = [store.append_event("tick", data={"i": i, "nested": {"k": [1, 2]}}, run=1,
-                                   at=1000.0 + i)
+    returned = [store.append_event("command_applied",
+                                   data=applied(i, i=i, nested={"k": [1, 2]}),
+                                   run=1, at=1000.0 + i)
                 for i in range(20)]
     stored = store.events()
     assert stored == returned
     seqs = [e.seq for e in stored]
-    assert all(b > a for a, b in zip(seqs, seqs[1:], strict=False))
+    assert all(b > a for a, b in itertools.pairwise(seqs))
     assert store.last_seq() == seqs[-1]
-    assert stored[3].time == 1003.0 and stored[3].data == {"i": 3, "nested": {"k": [1, 2]}}
+    assert stored[3].time == 1003.0
+    assert stored[3].data == applied(3, i=3, nested={"k": [1, 2]})
 
 
 def test_append_defaults_to_current_run(store: Store) -> None:
     """Without run=, an event joins the newest run (0 before any run)."""
     assert store.current_run() == 0
-    assert store.append_event("x").run == 0
-    store.append_event("run_started", run=3)
+    assert store.append_event("dispatch_paused", data={"by": "x"}).run == 0
+    store.append_event("run_started", data=started(3), run=3)
     assert store.current_run() == 3
-    assert store.append_event("tick").run == 3
+    assert store.append_event("dispatch_resumed", data={"by": "x"}).run == 3
 
 
 def test_events_filters(store: Store) -> None:
@@ -282,9 +310,11 @@ WRITER = textwrap.dedent("""
     s = Store(Path(sys.argv[1]))
     print("ready", flush=True)
     sys.stdin.readline()
-    s.append_event("run_started", data={"run": 1}, run=1)
+    s.append_event("run_started",
+                   data={"run": 1, "repo": "/r", "base": "main", "target": "main"}, run=1)
     for i in range(int(sys.argv[2])):
-        s.append_event("tick", data={"i": i}, run=1)
+        s.append_event("command_applied", data={"id": i, "command": "pause", "source": "t",
+                                                "status": "done", "result": {"i": i}}, run=1)
     s.close()
 """)
 
@@ -313,7 +343,7 @@ def test_reader_sees_consistent_prefix_while_writer_appends(db_path: Path) -> No
         assert proc.returncode == 0
         final = reader.events()
         assert len(final) == n + 1
-        assert [e.data.get("i") for e in final[1:]] == list(range(n))
+        assert [e.data["result"].get("i") for e in final[1:]] == list(range(n))
         sizes = [len(s) for s in snapshots]
         assert sizes == sorted(sizes)
         for snap in snapshots:
@@ -331,8 +361,25 @@ def test_reader_sees_consistent_prefix_while_writer_appends(db_path: Path) -> No
 
 def test_data_is_json_round_tripped(store: Store) -> None:
     """Event data and command args are stored as JSON (non-JSON values become strings)."""
-    ev = store.append_event("x", data={"path": Path("/a/b"), "n": 1}, run=1)
-    assert ev.data == {"path": "/a/b", "n": 1}
+    ev = store.append_event("command_applied", data=applied(1, path=Path("/a/b"), n=1), run=1)
+    assert ev.data["result"] == {"path": "/a/b", "n": 1}
     assert store.events()[0].data == ev.data
     row = store._db.execute("SELECT data FROM events").fetchone()[0]
-    assert json.loads(row) == {"n": 1, "path": "/a/b"}
+    assert json.loads(row)["result"] == {"n": 1, "path": "/a/b"}
+
+
+def test_events_are_validated_when_written_and_when_read(store: Store) -> None:
+    """An unknown kind or data that does not fit its kind's type is refused before anything is
+    written; a row that does not fit (a hand-edited log) fails when read, naming its seq."""
+    with pytest.raises(EventSchemaError, match="unknown event kind 'tick'"):
+        store.append_event("tick", data={"i": 1}, run=1)
+    with pytest.raises(EventSchemaError, match="cause"):
+        store.append_event("attempt_failed", "a", 1, {"reason": "crashed"}, run=1)
+    with pytest.raises(EventSchemaError, match="bogus"):
+        store.append_event("dispatch_paused", data={"by": "x", "bogus": 1}, run=1)
+    assert store.events() == [] and store.last_seq() == 0
+    store.append_event("dispatch_paused", data={"by": "x"}, run=1)
+    store._db.execute("INSERT INTO events(run, time, kind, data, v) VALUES (1, 0, "
+                      "'dispatch_paused', '{\"by\": 3}', 2)")
+    with pytest.raises(EventSchemaError, match="event 2"):
+        store.events()

@@ -19,7 +19,9 @@ import pytest
 
 from swarmtui.engine.wrap import CappedLog, LaunchSpec
 from swarmtui.protocol import (
+    AGENT_PGID_FILE,
     ENV_AGENT_ID,
+    ENV_FILE,
     ENV_PROGRESS_FILE,
     ENV_TASK_ID,
     EXIT_FILE,
@@ -41,7 +43,7 @@ rec = {{
     "argv": sys.argv[1:],
     "stdin": sys.stdin.read(),
     "cwd": os.getcwd(),
-    "env": {{k: v for k, v in os.environ.items() if k.startswith("SWARM_")}},
+    "env": dict(os.environ),
 }}
 if "--file" in sys.argv:
     path = sys.argv[sys.argv.index("--file") + 1]
@@ -229,6 +231,42 @@ def test_env_and_cwd_reach_the_agent(make_agent: Callable[..., Agent]) -> None:
     assert (agent.agent_dir / WRAP_PID_FILE).read_text().strip().isdigit()
 
 
+# Python itself may set LC_CTYPE when it starts in the C locale (PEP 538).
+_PYTHON_ADDS = {"LC_CTYPE"}
+
+
+def test_agent_gets_exactly_the_launch_env(make_agent: Callable[..., Agent]) -> None:
+    """Nothing of the wrapper's own environment (the tmux server's) reaches the agent."""
+    env = {ENV_TASK_ID: "t1", "PATH": "/usr/bin:/bin", "ONLY_THIS": "yes"}
+    agent = make_agent(ECHO_AGENT, env=env)
+    wrapper_env = {**os.environ, "SWARM_LEAKED": "1", "ANTHROPIC_API_KEY": "sk-should-not-pass"}
+    proc = subprocess.run(wrap_argv(agent), capture_output=True, text=True, timeout=30,
+                          env=wrapper_env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    got = echo_record(proc.stdout)["env"]
+    assert {k: v for k, v in got.items() if k not in _PYTHON_ADDS} == env
+
+
+def test_env_file_is_private_kept_out_of_launch_json_and_deleted_once_read(
+        make_agent: Callable[..., Agent]) -> None:
+    """The environment is written to a 0600 env.json (not launch.json), which the wrapper
+    deletes as soon as it has read it; the agent still gets it."""
+    env = {ENV_AGENT_ID: "t1-1", "SECRET_FOR_AGENT": "s3cr3t-value"}
+    agent = make_agent(ECHO_AGENT, env=env)
+    env_file = agent.agent_dir / ENV_FILE
+    assert json.loads(env_file.read_text()) == env
+    assert env_file.stat().st_mode & 0o777 == 0o600
+    launch = (agent.agent_dir / "launch.json").read_text()
+    assert "s3cr3t-value" not in launch and "env" not in json.loads(launch)
+    proc = run_wrap(agent)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert echo_record(proc.stdout)["env"]["SECRET_FOR_AGENT"] == "s3cr3t-value"
+    assert not env_file.exists()
+    # Only the agent's own output (which echoes it here) holds the value now.
+    assert [f.name for f in agent.agent_dir.iterdir()
+            if f.is_file() and "s3cr3t-value" in f.read_text(errors="replace")] == [OUTPUT_LOG]
+
+
 def test_output_shown_and_teed_to_log(make_agent: Callable[..., Agent]) -> None:
     script = """
     import sys
@@ -289,7 +327,7 @@ def test_exit_json_records_normal_exit(make_agent: Callable[..., Agent], code: i
     data = agent.exit_data
     assert data["code"] == code
     assert data["signal"] is None
-    assert data["reason"] == "exited"
+    assert data["how"] == "exited"
     assert before <= data["started_at"] <= data["ended_at"] <= time.time()
     assert isinstance(data["pid"], int)
     assert "error" not in data
@@ -301,6 +339,7 @@ def test_missing_command_exits_127(make_agent: Callable[..., Agent], tmp_path: P
     assert proc.returncode == 127
     data = agent.exit_data
     assert data["code"] == 127
+    assert data["how"] == "not_started"
     assert data["error"]
     assert "no-such-agent-binary" in proc.stdout
     assert "no-such-agent-binary" in agent.log_text
@@ -357,6 +396,10 @@ def test_sigterm_is_forwarded_to_the_process_group(
         tmp_path: Path) -> None:
     wrapper, agent, pids = _start_group_agent(make_agent, popen_wrap, tmp_path)
     try:
+        # The agent leads its own process group, recorded for the supervisor.
+        pgid = int((agent.agent_dir / AGENT_PGID_FILE).read_text())
+        assert pgid == pids["agent"] == os.getpgid(pids["agent"]) == os.getpgid(pids["grandchild"])
+        assert pgid != os.getpgid(wrapper.pid)
         wrapper.send_signal(signal.SIGTERM)
         rc = wrapper.wait(timeout=15)
         _deadline_wait(lambda: not _pid_alive(pids["grandchild"]), what="the grandchild to end")
@@ -364,8 +407,25 @@ def test_sigterm_is_forwarded_to_the_process_group(
         data = agent.exit_data
         assert data["signal"] == "SIGTERM"
         assert data["code"] is None
-        assert "SIGTERM" in data["reason"]
+        assert data["how"] == "terminated"
         assert rc == 128 + signal.SIGTERM
+    finally:
+        _cleanup(pids)
+
+
+def test_sighup_ends_the_group_as_a_hangup(
+        make_agent: Callable[..., Agent], popen_wrap: Callable[[Agent], subprocess.Popen[bytes]],
+        tmp_path: Path) -> None:
+    """HUP (the pane or the tmux server went away) ends the agent, recorded as a hangup."""
+    wrapper, agent, pids = _start_group_agent(make_agent, popen_wrap, tmp_path)
+    try:
+        wrapper.send_signal(signal.SIGHUP)
+        wrapper.wait(timeout=15)
+        _deadline_wait(lambda: not _pid_alive(pids["grandchild"]), what="the grandchild to end")
+        assert not _pid_alive(pids["agent"])
+        data = agent.exit_data
+        assert data["how"] == "hangup"
+        assert data["signal"] == "SIGTERM" and data["code"] is None
     finally:
         _cleanup(pids)
 
@@ -381,7 +441,7 @@ def test_agent_ignoring_sigterm_is_killed_after_grace(
         assert not _pid_alive(pids["agent"])
         data = agent.exit_data
         assert data["signal"] == "SIGKILL"
-        assert "SIGTERM" in data["reason"]
+        assert data["how"] == "terminated"  # asked to end, though it took a KILL
         assert rc == 128 + signal.SIGKILL
     finally:
         _cleanup(pids)
@@ -398,7 +458,7 @@ def test_sigterm_kills_a_stubborn_grandchild_after_grace(
         _deadline_wait(lambda: wrapper.poll() is not None, timeout=2.5,
                        what="the wrapper to end after KILLing the group")
         assert not _pid_alive(pids["grandchild"])
-        assert "SIGTERM" in agent.exit_data["reason"]
+        assert agent.exit_data["how"] == "terminated"
     finally:
         _cleanup(pids)
 
@@ -424,7 +484,7 @@ def test_exit_recorded_when_agent_leaves_a_background_child(
         _deadline_wait(lambda: (agent.agent_dir / EXIT_FILE).exists(), timeout=2.5,
                        what="exit.json after the agent exited")
         assert agent.exit_data["code"] == 0
-        assert agent.exit_data["reason"] == "exited"
+        assert agent.exit_data["how"] == "exited"
         _deadline_wait(lambda: wrapper.poll() is not None, timeout=2.5, what="the wrapper to end")
     finally:
         _cleanup(pids)
@@ -452,7 +512,7 @@ def test_sigterm_before_the_agent_starts_is_not_lost(
         f.write("the prompt\n")
     wrapper.wait(timeout=15)
     data = agent.exit_data
-    assert "SIGTERM" in data["reason"]
+    assert data["how"] == "terminated"
     assert "finished" not in agent.log_text
     assert data["code"] != 0
 
@@ -474,7 +534,7 @@ def test_orphan_agent_is_ended_when_heartbeat_is_silent(
     os.utime(agent.heartbeat, (old, old))
     proc = run_wrap(agent, timeout=30)
     data = agent.exit_data
-    assert data["reason"] == "orphan"
+    assert data["how"] == "orphaned"
     assert data["signal"] == "SIGTERM"
     assert "finished" not in agent.log_text
     assert "orphan" in proc.stdout
@@ -498,7 +558,7 @@ def test_fresh_heartbeat_lets_the_agent_finish(make_agent: Callable[..., Agent])
         toucher.join()
     assert proc.returncode == 0, proc.stdout
     data = agent.exit_data
-    assert data["reason"] == "exited"
+    assert data["how"] == "exited"
     assert data["code"] == 0
     assert "finished" in agent.log_text
 

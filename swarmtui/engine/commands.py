@@ -17,7 +17,7 @@ from swarmtui.engine.context import Ctx
 from swarmtui.engine.failures import fail
 from swarmtui.engine.messages import Wake
 from swarmtui.errors import SwarmError
-from swarmtui.model import ACTIVE, Cause, TaskState, TaskSpec, TaskView
+from swarmtui.model import ACTIVE, Cause, TaskSpec, TaskState, TaskView
 from swarmtui.model import payloads as p
 from swarmtui.model.commands import (
     AckArgs,
@@ -83,7 +83,7 @@ class Commands:
         self._taken.discard(cid)
         self.ctx.store.finish_command(cid, status, result)
         self.ctx.emit(p.CommandApplied(id=cid, command=kind, source=source,
-                                       status=status,  # type: ignore[arg-type]
+                                       status=status,
                                        result=result), result.get("task"))
 
     # -- helpers ----------------------------------------------------------------------------

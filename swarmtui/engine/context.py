@@ -116,6 +116,10 @@ class Ctx:
         f = self.files.get(aid)
         if f is None:
             f = self.files[aid] = AttemptFiles(self.swarm, aid)
+            t = self.state.tasks.get(task)
+            if t is not None and t.attempt == attempt and t.progress_lines:
+                # Carry on after what the log says was read (a restarted supervisor).
+                f.resume(t.progress_lines, t.progress_offset)
         return f
 
     def max_attempts(self, t: TaskView) -> int:

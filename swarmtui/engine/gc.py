@@ -13,7 +13,7 @@ from typing import Any
 
 from swarmtui import protocol as P
 from swarmtui.engine.merge import INTEGRATION_WORKTREE
-from swarmtui.engine.runtime.git import GitError, Git
+from swarmtui.engine.runtime.git import Git, GitError
 from swarmtui.model import TaskState
 from swarmtui.store import Store
 

@@ -21,7 +21,8 @@ from swarmtui.engine.ingest import ExitRecord
 from swarmtui.engine.messages import Panes
 from swarmtui.engine.runners.base import RunnerError, ServerGone
 from swarmtui.engine.runtime import proc
-from swarmtui.model import ACTIVE, AttemptRec, Cause, ExitHow, Health, TaskState
+from swarmtui.engine.runtime.git import GitError
+from swarmtui.model import AttemptRec, Cause, ExitHow, Health, TaskState
 from swarmtui.model import payloads as p
 
 
@@ -102,7 +103,7 @@ class Liveness:
         def job() -> None:
             runner.end(window, pgid=pgid, wrapper_pid=wpid, hard=hard)
 
-        ctx.submit(ctx.workers.tmux, lambda: (job(), None)[1], lambda e: None)
+        ctx.submit(ctx.workers.tmux, job, lambda e: None)
 
     def _escalate(self, rec: AttemptRec, now: float, pane_pid: int) -> None:
         e = self.ending.get(rec.id)
@@ -134,9 +135,7 @@ class Liveness:
         self.ending.pop(rec.id, None)
         ctx.emit(p.AgentExited(how=ExitHow.VANISHED, error="the window went away without an "
                                "exit record"), rec.task, rec.attempt)
-        fail_if_current(ctx, rec.task, rec.attempt, Cause.CRASHED,
-                        "crashed: its window vanished without an exit record",
-                        health=Health.CRASHED)
+        ctx.attempt_reader.settle(rec.task, rec.attempt)
 
     # -- the server itself ------------------------------------------------------------------
 
@@ -169,8 +168,7 @@ class Liveness:
         """After a restart: take over every attempt the log says may still run."""
         ctx = self.ctx
         for rec in list(ctx.state.open_attempts()):
-            t = ctx.state.tasks.get(rec.task)
-            if not rec.started:
+            if not rec.started and not self._started_meanwhile(rec, panes):
                 # Recorded but never started: the supervisor died while preparing it.
                 ctx.emit(p.AgentExited(how=ExitHow.NOT_STARTED,
                                        error="the supervisor stopped before it started"),
@@ -180,13 +178,34 @@ class Liveness:
                 continue
             alive = panes is not None and rec.window in panes
             ctx.emit(p.AttemptAdopted(window=rec.window, alive=alive), rec.task, rec.attempt)
-            f = ctx.files_of(rec.task, rec.attempt)
-            if t is not None and t.attempt == rec.attempt:
-                f.resume(t.progress_lines, t.progress_offset)
-            if t is not None and t.state not in ACTIVE and t.attempt == rec.attempt:
-                pass  # ended in the log (killed, say); liveness settles its exit
+            ctx.files_of(rec.task, rec.attempt)  # reading resumes where the log left off
+        # Whatever happened while no supervisor ran is read now: lines, results, exits, and
+        # an exit recorded by the last supervisor just before it died.
+        for t in list(ctx.state.tasks.values()):
+            if t.state.value == "running":
+                ctx.attempt_reader.read(t.id, t.attempt)
         for rec in list(ctx.state.open_attempts()):
             ctx.attempt_reader.read(rec.task, rec.attempt)
+
+
+    def _started_meanwhile(self, rec: AttemptRec, panes: dict[str, object] | None) -> bool:
+        """An attempt the log says was never started may have got its window just before the
+        last supervisor died: its window, or its wrapper's record of the agent, says so. It is
+        then recorded as started (from the commit its branch grew from) and adopted."""
+        ctx = self.ctx
+        f = ctx.files_of(rec.task, rec.attempt)
+        pgid = f.pgid()
+        in_panes = panes is not None and rec.window in panes
+        group = pgid is not None and ctx.runner.group_alive(pgid)
+        if not in_panes and not group and f.exit_record() is None:
+            return False
+        start = ""
+        try:
+            start = ctx.git.merge_base(rec.branch, ctx.state.target or ctx.state.base) or ""
+        except GitError:
+            pass
+        ctx.emit(p.AttemptStarted(start_commit=start), rec.task, rec.attempt)
+        return True
 
 
 def exit_payload(rec: ExitRecord) -> p.AgentExited:

@@ -55,7 +55,7 @@ class Loop:
         for listener in list(self.listeners):
             try:
                 listener(ev)
-            except Exception:  # noqa: BLE001, S110 - a broken printer must not stop the run
+            except Exception:  # noqa: BLE001 - a broken printer must not stop the run
                 pass
         return ev
 

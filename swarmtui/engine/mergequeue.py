@@ -17,7 +17,7 @@ from swarmtui import protocol as P
 from swarmtui.engine.context import Ctx
 from swarmtui.engine.failures import fail
 from swarmtui.engine.ledger import LedgerEntry, entries_from_events
-from swarmtui.engine.merge import Merger, MergeJob, MergeOutcome
+from swarmtui.engine.merge import MergeJob, MergeOutcome, Merger
 from swarmtui.engine.messages import MergeDone
 from swarmtui.model import Cause, MergeItem, TaskState, TaskView
 from swarmtui.model import payloads as p

@@ -82,12 +82,12 @@ class AttemptReader:
         rec = ctx.state.attempts.get(P.agent_id(task, attempt))
         if t is None or rec is None:
             return
-        current = t.attempt == attempt and t.state == TaskState.RUNNING
-        if current:
+        if t.attempt == attempt and t.state == TaskState.RUNNING:
             self._progress(task, attempt)
             self._results(task, attempt)
         if ctx.state.attempts[rec.id].exit is None:
-            self._exit(task, attempt)
+            self._record_exit(task, attempt)
+        self.settle(task, attempt)
 
     def _refused(self, task: str, attempt: int, name: str, why: str) -> None:
         f = self.ctx.files_of(task, attempt)
@@ -147,7 +147,7 @@ class AttemptReader:
         res = seen.results
         if res is None:
             return
-        ctx.emit(p.Results(status=res.status, summary=res.summary,  # type: ignore[arg-type]
+        ctx.emit(p.Results(status=res.status, summary=res.summary,
                            files_modified=list(res.files_modified),
                            do_not_revert=res.do_not_revert, outputs=res.outputs,
                            extra=res.extra), task, attempt)
@@ -164,7 +164,7 @@ class AttemptReader:
         fail_if_current(ctx, task, attempt, cause,
                         f"agent reported {res.status}: {res.summary[:200]}")
 
-    def _exit(self, task: str, attempt: int) -> None:
+    def _record_exit(self, task: str, attempt: int) -> None:
         ctx = self.ctx
         f = ctx.files_of(task, attempt)
         try:
@@ -178,15 +178,20 @@ class AttemptReader:
             return
         from swarmtui.engine.liveness import exit_payload
 
-        pl = exit_payload(rec)
-        aid = P.agent_id(task, attempt)
-        requested = aid in ctx.liveness.ending
-        ctx.emit(pl, task, attempt)
-        ctx.liveness.ending.pop(aid, None)
-        t = ctx.task(task)
-        if t.attempt != attempt or t.state != TaskState.RUNNING:
+        ctx.emit(exit_payload(rec), task, attempt)
+        ctx.liveness.ending.pop(P.agent_id(task, attempt), None)
+
+    def settle(self, task: str, attempt: int) -> None:
+        """The agent of the task's running attempt has exited: its results.json is as complete
+        as it will get, so read it now; without one the attempt failed, for the reason its
+        exit record gives. (Also after a restart that fell between the two.)"""
+        ctx = self.ctx
+        t = ctx.state.tasks.get(task)
+        rec = ctx.state.attempts.get(P.agent_id(task, attempt))
+        if (t is None or rec is None or rec.exit_record is None or t.attempt != attempt
+                or t.state != TaskState.RUNNING):
             return
-        # The agent is gone, so its results.json is as complete as it will get: read it now.
+        f = ctx.files_of(task, attempt)
         try:
             seen = f.results(int(ctx.now() * 1e9), final=True)
         except (Refused, OSError):
@@ -196,7 +201,7 @@ class AttemptReader:
             t = ctx.task(task)
             if t.attempt != attempt or t.state != TaskState.RUNNING:
                 return
-        # Results are the canonical truth; an exit without them is a failure of the attempt.
+        pl = rec.exit_record
         if pl.usage_limited_until is not None:
             until = pl.usage_limited_until
             account = t.spec.agent
@@ -204,13 +209,17 @@ class AttemptReader:
             if cur is None or cur.until < until:
                 ctx.emit(p.UsageLimited(until=until, account=account, source="exit record"),
                          task, attempt)
-        cause, reason, health = exit_cause(pl, requested=requested)
+        cause, reason, health = exit_cause(pl)
         fail_if_current(ctx, task, attempt, cause, reason, health=health,
                         not_before=pl.usage_limited_until)
 
 
-def exit_cause(pl: p.AgentExited, *, requested: bool) -> tuple[Cause, str, Health | None]:
-    """Why an attempt failed when its agent exited without results (pure)."""
+def exit_cause(pl: p.AgentExited) -> tuple[Cause, str, Health | None]:
+    """Why an attempt failed when its agent exited without results (pure).
+
+    Every end the supervisor asks for (a kill, a stuck agent, a stop) fails the attempt
+    before the agent exits, so an attempt still running when its agent was ended by a signal
+    lost its window: the pane or the whole tmux server went away."""
     if pl.usage_limited_until is not None:
         return Cause.USAGE_LIMITED, "usage limited: the agent CLI hit its usage limit", None
     if pl.how == ExitHow.ORPHANED:
@@ -219,10 +228,12 @@ def exit_cause(pl: p.AgentExited, *, requested: bool) -> tuple[Cause, str, Healt
     if pl.how == ExitHow.NOT_STARTED:
         return (Cause.COULD_NOT_START,
                 f"could not start: {pl.error or 'the agent command failed'}", None)
-    if pl.how in (ExitHow.HANGUP, ExitHow.TERMINATED) and not requested:
-        # Nobody here asked it to stop: its window, or the tmux server, went away.
+    if pl.how in (ExitHow.HANGUP, ExitHow.TERMINATED):
         return Cause.LOST, "lost: its window went away (the tmux server or the pane was " \
             "closed)", Health.LOST
+    if pl.how == ExitHow.VANISHED:
+        return (Cause.CRASHED, "crashed: its window vanished without an exit record",
+                Health.CRASHED)
     how = f"signal {pl.signal}" if pl.signal else f"exit code {pl.code}"
     return (Cause.CRASHED, f"crashed: the agent ended ({how}) without writing results.json",
             Health.CRASHED)

@@ -25,7 +25,7 @@ class SlotPolicy:
     pools: dict[str, int]
 
 
-@dataclass(frozen=True)
+@dataclass
 class Plan:
     start: list[str]  # task ids to spawn now, in order
     block: dict[str, str]  # task id -> reason (newly or still blocked)
@@ -50,46 +50,76 @@ def dependency_wait(run: RunState, t: TaskView, require_merged: bool = False) ->
     return None
 
 
+def _lingering(run: RunState) -> set[str]:
+    """Tasks with an attempt whose process may still exist although the log has moved on
+    (killed, lost, retried): kill before spawn applies per task too, so a task never has two
+    live agents, and such an attempt still holds its task's file scope."""
+    out: set[str] = set()
+    for a in run.attempts.values():
+        if a.exit is None:
+            t = run.tasks.get(a.task)
+            if t is not None and not (t.state in ACTIVE and t.attempt == a.attempt):
+                out.add(a.task)
+    return out
+
+
+def _scope_wait(t: TaskView, holders: list[TaskView]) -> str | None:
+    if not t.spec.files:
+        return None
+    for h in holders:
+        if h.id != t.id and h.spec.files and scopes_overlap(t.spec.files, h.spec.files):
+            return f"scope overlaps {h.id}"
+    return None
+
+
+@dataclass
+class _Budget:
+    policy: SlotPolicy
+    used: int
+    pool_used: dict[str, int]
+
+    def fits(self, t: TaskView) -> bool:
+        p = self.policy
+        limit = p.max_agents if may_use_reserve(t, p) else p.max_agents - p.reserve
+        return self.used < limit and self.pool_used.get(t.spec.role, 0) < p.pools.get(
+            t.spec.role, 0)
+
+    def take(self, t: TaskView) -> None:
+        self.used += 1
+        self.pool_used[t.spec.role] = self.pool_used.get(t.spec.role, 0) + 1
+
+
 def plan(run: RunState, policy: SlotPolicy, now: float, *, dispatch: bool = True,
          memory_ok: bool = True, require_merged: bool = False,
          held_agents: frozenset[str] | set[str] = frozenset()) -> Plan:
     active = [t for t in run.tasks.values() if t.state in ACTIVE]
-    used = len(active)
-    pool_used: dict[str, int] = {}
+    budget = _Budget(policy, len(active), {})
     for t in active:
-        pool_used[t.spec.role] = pool_used.get(t.spec.role, 0) + 1
-    holders: list[TaskView] = list(active)  # tasks whose scope is locked
+        budget.pool_used[t.spec.role] = budget.pool_used.get(t.spec.role, 0) + 1
+    lingering = _lingering(run)
+    # Tasks whose scope is locked: the active ones and those with a lingering process.
+    holders = [*active, *(run.tasks[tid] for tid in lingering if run.tasks[tid] not in active)]
     order = {tid: i for i, tid in enumerate(run.tasks)}
-    waiting = [t for t in run.tasks.values()
-               if t.state in (TaskState.PENDING, TaskState.BLOCKED)]
-    waiting.sort(key=lambda t: (-t.spec.priority, order[t.id]))
-    start: list[str] = []
-    block: dict[str, str] = {}
-    unblock: list[str] = []
-    slot_waits = 0
+    waiting = sorted((t for t in run.tasks.values()
+                      if t.state in (TaskState.PENDING, TaskState.BLOCKED)),
+                     key=lambda t: (-t.spec.priority, order[t.id]))
+    out = Plan(start=[], block={}, unblock=[], waiting_for_slot=0)
+    gates_open = dispatch and memory_ok
     for t in waiting:
-        reason = dependency_wait(run, t, require_merged)
-        if reason is None and t.spec.files:
-            for h in holders:
-                if h.spec.files and scopes_overlap(t.spec.files, h.spec.files):
-                    reason = f"scope overlaps {h.id}"
-                    break
+        reason = dependency_wait(run, t, require_merged) or _scope_wait(t, holders)
         if reason is not None:
             if t.state != TaskState.BLOCKED or t.reason != reason:
-                block[t.id] = reason
+                out.block[t.id] = reason
             continue
         if t.state == TaskState.BLOCKED:
-            unblock.append(t.id)
-        if t.not_before > now or not dispatch or not memory_ok or t.spec.agent in held_agents:
+            out.unblock.append(t.id)
+        if (t.not_before > now or not gates_open or t.spec.agent in held_agents
+                or t.id in lingering):
             continue
-        limit = policy.max_agents if may_use_reserve(t, policy) else (
-            policy.max_agents - policy.reserve)
-        pool = policy.pools.get(t.spec.role, 0)
-        if used >= limit or pool_used.get(t.spec.role, 0) >= pool:
-            slot_waits += 1
+        if not budget.fits(t):
+            out.waiting_for_slot += 1
             continue
-        start.append(t.id)
-        used += 1
-        pool_used[t.spec.role] = pool_used.get(t.spec.role, 0) + 1
+        out.start.append(t.id)
+        budget.take(t)
         holders.append(t)
-    return Plan(start=start, block=block, unblock=unblock, waiting_for_slot=slot_waits)
+    return out

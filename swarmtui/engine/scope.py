@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from functools import lru_cache
 from fnmatch import fnmatchcase
+from functools import lru_cache
 
 _WILD = re.compile(r"[*?\[]")
 

@@ -29,8 +29,8 @@ from swarmtui.engine.forecast import ForecastDriver
 from swarmtui.engine.ledger import entries_from_events
 from swarmtui.engine.liveness import Liveness
 from swarmtui.engine.loop import Listener, Loop
-from swarmtui.engine.messages import FilesChanged, WatcherRestarted
 from swarmtui.engine.mergequeue import MergeQueue
+from swarmtui.engine.messages import FilesChanged, WatcherRestarted
 from swarmtui.engine.reader import AttemptReader
 from swarmtui.engine.resolver import Resolver
 from swarmtui.engine.runners.base import Runner, RunnerError, ServerGone

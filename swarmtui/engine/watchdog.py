@@ -53,11 +53,12 @@ class Watchdog:
         for t in list(self.ctx.state.tasks.values()):
             if t.state == TaskState.RUNNING:
                 self._running(t, now)
-            elif t.state == TaskState.PASSED and t.health != Health.STALE_RESULT:
-                if result_is_stale(self.policy, now, t.result_at):
-                    self.ctx.emit(p.HealthChanged(health=Health.STALE_RESULT, evidence=p.HealthEvidence(
-                        waiting_s=round(now - (t.result_at or now), 1),
-                        note="passed, waiting to be merged")), t.id, t.attempt)
+            elif (t.state == TaskState.PASSED and t.health != Health.STALE_RESULT
+                  and result_is_stale(self.policy, now, t.result_at)):
+                evidence = p.HealthEvidence(waiting_s=round(now - (t.result_at or now), 1),
+                                            note="passed, waiting to be merged")
+                self.ctx.emit(p.HealthChanged(health=Health.STALE_RESULT, evidence=evidence),
+                              t.id, t.attempt)
 
     def _running(self, t: TaskView, now: float) -> None:
         ctx = self.ctx

@@ -223,7 +223,7 @@ class Wrapper:
         try:
             self.proc = subprocess.Popen(
                 argv, cwd=spec.cwd, env=dict(spec.env), start_new_session=True,
-                preexec_fn=_die_with_parent,  # noqa: PLW1509 - no other thread exists yet
+                preexec_fn=_die_with_parent,
                 stdin=subprocess.PIPE if spec.prompt_via == "stdin" else subprocess.DEVNULL,
                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             )
@@ -261,7 +261,8 @@ class Wrapper:
         return rc if rc >= 0 else 128 - rc
 
     def _feed_stdin(self, text: str) -> None:
-        assert self.proc is not None and self.proc.stdin is not None
+        assert self.proc is not None
+        assert self.proc.stdin is not None
         try:
             self.proc.stdin.write(text.encode())
             self.proc.stdin.close()
@@ -269,7 +270,8 @@ class Wrapper:
             pass
 
     def _pump(self, log: CappedLog) -> None:
-        assert self.proc is not None and self.proc.stdout is not None
+        assert self.proc is not None
+        assert self.proc.stdout is not None
         fd = self.proc.stdout.fileno()
         out = sys.stdout.buffer
         pending = b""

@@ -161,9 +161,9 @@ def fold_alerts(state: RunState, ev: Event) -> None:
     r = raised_by(ev)
     if r is None:
         return
-    aid = state.alert_keys.get(r.key)
-    if aid is not None:
-        a = state.alerts[aid]
+    existing = state.alert_keys.get(r.key)
+    if existing is not None:
+        a = state.alerts[existing]
         a.count += 1
         a.text = r.text
         a.last_time = ev.time

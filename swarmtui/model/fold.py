@@ -207,6 +207,7 @@ def _exited(run: RunState, t: TaskView, ev: Event) -> None:
     a = _attempt(run, ev)
     if a is not None:
         a.exit = pl.how
+        a.exit_record = pl
     if t.attempt == ev.attempt:
         t.ended_at = ev.time
     t.cost_usd += pl.cost_usd or 0.0

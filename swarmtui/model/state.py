@@ -91,6 +91,7 @@ class AttemptRec:
     start_commit: str = ""
     pane_pid: int | None = None
     exit: ExitHow | None = None  # set once its process is known to be gone
+    exit_record: Any = None  # the agent_exited payload (engine decisions read it)
 
     @property
     def id(self) -> str:
@@ -188,8 +189,8 @@ class RunState:
         for a in self.attempts.values():
             if a.exit is not None:
                 continue
-            t = self.tasks.get(a.task)
-            if t is None or t.state not in ACTIVE or t.attempt != a.attempt:
+            owner = self.tasks.get(a.task)
+            if owner is None or owner.state not in ACTIVE or owner.attempt != a.attempt:
                 n += 1
         return n
 

@@ -160,9 +160,8 @@ class FleetScreen(Screen[None]):
     # -- helpers for actions ---------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if self.swarm.read_only and action in ACTING_ACTIONS:
-            return False  # hidden from the footer and help, and refused
-        return True
+        # Acting keys are hidden from the key bar and help, and refused, in `watch`.
+        return not (self.swarm.read_only and action in ACTING_ACTIONS)
 
     def palette_action(self, action: str) -> None:
         """Run a bound action chosen in the command palette (after the palette has closed)."""

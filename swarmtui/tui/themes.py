@@ -170,6 +170,8 @@ def load_theme_file(path: Path) -> Theme:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise ThemeFileError(f"{where}: not valid TOML: {e}") from None
+    except RecursionError:
+        raise ThemeFileError(f"{where}: tables nested too deeply to read") from None
     return parse_theme(data, where, path.stem)
 
 

@@ -56,7 +56,7 @@ def open_under(root: Path, rel: str | Path) -> int:
     the path does not exist and Refused when something is not what it should be.
     """
     parts = [p for p in Path(rel).parts if p not in ("", ".")]
-    if not parts or any(p == ".." for p in parts):
+    if not parts or Path(rel).is_absolute() or any(p == ".." for p in parts):
         raise Refused(f"{rel}: not a plain relative path")
     fd = os.open(root, _DIR_FLAGS)
     try:
