@@ -37,17 +37,19 @@ def main() -> None:
 
         db = Path(d) / "replay.db"
         store = Store(db)
-        store.append_event("run_started", data={"run": 1}, run=1)
+        store.append_event("run_started", data={"run": 1, "repo": "/r", "base": "b",
+                                                "target": "main"}, run=1)
         n_tasks = 100
         for i in range(n_tasks):
             spec = TaskSpec(id=f"t{i}", title="t", prompt="p", role="worker", agent="a")
             store.append_event("task_added", spec.id, data={"spec": spec.to_dict()}, run=1)
         with store._db:
-            rows = [(1, time.time(), "progress", f"t{i % n_tasks}", 1,
-                     f'{{"status": "s", "n": {i}}}') for i in range(200_000)]
+            rows = [(1, time.time(), "progress", f"t{i % n_tasks}", None,
+                     f'{{"status": "s", "n": {i}, "offset": {i * 40}}}', 2)
+                    for i in range(200_000)]
             store._db.execute("BEGIN")
-            store._db.executemany("INSERT INTO events(run, time, kind, task, attempt, data)"
-                                  " VALUES (?, ?, ?, ?, ?, ?)", rows)
+            store._db.executemany("INSERT INTO events(run, time, kind, task, attempt, data, v)"
+                                  " VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
             store._db.execute("COMMIT")
         t0 = time.perf_counter()
         st = store.replay()
@@ -62,16 +64,17 @@ def main() -> None:
     def ev(kind: str, task: str | None = None, attempt: int | None = None, **data: object) -> None:
         nonlocal seq
         seq += 1
-        apply(run, Event(seq=seq, time=0.0, kind=kind, task=task, attempt=attempt, data=data,
-                         run=1))
+        apply(run, Event.make(seq=seq, time=0.0, kind=kind, task=task, attempt=attempt,
+                              data=data, run=1))
 
-    ev("run_started", run=1)
+    ev("run_started", run=1, repo="/r", base="b", target="main")
     for i in range(1000):
         spec = TaskSpec(id=f"t{i}", title="t", prompt="p", role="worker", agent="a",
                         files=(f"src/m{i % 50}/**",))
         ev("task_added", spec.id, spec=spec.to_dict())
     for i in range(100):
-        ev("attempt_spawned", f"t{i}", 1, window=f"t{i}-1")
+        ev("attempt_spawned", f"t{i}", 1, window=f"t{i}-1", worktree=f"/w/t{i}-1",
+           branch=f"swarm/t{i}-1", agent="a")
     policy = scheduler.SlotPolicy(max_agents=120, reserve=2, reserve_priority=10,
                                   pools={"worker": 120})
     t0 = time.perf_counter()

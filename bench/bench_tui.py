@@ -45,7 +45,10 @@ def build(repo: Path, agents: int) -> Store:
         spec = TaskSpec(id=tid, title=f"Task number {i} of the fleet", prompt="p",
                         role="worker", agent="claude")
         store.append_event("task_added", tid, data={"spec": spec.to_dict()}, run=1, at=t0)
-        store.append_event("attempt_spawned", tid, 1, {"window": f"{tid}-1"}, run=1,
+        store.append_event("attempt_spawned", tid, 1, {
+            "window": f"{tid}-1", "worktree": str(P.worktree_dir(repo, tid, 1)),
+            "branch": P.branch_name(tid, 1), "agent": "claude"}, run=1, at=t0 + i)
+        store.append_event("attempt_started", tid, 1, {"start_commit": "0" * 40}, run=1,
                            at=t0 + i)
         d = P.agent_dir(repo, tid, 1)
         d.mkdir(parents=True)

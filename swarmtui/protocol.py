@@ -26,6 +26,8 @@ VERIFY_LOG = "verify.log"
 WRAP_PID_FILE = "wrap.pid"  # the wrapper's pid; the agent runs in its own process group
 AGENT_PGID_FILE = "agent.pgid"  # the agent's process group, written by the wrapper at start
 ENV_FILE = "env.json"  # the agent's environment (0600); the wrapper deletes it once read
+SIGNALS_FILE = "signals.jsonl"  # what the agent CLI said about itself (adapter, hooks)
+SIGNALS_MAX_BYTES = 4 * 1024 * 1024
 LAUNCH_FILE = "launch.json"
 
 # Environment variables set for every agent by ``swarmtui wrap``.

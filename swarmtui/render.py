@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from swarmtui.model import ACTIVE, Event, RunState, TaskView
+from swarmtui.model import ACTIVE, Event, EventKind, RunState, TaskView
 from swarmtui.textsafe import term_safe
 
 
@@ -15,49 +16,95 @@ def _short(v: Any, n: int = 80) -> str:
     return s if len(s) <= n else s[: n - 1] + "…"
 
 
-def event_detail(ev: Event) -> str:
-    d = ev.data
-    k = ev.kind
-    if k == "run_started":
-        target = d.get("target") or "(detached)"
-        return f"run {d.get('run')} on {target} at {str(d.get('base'))[:10]}"
-    if k == "task_added":
-        spec = d.get("spec", {})
-        extra = f" (spawned by {spec['parent']})" if spec.get("parent") else ""
-        return f"{_short(spec.get('title', ''), 60)}{extra}"
-    if k == "attempt_spawned":
-        return f"window {d.get('window')} agent {d.get('agent')}" + (
-            " with handoff" if d.get("handoff") else "")
-    if k == "progress":
-        out = f" [outputs: {d['outputs']}]" if d.get("outputs") is not None else ""
-        return _short(d.get("status", "")) + out
-    if k == "health":
-        evd = d.get("evidence") or {}
-        bits = [f"silent {evd['silent_s']:.0f}s" if evd.get("silent_s") else "",
-                f"idle {evd['idle_s']:.0f}s" if evd.get("idle_s") else "",
-                f"waiting {evd['waiting_s']:.0f}s" if evd.get("waiting_s") else "",
-                str(evd.get("note") or "")]
-        detail = ", ".join(b for b in bits if b)
-        return f"{d.get('health')}" + (f" ({detail})" if detail else "")
-    if k == "attempt_failed":
-        return f"{d.get('cause')}: {_short(d.get('reason', ''), 90)}"
-    if k == "agent_exited":
-        how = f"signal {d['signal']}" if d.get("signal") else f"code {d.get('code')}"
-        return f"{d.get('how')} ({how})"
-    if k == "results":
-        return f"{d.get('status')}: {_short(d.get('summary', ''), 70)}"
-    if k in ("verify_passed", "verify_failed"):
-        return f"exit {d.get('code')} in {d.get('seconds')}s"
-    if k == "command_applied":
-        r = d.get("result") or {}
-        msg = r.get("message") or r.get("error") or r.get("reason") or ""
-        return f"{d.get('command')} from {d.get('source')}: {d.get('status')} {_short(msg, 70)}"
-    if k == "task_requeued":
-        return f"next attempt in {d.get('delay_s', 0)}s ({_short(d.get('reason', ''), 60)})"
+# Per event kind: the detail shown after the kind, from the event's data.
+_Detail = Callable[[dict[str, Any]], str]
+
+
+def _run_started(d: dict[str, Any]) -> str:
+    target = d.get("target") or "(detached)"
+    return f"run {d.get('run')} on {target} at {str(d.get('base'))[:10]}"
+
+
+def _task_added(d: dict[str, Any]) -> str:
+    spec = d.get("spec", {})
+    extra = f" (spawned by {spec['parent']})" if spec.get("parent") else ""
+    return f"{_short(spec.get('title', ''), 60)}{extra}"
+
+
+def _attempt_spawned(d: dict[str, Any]) -> str:
+    return f"window {d.get('window')} agent {d.get('agent')}" + (
+        " with handoff" if d.get("handoff") else "")
+
+
+def _progress(d: dict[str, Any]) -> str:
+    out = f" [outputs: {d['outputs']}]" if d.get("outputs") is not None else ""
+    return _short(d.get("status", "")) + out
+
+
+def _health(d: dict[str, Any]) -> str:
+    evd = d.get("evidence") or {}
+    bits = [f"silent {evd['silent_s']:.0f}s" if evd.get("silent_s") else "",
+            f"idle {evd['idle_s']:.0f}s" if evd.get("idle_s") else "",
+            f"waiting {evd['waiting_s']:.0f}s" if evd.get("waiting_s") else "",
+            str(evd.get("note") or "")]
+    detail = ", ".join(b for b in bits if b)
+    return f"{d.get('health')}" + (f" ({detail})" if detail else "")
+
+
+def _attempt_failed(d: dict[str, Any]) -> str:
+    return f"{d.get('cause')}: {_short(d.get('reason', ''), 90)}"
+
+
+def _agent_exited(d: dict[str, Any]) -> str:
+    how = f"signal {d['signal']}" if d.get("signal") else f"code {d.get('code')}"
+    return f"{d.get('how')} ({how})"
+
+
+def _results(d: dict[str, Any]) -> str:
+    return f"{d.get('status')}: {_short(d.get('summary', ''), 70)}"
+
+
+def _verify(d: dict[str, Any]) -> str:
+    return f"exit {d.get('code')} in {d.get('seconds')}s"
+
+
+def _command_applied(d: dict[str, Any]) -> str:
+    r = d.get("result") or {}
+    msg = r.get("message") or r.get("error") or r.get("reason") or ""
+    return f"{d.get('command')} from {d.get('source')}: {d.get('status')} {_short(msg, 70)}"
+
+
+def _task_requeued(d: dict[str, Any]) -> str:
+    return f"next attempt in {d.get('delay_s', 0)}s ({_short(d.get('reason', ''), 60)})"
+
+
+def _generic(d: dict[str, Any]) -> str:
+    """Any other kind: its reason, error or message, whichever comes first."""
     for key in ("reason", "error", "message"):
         if key in d:
             return _short(d[key], 100)
     return ""
+
+
+_DETAILS: dict[EventKind, _Detail] = {
+    EventKind.RUN_STARTED: _run_started,
+    EventKind.TASK_ADDED: _task_added,
+    EventKind.ATTEMPT_SPAWNED: _attempt_spawned,
+    EventKind.PROGRESS: _progress,
+    EventKind.HEALTH: _health,
+    EventKind.ATTEMPT_FAILED: _attempt_failed,
+    EventKind.AGENT_EXITED: _agent_exited,
+    EventKind.RESULTS: _results,
+    EventKind.VERIFY_PASSED: _verify,
+    EventKind.VERIFY_FAILED: _verify,
+    EventKind.COMMAND_APPLIED: _command_applied,
+    EventKind.TASK_REQUEUED: _task_requeued,
+}
+
+
+def event_detail(ev: Event) -> str:
+    """The one-line detail of ``ev``: what a reader needs to know beyond its kind."""
+    return _DETAILS.get(ev.kind, _generic)(ev.data)
 
 
 def format_event(ev: Event) -> str:

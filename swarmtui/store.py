@@ -22,6 +22,7 @@ from typing import Any
 
 from swarmtui import legacy
 from swarmtui.model import Event, EventSchemaError, Payload, RunState, decode, project
+from swarmtui.model.payloads import decode_json
 
 SCHEMA_VERSION = 2
 # The payload schema new events are written with; rows of schema 1 are read through
@@ -192,8 +193,7 @@ class Store:
         """Append events in one transaction (one fsync); all are on disk when this returns,
         or none is. Raises StoreFull when the disk is full."""
         now = time.time() if at is None else at
-        rows = [(p, task, attempt, json.dumps(p.to_json(), sort_keys=True))
-                for p, task, attempt in items]
+        rows = [(p, task, attempt, p.model_dump_json()) for p, task, attempt in items]
         out: list[Event] = []
         with self._lock:
             try:
@@ -364,6 +364,14 @@ class Store:
 
 
 def _event(r: tuple[Any, ...]) -> Event:
+    if r[7] >= PAYLOAD_SCHEMA:
+        payload = decode_json(r[3], r[6], where=f"state.db event {r[0]}: ")
+    else:
+        payload = _legacy_payload(r)
+    return Event(seq=r[0], run=r[1], time=r[2], payload=payload, task=r[4], attempt=r[5])
+
+
+def _legacy_payload(r: tuple[Any, ...]) -> Payload:
     where = f"state.db event {r[0]}: "
     try:
         data = json.loads(r[6])
@@ -371,10 +379,7 @@ def _event(r: tuple[Any, ...]) -> Event:
         raise EventSchemaError(f"{where}payload is not JSON: {e}") from None
     if not isinstance(data, dict):
         raise EventSchemaError(f"{where}payload is not a JSON object")
-    if r[7] < PAYLOAD_SCHEMA:
-        data = legacy.upgrade(r[3], data)
-    return Event(seq=r[0], run=r[1], time=r[2], payload=decode(r[3], data, where=where),
-                 task=r[4], attempt=r[5])
+    return decode(r[3], legacy.upgrade(r[3], data), where=where)
 
 
 def _command(r: tuple[Any, ...]) -> Command:

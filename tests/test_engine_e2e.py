@@ -449,30 +449,51 @@ def test_budget_stops_dispatch(git_repo: Path, fleets: list[Fleet], tmp_path: Pa
     assert round(sum(t.cost_usd for t in st.tasks.values()), 2) == 1.5
 
 
-def test_usage_limit_holds_dispatch_until_reset(git_repo: Path, fleets: list[Fleet],
-                                                tmp_path: Path) -> None:
-    # A stand-in for Claude Code hitting its usage limit on the first attempt only.
+LIMITED_AGENT = """
+import json, os, re, sys, time
+att = int(os.environ["SWARM_ATTEMPT"])
+if att == 1:
+    # What the real Claude Code printed when it hit a usage limit (recorded transcript), with
+    # the reset time moved to two seconds from now.
+    reset = int(time.time()) + 2
+    for line in open(sys.argv[1]):
+        print(re.sub(r'"resetsAt": ?\\d+', f'"resetsAt":{reset}', line.rstrip("\\n")),
+              flush=True)
+    sys.exit(1)
+with open(os.environ["SWARM_AGENT_DIR"] + "/argv.json", "w") as f:
+    json.dump(sys.argv[2:], f)
+open(os.environ["SWARM_PROGRESS_FILE"], "a").write("2026-01-01T00:00:00 - resumed\\n")
+tmp = os.environ["SWARM_RESULTS_FILE"] + ".tmp"
+json.dump({"status": "done", "summary": "carried on"}, open(tmp, "w"))
+os.replace(tmp, os.environ["SWARM_RESULTS_FILE"])
+"""
+
+
+def test_usage_limit_holds_dispatch_until_reset_and_resumes_the_session(
+        git_repo: Path, fleets: list[Fleet], tmp_path: Path) -> None:
+    transcript = Path(__file__).parent / "data" / "claude" / "usage_limit.jsonl"
     agent = tmp_path / "limited.py"
-    agent.write_text(
-        "import json, os, sys, time\n"
-        "att = int(os.environ['SWARM_ATTEMPT'])\n"
-        "if att == 1:\n"
-        "    print(json.dumps({'type': 'result', 'subtype': 'error_during_execution',"
-        " 'is_error': True, 'result': 'Claude AI usage limit reached|%d' % (time.time() + 2)}))\n"
-        "    sys.exit(1)\n"
-        "open(os.environ['SWARM_PROGRESS_FILE'], 'a').write('2026-01-01T00:00:00 - done\\n')\n"
-        "json.dump({'status': 'done', 'summary': 'ok', 'files_modified': [],"
-        " 'do_not_revert': False}, open(os.environ['SWARM_RESULTS_FILE'], 'w'))\n")
-    cfg = fast_config({"c": [sys.executable, str(agent)]})
+    agent.write_text(LIMITED_AGENT)
+    cfg = fast_config({"c": [sys.executable, str(agent), str(transcript)]})
     cfg.agents["c"] = cfg.agents["c"].model_copy(update={"adapter": "claude"})
     f = start(fleets, git_repo, cfg, [task("t", "c")])
     limited = f.wait_kind("usage_limited", "t")
+    assert limited.data["account"] == "c" and limited.data["limit_type"] == "five_hour"
     assert f.wait_done()
     failed = f.of("attempt_failed", "t")[0]
     assert failed.data["cause"] == "usage_limited" and not failed.data["counts_attempt"]
     lifted = f.wait_kind("usage_limit_lifted")
     second = f.of("attempt_spawned", "t")[1]
     assert second.seq > lifted.seq and second.time >= limited.data["until"]
+    # It continued its own session, in the same worktree, told to carry on.
+    session = f.of("agent_session", "t")[0].data["session_id"]
+    assert second.data["resumes"] == session
+    assert second.data["worktree"] == f.of("attempt_spawned", "t")[0].data["worktree"]
+    argv = json.loads((P.agent_dir(git_repo, "t", 2) / "argv.json").read_text())
+    assert argv[-2:] == ["--resume", session] and "--settings" in argv
+    assert "usage limit has lifted" in (P.agent_dir(git_repo, "t", 2) /
+                                        P.PROMPT_FILE).read_text()
+    print(f"reset to resumed attempt: {second.time - limited.data['until']:.2f} s")
 
 
 def test_cancel_ends_agent_and_lets_the_run_finish(git_repo: Path, fleets: list[Fleet]) -> None:

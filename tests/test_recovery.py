@@ -305,7 +305,8 @@ def test_an_agent_started_just_before_the_supervisor_died_is_adopted(
                                   job=PrepareJob(task="t", attempt=1, branch="swarm/t-1",
                                                  start="main"),
                                   ledger=(), env=dict(os.environ), prev_start_commit="",
-                                  base=ctx.state.base, target=ctx.state.target))
+                                  base=ctx.state.base, target=ctx.state.target,
+                                  worktree=str(P.worktree_dir(git_repo, "t", 1))))
     assert not prepared.error
     ctx.runner.start("t-1", P.agent_dir(git_repo, "t", 1), P.worktree_dir(git_repo, "t", 1))
     ctx.workers.shutdown()

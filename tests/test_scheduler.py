@@ -54,14 +54,18 @@ class Run:
         return self.ev("attempt_spawned", tid, n, window=f"@{tid}{n}", worktree=f"/wt/{tid}-{n}",
                        branch=f"swarm/{tid}-{n}", agent="claude")
 
-    def fail(self, tid: str, cause: Cause = Cause.CRASHED, reason: str = "crashed") -> Run:
-        return self.ev("attempt_failed", tid, self.state.tasks[tid].attempt,
-                       **failed(cause, reason))
+    def fail(self, tid: str, cause: Cause = Cause.CRASHED, reason: str = "crashed", *,
+             exited: bool = True) -> Run:
+        """The attempt failed; with ``exited`` its process is also gone (the usual case)."""
+        a = self.state.tasks[tid].attempt
+        self.ev("attempt_failed", tid, a, **failed(cause, reason))
+        return self.ev("agent_exited", tid, a, how="exited", code=1) if exited else self
 
     def passed(self, tid: str) -> Run:
         self.running(tid)
         a = self.state.tasks[tid].attempt
-        return self.ev("verify_started", tid, a).ev("verify_passed", tid, a)
+        self.ev("verify_started", tid, a).ev("verify_passed", tid, a)
+        return self.ev("agent_exited", tid, a, how="exited", code=0)
 
 
 def policy(max_agents: int = 4, reserve: int = 0, reserve_priority: int = 10,
@@ -253,6 +257,7 @@ def test_blocked_task_whose_reason_vanished_is_unblocked() -> None:
     p = plan(r.state, policy(), NOW)
     assert p.unblock == [] and p.block == {} and p.start == []
     r.ev("verify_started", "holder", 1).ev("verify_passed", "holder", 1)
+    r.ev("agent_exited", "holder", 1, how="exited", code=0)
     p = plan(r.state, policy(), NOW)
     assert p.unblock == ["w"] and p.start == ["w"]
     # With no slot free it is still unblocked, but does not start.
@@ -274,3 +279,19 @@ def test_only_pending_and_blocked_are_candidates() -> None:
     assert p == Plan(start=[], block={}, unblock=[], waiting_for_slot=0)
     assert {t.state for t in r.state.tasks.values()} == {
         TaskState.FAILED, TaskState.DEAD, TaskState.CANCELLED, TaskState.PASSED}
+
+
+def test_an_attempt_whose_process_lingers_holds_its_slot_its_scope_and_its_task() -> None:
+    """Kill before spawn: a failed attempt whose agent has not exited yet keeps its slot and
+    its file scope, and its task gets no new attempt until it has."""
+    r = Run()
+    r.add("a", files=("src/x.py",)).add("b", files=("src/x.py",)).add("c")
+    r.running("a").fail("a", exited=False)
+    r.ev("task_requeued", "a", 1, not_before=0.0)
+    p = plan(r.state, policy(max_agents=2), NOW)
+    assert "a" not in p.start  # its first agent may still be running
+    assert p.block.get("b") == "scope overlaps a" and p.start == ["c"]
+    assert r.state.slots_used() == 1
+    r.ev("agent_exited", "a", 1, how="terminated", signal="SIGTERM")
+    p = plan(r.state, policy(max_agents=2), NOW)
+    assert p.start == ["a", "c"] and "b" in p.block

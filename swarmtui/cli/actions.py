@@ -60,10 +60,20 @@ def _simple(kind: str, *, with_task: bool = True,
 
 
 cmd_kill = _simple("kill")
-cmd_retry = _simple("retry", extra=lambda a: {"note": a.note or ""})
+cmd_retry = _simple("retry", extra=lambda a: {"note": a.note or "", "resume": a.resume,
+                                             "allow": a.allow or [], "force": a.force})
+cmd_send = _simple("send", extra=lambda a: {"text": a.text})
 cmd_cancel = _simple("cancel")
 cmd_verify = _simple("verify")
 cmd_resolve = _simple("resolve")
+
+
+def cmd_review(ctx: Ctx) -> int:
+    cargs = task_ref(ctx)
+    res = submit(ctx, "review", cargs, timeout=300)
+    msg = res.get("message") or res.get("error") or res.get("reason") or res["status"]
+    out(ctx.args, res, str(msg))
+    return 0 if res["status"] == "done" else 1
 cmd_pause = _simple("pause", with_task=False)
 cmd_resume = _simple("resume", with_task=False)
 

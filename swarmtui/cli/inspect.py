@@ -128,13 +128,36 @@ def missing_binaries(config: Any, agents: set[str]) -> list[str]:
     return problems
 
 
+def unattended_problems(config: Any, agents: set[str]) -> list[str]:
+    """One problem line per Claude Code agent (of ``agents``) that cannot run unattended."""
+    import os
+
+    from swarmtui.engine.adapters import claude_launch
+
+    problems: list[str] = []
+    for name in sorted(agents):
+        agent = config.agents.get(name)
+        if agent is None or agent.adapter != "claude":
+            continue
+        pc = agent.permissions
+        perms = claude_launch.Permissions(mode=pc.mode, allow=tuple(pc.allow),
+                                          deny=tuple(pc.deny), sandbox=pc.sandbox)
+        problems += claude_launch.unattended_problems(
+            perms, root=os.geteuid() == 0, where=f"agents.{name}.permissions")
+    return problems
+
+
+def agent_problems(config: Any, agents: set[str]) -> list[str]:
+    return missing_binaries(config, agents) + unattended_problems(config, agents)
+
+
 def cmd_validate(ctx: Ctx) -> int:
     from swarmtui.cli.session import load_tasks
 
     repo = ctx.repo
     config = ctx.config(repo)
     tasks = load_tasks(repo, config, ctx.args.tasks)
-    problems = missing_binaries(config, {t.agent for t in tasks})
+    problems = agent_problems(config, {t.agent for t in tasks})
     if problems:
         raise InputError("\n".join(f"{ctx.args.tasks}: {p}" for p in problems))
     obj = {"ok": True, "tasks": [t.id for t in tasks],
@@ -214,6 +237,8 @@ def _doctor_config(config: Any, check: Any) -> None:
         exe = config.agents[name].command[0]
         check("warn" if problems else "ok", f"agent {name}",
               problems[0] if problems else f"{exe}: found")
+        for problem in unattended_problems(config, {name}):
+            check("fail", f"agent {name}", problem)
     mem = free_memory_bytes()
     floor = config.slots.min_free_memory
     if mem is not None:

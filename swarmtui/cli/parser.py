@@ -96,6 +96,19 @@ def build_parser() -> argparse.ArgumentParser:
              (common, js))
     _target(sp)
     sp.add_argument("--note", metavar="TEXT", help="passed to the next attempt in its handoff")
+    sp.add_argument("--resume", action="store_true",
+                    help="continue the last attempt's agent session (Claude Code) instead of "
+                    "starting over; the note becomes its next instruction")
+    sp.add_argument("--allow", action="append", metavar="RULE",
+                    help="grant a permission from now on, e.g. 'Bash(make:*)' (repeatable)")
+    sp.add_argument("--force", action="store_true",
+                    help="start it even if its prompt does not fit the context window")
+    sp = add("send", A.cmd_send, "send a follow-up instruction to an attempt that ended "
+             "(resumes its agent session, in its worktree, as a new attempt)", (common, js))
+    _target(sp)
+    sp.add_argument("text", metavar="TEXT")
+    _target(add("review", A.cmd_review, "have a model review a finished attempt (task, check, "
+                "summary, diff) and record its verdict", (common, js)))
     _target(add("cancel", A.cmd_cancel, "give up on a task (ending its agent if running); "
                 "dependents die with it", (common, js)))
     _target(add("verify", A.cmd_verify, "run a task's verify command again", (common, js)))

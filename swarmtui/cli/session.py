@@ -48,6 +48,11 @@ def cmd_up(ctx: Ctx) -> int:
     config = ctx.config(repo)
     _require_commits(repo)
     tasks = load_tasks(repo, config, ctx.args.tasks)
+    from swarmtui.cli.inspect import agent_problems
+
+    problems = agent_problems(config, {t.agent for t in tasks})
+    if problems:
+        raise InputError("\n".join(f"{ctx.args.tasks}: {p}" for p in problems))
     lock = run_lock(repo)
     if lock.holder_alive():
         raise RunLiveError(f"a supervisor is already running for {repo} (pid "

@@ -26,6 +26,7 @@ from swarmtui.model.commands import (
     CommandKind,
     DownArgs,
     RetryArgs,
+    SendArgs,
     SpawnArgs,
     TaskRef,
     parse_args,
@@ -54,6 +55,7 @@ class Commands:
             CommandKind.RETRY: self._retry, CommandKind.CANCEL: self._cancel,
             CommandKind.VERIFY: self._verify, CommandKind.MERGE: self._merge,
             CommandKind.RESOLVE: self._resolve, CommandKind.ACK: self._ack,
+            CommandKind.SEND: self._send, CommandKind.REVIEW: self._review,
         }
         ctx.loop.on(Wake, lambda _msg: self.apply_pending())
         ctx.loop.every_tick(lambda _now: self.apply_pending())
@@ -226,9 +228,54 @@ class Commands:
             t = ctx.task(t.id)
         if t.state not in (TaskState.FAILED, TaskState.DEAD, TaskState.PASSED):
             return "failed", {"task": t.id, "error": f"{t.id} is {t.state}; nothing to retry"}
+        session = self._session(t) if a.resume else None
+        if a.resume and session is None:
+            return _refuse(t.id, f"{P.agent_id(t.id, t.attempt)} has no agent session to "
+                           "resume (its agent CLI does not report one, or it never started)")
         ctx.emit(p.TaskRequeued(reason=t.reason or f"retry by {cmd.source}", cause=t.cause,
-                                note=a.note, not_before=0.0, manual=True), t.id, t.attempt)
-        return "done", {"task": t.id, "message": f"{t.id} queued for a fresh attempt"}
+                                note=a.note, not_before=0.0, manual=True,
+                                resume_session=session, follow_up=a.note if session else "",
+                                allow=list(a.allow), force=a.force), t.id, t.attempt)
+        how = "to continue its session" if session else "for a fresh attempt"
+        granted = f" with {', '.join(a.allow)} allowed" if a.allow else ""
+        return "done", {"task": t.id, "message": f"{t.id} queued {how}{granted}"}
+
+    def _session(self, t: TaskView) -> str | None:
+        rec = self.ctx.state.attempts.get(P.agent_id(t.id, t.attempt))
+        return rec.session_id if rec is not None else None
+
+    def _send(self, cmd: Command, a: SendArgs) -> Answer:
+        """A follow-up instruction for an attempt that ended: resume its session, in its
+        worktree, as a new attempt."""
+        t = self._target(a)
+        if not isinstance(t, TaskView):
+            return t
+        if t.state in ACTIVE:
+            return _refuse(t.id, f"{P.agent_id(t.id, t.attempt)} is {t.state}; send follows up "
+                           "on an attempt that ended (kill it first, or wait)")
+        if t.state not in (TaskState.FAILED, TaskState.DEAD, TaskState.PASSED):
+            return _refuse(t.id, f"{t.id} is {t.state}; nothing to follow up on")
+        if not a.text.strip():
+            return "failed", {"task": t.id, "error": "send needs the text of the instruction"}
+        session = self._session(t)
+        if session is None:
+            return _refuse(t.id, f"{P.agent_id(t.id, t.attempt)} has no agent session to "
+                           "resume; `swarmtui retry --note` starts a fresh attempt instead")
+        self.ctx.emit(p.TaskRequeued(reason=f"follow-up from {cmd.source}", not_before=0.0,
+                                     manual=True, resume_session=session,
+                                     follow_up=a.text.strip()), t.id, t.attempt)
+        return "done", {"task": t.id, "message": f"{t.id} resumes its session with your "
+                        "instruction"}
+
+    def _review(self, cmd: Command, a: TaskRef) -> Answer:
+        t = self._target(a)
+        if not isinstance(t, TaskView):
+            return t
+        if t.result_status is None or t.state not in (TaskState.PASSED, TaskState.VERIFYING,
+                                                       TaskState.FAILED):
+            return _refuse(t.id, f"{t.id} has no finished attempt to review ({t.state})")
+        self.ctx.reviews.start(t, cmd)
+        return DEFERRED
 
     def _cancel(self, cmd: Command, a: TaskRef) -> Answer:
         t = self._target(a)
@@ -260,6 +307,9 @@ class Commands:
             return _refuse(t.id, f"{t.id} is {t.state}; only a passed task can be merged")
         if self.ctx.merges.pending(t.id):
             return _refuse(t.id, f"{t.id} is already in the merge queue")
+        why = self.ctx.merges.review_missing(t)
+        if why:
+            return _refuse(t.id, why)
         self.ctx.merges.enqueue(t, auto=False, by=cmd.source, command_id=cmd.id)
         return DEFERRED
 

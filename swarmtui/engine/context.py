@@ -30,8 +30,10 @@ if TYPE_CHECKING:
     from swarmtui.engine.forecast import ForecastDriver
     from swarmtui.engine.liveness import Liveness
     from swarmtui.engine.mergequeue import MergeQueue
+    from swarmtui.engine.outcomes import Outcomes
     from swarmtui.engine.reader import AttemptReader
     from swarmtui.engine.resolver import Resolver
+    from swarmtui.engine.reviews import Reviews
     from swarmtui.engine.spawn import Spawner
     from swarmtui.engine.verification import Verifier
 
@@ -90,6 +92,8 @@ class Ctx:
     commands: Commands = field(init=False)
     resolver: Resolver = field(init=False)
     disk: DiskGuard = field(init=False)
+    failures: Outcomes = field(init=False)
+    reviews: Reviews = field(init=False)
     finisher: Finisher = field(init=False)
     forecasts: ForecastDriver = field(init=False)
 
@@ -117,9 +121,11 @@ class Ctx:
         if f is None:
             f = self.files[aid] = AttemptFiles(self.swarm, aid)
             t = self.state.tasks.get(task)
-            if t is not None and t.attempt == attempt and t.progress_lines:
+            if t is not None and t.attempt == attempt:
                 # Carry on after what the log says was read (a restarted supervisor).
-                f.resume(t.progress_lines, t.progress_offset)
+                if t.progress_lines:
+                    f.resume(t.progress_lines, t.progress_offset)
+                f.signals_offset = t.signals_offset
         return f
 
     def max_attempts(self, t: TaskView) -> int:

@@ -49,7 +49,9 @@ class Dispatcher:
                                           reserve=policy.reserve,
                                           reserve_priority=policy.reserve_priority,
                                           pools=policy.pools)
-        held = {acct for acct, lim in st.usage_limits.items() if lim.until > now}
+        limited = {acct for acct, lim in st.usage_limits.items() if lim.until > now}
+        held = {a for a in self.ctx.config.agents if self.ctx.config.account_of(a) in limited}
+        held |= set(st.held_agents)
         plan = scheduler.plan(st, policy, now, dispatch=dispatch, memory_ok=not st.memory_low,
                               require_merged=self.ctx.config.merge.auto, held_agents=held)
         for tid, reason in plan.block.items():

@@ -15,7 +15,8 @@ def limits(ctx: Ctx, t: TaskView) -> RetryLimits:
 
 
 def fail(ctx: Ctx, t: TaskView, cause: Cause, reason: str, *, health: Health | None = None,
-         not_before: float | None = None) -> None:
+         not_before: float | None = None, resume_session: str | None = None,
+         follow_up: str = "") -> None:
     """The current attempt of ``t`` failed with ``cause``: record it, then retry, give up or
     wait for the operator as the cause's policy says."""
     policy = CAUSE_POLICY[cause]
@@ -30,7 +31,8 @@ def fail(ctx: Ctx, t: TaskView, cause: Cause, reason: str, *, health: Health | N
         ctx.emit(p.TaskDead(reason=d.reason, why=d.why, cause=cause), t.id, t.attempt)
     elif d.action == Action.REQUEUE:
         ctx.emit(p.TaskRequeued(reason=reason, cause=cause, not_before=now + d.delay,
-                                delay_s=round(d.delay, 1)), t.id, t.attempt)
+                                delay_s=round(d.delay, 1), resume_session=resume_session,
+                                follow_up=follow_up), t.id, t.attempt)
     if policy.counts_breaker:
         check_breaker(ctx)
 

@@ -35,6 +35,7 @@ EXIT_CAP = 64 * 1024
 RESULTS_SETTLE_NS = 250_000_000  # valid results.json untouched this long is complete
 RESULTS_INVALID_GRACE_NS = 2_000_000_000  # invalid JSON must stay so this long
 _CHECK_BYTES = 64  # bytes before the offset remembered to notice a rewrite
+SIGNALS_PER_LOOK = 100
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,7 @@ class AttemptFiles:
     aid: str
     progress_n: int = 0
     progress_offset: int = 0
+    signals_offset: int = 0
     _check: bytes = b""
     _results_seen: tuple[int, int, int] | None = None  # (size, mtime_ns, ino) last parsed
     _results_done: bool = False
@@ -142,6 +144,34 @@ class AttemptFiles:
                                     reread=reread and i == 0, skipped=skipped if i == 0 else 0))
         self.progress_n = n
         return out
+
+    # -- signals (what the agent CLI said about itself) -----------------------------------
+
+    def new_signals(self) -> list[tuple[dict[str, Any], int]]:
+        """Signal lines appended since the last look: (JSON object, offset just past it)."""
+        chunk = read_under(self.swarm, self._rel(P.SIGNALS_FILE), offset=self.signals_offset,
+                           limit=PROGRESS_READ)
+        if chunk is None or not chunk.data:
+            return []
+        if chunk.stat.size < self.signals_offset:
+            self.signals_offset = 0  # replaced: start again
+            return []
+        end = chunk.data.rfind(b"\n")
+        if end < 0:
+            return []
+        base = self.signals_offset
+        self.signals_offset += end + 1
+        out: list[tuple[dict[str, Any], int]] = []
+        pos = 0
+        for raw in chunk.data[: end + 1].split(b"\n")[:-1]:
+            pos += len(raw) + 1
+            try:
+                obj = json.loads(raw.decode("utf-8", "replace"))
+            except ValueError:
+                continue
+            if isinstance(obj, dict) and isinstance(obj.get("kind"), str):
+                out.append((obj, base + pos))
+        return out[-SIGNALS_PER_LOOK:]
 
     def rollback_progress(self, n: int, offset: int) -> None:
         """Forget lines that could not be recorded (the store refused them)."""

@@ -24,6 +24,7 @@ from swarmtui.engine.runtime import proc
 from swarmtui.engine.runtime.git import GitError
 from swarmtui.model import AttemptRec, Cause, ExitHow, Health, TaskState
 from swarmtui.model import payloads as p
+from swarmtui.textsafe import clean_text
 
 
 @dataclass
@@ -221,10 +222,41 @@ def exit_payload(rec: ExitRecord) -> p.AgentExited:
 
     tokens = d.get("tokens")
     err = d.get("error") or d.get("agent_error")
+    models: dict[str, p.ModelUsage] = {}
+    raw_models = d.get("models")
+    if isinstance(raw_models, dict):
+        for name, u in list(raw_models.items())[:20]:
+            try:
+                models[clean_text(str(name))[:100]] = p.ModelUsage.model_validate(u)
+            except ValueError:
+                continue
+    outcome = None
+    if isinstance(d.get("outcome"), dict):
+        try:
+            outcome = p.AgentOutcome.model_validate(_clean(d["outcome"]))
+        except ValueError:
+            outcome = None
+    session = d.get("session_id")
     return p.AgentExited(how=how, code=rec.code, signal=rec.signal,
                          tokens=tokens if isinstance(tokens, int) else None,
-                         cost_usd=num("cost_usd"), error=str(err)[:500] if err else None,
-                         usage_limited_until=num("usage_limited_until"))
+                         cost_usd=num("cost_usd"), error=clean_text(str(err))[:500] if err
+                         else None, usage_limited_until=num("usage_limited_until"),
+                         limit_type=clean_text(str(d.get("limit_type") or ""))[:40],
+                         session_id=clean_text(session)[:100] if isinstance(session, str)
+                         else None, models=models, outcome=outcome,
+                         retry_delay_s=num("retry_delay_s"))
+
+
+def _clean(obj: dict[str, object]) -> dict[str, object]:
+    out: dict[str, object] = {}
+    for k, v in obj.items():
+        if isinstance(v, str):
+            out[k] = clean_text(v)[:500]
+        elif isinstance(v, list):
+            out[k] = [clean_text(x)[:300] if isinstance(x, str) else x for x in v[:20]]
+        else:
+            out[k] = v
+    return out
 
 
 def end_attempt(ctx: Ctx, task: str, attempt: int, *, hard: bool = False) -> None:

@@ -42,6 +42,18 @@ class MergeQueue:
         return any(m.task == task for m in st.merge_queue) or (
             st.merging is not None and st.merging.task == task)
 
+    def review_missing(self, t: TaskView) -> str:
+        """Why ``t`` may not merge yet under ``merge.review`` ("" when it may)."""
+        if not self.ctx.config.merge.review:
+            return ""
+        r = t.review
+        if r is None or r.get("attempt") != t.attempt:
+            return (f"{t.id} needs an approving review first (merge.review = true): "
+                    f"`swarmtui review {t.id}`")
+        if r.get("verdict") != "approve":
+            return f"{t.id}'s review says {r.get('verdict') or r.get('error')}: {r.get('summary')}"
+        return ""
+
     def enqueue(self, t: TaskView, *, auto: bool, by: str, command_id: int | None = None
                 ) -> None:
         self.ctx.emit(p.MergeQueued(auto=auto, by=by, command_id=command_id), t.id, t.attempt)

@@ -50,6 +50,7 @@ class Prepared:
     start_commit: str = ""
     error: str = ""
     cause: Cause | None = None
+    fit: Any = None  # engine.contextfit.Fit: how much of the window its prompt takes
 
 
 @dataclass(frozen=True)
@@ -124,5 +125,16 @@ class StatusSet:
     line: str
 
 
+@dataclass(frozen=True)
+class Reviewed:
+    task: str
+    attempt: int
+    review: Any  # engine.review.Review
+    command_id: int | None
+    source: str
+    then_merge: bool = False
+
+
 Message = (Wake | FilesChanged | WatcherRestarted | Panes | Prepared | Started | VerifyDone
-           | MergeDone | ForecastDone | Sampled | Recheck | ResolveChecked | StatusSet)
+           | MergeDone | ForecastDone | Sampled | Recheck | ResolveChecked | StatusSet
+           | Reviewed)

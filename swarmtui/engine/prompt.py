@@ -114,3 +114,11 @@ def render_prompt(
     if handoff is not None:
         parts += [render_handoff(handoff)]
     return "\n".join(parts).rstrip() + "\n"
+
+
+def render_follow_up(spec: TaskSpec, attempt: int, paths: dict[str, str], text: str) -> str:
+    """The prompt of an attempt that resumes the agent's own session: the session already
+    holds the task, so it gets what to do next and where this attempt's files are."""
+    parts = [f"# Task {spec.id}: follow-up", "", text.strip() or "Carry on with the task.", "",
+             render_protocol(spec, attempt, paths)]
+    return "\n".join(parts).rstrip() + "\n"

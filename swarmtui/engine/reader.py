@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import Any
 
 from swarmtui import protocol as P
 from swarmtui.engine.context import Ctx
@@ -18,9 +19,10 @@ from swarmtui.engine.ingest import ResultsSeen
 from swarmtui.engine.messages import FilesChanged, Recheck
 from swarmtui.engine.runtime.files import Refused
 from swarmtui.engine.screen import screen
-from swarmtui.model import Cause, ExitHow, Health, TaskState
+from swarmtui.model import Cause, TaskState
 from swarmtui.model import payloads as p
 from swarmtui.store import StoreFull
+from swarmtui.textsafe import clean_text
 
 RECHECK_S = 0.3
 SWEEP_S = 5.0
@@ -84,6 +86,7 @@ class AttemptReader:
             return
         if t.attempt == attempt and t.state == TaskState.RUNNING:
             self._progress(task, attempt)
+            self._signals(task, attempt)
             self._results(task, attempt)
         if ctx.state.attempts[rec.id].exit is None:
             self._record_exit(task, attempt)
@@ -113,6 +116,39 @@ class AttemptReader:
         except StoreFull:
             f.rollback_progress(n0, off0)  # read again once the disk has room
             raise
+
+    def _signals(self, task: str, attempt: int) -> None:
+        ctx = self.ctx
+        f = ctx.files_of(task, attempt)
+        start = f.signals_offset
+        try:
+            lines = f.new_signals()
+        except Refused as e:
+            self._refused(task, attempt, P.SIGNALS_FILE, str(e))
+            return
+        except OSError:
+            return
+        try:
+            for obj, offset in lines:
+                pl = signal_payload(obj, offset)
+                if pl is None:
+                    continue
+                ctx.emit(pl, task, attempt)
+                if isinstance(pl, p.RateLimit) and pl.status == "rejected" and pl.resets_at:
+                    self._usage_limited(task, attempt, pl.resets_at, pl.limit_type,
+                                        "rate_limit_event")
+        except StoreFull:
+            f.signals_offset = start
+            raise
+
+    def _usage_limited(self, task: str, attempt: int, until: float, limit_type: str,
+                       source: str) -> None:
+        ctx = self.ctx
+        account = ctx.config.account_of(ctx.task(task).spec.agent)
+        cur = ctx.state.usage_limits.get(account)
+        if cur is None or cur.until < until:
+            ctx.emit(p.UsageLimited(until=until, account=account, limit_type=limit_type,
+                                    source=source), task, attempt)
 
     def _results(self, task: str, attempt: int) -> None:
         ctx = self.ctx
@@ -177,8 +213,9 @@ class AttemptReader:
         if rec is None:
             return
         from swarmtui.engine.liveness import exit_payload
+        from swarmtui.engine.outcomes import priced
 
-        ctx.emit(exit_payload(rec), task, attempt)
+        ctx.emit(priced(exit_payload(rec), ctx.config.prices), task, attempt)
         ctx.liveness.ending.pop(P.agent_id(task, attempt), None)
 
     def settle(self, task: str, attempt: int) -> None:
@@ -203,37 +240,29 @@ class AttemptReader:
                 return
         pl = rec.exit_record
         if pl.usage_limited_until is not None:
-            until = pl.usage_limited_until
-            account = t.spec.agent
-            cur = ctx.state.usage_limits.get(account)
-            if cur is None or cur.until < until:
-                ctx.emit(p.UsageLimited(until=until, account=account, source="exit record"),
-                         task, attempt)
-        cause, reason, health = exit_cause(pl)
-        fail_if_current(ctx, task, attempt, cause, reason, health=health,
-                        not_before=pl.usage_limited_until)
+            self._usage_limited(task, attempt, pl.usage_limited_until, pl.limit_type,
+                                "exit record")
+        ctx.failures.after_exit(t, pl, rec.session_id)
 
 
-def exit_cause(pl: p.AgentExited) -> tuple[Cause, str, Health | None]:
-    """Why an attempt failed when its agent exited without results (pure).
+def signal_payload(obj: dict[str, Any], offset: int) -> p.Signal | None:
+    """A signal line (written by the wrapper's adapter or a hook) as a typed payload; anything
+    malformed is dropped (the file is in the agent's folder: it may have been tampered with)."""
+    kind = obj.get("kind")
+    fields: dict[str, Any] = {k: (clean_text(v)[:300] if isinstance(v, str) else v)
+                              for k, v in obj.items() if k not in ("kind", "t")}
+    cls = _SIGNAL_KINDS.get(str(kind))
+    if cls is None:
+        return None
+    known = set(cls.model_fields)
+    try:
+        return cls.model_validate({**{k: v for k, v in fields.items() if k in known},
+                                   "offset": offset})
+    except ValueError:
+        return None
 
-    Every end the supervisor asks for (a kill, a stuck agent, a stop) fails the attempt
-    before the agent exits, so an attempt still running when its agent was ended by a signal
-    lost its window: the pane or the whole tmux server went away."""
-    if pl.usage_limited_until is not None:
-        return Cause.USAGE_LIMITED, "usage limited: the agent CLI hit its usage limit", None
-    if pl.how == ExitHow.ORPHANED:
-        return (Cause.ORPHANED, "orphaned: the agent ended itself when the supervisor went "
-                "silent", Health.ORPHAN)
-    if pl.how == ExitHow.NOT_STARTED:
-        return (Cause.COULD_NOT_START,
-                f"could not start: {pl.error or 'the agent command failed'}", None)
-    if pl.how in (ExitHow.HANGUP, ExitHow.TERMINATED):
-        return Cause.LOST, "lost: its window went away (the tmux server or the pane was " \
-            "closed)", Health.LOST
-    if pl.how == ExitHow.VANISHED:
-        return (Cause.CRASHED, "crashed: its window vanished without an exit record",
-                Health.CRASHED)
-    how = f"signal {pl.signal}" if pl.signal else f"exit code {pl.code}"
-    return (Cause.CRASHED, f"crashed: the agent ended ({how}) without writing results.json",
-            Health.CRASHED)
+
+_SIGNAL_KINDS: dict[str, type[p.Signal]] = {
+    "session": p.AgentSession, "api_retry": p.ApiRetry, "api_error": p.ApiErrorSeen,
+    "rate_limit": p.RateLimit, "permission_denied": p.PermissionDenied, "hook": p.AgentHook,
+}

@@ -88,24 +88,47 @@ class _Budget:
         self.used += 1
         self.pool_used[t.spec.role] = self.pool_used.get(t.spec.role, 0) + 1
 
+    @classmethod
+    def of(cls, policy: SlotPolicy, active: list[TaskView]) -> _Budget:
+        """The budget with the slots of the ``active`` tasks taken."""
+        budget = cls(policy, len(active), {})
+        for t in active:
+            budget.pool_used[t.spec.role] = budget.pool_used.get(t.spec.role, 0) + 1
+        return budget
+
+
+def _scope_holders(run: RunState, active: list[TaskView], lingering: set[str]) -> list[TaskView]:
+    """Tasks whose scope is locked: the active ones and those with a lingering process."""
+    return [*active, *(run.tasks[tid] for tid in lingering if run.tasks[tid] not in active)]
+
+
+def _waiting(run: RunState) -> list[TaskView]:
+    """Pending and blocked tasks, by priority (high first), then in the order they were added."""
+    order = {tid: i for i, tid in enumerate(run.tasks)}
+    return sorted((t for t in run.tasks.values()
+                   if t.state in (TaskState.PENDING, TaskState.BLOCKED)),
+                  key=lambda t: (-t.spec.priority, order[t.id]))
+
+
+def _held_back(t: TaskView, now: float, held_agents: frozenset[str] | set[str],
+               lingering: set[str]) -> bool:
+    """Whether ``t``, free to start, must still wait: for its retry backoff, for its agent to
+    be released, or for an earlier attempt's process to end."""
+    return t.not_before > now or t.spec.agent in held_agents or t.id in lingering
+
 
 def plan(run: RunState, policy: SlotPolicy, now: float, *, dispatch: bool = True,
          memory_ok: bool = True, require_merged: bool = False,
          held_agents: frozenset[str] | set[str] = frozenset()) -> Plan:
+    """Which waiting tasks start now, which are newly blocked or unblocked, and how many wait
+    for a slot (see the module docstring for the order and the gates)."""
     active = [t for t in run.tasks.values() if t.state in ACTIVE]
-    budget = _Budget(policy, len(active), {})
-    for t in active:
-        budget.pool_used[t.spec.role] = budget.pool_used.get(t.spec.role, 0) + 1
+    budget = _Budget.of(policy, active)
     lingering = _lingering(run)
-    # Tasks whose scope is locked: the active ones and those with a lingering process.
-    holders = [*active, *(run.tasks[tid] for tid in lingering if run.tasks[tid] not in active)]
-    order = {tid: i for i, tid in enumerate(run.tasks)}
-    waiting = sorted((t for t in run.tasks.values()
-                      if t.state in (TaskState.PENDING, TaskState.BLOCKED)),
-                     key=lambda t: (-t.spec.priority, order[t.id]))
+    holders = _scope_holders(run, active, lingering)
     out = Plan(start=[], block={}, unblock=[], waiting_for_slot=0)
     gates_open = dispatch and memory_ok
-    for t in waiting:
+    for t in _waiting(run):
         reason = dependency_wait(run, t, require_merged) or _scope_wait(t, holders)
         if reason is not None:
             if t.state != TaskState.BLOCKED or t.reason != reason:
@@ -113,8 +136,7 @@ def plan(run: RunState, policy: SlotPolicy, now: float, *, dispatch: bool = True
             continue
         if t.state == TaskState.BLOCKED:
             out.unblock.append(t.id)
-        if (t.not_before > now or not gates_open or t.spec.agent in held_agents
-                or t.id in lingering):
+        if not gates_open or _held_back(t, now, held_agents, lingering):
             continue
         if not budget.fits(t):
             out.waiting_for_slot += 1

@@ -14,18 +14,22 @@ An attempt killed while it is being prepared is never started.
 from __future__ import annotations
 
 import copy
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from swarmtui import protocol as P
 from swarmtui.agentfiles import AgentFileError, parse_results
+from swarmtui.config import AgentConfig
+from swarmtui.engine.adapters import claude_launch
 from swarmtui.engine.context import Ctx
+from swarmtui.engine.contextfit import Fit, fit, pick_files
 from swarmtui.engine.envpolicy import agent_environment
 from swarmtui.engine.failures import fail_if_current
 from swarmtui.engine.ledger import LedgerEntry, relevant, render_for_prompt
 from swarmtui.engine.messages import Prepared, Started
-from swarmtui.engine.prompt import Handoff, render_prompt
+from swarmtui.engine.prompt import Handoff, render_follow_up, render_prompt
 from swarmtui.engine.runners.base import PrepareJob, ServerGone
 from swarmtui.engine.runtime.files import Refused, read_small, read_under
 from swarmtui.engine.wrap import LaunchSpec
@@ -33,6 +37,7 @@ from swarmtui.model import Cause, ExitHow, TaskView
 from swarmtui.model import payloads as p
 
 HANDOFF_PROGRESS_LINES = 10
+CLAUDE_SETTINGS = "claude-settings.json"
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,11 @@ class Plan:
     prev_start_commit: str
     base: str
     target: str
+    worktree: str  # a resumed attempt carries on in the previous attempt's worktree
+    resume_session: str | None = None
+    follow_up: str = ""
+    api_key: str | None = None  # for the context count (never written anywhere)
+    base_url: str | None = None
 
 
 class Spawner:
@@ -88,21 +98,31 @@ class Spawner:
         branch = P.branch_name(t.id, n)
         self.taken.add(branch)
         prev_rec = st.attempts.get(P.agent_id(t.id, prev)) if prev is not None else None
+        # A usage limit or a follow-up continues the agent's own session, in its worktree.
+        resume = t.resume_session if prev_rec is not None and t.resume_session else None
+        worktree = str(ctx.runner.worktree(t.id, n))
+        reuse: str | None = None
+        if resume and prev_rec is not None and Path(prev_rec.worktree).is_dir():
+            worktree = reuse = prev_rec.worktree
+        elif resume:
+            resume = None  # its worktree is gone: a fresh attempt with a handoff instead
         # What the handoff needs (the last attempt's reason, verify output, the operator's
         # note) is cleared by the spawn event: the worker gets a copy taken before it.
         before = copy.deepcopy(t)
-        ctx.emit(p.AttemptSpawned(window=aid, worktree=str(ctx.runner.worktree(t.id, n)),
-                                  branch=branch, agent=t.spec.agent, base=start,
-                                  handoff=prev is not None, runner=ctx.runner.name),
-                 t.id, n)
+        ctx.emit(p.AttemptSpawned(window=aid, worktree=worktree, branch=branch,
+                                  agent=t.spec.agent, base=start, handoff=prev is not None,
+                                  runner=ctx.runner.name, resumes=resume), t.id, n)
         plan = Plan(task=before, attempt=n, prev=prev,
                     job=PrepareJob(task=before.id, attempt=n, branch=branch, start=start,
-                                   merge_in=merge_in,
+                                   merge_in=merge_in, reuse_worktree=reuse,
                                    merge_message=f"swarm: merge {st.target} into {t.id}"),
                     ledger=tuple(relevant(self.ledger, before.spec.files)),
                     env=dict(ctx.agent_env),
                     prev_start_commit=prev_rec.start_commit if prev_rec else "",
-                    base=st.base, target=st.target)
+                    base=st.base, target=st.target, worktree=worktree, resume_session=resume,
+                    follow_up=before.follow_up,
+                    api_key=ctx.agent_env.get(ctx.config.review.api_key_env) or None,
+                    base_url=ctx.agent_env.get(ctx.config.review.base_url_env) or None)
         ctx.submit(ctx.workers.git, lambda: self._prepare(plan),
                    lambda e: Prepared(aid, error=f"{type(e).__name__}: {e}",
                                       cause=Cause.COULD_NOT_START))
@@ -118,20 +138,26 @@ class Spawner:
             return Prepared(aid, error=f"agent {t.spec.agent!r} is not in the run's config",
                             cause=Cause.COULD_NOT_START)
         adir = ctx.runner.agent_dir(t.id, plan.attempt)
-        wt = ctx.runner.worktree(t.id, plan.attempt)
+        wt = Path(plan.worktree)
         old = os.umask(0o077)
         try:
             adir.mkdir(parents=True, exist_ok=True)
         finally:
             os.umask(old)
-        handoff = self._handoff(plan) if plan.prev is not None else None
         paths = {"progress": str(adir / P.PROGRESS_FILE), "results": str(adir / P.RESULTS_FILE)}
-        prompt = render_prompt(
-            t.spec, plan.attempt, paths, role_text=_read_text(ctx.swarm / "roles" /
-                                                              f"{t.spec.role}.md"),
-            rules_text=_read_text(ctx.swarm / "rules.md"), handoff=handoff,
-            ledger_text=render_for_prompt(list(plan.ledger)))
+        if plan.resume_session:
+            # The session already holds the task; it is told what to do next and where its
+            # files are now (this attempt's folder is new).
+            prompt = render_follow_up(t.spec, plan.attempt, paths, plan.follow_up)
+        else:
+            handoff = self._handoff(plan) if plan.prev is not None else None
+            prompt = render_prompt(
+                t.spec, plan.attempt, paths, role_text=_read_text(ctx.swarm / "roles" /
+                                                                  f"{t.spec.role}.md"),
+                rules_text=_read_text(ctx.swarm / "rules.md"), handoff=handoff,
+                ledger_text=render_for_prompt(list(plan.ledger)))
         _write_private(adir / P.PROMPT_FILE, prompt)
+        fit = None if plan.resume_session else self._fit(plan, prompt)
         _write_private(adir / P.PROGRESS_FILE, "", exist_ok=True)
         protocol = {
             P.ENV_AGENT_ID: aid, P.ENV_TASK_ID: t.id, P.ENV_ATTEMPT: str(plan.attempt),
@@ -142,15 +168,48 @@ class Spawner:
             P.ENV_STATE_DB: str(ctx.swarm / P.STATE_DB),
         }
         env = agent_environment(plan.env, ctx.config.run.pass_env, agent.env, protocol)
-        LaunchSpec(argv=list(agent.command), cwd=str(wt), env=env, prompt_via=agent.prompt_via,
+        argv = list(agent.command)
+        if agent.adapter == "claude":
+            argv, env = self._claude(plan, agent, adir, argv, env)
+        LaunchSpec(argv=argv, cwd=str(wt), env=env, prompt_via=agent.prompt_via,
                    prompt_file=str(adir / P.PROMPT_FILE),
                    heartbeat_file=str(ctx.swarm / P.HEARTBEAT_FILE),
                    orphan_timeout=ctx.config.heartbeat.orphan_timeout,
                    kill_grace=ctx.config.run.kill_grace,
                    log_max_bytes=ctx.config.run.log_max_bytes,
                    adapter=agent.adapter).write(adir)
+        if fit is not None and fit.level == "over" and ctx.config.context.refuse_over and (
+                not t.force_context):
+            return Prepared(aid, error=f"the prompt does not fit: {fit.sentence}; split the "
+                            f"task, narrow its files, or `swarmtui retry {t.id} --force`",
+                            cause=Cause.TOO_LARGE, fit=fit)
         start_commit = ctx.runner.prepare(plan.job)
-        return Prepared(aid, start_commit=start_commit)
+        return Prepared(aid, start_commit=start_commit, fit=fit)
+
+    def _claude(self, plan: Plan, agent: AgentConfig, adir: Path, argv: list[str],
+                env: dict[str, str]) -> tuple[list[str], dict[str, str]]:
+        """Claude Code's per-attempt settings (permissions and hooks) and resume."""
+        pc = agent.permissions
+        perms = claude_launch.Permissions(mode=pc.mode, allow=tuple(pc.allow),
+                                          deny=tuple(pc.deny), sandbox=pc.sandbox,
+                                          directories=tuple(pc.directories))
+        settings = claude_launch.settings(perms, agent_dir=str(adir),
+                                          verify=plan.task.spec.verify,
+                                          extra_allow=list(plan.task.allow))
+        path = adir / CLAUDE_SETTINGS
+        _write_private(path, json.dumps(settings, indent=2) + "\n")
+        argv = [*argv, *claude_launch.argv_extras(str(path), plan.resume_session)]
+        return argv, {**env, **claude_launch.env_extras(perms)}
+
+    def _fit(self, plan: Plan, prompt: str) -> Fit:
+        """How much of the model's window the prompt and the task's declared files take."""
+        cc = self.ctx.config.context
+        picked = pick_files(self.ctx.repo, list(plan.task.spec.files))
+        use_api = cc.count_with_api and plan.api_key is not None
+        return fit(prompt, list(picked.files), window=cc.window, warn_at=cc.warn_at,
+                   api_key=plan.api_key if use_api else None,
+                   base_url=plan.base_url if use_api else None,
+                   overhead=picked.unread_bytes // 4)
 
     def _handoff(self, plan: Plan) -> Handoff:
         ctx = self.ctx
@@ -190,6 +249,11 @@ class Spawner:
             return None
         return t
 
+    def _record_fit(self, task: str, attempt: int, f: Fit) -> None:
+        self.ctx.emit(p.ContextFit(tokens=f.tokens, window=f.window,
+                                   fraction=round(f.fraction, 4), counted=f.counted,
+                                   level=f.level, sentence=f.sentence), task, attempt)
+
     def _never_started(self, aid: str, error: str = "") -> None:
         rec = self.ctx.state.attempts.get(aid)
         if rec is not None and rec.exit is None:
@@ -202,13 +266,18 @@ class Spawner:
         if rec is None:
             return
         if msg.error:
+            if msg.fit is not None:
+                self._record_fit(rec.task, rec.attempt, msg.fit)
+            what = msg.error if msg.cause == Cause.TOO_LARGE else f"could not start: {msg.error}"
             fail_if_current(ctx, rec.task, rec.attempt, msg.cause or Cause.COULD_NOT_START,
-                            f"could not start: {msg.error}")
+                            what)
             self._never_started(msg.aid, msg.error)
             return
         if self._current(msg.aid) is None:
             self._never_started(msg.aid, "ended before its window opened")
             return
+        if msg.fit is not None:
+            self._record_fit(rec.task, rec.attempt, msg.fit)
         self._start_commits[msg.aid] = msg.start_commit
         adir = ctx.runner.agent_dir(rec.task, rec.attempt)
         wt = Path(rec.worktree)

@@ -31,8 +31,10 @@ from swarmtui.engine.liveness import Liveness
 from swarmtui.engine.loop import Listener, Loop
 from swarmtui.engine.mergequeue import MergeQueue
 from swarmtui.engine.messages import FilesChanged, WatcherRestarted
+from swarmtui.engine.outcomes import Outcomes
 from swarmtui.engine.reader import AttemptReader
 from swarmtui.engine.resolver import Resolver
+from swarmtui.engine.reviews import Reviews
 from swarmtui.engine.runners.base import Runner, RunnerError, ServerGone
 from swarmtui.engine.runners.local import LocalRunner
 from swarmtui.engine.runtime.git import Git, GitError
@@ -215,6 +217,7 @@ class Supervisor:
         ctx.disk = DiskGuard(ctx)
         ctx.commands = Commands(ctx, self._stop_from_command)
         ctx.attempt_reader = AttemptReader(ctx)
+        ctx.failures = Outcomes(ctx)
         ctx.liveness = Liveness(ctx)
         ctx.verifier = Verifier(ctx)
         Watchdog(ctx)
@@ -226,6 +229,7 @@ class Supervisor:
             pass
         ctx.merges = MergeQueue(ctx, ledger)
         ctx.resolver = Resolver(ctx, ledger)
+        ctx.reviews = Reviews(ctx)
         Dispatcher(ctx)
         ctx.forecasts = ForecastDriver(ctx, ledger)
         Alerts(ctx)

@@ -57,7 +57,9 @@ class Verifier:
         if out.passed:
             ctx.emit(p.VerifyPassed(code=out.code, tail=out.tail, seconds=round(out.seconds, 2)),
                      out.task, out.attempt)
-            if ctx.config.merge.auto:
+            if ctx.config.merge.auto and ctx.config.merge.review:
+                ctx.reviews.start(ctx.task(out.task), None, then_merge=True)
+            elif ctx.config.merge.auto:
                 ctx.merges.enqueue(ctx.task(out.task), auto=True, by="auto")
             return
         ctx.emit(p.VerifyFailed(code=out.code, tail=out.tail, seconds=round(out.seconds, 2),

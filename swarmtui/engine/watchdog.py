@@ -76,7 +76,10 @@ class Watchdog:
         if now >= prod.next_sample:
             prod.next_sample = now + self.policy.interval
             self._sample(t.id, t.attempt)
-        v = classify_running(self.policy, now, t.started_at or now, t.last_progress_at,
+        # A sign of life from the agent CLI (an API retry, a hook) counts like a progress
+        # line: three minutes of 529s are not silence.
+        heard = t.last_heard_at if t.last_heard_at is not None else t.last_progress_at
+        v = classify_running(self.policy, now, t.started_at or now, heard,
                              prod.last_productive_at)
         if v.health != t.health:
             ctx.emit(p.HealthChanged(health=v.health, evidence=p.HealthEvidence(**v.evidence)),

@@ -27,7 +27,15 @@ from pathlib import Path
 from typing import Any
 
 from swarmtui.engine.adapters import adapter_for
-from swarmtui.protocol import AGENT_PGID_FILE, ENV_FILE, EXIT_FILE, OUTPUT_LOG, WRAP_PID_FILE
+from swarmtui.protocol import (
+    AGENT_PGID_FILE,
+    ENV_FILE,
+    EXIT_FILE,
+    OUTPUT_LOG,
+    SIGNALS_FILE,
+    SIGNALS_MAX_BYTES,
+    WRAP_PID_FILE,
+)
 
 LAUNCH_FILE = "launch.json"
 _PR_SET_PDEATHSIG = 1
@@ -291,11 +299,25 @@ class Wrapper:
             pending += chunk
             *lines, pending = pending.split(b"\n")
             for line in lines:
-                self.adapter.observe(line.decode("utf-8", "replace"))
-            if len(pending) > 1_000_000:  # a runaway line: do not hold it all in memory
+                self._signals(self.adapter.observe(line.decode("utf-8", "replace")))
+            if len(pending) > 4_000_000:  # a runaway line: do not hold it all in memory
                 pending = b""
         if pending:
-            self.adapter.observe(pending.decode("utf-8", "replace"))
+            self._signals(self.adapter.observe(pending.decode("utf-8", "replace")))
+
+    def _signals(self, signals: list[dict[str, Any]]) -> None:
+        """Append what the adapter learnt to signals.jsonl, where the supervisor reads it."""
+        if not signals:
+            return
+        path = self.agent_dir / SIGNALS_FILE
+        try:
+            if path.exists() and path.stat().st_size > SIGNALS_MAX_BYTES:
+                return  # bounded: a flood of signals stops here, the exit record still comes
+            with open(path, "a", encoding="utf-8") as f:
+                for s in signals:
+                    f.write(json.dumps({"t": time.time(), **s}, sort_keys=True) + "\n")
+        except OSError:
+            pass
 
     def _write_exit(self, *, code: int | None, sig: str | None, started: float, how: str,
                     error: str | None = None) -> None:

@@ -74,6 +74,25 @@ def _raise_task(ev: Event) -> Raise | None:
     if isinstance(pl, p.SpawnRefused):
         return Raise(("spawn", task), AlertLevel.WARNING,
                      f"{task} spawn refused: {_one_line(pl.reason)}")
+    if isinstance(pl, p.ContextFit) and pl.level in ("warn", "over"):
+        return Raise(("context", task), AlertLevel.ERROR if pl.level == "over"
+                     else AlertLevel.WARNING, f"{_who(ev)} context: {_one_line(pl.sentence)}")
+    if isinstance(pl, p.ReviewRecorded) and (not pl.ok or pl.verdict != "approve"):
+        what = f"review: {pl.verdict}: {_one_line(pl.summary)}" if pl.ok else (
+            f"no review: {_one_line(pl.error)}")
+        return Raise(("review", task), AlertLevel.WARNING, f"{_who(ev)} {what}")
+    if isinstance(pl, p.PermissionDenied):
+        return Raise(("permission", task), AlertLevel.WARNING,
+                     f"{_who(ev)} needs permission: {pl.rule or pl.tool}")
+    if isinstance(pl, p.AgentHook) and pl.event in ("Notification", "StopFailure"):
+        what = (f"is waiting for input: {_one_line(pl.message, 80)}" if pl.event ==
+                "Notification" else f"stopped on {pl.error or 'an error'}")
+        return Raise(("hook", task), AlertLevel.WARNING if pl.event == "Notification"
+                     else AlertLevel.ERROR, f"{_who(ev)} {what}", bell=True)
+    if isinstance(pl, p.RateLimit) and pl.status == "allowed_warning":
+        used = f"{pl.utilization:.0%} of" if pl.utilization is not None else "near"
+        return Raise(("usage-warning",), AlertLevel.WARNING,
+                     f"usage: {used} the {pl.limit_type.replace('_', ' ')} limit")
     return None
 
 
@@ -96,6 +115,9 @@ def _raise_run(ev: Event) -> Raise | None:
         return Raise(("usage", pl.account), AlertLevel.WARNING,
                      f"usage-limited{(' (' + pl.account + ')') if pl.account else ''}: "
                      "dispatch holds until the limit lifts")
+    if isinstance(pl, p.AgentHeld):
+        return Raise(("held", pl.agent), AlertLevel.ERROR,
+                     f"agent {pl.agent} held: {_one_line(pl.reason)}", bell=True)
     if isinstance(pl, p.TmuxServerGone):
         return Raise(("tmux",), AlertLevel.ERROR,
                      f"swarmtui's tmux server went away with {pl.count} agents")
@@ -122,13 +144,13 @@ def cleared_by(ev: Event) -> list[tuple[str, ...]]:
     if k == EventKind.HEALTH and ev.get(p.HealthChanged).health == Health.OK:
         return [("health", t)]
     if k == EventKind.ATTEMPT_SPAWNED:
-        return [("health", t), ("results", t), ("file", t)]
+        return [("health", t), ("results", t), ("file", t), ("permission", t), ("hook", t)]
     if k == EventKind.VERIFY_PASSED:
         return [("failed", t), ("dead", t), ("results", t)]
     if k == EventKind.TASK_REQUEUED and t:
         return [("dead", t), ("merge", t)]
     if k == EventKind.DISPATCH_RESUMED:
-        return [("breaker",)]
+        return [("breaker",), ("held",)]
     if k == EventKind.USAGE_LIMIT_LIFTED:
         return [("usage", ev.get(p.UsageLimitLifted).account)]
     if k == EventKind.DISK_OK:
@@ -146,8 +168,27 @@ def _matches(key: tuple[str, ...], pattern: tuple[str, ...]) -> bool:
     return key[: len(pattern)] == pattern
 
 
+# The kinds that can raise or clear an alert; every other event (progress lines, the bulk of a
+# log) leaves alerts alone, and replay skips them here.
+_RELEVANT = frozenset({
+    EventKind.HEALTH, EventKind.ATTEMPT_FAILED, EventKind.TASK_DEAD, EventKind.MERGE_REFUSED,
+    EventKind.INTEGRATION_FAILED, EventKind.RESULTS_INVALID, EventKind.FILE_REFUSED,
+    EventKind.INJECTION_FLAGGED, EventKind.SPAWN_REFUSED, EventKind.BREAKER_OPENED,
+    EventKind.BUDGET_EXHAUSTED, EventKind.MEMORY_LOW, EventKind.DISK_FULL,
+    EventKind.USAGE_LIMITED, EventKind.TMUX_SERVER_GONE, EventKind.RUN_FINISHED,
+    EventKind.TASK_MERGED, EventKind.TASK_CANCELLED, EventKind.ATTEMPT_SPAWNED,
+    EventKind.VERIFY_PASSED, EventKind.TASK_REQUEUED, EventKind.DISPATCH_RESUMED,
+    EventKind.USAGE_LIMIT_LIFTED, EventKind.DISK_OK, EventKind.MEMORY_OK,
+    EventKind.RUN_RESUMED, EventKind.RUN_STARTED, EventKind.ALERT_ACKED,
+    EventKind.PERMISSION_DENIED, EventKind.AGENT_HOOK, EventKind.RATE_LIMIT,
+    EventKind.AGENT_HELD, EventKind.CONTEXT_FIT, EventKind.REVIEW,
+})
+
+
 def fold_alerts(state: RunState, ev: Event) -> None:
     """Apply ``ev`` to the run's alerts, in place."""
+    if ev.kind not in _RELEVANT:
+        return
     for pattern in cleared_by(ev):
         for key, aid in list(state.alert_keys.items()):
             if _matches(key, pattern):

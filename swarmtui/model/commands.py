@@ -28,6 +28,8 @@ class CommandKind(StrEnum):
     MERGE = "merge"
     RESOLVE = "resolve"
     ACK = "ack"
+    SEND = "send"
+    REVIEW = "review"
 
 
 class Args(BaseModel):
@@ -52,6 +54,13 @@ class TaskRef(Args):
 
 class RetryArgs(TaskRef):
     note: str = ""
+    resume: bool = False  # continue the last attempt's agent session instead of starting over
+    allow: list[str] = Field(default_factory=list)  # permission rules to grant from now on
+    force: bool = False  # start it even if its prompt does not fit the context window
+
+
+class SendArgs(TaskRef):
+    text: str
 
 
 class AddArgs(Args):
@@ -81,6 +90,7 @@ ARGS: dict[CommandKind, type[Args]] = {
     CommandKind.SPAWN: SpawnArgs, CommandKind.DOWN: DownArgs, CommandKind.KILL: TaskRef,
     CommandKind.RETRY: RetryArgs, CommandKind.CANCEL: TaskRef, CommandKind.VERIFY: TaskRef,
     CommandKind.MERGE: TaskRef, CommandKind.RESOLVE: TaskRef, CommandKind.ACK: AckArgs,
+    CommandKind.SEND: SendArgs, CommandKind.REVIEW: TaskRef,
 }
 
 

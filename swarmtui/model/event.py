@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cached_property
 from typing import Any, TypeVar
 
 from swarmtui.model.kinds import EventKind
@@ -13,7 +12,7 @@ from swarmtui.model.payloads import Payload
 P = TypeVar("P", bound=Payload)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Event:
     seq: int
     time: float  # unix seconds
@@ -26,7 +25,7 @@ class Event:
     def kind(self) -> EventKind:
         return self.payload.KIND
 
-    @cached_property
+    @property
     def data(self) -> dict[str, Any]:
         """The payload as plain JSON data (for printing; decisions read ``payload``)."""
         return self.payload.to_json()

@@ -54,6 +54,12 @@ def _paused(run: RunState, ev: Event) -> None:
         run.breaker_open = False
         run.breaker_reason = ""
         run.breaker_window.clear()  # resuming is a fresh start for the breaker
+        run.held_agents.clear()
+
+
+def _held(run: RunState, ev: Event) -> None:
+    pl = ev.get(p.AgentHeld)
+    run.held_agents[pl.agent] = pl.reason
 
 
 def _breaker(run: RunState, ev: Event) -> None:
@@ -106,6 +112,7 @@ RUN_FOLDERS: dict[EventKind, RunFolder] = {
     EventKind.DISK_FULL: _flag("disk_full", True),
     EventKind.DISK_OK: _flag("disk_full", False),
     EventKind.TASK_ADDED: _task_added,
+    EventKind.AGENT_HELD: _held,
 }
 
 
@@ -127,6 +134,7 @@ def _spawned(run: RunState, t: TaskView, ev: Event) -> None:
     t.last_progress = ""
     t.progress_lines = 0
     t.progress_offset = 0
+    t.signals_offset = 0
     t.outputs = None
     t.resolve = None
     t.merge_note = ""
@@ -139,6 +147,12 @@ def _spawned(run: RunState, t: TaskView, ev: Event) -> None:
     t.result_dnr = False
     t.verify_tail = ""
     t.forecast_head = ""
+    t.note = ""
+    t.last_heard_at = None
+    t.denied = []
+    t.resume_session = None
+    t.follow_up = ""
+    t.force_context = False
     run.attempts[f"{t.id}-{t.attempt}"] = AttemptRec(
         task=t.id, attempt=t.attempt, window=pl.window, worktree=pl.worktree, branch=pl.branch,
         agent=pl.agent, runner=pl.runner, spawned_at=ev.time)
@@ -168,6 +182,9 @@ def _adopted(run: RunState, t: TaskView, ev: Event) -> None:
 def _progress(run: RunState, t: TaskView, ev: Event) -> None:
     pl = ev.get(p.Progress)
     t.last_progress_at = ev.time
+    t.last_heard_at = ev.time
+    if t.note and not t.denied:
+        t.note = ""  # a progress line says more than a passing API retry
     t.last_progress = pl.status
     t.progress_lines = pl.n
     t.progress_offset = pl.offset
@@ -208,10 +225,17 @@ def _exited(run: RunState, t: TaskView, ev: Event) -> None:
     if a is not None:
         a.exit = pl.how
         a.exit_record = pl
+        if pl.session_id:
+            a.session_id = pl.session_id
     if t.attempt == ev.attempt:
         t.ended_at = ev.time
     t.cost_usd += pl.cost_usd or 0.0
     t.tokens += pl.tokens or 0
+    for model, u in pl.models.items():
+        acc = t.models.setdefault(model, {"input": 0, "output": 0, "cache_read": 0,
+                                          "cache_write": 0, "cost_usd": 0.0})
+        for key in ("input", "output", "cache_read", "cache_write", "cost_usd"):
+            acc[key] += getattr(u, key)
 
 
 def _verify_done(run: RunState, t: TaskView, ev: Event) -> None:
@@ -240,6 +264,10 @@ def _requeued(run: RunState, t: TaskView, ev: Event) -> None:
     t.resolve = pl.resolve.model_dump() if pl.resolve is not None else None
     t.not_before = pl.not_before
     t.retry_note = pl.note
+    t.resume_session = pl.resume_session
+    t.follow_up = pl.follow_up
+    t.allow = sorted({*t.allow, *pl.allow})
+    t.force_context = pl.force
     if pl.reason:
         t.reason = pl.reason
     t.dead_why = None
@@ -304,7 +332,80 @@ def _finished_task(run: RunState, t: TaskView, ev: Event) -> None:
         _leave_queue(run, t.id)
 
 
+def _session(run: RunState, t: TaskView, ev: Event) -> None:
+    a = _attempt(run, ev)
+    pl = ev.get(p.AgentSession)
+    if a is not None:
+        a.session_id = pl.session_id
+    if t.attempt == ev.attempt:
+        t.signals_offset = max(t.signals_offset, pl.offset)
+
+
+def _heard(run: RunState, t: TaskView, ev: Event) -> None:
+    """A sign of life from the agent CLI itself, and what it says."""
+    if t.attempt != ev.attempt:
+        return
+    t.last_heard_at = ev.time
+    if isinstance(ev.payload, p.Signal):
+        t.signals_offset = max(t.signals_offset, ev.payload.offset)
+    note = signal_note(ev.payload)
+    if isinstance(ev.payload, p.PermissionDenied):
+        rule = ev.payload.rule or ev.payload.tool
+        if rule not in t.denied:
+            t.denied.append(rule)
+    if note:
+        t.note = note
+
+
+def signal_note(pl: p.Payload) -> str:
+    """The few words the health column shows for a signal from the agent CLI."""
+    if isinstance(pl, p.ApiRetry):
+        why = str(pl.status) if pl.status else pl.error or "error"
+        return f"API retry {pl.attempt}/{pl.max_retries} ({why})"
+    if isinstance(pl, p.ApiErrorSeen):
+        return f"API error {pl.status or ''} ({pl.error or pl.api_error})".replace("  ", " ")
+    if isinstance(pl, p.RateLimit):
+        if pl.status == "allowed_warning" and pl.utilization is not None:
+            return f"{pl.utilization:.0%} of the {pl.limit_type.replace('_', ' ')} limit used"
+        if pl.status == "rejected":
+            return f"usage-limited ({pl.limit_type.replace('_', ' ')})"
+        return ""
+    if isinstance(pl, p.PermissionDenied):
+        return f"needs permission: {pl.rule or pl.tool}"
+    if isinstance(pl, p.AgentHook):
+        if pl.event == "Notification":
+            return ("waiting for permission" if "permission" in pl.notification_type
+                    else "waiting for input")
+        if pl.event == "StopFailure":
+            return f"stopped on {pl.error or 'an error'}".replace("_", " ")
+        if pl.event == "Stop":
+            return "stopped"
+    return ""
+
+
+def _fit(run: RunState, t: TaskView, ev: Event) -> None:
+    pl = ev.get(p.ContextFit)
+    t.context = {"tokens": pl.tokens, "window": pl.window, "fraction": pl.fraction,
+                 "counted": pl.counted, "level": pl.level}
+
+
+def _review(run: RunState, t: TaskView, ev: Event) -> None:
+    pl = ev.get(p.ReviewRecorded)
+    t.review = {"attempt": ev.attempt, "ok": pl.ok, "verdict": pl.verdict,
+                "confidence": pl.confidence, "summary": pl.summary,
+                "concerns": list(pl.concerns), "error": pl.error}
+    t.cost_usd += pl.cost_usd
+
+
 TASK_FOLDERS: dict[EventKind, TaskFolder] = {
+    EventKind.CONTEXT_FIT: _fit,
+    EventKind.REVIEW: _review,
+    EventKind.AGENT_SESSION: _session,
+    EventKind.API_RETRY: _heard,
+    EventKind.API_ERROR: _heard,
+    EventKind.RATE_LIMIT: _heard,
+    EventKind.PERMISSION_DENIED: _heard,
+    EventKind.AGENT_HOOK: _heard,
     EventKind.ATTEMPT_SPAWNED: _spawned,
     EventKind.ATTEMPT_STARTED: _started,
     EventKind.ATTEMPT_ADOPTED: _adopted,
@@ -348,17 +449,18 @@ def next_state(run: RunState, ev: Event) -> object | None:
 def apply(run: RunState, ev: Event) -> RunState:
     """Fold one event into the run state, in place, and return it."""
     run.last_seq = ev.seq
-    folder = RUN_FOLDERS.get(ev.kind)
+    kind = ev.payload.KIND
+    folder = RUN_FOLDERS.get(kind)
     if folder is not None:
         folder(run, ev)
-    _effective_status(run)
+        _effective_status(run)
     t = run.tasks.get(ev.task) if ev.task is not None else None
     if t is not None:
-        dst = STATE_OF_EVENT.get(ev.kind)
+        dst = STATE_OF_EVENT.get(kind)
         if dst is not None:
             check_transition(t.id, t.state, dst)
             t.state = dst
-        tfold = TASK_FOLDERS.get(ev.kind)
+        tfold = TASK_FOLDERS.get(kind)
         if tfold is not None:
             tfold(run, t, ev)
     fold_alerts(run, ev)

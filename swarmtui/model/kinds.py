@@ -64,6 +64,7 @@ class EventKind(StrEnum):
     COMMAND_APPLIED = "command_applied"
     ALERT_ACKED = "alert_acked"
     SPAWN_REFUSED = "spawn_refused"
+    AGENT_HELD = "agent_held"
     # tasks
     TASK_ADDED = "task_added"
     TASK_BLOCKED = "task_blocked"
@@ -83,6 +84,14 @@ class EventKind(StrEnum):
     RESULTS = "results"
     RESULTS_INVALID = "results_invalid"
     FILE_REFUSED = "file_refused"
+    AGENT_SESSION = "agent_session"
+    API_RETRY = "api_retry"
+    API_ERROR = "api_error"
+    RATE_LIMIT = "rate_limit"
+    PERMISSION_DENIED = "permission_denied"
+    AGENT_HOOK = "agent_hook"
+    CONTEXT_FIT = "context_fit"
+    REVIEW = "review"
     DIFF = "diff"
     FORECAST = "forecast"
     VERIFY_STARTED = "verify_started"
@@ -123,6 +132,7 @@ class Cause(StrEnum):
     COULD_NOT_START = "could_not_start"
     INTEGRATION_FAILED = "integration_failed"
     RETRIED = "retried"  # ended by the operator's retry, a fresh attempt follows
+    TOO_LARGE = "too_large"  # its prompt and declared files do not fit the model's window
 
 
 class Retry(StrEnum):
@@ -171,6 +181,8 @@ CAUSE_POLICY: dict[Cause, CausePolicy] = {
     Cause.INTEGRATION_FAILED: CausePolicy(True, True, Retry.AUTO, True,
                                           label="integration check failed"),
     Cause.RETRIED: CausePolicy(False, False, Retry.NEVER, False, label="retried by operator"),
+    Cause.TOO_LARGE: CausePolicy(False, False, Retry.OPERATOR, False,
+                                 label="too large for the context window"),
 }
 
 

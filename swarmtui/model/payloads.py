@@ -36,19 +36,37 @@ def _register(cls: type[Payload]) -> type[Payload]:
     return cls
 
 
+def _kind_class(kind: str, where: str) -> type[Payload]:
+    cls = _BY_NAME.get(kind)
+    if cls is None:
+        raise EventSchemaError(f"{where}unknown event kind {kind!r}")
+    return cls
+
+
+def _schema_error(kind: str, where: str, e: ValidationError) -> EventSchemaError:
+    problems = "; ".join(
+        f"{'.'.join(str(x) for x in err['loc']) or '(payload)'}: {err['msg']}"
+        for err in e.errors(include_url=False))
+    return EventSchemaError(f"{where}event {kind}: {problems}")
+
+
 def decode(kind: str, data: dict[str, Any], *, where: str = "") -> Payload:
-    """The typed payload of an event read from the store."""
-    try:
-        cls = PAYLOADS[EventKind(kind)]
-    except ValueError:
-        raise EventSchemaError(f"{where}unknown event kind {kind!r}") from None
+    """The typed payload of an event given as plain data."""
+    cls = _kind_class(kind, where)
     try:
         return cls.model_validate(data)
     except ValidationError as e:
-        problems = "; ".join(
-            f"{'.'.join(str(x) for x in err['loc']) or '(payload)'}: {err['msg']}"
-            for err in e.errors(include_url=False))
-        raise EventSchemaError(f"{where}event {kind}: {problems}") from None
+        raise _schema_error(kind, where, e) from None
+
+
+def decode_json(kind: str, raw: str | bytes, *, where: str = "") -> Payload:
+    """The typed payload of an event read from the store as JSON text (parsed and checked in
+    one pass, which is most of what replaying a long log costs)."""
+    cls = _kind_class(kind, where)
+    try:
+        return cls.model_validate_json(raw)
+    except ValidationError as e:
+        raise _schema_error(kind, where, e) from None
 
 
 # -- the run ---------------------------------------------------------------------------------
@@ -192,6 +210,16 @@ class AlertAcked(Payload):
 
 
 @_register
+class AgentHeld(Payload):
+    """No new attempt of this agent config starts until an operator resumes dispatch (its API
+    key was refused, say)."""
+
+    KIND = EventKind.AGENT_HELD
+    agent: str
+    reason: str
+
+
+@_register
 class SpawnRefused(Payload):
     KIND = EventKind.SPAWN_REFUSED
     reason: str
@@ -239,6 +267,10 @@ class TaskRequeued(Payload):
     note: str = ""
     manual: bool = False
     resolve: ResolveBrief | None = None
+    resume_session: str | None = None  # the next attempt continues this agent session
+    follow_up: str = ""  # with resume_session: what the agent is told to do next
+    allow: list[str] = Field(default_factory=list)  # permission rules granted from now on
+    force: bool = False  # start even if the prompt does not fit the context window
 
 
 @_register
@@ -287,6 +319,7 @@ class AttemptSpawned(Payload):
     base: str = ""  # the ref it starts from
     handoff: bool = False
     runner: str = "local"
+    resumes: str | None = None  # the agent session it continues
 
 
 @_register
@@ -316,6 +349,30 @@ class AttemptFailed(Payload):
     not_before: float | None = None
 
 
+class ModelUsage(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    input: int = 0
+    output: int = 0
+    cache_read: int = 0
+    cache_write: int = 0
+    cost_usd: float = 0.0
+    context_window: int | None = None
+
+
+class AgentOutcome(BaseModel):
+    """How the agent CLI said its last turn ended (from its own structured output)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    is_error: bool = False
+    subtype: str = ""
+    terminal_reason: str = ""
+    api_status: int | None = None
+    api_error: str = ""
+    message: str = ""
+    denials: list[str] = Field(default_factory=list)
+    errors: list[str] = Field(default_factory=list)
+
+
 @_register
 class AgentExited(Payload):
     KIND = EventKind.AGENT_EXITED
@@ -326,6 +383,74 @@ class AgentExited(Payload):
     cost_usd: float | None = None
     error: str | None = None
     usage_limited_until: float | None = None
+    limit_type: str = ""
+    session_id: str | None = None
+    models: dict[str, ModelUsage] = Field(default_factory=dict)
+    outcome: AgentOutcome | None = None
+    retry_delay_s: float | None = None  # the agent CLI's last API back-off, if it said one
+
+
+class Signal(Payload):
+    """What the agent CLI said about itself; ``offset`` is how far signals.jsonl was read."""
+
+    offset: int = 0
+
+
+@_register
+class AgentSession(Signal):
+    KIND = EventKind.AGENT_SESSION
+    session_id: str
+    model: str = ""
+    permission_mode: str = ""
+
+
+@_register
+class ApiRetry(Signal):
+    """The agent CLI is retrying the API: alive, and counted as a heartbeat."""
+
+    KIND = EventKind.API_RETRY
+    attempt: int
+    max_retries: int = 0
+    delay_ms: int = 0
+    status: int | None = None
+    error: str = ""
+
+
+@_register
+class ApiErrorSeen(Signal):
+    KIND = EventKind.API_ERROR
+    error: str = ""
+    status: int | None = None
+    api_error: str = ""
+
+
+@_register
+class RateLimit(Signal):
+    KIND = EventKind.RATE_LIMIT
+    status: str  # allowed | allowed_warning | rejected
+    resets_at: float | None = None
+    limit_type: str = ""
+    utilization: float | None = None
+
+
+@_register
+class PermissionDenied(Signal):
+    KIND = EventKind.PERMISSION_DENIED
+    tool: str
+    rule: str = ""
+    message: str = ""
+
+
+@_register
+class AgentHook(Signal):
+    """A hook of the agent CLI fired (Notification, Stop, StopFailure): it waits for input, it
+    stopped, or it stopped on an error."""
+
+    KIND = EventKind.AGENT_HOOK
+    event: str
+    notification_type: str = ""
+    message: str = ""
+    error: str = ""
 
 
 @_register
@@ -408,6 +533,34 @@ class Forecast(Payload):
     reverts: list[Revert] = Field(default_factory=list)
     head: str = ""
     target_commit: str = ""
+    error: str = ""
+
+
+@_register
+class ContextFit(Payload):
+    KIND = EventKind.CONTEXT_FIT
+    tokens: int
+    window: int
+    fraction: float
+    counted: bool
+    level: str
+    sentence: str = ""
+
+
+@_register
+class ReviewRecorded(Payload):
+    """A model's review of the attempt (``ok`` False: no review, and ``error`` says why)."""
+
+    KIND = EventKind.REVIEW
+    ok: bool
+    verdict: Literal["approve", "request_changes", "reject"] | None = None
+    confidence: float = 0.0
+    summary: str = ""
+    concerns: list[dict[str, Any]] = Field(default_factory=list)
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost_usd: float = 0.0
+    model: str = ""
     error: str = ""
 
 
@@ -507,3 +660,4 @@ def _check_complete() -> None:
 
 
 _check_complete()
+_BY_NAME: dict[str, type[Payload]] = {k.value: cls for k, cls in PAYLOADS.items()}

@@ -58,6 +58,7 @@ class TaskView:
     attempt_base: int = 0  # attempts used by earlier runs (numbers continue from here)
     progress_lines: int = 0  # progress lines of the current attempt already recorded
     progress_offset: int = 0  # byte offset in its progress.md just past the last line read
+    signals_offset: int = 0  # the same in its signals.jsonl
     children: list[str] = field(default_factory=list)
     cost_usd: float = 0.0
     tokens: int = 0
@@ -69,6 +70,16 @@ class TaskView:
     resolve: dict[str, Any] | None = None  # set when the next attempt resolves conflicts
     start_commit: str = ""  # the commit the current attempt's branch started from
     forecast_head: str = ""  # the branch commit the forecast was computed for
+    note: str = ""  # what the agent CLI says right now: "API retry 3/10 (529)", ...
+    last_heard_at: float | None = None  # newest progress line or sign of life from its CLI
+    denied: list[str] = field(default_factory=list)  # permission rules the attempt lacked
+    allow: list[str] = field(default_factory=list)  # rules the operator granted (all attempts)
+    resume_session: str | None = None  # the next attempt continues this agent session
+    follow_up: str = ""  # what a resumed attempt is told to do
+    force_context: bool = False  # start it even if its prompt does not fit the window
+    context: dict[str, Any] | None = None  # the last context fit (tokens, window, level)
+    review: dict[str, Any] | None = None  # the last review (verdict, attempt, summary, ...)
+    models: dict[str, dict[str, Any]] = field(default_factory=dict)  # tokens and cost per model
 
     @property
     def id(self) -> str:
@@ -90,6 +101,7 @@ class AttemptRec:
     started: bool = False  # its window (and wrapper) exists
     start_commit: str = ""
     pane_pid: int | None = None
+    session_id: str | None = None  # the agent CLI's own session (to resume it)
     exit: ExitHow | None = None  # set once its process is known to be gone
     exit_record: Any = None  # the agent_exited payload (engine decisions read it)
 
@@ -159,6 +171,7 @@ class RunState:
     alerts: dict[int, Alert] = field(default_factory=dict)
     alert_keys: dict[tuple[str, ...], int] = field(default_factory=dict)  # open alerts by key
     usage_limits: dict[str, UsageLimit] = field(default_factory=dict)  # by account
+    held_agents: dict[str, str] = field(default_factory=dict)  # agent -> why it is held
     budget_exhausted: bool = False
     memory_low: bool = False
     disk_full: bool = False

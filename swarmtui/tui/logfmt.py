@@ -66,51 +66,105 @@ def _duration(ms: Any) -> str:
     return f"{s // 60}m{s % 60:02d}s" if s >= 60 else f"{s}s"
 
 
-def _stream_json(obj: dict[str, Any]) -> list[LogLine]:
-    kind = obj.get("type")
-    if kind == "system":
-        if obj.get("subtype") == "init":
-            tools = obj.get("tools") or []
-            return [LogLine(f"session started: model {obj.get('model', '?')}, "
-                            f"{len(tools)} tools", META)]
+def _system(obj: dict[str, Any]) -> list[LogLine]:
+    sub = obj.get("subtype")
+    if sub == "init":
+        tools = obj.get("tools") or []
+        return [LogLine(f"session started: model {obj.get('model', '?')}, {len(tools)} tools",
+                        META)]
+    if sub == "api_retry":
+        why = obj.get("error_status") or obj.get("error") or "error"
+        delay = obj.get("retry_delay_ms")
+        wait = f", next in {float(delay) / 1000:.1f}s" if isinstance(delay, (int, float)) else ""
+        return [LogLine(f"API retry {obj.get('attempt')}/{obj.get('max_retries')} ({why}{wait})",
+                        ERROR)]
+    if sub == "permission_denied":
+        return [LogLine(f"denied {obj.get('tool_name', 'a tool')}: "
+                        f"{_short(str(obj.get('message', '')))}", ERROR)]
+    if sub == "task_started":
+        return [LogLine(f"▸ subagent: {_short(str(obj.get('description') or ''))}", TOOL)]
+    if sub == "task_notification":
+        return [LogLine(f"  ◂ subagent {obj.get('status', 'done')}: "
+                        f"{_short(str(obj.get('summary') or ''))}", RESULT)]
+    return []
+
+
+def _blocks(content: Any) -> list[LogLine]:
+    if isinstance(content, str):
+        return [LogLine(line, TEXT) for line in content.splitlines() if line.strip()]
+    out: list[LogLine] = []
+    for block in content or []:
+        if not isinstance(block, dict):
+            continue
+        bt = block.get("type")
+        if bt == "text":
+            out += [LogLine(line[:_MAX_LINE], TEXT)
+                    for line in str(block.get("text", "")).splitlines() if line.strip()]
+        elif bt == "tool_use":
+            name = str(block.get("name", "tool"))
+            out.append(LogLine(f"▸ {name}: {_tool_args(name, block.get('input'))}", TOOL))
+        elif bt == "tool_result":
+            text = _result_text(block.get("content")).strip()
+            lines = text.splitlines()
+            first = _short(lines[0]) if lines else "(empty)"
+            more = f"  (+{len(lines) - 1} lines)" if len(lines) > 1 else ""
+            kind = ERROR if block.get("is_error") else RESULT
+            out.append(LogLine(f"  ◂ {'error: ' if block.get('is_error') else ''}{first}{more}",
+                               kind))
+    return out
+
+
+def _message(obj: dict[str, Any]) -> list[LogLine]:
+    if obj.get("error") and obj.get("type") == "assistant":
+        status = obj.get("api_error_status")
+        return [LogLine(f"API error{f' {status}' if status else ''}: {obj.get('error')}", ERROR)]
+    lines = _blocks((obj.get("message") or {}).get("content"))
+    if obj.get("parent_tool_use_id"):
+        # A subagent's own conversation: indented under the tool call that started it.
+        return [LogLine("    │ " + ln.text, ln.kind) for ln in lines]
+    return lines
+
+
+def _result(obj: dict[str, Any]) -> list[LogLine]:
+    failed = bool(obj.get("is_error"))
+    subtype = str(obj.get("subtype") or "done")
+    head = "error" if failed and subtype == "success" else subtype
+    if failed and obj.get("api_error_status"):
+        head += f" {obj['api_error_status']}"
+    if failed and obj.get("api_error"):
+        head += f" ({obj['api_error']})"
+    bits = [head]
+    if obj.get("num_turns") is not None:
+        bits.append(f"{obj['num_turns']} turns")
+    if obj.get("duration_ms") is not None:
+        bits.append(_duration(obj["duration_ms"]))
+    if obj.get("total_cost_usd") is not None:
+        bits.append(f"${float(obj['total_cost_usd']):.2f}")
+    out = [LogLine("result: " + " · ".join(b for b in bits if b), ERROR if failed else META)]
+    if failed:
+        said = obj.get("result") or "; ".join(str(e) for e in obj.get("errors") or [])
+        if said:
+            out.append(LogLine(f"  {_short(str(said), 300)}", ERROR))
+    return out
+
+
+def _rate_limit(obj: dict[str, Any]) -> list[LogLine]:
+    info = obj.get("rate_limit_info") or {}
+    status = info.get("status")
+    if status == "allowed":
         return []
-    if kind in ("assistant", "user"):
-        content = (obj.get("message") or {}).get("content")
-        if isinstance(content, str):
-            return [LogLine(line, TEXT) for line in content.splitlines() if line.strip()]
-        out: list[LogLine] = []
-        for block in content or []:
-            if not isinstance(block, dict):
-                continue
-            bt = block.get("type")
-            if bt == "text":
-                out += [LogLine(line[:_MAX_LINE], TEXT)
-                        for line in str(block.get("text", "")).splitlines() if line.strip()]
-            elif bt == "tool_use":
-                name = str(block.get("name", "tool"))
-                out.append(LogLine(f"▸ {name}: {_tool_args(name, block.get('input'))}", TOOL))
-            elif bt == "tool_result":
-                text = _result_text(block.get("content")).strip()
-                lines = text.splitlines()
-                first = _short(lines[0]) if lines else "(empty)"
-                more = f"  (+{len(lines) - 1} lines)" if len(lines) > 1 else ""
-                if block.get("is_error"):
-                    out.append(LogLine(f"  ◂ error: {first}{more}", ERROR))
-                else:
-                    out.append(LogLine(f"  ◂ {first}{more}", RESULT))
-        return out
-    if kind == "result":
-        bits = [str(obj.get("subtype") or "done")]
-        if obj.get("num_turns") is not None:
-            bits.append(f"{obj['num_turns']} turns")
-        if obj.get("duration_ms") is not None:
-            bits.append(_duration(obj["duration_ms"]))
-        if obj.get("total_cost_usd") is not None:
-            bits.append(f"${float(obj['total_cost_usd']):.2f}")
-        line = LogLine("result: " + " · ".join(b for b in bits if b),
-                       ERROR if obj.get("is_error") else META)
-        return [line]
-    return []  # partial-message events and other bookkeeping are noise to a reader
+    kind = str(info.get("rateLimitType") or "usage").replace("_", " ")
+    return [LogLine(f"usage limit ({kind}): {status}", ERROR if status == "rejected" else META)]
+
+
+_BY_TYPE = {"system": _system, "assistant": _message, "user": _message, "result": _result,
+            "rate_limit_event": _rate_limit}
+
+
+def _stream_json(obj: dict[str, Any]) -> list[LogLine]:
+    fmt = _BY_TYPE.get(str(obj.get("type")))
+    # Partial-message events and other bookkeeping are noise to a reader.
+    return fmt(obj) if fmt is not None else []
 
 
 def readable(line: str) -> list[LogLine]:

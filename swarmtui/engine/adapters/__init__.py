@@ -1,7 +1,8 @@
 """Per-agent-CLI adapters: what can be learnt from an agent's own structured output.
 
-State never comes from here (that is the protocol files' job); adapters only add facts the agent
-CLI reports itself, such as tokens and cost from Claude Code's stream-json ``result`` line.
+State never comes from here alone (that is the protocol files' job); adapters add facts the
+agent CLI reports itself: its session, API retries, usage limits, denied tool uses, and tokens
+and cost per model.
 """
 
 from __future__ import annotations

@@ -33,6 +33,7 @@ class PrepareJob:
     start: str
     merge_in: str | None = None
     merge_message: str = ""
+    reuse_worktree: str | None = None  # carry on in this worktree on the new branch
 
 
 class Runner(Protocol):

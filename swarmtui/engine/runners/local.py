@@ -42,6 +42,11 @@ class LocalRunner:
     def prepare(self, job: PrepareJob) -> str:
         wt = self.worktree(job.task, job.attempt)
         try:
+            if job.reuse_worktree:
+                # A resumed session carries on where it was, on this attempt's own branch.
+                reuse = Path(job.reuse_worktree)
+                self.git.branch_here(reuse, job.branch)
+                return self.git.head_of(reuse)
             self.git.add_worktree(wt, job.branch, job.start)
             if job.merge_in:
                 # Leave the target merged in with its conflict markers for the resolver.

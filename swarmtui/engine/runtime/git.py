@@ -165,6 +165,13 @@ class Git:
                 return path
         return None
 
+    def branch_here(self, worktree: Path, branch: str) -> None:
+        """Switch ``worktree`` to a new ``branch`` at its current commit, keeping every
+        uncommitted change (an existing branch of that name is an error, never reset)."""
+        if self.branch_exists(branch):
+            raise GitError(f"branch {branch} already exists; not resetting it")
+        self._run("checkout", "-q", "-b", branch, cwd=worktree)
+
     def delete_branch(self, branch: str) -> None:
         self._run("branch", "-D", branch)
 
@@ -197,6 +204,11 @@ class Git:
 
     def head_of(self, worktree: Path) -> str:
         return self._run("rev-parse", "HEAD", cwd=worktree)[1].strip()
+
+    def diff_text(self, base: str, tip: str, *, limit: int) -> str:
+        """``git diff base..tip`` as text, cut at ``limit`` characters."""
+        out = self._run("diff", "--no-color", "--no-ext-diff", f"{base}..{tip}")[1]
+        return out if len(out) <= limit else out[:limit] + "\n[... cut ...]\n"
 
     def changed_files(self, base: str, tip: str) -> list[str]:
         _, out = self._run("diff", "--name-only", "-z", f"{base}...{tip}")

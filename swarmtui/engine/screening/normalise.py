@@ -7,107 +7,54 @@ what a model would read, and reports each trick as a signal, because using one i
 itself. It never raises on any ``str`` (lone surrogates included) and its work is bounded: the
 input is capped (head and tail are kept; ``TRUNCATED`` says so), and so are the number, size and
 nesting of decoded blobs.
+
+The result types and the caps are in ``signals`` and the decoders in ``decode``; the public names
+of both are imported from here.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import codecs
-import html
 import re
 import unicodedata
-from dataclasses import dataclass
-from enum import StrEnum
 from urllib.parse import unquote
+
+from swarmtui.engine.screening.decode import _decode_into, _texty
+from swarmtui.engine.screening.signals import (
+    _MAX_BLOBS,
+    DECODED,
+    HIDDEN,
+    MAX_DECODED_TOTAL,
+    MAX_DEPTH,
+    MAX_SEGMENT_CHARS,
+    MAX_SEGMENTS,
+    Normalised,
+    Segment,
+    Signal,
+    SignalCode,
+    _Acc,
+    safe_excerpt,
+)
+
+__all__ = [
+    "DECODED",
+    "HIDDEN",
+    "MAX_DECODED_TOTAL",
+    "MAX_DEPTH",
+    "MAX_INPUT",
+    "MAX_SEGMENTS",
+    "MAX_SEGMENT_CHARS",
+    "Normalised",
+    "Segment",
+    "Signal",
+    "SignalCode",
+    "clean_text",
+    "normalise",
+    "safe_excerpt",
+    "visible",
+]
 
 MAX_INPUT = 32_000  # characters screened; longer input keeps its head and tail
 _HEAD, _TAIL = 24_000, 8_000
-MAX_SEGMENTS = 24
-MAX_SEGMENT_CHARS = 4_000
-MAX_DECODED_TOTAL = 16_000
-MAX_DEPTH = 2  # a blob decoded from a decoded blob is the deepest we go
-_MAX_BLOBS = 12
-_MAX_LINES = 200
-
-
-class SignalCode(StrEnum):
-    ZERO_WIDTH = "zero_width"  # invisible characters inside or beside Latin words
-    INVISIBLE_FORMAT = "invisible_format"  # the same characters where scripts need them (emoji)
-    BIDI_CONTROL = "bidi_control"
-    TAG_CHARS = "tag_chars"
-    VARIATION_SELECTORS = "variation_selectors"
-    HOMOGLYPHS = "homoglyphs"
-    COMPATIBILITY_FORMS = "compatibility_forms"  # fullwidth, mathematical or circled letters
-    LEETSPEAK = "leetspeak"
-    SURROGATES = "surrogates"
-    CONTROL_CHARS = "control_chars"
-    ANSI_ESCAPES = "ansi_escapes"
-    BASE64 = "base64"
-    HEX = "hex"
-    PERCENT = "percent_encoding"
-    HTML_ENTITIES = "html_entities"
-    ESCAPES = "backslash_escapes"
-    ROT13 = "rot13"
-    REVERSED = "reversed"
-    HTML_COMMENT = "html_comment"
-    HIDDEN_HTML = "hidden_html"
-    LINK_TARGET = "link_target"
-    ALT_TEXT = "alt_text"
-    TRUNCATED = "truncated"
-
-
-# Segments that came out of hiding or encoding; a segment's origin is one of these or None.
-DECODED = frozenset({SignalCode.BASE64, SignalCode.HEX, SignalCode.PERCENT,
-                     SignalCode.HTML_ENTITIES, SignalCode.ESCAPES, SignalCode.ROT13,
-                     SignalCode.REVERSED})
-HIDDEN = frozenset({SignalCode.TAG_CHARS, SignalCode.VARIATION_SELECTORS,
-                    SignalCode.HTML_COMMENT, SignalCode.HIDDEN_HTML})
-
-
-@dataclass(frozen=True)
-class Signal:
-    code: SignalCode
-    count: int
-    example: str = ""  # terminal-safe, short
-
-
-@dataclass(frozen=True)
-class Segment:
-    text: str
-    origin: SignalCode | None = None  # None: the body of the text itself
-
-
-@dataclass(frozen=True)
-class Normalised:
-    text: str  # the canonical body
-    segments: tuple[Segment, ...]  # the body first, then hidden and decoded parts
-    signals: tuple[Signal, ...]
-    truncated: bool
-    length: int  # of the input, before any cap
-
-    def has(self, code: SignalCode) -> bool:
-        return any(s.code is code for s in self.signals)
-
-    def count(self, code: SignalCode) -> int:
-        return sum(s.count for s in self.signals if s.code is code)
-
-
-def safe_excerpt(text: str, limit: int = 80) -> str:
-    """``text`` made safe to print on a terminal or in a log line: control, format and
-    surrogate characters are shown as ``<U+XXXX>``, whitespace runs become one space."""
-    out: list[str] = []
-    size = 0
-    for ch in " ".join(text[: limit * 4].split()):
-        cp = ord(ch)
-        cat = unicodedata.category(ch)
-        piece = f"<U+{cp:04X}>" if cat[0] == "C" or cat in ("Zl", "Zp") else ch
-        if size + len(piece) > limit:
-            out.append("...")
-            break
-        out.append(piece)
-        size += len(piece)
-    return "".join(out)
 
 
 # -- character classes ----------------------------------------------------------------------
@@ -143,6 +90,7 @@ _WORDISH = re.compile(r"[^\W\d_]{1,64}")  # longer runs are cut: no word is that
 # that script, where whole words of look-alikes are words, not disguise.
 _REAL_FOREIGN = re.compile(f"(?![{_CONF_CLASS}])[\u0370-\u03ff\u0400-\u052f]")
 
+
 def _words(spec: str) -> frozenset[str]:
     return frozenset(spec.split())
 
@@ -167,31 +115,6 @@ def _fold_leet(word: str) -> str | None:
 
 
 # -- the cleaning pass (shared by the body and every decoded part) ---------------------------
-
-@dataclass
-class _Acc:
-    counts: dict[SignalCode, int]
-    examples: dict[SignalCode, str]
-    segments: list[Segment]
-    decoded_chars: int = 0
-
-    def signal(self, code: SignalCode, count: int, example: str = "") -> None:
-        if count <= 0:
-            return
-        self.counts[code] = self.counts.get(code, 0) + count
-        if example and not self.examples.get(code):
-            self.examples[code] = safe_excerpt(example, 60)
-
-    def add(self, text: str, origin: SignalCode) -> bool:
-        """Keep ``text`` as a segment to screen, unless empty, a repeat or over the cap."""
-        text = text.strip()[:MAX_SEGMENT_CHARS]
-        if not text or len(self.segments) >= MAX_SEGMENTS - 1:
-            return False
-        if any(s.text == text for s in self.segments):
-            return False
-        self.segments.append(Segment(text, origin))
-        return True
-
 
 def _is_ascii_alnum(ch: str) -> bool:
     return ch.isascii() and ch.isalnum()
@@ -305,129 +228,6 @@ def _clean(text: str, acc: _Acc) -> str:
     return text
 
 
-# -- decoders ---------------------------------------------------------------------------------
-
-_B64 = re.compile(r"(?<![\w+/-])[A-Za-z0-9+/_-]{16,}(?:\r?\n[A-Za-z0-9+/_-]{8,}){0,40}={0,2}"
-                  r"(?![\w+/=-])")
-_HEX = (re.compile(r"(?<![0-9A-Fa-f])[0-9A-Fa-f]{20,}(?![0-9A-Fa-f])"),
-        re.compile(r"(?:\\x[0-9A-Fa-f]{2}){6,}"),
-        re.compile(r"(?:0x[0-9A-Fa-f]{2}[\s,]*){6,}"),
-        re.compile(r"(?<![0-9A-Fa-f])(?:[0-9A-Fa-f]{2}[ :]){9,}[0-9A-Fa-f]{2}(?![0-9A-Fa-f])"))
-_HEX_GATES = ("long", "\\x", "0x", "pairs")
-_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
-_PCT = re.compile(r"%[0-9A-Fa-f]{2}")
-_ENTITY = re.compile(r"&#[xX]?[0-9A-Fa-f]{1,6};|&[A-Za-z]{2,8};")
-_ESCAPE = re.compile(r"\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8}|\\x[0-9A-Fa-f]{2}")
-_WORD = re.compile(r"[a-z]+")
-_COMMON = _words(
-    "the and you your to of all is are this that it in on for with be do not now run any "
-    "ignore instructions previous send print delete system prompt key keys secret from then "
-    "must should will please what was were have has"
-)
-_ROT13_MENTION = re.compile(r"\brot-?13\b|\bcaesar\b", re.IGNORECASE)
-
-
-def _texty(s: str) -> bool:
-    """Whether decoded bytes look like text worth screening rather than binary noise."""
-    if len(s) < 6 or "\ufffd" in s:
-        return False
-    printable = sum(1 for c in s if c.isprintable() or c in "\n\t\r")
-    letters = sum(1 for c in s if c.isalpha())
-    return printable >= 0.95 * len(s) and letters >= 0.4 * len(s.replace(" ", "") or "x")
-
-
-def _reencoded(s: str) -> bool:
-    """Whether decoded text is itself an encoding worth one more round (percent or hex)."""
-    return len(s) >= 12 and s.isascii() and s.isprintable() and (
-        len(_PCT.findall(s)) >= 4 or len(_ESCAPE.findall(s)) >= 4)
-
-
-def _english_words(s: str) -> int:
-    return sum(map(_COMMON.__contains__, _WORD.findall(s.lower())))
-
-
-def _b64(blob: str) -> str | None:
-    blob = re.sub(r"\s+", "", blob).rstrip("=")
-    if not (any(c.isupper() for c in blob) and any(c.islower() for c in blob)):
-        return None
-    blob = blob[: MAX_SEGMENT_CHARS * 4 // 3]
-    blob = blob[: len(blob) - len(blob) % 4] if len(blob) % 4 == 1 else blob
-    try:
-        raw = base64.b64decode(blob.translate(str.maketrans("-_", "+/")) + "=" * (-len(blob) % 4))
-        return raw.decode("utf-8")
-    except (binascii.Error, ValueError):
-        return None
-
-
-def _hex(blob: str) -> str | None:
-    digits = re.sub(r"\\x|0x|[\s,:]", "", blob)[: MAX_SEGMENT_CHARS * 2]
-    try:
-        return bytes.fromhex(digits[: len(digits) - len(digits) % 2]).decode("utf-8")
-    except ValueError:
-        return None
-
-
-def _unescape(m: re.Match[str]) -> str:
-    digits = m.group()[2:]  # after the \\u, \\U or \\x
-    cp = int(digits, 16)
-    return chr(cp) if cp <= 0x10FFFF and not 0xD800 <= cp <= 0xDFFF else "\ufffd"
-
-
-def _decode_into(text: str, acc: _Acc, depth: int) -> None:
-    """Find encoded parts of ``text`` and add the ones that decode to text as segments."""
-    if depth > MAX_DEPTH or acc.decoded_chars >= MAX_DECODED_TOTAL:
-        return
-    found: list[tuple[SignalCode, str]] = []
-    words = text.split()
-    has_long = any(len(w) >= 16 for w in words)
-    pairs = sum(1 for w in words if len(w) == 2 and w[0] in _HEX_DIGITS and w[1] in _HEX_DIGITS)
-    for m in list(_B64.finditer(text) if has_long else ())[:_MAX_BLOBS]:
-        dec = _b64(m.group())
-        if dec is not None and (_texty(dec) or _reencoded(dec)):
-            found.append((SignalCode.BASE64, dec))
-    for rx, gate in zip(_HEX, _HEX_GATES, strict=True):
-        if not (has_long if gate == "long" else pairs >= 10 if gate == "pairs" else gate in text):
-            continue
-        for m in list(rx.finditer(text))[:_MAX_BLOBS]:
-            dec = _hex(m.group())
-            if dec is not None and _texty(dec):
-                found.append((SignalCode.HEX, dec))
-    if "%" in text and len(_PCT.findall(text)) >= 4:
-        found.append((SignalCode.PERCENT, unquote(text, errors="replace")))
-    if "&" in text and len(_ENTITY.findall(text)) >= 4:
-        found.append((SignalCode.HTML_ENTITIES, html.unescape(text)))
-    if "\\" in text and len(_ESCAPE.findall(text)) >= 4:
-        found.append((SignalCode.ESCAPES, _ESCAPE.sub(_unescape, text)))
-    if text.isascii():
-        lowered = text.lower()
-        mention = _ROT13_MENTION.search(text) if "rot" in lowered or "caesar" in lowered else None
-        if mention:
-            found.append((SignalCode.ROT13, codecs.encode(text[mention.end():], "rot13")))
-        for line in text.splitlines()[:_MAX_LINES]:
-            if len(line) < 20:
-                continue
-            plain = _english_words(line)
-            if plain >= 3:  # already reads as English
-                continue
-            for code, dec in ((SignalCode.ROT13, codecs.encode(line, "rot13")),
-                              (SignalCode.REVERSED, line[::-1])):
-                if _english_words(dec) >= max(3, 2 * plain + 1):
-                    found.append((code, dec))
-    for code, dec in found:
-        if acc.decoded_chars >= MAX_DECODED_TOTAL:
-            break
-        dec = dec[:MAX_SEGMENT_CHARS]
-        if code in (SignalCode.ROT13, SignalCode.REVERSED) and _english_words(dec) < 2:
-            continue
-        cleaned = _clean(dec, acc)
-        if cleaned.strip() == text.strip():
-            continue
-        acc.decoded_chars += len(cleaned)
-        if acc.add(cleaned, code):
-            acc.signal(code, 1, cleaned)
-            _decode_into(cleaned, acc, depth + 1)
-
-
 # -- hidden markup ------------------------------------------------------------------------------
 
 _COMMENT = re.compile(r"<!--(.{0,4000}?)(?:-->|$)", re.DOTALL)
@@ -521,9 +321,10 @@ def normalise(text: str) -> Normalised:
     acc.segments.insert(0, Segment(body, None))
     _markup(body, acc)
     for seg in list(acc.segments):
-        _decode_into(seg.text, acc, 1)
+        _decode_into(seg.text, acc, 1, _clean)
     # Hidden parts pulled out of markup may themselves be encoded; the cleaning above already
     # ran on them as part of the body.
     signals = tuple(Signal(code, n, acc.examples.get(code, "")) for code, n in acc.counts.items())
     return Normalised(text=body, segments=tuple(acc.segments), signals=signals,
                       truncated=truncated, length=length)
+

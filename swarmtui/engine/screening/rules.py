@@ -300,14 +300,19 @@ def _spread_override(low: str) -> re.Match[str] | None:
 _SPREAD = Rule(ReasonCode.OVERRIDE, 0.4, SAY, frozenset(), re.compile("$^"))
 
 
-def signal_hits(norm: Normalised, instruction_hits: Sequence[Hit]) -> list[Hit]:
-    """Hits for the tricks normalisation undid. Alone, invisible or look-alike characters only
-    make text uncertain (code and other scripts have them too); smuggled payloads, or an
-    instruction found once the disguise is removed, make it flagged."""
-    out: list[Hit] = []
-    backed = any(h.weight >= 0.3 for h in instruction_hits)
+# Signals of hidden Unicode, in the order their examples are preferred.
+_UNICODE_SIGNALS = (SignalCode.TAG_CHARS, SignalCode.VARIATION_SELECTORS, SignalCode.ZERO_WIDTH,
+                    SignalCode.BIDI_CONTROL, SignalCode.HOMOGLYPHS, SignalCode.LEETSPEAK,
+                    SignalCode.COMPATIBILITY_FORMS)
+# Where an instruction found inside counts once more: origins of the segment, and the reason.
+_CARRIERS = ((DECODED, R.ENCODED),
+             (frozenset({SignalCode.HTML_COMMENT, SignalCode.HIDDEN_HTML}), R.HIDDEN_MARKUP))
+
+
+def _unicode_weight(norm: Normalised) -> float:
+    """How suspicious the hidden or look-alike characters are on their own (0: none)."""
     zw = norm.count(SignalCode.ZERO_WIDTH)
-    unicode_w = max(
+    return max(
         0.75 if norm.has(SignalCode.TAG_CHARS) else 0.0,
         0.7 if norm.has(SignalCode.VARIATION_SELECTORS) else 0.0,
         0.2 if zw >= 3 else 0.15 if zw else 0.0,
@@ -317,15 +322,20 @@ def signal_hits(norm: Normalised, instruction_hits: Sequence[Hit]) -> list[Hit]:
         0.2 if norm.has(SignalCode.LEETSPEAK) else 0.0,
         0.1 if norm.count(SignalCode.COMPATIBILITY_FORMS) >= 4 else 0.0,
     )
+
+
+def signal_hits(norm: Normalised, instruction_hits: Sequence[Hit]) -> list[Hit]:
+    """Hits for the tricks normalisation undid. Alone, invisible or look-alike characters only
+    make text uncertain (code and other scripts have them too); smuggled payloads, or an
+    instruction found once the disguise is removed, make it flagged."""
+    out: list[Hit] = []
+    backed = any(h.weight >= 0.3 for h in instruction_hits)
+    unicode_w = _unicode_weight(norm)
     if unicode_w:
-        ex = next((s.example for s in norm.signals if s.code in (
-            SignalCode.TAG_CHARS, SignalCode.VARIATION_SELECTORS, SignalCode.ZERO_WIDTH,
-            SignalCode.BIDI_CONTROL, SignalCode.HOMOGLYPHS, SignalCode.LEETSPEAK,
-            SignalCode.COMPATIBILITY_FORMS) and s.example), "")
+        ex = next((s.example for s in norm.signals if s.code in _UNICODE_SIGNALS and s.example),
+                  "")
         out.append(Hit(R.HIDDEN_UNICODE, max(unicode_w, 0.7) if backed else unicode_w, ex, None))
-    for origin, code in ((DECODED, R.ENCODED), (frozenset({SignalCode.HTML_COMMENT,
-                                                           SignalCode.HIDDEN_HTML}),
-                                                R.HIDDEN_MARKUP)):
+    for origin, code in _CARRIERS:
         inside = [h for h in instruction_hits if h.origin in origin and h.weight >= 0.3]
         if inside:
             out.append(Hit(code, 0.7, inside[0].excerpt, inside[0].origin))

@@ -1,0 +1,76 @@
+"""Config sections about the agent CLIs themselves: unattended permissions, model-backed
+review, context fit and prices."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import annotated_types as at
+from pydantic import BaseModel, ConfigDict, Field
+
+from swarmtui.config.units import PositiveDuration
+
+# What a typical repository needs an unattended agent to do: read and edit files, and use git
+# to record its work. The task's own verify command is added per attempt.
+DEFAULT_ALLOW = (
+    "Read", "Edit", "Write", "MultiEdit", "Glob", "Grep", "LS", "TodoWrite",
+    "Bash(git add:*)", "Bash(git commit:*)", "Bash(git status:*)", "Bash(git diff:*)",
+    "Bash(git log:*)", "Bash(git show:*)", "Bash(ls:*)", "Bash(cat:*)", "Bash(echo:*)",
+    "Bash(printf:*)", "Bash(mkdir:*)", "Bash(mv:*)", "Bash(date:*)",
+)
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PermissionsConfig(_Section):
+    """Claude Code's permissions for an unattended attempt (written to its --settings file)."""
+
+    mode: Literal["default", "acceptEdits", "bypassPermissions", "dontAsk", "plan", "auto"] = (
+        "acceptEdits")
+    """Permission mode; "acceptEdits" lets it edit, the allow list covers the rest."""
+    allow: list[Annotated[str, at.MinLen(1)]] = Field(default_factory=lambda: list(DEFAULT_ALLOW))
+    """Tool rules it may use without asking (Claude Code syntax: "Bash(git commit:*)")."""
+    deny: list[Annotated[str, at.MinLen(1)]] = Field(default_factory=list)
+    """Tool rules it may never use."""
+    sandbox: bool = False
+    """The machine is a sandbox: sets IS_SANDBOX=1 (Claude Code's bypass mode needs it as root)."""
+    directories: list[Annotated[str, at.MinLen(1)]] = Field(default_factory=list)
+    """Folders it may use besides its worktree (its own progress/results folder is added)."""
+
+
+Price = Annotated[float, at.Ge(0)]
+
+
+class ModelPrice(_Section):
+    """US dollars per million tokens."""
+
+    input: Price = 0.0
+    output: Price = 0.0
+    cache_read: Price = 0.0
+    cache_write: Price = 0.0
+
+
+class ReviewConfig(_Section):
+    """``swarmtui review``: a model reads the task, its check, the summary and the diff."""
+
+    model: str = "claude-sonnet-4-5"
+    api_key_env: str = "ANTHROPIC_API_KEY"
+    """The environment variable holding the API key (nothing is reviewed without one)."""
+    base_url_env: str = "ANTHROPIC_BASE_URL"
+    timeout: PositiveDuration = 120.0
+    budget_tokens: Annotated[int, at.Ge(2000)] = 60_000
+    """How much of the diff (with the rest of the request) the model is shown."""
+
+
+class ContextConfig(_Section):
+    """Context fit, before an attempt starts: its prompt plus its declared files."""
+
+    window: Annotated[int, at.Ge(1000)] = 200_000
+    """The model's context window in tokens (an agent may report its own)."""
+    warn_at: Annotated[float, at.Gt(0), at.Le(1)] = 0.6
+    count_with_api: bool = True
+    """Count with the API (messages.count_tokens) when a key is set; else estimate."""
+    refuse_over: bool = True
+    """Refuse to start an attempt whose prompt and files exceed the window."""

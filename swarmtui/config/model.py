@@ -1,0 +1,339 @@
+"""The config sections and ``Config`` itself: pydantic models whose every field has a default.
+
+Unknown keys are errors (a typo never silently falls back to a default), and checks that
+involve several fields raise ``_cross_error`` so the message names the key at fault.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import annotated_types as at
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints, model_validator
+from pydantic_core import PydanticCustomError
+
+from swarmtui.config.agentcfg import (
+    ContextConfig,
+    ModelPrice,
+    PermissionsConfig,
+    ReviewConfig,
+)
+from swarmtui.config.units import (
+    Duration,
+    PositiveDuration,
+    Size,
+    _Expect,
+    format_duration,
+    format_size,
+)
+
+# What an agent gets from the environment of whoever started (or resumed) the run: the basics
+# of a shell, locale, API keys and endpoints of the agent CLIs, git and SSH agent access, and
+# the usual toolchain variables. Anything else must be named in run.pass_env.
+DEFAULT_PASS_ENV = (
+    "PATH", "HOME", "USER", "LOGNAME", "SHELL", "TERM", "COLORTERM", "TZ", "TMPDIR",
+    "LANG", "LANGUAGE", "LC_*", "XDG_*", "SSH_AUTH_SOCK",
+    "ANTHROPIC_*", "CLAUDE_*", "OPENAI_*", "GEMINI_*", "GOOGLE_API_KEY", "AWS_*",
+    "GIT_*", "GH_TOKEN", "GITHUB_TOKEN", "NODE_*", "NPM_*", "npm_config_*", "PYTHON*",
+    "VIRTUAL_ENV", "CONDA_*", "CARGO_HOME", "RUSTUP_HOME", "GOPATH", "JAVA_HOME",
+    "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy",
+    "IS_SANDBOX",
+)
+
+
+# --- names ------------------------------------------------------------------------------------
+
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+_ID_EXPECTED = (
+    "a name of 1-64 letters, digits, '.', '_' or '-' that starts with a letter or digit"
+)
+Name = Annotated[str, StringConstraints(pattern=ID_PATTERN), _Expect(_ID_EXPECTED)]
+"""A role, agent or socket name: safe in file names, branch names and tmux targets."""
+
+EnvName = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$"),
+    _Expect("an environment variable name (letters, digits and '_', not starting with a digit)"),
+]
+Argv = Annotated[
+    list[Annotated[str, at.MinLen(1)]],
+    _Expect("an array of non-empty strings (the command and its arguments)"),
+]
+Count = Annotated[int, at.Ge(0)]
+PositiveCount = Annotated[int, at.Ge(1)]
+
+
+def _cross_error(key: str, message: str) -> PydanticCustomError:
+    """An error that involves several fields, reported at ``key`` below the model's location."""
+    return PydanticCustomError("swarm_cross", "{message}", {"key": key, "message": message})
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- sections ---------------------------------------------------------------------------------
+
+
+class SlotsConfig(_Section):
+    """How many agents may run at once, and who may use the last slots."""
+
+    max_agents: PositiveCount = 4
+    reserve: Count = 1
+    """Slots kept free for tasks with priority >= ``reserve_priority``; must be < max_agents."""
+    reserve_priority: int = 10
+    max_depth: Count = 2
+    """How deep sub-agents may nest (0: agents may not spawn sub-agents)."""
+    subtree_budget: Count = 2
+    """How many sub-agents one agent's subtree may hold at once."""
+    min_free_memory: Size = 1024**3
+    """No new agent starts while MemAvailable is below this."""
+    pools: dict[Name, PositiveCount] = Field(
+        default_factory=lambda: {"worker": 4, "orchestrator": 2, "resolver": 1}
+    )
+    """Role name -> most agents of that role at once. The keys are the known roles."""
+
+    @model_validator(mode="after")
+    def _reserve_below_max(self) -> SlotsConfig:
+        if self.reserve >= self.max_agents:
+            raise _cross_error(
+                "reserve",
+                f"expected reserve to be less than slots.max_agents ({self.max_agents}), "
+                f"got {self.reserve}",
+            )
+        return self
+
+
+class HeartbeatConfig(_Section):
+    """How agents' progress is watched; counts are in progress intervals."""
+
+    tick: PositiveDuration = 1.0
+    """How often the supervisor checks health and writes its own heartbeat."""
+    progress_interval: PositiveDuration = 60.0
+    """How often an agent is expected to append a progress line."""
+    quiet_after: PositiveCount = 2
+    stuck_after: PositiveCount = 3
+    auto_kill: bool = True
+    """Kill and requeue a stuck agent (false: only alert)."""
+    unproductive_after: PositiveCount = 5
+    orphan_timeout: PositiveDuration = 300.0
+    """An agent's wrapper ends the agent once the supervisor is silent this long."""
+    stale_result_after: PositiveCount = 3
+
+    @model_validator(mode="after")
+    def _stuck_after_quiet(self) -> HeartbeatConfig:
+        if self.stuck_after <= self.quiet_after:
+            raise _cross_error(
+                "stuck_after",
+                f"expected stuck_after to be greater than heartbeat.quiet_after "
+                f"({self.quiet_after}), got {self.stuck_after}",
+            )
+        return self
+
+
+class RetryConfig(_Section):
+    """Retries of failed attempts, with exponential backoff."""
+
+    max_attempts: PositiveCount = 3
+    backoff: Duration = 30.0
+    """Delay before the 2nd attempt; it doubles for each further attempt."""
+    backoff_max: Duration = 600.0
+    continue_from_previous: bool = False
+    """A retry branches from the previous attempt's branch instead of the base."""
+
+    @model_validator(mode="after")
+    def _max_covers_base(self) -> RetryConfig:
+        if self.backoff_max < self.backoff:
+            raise _cross_error(
+                "backoff_max",
+                f"expected backoff_max to be at least retry.backoff "
+                f"({format_duration(self.backoff)}), got {format_duration(self.backoff_max)}",
+            )
+        return self
+
+
+class BreakerConfig(_Section):
+    """Circuit breaker: stop retrying after ``max_failures`` failures within ``period``."""
+
+    max_failures: PositiveCount = 5
+    period: PositiveDuration = 600.0
+
+
+class VerifyConfig(_Section):
+    """The per-task verification command."""
+
+    timeout: PositiveDuration = 600.0
+    tail_bytes: Count = 4000
+    """How many bytes of the end of the verify output are kept."""
+
+
+class RunConfig(_Section):
+    """Defaults for running agents."""
+
+    default_agent: str = "claude"
+    default_role: str = "worker"
+    kill_grace: Duration = 10.0
+    """After TERM, wait this long before KILL."""
+    log_max_bytes: Annotated[
+        Size, at.Gt(0), _Expect('a size larger than zero such as "20MiB"', format_size)
+    ] = 20 * 1024**2
+    """Cap on each output.log: the head and the newest tail are kept."""
+    tmux_socket: Annotated[
+        str,
+        StringConstraints(pattern=r"^$|" + ID_PATTERN),
+        _Expect(f'"" (the default socket) or {_ID_EXPECTED}'),
+    ] = ""
+    """tmux socket name (tmux -L); empty means swarmtui's own default name."""
+    pass_env: list[Annotated[str, at.MinLen(1)]] = Field(
+        default_factory=lambda: list(DEFAULT_PASS_ENV))
+    """Names and globs of the caller's environment that agents get (set per agent at spawn)."""
+
+
+class AgentConfig(_Section):
+    """How to launch one agent CLI.
+
+    ``prompt_via`` says how the prompt reaches the agent: "stdin" pipes it in; "file" passes the
+    prompt file's path, in place of a "{prompt_file}" placeholder in ``command`` if there is one,
+    else as the last argument; "argument" passes the prompt text the same way, with "{prompt}".
+    """
+
+    command: Annotated[
+        Argv,
+        at.MinLen(1),
+        _Expect("a non-empty array of non-empty strings (the command and its arguments)"),
+    ]
+    prompt_via: Literal["stdin", "file", "argument"] = "stdin"
+    adapter: Literal["generic", "claude"] = "generic"
+    """How output is read: "generic" knows the agent only through the protocol files."""
+    env: dict[EnvName, str] = Field(default_factory=dict)
+    """Extra environment variables for the agent."""
+    permissions: PermissionsConfig = Field(default_factory=PermissionsConfig)
+    """For the claude adapter: what it may do unattended."""
+    account: str = ""
+    """Usage limits are per account; agents naming the same account wait together (default:
+    the agent's own name)."""
+    resume_after_limit: bool = True
+    """After a usage limit, continue the same session (--resume) instead of starting over."""
+
+
+def builtin_agents() -> dict[str, AgentConfig]:
+    """The agents every config has unless a file replaces them by name (fresh copies)."""
+    return {
+        "claude": AgentConfig(
+            command=["claude", "-p", "--output-format", "stream-json", "--verbose"],
+            prompt_via="stdin",
+            adapter="claude",
+        )
+    }
+
+
+class MergeConfig(_Section):
+    """How verified work is merged back."""
+
+    target: str = ""
+    """Branch to merge into; empty means the branch checked out when the run started."""
+    verify: str = ""
+    """Shell command run on the target after each merge; empty means no integration check."""
+    method: Literal["merge", "squash"] = "merge"
+    auto: bool = False
+    """Merge verified tasks without asking."""
+    revert_on_failure: bool = True
+    """Keep a merge whose integration check fails off the target (false: land it, flagged)."""
+    allow_out_of_scope: bool = False
+    """Let automatic merges include changes outside a task's declared files."""
+    review: bool = False
+    """Merge only tasks whose current attempt a `swarmtui review` approved."""
+
+
+class BudgetConfig(_Section):
+    max_cost_usd: Annotated[float, at.Ge(0)] = 0.0
+    """Stop starting agents once the run has cost this much; 0 means no limit."""
+
+
+class UIConfig(_Section):
+    theme: str = "swarm-dark"
+    bell: bool = True
+    """Ring the terminal bell on alerts."""
+    keymap: dict[str, Annotated[str, at.MinLen(1)]] = Field(default_factory=dict)
+    """Binding id -> key, overriding the default key of that binding."""
+
+
+class NotifyConfig(_Section):
+    command: Argv = Field(default_factory=list)
+    """Run on each alert with SWARM_ALERT_KIND, _TASK and _TEXT set; empty means none."""
+
+
+class Config(_Section):
+    """The whole configuration. ``Config()`` is the built-in default."""
+
+    slots: SlotsConfig = Field(default_factory=SlotsConfig)
+    heartbeat: HeartbeatConfig = Field(default_factory=HeartbeatConfig)
+    retry: RetryConfig = Field(default_factory=RetryConfig)
+    breaker: BreakerConfig = Field(default_factory=BreakerConfig)
+    verify: VerifyConfig = Field(default_factory=VerifyConfig)
+    run: RunConfig = Field(default_factory=RunConfig)
+    agents: dict[Name, AgentConfig] = Field(default_factory=builtin_agents)
+    merge: MergeConfig = Field(default_factory=MergeConfig)
+    budget: BudgetConfig = Field(default_factory=BudgetConfig)
+    ui: UIConfig = Field(default_factory=UIConfig)
+    notify: NotifyConfig = Field(default_factory=NotifyConfig)
+    review: ReviewConfig = Field(default_factory=ReviewConfig)
+    context: ContextConfig = Field(default_factory=ContextConfig)
+    prices: dict[str, ModelPrice] = Field(default_factory=dict)
+    """Model name -> price, for agents that report tokens but no cost."""
+
+    _source: Path | None = PrivateAttr(default=None)
+
+    def account_of(self, agent: str) -> str:
+        a = self.agents.get(agent)
+        return (a.account if a is not None and a.account else agent)
+
+    @model_validator(mode="after")
+    def _defaults_exist(self) -> Config:
+        if self.run.default_agent not in self.agents:
+            raise _cross_error(
+                "run.default_agent",
+                f"expected the name of a configured agent ({_names(self.agents)}), "
+                f"got {self.run.default_agent!r}",
+            )
+        if self.run.default_role not in self.slots.pools:
+            raise _cross_error(
+                "run.default_role",
+                f"expected a role from [slots.pools] ({_names(self.slots.pools)}), "
+                f"got {self.run.default_role!r}",
+            )
+        return self
+
+    def __eq__(self, other: object) -> bool:
+        # Compare settings only: where two equal configs were read from does not matter.
+        if not isinstance(other, Config):
+            return NotImplemented
+        return self.model_dump() == other.model_dump()
+
+    @property
+    def source(self) -> Path | None:
+        """The file this config was loaded from; None for built-in defaults or a dict."""
+        return self._source
+
+    @property
+    def roles(self) -> set[str]:
+        """The roles the config knows: the keys of ``[slots.pools]``."""
+        return set(self.slots.pools)
+
+    def retry_delay(self, failures: int) -> float:
+        """Seconds to wait before the next attempt after ``failures`` failed attempts."""
+        if failures < 1:
+            return 0.0
+        # Cap the exponent: beyond 2**62 the cap wins anyway and floats would overflow.
+        delay = self.retry.backoff * 2.0 ** min(failures - 1, 62)
+        return min(delay, self.retry.backoff_max)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The effective config as plain data, durations and sizes written with units."""
+        return self.model_dump(mode="json")
+
+
+def _names(keys: Mapping[str, Any]) -> str:
+    return ", ".join(sorted(keys)) or "none"

@@ -1,0 +1,88 @@
+"""How an attempt of Claude Code is launched unattended (pure).
+
+Claude Code in ``-p`` mode never asks: a tool use it has no permission for is denied, and the
+run still ends "successfully". So every attempt gets its own settings file (``--settings``):
+the permissions policy of its agent config (mode, allowed and denied tools, the folders it may
+write besides its worktree) plus hooks that report "waiting for input", "stopped" and "stopped
+on <error>" back to the supervisor. As root, Claude Code refuses ``bypassPermissions`` unless
+``IS_SANDBOX=1``, which the policy's ``sandbox`` flag sets.
+"""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+HOOK_EVENTS = ("Notification", "Stop", "StopFailure")
+MODES = ("default", "acceptEdits", "bypassPermissions", "dontAsk", "plan", "auto")
+
+
+@dataclass(frozen=True)
+class Permissions:
+    mode: str = "acceptEdits"
+    allow: tuple[str, ...] = ()
+    deny: tuple[str, ...] = ()
+    sandbox: bool = False  # the box is a sandbox: IS_SANDBOX=1 (needed for bypass as root)
+    directories: tuple[str, ...] = field(default_factory=tuple)
+
+
+def verify_rule(verify: str | None) -> list[str]:
+    """A rule that lets the agent run the task's own acceptance check (its first two words)."""
+    if not verify:
+        return []
+    words = shlex.split(verify, posix=True)[:2] if verify.strip() else []
+    if not words or not all(w.replace("-", "").replace(".", "").replace("/", "").replace(
+            "_", "").isalnum() for w in words):
+        return []
+    return [f"Bash({' '.join(words)}:*)"]
+
+
+def settings(p: Permissions, *, agent_dir: str, verify: str | None, extra_allow: list[str],
+             python: str = sys.executable) -> dict[str, Any]:
+    """The per-attempt ``--settings`` file: permissions and the reporting hooks."""
+    allow = [*p.allow, *verify_rule(verify), *extra_allow]
+    hook = f"{shlex.quote(python)} -m swarmtui.hook"
+    return {
+        "permissions": {
+            "defaultMode": p.mode,
+            "allow": list(dict.fromkeys(allow)),
+            "deny": list(p.deny),
+            # Progress and results files live in the attempt's folder, outside the worktree.
+            "additionalDirectories": [agent_dir, *p.directories],
+        },
+        "hooks": {event: [{"matcher": "", "hooks": [
+            {"type": "command", "command": f"{hook} {event}", "timeout": 10}]}]
+            for event in HOOK_EVENTS},
+    }
+
+
+def argv_extras(settings_path: str, resume_session: str | None) -> list[str]:
+    extras = ["--settings", settings_path]
+    if resume_session:
+        extras += ["--resume", resume_session]
+    return extras
+
+
+def env_extras(p: Permissions) -> dict[str, str]:
+    return {"IS_SANDBOX": "1"} if p.sandbox else {}
+
+
+def unattended_problems(p: Permissions, *, root: bool, where: str) -> list[str]:
+    """Why this policy cannot run unattended, one sentence per problem naming the key."""
+    out: list[str] = []
+    if p.mode not in MODES:
+        out.append(f"{where}.mode: expected one of {', '.join(MODES)}, got {p.mode!r}")
+    if p.mode in ("default", "dontAsk") and not p.allow:
+        out.append(f"{where}: mode {p.mode!r} with no allow list denies every tool use in an "
+                   f"unattended run; set {where}.allow (for instance [\"Edit\", \"Write\", "
+                   f"\"Bash(git add:*)\", \"Bash(git commit:*)\"]) or {where}.mode = "
+                   "\"acceptEdits\"")
+    if p.mode == "plan":
+        out.append(f"{where}.mode = \"plan\" never edits anything; use \"acceptEdits\"")
+    if p.mode == "bypassPermissions" and root and not p.sandbox:
+        out.append(f"{where}: Claude Code refuses bypassPermissions as root unless the box is "
+                   f"a sandbox; set {where}.sandbox = true (IS_SANDBOX=1) or use "
+                   "mode = \"acceptEdits\" with an allow list")
+    return out

@@ -1,0 +1,57 @@
+"""``python -m swarmtui.hook EVENT``: what Claude Code's hooks call inside an agent.
+
+Claude Code runs it for Notification, Stop and StopFailure with the hook's JSON on stdin; it
+appends one line to the attempt's ``signals.jsonl`` (``$SWARM_AGENT_DIR``), where the supervisor
+reads it within a second: "waiting for input", "stopped", "stopped on rate limit". It must never
+get in the agent's way: bounded input, no output, exit 0 whatever happens.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+MAX_INPUT = 256 * 1024
+
+
+def _short(value: Any, n: int) -> str:
+    return "" if value is None else " ".join(str(value).split())[:n]
+
+
+def signal_of(event: str, payload: Any) -> dict[str, Any]:
+    p = payload if isinstance(payload, dict) else {}
+    return {"kind": "hook", "event": _short(event, 40),
+            "notification_type": _short(p.get("notification_type"), 60),
+            "message": _short(p.get("message") or p.get("last_assistant_message"), 300),
+            "error": _short(p.get("error"), 60), "t": time.time()}
+
+
+def main(argv: list[str]) -> int:
+    try:
+        event = argv[1] if len(argv) > 1 else ""
+        raw = sys.stdin.buffer.read(MAX_INPUT) if sys.stdin is not None else b""
+        try:
+            payload = json.loads(raw.decode("utf-8", "replace")) if raw.strip() else {}
+        except ValueError:
+            payload = {}
+        agent_dir = os.environ.get("SWARM_AGENT_DIR")
+        if not agent_dir or not event:
+            return 0
+        from swarmtui.protocol import SIGNALS_FILE, SIGNALS_MAX_BYTES
+
+        path = Path(agent_dir) / SIGNALS_FILE
+        if path.exists() and path.stat().st_size > SIGNALS_MAX_BYTES:
+            return 0
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(json.dumps(signal_of(event, payload), sort_keys=True) + "\n")
+    except Exception:  # noqa: BLE001 - a hook must never fail the agent
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
