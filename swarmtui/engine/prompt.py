@@ -77,15 +77,17 @@ def render_protocol(spec: TaskSpec, attempt: int, paths: dict[str, str]) -> str:
     scope = ("You may change only files matching: " + ", ".join(f"`{f}`" for f in spec.files)
              + ". Changes outside that scope are flagged." if spec.files else
              "No file scope was declared for this task.")
+    where = f" (`{paths['worktree']}`)" if paths.get("worktree") else ""
     return f"""## How to report (the swarmtui protocol)
 
-You are agent `{spec.id}-{attempt}` working in your own git worktree on your own branch.
+You are agent `{spec.id}-{attempt}` working in your own git worktree on your own branch{where}.
 Commit your work there; do not push and do not switch branches.
 
 - Progress: append one line at least every few minutes to `{paths['progress']}`
   (also in $SWARM_PROGRESS_FILE), formatted `<ISO-8601 time> - <what you are doing>`,
   optionally ending with `[outputs: N]` (files produced so far). Silence reads as stuck.
-- Result: when finished, write `{paths['results']}` (also $SWARM_RESULTS_FILE) as JSON:
+- Result: when finished, write `{paths['results']}` (also $SWARM_RESULTS_FILE) as JSON
+  (write it to a temporary file first and rename it, so it is never read half-written):
   `{{"status": "done" | "failed" | "blocked", "summary": "...", "files_modified": [...],
   "do_not_revert": true | false}}`. It is the canonical record of your attempt.
 - {scope}

@@ -144,7 +144,8 @@ class Spawner:
             adir.mkdir(parents=True, exist_ok=True)
         finally:
             os.umask(old)
-        paths = {"progress": str(adir / P.PROGRESS_FILE), "results": str(adir / P.RESULTS_FILE)}
+        paths = {"progress": str(adir / P.PROGRESS_FILE), "results": str(adir / P.RESULTS_FILE),
+                 "worktree": str(wt)}
         if plan.resume_session:
             # The session already holds the task; it is told what to do next and where its
             # files are now (this attempt's folder is new).
@@ -198,7 +199,8 @@ class Spawner:
                                           extra_allow=list(plan.task.allow))
         path = adir / CLAUDE_SETTINGS
         _write_private(path, json.dumps(settings, indent=2) + "\n")
-        argv = [*argv, *claude_launch.argv_extras(str(path), plan.resume_session)]
+        argv = [*argv, *claude_launch.argv_extras(str(path), plan.resume_session,
+                                                  [str(adir)])]
         return argv, {**env, **claude_launch.env_extras(perms)}
 
     def _fit(self, plan: Plan, prompt: str) -> Fit:

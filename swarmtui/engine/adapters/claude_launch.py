@@ -58,8 +58,13 @@ def settings(p: Permissions, *, agent_dir: str, verify: str | None, extra_allow:
     }
 
 
-def argv_extras(settings_path: str, resume_session: str | None) -> list[str]:
+def argv_extras(settings_path: str, resume_session: str | None,
+                add_dirs: list[str] | None = None) -> list[str]:
     extras = ["--settings", settings_path]
+    for d in add_dirs or []:
+        # Also on the command line: a resumed session keeps the folders it was started with,
+        # and this attempt's folder is new.
+        extras += ["--add-dir", d]
     if resume_session:
         extras += ["--resume", resume_session]
     return extras
