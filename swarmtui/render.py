@@ -156,7 +156,7 @@ def task_row(t: TaskView, max_attempts: int, now: float) -> dict[str, Any]:
 
 
 def format_status_table(run: RunState, rows: list[dict[str, Any]], live: bool,
-                        slots: dict[str, Any]) -> str:
+                        slots: dict[str, Any], held: list[dict[str, Any]] | None = None) -> str:
     now = time.time()
     head = (f"run {run.run}: {run.status}{'' if live else ' (no supervisor)'}  "
             f"target {run.target or '-'}  slots {slots['used']}/{slots['max']} "
@@ -172,6 +172,12 @@ def format_status_table(run: RunState, rows: list[dict[str, Any]], live: bool,
     lines.append("  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True)).rstrip())
     for row in data:
         lines.append("  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+    if held:
+        lines += ["", f"held text ({len(held)}): kept out of prompts until "
+                  "`swarmtui approve QID` or `swarmtui reject QID`"]
+        for h in held:
+            lines.append(f"  {h['qid']}  {h['task'] or '-'}  {h['source']}: "
+                         f"{_short(', '.join(h['reasons']), 40)}  \"{_short(h['excerpt'], 60)}\"")
     return term_safe("\n".join(lines), multiline=True)
 
 

@@ -114,7 +114,7 @@ class Store:
         self.path = Path(path)
         if not create and not self.path.exists():
             raise StoreError(f"{self.path}: no state database")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         # The log holds prompts, summaries and paths: readable by its owner only (SQLite gives
         # the -wal and -shm files the database file's mode).
         old = os.umask(0o077)

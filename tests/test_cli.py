@@ -24,7 +24,7 @@ from swarmtui.store import Store
 
 PUBLIC_COMMANDS = ("up", "demo", "status", "events", "add", "spawn", "kill", "retry", "cancel",
                    "verify", "merge", "pause", "resume", "attach", "watch", "down", "gc", "doctor",
-                   "resolve", "ack", "ledger", "validate")
+                   "resolve", "ack", "ledger", "validate", "send", "review", "approve", "reject")
 INTERNAL_COMMANDS = ("supervise", "wrap")
 
 

@@ -141,8 +141,8 @@ def test_inject_summary_is_recorded(git_repo: Path, fleets: list[Fleet]) -> None
     f = start(fleets, git_repo, cfg, [task("i", "inj", verify=verify_command_for("inject", "i"))])
     assert f.wait_done()
     assert INJECTION_TEXT in f.of("results", "i")[0].data["summary"]
-    flagged = f.of("injection_flagged", "i")
-    assert flagged and "override" in flagged[0].data["flags"]
+    flagged = f.of("text_quarantined", "i")  # the summary is the agent's claim; it is held
+    assert len(flagged) == 1 and "override" in flagged[0].data["reasons"]  # from other prompts
 
 
 def test_spawner_gets_two_and_is_refused_a_third(git_repo: Path, fleets: list[Fleet]) -> None:

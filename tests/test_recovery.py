@@ -3,6 +3,7 @@ the real process killed at the point each recovery path is for."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import signal
@@ -110,8 +111,10 @@ def test_a_resumed_run_keeps_its_config(git_repo: Path, tmux_socket: str,
 
 
 ENV_AGENT = textwrap.dedent("""
-    import json, os
-    summary = os.environ.get("FOO", "<unset>") + "|" + os.environ.get("ANTHROPIC_API_KEY", "-")
+    import hashlib, json, os
+    # The key by its digest: the value itself would be redacted from the summary.
+    key = os.environ.get("ANTHROPIC_API_KEY", "-")
+    summary = os.environ.get("FOO", "<unset>") + "|" + hashlib.sha256(key.encode()).hexdigest()
     tmp = os.environ["SWARM_RESULTS_FILE"] + ".tmp"
     with open(tmp, "w") as f:
         json.dump({"status": "done", "summary": summary}, f)
@@ -142,7 +145,8 @@ def test_agents_get_the_callers_environment_not_the_tmux_servers(
         assert p.returncode == 0, p.stdout + p.stderr
         with store_of(git_repo) as s:
             summaries.append(s.replay().tasks["e"].summary)
-    assert summaries == ["<unset>|sk-first", "bar|sk-second"]
+    digest = {k: hashlib.sha256(k.encode()).hexdigest() for k in ("sk-first", "sk-second")}
+    assert summaries == [f"<unset>|{digest['sk-first']}", f"bar|{digest['sk-second']}"]
     shown = _tmux(tmux_socket, "show-environment", "-g").stdout
     assert "ANTHROPIC_API_KEY" not in shown
 

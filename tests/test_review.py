@@ -168,7 +168,7 @@ def test_hang_times_out_within_the_review_timeout(anthropic_stub: StubServer) ->
     r = reviewer(anthropic_stub, timeout=0.5, max_retries=3).review(sample())
     elapsed = time.monotonic() - started
     assert not r.ok and r.error == "timed out after 0.5 s"
-    assert 0.5 <= elapsed < 2.0
+    assert 0.5 <= elapsed < 5.0  # the deadline, not three retries of a hung call
     # the client's retry waited its back-off, then the deadline stopped the next attempt
     assert len(anthropic_stub.messages_requests()) == 1
 

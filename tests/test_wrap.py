@@ -251,7 +251,7 @@ def test_env_file_is_private_kept_out_of_launch_json_and_deleted_once_read(
         make_agent: Callable[..., Agent]) -> None:
     """The environment is written to a 0600 env.json (not launch.json), which the wrapper
     deletes as soon as it has read it; the agent still gets it."""
-    env = {ENV_AGENT_ID: "t1-1", "SECRET_FOR_AGENT": "s3cr3t-value"}
+    env = {ENV_AGENT_ID: "t1-1", "VALUE_FOR_AGENT": "s3cr3t-value"}
     agent = make_agent(ECHO_AGENT, env=env)
     env_file = agent.agent_dir / ENV_FILE
     assert json.loads(env_file.read_text()) == env
@@ -260,7 +260,7 @@ def test_env_file_is_private_kept_out_of_launch_json_and_deleted_once_read(
     assert "s3cr3t-value" not in launch and "env" not in json.loads(launch)
     proc = run_wrap(agent)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert echo_record(proc.stdout)["env"]["SECRET_FOR_AGENT"] == "s3cr3t-value"
+    assert echo_record(proc.stdout)["env"]["VALUE_FOR_AGENT"] == "s3cr3t-value"
     assert not env_file.exists()
     # Only the agent's own output (which echoes it here) holds the value now.
     assert [f.name for f in agent.agent_dir.iterdir()

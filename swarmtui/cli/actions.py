@@ -14,11 +14,16 @@ from swarmtui.cli.common import Ctx, existing_run, out, parse_agent_ref, run_loc
 from swarmtui.errors import InputError, RunLiveError, SwarmError
 
 
-def submit(ctx: Ctx, kind: str, cargs: dict[str, Any], *, source: str = "cli",
+def submit(ctx: Ctx, kind: str, cargs: dict[str, Any], *, source: str | None = None,
            timeout: float = 60.0) -> dict[str, Any]:
-    """Append a command for the live supervisor and wait for its answer."""
+    """Append a command for the live supervisor and wait for its answer. Run from inside an
+    agent's window, the command says so (``agent:<id>``): the supervisor treats what an agent
+    asks for differently from what the operator asks for."""
     from swarmtui.client import RunClient
 
+    if source is None:
+        agent = os.environ.get(P.ENV_AGENT_ID)
+        source = f"agent:{agent}" if agent else "cli"
     return RunClient(ctx.repo).submit(kind, cargs, source=source, timeout=timeout).to_json_obj()
 
 
@@ -66,6 +71,8 @@ cmd_send = _simple("send", extra=lambda a: {"text": a.text})
 cmd_cancel = _simple("cancel")
 cmd_verify = _simple("verify")
 cmd_resolve = _simple("resolve")
+cmd_approve = _simple("approve", with_task=False, extra=lambda a: {"quarantine": a.qid})
+cmd_reject = _simple("reject", with_task=False, extra=lambda a: {"quarantine": a.qid})
 
 
 def cmd_review(ctx: Ctx) -> int:

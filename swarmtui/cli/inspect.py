@@ -50,6 +50,9 @@ def status_obj(repo: Path, config: Any, store: Any) -> dict[str, Any]:
                       for role, n in config.slots.pools.items()}},
         "merge_queue": [m.task for m in state.merge_queue],
         "alerts": alerts,
+        "held": [{"qid": h.qid, "task": h.task, "attempt": h.attempt, "source": h.source,
+                  "reasons": h.reasons, "excerpt": h.excerpt, "count": h.count}
+                 for h in state.quarantine.values() if h.state == "held"],
         "tasks": rows,
     }
 
@@ -63,7 +66,7 @@ def cmd_status(ctx: Ctx) -> int:
         print(json.dumps(obj, sort_keys=True))
     else:
         print(format_status_table(store.replay(), obj["tasks"], obj["run"]["supervisor"],
-                                  obj["slots"]))
+                                  obj["slots"], obj["held"]))
     return 0
 
 

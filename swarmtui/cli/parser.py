@@ -116,6 +116,12 @@ def build_parser() -> argparse.ArgumentParser:
                 "exits 1 with the reason when it refuses)", (common, js)))
     _target(add("resolve", A.cmd_resolve, "start a resolver attempt for a passed task whose "
                 "merge conflicts", (common, js)))
+    sp = add("approve", A.cmd_approve, "release held text (QID from `status`): it enters "
+             "later prompts as written", (common, js))
+    sp.add_argument("qid", metavar="QID")
+    sp = add("reject", A.cmd_reject, "keep held text (QID) out of every prompt for good; a "
+             "spawned task whose prompt it was is cancelled", (common, js))
+    sp.add_argument("qid", metavar="QID")
     sp = add("ack", A.cmd_ack, "acknowledge alerts (all open ones, one by id, or a task's)",
              (common, js))
     sp.add_argument("alert", nargs="?", type=int, metavar="ALERT")
@@ -136,6 +142,9 @@ def build_parser() -> argparse.ArgumentParser:
              "attempts; unmerged work needs --force", (common, js))
     sp.add_argument("--force", action="store_true",
                     help="also remove attempts with unmerged commits or uncommitted changes")
+    from swarmtui.cli.report_cmd import register
+
+    register(add, common, js)
     add("doctor", I.cmd_doctor, "check the machine, the repository and the config", (common, js))
     sp = add("validate", I.cmd_validate, "check a task file and the config", (common, js))
     sp.add_argument("tasks", metavar="TASKS")

@@ -205,6 +205,7 @@ def start_session(ctx: Ctx, repo: Path, config: Any, extra: list[str]) -> int:
                 shown = tmux.capture(SUPERVISOR_WINDOW)
             except Exception:  # noqa: BLE001 - best effort to show why it died
                 pass
+            (repo / P.SWARM_DIR / CALLER_ENV_FILE).unlink(missing_ok=True)  # holds secrets
             raise SwarmError("the supervisor did not start in tmux" +
                              (f":\n{shown}" if shown else " (its window closed)"))
         time.sleep(0.05)  # waiting for the supervisor process to take its lock

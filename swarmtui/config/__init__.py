@@ -25,6 +25,7 @@ from swarmtui.config.agentcfg import (
     ModelPrice,
     PermissionsConfig,
     ReviewConfig,
+    ScreenConfig,
 )
 from swarmtui.config.load import (
     CONFIG_ENV_VAR,
@@ -92,6 +93,7 @@ __all__ = [
     "RetryConfig",
     "ReviewConfig",
     "RunConfig",
+    "ScreenConfig",
     "Size",
     "SlotsConfig",
     "UIConfig",

@@ -74,3 +74,14 @@ class ContextConfig(_Section):
     """Count with the API (messages.count_tokens) when a key is set; else estimate."""
     refuse_over: bool = True
     """Refuse to start an attempt whose prompt and files exceed the window."""
+
+
+class ScreenConfig(_Section):
+    """The injection screen on text passing between agents."""
+
+    judge: bool = True
+    """Ask a model about text the screen is unsure of, when an API key is set (cached)."""
+    model: str = "claude-haiku-4-5"
+    api_key_env: str = "ANTHROPIC_API_KEY"
+    base_url_env: str = "ANTHROPIC_BASE_URL"
+    timeout: PositiveDuration = 20.0

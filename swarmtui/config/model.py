@@ -19,6 +19,7 @@ from swarmtui.config.agentcfg import (
     ModelPrice,
     PermissionsConfig,
     ReviewConfig,
+    ScreenConfig,
 )
 from swarmtui.config.units import (
     Duration,
@@ -214,8 +215,30 @@ class AgentConfig(_Section):
     account: str = ""
     """Usage limits are per account; agents naming the same account wait together (default:
     the agent's own name)."""
+    secret_env: list[EnvName] = Field(default_factory=list)
+    """More names of env whose values are secret (besides *KEY*, *TOKEN*, *SECRET*,
+    *PASSWORD*): never stored with the run, redacted from logs, events and prompts."""
     resume_after_limit: bool = True
     """After a usage limit, continue the same session (--resume) instead of starting over."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _secret_entries(cls, data: Any) -> Any:
+        """``env.NAME = { value = "...", secret = true }`` marks one variable secret: it is
+        kept as a plain value with its name added to ``secret_env``."""
+        if not isinstance(data, Mapping) or not isinstance(data.get("env"), Mapping):
+            return data
+        env: dict[str, Any] = {}
+        marked = list(data.get("secret_env") or [])
+        for name, value in data["env"].items():
+            if isinstance(value, Mapping) and set(value) <= {"value", "secret"} and isinstance(
+                    value.get("value"), str):
+                env[name] = value["value"]
+                if value.get("secret") is True and name not in marked:
+                    marked.append(name)
+            else:
+                env[name] = value
+        return {**data, "env": env, "secret_env": marked}
 
 
 def builtin_agents() -> dict[str, AgentConfig]:
@@ -281,6 +304,7 @@ class Config(_Section):
     notify: NotifyConfig = Field(default_factory=NotifyConfig)
     review: ReviewConfig = Field(default_factory=ReviewConfig)
     context: ContextConfig = Field(default_factory=ContextConfig)
+    screen: ScreenConfig = Field(default_factory=ScreenConfig)
     prices: dict[str, ModelPrice] = Field(default_factory=dict)
     """Model name -> price, for agents that report tokens but no cost."""
 

@@ -56,6 +56,10 @@ class Commands:
             CommandKind.VERIFY: self._verify, CommandKind.MERGE: self._merge,
             CommandKind.RESOLVE: self._resolve, CommandKind.ACK: self._ack,
             CommandKind.SEND: self._send, CommandKind.REVIEW: self._review,
+            CommandKind.APPROVE: lambda c, a: self.ctx.holds.decide(
+                a.quarantine, approve=True, by=c.source),
+            CommandKind.REJECT: lambda c, a: self.ctx.holds.decide(
+                a.quarantine, approve=False, by=c.source),
         }
         ctx.loop.on(Wake, lambda _msg: self.apply_pending())
         ctx.loop.every_tick(lambda _now: self.apply_pending())
@@ -189,7 +193,13 @@ class Commands:
             node = ctx.state.tasks.get(node.spec.parent) if node.spec.parent else None
         base = AddArgs.model_validate(a.model_dump(exclude={"requester"}))
         spec = self._spec(base, manual=True, source=f"spawn:{req}", parent=parent)
-        ctx.emit(p.TaskAdded(spec=spec), spec.id)
+        # An agent's words becoming another agent's prompt: screened like any handoff.
+        _, qid = ctx.holds.check(spec.prompt, f"a spawn request of {req}", req, parent.attempt)
+        ctx.emit(p.TaskAdded(spec=spec, held=qid), spec.id)
+        if qid:
+            return "done", {"task": spec.id, "parent": req, "held": qid,
+                            "message": f"spawned {spec.id}; its prompt is held for review "
+                            f"({qid}) until the operator approves it"}
         return "done", {"task": spec.id, "parent": req, "message": f"spawned {spec.id}"}
 
     def _descendants(self, tid: str) -> int:
@@ -261,6 +271,12 @@ class Commands:
         if session is None:
             return _refuse(t.id, f"{P.agent_id(t.id, t.attempt)} has no agent session to "
                            "resume; `swarmtui retry --note` starts a fresh attempt instead")
+        if cmd.source.startswith("agent:"):
+            # Another agent's instruction is agent text like any other: screened.
+            _, qid = self.ctx.holds.check(a.text, f"a follow-up from {cmd.source}", t.id,
+                                          t.attempt)
+            if qid:
+                return _refuse(t.id, f"the instruction is held for review ({qid})")
         self.ctx.emit(p.TaskRequeued(reason=f"follow-up from {cmd.source}", not_before=0.0,
                                      manual=True, resume_session=session,
                                      follow_up=a.text.strip()), t.id, t.attempt)

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from swarmtui.engine.disk import DiskGuard
     from swarmtui.engine.finish import Finisher
     from swarmtui.engine.forecast import ForecastDriver
+    from swarmtui.engine.holds import Holds
     from swarmtui.engine.liveness import Liveness
     from swarmtui.engine.mergequeue import MergeQueue
     from swarmtui.engine.outcomes import Outcomes
@@ -94,6 +95,7 @@ class Ctx:
     disk: DiskGuard = field(init=False)
     failures: Outcomes = field(init=False)
     reviews: Reviews = field(init=False)
+    holds: Holds = field(init=False)
     finisher: Finisher = field(init=False)
     forecasts: ForecastDriver = field(init=False)
 

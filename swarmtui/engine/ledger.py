@@ -6,7 +6,7 @@ all). Matching and the revert check are pure functions over entries and diffs.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,15 +68,16 @@ def relevant(entries: Iterable[LedgerEntry], scope: Iterable[str]) -> list[Ledge
         scope, [*e.files, *e.added]))]
 
 
-def render_for_prompt(entries: list[LedgerEntry], limit: int = 20) -> str:
+def render_for_prompt(entries: list[LedgerEntry], limit: int = 20,
+                      safe: Callable[[str, str], str] = quote_for_prompt) -> str:
     if not entries:
         return ""
     lines = ["## Intentional changes: do not revert", "",
              "These changes were merged on purpose by earlier tasks. Keep them; build on them.", ""]
     for e in entries[-limit:]:
         files = ", ".join(e.files[:8]) + (" ..." if len(e.files) > 8 else "")
-        summary = quote_for_prompt(e.summary.strip() or "(no summary)",
-                                   f"the summary of merged task {e.task}")
+        summary = safe(e.summary.strip() or "(no summary)",
+                       f"the summary of merged task {e.task}")
         lines.append(f"- {e.task} ({e.commit[:10]}): {summary} [files: {files}]")
     return "\n".join(lines) + "\n"
 

@@ -154,7 +154,7 @@ class Liveness:
             # A result written before the server died still counts: read it first.
             ctx.attempt_reader.read(t.id, t.attempt)
             fail_if_current(ctx, t.id, t.attempt, Cause.LOST,
-                            "lost: swarmtui's tmux server went away", health=Health.LOST)
+                            "lost: swarmtui's tmux session went away", health=Health.LOST)
 
     def _settle_without_panes(self, now: float) -> None:
         """With no tmux server, every open attempt is gone or orphaned: settle each from its

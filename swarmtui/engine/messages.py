@@ -51,6 +51,7 @@ class Prepared:
     error: str = ""
     cause: Cause | None = None
     fit: Any = None  # engine.contextfit.Fit: how much of the window its prompt takes
+    flags: tuple[Any, ...] = ()  # engine.quarantine.Flag: agent text held from the prompt
 
 
 @dataclass(frozen=True)
@@ -133,6 +134,7 @@ class Reviewed:
     command_id: int | None
     source: str
     then_merge: bool = False
+    flags: tuple[Any, ...] = ()
 
 
 Message = (Wake | FilesChanged | WatcherRestarted | Panes | Prepared | Started | VerifyDone

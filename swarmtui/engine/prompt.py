@@ -7,6 +7,7 @@ and through environment variables.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from swarmtui.engine.screen import quote_for_prompt
@@ -25,15 +26,27 @@ class Handoff:
     verify_tail: str = ""
     note: str = ""
     conflicts: list[str] = field(default_factory=list)  # for a resolver attempt
+    merge_refused: str = ""  # why its passed work could not be merged (a plain retry)
+    merge_conflicts: list[str] = field(default_factory=list)
     their_intent: list[str] = field(default_factory=list)  # what the target side's work meant
     target: str = ""
 
 
-def render_handoff(h: Handoff) -> str:
+Safe = Callable[[str, str], str]  # (agent text, where it came from) -> what may enter a prompt
+
+
+def _quoted(text: str, source: str) -> str:
+    return quote_for_prompt(text, source)
+
+
+def render_handoff(h: Handoff, safe: Safe = _quoted) -> str:
+    """The handoff section. Everything the previous agent wrote goes through ``safe`` (the
+    quarantine guard) line by line; the operator's note is the operator's own word."""
     parts = [
         HANDOFF_HEADING,
         "",
-        f"Attempt {h.previous_attempt} did not finish the task. Why: {h.reason or 'unknown'}.",
+        f"Attempt {h.previous_attempt} did not finish the task. Why: "
+        f"{safe(h.reason, 'the reason the previous attempt ended') or 'unknown'}.",
         f"Its work is on branch `{h.previous_branch}` (inspect it with `git log` / `git diff`);"
         " you start fresh, so take what is good and avoid what went wrong.",
     ]
@@ -42,31 +55,29 @@ def render_handoff(h: Handoff) -> str:
                   f"Your worktree is on your previous branch with `{h.target}` merged in and the "
                   "merge left unfinished. Resolve the conflict markers in these files, keeping "
                   "the intent of both sides, then commit the merge:", "",
-                  *[f"- {f}" for f in h.conflicts]]
+                  *[f"- {safe(f, 'a conflicting file name')}" for f in h.conflicts]]
         if h.their_intent:
             parts += ["", f"What the work already on `{h.target}` in those files meant:", "",
-                      *[f"- {quote_for_prompt(x, 'a merged task summary')}"
-                        for x in h.their_intent]]
+                      *[f"- {safe(x, 'a merged task summary')}" for x in h.their_intent]]
+    if h.merge_refused and not h.conflicts:
+        parts += ["", "### Its merge was refused", "",
+                  safe(h.merge_refused, "the merge refusal"),
+                  *[f"- {safe(f, 'a conflicting file name')}" for f in h.merge_conflicts]]
     if h.note:
         parts += ["", "### Note from the operator", "", h.note]
-    # What the previous agent wrote passes through the injection screen before it reaches this
-    # agent; the operator's note does not (it is the operator's own word).
     if h.summary:
-        parts += ["", "### Its own summary", "",
-                  quote_for_prompt(h.summary, "the previous attempt's summary")]
+        parts += ["", "### Its own summary", "", safe(h.summary, "the previous attempt's summary")]
     if h.progress_tail:
-        tail = "\n".join(h.progress_tail)
-        quoted = quote_for_prompt(tail, "the previous attempt's progress lines")
         parts += ["", "### Its last progress lines", "",
-                  *([f"    {ln}" for ln in h.progress_tail] if quoted == tail else [quoted])]
+                  *[f"    {safe(ln, 'a progress line')}" for ln in h.progress_tail]]
     if h.diff_stat:
-        parts += ["", "### Its diff against the base", "", *[f"    {ln}" for ln in
-                                                         h.diff_stat.splitlines()]]
+        parts += ["", "### Its diff against its start", "",
+                  *[f"    {safe(ln, 'the diff stat (file names)')}" for ln in
+                    h.diff_stat.splitlines()]]
     if h.verify_tail:
-        quoted = quote_for_prompt(h.verify_tail, "the verify output")
         parts += ["", "### Output of the verify command (tail)", "",
-                  *([f"    {ln}" for ln in h.verify_tail.splitlines()]
-                    if quoted == h.verify_tail else [quoted])]
+                  *[f"    {safe(ln, 'the verify output')}" for ln in
+                    h.verify_tail.splitlines()]]
     return "\n".join(parts) + "\n"
 
 
@@ -103,6 +114,7 @@ def render_prompt(
     rules_text: str = "",
     handoff: Handoff | None = None,
     ledger_text: str = "",
+    safe: Safe = _quoted,
 ) -> str:
     parts: list[str] = []
     if role_text.strip():
@@ -114,7 +126,7 @@ def render_prompt(
         parts += [ledger_text.strip(), ""]
     parts += [render_protocol(spec, attempt, paths), ""]
     if handoff is not None:
-        parts += [render_handoff(handoff)]
+        parts += [render_handoff(handoff, safe)]
     return "\n".join(parts).rstrip() + "\n"
 
 

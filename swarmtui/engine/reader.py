@@ -9,6 +9,7 @@ settling an attempt.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,6 @@ from swarmtui.engine.failures import fail_if_current
 from swarmtui.engine.ingest import ResultsSeen
 from swarmtui.engine.messages import FilesChanged, Recheck
 from swarmtui.engine.runtime.files import Refused
-from swarmtui.engine.screen import screen
 from swarmtui.model import Cause, TaskState
 from swarmtui.model import payloads as p
 from swarmtui.store import StoreFull
@@ -111,7 +111,8 @@ class AttemptReader:
             return
         try:
             for it in items:
-                self.ctx.emit(p.Progress(status=it.status, n=it.n, offset=it.offset,
+                self.ctx.emit(p.Progress(status=self.ctx.holds.redact(it.status), n=it.n,
+                                         offset=it.offset,
                                          outputs=it.outputs, reread=it.reread), task, attempt)
         except StoreFull:
             f.rollback_progress(n0, off0)  # read again once the disk has room
@@ -130,7 +131,7 @@ class AttemptReader:
             return
         try:
             for obj, offset in lines:
-                pl = signal_payload(obj, offset)
+                pl = signal_payload(obj, offset, ctx.holds.redact)
                 if pl is None:
                     continue
                 ctx.emit(pl, task, attempt)
@@ -183,14 +184,13 @@ class AttemptReader:
         res = seen.results
         if res is None:
             return
-        ctx.emit(p.Results(status=res.status, summary=res.summary,
+        ctx.emit(p.Results(status=res.status, summary=ctx.holds.redact(res.summary),
                            files_modified=list(res.files_modified),
                            do_not_revert=res.do_not_revert, outputs=res.outputs,
                            extra=res.extra), task, attempt)
-        verdict = screen(res.summary)
-        if verdict.flagged:
-            ctx.emit(p.InjectionFlagged(source="results summary", flags=list(verdict.flags),
-                                        excerpt=res.summary[:200]), task, attempt)
+        # Held now (and alerted) so the operator sees it at once; every prompt it would reach
+        # later screens it again.
+        ctx.holds.check(res.summary, "results summary", task, attempt)
         t = ctx.task(task)
         if res.status == "done":
             ctx.verifier.start(t)
@@ -215,7 +215,13 @@ class AttemptReader:
         from swarmtui.engine.liveness import exit_payload
         from swarmtui.engine.outcomes import priced
 
-        ctx.emit(priced(exit_payload(rec), ctx.config.prices), task, attempt)
+        pl = priced(exit_payload(rec), ctx.config.prices)
+        if pl.error or pl.outcome is not None:
+            pl = pl.model_copy(update={
+                "error": ctx.holds.redact(pl.error) if pl.error else pl.error,
+                "outcome": pl.outcome.model_copy(update={"message": ctx.holds.redact(
+                    pl.outcome.message)}) if pl.outcome is not None else None})
+        ctx.emit(pl, task, attempt)
         ctx.liveness.ending.pop(P.agent_id(task, attempt), None)
 
     def settle(self, task: str, attempt: int) -> None:
@@ -245,11 +251,12 @@ class AttemptReader:
         ctx.failures.after_exit(t, pl, rec.session_id)
 
 
-def signal_payload(obj: dict[str, Any], offset: int) -> p.Signal | None:
+def signal_payload(obj: dict[str, Any], offset: int,
+                   redact: Callable[[str], str] = lambda s: s) -> p.Signal | None:
     """A signal line (written by the wrapper's adapter or a hook) as a typed payload; anything
     malformed is dropped (the file is in the agent's folder: it may have been tampered with)."""
     kind = obj.get("kind")
-    fields: dict[str, Any] = {k: (clean_text(v)[:300] if isinstance(v, str) else v)
+    fields: dict[str, Any] = {k: (redact(clean_text(v))[:300] if isinstance(v, str) else v)
                               for k, v in obj.items() if k not in ("kind", "t")}
     cls = _SIGNAL_KINDS.get(str(kind))
     if cls is None:

@@ -45,6 +45,7 @@ class Reviews:
         inp_base = (t.spec, t.summary, list(t.result_files))
         git, base = ctx.git, rec.start_commit or ctx.state.base
         branch, reviewer = rec.branch, self.reviewer
+        guard = ctx.holds.guard(judge=True)
         task, attempt = t.id, t.attempt
         cid, source = (cmd.id, cmd.source) if cmd is not None else (None, "auto")
 
@@ -54,8 +55,12 @@ class Reviews:
             except GitError as e:
                 diff = f"(the diff could not be read: {e})"
             spec, summary, files = inp_base
-            inp = ReviewInput.for_task(spec, summary=summary, changed_files=files, diff=diff)
-            return Reviewed(task, attempt, reviewer.review(inp), cid, source, then_merge)
+            # The reviewer is a model too: what the agent wrote is screened on the way in.
+            inp = ReviewInput.for_task(spec, summary=guard(summary, "the results summary"),
+                                       changed_files=[guard(f, "a changed file name")
+                                                      for f in files], diff=diff)
+            return Reviewed(task, attempt, reviewer.review(inp), cid, source, then_merge,
+                            tuple(guard.flags))
 
         ctx.submit(ctx.workers.verify, work, lambda e: Reviewed(
             task, attempt, Review(ok=False, error=f"review failed: {e}"), cid, source,
@@ -64,6 +69,8 @@ class Reviews:
     def _done(self, msg: Reviewed) -> None:
         ctx = self.ctx
         self.running.discard(P.agent_id(msg.task, msg.attempt))
+        if msg.flags:
+            ctx.holds.record(list(msg.flags), msg.task, msg.attempt)
         r: Review = msg.review
         ctx.emit(p.ReviewRecorded(
             ok=r.ok, verdict=r.verdict, confidence=r.confidence, summary=r.summary,

@@ -102,6 +102,13 @@ def _scope_holders(run: RunState, active: list[TaskView], lingering: set[str]) -
     return [*active, *(run.tasks[tid] for tid in lingering if run.tasks[tid] not in active)]
 
 
+def _prompt_wait(t: TaskView) -> str | None:
+    """A spawned task whose prompt the injection screen held waits for the operator."""
+    if not t.held:
+        return None
+    return f"its prompt is held for review: `swarmtui approve {t.held}` or `reject {t.held}`"
+
+
 def _waiting(run: RunState) -> list[TaskView]:
     """Pending and blocked tasks, by priority (high first), then in the order they were added."""
     order = {tid: i for i, tid in enumerate(run.tasks)}
@@ -129,7 +136,8 @@ def plan(run: RunState, policy: SlotPolicy, now: float, *, dispatch: bool = True
     out = Plan(start=[], block={}, unblock=[], waiting_for_slot=0)
     gates_open = dispatch and memory_ok
     for t in _waiting(run):
-        reason = dependency_wait(run, t, require_merged) or _scope_wait(t, holders)
+        reason = (_prompt_wait(t) or dependency_wait(run, t, require_merged)
+                  or _scope_wait(t, holders))
         if reason is not None:
             if t.state != TaskState.BLOCKED or t.reason != reason:
                 out.block[t.id] = reason

@@ -30,6 +30,7 @@ from swarmtui.engine.failures import fail_if_current
 from swarmtui.engine.ledger import LedgerEntry, relevant, render_for_prompt
 from swarmtui.engine.messages import Prepared, Started
 from swarmtui.engine.prompt import Handoff, render_follow_up, render_prompt
+from swarmtui.engine.quarantine import Guard
 from swarmtui.engine.runners.base import PrepareJob, ServerGone
 from swarmtui.engine.runtime.files import Refused, read_small, read_under
 from swarmtui.engine.wrap import LaunchSpec
@@ -58,6 +59,7 @@ class Plan:
     follow_up: str = ""
     api_key: str | None = None  # for the context count (never written anywhere)
     base_url: str | None = None
+    guard: Guard | None = None  # screens every piece of agent text on its way into the prompt
 
 
 class Spawner:
@@ -122,7 +124,8 @@ class Spawner:
                     base=st.base, target=st.target, worktree=worktree, resume_session=resume,
                     follow_up=before.follow_up,
                     api_key=ctx.agent_env.get(ctx.config.review.api_key_env) or None,
-                    base_url=ctx.agent_env.get(ctx.config.review.base_url_env) or None)
+                    base_url=ctx.agent_env.get(ctx.config.review.base_url_env) or None,
+                    guard=ctx.holds.guard(judge=True))
         ctx.submit(ctx.workers.git, lambda: self._prepare(plan),
                    lambda e: Prepared(aid, error=f"{type(e).__name__}: {e}",
                                       cause=Cause.COULD_NOT_START))
@@ -152,11 +155,12 @@ class Spawner:
             prompt = render_follow_up(t.spec, plan.attempt, paths, plan.follow_up)
         else:
             handoff = self._handoff(plan) if plan.prev is not None else None
+            safe = plan.guard if plan.guard is not None else _as_is
             prompt = render_prompt(
                 t.spec, plan.attempt, paths, role_text=_read_text(ctx.swarm / "roles" /
                                                                   f"{t.spec.role}.md"),
                 rules_text=_read_text(ctx.swarm / "rules.md"), handoff=handoff,
-                ledger_text=render_for_prompt(list(plan.ledger)))
+                ledger_text=render_for_prompt(list(plan.ledger), safe=safe), safe=safe)
         _write_private(adir / P.PROMPT_FILE, prompt)
         fit = None if plan.resume_session else self._fit(plan, prompt)
         _write_private(adir / P.PROGRESS_FILE, "", exist_ok=True)
@@ -178,14 +182,15 @@ class Spawner:
                    orphan_timeout=ctx.config.heartbeat.orphan_timeout,
                    kill_grace=ctx.config.run.kill_grace,
                    log_max_bytes=ctx.config.run.log_max_bytes,
-                   adapter=agent.adapter).write(adir)
+                   adapter=agent.adapter, secret_names=list(agent.secret_env)).write(adir)
         if fit is not None and fit.level == "over" and ctx.config.context.refuse_over and (
                 not t.force_context):
             return Prepared(aid, error=f"the prompt does not fit: {fit.sentence}; split the "
                             f"task, narrow its files, or `swarmtui retry {t.id} --force`",
                             cause=Cause.TOO_LARGE, fit=fit)
         start_commit = ctx.runner.prepare(plan.job)
-        return Prepared(aid, start_commit=start_commit, fit=fit)
+        flags = tuple(plan.guard.flags) if plan.guard is not None else ()
+        return Prepared(aid, start_commit=start_commit, fit=fit, flags=flags)
 
     def _claude(self, plan: Plan, agent: AgentConfig, adir: Path, argv: list[str],
                 env: dict[str, str]) -> tuple[list[str], dict[str, str]]:
@@ -237,7 +242,8 @@ class Spawner:
                        summary=summary, diff_stat=diff, verify_tail=t.verify_tail,
                        note=t.retry_note, target=plan.target,
                        conflicts=list(resolve.get("conflicts") or []),
-                       their_intent=list(resolve.get("theirs") or []))
+                       their_intent=list(resolve.get("theirs") or []),
+                       merge_refused=t.merge_note, merge_conflicts=list(t.conflicts))
 
     # -- back on the loop -------------------------------------------------------------------
 
@@ -280,6 +286,8 @@ class Spawner:
             return
         if msg.fit is not None:
             self._record_fit(rec.task, rec.attempt, msg.fit)
+        if msg.flags:
+            ctx.holds.record(list(msg.flags), rec.task, rec.attempt)
         self._start_commits[msg.aid] = msg.start_commit
         adir = ctx.runner.agent_dir(rec.task, rec.attempt)
         wt = Path(rec.worktree)
@@ -312,6 +320,10 @@ class Spawner:
             from swarmtui.engine.liveness import end_attempt
 
             end_attempt(ctx, rec.task, rec.attempt)
+
+
+def _as_is(text: str, source: str) -> str:
+    return text
 
 
 def _read_text(path: Path) -> str:

@@ -19,6 +19,7 @@ from typing import Any
 
 from swarmtui import protocol as P
 from swarmtui.config import Config, config_from_dict
+from swarmtui.config.load import load_config_file
 from swarmtui.engine.alerts import Alerts
 from swarmtui.engine.commands import Commands
 from swarmtui.engine.context import Ctx, Workers
@@ -26,6 +27,7 @@ from swarmtui.engine.disk import DiskGuard
 from swarmtui.engine.dispatch import Dispatcher
 from swarmtui.engine.finish import Finisher
 from swarmtui.engine.forecast import ForecastDriver
+from swarmtui.engine.holds import Holds
 from swarmtui.engine.ledger import entries_from_events
 from swarmtui.engine.liveness import Liveness
 from swarmtui.engine.loop import Listener, Loop
@@ -47,6 +49,7 @@ from swarmtui.engine.watchdog import Watchdog
 from swarmtui.errors import InputError
 from swarmtui.model import RunSettings, RunState, RunStatus, TaskSpec
 from swarmtui.model import payloads as p
+from swarmtui.secrets import redact_config, restore_secrets
 from swarmtui.store import Store
 
 
@@ -68,7 +71,9 @@ def config_differences(a: dict[str, Any], b: dict[str, Any], prefix: str = "") -
 
 
 def settings_for(config: Config, tasks_file: str) -> RunSettings:
-    data = config.to_dict()
+    """What a run stores about how it was started; secret values of agent env are replaced by a
+    marker (the log is read by every ``status``, and copied into reports)."""
+    data = redact_config(config.to_dict())
     return RunSettings(config=data, config_path=str(config.source) if config.source else None,
                        config_digest=config_digest(data), tasks_file=tasks_file)
 
@@ -76,7 +81,15 @@ def settings_for(config: Config, tasks_file: str) -> RunSettings:
 def config_of_run(settings: RunSettings | None, fallback: Config) -> Config:
     if settings is None:
         return fallback
-    cfg = config_from_dict(settings.config, "the run's stored config")
+    sources: list[dict[str, Any]] = []
+    if settings.config_path and Path(settings.config_path).is_file():
+        try:
+            sources.append(load_config_file(Path(settings.config_path)).to_dict())
+        except InputError:
+            pass  # the file went bad since: the caller's config still fills secrets
+    sources.append(fallback.to_dict())
+    data = restore_secrets(settings.config, *sources)
+    cfg = config_from_dict(data, "the run's stored config")
     if settings.config_path:
         cfg._source = Path(settings.config_path)
     return cfg
@@ -138,6 +151,9 @@ class Supervisor:
             (swarm / P.AGENTS_DIR).mkdir(parents=True, exist_ok=True)
         finally:
             os.umask(old)
+        # Everything under .swarm (logs, prompts, worktrees, held text) is its owner's alone;
+        # a run made by an older version gets tightened here.
+        swarm.chmod(0o700)
         self.git.ensure_excluded(f"/{P.SWARM_DIR}/")
         current = self.store.current_run()
         prior = self.store.replay(current) if current else None
@@ -173,8 +189,8 @@ class Supervisor:
             new_settings = settings_for(self.config, prior.tasks_file)
         else:
             self.config = config_of_run(prior.settings, self.caller_config)
-            self.config_differs = config_differences(prior.settings.config,
-                                                     self.caller_config.to_dict())
+            self.config_differs = config_differences(
+                prior.settings.config, redact_config(self.caller_config.to_dict()))
         ctx = self._build()
         ctx.emit(p.RunResumed(pid=os.getpid(), settings=new_settings,
                               caller_config_differs=self.config_differs))
@@ -215,6 +231,7 @@ class Supervisor:
                   agent_env=self.agent_env)
         ledger = entries_from_events(self.store.events(0, kind="task_merged"))
         ctx.disk = DiskGuard(ctx)
+        ctx.holds = Holds(ctx)
         ctx.commands = Commands(ctx, self._stop_from_command)
         ctx.attempt_reader = AttemptReader(ctx)
         ctx.failures = Outcomes(ctx)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import ctypes
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -36,9 +37,11 @@ from swarmtui.protocol import (
     SIGNALS_MAX_BYTES,
     WRAP_PID_FILE,
 )
+from swarmtui.secrets import Redactor, secret_values
 
 LAUNCH_FILE = "launch.json"
 _PR_SET_PDEATHSIG = 1
+PARTIAL_LINE_WAIT = 0.2  # seconds a partial output line waits for its end before it is shown
 
 
 @dataclass
@@ -54,6 +57,7 @@ class LaunchSpec:
     log_max_bytes: int
     adapter: str = "generic"
     extra: dict[str, Any] = field(default_factory=dict)
+    secret_names: list[str] = field(default_factory=list)  # beyond those named like secrets
 
     def write(self, agent_dir: Path) -> None:
         data = asdict(self)
@@ -161,6 +165,7 @@ class Wrapper:
         self._done = threading.Event()
         self._lock = threading.Lock()
         self.adapter = adapter_for(self.spec.adapter)
+        self.redact = Redactor(secret_values(self.spec.env, self.spec.secret_names))
 
     # -- ending the agent -----------------------------------------------------------------
 
@@ -277,31 +282,47 @@ class Wrapper:
         except (BrokenPipeError, OSError):
             pass
 
+    def _show(self, data: bytes, log: CappedLog) -> None:
+        """Redacted output to the pane and the log."""
+        data = self.redact.bytes(data)
+        try:
+            sys.stdout.buffer.write(data)
+            sys.stdout.buffer.flush()
+        except OSError:
+            pass  # the pane may be gone; the log still gets everything
+        log.write(data)
+
     def _pump(self, log: CappedLog) -> None:
         assert self.proc is not None
         assert self.proc.stdout is not None
         fd = self.proc.stdout.fileno()
-        out = sys.stdout.buffer
-        pending = b""
+        pending = b""  # the line being parsed by the adapter
+        held = b""  # output not yet shown: redaction works on whole lines, so a secret split
+        # across two reads is still caught; a partial line is shown after a short quiet
         while True:
+            if held and not select.select([fd], [], [], PARTIAL_LINE_WAIT)[0]:
+                self._show(held, log)
+                held = b""
+                continue
             try:
                 chunk = os.read(fd, 65536)
             except InterruptedError:
                 continue
             if not chunk:
                 break
-            try:
-                out.write(chunk)
-                out.flush()
-            except OSError:
-                pass  # the pane may be gone; the log still gets everything
-            log.write(chunk)
+            held += chunk
+            cut = len(held) if len(held) > 65536 else held.rfind(b"\n") + 1
+            if cut:
+                self._show(held[:cut], log)
+                held = held[cut:]
             pending += chunk
             *lines, pending = pending.split(b"\n")
             for line in lines:
                 self._signals(self.adapter.observe(line.decode("utf-8", "replace")))
             if len(pending) > 4_000_000:  # a runaway line: do not hold it all in memory
                 pending = b""
+        if held:
+            self._show(held, log)
         if pending:
             self._signals(self.adapter.observe(pending.decode("utf-8", "replace")))
 
@@ -315,7 +336,8 @@ class Wrapper:
                 return  # bounded: a flood of signals stops here, the exit record still comes
             with open(path, "a", encoding="utf-8") as f:
                 for s in signals:
-                    f.write(json.dumps({"t": time.time(), **s}, sort_keys=True) + "\n")
+                    f.write(self.redact(json.dumps({"t": time.time(), **s}, sort_keys=True))
+                            + "\n")
         except OSError:
             pass
 
@@ -332,6 +354,7 @@ class Wrapper:
         if error:
             data["error"] = error
         data.update(self.adapter.usage())
+        data = json.loads(self.redact(json.dumps(data)))  # an API error may quote a key
         write_json_atomic(self.agent_dir / EXIT_FILE, data, mode=0o600)
 
 

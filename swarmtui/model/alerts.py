@@ -25,6 +25,7 @@ class Raise:
     level: AlertLevel
     text: str
     bell: bool = False
+    ref: str = ""
 
 
 def _who(ev: Event) -> str:
@@ -67,6 +68,12 @@ def _raise_task(ev: Event) -> Raise | None:
     if isinstance(pl, p.FileRefused):
         return Raise(("file", task, pl.file), AlertLevel.WARNING,
                      f"{_who(ev)} {pl.file} not read: {_one_line(pl.why)}")
+    if isinstance(pl, p.TextQuarantined):
+        why = ", ".join(r.replace("_", " ") for r in pl.reasons) or "uncertain"
+        return Raise(("injection", pl.digest), AlertLevel.ERROR,
+                     f"{_who(ev)}: text from its {pl.source} held for review ({why}): "
+                     f"\u201c{_one_line(pl.excerpt, 60)}\u201d; `swarmtui approve {pl.qid}` "
+                     f"releases it, `swarmtui reject {pl.qid}` drops it", ref=pl.qid)
     if isinstance(pl, p.InjectionFlagged):
         return Raise(("injection", task, pl.source), AlertLevel.ERROR,
                      f"{_who(ev)} {pl.source} flagged as a possible prompt injection "
@@ -157,6 +164,10 @@ def cleared_by(ev: Event) -> list[tuple[str, ...]]:
         return [("disk",)]
     if k == EventKind.MEMORY_OK:
         return [("memory",)]
+    if k in (EventKind.TEXT_APPROVED, EventKind.TEXT_REJECTED):
+        pl = ev.payload
+        digest = pl.digest if isinstance(pl, (p.TextApproved, p.TextRejected)) else ""
+        return [("injection", digest)]
     if k in (EventKind.RUN_RESUMED, EventKind.RUN_STARTED):
         return [("finished",), ("tmux",)]
     return []
@@ -182,6 +193,7 @@ _RELEVANT = frozenset({
     EventKind.RUN_RESUMED, EventKind.RUN_STARTED, EventKind.ALERT_ACKED,
     EventKind.PERMISSION_DENIED, EventKind.AGENT_HOOK, EventKind.RATE_LIMIT,
     EventKind.AGENT_HELD, EventKind.CONTEXT_FIT, EventKind.REVIEW,
+    EventKind.TEXT_QUARANTINED, EventKind.TEXT_APPROVED, EventKind.TEXT_REJECTED,
 })
 
 
@@ -216,5 +228,5 @@ def fold_alerts(state: RunState, ev: Event) -> None:
     state.alerts[ev.seq] = Alert(id=ev.seq, key=r.key, kind=ev.kind, task=ev.task,
                                  attempt=ev.attempt, level=r.level, text=r.text,
                                  first_time=ev.time, last_time=ev.time, last_seq=ev.seq,
-                                 bell=r.bell)
+                                 bell=r.bell, ref=r.ref)
     state.alert_keys[r.key] = ev.seq

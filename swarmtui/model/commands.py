@@ -30,6 +30,8 @@ class CommandKind(StrEnum):
     ACK = "ack"
     SEND = "send"
     REVIEW = "review"
+    APPROVE = "approve"
+    REJECT = "reject"
 
 
 class Args(BaseModel):
@@ -80,6 +82,10 @@ class SpawnArgs(AddArgs):
     requester: str
 
 
+class QuarantineRef(Args):
+    quarantine: str  # a held text's id ("q-...")
+
+
 class AckArgs(Args):
     alert: int | None = None  # None: every open alert
     task: str | None = None  # with alert None: every open alert of this task
@@ -91,6 +97,7 @@ ARGS: dict[CommandKind, type[Args]] = {
     CommandKind.RETRY: RetryArgs, CommandKind.CANCEL: TaskRef, CommandKind.VERIFY: TaskRef,
     CommandKind.MERGE: TaskRef, CommandKind.RESOLVE: TaskRef, CommandKind.ACK: AckArgs,
     CommandKind.SEND: SendArgs, CommandKind.REVIEW: TaskRef,
+    CommandKind.APPROVE: QuarantineRef, CommandKind.REJECT: QuarantineRef,
 }
 
 

@@ -13,7 +13,7 @@ from swarmtui.model import payloads as p
 from swarmtui.model.alerts import fold_alerts
 from swarmtui.model.event import Event
 from swarmtui.model.kinds import EventKind, Health, RunStatus
-from swarmtui.model.state import AttemptRec, MergeItem, RunState, TaskView, UsageLimit
+from swarmtui.model.state import AttemptRec, Held, MergeItem, RunState, TaskView, UsageLimit
 from swarmtui.model.transitions import STATE_OF_EVENT, check_transition
 
 BREAKER_WINDOW_CAP = 1000  # counted failures kept for the breaker's window
@@ -91,12 +91,40 @@ def _flag(attr: str, value: bool) -> RunFolder:
 def _task_added(run: RunState, ev: Event) -> None:
     pl = ev.get(p.TaskAdded)
     spec = pl.spec
-    run.tasks[spec.id] = TaskView(spec=spec, attempt=pl.attempt_base, attempt_base=pl.attempt_base)
+    run.tasks[spec.id] = TaskView(spec=spec, attempt=pl.attempt_base, attempt_base=pl.attempt_base,
+                                  held=pl.held)
     if spec.parent and spec.parent in run.tasks:
         run.tasks[spec.parent].children.append(spec.id)
 
 
+def _quarantined(run: RunState, ev: Event) -> None:
+    pl = ev.get(p.TextQuarantined)
+    h = run.quarantine.get(pl.qid)
+    if h is not None:
+        h.count += 1
+        return
+    run.quarantine[pl.qid] = Held(qid=pl.qid, digest=pl.digest, task=ev.task, attempt=ev.attempt,
+                                  source=pl.source, reasons=list(pl.reasons),
+                                  excerpt=pl.excerpt, first_seq=ev.seq)
+
+
+def _decided(run: RunState, ev: Event) -> None:
+    pl = ev.payload
+    if not isinstance(pl, (p.TextApproved, p.TextRejected)):
+        return
+    h = run.quarantine.get(pl.qid)
+    if h is not None:
+        h.state = "approved" if isinstance(pl, p.TextApproved) else "rejected"
+    if isinstance(pl, p.TextApproved):
+        for t in run.tasks.values():
+            if t.held == pl.qid:
+                t.held = ""  # its prompt is released: it may run (a rejected one is cancelled)
+
+
 RUN_FOLDERS: dict[EventKind, RunFolder] = {
+    EventKind.TEXT_QUARANTINED: _quarantined,
+    EventKind.TEXT_APPROVED: _decided,
+    EventKind.TEXT_REJECTED: _decided,
     EventKind.RUN_STARTED: _run_started,
     EventKind.RUN_RESUMED: _run_resumed,
     EventKind.RUN_FINISHED: _run_ended,

@@ -97,7 +97,10 @@ class EventKind(StrEnum):
     VERIFY_STARTED = "verify_started"
     VERIFY_PASSED = "verify_passed"
     VERIFY_FAILED = "verify_failed"
-    INJECTION_FLAGGED = "injection_flagged"
+    INJECTION_FLAGGED = "injection_flagged"  # swarmtui 0.1; now text_quarantined
+    TEXT_QUARANTINED = "text_quarantined"
+    TEXT_APPROVED = "text_approved"
+    TEXT_REJECTED = "text_rejected"
     # fan-in
     MERGE_QUEUED = "merge_queued"
     MERGE_STARTED = "merge_started"

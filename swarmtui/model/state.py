@@ -79,6 +79,7 @@ class TaskView:
     force_context: bool = False  # start it even if its prompt does not fit the window
     context: dict[str, Any] | None = None  # the last context fit (tokens, window, level)
     review: dict[str, Any] | None = None  # the last review (verdict, attempt, summary, ...)
+    held: str = ""  # the quarantine id of its prompt, while that waits for approval
     models: dict[str, dict[str, Any]] = field(default_factory=dict)  # tokens and cost per model
 
     @property
@@ -137,10 +138,27 @@ class Alert:
     acked: bool = False
     resolved: bool = False
     bell: bool = False
+    ref: str = ""  # what an action on the alert names (a quarantined text's id, say)
 
     @property
     def open(self) -> bool:
         return not self.resolved
+
+
+@dataclass
+class Held:
+    """A text held back from prompts, by the digest of its normalised form."""
+
+    qid: str
+    digest: str
+    task: str | None
+    attempt: int | None
+    source: str
+    reasons: list[str]
+    excerpt: str
+    first_seq: int
+    count: int = 1
+    state: str = "held"  # held | approved | rejected
 
 
 @dataclass(frozen=True)
@@ -172,6 +190,14 @@ class RunState:
     alert_keys: dict[tuple[str, ...], int] = field(default_factory=dict)  # open alerts by key
     usage_limits: dict[str, UsageLimit] = field(default_factory=dict)  # by account
     held_agents: dict[str, str] = field(default_factory=dict)  # agent -> why it is held
+    quarantine: dict[str, Held] = field(default_factory=dict)  # by qid
+
+    def released(self) -> frozenset[str]:
+        """Digests the operator approved: such text enters prompts as written."""
+        return frozenset(h.digest for h in self.quarantine.values() if h.state == "approved")
+
+    def refused(self) -> frozenset[str]:
+        return frozenset(h.digest for h in self.quarantine.values() if h.state == "rejected")
     budget_exhausted: bool = False
     memory_low: bool = False
     disk_full: bool = False

@@ -48,6 +48,11 @@ class TmuxServerGone(TmuxError):
     """swarmtui's tmux server is not running (never started, or killed from outside)."""
 
 
+class TmuxSessionGone(TmuxServerGone):
+    """The run's session is gone from a live server (killed, or the server is shutting down:
+    ``kill-server`` ends the sessions first): every window in it went with it."""
+
+
 @dataclass(frozen=True)
 class PaneInfo:
     session: str
@@ -197,13 +202,14 @@ class Tmux:
     def list_panes(self) -> dict[str, PaneInfo]:
         """Every pane of this session by window name, in one tmux call.
 
-        Raises TmuxServerGone when the server is not running.
+        Raises TmuxServerGone when the server is not running, TmuxSessionGone when the session
+        is not there.
         """
         try:
             out = self._cmd("list-panes", "-s", "-t", f"={self.session}", "-F", _PANE_FORMAT)
         except TmuxError as e:
             if "can't find session" in str(e) or "session not found" in str(e):
-                return {}
+                raise TmuxSessionGone(f"tmux session {self.session} is gone") from None
             raise
         panes: dict[str, PaneInfo] = {}
         for line in out:
