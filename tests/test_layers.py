@@ -95,3 +95,13 @@ def test_checker_detects_a_loaded_module() -> None:
     """The subprocess check does see modules that are imported (so the tests above can fail)."""
     loaded = modules_after_import("sqlite3", "swarmtui.model")
     assert "sqlite3" in loaded and "_sqlite3" in loaded
+
+
+def test_building_the_command_line_loads_no_api_client_or_report() -> None:
+    """Every command, the fake agents and Claude Code's hooks included, builds the parser
+    first: it must not pay for the anthropic client (seconds) or the report modules."""
+    after = modules_after_import("swarmtui.cli.parser", prelude=(
+        "from swarmtui.cli.parser import build_parser\nbuild_parser()\n"))
+    heavy = sorted(m for m in after if m.split(".")[0] == "anthropic"
+                   or m.startswith(("swarmtui.report", "swarmtui.engine.supervisor")))
+    assert heavy == []

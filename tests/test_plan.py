@@ -271,3 +271,10 @@ def test_cmd_plan_outside_a_repository_skips_the_files(
     obj = json.loads(capsys.readouterr().out)
     assert obj["estimate"]["tasks"][0]["files"] == 0
     assert obj["estimate"]["tasks"][0]["tokens"] == 100
+
+
+def test_the_command_line_default_is_the_plan_default() -> None:
+    from swarmtui.cli.report_cmd import PLAN_TURNS
+    from swarmtui.report.plan import DEFAULT_TURNS
+
+    assert PLAN_TURNS == DEFAULT_TURNS

@@ -28,6 +28,9 @@ if TYPE_CHECKING:
     from swarmtui.store import Store
 
 
+PLAN_TURNS = 10.0  # swarmtui.report.plan.DEFAULT_TURNS (tests/test_plan.py holds them equal)
+
+
 class AddCommand(Protocol):
     """The ``add`` helper of ``swarmtui.cli.parser.build_parser``."""
 
@@ -131,9 +134,8 @@ def cmd_plan(ctx: Ctx) -> int:
 
 def register(add: AddCommand, common: argparse.ArgumentParser,
              js: argparse.ArgumentParser) -> None:
-    """Add ``report`` and ``plan`` to the command line (call from ``build_parser``)."""
-    from swarmtui.report.plan import DEFAULT_TURNS
-
+    """Add ``report`` and ``plan`` to the command line (call from ``build_parser``). Nothing
+    of ``swarmtui.report`` is imported here: every command pays for building the parser."""
     sp = add("report", cmd_report, "what a run cost, wasted and bought: attempts, spend, "
              "retries, slots and a timeline (text, --json or an --html page)", (common, js))
     sp.add_argument("--html", metavar="FILE", help="write a self-contained HTML page to FILE")
@@ -142,7 +144,7 @@ def register(add: AddCommand, common: argparse.ArgumentParser,
              "once, dependency depth, overlapping scopes and a cost estimate", (common, js))
     sp.add_argument("tasks", metavar="TASKS", help="task file (.toml or a .json feature list)")
     sp.add_argument("--turns", type=float, metavar="N",
-                    help=f"how many turns an agent takes, roughly (default {DEFAULT_TURNS:g}): "
+                    help=f"how many turns an agent takes, roughly (default {PLAN_TURNS:g}): "
                     "each reads its prompt and files again")
     sp.add_argument("--model", metavar="NAME",
                     help="price every task as this model (default: the one its agent names)")

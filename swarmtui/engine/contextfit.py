@@ -22,12 +22,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import Literal
-
-import anthropic
+from typing import TYPE_CHECKING, Literal
 
 from swarmtui.engine.scope import normalise
 from swarmtui.engine.screening.normalise import safe_excerpt
+
+if TYPE_CHECKING:  # the client is imported where it is used: it takes seconds to load
+    import anthropic
 
 DEFAULT_MODEL = "claude-sonnet-4-5"
 DEFAULT_WINDOW = 200_000
@@ -78,6 +79,8 @@ def count_tokens(client: anthropic.Anthropic, model: str, system: str, text: str
                  timeout: float) -> int:
     """The API's count of one user message ``text`` under ``system``; raises the client's
     errors (``fit`` is the caller that turns them into an estimate)."""
+    import anthropic
+
     result = client.messages.count_tokens(
         model=model, messages=[{"role": "user", "content": text}],
         system=system if system else anthropic.omit, timeout=timeout)
@@ -154,6 +157,8 @@ def fit(prompt: str, files: Sequence[tuple[str, str]], *, window: int = DEFAULT_
     one; estimated otherwise, or when the count fails or takes over ``timeout`` seconds (one
     attempt, no retries: the estimate is good enough not to wait for). Never raises.
     """
+    import anthropic
+
     text = render(prompt, files)
     counted, reason, tokens = False, "", 0
     try:

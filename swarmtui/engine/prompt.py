@@ -69,16 +69,24 @@ def render_handoff(h: Handoff, safe: Safe = _quoted) -> str:
         parts += ["", "### Its own summary", "", safe(h.summary, "the previous attempt's summary")]
     if h.progress_tail:
         parts += ["", "### Its last progress lines", "",
-                  *[f"    {safe(ln, 'a progress line')}" for ln in h.progress_tail]]
+                  *_block(list(h.progress_tail), "progress lines", safe)]
     if h.diff_stat:
         parts += ["", "### Its diff against its start", "",
-                  *[f"    {safe(ln, 'the diff stat (file names)')}" for ln in
-                    h.diff_stat.splitlines()]]
+                  *_block(h.diff_stat.splitlines(), "the diff stat (file names)", safe)]
     if h.verify_tail:
         parts += ["", "### Output of the verify command (tail)", "",
-                  *[f"    {safe(ln, 'the verify output')}" for ln in
-                    h.verify_tail.splitlines()]]
+                  *_block(h.verify_tail.splitlines(), "the verify output", safe)]
     return "\n".join(parts) + "\n"
+
+
+def _block(lines: list[str], source: str, safe: Safe) -> list[str]:
+    """Lines screened as one text (an instruction split over lines is still one) and then one
+    by one (one bad line among many clean ones is not diluted); indented as quoted output."""
+    whole = "\n".join(lines)
+    screened = safe(whole, source)
+    if screened != whole:
+        return [f"    {screened}"]
+    return [f"    {safe(ln, source)}" for ln in lines]
 
 
 def render_protocol(spec: TaskSpec, attempt: int, paths: dict[str, str]) -> str:
