@@ -353,7 +353,10 @@ class Wrapper:
         }
         if error:
             data["error"] = error
-        data.update(self.adapter.usage())
+        try:
+            data.update(self.adapter.usage())
+        except Exception as e:  # noqa: BLE001 - the exit record is written whatever the stream
+            data["adapter_error"] = f"{type(e).__name__}: {e}"[:300]
         data = json.loads(self.redact(json.dumps(data)))  # an API error may quote a key
         write_json_atomic(self.agent_dir / EXIT_FILE, data, mode=0o600)
 

@@ -174,11 +174,11 @@ class ClaudeAdapter(Adapter):
         if r is None:
             return None
         denials = []
-        for d in r.get("permission_denials") or []:
+        for d in _list(r.get("permission_denials")):
             if isinstance(d, dict):
                 denials.append(denial_rule(str(d.get("tool_name", "")), d.get("tool_input")))
         status = r.get("api_error_status")
-        errors = [_short(e, 300) for e in (r.get("errors") or []) if e][:5]
+        errors = [_short(e, 300) for e in _list(r.get("errors")) if e][:5]
         return {"is_error": bool(r.get("is_error")), "subtype": _short(r.get("subtype"), 60),
                 "terminal_reason": _short(r.get("terminal_reason"), 60),
                 "api_status": status if isinstance(status, int) else None,
@@ -202,7 +202,8 @@ class ClaudeAdapter(Adapter):
                                     m["cache_write"] for m in models.values())
                 out["cost_usd"] = round(sum(m["cost_usd"] for m in models.values()), 6)
             else:
-                u = r.get("usage") or {}
+                u = r.get("usage")
+                u = u if isinstance(u, dict) else {}
                 out["tokens"] = sum(_int(u.get(k)) for k in (
                     "input_tokens", "output_tokens", "cache_creation_input_tokens",
                     "cache_read_input_tokens"))
@@ -224,6 +225,10 @@ class ClaudeAdapter(Adapter):
             out["usage_limited_until"] = until
             out["limit_type"] = self.limit_type
         return out
+
+
+def _list(v: Any) -> list[Any]:
+    return v if isinstance(v, list) else []
 
 
 def _int(v: Any) -> int:
