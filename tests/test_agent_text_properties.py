@@ -117,7 +117,7 @@ def test_signal_lines(obj: dict[str, Any]) -> None:
             assert pl.offset == 7
             for v in pl.model_dump().values():
                 if isinstance(v, str):
-                    assert len(v) <= 300 and v == clean_text(v)
+                    assert len(v) <= 2000 and v == clean_text(v)
 
 
 @given(st.text(max_size=100), JSON)

@@ -58,7 +58,7 @@ def _dotted_keys(model: type[BaseModel], prefix: str = "") -> list[str]:
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             keys += _dotted_keys(annotation, f"{prefix}{name}.")
         else:
-            keys.append(prefix + name)
+            keys.append(prefix + (field.alias or name))  # as written in a file
     return keys
 
 

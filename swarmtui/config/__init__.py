@@ -26,6 +26,7 @@ from swarmtui.config.agentcfg import (
     PermissionsConfig,
     ReviewConfig,
     ScreenConfig,
+    WorktreeConfig,
 )
 from swarmtui.config.load import (
     CONFIG_ENV_VAR,
@@ -98,6 +99,7 @@ __all__ = [
     "SlotsConfig",
     "UIConfig",
     "VerifyConfig",
+    "WorktreeConfig",
     "builtin_agents",
     "config_from_dict",
     "find_config_file",

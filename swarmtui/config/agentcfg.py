@@ -3,12 +3,14 @@ review, context fit and prices."""
 
 from __future__ import annotations
 
+from pathlib import PurePosixPath
 from typing import Annotated, Literal
 
 import annotated_types as at
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from swarmtui.config.units import PositiveDuration
+from swarmtui.protocol import SWARM_DIR
 
 # What a typical repository needs an unattended agent to do: read and edit files, and use git
 # to record its work. The task's own verify command is added per attempt.
@@ -85,3 +87,39 @@ class ScreenConfig(_Section):
     api_key_env: str = "ANTHROPIC_API_KEY"
     base_url_env: str = "ANTHROPIC_BASE_URL"
     timeout: PositiveDuration = 20.0
+
+
+class WorktreeConfig(_Section):
+    """How each new worktree is made ready before its agent starts."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    copy_files: list[Annotated[str, at.MinLen(1)]] = Field(default_factory=list, alias="copy")
+    """Paths or globs, relative to the repository, of untracked files (``.env``, local
+    settings) copied into each new worktree; a file git tracks is never overwritten."""
+    setup: str = ""
+    """Shell command run in the new worktree before the agent starts (``npm ci``, say); if it
+    fails, the attempt fails with its output tail and no agent is started."""
+    setup_timeout: PositiveDuration = 600.0
+    """How long setup may take before it is ended and the attempt failed."""
+
+    @field_validator("copy_files")
+    @classmethod
+    def _inside_the_repo(cls, v: list[str]) -> list[str]:
+        for pattern in v:
+            why = copy_pattern_problem(pattern)
+            if why:
+                raise ValueError(f"{pattern!r} {why}")
+        return v
+
+
+def copy_pattern_problem(pattern: str) -> str | None:
+    """Why ``pattern`` cannot be a ``[worktree] copy`` entry, or None."""
+    pp = PurePosixPath(pattern)
+    if pp.is_absolute():
+        return "must be relative to the repository"
+    if ".." in pp.parts:
+        return "must stay inside the repository (no '..')"
+    if pp.parts and pp.parts[0] in (".git", SWARM_DIR):
+        return f"cannot copy from {pp.parts[0]}/"
+    return None

@@ -20,6 +20,7 @@ from swarmtui.config.agentcfg import (
     PermissionsConfig,
     ReviewConfig,
     ScreenConfig,
+    WorktreeConfig,
 )
 from swarmtui.config.units import (
     Duration,
@@ -305,6 +306,7 @@ class Config(_Section):
     review: ReviewConfig = Field(default_factory=ReviewConfig)
     context: ContextConfig = Field(default_factory=ContextConfig)
     screen: ScreenConfig = Field(default_factory=ScreenConfig)
+    worktree: WorktreeConfig = Field(default_factory=WorktreeConfig)
     prices: dict[str, ModelPrice] = Field(default_factory=dict)
     """Model name -> price, for agents that report tokens but no cost."""
 
@@ -356,7 +358,7 @@ class Config(_Section):
 
     def to_dict(self) -> dict[str, Any]:
         """The effective config as plain data, durations and sizes written with units."""
-        return self.model_dump(mode="json")
+        return self.model_dump(mode="json", by_alias=True)
 
 
 def _names(keys: Mapping[str, Any]) -> str:

@@ -52,6 +52,7 @@ class Prepared:
     cause: Cause | None = None
     fit: Any = None  # engine.contextfit.Fit: how much of the window its prompt takes
     flags: tuple[Any, ...] = ()  # engine.quarantine.Flag: agent text held from the prompt
+    copied: Any = None  # engine.bootstrap.Copied: untracked files put in the new worktree
 
 
 @dataclass(frozen=True)

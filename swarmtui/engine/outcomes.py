@@ -75,6 +75,9 @@ def _process_verdict(pl: p.AgentExited) -> Verdict:
     if pl.how == ExitHow.ORPHANED:
         return Verdict(Cause.ORPHANED, "orphaned: the agent ended itself when the supervisor "
                        "went silent", Health.ORPHAN)
+    if pl.how == ExitHow.SETUP_FAILED:
+        return Verdict(Cause.SETUP_FAILED,
+                       f"worktree setup failed: {pl.error or 'the setup command failed'}")
     if pl.how == ExitHow.NOT_STARTED:
         return Verdict(Cause.COULD_NOT_START,
                        f"could not start: {pl.error or 'the agent command failed'}")

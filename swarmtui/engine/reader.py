@@ -251,13 +251,17 @@ class AttemptReader:
         ctx.failures.after_exit(t, pl, rec.session_id)
 
 
+TAIL_CHARS = 2000  # of a setup command's output, kept with its event
+
+
 def signal_payload(obj: dict[str, Any], offset: int,
                    redact: Callable[[str], str] = lambda s: s) -> p.Signal | None:
     """A signal line (written by the wrapper's adapter or a hook) as a typed payload; anything
     malformed is dropped (the file is in the agent's folder: it may have been tampered with)."""
     kind = obj.get("kind")
-    fields: dict[str, Any] = {k: (redact(clean_text(v))[:300] if isinstance(v, str) else v)
-                              for k, v in obj.items() if k not in ("kind", "t")}
+    fields: dict[str, Any] = {
+        k: (redact(clean_text(v))[:TAIL_CHARS if k == "tail" else 300] if isinstance(v, str)
+            else v) for k, v in obj.items() if k not in ("kind", "t")}
     cls = _SIGNAL_KINDS.get(str(kind))
     if cls is None:
         return None
@@ -272,4 +276,5 @@ def signal_payload(obj: dict[str, Any], offset: int,
 _SIGNAL_KINDS: dict[str, type[p.Signal]] = {
     "session": p.AgentSession, "api_retry": p.ApiRetry, "api_error": p.ApiErrorSeen,
     "rate_limit": p.RateLimit, "permission_denied": p.PermissionDenied, "hook": p.AgentHook,
+    "setup": p.SetupRan,
 }

@@ -182,7 +182,10 @@ class Spawner:
                    orphan_timeout=ctx.config.heartbeat.orphan_timeout,
                    kill_grace=ctx.config.run.kill_grace,
                    log_max_bytes=ctx.config.run.log_max_bytes,
-                   adapter=agent.adapter, secret_names=list(agent.secret_env)).write(adir)
+                   adapter=agent.adapter, secret_names=list(agent.secret_env),
+                   # A resumed attempt carries on in a worktree that was set up already.
+                   setup="" if plan.job.reuse_worktree else ctx.config.worktree.setup,
+                   setup_timeout=ctx.config.worktree.setup_timeout).write(adir)
         if fit is not None and fit.level == "over" and ctx.config.context.refuse_over and (
                 not t.force_context):
             return Prepared(aid, error=f"the prompt does not fit: {fit.sentence}; split the "
@@ -190,7 +193,15 @@ class Spawner:
                             cause=Cause.TOO_LARGE, fit=fit)
         start_commit = ctx.runner.prepare(plan.job)
         flags = tuple(plan.guard.flags) if plan.guard is not None else ()
-        return Prepared(aid, start_commit=start_commit, fit=fit, flags=flags)
+        copied = None
+        patterns = ctx.config.worktree.copy_files
+        if patterns and not plan.job.reuse_worktree:
+            try:
+                copied = ctx.runner.copy_untracked(wt, patterns)
+            except OSError as e:
+                return Prepared(aid, error=f"could not copy {', '.join(patterns)} into the "
+                                f"worktree: {e}", cause=Cause.SETUP_FAILED, fit=fit)
+        return Prepared(aid, start_commit=start_commit, fit=fit, flags=flags, copied=copied)
 
     def _claude(self, plan: Plan, agent: AgentConfig, adir: Path, argv: list[str],
                 env: dict[str, str]) -> tuple[list[str], dict[str, str]]:
@@ -276,7 +287,9 @@ class Spawner:
         if msg.error:
             if msg.fit is not None:
                 self._record_fit(rec.task, rec.attempt, msg.fit)
-            what = msg.error if msg.cause == Cause.TOO_LARGE else f"could not start: {msg.error}"
+            what = (msg.error if msg.cause == Cause.TOO_LARGE else
+                    f"worktree setup failed: {msg.error}" if msg.cause == Cause.SETUP_FAILED
+                    else f"could not start: {msg.error}")
             fail_if_current(ctx, rec.task, rec.attempt, msg.cause or Cause.COULD_NOT_START,
                             what)
             self._never_started(msg.aid, msg.error)
@@ -288,6 +301,10 @@ class Spawner:
             self._record_fit(rec.task, rec.attempt, msg.fit)
         if msg.flags:
             ctx.holds.record(list(msg.flags), rec.task, rec.attempt)
+        if msg.copied is not None:
+            c = msg.copied
+            ctx.emit(p.WorktreeCopied(files=c.files[:200], missing=c.missing,
+                                      skipped=c.skipped[:200]), rec.task, rec.attempt)
         self._start_commits[msg.aid] = msg.start_commit
         adir = ctx.runner.agent_dir(rec.task, rec.attempt)
         wt = Path(rec.worktree)

@@ -66,21 +66,26 @@ class Watchdog:
         rec = ctx.state.attempts.get(aid)
         if rec is None or not rec.started or t.result_at is not None:
             return
+        if t.setup_running:
+            # The worktree's setup runs before the agent (bounded by its own timeout, which
+            # the wrapper enforces): silence now says nothing about the agent.
+            self.prod.pop(aid, None)
+            return
+        # The agent's clock starts when it does: after the setup, if there was one.
+        began = max(t.started_at or now, t.setup_done_at or 0.0)
         prod = self.prod.get(aid)
         if prod is None:
             # Stagger: each agent's first sample lands somewhere in its first interval.
             frac = (zlib.crc32(aid.encode()) % 1000) / 1000
             prod = self.prod[aid] = Productivity(
-                next_sample=now + self.policy.interval * frac,
-                last_productive_at=t.started_at or now)
+                next_sample=now + self.policy.interval * frac, last_productive_at=began)
         if now >= prod.next_sample:
             prod.next_sample = now + self.policy.interval
             self._sample(t.id, t.attempt)
         # A sign of life from the agent CLI (an API retry, a hook) counts like a progress
         # line: three minutes of 529s are not silence.
         heard = t.last_heard_at if t.last_heard_at is not None else t.last_progress_at
-        v = classify_running(self.policy, now, t.started_at or now, heard,
-                             prod.last_productive_at)
+        v = classify_running(self.policy, now, began, heard, prod.last_productive_at)
         if v.health != t.health:
             ctx.emit(p.HealthChanged(health=v.health, evidence=p.HealthEvidence(**v.evidence)),
                      t.id, t.attempt)

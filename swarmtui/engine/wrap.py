@@ -41,6 +41,7 @@ from swarmtui.secrets import Redactor, secret_values
 
 LAUNCH_FILE = "launch.json"
 _PR_SET_PDEATHSIG = 1
+SETUP_TAIL_BYTES = 8192  # of the setup command's output, for its event and the exit record
 PARTIAL_LINE_WAIT = 0.2  # seconds a partial output line waits for its end before it is shown
 
 
@@ -58,6 +59,8 @@ class LaunchSpec:
     adapter: str = "generic"
     extra: dict[str, Any] = field(default_factory=dict)
     secret_names: list[str] = field(default_factory=list)  # beyond those named like secrets
+    setup: str = ""  # [worktree] setup: a shell command run in cwd before the agent
+    setup_timeout: float = 600.0
 
     def write(self, agent_dir: Path) -> None:
         data = asdict(self)
@@ -166,6 +169,7 @@ class Wrapper:
         self._lock = threading.Lock()
         self.adapter = adapter_for(self.spec.adapter)
         self.redact = Redactor(secret_values(self.spec.env, self.spec.secret_names))
+        self._tail: bytearray | None = None  # collects the setup command's output
 
     # -- ending the agent -----------------------------------------------------------------
 
@@ -233,6 +237,16 @@ class Wrapper:
         argv = build_argv(spec, prompt_text)
         log = CappedLog(self.agent_dir / OUTPUT_LOG, spec.log_max_bytes)
         started = time.time()
+        threading.Thread(target=self._watch_heartbeat, daemon=True).start()
+        if spec.setup:
+            failed = self._setup(log)
+            if failed is not None or self._ending.is_set():
+                self._done.set()
+                log.close()
+                code, error = failed if failed is not None else (None, "ended during setup")
+                self._write_exit(code=code, sig=None, started=started, error=error,
+                                 how="setup_failed" if failed is not None else self.how)
+                return 1
         try:
             self.proc = subprocess.Popen(
                 argv, cwd=spec.cwd, env=dict(spec.env), start_new_session=True,
@@ -253,7 +267,6 @@ class Wrapper:
             self._terminate_group()  # a signal arrived while the agent was starting
         if spec.prompt_via == "stdin":
             threading.Thread(target=self._feed_stdin, args=(prompt_text,), daemon=True).start()
-        threading.Thread(target=self._watch_heartbeat, daemon=True).start()
         pump = threading.Thread(target=self._pump, args=(log,), daemon=True)
         pump.start()
         rc = self.proc.wait()
@@ -273,6 +286,62 @@ class Wrapper:
         self._write_exit(code=rc if rc >= 0 else None, sig=sig_name, started=started, how=how)
         return rc if rc >= 0 else 128 - rc
 
+    def _setup(self, log: CappedLog) -> tuple[int | None, str] | None:
+        """Run ``[worktree] setup`` in the worktree, in its own process group (ended like an
+        agent would be), its output in the pane and the log. None when it passed; else the exit
+        code and a sentence with the output's last line."""
+        spec = self.spec
+        self._signals([{"kind": "setup", "phase": "start", "command": spec.setup}])
+        self._show(f"[swarmtui wrap] worktree setup: {spec.setup}\n".encode(), log)
+        self._tail = bytearray()
+        t0 = time.monotonic()
+        try:
+            self.proc = subprocess.Popen(
+                ["/bin/sh", "-c", spec.setup], cwd=spec.cwd, env=dict(spec.env),
+                start_new_session=True, preexec_fn=_die_with_parent,
+                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        except OSError as e:
+            return self._setup_ended(None, f"cannot run it: {e}", t0)
+        write_text_atomic(self.agent_dir / AGENT_PGID_FILE, f"{self.proc.pid}\n")
+        if self._ending.is_set():
+            self._terminate_group()
+        pump = threading.Thread(target=self._pump, args=(log, False), daemon=True)
+        pump.start()
+        timed_out = False
+        try:
+            rc = self.proc.wait(timeout=spec.setup_timeout)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            self._signal_group(signal.SIGTERM)
+            try:
+                rc = self.proc.wait(timeout=spec.kill_grace)
+            except subprocess.TimeoutExpired:
+                self._signal_group(signal.SIGKILL)
+                rc = self.proc.wait()
+        pump.join(timeout=2.0)
+        if pump.is_alive():  # a daemon it left holds the pipe: it goes with the group
+            self._signal_group(signal.SIGKILL)
+            pump.join(timeout=2.0)
+        if timed_out:
+            return self._setup_ended(rc, f"timed out after {spec.setup_timeout:g} s", t0)
+        if rc != 0:
+            how = f"killed by {signal.Signals(-rc).name}" if rc < 0 else f"exit {rc}"
+            return self._setup_ended(rc, how, t0)
+        self._setup_ended(0, "", t0)
+        return None
+
+    def _setup_ended(self, rc: int | None, why: str, t0: float) -> tuple[int | None, str] | None:
+        tail = bytes(self._tail or b"").decode("utf-8", "replace")
+        self._tail = None
+        seconds = round(time.monotonic() - t0, 3)
+        self._signals([{"kind": "setup", "phase": "failed" if why else "done",
+                        "command": self.spec.setup, "code": rc, "seconds": seconds,
+                        "tail": tail[-2000:]}])
+        if not why:
+            return None
+        last = next((ln.strip() for ln in reversed(tail.splitlines()) if ln.strip()), "")
+        return rc, f"`{self.spec.setup}` {why}" + (f": {last[:200]}" if last else "")
+
     def _feed_stdin(self, text: str) -> None:
         assert self.proc is not None
         assert self.proc.stdin is not None
@@ -285,6 +354,9 @@ class Wrapper:
     def _show(self, data: bytes, log: CappedLog) -> None:
         """Redacted output to the pane and the log."""
         data = self.redact.bytes(data)
+        if self._tail is not None:
+            self._tail += data
+            del self._tail[:-SETUP_TAIL_BYTES]
         try:
             sys.stdout.buffer.write(data)
             sys.stdout.buffer.flush()
@@ -292,7 +364,7 @@ class Wrapper:
             pass  # the pane may be gone; the log still gets everything
         log.write(data)
 
-    def _pump(self, log: CappedLog) -> None:
+    def _pump(self, log: CappedLog, observe: bool = True) -> None:
         assert self.proc is not None
         assert self.proc.stdout is not None
         fd = self.proc.stdout.fileno()
@@ -315,6 +387,8 @@ class Wrapper:
             if cut:
                 self._show(held[:cut], log)
                 held = held[cut:]
+            if not observe:
+                continue
             pending += chunk
             *lines, pending = pending.split(b"\n")
             for line in lines:
@@ -323,7 +397,7 @@ class Wrapper:
                 pending = b""
         if held:
             self._show(held, log)
-        if pending:
+        if pending and observe:
             self._signals(self.adapter.observe(pending.decode("utf-8", "replace")))
 
     def _signals(self, signals: list[dict[str, Any]]) -> None:

@@ -163,6 +163,8 @@ def _spawned(run: RunState, t: TaskView, ev: Event) -> None:
     t.progress_lines = 0
     t.progress_offset = 0
     t.signals_offset = 0
+    t.setup_running = False
+    t.setup_done_at = None
     t.outputs = None
     t.resolve = None
     t.merge_note = ""
@@ -411,6 +413,19 @@ def signal_note(pl: p.Payload) -> str:
     return ""
 
 
+def _setup(run: RunState, t: TaskView, ev: Event) -> None:
+    pl = ev.get(p.SetupRan)
+    if t.attempt != ev.attempt:
+        return
+    t.signals_offset = max(t.signals_offset, pl.offset)
+    t.last_heard_at = ev.time
+    t.setup_running = pl.phase == "start"
+    if pl.phase == "done":
+        t.setup_done_at = ev.time
+    t.note = {"start": "running the worktree setup", "done": "",
+              "failed": f"worktree setup failed (exit {pl.code})"}[pl.phase]
+
+
 def _fit(run: RunState, t: TaskView, ev: Event) -> None:
     pl = ev.get(p.ContextFit)
     t.context = {"tokens": pl.tokens, "window": pl.window, "fraction": pl.fraction,
@@ -434,6 +449,7 @@ TASK_FOLDERS: dict[EventKind, TaskFolder] = {
     EventKind.RATE_LIMIT: _heard,
     EventKind.PERMISSION_DENIED: _heard,
     EventKind.AGENT_HOOK: _heard,
+    EventKind.SETUP: _setup,
     EventKind.ATTEMPT_SPAWNED: _spawned,
     EventKind.ATTEMPT_STARTED: _started,
     EventKind.ATTEMPT_ADOPTED: _adopted,

@@ -90,6 +90,8 @@ class EventKind(StrEnum):
     RATE_LIMIT = "rate_limit"
     PERMISSION_DENIED = "permission_denied"
     AGENT_HOOK = "agent_hook"
+    SETUP = "setup"  # the worktree's setup command started, finished or failed
+    WORKTREE_COPIED = "worktree_copied"
     CONTEXT_FIT = "context_fit"
     REVIEW = "review"
     DIFF = "diff"
@@ -136,6 +138,7 @@ class Cause(StrEnum):
     INTEGRATION_FAILED = "integration_failed"
     RETRIED = "retried"  # ended by the operator's retry, a fresh attempt follows
     TOO_LARGE = "too_large"  # its prompt and declared files do not fit the model's window
+    SETUP_FAILED = "setup_failed"  # the worktree's setup command failed or timed out
 
 
 class Retry(StrEnum):
@@ -186,6 +189,8 @@ CAUSE_POLICY: dict[Cause, CausePolicy] = {
     Cause.RETRIED: CausePolicy(False, False, Retry.NEVER, False, label="retried by operator"),
     Cause.TOO_LARGE: CausePolicy(False, False, Retry.OPERATOR, False,
                                  label="too large for the context window"),
+    # A flaky install is retried; a broken setup command trips the breaker, not every task.
+    Cause.SETUP_FAILED: CausePolicy(True, True, Retry.AUTO, True, label="worktree setup failed"),
 }
 
 
@@ -197,6 +202,7 @@ class ExitHow(StrEnum):
     HANGUP = "hangup"  # its window or the tmux server went away (HUP to the wrapper)
     ORPHANED = "orphaned"  # the wrapper ended it: the supervisor's heartbeat went silent
     NOT_STARTED = "not_started"  # the wrapper could not start it
+    SETUP_FAILED = "setup_failed"  # the worktree's setup failed: the agent was never started
     VANISHED = "vanished"  # the pane went away without an exit record
 
 

@@ -59,6 +59,8 @@ class TaskView:
     progress_lines: int = 0  # progress lines of the current attempt already recorded
     progress_offset: int = 0  # byte offset in its progress.md just past the last line read
     signals_offset: int = 0  # the same in its signals.jsonl
+    setup_running: bool = False  # the worktree's setup command runs; the agent has not started
+    setup_done_at: float | None = None  # when it finished (the agent's clock starts there)
     children: list[str] = field(default_factory=list)
     cost_usd: float = 0.0
     tokens: int = 0

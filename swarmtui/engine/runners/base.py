@@ -7,10 +7,12 @@ are always read from a local folder (``agent_dir``): a remote runner mirrors the
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from swarmtui.engine.bootstrap import Copied
 from swarmtui.engine.runtime.tmux import PaneInfo
 
 
@@ -45,6 +47,10 @@ class Runner(Protocol):
 
     def prepare(self, job: PrepareJob) -> str:
         """Create the worktree; returns the commit it starts from."""
+        ...
+
+    def copy_untracked(self, worktree: Path, patterns: Sequence[str]) -> Copied:
+        """Copy the repository's untracked files named by ``patterns`` into a new worktree."""
         ...
 
     def start(self, window: str, agent_dir: Path, worktree: Path) -> int | None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 import signal
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from swarmtui import protocol as P
+from swarmtui.engine.bootstrap import Copied, copy_untracked
 from swarmtui.engine.runners.base import PrepareJob, RunnerError, ServerGone
 from swarmtui.engine.runtime import proc
 from swarmtui.engine.runtime.git import Git, GitError, identity_env
@@ -55,6 +57,9 @@ class LocalRunner:
             return self.git.rev(job.start) or ""
         except GitError as e:
             raise RunnerError(str(e)) from None
+
+    def copy_untracked(self, worktree: Path, patterns: Sequence[str]) -> Copied:
+        return copy_untracked(self.repo, worktree, patterns)
 
     def start(self, window: str, agent_dir: Path, worktree: Path) -> int | None:
         try:

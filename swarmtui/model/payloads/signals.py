@@ -1,0 +1,84 @@
+"""Payloads of what the agent CLI says about itself (read from signals.jsonl)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from swarmtui.model.kinds import EventKind
+from swarmtui.model.payloads.base import Payload, _register
+
+
+class Signal(Payload):
+    """What the agent CLI said about itself; ``offset`` is how far signals.jsonl was read."""
+
+    offset: int = 0
+
+
+@_register
+class AgentSession(Signal):
+    KIND = EventKind.AGENT_SESSION
+    session_id: str
+    model: str = ""
+    permission_mode: str = ""
+
+
+@_register
+class ApiRetry(Signal):
+    """The agent CLI is retrying the API: alive, and counted as a heartbeat."""
+
+    KIND = EventKind.API_RETRY
+    attempt: int
+    max_retries: int = 0
+    delay_ms: int = 0
+    status: int | None = None
+    error: str = ""
+
+
+@_register
+class ApiErrorSeen(Signal):
+    KIND = EventKind.API_ERROR
+    error: str = ""
+    status: int | None = None
+    api_error: str = ""
+
+
+@_register
+class RateLimit(Signal):
+    KIND = EventKind.RATE_LIMIT
+    status: str  # allowed | allowed_warning | rejected
+    resets_at: float | None = None
+    limit_type: str = ""
+    utilization: float | None = None
+
+
+@_register
+class PermissionDenied(Signal):
+    KIND = EventKind.PERMISSION_DENIED
+    tool: str
+    rule: str = ""
+    message: str = ""
+
+
+@_register
+class AgentHook(Signal):
+    """A hook of the agent CLI fired (Notification, Stop, StopFailure): it waits for input, it
+    stopped, or it stopped on an error."""
+
+    KIND = EventKind.AGENT_HOOK
+    event: str
+    notification_type: str = ""
+    message: str = ""
+    error: str = ""
+
+
+@_register
+class SetupRan(Signal):
+    """The worktree's setup command (``[worktree] setup``, run by the wrapper before the agent):
+    ``start``, then ``done`` or ``failed`` with its exit code, duration and output tail."""
+
+    KIND = EventKind.SETUP
+    phase: Literal["start", "done", "failed"]
+    command: str = ""
+    code: int | None = None
+    seconds: float | None = None
+    tail: str = ""
