@@ -31,8 +31,8 @@ from swarmtui.model import TaskSpec
 from swarmtui.store import Store
 from swarmtui.tui.app import SwarmApp
 from swarmtui.tui.detail import LogView
+from swarmtui.tui.dialogs import ConfirmScreen
 from swarmtui.tui.feed import Feed
-from swarmtui.tui.screens import ConfirmScreen
 
 
 def build(repo: Path, agents: int) -> Store:

@@ -58,11 +58,12 @@ class RunClient:
         return self.lock.holder_alive()
 
     def refresh(self, limit: int = 5000) -> list[Event]:
-        """Fold new events into ``state``; returns them. A new run resets the projection."""
+        """Fold new events into ``state``; returns them. A new run resets the projection, to
+        the run's snapshot when it has one (a long log is not read from its start)."""
         run = self.store.current_run()
         if run != self._run:
             self._run = run
-            self.state = RunState()
+            self.state = self.store.snapshot_state(run) or RunState()
         new = self.store.events(self.state.last_seq, run=run, limit=limit)
         for ev in new:
             apply(self.state, ev)

@@ -49,11 +49,14 @@ def demo_config(pace: float) -> str:
     py = sys.executable
 
     def agent(scenario: str, *extra: str) -> str:
-        argv = [py, "-m", "swarmtui", "fake-agent", "--scenario", scenario, "--pace",
+        argv = [py, "-P", "-m", "swarmtui", "fake-agent", "--scenario", scenario, "--pace",
                 str(pace), "--seed", "7", *extra]
         return (f"[agents.{scenario}]\ncommand = {_toml_value(argv)}\nprompt_via = \"stdin\"\n"
                 "adapter = \"generic\"\n")
 
+    # Agents write a progress line every ``pace`` seconds: the interval that counts as silence
+    # follows, so a healthy agent at a slow pace is not called quiet between two lines.
+    interval = f"{max(2.0, 1.5 * pace):g}s"
     agents = "\n".join([
         agent("success"), agent("slow"), agent("fail-verify-once"),
         agent("stall", "--until-attempt", "1"), agent("crash", "--until-attempt", "1"),
@@ -74,7 +77,7 @@ orchestrator = 1
 
 [heartbeat]
 tick = "500ms"
-progress_interval = "2s"
+progress_interval = "{interval}"
 quiet_after = 2
 stuck_after = 3
 unproductive_after = 4

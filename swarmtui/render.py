@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from swarmtui.model import ACTIVE, Event, EventKind, RunState, TaskView
+from swarmtui.model.readings import health_text
 from swarmtui.textsafe import term_safe
 
 
@@ -152,6 +153,14 @@ def task_row(t: TaskView, max_attempts: int, now: float) -> dict[str, Any]:
         "cost_usd": round(t.cost_usd, 4),
         "tokens": t.tokens,
         "window": t.window,
+        # Readings beside liveness (model/readings.py): context fill, readiness check, drift.
+        "health_text": health_text(t),
+        "context_pct": t.context_pct,
+        "context_tokens": t.context_tokens,
+        "context_window": t.context_window,
+        "context_relaunches": t.context_relaunches,
+        "check": dict(t.check) if t.check is not None else None,
+        "drift": list(t.drift),
     }
 
 
@@ -166,8 +175,9 @@ def format_status_table(run: RunState, rows: list[dict[str, Any]], live: bool,
         head += f"\nbreaker open: {run.breaker_reason}"
     cols = ["id", "state", "try", "role", "health", "last progress"]
     lines = [head, ""]
-    data = [[r["id"], r["state"], f"{r['attempt']}/{r['max_attempts']}", r["role"], r["health"],
-             _short(_note(r), 50)] for r in rows]
+    data = [[r["id"], r["state"], f"{r['attempt']}/{r['max_attempts']}", r["role"],
+             _short(r["health_text"], 40) if r.get("health") in ("context", "check_failing")
+             or r.get("drift") else r["health"], _short(_note(r), 50)] for r in rows]
     widths = [max([len(c)] + [len(str(row[i])) for row in data]) for i, c in enumerate(cols)]
     lines.append("  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True)).rstrip())
     for row in data:

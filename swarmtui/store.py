@@ -20,11 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from swarmtui import legacy
-from swarmtui.model import Event, EventSchemaError, Payload, RunState, decode, project
+from swarmtui import legacy, snapshot
+from swarmtui.model import Event, EventSchemaError, Payload, RunState, apply, decode, project
 from swarmtui.model.payloads import decode_json
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # The payload schema new events are written with; rows of schema 1 are read through
 # ``swarmtui.legacy``.
 PAYLOAD_SCHEMA = 2
@@ -61,6 +61,16 @@ MIGRATIONS: dict[int, str] = {
     """,
     2: """
     ALTER TABLE events ADD COLUMN v INTEGER NOT NULL DEFAULT 1;
+    """,
+    # A cache of each run's projection (see swarmtui/snapshot.py): replaced, never appended.
+    3: """
+    CREATE TABLE snapshots (
+        run         INTEGER PRIMARY KEY,
+        seq         INTEGER NOT NULL,
+        fingerprint TEXT NOT NULL,
+        time        REAL NOT NULL,
+        data        BLOB NOT NULL
+    );
     """,
 }
 
@@ -271,8 +281,8 @@ class Store:
             rows = self._db.execute(sql, params).fetchall()
         return [_event(r) for r in rows]
 
-    def iter_events(self, run: int | None = None, batch: int = 2000) -> Iterator[Event]:
-        since = 0
+    def iter_events(self, run: int | None = None, batch: int = 2000, *,
+                    since: int = 0) -> Iterator[Event]:
         while True:
             chunk = self.events(since, run=run, limit=batch)
             if not chunk:
@@ -286,10 +296,54 @@ class Store:
         return int(row[0] or 0)
 
     def replay(self, run: int | None = None) -> RunState:
-        """The state of ``run`` (default: the newest) rebuilt from its events."""
+        """The state of ``run`` (default: the newest): its newest usable snapshot with the
+        events after it folded in, or every event of the run when there is none."""
         if run is None:
             run = self.current_run()
-        return project(self.iter_events(run=run), run=run)
+        state = self.snapshot_state(run)
+        if state is None:
+            return project(self.iter_events(run=run), run=run)
+        for ev in self.iter_events(run=run, since=state.last_seq):
+            apply(state, ev)
+        return state
+
+    def save_snapshot(self, run: int, seq: int, blob: bytes) -> None:
+        """Keep ``blob`` (``snapshot.dump`` of the run's state after event ``seq``) as the run's
+        snapshot. A failure is not an error: readers replay more of the log instead."""
+        fp = snapshot.fingerprint()
+        if not fp:
+            return
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                self._db.execute(
+                    "INSERT OR REPLACE INTO snapshots(run, seq, fingerprint, time, data)"
+                    " VALUES (?, ?, ?, ?, ?)", (run, seq, fp, time.time(), blob))
+                self._db.execute("COMMIT")
+            except sqlite3.Error:
+                self._rollback()
+
+    def snapshot_seq(self, run: int) -> int:
+        """The seq the run's snapshot was taken at (0: none)."""
+        with self._lock:
+            row = self._db.execute("SELECT seq FROM snapshots WHERE run = ?", (run,)).fetchone()
+        return int(row[0]) if row else 0
+
+    def snapshot_state(self, run: int) -> RunState | None:
+        """The run's snapshot, when there is one this code can trust (see swarmtui/snapshot.py);
+        a fresh object: the caller may fold more events into it."""
+        fp = snapshot.fingerprint()
+        if not fp:
+            return None
+        with self._lock:
+            row = self._db.execute("SELECT seq, fingerprint, data FROM snapshots WHERE run = ?",
+                                   (run,)).fetchone()
+        if row is None or row[1] != fp:
+            return None
+        state = snapshot.load(bytes(row[2]))
+        if state is None or state.run != run or state.last_seq != int(row[0]):
+            return None
+        return state
 
     # -- commands ---------------------------------------------------------------------------
 

@@ -180,6 +180,32 @@ def subagent_routes(ctx: Ctx) -> list[Route]:
     ])]
 
 
+def context_growth_turns(ctx: Ctx) -> list[ScriptItem]:
+    """A conversation whose context grows turn by turn (usage as a long session reports it),
+    with one answer that calls two tools at once, and a subagent-free end."""
+    def bash(command: str, what: str) -> ToolUse:
+        return ToolUse("Bash", {"command": command, "description": what})
+
+    return [
+        Turn(text="Reading the code.", tool_uses=[bash("ls", "List files")],
+             usage=Usage(input_tokens=2000, output_tokens=50,
+                         cache_creation_input_tokens=100_000)),
+        Turn(tool_uses=[bash("git log --oneline | head -3", "History"),
+                        bash('echo "- step 2" >> "$SWARM_PROGRESS_FILE"', "Progress")],
+             usage=Usage(input_tokens=3000, output_tokens=80, cache_read_input_tokens=300_000,
+                         cache_creation_input_tokens=50_000)),
+        Turn(tool_uses=[ToolUse("Write", {"file_path": str(ctx.work / "notes.txt"),
+                                          "content": "notes\n"})],
+             usage=Usage(input_tokens=1000, output_tokens=60, cache_read_input_tokens=600_000,
+                         cache_creation_input_tokens=20_000)),
+        Turn(tool_uses=[bash("true", "Nothing")],
+             usage=Usage(input_tokens=500, output_tokens=40, cache_read_input_tokens=830_000,
+                         cache_creation_input_tokens=10_000)),
+        Turn(text="Stopping here: notes.txt written.",
+             usage=Usage(input_tokens=400, output_tokens=20, cache_read_input_tokens=840_000)),
+    ]
+
+
 def resume_turns(ctx: Ctx) -> list[ScriptItem]:
     return [text_turn("First run: noted the plan."),
             text_turn("Second run: I remember the plan.")]
@@ -277,6 +303,9 @@ SCENARIOS: list[Scenario] = [
                                chunk_delay=0.05, usage=Usage(input_tokens=300,
                                                              output_tokens=30))],
              args=["--include-partial-messages"]),
+    Scenario("context_growth", "a long session: the context grows to 85% of the window, one "
+             "answer calls two tools at once",
+             context_growth_turns, args=["--permission-mode", "bypassPermissions"]),
     Scenario("hang", "the API accepts the request and never answers; killed after 6 s",
              lambda ctx: [Hang(repeat=True)], kill_after=6.0),
     Scenario("hang_api_timeout", "never answers, API_TIMEOUT_MS=2000, CLAUDE_CODE_MAX_RETRIES=1",

@@ -418,7 +418,7 @@ def test_alerts_reach_notify_command_and_tmux_status(git_repo: Path, fleets: lis
     deadline = time.monotonic() + 10
     while True:
         out = subprocess.run(["tmux", "-S", tmux_socket, "show-options", "-t",
-                              f"={f.tmux.session}:", "status-right"], capture_output=True,
+                              f"={f.tmux.session}:", "@swarm_status"], capture_output=True,
                              text=True).stdout
         if "slots" in out and "alert" in out:
             break

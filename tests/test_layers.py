@@ -105,3 +105,13 @@ def test_building_the_command_line_loads_no_api_client_or_report() -> None:
     heavy = sorted(m for m in after if m.split(".")[0] == "anthropic"
                    or m.startswith(("swarmtui.report", "swarmtui.engine.supervisor")))
     assert heavy == []
+
+
+def test_a_supervisor_without_an_api_key_never_loads_the_api_client() -> None:
+    """The client takes seconds to import: a supervisor (restarted often, spawning at once) or a
+    `status` must not pay for it when no key is configured. Fitting a prompt estimates."""
+    after = modules_after_import(
+        "swarmtui.engine.supervisor", "swarmtui.cli.inspect", prelude=(
+            "from swarmtui.engine.contextfit import fit\n"
+            "assert not fit('a prompt', [], window=1000, warn_at=0.5).counted\n"))
+    assert sorted(m for m in after if m.split(".")[0] == "anthropic") == []

@@ -7,7 +7,7 @@ import sqlite3
 from pathlib import Path
 
 from swarmtui.model import Cause, DeadWhy, ExitHow, TaskState
-from swarmtui.store import MIGRATIONS, Store, _split_sql
+from swarmtui.store import MIGRATIONS, SCHEMA_VERSION, Store, _split_sql
 
 SPEC = {"id": "t", "title": "t", "prompt": "p", "role": "worker", "agent": "a", "files": [],
         "verify": None, "depends_on": [], "max_attempts": None, "priority": 0, "source": "x",
@@ -54,7 +54,7 @@ def test_an_old_log_is_migrated_and_read(tmp_path: Path) -> None:
     con.commit()
     con.close()
     with Store(db) as store:
-        assert store.schema_version == 2
+        assert store.schema_version == SCHEMA_VERSION
         evs = store.events()
         failed = next(e for e in evs if e.kind == "attempt_failed")
         assert failed.payload.cause == Cause.STUCK and failed.payload.counts_attempt

@@ -211,7 +211,7 @@ def test_no_key_gives_the_clear_result_without_network(
     def no_client(*a: Any, **kw: Any) -> None:
         raise AssertionError("no client may be built without a key")
 
-    monkeypatch.setattr(review_mod.anthropic, "Anthropic", no_client)
+    monkeypatch.setattr(anthropic, "Anthropic", no_client)
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-from-env")  # never picked up implicitly
     r = Reviewer(None, MODEL).review(sample())
     assert not r.ok and r.tokens_in == 0

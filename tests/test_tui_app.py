@@ -4,23 +4,25 @@ thread stands in for the supervisor by answering the inbox while holding its loc
 
 from __future__ import annotations
 
+import io
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.console import Console
 from textual.pilot import Pilot
-from textual.widgets import Input, RichLog, Select, Static, TextArea
+from textual.widgets import Input, OptionList, RichLog, Select, Static, TextArea
 from textual.widgets._toast import Toast
 
 from swarmtui.engine.runtime.tmux import Tmux
 from swarmtui.tui.app import SwarmApp
-from swarmtui.tui.bindings import FLEET_KEYS
 from swarmtui.tui.detail import DetailPanel, DiffView
+from swarmtui.tui.dialogs import ConfirmScreen, NoteScreen
+from swarmtui.tui.forms import NewTaskScreen
 from swarmtui.tui.panels import AlertsLine, KeyBar, TopBar
-from swarmtui.tui.screens import AlertsScreen, ConfirmScreen, HelpScreen, NewTaskScreen, NoteScreen
-from swarmtui.tui.table import AgentsTable
+from swarmtui.tui.screens import AlertsScreen
 from swarmtui.tui.view import COLUMNS
 from tests.test_tui_world import (  # noqa: F401 - utc_private_config is an autouse fixture
     NOW,
@@ -60,7 +62,9 @@ async def until(pilot: Pilot[Any], cond: Callable[[], object], timeout: float = 
     deadline = time.monotonic() + timeout
     while not cond():
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what or cond}")
+            app = pilot.app
+            shown = body(app, "progress")[:300] if isinstance(app, SwarmApp) else ""
+            raise AssertionError(f"timed out waiting for {what or cond}; progress tab: {shown!r}")
         await pilot.pause(0.02)
 
 
@@ -73,6 +77,12 @@ async def loaded(pilot: Pilot[Any]) -> SwarmApp:
 
 def toasts(app: SwarmApp) -> str:
     return "\n".join(str(t.render()) for t in app.screen.query(Toast))
+
+
+def retry_args(task: str, attempt: int, note: str = "", **kw: Any) -> dict[str, Any]:
+    """What `swarmtui retry` sends (the CLI's arguments, all of them)."""
+    return {"task": task, "attempt": attempt, "note": note, "resume": False, "allow": [],
+            "force": False, **kw}
 
 
 def cmds(world: World) -> list[tuple[str, dict[str, Any]]]:
@@ -91,6 +101,21 @@ async def select(pilot: Pilot[Any], task: str) -> None:
     assert table.selected_task == task
 
 
+def plain(renderable: object, width: int = 300) -> str:
+    """What a Rich renderable shows, as text."""
+    console = Console(width=width, record=True, file=io.StringIO())
+    console.print(renderable)
+    return console.export_text()
+
+
+def alert_lines(screen: object) -> list[str]:
+    """The alerts worklist as shown, one string per alert (its wrapped lines joined)."""
+    assert isinstance(screen, AlertsScreen)
+    ol = screen.query_one(OptionList)
+    return [" ".join(plain(ol.get_option_at_index(i).prompt).split())
+            for i in range(ol.option_count)]
+
+
 def body(app: SwarmApp, tab: str) -> str:
     view = app.fleet.query_one(f"#view-{tab}", RichLog)
     return "\n".join(line.text.rstrip() for line in view.lines)
@@ -103,6 +128,8 @@ async def test_screen_shows_the_run(world: World, live: Answerer) -> None:
     app = make_app(world)
     async with app.run_test(size=(160, 48), notifications=True) as pilot:
         await loaded(pilot)
+        assert app.fleet.table.selected_task == "stall"  # what needs you first: it is dead
+        await select(pilot, "parser")
         top = app.fleet.query_one(TopBar)
         await until(pilot, lambda: top.header.status == "running")
         text = str(top.render())
@@ -152,7 +179,7 @@ async def test_detail_tabs(world: World) -> None:
         await pilot.press("5")
         await until(pilot, lambda: "# Task parser" in body(app, "prompt"))
         await pilot.press("6")
-        await until(pilot, lambda: "attempt_spawned" in body(app, "events"))
+        await until(pilot, lambda: "attempt spawned" in body(app, "events"))
         await select(pilot, "cache")
         await pilot.press("4")
         await until(pilot, lambda: "added an LRU cache" in body(app, "result"))
@@ -167,7 +194,7 @@ async def test_detail_text_rewraps_when_the_terminal_is_resized(world: World) ->
                    "of terminal, so it wraps there", 4)
     app = make_app(world, alive=None)
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
-        await loaded(pilot)
+        await select(pilot, "parser")
         await until(pilot, lambda: "so it wraps" in body(app, "progress"))
         narrow = len(app.fleet.query_one("#view-progress", RichLog).lines)
         await pilot.resize_terminal(160, 48)
@@ -179,7 +206,7 @@ async def test_detail_text_rewraps_when_the_terminal_is_resized(world: World) ->
 async def test_live_updates_touch_only_the_changed_row(world: World) -> None:
     app = make_app(world, alive=None)
     async with app.run_test(size=(160, 48), notifications=True) as pilot:
-        await loaded(pilot)
+        await select(pilot, "parser")
         await until(pilot, lambda: "implementing" in body(app, "progress"))
         table = app.fleet.table
         await pilot.pause(0.3)
@@ -205,8 +232,9 @@ async def test_new_alerts_toast_ring_and_list(world: World) -> None:
         assert "parser-1 is stuck" in str(app.fleet.query_one(AlertsLine).render())
         await pilot.press("a")
         assert isinstance(app.screen, AlertsScreen)
-        listed = str(app.screen.query_one("#alerts-body", Static).render())
-        assert listed.index("parser-1 is stuck") < listed.index("planner-api-1 is unproductive")
+        listed = alert_lines(app.screen)
+        assert listed[0].endswith("parser-1 is stuck")  # newest first
+        assert any("planner-api-1 is unproductive" in line for line in listed[1:])
         await pilot.press("escape")
         assert not isinstance(app.screen, AlertsScreen)
 
@@ -236,7 +264,7 @@ async def test_kill_asks_once_then_sends_kill(world: World, live: Answerer) -> N
         await pilot.press("n")  # any other key cancels
         assert not isinstance(app.screen, ConfirmScreen)
         await pilot.press("k", "y")
-        await until(pilot, lambda: cmds(world) == [("kill", {"task": "docs"})])
+        await until(pilot, lambda: cmds(world) == [("kill", {"task": "docs", "attempt": 1})])
         await until(pilot, lambda: "kill done" in toasts(app))
 
 
@@ -247,11 +275,11 @@ async def test_retry_with_a_note(world: World, live: Answerer) -> None:
         await pilot.press("r")
         assert isinstance(app.screen, NoteScreen)
         await pilot.press(*"check the bound", "enter")
-        await until(pilot, lambda: cmds(world) == [
-            ("retry", {"task": "flaky", "note": "check the bound"})])
+        await until(pilot, lambda: cmds(world) == [("retry", retry_args("flaky", 1,
+                                                                        "check the bound"))])
         await until(pilot, lambda: "retry done" in toasts(app))
         await pilot.press("r", "enter")  # no note: like `swarmtui retry flaky`
-        await until(pilot, lambda: cmds(world)[-1] == ("retry", {"task": "flaky", "note": None}))
+        await until(pilot, lambda: cmds(world)[-1] == ("retry", retry_args("flaky", 1, "")))
         await pilot.press("r", "escape")  # escape sends nothing
         await pilot.pause(0.2)
         assert len(cmds(world)) == 2
@@ -262,7 +290,7 @@ async def test_verify_sends_verify(world: World, live: Answerer) -> None:
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
         await select(pilot, "cache")
         await pilot.press("v")
-        await until(pilot, lambda: cmds(world) == [("verify", {"task": "cache"})])
+        await until(pilot, lambda: cmds(world) == [("verify", {"task": "cache", "attempt": 1})])
         await until(pilot, lambda: "verify done" in toasts(app))
 
 
@@ -276,7 +304,8 @@ async def test_merge_confirms_and_shows_the_engines_answer(world: World) -> None
             await pilot.press("m")
             assert isinstance(app.screen, ConfirmScreen)
             await pilot.press("y")
-            await until(pilot, lambda: cmds(world) == [("merge", {"task": "cache"})])
+            await until(pilot, lambda: cmds(world) == [("merge", {"task": "cache",
+                                                                   "attempt": 1})])
             await until(pilot, lambda: "unknown command 'merge'" in toasts(app))
     finally:
         live.stop()
@@ -439,122 +468,3 @@ async def test_watch_hides_and_refuses_actions(world: World, live: Answerer) -> 
         await pilot.press("q")
         await until(pilot, lambda: app.return_code is not None)
     assert app.return_code == 0
-
-
-# -- navigation: filter, sort, help, palette, keymap, themes ------------------------------------
-
-
-async def test_filter_and_sort(world: World) -> None:
-    app = make_app(world, alive=None)
-    async with app.run_test(size=(120, 40), notifications=True) as pilot:
-        await loaded(pilot)
-        table = app.fleet.table
-        await pilot.press("slash", *"planner")
-        assert table.row_count == 3
-        await pilot.press("enter")
-        assert isinstance(app.focused, AgentsTable)
-        assert "filter “planner”" in str(table.border_title)
-        await pilot.press("escape")
-        assert table.row_count == 10
-        await pilot.press("s")  # by state: running first, then the rest
-        assert table.sort_mode == "state"
-        order = [table.task_at(i) for i in range(table.row_count)]
-        assert order[:4] == ["parser", "docs", "planner", "planner-api"]
-        assert order[-2:] == ["old", "planner-db"] or order[-1] == "old"
-
-
-async def test_help_lists_every_binding(world: World) -> None:
-    app = make_app(world, alive=None)
-    async with app.run_test(size=(160, 48), notifications=True) as pilot:
-        await loaded(pilot)
-        await pilot.press("question_mark")
-        assert isinstance(app.screen, HelpScreen)
-        text = str(app.screen.query_one(".help-table", Static).render())
-        for k in FLEET_KEYS:
-            assert k.id in text and k.description in text, k.id
-        assert "palette" in text
-        await pilot.press("escape")
-        assert app.screen is app.fleet
-
-
-async def test_palette_jumps_to_an_agent_and_runs_actions(world: World, live: Answerer) -> None:
-    app = make_app(world)
-    async with app.run_test(size=(120, 40), notifications=True) as pilot:
-        await loaded(pilot)
-        await pilot.press("ctrl+p", *"release notes")
-        await pilot.pause(0.3)
-        await pilot.press("enter")
-        await until(pilot, lambda: app.fleet.table.selected_task == "release")
-        await pilot.press("ctrl+p", *"pause or resume")
-        await pilot.pause(0.3)
-        await pilot.press("enter")
-        await until(pilot, lambda: cmds(world) == [("pause", {})])
-        await pilot.press("ctrl+p", *"theme: swarm-light")
-        await pilot.pause(0.3)
-        await pilot.press("enter")
-        await until(pilot, lambda: app.theme == "swarm-light")
-
-
-async def test_the_app_saves_its_own_screenshot(world: World) -> None:
-    app = make_app(world, alive=None)
-    async with app.run_test(size=(120, 40), notifications=True) as pilot:
-        await loaded(pilot)
-        await pilot.press("ctrl+p", *"screenshot")
-        await pilot.pause(0.3)
-        await pilot.press("enter")
-        shots = world.repo / ".swarm" / "screenshots"
-        await until(pilot, lambda: shots.is_dir() and any(shots.glob("*.svg")))
-        (svg,) = shots.glob("*-120x40.svg")
-        assert "<svg" in svg.read_text() and "agents 10" in svg.read_text().replace("&#160;", " ")
-        await until(pilot, lambda: "screenshot saved" in toasts(app))
-
-
-async def test_keymap_remaps_by_id(world: World, live: Answerer) -> None:
-    cfg = world.config.model_copy(update={"ui": world.config.ui.model_copy(
-        update={"keymap": {"kill": "x", "nonsense": "z"}})})
-    app = make_app(world, config=cfg)
-    async with app.run_test(size=(120, 40), notifications=True) as pilot:
-        await select(pilot, "docs")
-        assert "unknown binding id 'nonsense'" in toasts(app)
-        await pilot.press("k")
-        assert app.screen is app.fleet  # k is no longer kill
-        await pilot.press("x")
-        assert isinstance(app.screen, ConfirmScreen)
-        await pilot.press("y")
-        await until(pilot, lambda: cmds(world) == [("kill", {"task": "docs"})])
-
-
-async def test_themes_from_flag_config_and_user_dir(world: World, tmp_path: Path) -> None:
-    user = tmp_path / "xdg" / "swarmtui" / "themes"
-    user.mkdir(parents=True)
-    (user / "mine.toml").write_text('name = "mine"\ndark = false\n[colors]\nprimary = "#aa0000"\n'
-                                    '[variables]\nstate-running = "#123456"\n')
-    (user / "broken.toml").write_text('[colors]\nprimary = "blue-ish"\n')
-    app = make_app(world, alive=None, theme="mine")
-    async with app.run_test(size=(120, 40), notifications=True) as pilot:
-        await loaded(pilot)
-        assert app.theme == "mine"
-        assert "broken.toml: key colors.primary" in toasts(app)
-        await until(pilot, lambda: app.fleet.table.cell("parser", "state").style.color
-                    is not None)
-        color = app.fleet.table.cell("parser", "state").style.color
-        assert color is not None and color.triplet is not None
-        assert color.triplet.hex == "#123456"
-        app.theme = "swarm-contrast"  # what the palette's theme switch does
-        await until(pilot, lambda: app.fleet.table.cell("parser", "state").style.color
-                    .triplet.hex == app.get_css_variables()["state-running"].lower())
-    unknown = make_app(world, alive=None, theme="no-such-theme")
-    async with unknown.run_test(size=(120, 40), notifications=True) as pilot:
-        await loaded(pilot)
-        assert unknown.theme == "swarm-dark"
-        assert "theme 'no-such-theme' not found" in toasts(unknown)
-
-
-async def test_config_theme_is_the_default(world: World) -> None:
-    cfg = world.config.model_copy(update={"ui": world.config.ui.model_copy(
-        update={"theme": "swarm-light"})})
-    app = make_app(world, alive=None, config=cfg)
-    async with app.run_test(size=(80, 24), notifications=True) as pilot:
-        await loaded(pilot)
-        assert app.theme == "swarm-light"
-

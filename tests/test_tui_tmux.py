@@ -96,7 +96,7 @@ def test_demo_driven_from_a_terminal(tmp_path: Path, terminal: Terminal,
     t.wait("the fleet", lambda s: "● running" in s and re.search(r"docs\s+running", s)
            is not None)
 
-    # Select docs (the second row): the detail panel follows the cursor.
+    # Select docs (the second row while nothing needs you): the detail panel follows.
     t.keys("Home", "Down")
     t.wait_for("docs-1 · Document the public API")
 
@@ -120,8 +120,9 @@ def test_demo_driven_from_a_terminal(tmp_path: Path, terminal: Terminal,
         sent = [(c.kind, c.args, c.source) for c in store.commands()]
     finally:
         store.close()
-    assert ("kill", {"task": "docs"}, "tui") in sent
-    assert ("retry", {"task": "docs", "note": "try the outline first"}, "tui") in sent
+    assert ("kill", {"task": "docs", "attempt": 1}, "tui") in sent
+    assert ("retry", {"task": "docs", "attempt": 1, "note": "try the outline first",
+                      "resume": False, "allow": [], "force": False}, "tui") in sent
 
     # enter shows the agent's window; F12 (swarmtui's tmux.conf) comes back.
     t.keys("Enter")

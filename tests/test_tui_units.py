@@ -10,7 +10,13 @@ import pytest
 
 from swarmtui.model import Event, UsageLimit
 from swarmtui.tui import logfmt
+from swarmtui.tui.attention import need_of
 from swarmtui.tui.bindings import FLEET_KEYS, known_ids
+from swarmtui.tui.eventfmt import describe
+from swarmtui.tui.feed import news_of
+from swarmtui.tui.panels import Part, fit
+from swarmtui.tui.runview import make_alerts, make_header, make_slots
+from swarmtui.tui.table import GAP, layout
 from swarmtui.tui.tail import Tail
 from swarmtui.tui.themes import (
     SWARM_VARIABLES,
@@ -20,7 +26,14 @@ from swarmtui.tui.themes import (
     packaged_theme_dir,
     with_swarm_variables,
 )
-from swarmtui.tui.view import COLUMNS, SORT_MODES, alert_of, make_header, make_rows, make_slots
+from swarmtui.tui.view import (
+    COLUMN_INDEX,
+    COLUMNS,
+    SORT_MODES,
+    context_words,
+    make_rows,
+    progress_fraction,
+)
 from tests.test_tui_world import NOW, STREAM_JSON, build_world
 
 REPO_THEMES = Path(__file__).resolve().parent.parent / "themes"
@@ -127,7 +140,8 @@ def test_rows_header_and_slots_of_a_recorded_run(tmp_path: Path) -> None:
     assert cells["docs"]["health"] == "quiet"
     assert cells["flaky"]["progress"] == "retry: verify failed"
     assert cells["cache"]["cost"] == "$1.42"
-    assert rows["parser"].cells[10].parts[0] == ("+9", "diff--add")
+    assert rows["parser"].cells[COLUMN_INDEX["diff"]].parts[0] == ("+9", "diff--add")
+    assert {c["context"] for c in cells.values()} == {""}  # no agent reports its context
     h = make_header(state, w.config, NOW, repo="demo", live=True, read_only=False)
     assert (h.status, h.used, h.max, h.queue, h.elapsed) == ("running", 4, 4, 3, "12m34s")
     assert round(h.cost, 2) == 2.56 and h.budget == 25.0
@@ -147,21 +161,39 @@ def test_rows_header_and_slots_of_a_recorded_run(tmp_path: Path) -> None:
     assert set(SORT_MODES) >= {"added", "state", "health", "age", "runtime", "cost", "id"}
 
 
-def test_alerts_levels_and_bells() -> None:
-    def ev(kind: str, **data: object) -> Event:
-        return Event.make(seq=1, time=0.0, kind=kind, task="t", attempt=1, data=dict(data))
+def test_context_fill_of_live_agents_with_the_configured_levels(tmp_path: Path) -> None:
+    w = build_world(tmp_path)
+    w.ev("context_fill", "parser", 1, at=710, tokens=144_000, window=200_000, pct=72.0,
+         offset=0)
+    w.ev("context_fill", "docs", 1, at=711, tokens=170_000, window=200_000, pct=85.0, offset=0)
+    state = w.store.replay()
+    rows = make_rows(state, w.config, NOW)
+    ctx = COLUMN_INDEX["context"]
+    assert (rows["parser"].cells[ctx].text, rows["parser"].cells[ctx].style) == (
+        "72%", "health--warn")  # past heartbeat.context_warn (0.6)
+    assert rows["docs"].cells[ctx].style == "health--bad"  # past context_act (0.8)
+    assert rows["cache"].cells[ctx].text == ""
+    assert context_words(state.tasks["parser"]) == "72% of 200k tokens (144k, latest turn)"
+    assert context_words(state.tasks["cache"]) == ""
 
-    stuck = alert_of(ev("health", health="stuck"))
-    assert stuck is not None and stuck.level == "error" and stuck.bell
-    quiet = alert_of(ev("health", health="quiet"))
-    assert quiet is not None and quiet.level == "warning" and not quiet.bell
-    assert alert_of(ev("health", health="ok")) is None
-    assert alert_of(ev("progress", status="x", n=1)) is None
-    failed = alert_of(ev("attempt_failed", reason="crashed", cause="crashed",
-                         counts_attempt=True, counts_breaker=True))
-    assert failed is not None and failed.bell
-    done = alert_of(Event.make(seq=2, time=0.0, kind="run_finished", data={"ok": True}))
-    assert done is not None and done.level == "information" and done.bell
+
+def test_alerts_come_from_the_projection_open_and_newest_first(tmp_path: Path) -> None:
+    w = build_world(tmp_path)
+    state = w.store.replay()
+    alerts = make_alerts(state)
+    assert [a.text for a in alerts][:2] == [
+        "planner-api-1 is unproductive: progress lines but no new outputs, diff or log output",
+        "docs-1 is quiet"]
+    stuck = next(a for a in alerts if a.text.startswith("stall-1 is stuck"))
+    assert stuck.level == "error" and stuck.bell and not stuck.acked
+    w.ev("alert_acked", "stall", at=800, alert=stuck.id, by="cli")
+    w.ev("health", "docs", 1, at=801, health="ok")  # the projection resolves docs' alert
+    w.ev("health", "docs", 1, at=802, health="quiet")  # and a new one opens
+    w.ev("health", "docs", 1, at=803, health="quiet")  # a repeat adds to its count
+    after = {a.id: a for a in make_alerts(w.store.replay())}
+    assert after[stuck.id].acked
+    docs = [a for a in after.values() if a.task == "docs"]
+    assert len(docs) == 1 and docs[0].count == 2 and docs[0].id != alerts[1].id
 
 
 # -- themes -------------------------------------------------------------------------------------
@@ -217,4 +249,91 @@ def test_every_binding_has_an_id_and_a_description() -> None:
     ids = [k.id for k in FLEET_KEYS]
     assert len(ids) == len(set(ids)) and "palette" in known_ids()
     assert all(k.description and k.label for k in FLEET_KEYS)
-    assert {k.id for k in FLEET_KEYS if k.destructive} == {"kill", "merge", "stop"}
+    assert {k.id for k in FLEET_KEYS if k.destructive} == {
+        "kill", "merge", "stop", "cancel", "grant", "approve", "reject"}
+
+
+# -- layout of the table and the bars -----------------------------------------------------------
+
+
+def _used(widths: list[int]) -> int:
+    return 1 + sum(w + GAP for w in widths if w)
+
+
+def test_columns_fit_the_screen_and_progress_takes_the_spare_width() -> None:
+    natural = [21, 9, 3, 16, 3, 6, 6, 32, 26, 12, 3, 7, 5, 13]
+    ctx = COLUMN_INDEX["context"]
+    no_ctx = frozenset({ctx})
+    wide = layout(natural, 200, no_ctx)
+    assert wide[COLUMN_INDEX["progress"]] > 32 and _used(wide) == 200 and wide[ctx] == 0
+    at160 = layout(natural, 158, no_ctx)  # long ids never push MERGE off screen
+    assert _used(at160) <= 158
+    assert at160[COLUMN_INDEX["merge"]] == 13 and at160[COLUMN_INDEX["title"]] < 26
+    assert at160[COLUMN_INDEX["progress"]] >= 24  # TITLE, then ROLE give way first
+    narrow = layout(natural, 77, no_ctx)  # too narrow for all: LAST PROGRESS reaches the edge
+    before = _used(narrow[:COLUMN_INDEX["progress"]])
+    assert before + narrow[COLUMN_INDEX["progress"]] + GAP == 77
+    assert narrow[COLUMN_INDEX["id"]] == 10  # the ID column shrinks to its floor
+    # Once an agent reports its context fill, CTX takes its place (and its gap) from the rest.
+    shown = layout(natural, 200)
+    assert shown[ctx] == 3 and _used(shown) == 200
+    assert shown[COLUMN_INDEX["progress"]] == wide[COLUMN_INDEX["progress"]] - 3 - GAP
+
+
+def test_a_bar_shortens_everything_before_it_leaves_anything_out() -> None:
+    parts = [Part([[("a" * 10, "")], [("a" * 4, "")], []], [6, 3]),
+             Part([[("status", "")]], []),
+             Part([[("b" * 10, "")], []], [5])]
+    assert [p.width for p in fit(parts, 40)] == [10, 6, 10]
+    assert [p.width for p in fit(parts, 24)] == [4, 6, 10]  # a shortens first
+    assert [p.width for p in fit(parts, 12)] == [4, 6]  # then b goes, then a would
+    assert [p.width for p in fit(parts, 1)] == [6]  # the status is never left out
+
+
+def test_progress_fractions() -> None:
+    assert progress_fraction("extending fake/docs.txt (part 3/14)") == (3, 14)
+    assert progress_fraction("Step 2 of 5: tests") == (2, 5)
+    assert progress_fraction("API retry 3/10 (529)") is None
+    assert progress_fraction("part 9/3") is None and progress_fraction("part 1/0") is None
+
+
+def test_what_needs_you_in_order(tmp_path: Path) -> None:
+    w = build_world(tmp_path)
+    w.ev("permission_denied", "docs", 1, at=500, tool="Bash", rule="Bash(make:*)")
+    w.ev("forecast", "cache", 1, at=501, target="conflict", files=["src/cache.py"],
+         conflicts_with=[], out_of_scope=[])
+    state = w.store.replay()
+    needs = {t.id: need_of(t, state, t.spec.agent, NOW) for t in state.tasks.values()}
+    assert needs["docs"] is not None and needs["docs"].text == "needs permission: Bash(make:*)"
+    assert needs["cache"] is not None and needs["cache"].kind == "conflict"
+    assert needs["stall"] is not None and needs["stall"].kind == "dead"
+    assert needs["planner-api"] is not None and needs["planner-api"].kind == "quiet"
+    assert needs["parser"] is None and needs["old"] is None and needs["flaky"] is None
+    ranks = [needs[t].rank for t in ("docs", "cache", "stall", "planner-api")]  # type: ignore
+    assert ranks == sorted(ranks) and len(set(ranks)) == 4
+
+
+def test_toasts_for_new_and_repeated_alerts_only(tmp_path: Path) -> None:
+    w = build_world(tmp_path)
+    before = make_alerts(w.store.replay())
+    w.ev("health", "docs", 1, at=800, health="stuck")  # the same alert again, now stuck
+    w.ev("attempt_failed", "parser", 1, at=801, reason="crashed", cause="crashed",
+         counts_attempt=True, counts_breaker=True)
+    news = news_of(before, make_alerts(w.store.replay()))
+    assert [a.text for a in news] == ["docs-1 is stuck", "parser-1 failed: crashed"]
+    assert news_of(before, before) == []
+
+
+def test_events_in_words() -> None:
+    def ev(kind: str, **data: object) -> Event:
+        return Event.make(seq=1, time=0.0, kind=kind, task="t", attempt=1, data=dict(data))
+
+    assert describe(ev("health", health="stale_result", evidence={
+        "waiting_s": 60.2, "note": "passed, waiting to be merged"})) == (
+        "health: waiting to merge (waiting for 60s; passed, waiting to be merged)")
+    assert describe(ev("attempt_failed", reason="killed by tui", cause="killed",
+                       counts_attempt=False, counts_breaker=False)) == (
+        "attempt failed: killed by operator: killed by tui (not counted)")
+    assert describe(ev("forecast", target="conflict", files=["a.py"],
+                       conflicts_with=["b"])) == (
+        "forecast: conflict in a.py; conflicts with b")

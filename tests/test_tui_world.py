@@ -275,6 +275,9 @@ class Answerer:
                         store.append_event("dispatch_paused", data={"by": cmd.source}, run=1)
                     if cmd.kind == "resume" and status == "done":
                         store.append_event("dispatch_resumed", data={"by": cmd.source}, run=1)
+                    if cmd.kind == "ack" and status == "done" and cmd.args.get("alert"):
+                        store.append_event("alert_acked", data={"alert": cmd.args["alert"],
+                                                                "by": cmd.source}, run=1)
                     store.finish_command(cmd.id, status, result)
                 time.sleep(0.02)
             store.close()

@@ -17,6 +17,7 @@ from swarmtui.textsafe import term_safe
 if TYPE_CHECKING:  # heavy modules load only in the commands that need them
     from swarmtui.config import Config
     from swarmtui.engine.runtime.tmux import Tmux
+    from swarmtui.model import RunState
     from swarmtui.runlock import RunLock
     from swarmtui.store import Store
 
@@ -59,14 +60,21 @@ class Ctx:
 
 def existing_run(ctx: Ctx) -> tuple[Path, Config, Store]:
     """(repo, the run's own config, store) of the repository's run; exit 3 when none."""
-    from swarmtui.engine.supervisor import config_of_run
+    repo, config, store, _ = existing_run_state(ctx)
+    return repo, config, store
+
+
+def existing_run_state(ctx: Ctx) -> tuple[Path, Config, Store, RunState]:
+    """``existing_run`` and the run's state, replayed once."""
+    from swarmtui.engine.runconfig import config_of_run
 
     repo = ctx.repo
     store = ctx.store(repo)
     if store.current_run() == 0:
         raise NoRunError(f"no run in {repo}; start one with `swarmtui up TASKS`")
     caller = ctx.config(repo)
-    return repo, config_of_run(store.replay().settings, caller), store
+    state = store.replay()
+    return repo, config_of_run(state.settings, caller), store, state
 
 
 def run_lock(repo: Path) -> RunLock:

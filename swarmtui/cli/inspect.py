@@ -12,18 +12,21 @@ from pathlib import Path
 from typing import Any
 
 from swarmtui import protocol as P
-from swarmtui.cli.common import Ctx, existing_run, out, run_lock, tmux_for
+from swarmtui.cli.common import Ctx, existing_run_state, out, run_lock, tmux_for
 from swarmtui.errors import InputError, SwarmError
 
 
-def status_obj(repo: Path, config: Any, store: Any) -> dict[str, Any]:
+def status_obj(repo: Path, config: Any, store: Any, state: Any = None) -> dict[str, Any]:
     from swarmtui.model import ACTIVE
     from swarmtui.render import task_row
 
-    state = store.replay()
+    state = store.replay() if state is None else state
     live = run_lock(repo).holder_alive()
     now = time.time()
     rows = [task_row(t, config.retry.max_attempts, now) for t in state.tasks.values()]
+    for row, t in zip(rows, state.tasks.values(), strict=True):
+        rec = state.attempts.get(f"{t.id}-{t.attempt}")
+        row["host"] = rec.runner if rec is not None else None  # where its attempt runs
     queued = sum(1 for t in state.tasks.values() if str(t.state) in ("pending", "blocked"))
     run_state = str(state.status)
     if not live and run_state not in ("finished", "stopped"):
@@ -60,12 +63,12 @@ def status_obj(repo: Path, config: Any, store: Any) -> dict[str, Any]:
 def cmd_status(ctx: Ctx) -> int:
     from swarmtui.render import format_status_table
 
-    repo, config, store = existing_run(ctx)
-    obj = status_obj(repo, config, store)
+    repo, config, store, state = existing_run_state(ctx)
+    obj = status_obj(repo, config, store, state)
     if ctx.args.json:
         print(json.dumps(obj, sort_keys=True))
     else:
-        print(format_status_table(store.replay(), obj["tasks"], obj["run"]["supervisor"],
+        print(format_status_table(state, obj["tasks"], obj["run"]["supervisor"],
                                   obj["slots"], obj["held"]))
     return 0
 
@@ -200,6 +203,10 @@ def cmd_doctor(ctx: Ctx) -> int:
         check("fail", "config", str(e))
     if config is not None:
         _doctor_config(config, check)
+        if config.hosts:
+            from swarmtui.cli.hosts_cmd import doctor_hosts
+
+            doctor_hosts(repo, config, check)
     if repo is not None:
         _doctor_store(ctx, repo, check)
     if config is not None and repo is not None:

@@ -146,6 +146,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     register(add, common, js)
     add("doctor", I.cmd_doctor, "check the machine, the repository and the config", (common, js))
+    from swarmtui.cli.hosts_cmd import cmd_hosts
+
+    sp = add("hosts", cmd_hosts, "list the machines agents run on ([[hosts]]): reachable or "
+             "why not, slots used, latency", (common, js))
+    sp.add_argument("--probe", action="store_true",
+                    help="ask every host now instead of showing the supervisor's view")
     sp = add("validate", I.cmd_validate, "check a task file and the config", (common, js))
     sp.add_argument("tasks", metavar="TASKS")
 

@@ -178,7 +178,7 @@ def start_session(ctx: Ctx, repo: Path, config: Any, extra: list[str]) -> int:
         except NoRunError:
             pass
     _write_caller_env(repo, run_config)
-    argv = [sys.executable, "-m", "swarmtui", "supervise", "--repo", str(repo)]
+    argv = [sys.executable, "-P", "-m", "swarmtui", "supervise", "--repo", str(repo)]
     cfg = ctx.config_path(repo)
     if cfg is not None:
         argv += ["--config", str(cfg.resolve())]

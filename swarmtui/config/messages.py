@@ -39,7 +39,8 @@ def _describe_error(err: Mapping[str, Any]) -> str:
     kind = err["type"]
     if kind == "swarm_cross":
         ctx = err["ctx"]
-        key = _key_path(loc + tuple(ctx["key"].split(".")))
+        parts = tuple(int(k) if k.isdigit() else k for k in ctx["key"].split("."))
+        key = _key_path(loc + parts)
         return f"key `{key}`: {ctx['message']}"
     if kind == "extra_forbidden":
         return _describe_unknown_key(loc)

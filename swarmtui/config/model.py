@@ -22,6 +22,7 @@ from swarmtui.config.agentcfg import (
     ScreenConfig,
     WorktreeConfig,
 )
+from swarmtui.config.hosts import HostConfig, check_hosts
 from swarmtui.config.units import (
     Duration,
     PositiveDuration,
@@ -64,6 +65,7 @@ Argv = Annotated[
     _Expect("an array of non-empty strings (the command and its arguments)"),
 ]
 Count = Annotated[int, at.Ge(0)]
+Fraction = Annotated[float, at.Gt(0), at.Le(1), _Expect("a fraction above 0 and at most 1")]
 PositiveCount = Annotated[int, at.Ge(1)]
 
 
@@ -123,6 +125,20 @@ class HeartbeatConfig(_Section):
     orphan_timeout: PositiveDuration = 300.0
     """An agent's wrapper ends the agent once the supervisor is silent this long."""
     stale_result_after: PositiveCount = 3
+    context_warn: Fraction = 0.6
+    """Health says "context N%" once the agent's latest turn fills this share of its model's
+    context window (for agents that report it: Claude Code)."""
+    context_act: Fraction = 0.8
+    """The share at which ``context_action`` applies; at least context_warn."""
+    context_action: Literal["none", "relaunch"] = "none"
+    """"relaunch": end the attempt at its next turn boundary and go on in a fresh session in
+    the same worktree, with a handoff; "none": only the health state and its alert."""
+    context_relaunches: Count = 3
+    """Most fresh relaunches per task (not counted against max_attempts); after that the
+    agent carries on and only the health state shows it."""
+    check_every: PositiveCount = 3
+    """A task's readiness ``check`` runs every this many progress intervals."""
+    check_timeout: PositiveDuration = 60.0
 
     @model_validator(mode="after")
     def _stuck_after_quiet(self) -> HeartbeatConfig:
@@ -131,6 +147,12 @@ class HeartbeatConfig(_Section):
                 "stuck_after",
                 f"expected stuck_after to be greater than heartbeat.quiet_after "
                 f"({self.quiet_after}), got {self.stuck_after}",
+            )
+        if self.context_act < self.context_warn:
+            raise _cross_error(
+                "context_act",
+                f"expected context_act to be at least heartbeat.context_warn "
+                f"({self.context_warn}), got {self.context_act}",
             )
         return self
 
@@ -309,12 +331,21 @@ class Config(_Section):
     worktree: WorktreeConfig = Field(default_factory=WorktreeConfig)
     prices: dict[str, ModelPrice] = Field(default_factory=dict)
     """Model name -> price, for agents that report tokens but no cost."""
+    hosts: list[HostConfig] = Field(default_factory=list)
+    """``[[hosts]]``: machines reached over SSH that run agents too (config/hosts.py)."""
 
     _source: Path | None = PrivateAttr(default=None)
 
     def account_of(self, agent: str) -> str:
         a = self.agents.get(agent)
         return (a.account if a is not None and a.account else agent)
+
+    @model_validator(mode="after")
+    def _hosts_consistent(self) -> Config:
+        problem = check_hosts(self.hosts, set(self.slots.pools))
+        if problem is not None:
+            raise problem
+        return self
 
     @model_validator(mode="after")
     def _defaults_exist(self) -> Config:

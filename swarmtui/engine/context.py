@@ -25,6 +25,7 @@ from swarmtui.store import Store
 
 if TYPE_CHECKING:
     from swarmtui.engine.commands import Commands
+    from swarmtui.engine.contextwatch import ContextWatch
     from swarmtui.engine.disk import DiskGuard
     from swarmtui.engine.finish import Finisher
     from swarmtui.engine.forecast import ForecastDriver
@@ -50,6 +51,7 @@ class Workers:
         self.git = ThreadPoolExecutor(git_threads, thread_name_prefix="swarm-git")
         self.tmux = ThreadPoolExecutor(1, thread_name_prefix="swarm-tmux")
         self.verify = ThreadPoolExecutor(verify_threads, thread_name_prefix="swarm-verify")
+        self.store = ThreadPoolExecutor(1, thread_name_prefix="swarm-snapshot")
 
     def run(self, pool: ThreadPoolExecutor, fn: Callable[[], Message | None],
             on_error: Callable[[BaseException], Message | None]) -> Future[None]:
@@ -67,7 +69,7 @@ class Workers:
         return pool.submit(job)
 
     def shutdown(self) -> None:
-        for pool in (self.git, self.tmux, self.verify):
+        for pool in (self.git, self.tmux, self.verify, self.store):
             pool.shutdown(wait=False, cancel_futures=True)
 
 
@@ -98,6 +100,7 @@ class Ctx:
     holds: Holds = field(init=False)
     finisher: Finisher = field(init=False)
     forecasts: ForecastDriver = field(init=False)
+    context_watch: ContextWatch | None = field(default=None, init=False)  # set by the watchdog
 
     @property
     def state(self) -> RunState:
@@ -113,6 +116,9 @@ class Ctx:
     def emit(self, payload: Payload, task: str | None = None,
              attempt: int | None = None) -> Event:
         return self.loop.emit(payload, task, attempt)
+
+    def emit_many(self, items: list[tuple[Payload, str | None, int | None]]) -> list[Event]:
+        return self.loop.emit_many(items)
 
     def task(self, tid: str) -> TaskView:
         return self.state.tasks[tid]

@@ -157,28 +157,13 @@ def fit(prompt: str, files: Sequence[tuple[str, str]], *, window: int = DEFAULT_
     one; estimated otherwise, or when the count fails or takes over ``timeout`` seconds (one
     attempt, no retries: the estimate is good enough not to wait for). Never raises.
     """
-    import anthropic
-
     text = render(prompt, files)
     counted, reason, tokens = False, "", 0
-    try:
-        if client is None and api_key:
-            client = anthropic.Anthropic(api_key=api_key, base_url=base_url, timeout=timeout,
-                                         max_retries=0)
-        if client is None:
-            reason = "no API key configured"
-        else:
-            tokens = count_tokens(client.with_options(max_retries=0), model, system, text,
-                                  timeout)
-            counted = True
-    except anthropic.APITimeoutError:
-        reason = f"token count timed out after {timeout:g} s"
-    except anthropic.APIConnectionError as e:
-        reason = f"cannot reach the API to count tokens: {safe_excerpt(str(e))}"
-    except anthropic.APIStatusError as e:
-        reason = f"token count failed: API error {e.status_code}: {safe_excerpt(e.message)}"
-    except Exception as e:  # noqa: BLE001 - the contract: an estimate, never an exception
-        reason = f"token count failed: {type(e).__name__}: {safe_excerpt(str(e))}"
+    if client is None and not api_key:
+        reason = "no API key configured"  # and the client (seconds to import) is not loaded
+    else:
+        counted, reason, tokens = _count(text, client, api_key, base_url, model, timeout,
+                                         system)
     if not counted:
         tokens = estimate_tokens(system) + estimate_tokens(text)
     tokens += max(0, overhead)
@@ -187,6 +172,29 @@ def fit(prompt: str, files: Sequence[tuple[str, str]], *, window: int = DEFAULT_
     return Fit(tokens=tokens, window=window, fraction=fraction, counted=counted, reason=reason,
                level=level_of(fraction, warn_at), files=len(files), overhead=max(0, overhead),
                warn_at=warn_at)
+
+
+def _count(text: str, client: anthropic.Anthropic | None, api_key: str | None,
+           base_url: str | None, model: str, timeout: float, system: str
+           ) -> tuple[bool, str, int]:
+    """(counted, why not, tokens) through the API."""
+    import anthropic
+
+    try:
+        if client is None:
+            client = anthropic.Anthropic(api_key=api_key, base_url=base_url, timeout=timeout,
+                                         max_retries=0)
+        tokens = count_tokens(client.with_options(max_retries=0), model, system, text, timeout)
+    except anthropic.APITimeoutError:
+        return False, f"token count timed out after {timeout:g} s", 0
+    except anthropic.APIConnectionError as e:
+        return False, f"cannot reach the API to count tokens: {safe_excerpt(str(e))}", 0
+    except anthropic.APIStatusError as e:
+        return False, (f"token count failed: API error {e.status_code}: "
+                       f"{safe_excerpt(e.message)}"), 0
+    except Exception as e:  # noqa: BLE001 - the contract: an estimate, never an exception
+        return False, f"token count failed: {type(e).__name__}: {safe_excerpt(str(e))}", 0
+    return True, "", tokens
 
 
 # -- picking the declared files ----------------------------------------------------------------

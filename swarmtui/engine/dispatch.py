@@ -10,8 +10,17 @@ from __future__ import annotations
 
 from swarmtui.engine import scheduler
 from swarmtui.engine.context import Ctx
-from swarmtui.model import DeadWhy, TaskState
+from swarmtui.model import DeadWhy, Event, EventKind, TaskState
 from swarmtui.model import payloads as p
+
+# Events that cannot change what may start: a tick after only these (the bulk of a busy run's
+# log) plans nothing new. Anything else, or REPLAN_S passing (backoffs and limits expire with
+# time), plans again.
+_IDLE_KINDS = frozenset({
+    EventKind.PROGRESS, EventKind.HEALTH, EventKind.DIFF, EventKind.FORECAST,
+    EventKind.API_RETRY, EventKind.CONTEXT_FILL, EventKind.CHECK_RAN, EventKind.SCOPE_DRIFT,
+})
+REPLAN_S = 1.0
 
 
 def free_memory_bytes() -> int | None:
@@ -32,15 +41,30 @@ class Dispatcher:
         self.policy = scheduler.SlotPolicy(max_agents=c.max_agents, reserve=c.reserve,
                                            reserve_priority=c.reserve_priority,
                                            pools=dict(c.pools))
+        self._dirty = True
+        self._planned_at = float("-inf")
+        self._gates: tuple[bool, frozenset[str]] | None = None
+        ctx.loop.listeners.append(self._heard)
         ctx.loop.every_tick(self._step)
+
+    def _heard(self, ev: Event) -> None:
+        if ev.kind not in _IDLE_KINDS:
+            self._dirty = True
 
     def _step(self, now: float) -> None:
         if self.ctx.finisher.stopping is not None:
             return  # the run is being stopped: nothing new starts
-        self.propagate_dead_dependencies()
         self._lift_usage_limits(now)
         dispatch = self._gates_open()
         st = self.ctx.state
+        limited = {acct for acct, lim in st.usage_limits.items() if lim.until > now}
+        held = {a for a in self.ctx.config.agents if self.ctx.config.account_of(a) in limited}
+        held |= set(st.held_agents)
+        gates = (dispatch, frozenset(held))
+        if not self._dirty and gates == self._gates and now - self._planned_at < REPLAN_S:
+            return  # nothing that decides what may start has changed since the last plan
+        self._dirty, self._gates, self._planned_at = False, gates, now
+        self.propagate_dead_dependencies()
         lingering = st.slots_used() - sum(1 for t in st.tasks.values()
                                           if t.state in (TaskState.RUNNING, TaskState.VERIFYING))
         policy = self.policy
@@ -49,9 +73,6 @@ class Dispatcher:
                                           reserve=policy.reserve,
                                           reserve_priority=policy.reserve_priority,
                                           pools=policy.pools)
-        limited = {acct for acct, lim in st.usage_limits.items() if lim.until > now}
-        held = {a for a in self.ctx.config.agents if self.ctx.config.account_of(a) in limited}
-        held |= set(st.held_agents)
         plan = scheduler.plan(st, policy, now, dispatch=dispatch, memory_ok=not st.memory_low,
                               require_merged=self.ctx.config.merge.auto, held_agents=held)
         for tid, reason in plan.block.items():

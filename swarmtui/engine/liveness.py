@@ -11,7 +11,6 @@ counted against ``max_attempts`` or the breaker.
 
 from __future__ import annotations
 
-import signal
 from dataclasses import dataclass
 
 from swarmtui import protocol as P
@@ -20,7 +19,6 @@ from swarmtui.engine.failures import fail_if_current
 from swarmtui.engine.ingest import ExitRecord
 from swarmtui.engine.messages import Panes
 from swarmtui.engine.runners.base import RunnerError, ServerGone
-from swarmtui.engine.runtime import proc
 from swarmtui.engine.runtime.git import GitError
 from swarmtui.model import AttemptRec, Cause, ExitHow, Health, TaskState
 from swarmtui.model import payloads as p
@@ -40,6 +38,8 @@ class Liveness:
         self._asking = False
         self._server_gone_reported = False
         self.last_panes: dict[str, object] | None = None
+        for rec in ctx.state.open_attempts():
+            ctx.runner.track(rec.window, rec.runner)  # where the log says each one runs
         ctx.loop.on(Panes, self._panes)
         ctx.loop.every_tick(self._ask)
 
@@ -52,7 +52,8 @@ class Liveness:
 
         def snap() -> Panes:
             try:
-                return Panes(self.ctx.runner.snapshot())
+                panes = self.ctx.runner.snapshot()
+                return Panes(panes, unreachable=self.ctx.runner.unreachable() or None)
             except ServerGone as e:
                 return Panes(None, server_gone=True, error=str(e))
             except RunnerError as e:
@@ -74,6 +75,9 @@ class Liveness:
         self.last_panes = dict(msg.panes)
         for rec in list(ctx.state.open_attempts()):
             if not rec.started:
+                continue
+            if msg.unreachable and rec.window in msg.unreachable:
+                self._host_lost(rec, msg.unreachable[rec.window])
                 continue
             pane = msg.panes.get(rec.window)
             if pane is not None and not pane.dead:
@@ -124,19 +128,42 @@ class Liveness:
             self.ending.pop(rec.id, None)
             return
         pgid = ctx.files_of(rec.task, rec.attempt).pgid()
-        if pgid is not None and ctx.runner.group_alive(pgid):
+        if pgid is not None and ctx.runner.group_alive(pgid, rec.window):
             # Its wrapper is gone but the agent is not: end the group before anything else.
             e = self.ending.setdefault(rec.id, Ending(since=now))
             if not e.hard_sent and now - e.since > ctx.config.run.kill_grace:
-                proc.kill(pgid)
+                self._end_group(rec.window, pgid, hard=True)
                 e.hard_sent = True
             elif e.since == now:
-                proc.signal_group(pgid, signal.SIGTERM)
+                self._end_group(rec.window, pgid, hard=False)
             return
         self.ending.pop(rec.id, None)
         ctx.emit(p.AgentExited(how=ExitHow.VANISHED, error="the window went away without an "
                                "exit record"), rec.task, rec.attempt)
         ctx.attempt_reader.settle(rec.task, rec.attempt)
+
+    def _end_group(self, window: str, pgid: int, *, hard: bool) -> None:
+        """TERM (or KILL) the group of an attempt whose window is gone, where it runs."""
+        runner = self.ctx.runner
+
+        def job() -> None:
+            runner.end(window, pgid=pgid, wrapper_pid=None, hard=hard)
+
+        self.ctx.submit(self.ctx.workers.tmux, job, lambda e: None)
+
+    def _host_lost(self, rec: AttemptRec, reason: str | None) -> None:
+        """The attempt's host cannot be reached. While it is still being reached (no reason
+        yet) nothing is decided; once it counts as lost the attempt is lost (not counted) and
+        asked to end, which happens when the host answers again, or by itself (the orphan
+        timeout) if it never does: the runner keeps the window here until then, so the task
+        is requeued only once its agent has surely ended."""
+        if reason is None:
+            return
+        ctx = self.ctx
+        ctx.attempt_reader.read(rec.task, rec.attempt)  # results that made it here count
+        if fail_if_current(ctx, rec.task, rec.attempt, Cause.LOST, f"lost: {reason}",
+                           health=Health.LOST):
+            self.end(rec.task, rec.attempt)
 
     # -- the server itself ------------------------------------------------------------------
 
@@ -197,7 +224,7 @@ class Liveness:
         f = ctx.files_of(rec.task, rec.attempt)
         pgid = f.pgid()
         in_panes = panes is not None and rec.window in panes
-        group = pgid is not None and ctx.runner.group_alive(pgid)
+        group = pgid is not None and ctx.runner.group_alive(pgid, rec.window)
         if not in_panes and not group and f.exit_record() is None:
             return False
         start = ""

@@ -59,6 +59,21 @@ class Loop:
                 pass
         return ev
 
+    def emit_many(self, items: list[tuple[Payload, str | None, int | None]]) -> list[Event]:
+        """Events that change no task's state, in one transaction (one fsync): all are durable
+        before the first is folded or heard of. Anything else is emitted one by one."""
+        if len(items) < 2 or any(STATE_OF_EVENT.get(pl.KIND) is not None for pl, _, _ in items):
+            return [self.emit(pl, task, attempt) for pl, task, attempt in items]
+        events = self.store.append_many(items, run=self.run_id)
+        for ev in events:
+            apply(self.state, ev)
+            for listener in list(self.listeners):
+                try:
+                    listener(ev)
+                except Exception:  # noqa: BLE001 - a broken printer must not stop the run
+                    pass
+        return events
+
     # -- messages -------------------------------------------------------------------------
 
     def on(self, kind: type[M], handler: Callable[[M], None]) -> None:

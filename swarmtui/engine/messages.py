@@ -7,7 +7,6 @@ run state or the store: they observe or do slow work and report back here.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from swarmtui.engine.runtime.tmux import PaneInfo
@@ -25,7 +24,7 @@ class Wake:
 class FilesChanged:
     """Paths under ``.swarm/agents`` changed; ``None`` asks for a sweep of every attempt."""
 
-    paths: frozenset[Path] | None
+    paths: frozenset[str] | None
 
 
 @dataclass(frozen=True)
@@ -40,6 +39,8 @@ class Panes:
     panes: dict[str, PaneInfo] | None
     server_gone: bool = False
     error: str = ""
+    # Windows on a host that cannot be reached now: the reason once it counts as lost.
+    unreachable: dict[str, str | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,7 @@ class Sampled:
     deletions: int
     head: str
     log_size: int
+    paths: tuple[str, ...] = ()  # the changed files (committed, uncommitted and untracked)
 
 
 @dataclass(frozen=True)
@@ -138,6 +140,15 @@ class Reviewed:
     flags: tuple[Any, ...] = ()
 
 
+@dataclass(frozen=True)
+class CheckDone:
+    """A task's readiness check ran (engine/readiness.py)."""
+
+    task: str
+    attempt: int
+    outcome: Any  # engine.readiness.CheckOutcome
+
+
 Message = (Wake | FilesChanged | WatcherRestarted | Panes | Prepared | Started | VerifyDone
            | MergeDone | ForecastDone | Sampled | Recheck | ResolveChecked | StatusSet
-           | Reviewed)
+           | Reviewed | CheckDone)

@@ -30,6 +30,9 @@ class Handoff:
     merge_conflicts: list[str] = field(default_factory=list)
     their_intent: list[str] = field(default_factory=list)  # what the target side's work meant
     target: str = ""
+    in_place: bool = False  # a fresh session in the same worktree (its context had filled)
+    files_touched: list[str] = field(default_factory=list)
+    last_words: str = ""  # the newest text the previous session wrote
 
 
 Safe = Callable[[str, str], str]  # (agent text, where it came from) -> what may enter a prompt
@@ -50,6 +53,11 @@ def render_handoff(h: Handoff, safe: Safe = _quoted) -> str:
         f"Its work is on branch `{h.previous_branch}` (inspect it with `git log` / `git diff`);"
         " you start fresh, so take what is good and avoid what went wrong.",
     ]
+    if h.in_place:
+        parts[-1] = (
+            "Its context window had filled, so you carry on its work in a fresh session, in "
+            "the same worktree: everything it changed, committed or not, is there (`git status`,"
+            " `git diff`). Do not redo what is done; check it and go on from where it stopped.")
     if h.conflicts:
         parts += ["", "### Merge conflicts to resolve", "",
                   f"Your worktree is on your previous branch with `{h.target}` merged in and the "
@@ -70,6 +78,12 @@ def render_handoff(h: Handoff, safe: Safe = _quoted) -> str:
     if h.progress_tail:
         parts += ["", "### Its last progress lines", "",
                   *_block(list(h.progress_tail), "progress lines", safe)]
+    if h.last_words:
+        parts += ["", "### The last thing it wrote", "",
+                  *_block(h.last_words.splitlines(), "the previous session's last words", safe)]
+    if h.files_touched:
+        parts += ["", "### Files it touched", "",
+                  *_block(h.files_touched, "the files it touched (names)", safe)]
     if h.diff_stat:
         parts += ["", "### Its diff against its start", "",
                   *_block(h.diff_stat.splitlines(), "the diff stat (file names)", safe)]

@@ -8,9 +8,9 @@ settling an attempt.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from swarmtui import protocol as P
@@ -21,6 +21,7 @@ from swarmtui.engine.messages import FilesChanged, Recheck
 from swarmtui.engine.runtime.files import Refused
 from swarmtui.model import Cause, TaskState
 from swarmtui.model import payloads as p
+from swarmtui.model.state import AttemptRec
 from swarmtui.store import StoreFull
 from swarmtui.textsafe import clean_text
 
@@ -34,6 +35,8 @@ class AttemptReader:
         self._agents = ctx.swarm / P.AGENTS_DIR
         self._next_sweep = 0.0
         self._rechecks: set[str] = set()
+        # Where each attempt's progress reading started, until its lines are written.
+        self._read_from: dict[tuple[str, int], tuple[int, int]] = {}
         ctx.loop.on(FilesChanged, self._changed)
         ctx.loop.on(Recheck, self._recheck)
         ctx.loop.every_tick(self._sweep)
@@ -42,18 +45,43 @@ class AttemptReader:
         if msg.paths is None:
             self.sweep()
             return
-        seen: set[str] = set()
+        # Which files of which attempts changed, from the paths' text alone (a batch can hold
+        # thousands of output.log writes: no Path objects per path).
+        prefix = f"{self._agents}{os.sep}"
+        changed: dict[str, set[str]] = {}
         for path in msg.paths:
-            try:
-                rel = Path(path).relative_to(self._agents)
-            except ValueError:
+            s = str(path)
+            if not s.startswith(prefix):
                 continue
-            if rel.parts:
-                seen.add(rel.parts[0])
-        for aid in seen:
-            rec = self.ctx.state.attempts.get(aid)
-            if rec is not None:
-                self.read(rec.task, rec.attempt)
+            aid, _, name = s[len(prefix):].partition(os.sep)
+            if aid and name != P.OUTPUT_LOG:  # the log is the pane's: it says nothing here
+                changed.setdefault(aid, set()).add(name)
+        st = self.ctx.state
+        self._read_batch([(rec, names) for aid, names in changed.items()
+                          if (rec := st.attempts.get(aid)) is not None])
+
+    def _read_batch(self, items: list[tuple[AttemptRec, set[str] | None]]) -> None:
+        """Read what changed (``None``: every file) of several attempts: their progress lines
+        first, written in one transaction, then each one's other files."""
+        st = self.ctx.state
+        progress: list[tuple[p.Payload, str | None, int | None]] = []
+        for rec, names in items:
+            if names is None or P.PROGRESS_FILE in names:
+                t = st.tasks.get(rec.task)
+                if t is not None and t.attempt == rec.attempt and t.state == TaskState.RUNNING:
+                    progress += self._progress_items(rec.task, rec.attempt)
+        if progress:
+            self._emit_progress(progress)
+        for rec, names in items:
+            if names is not None and not names - {P.PROGRESS_FILE}:
+                continue
+            if rec.id in st.attempts:
+                # Progress read above need not be read again, but before settling an exit it
+                # is; a change named by its folder alone (a new folder's files are not
+                # reported one by one) calls for everything.
+                read_above = names is None or P.PROGRESS_FILE in names
+                self.read(rec.task, rec.attempt, skip_progress=(
+                    read_above and (names is None or P.EXIT_FILE not in names)))
 
     def _recheck(self, msg: Recheck) -> None:
         self._rechecks.discard(msg.aid)
@@ -71,21 +99,20 @@ class AttemptReader:
         aids = {a.id for a in st.open_attempts()}
         aids |= {P.agent_id(t.id, t.attempt) for t in st.tasks.values()
                  if t.state == TaskState.RUNNING}
-        for aid in aids:
-            rec = st.attempts.get(aid)
-            if rec is not None:
-                self.read(rec.task, rec.attempt)
+        self._read_batch([(rec, None) for aid in sorted(aids)
+                          if (rec := st.attempts.get(aid)) is not None])
 
     # -- one attempt ------------------------------------------------------------------------
 
-    def read(self, task: str, attempt: int) -> None:
+    def read(self, task: str, attempt: int, *, skip_progress: bool = False) -> None:
         ctx = self.ctx
         t = ctx.state.tasks.get(task)
         rec = ctx.state.attempts.get(P.agent_id(task, attempt))
         if t is None or rec is None:
             return
         if t.attempt == attempt and t.state == TaskState.RUNNING:
-            self._progress(task, attempt)
+            if not skip_progress:
+                self._progress(task, attempt)
             self._signals(task, attempt)
             self._results(task, attempt)
         if ctx.state.attempts[rec.id].exit is None:
@@ -100,22 +127,34 @@ class AttemptReader:
         self.ctx.emit(p.FileRefused(file=name, why=why), task, attempt)
 
     def _progress(self, task: str, attempt: int) -> None:
+        self._emit_progress(self._progress_items(task, attempt))
+
+    def _progress_items(self, task: str, attempt: int
+                        ) -> list[tuple[p.Payload, str | None, int | None]]:
+        """The attempt's new progress lines as events to emit (its read position moves on:
+        ``_emit_progress`` moves it back if they cannot be written)."""
         f = self.ctx.files_of(task, attempt)
-        n0, off0 = f.progress_n, f.progress_offset
+        self._read_from[(task, attempt)] = (f.progress_n, f.progress_offset)
         try:
             items = f.new_progress()
         except Refused as e:
             self._refused(task, attempt, P.PROGRESS_FILE, str(e))
-            return
+            return []
         except OSError:
-            return
+            return []
+        redact = self.ctx.holds.redact
+        return [(p.Progress(status=redact(it.status), n=it.n, offset=it.offset,
+                            outputs=it.outputs, reread=it.reread), task, attempt)
+                for it in items]
+
+    def _emit_progress(self, items: list[tuple[p.Payload, str | None, int | None]]) -> None:
+        """One transaction for the progress lines of one wake-up."""
+        read_from, self._read_from = self._read_from, {}
         try:
-            for it in items:
-                self.ctx.emit(p.Progress(status=self.ctx.holds.redact(it.status), n=it.n,
-                                         offset=it.offset,
-                                         outputs=it.outputs, reread=it.reread), task, attempt)
+            self.ctx.emit_many(items)
         except StoreFull:
-            f.rollback_progress(n0, off0)  # read again once the disk has room
+            for (task, attempt), (n0, off0) in read_from.items():
+                self.ctx.files_of(task, attempt).rollback_progress(n0, off0)  # read again later
             raise
 
     def _signals(self, task: str, attempt: int) -> None:
@@ -131,6 +170,10 @@ class AttemptReader:
             return
         try:
             for obj, offset in lines:
+                if obj.get("kind") == "context":  # a reading, recorded when worth it
+                    if ctx.context_watch is not None:
+                        ctx.context_watch.signal(task, attempt, obj, offset)
+                    continue
                 pl = signal_payload(obj, offset, ctx.holds.redact)
                 if pl is None:
                     continue

@@ -24,15 +24,16 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Literal, cast
-
-import anthropic
-from anthropic.types import Message, ToolChoiceToolParam, ToolParam
+from typing import TYPE_CHECKING, Literal, cast
 
 from swarmtui.engine.contextfit import estimate_tokens
 from swarmtui.engine.screening.normalise import safe_excerpt
 from swarmtui.model.spec import TaskSpec
 from swarmtui.textsafe import clean_text
+
+if TYPE_CHECKING:  # the client takes seconds to import: loaded by the first review only
+    import anthropic
+    from anthropic.types import Message, ToolChoiceToolParam, ToolParam
 
 DEFAULT_MODEL = "claude-sonnet-4-5"
 TOOL_NAME = "record_verdict"
@@ -348,11 +349,11 @@ def parse_verdict(message: Message) -> Review | str:
 
 # -- calling the API ---------------------------------------------------------------------------
 
-class _OutOfTime(Exception):
+class OutOfTime(Exception):
     """The review's deadline passed before another attempt could start."""
 
 
-class _WaitTooLong(Exception):
+class WaitTooLong(Exception):
     """The API asked to wait longer than the review has left."""
 
     def __init__(self, status: int, wait: float) -> None:
@@ -380,29 +381,6 @@ def retry_after(headers: Mapping[str, str]) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, when.timestamp() - time.time())
-
-
-class _Deadline(anthropic.Middleware):
-    """Runs inside the client's retry loop, once per attempt: gives each attempt only the
-    time left, and stops the loop (by raising something it does not retry) when the server
-    asks for a wait that would outlast the review."""
-
-    def __init__(self, deadline: float) -> None:
-        self.deadline = deadline
-
-    def handle(self, request: anthropic.APIRequest,
-               call_next: anthropic.CallNext) -> anthropic.APIResponse[Any]:
-        left = self.deadline - time.monotonic()
-        if left <= 0.05:
-            raise _OutOfTime
-        response = call_next(request.copy(timeout=left))
-        status = response.status_code
-        if status in (408, 409, 429) or status >= 500:
-            wait = retry_after(response.headers)
-            if wait is not None and time.monotonic() + wait > self.deadline:
-                response.http_response.close()
-                raise _WaitTooLong(status, wait)
-        return response
 
 
 def no_key_error() -> str:
@@ -435,6 +413,8 @@ class Reviewer:
         self._lock = threading.Lock()
 
     def _base_client(self) -> anthropic.Anthropic | None:
+        import anthropic
+
         with self._lock:
             if self._client is None and self.api_key:
                 self._client = anthropic.Anthropic(api_key=self.api_key, base_url=self.base_url,
@@ -443,11 +423,13 @@ class Reviewer:
             return self._client
 
     def _call_client(self, base: anthropic.Anthropic, deadline: float) -> anthropic.Anthropic:
+        from swarmtui.engine.reviewdeadline import Deadline
+
         tuned = base.with_options(max_retries=self.max_retries)
         add = getattr(tuned, "with_middleware", None)
         if not callable(add):  # an SDK without middleware: no retries, so none can block
             return base.with_options(max_retries=0)
-        return cast(anthropic.Anthropic, add(_Deadline(deadline)))
+        return cast("anthropic.Anthropic", add(Deadline(deadline)))
 
     def review(self, inp: ReviewInput) -> Review:
         """The model's review of ``inp``. Never raises."""
@@ -481,17 +463,19 @@ class Reviewer:
 
     def _ask(self, client: anthropic.Anthropic, request: ReviewRequest) -> Message | Review:
         """The answer, or a failed Review whose ``error`` says why there is none."""
+        import anthropic
+
         choice: ToolChoiceToolParam = {"type": "tool", "name": TOOL_NAME}
         try:
             return client.messages.create(
                 model=self.model, max_tokens=self.max_tokens, system=request.system,
                 messages=[{"role": "user", "content": request.user}], tools=[TOOL],
                 tool_choice=choice, timeout=self.timeout)
-        except _WaitTooLong as e:
+        except WaitTooLong as e:
             what = "rate limited" if e.status == 429 else f"server busy (HTTP {e.status})"
             return _failed(f"{what}: the API asks to retry after {e.wait:g} s, longer than the "
                            f"{self.timeout:g} s allowed for the review", e.wait)
-        except (_OutOfTime, anthropic.APITimeoutError):
+        except (OutOfTime, anthropic.APITimeoutError):
             return _failed(f"timed out after {self.timeout:g} s")
         except anthropic.APIConnectionError as e:
             where = f" at {self.base_url}" if self.base_url else ""

@@ -25,6 +25,7 @@ from swarmtui.config import AgentConfig
 from swarmtui.engine.adapters import claude_launch
 from swarmtui.engine.context import Ctx
 from swarmtui.engine.contextfit import Fit, fit, pick_files
+from swarmtui.engine.contexthandoff import Carried, carried, relaunched_in_place
 from swarmtui.engine.envpolicy import agent_environment
 from swarmtui.engine.failures import fail_if_current
 from swarmtui.engine.ledger import LedgerEntry, relevant, render_for_prompt
@@ -34,7 +35,7 @@ from swarmtui.engine.quarantine import Guard
 from swarmtui.engine.runners.base import PrepareJob, ServerGone
 from swarmtui.engine.runtime.files import Refused, read_small, read_under
 from swarmtui.engine.wrap import LaunchSpec
-from swarmtui.model import Cause, ExitHow, TaskView
+from swarmtui.model import Cause, ExitHow, RunState, TaskView
 from swarmtui.model import payloads as p
 
 HANDOFF_PROGRESS_LINES = 10
@@ -85,6 +86,9 @@ class Spawner:
     def spawn(self, t: TaskView) -> None:
         ctx = self.ctx
         st = ctx.state
+        where = ctx.runner.place(t.spec.role, runner_load(st))
+        if where is None:
+            return  # no host has a free slot for its role now: it waits, pending
         n = self._number(t)
         prev = t.attempt if t.attempt > t.attempt_base else None
         start = st.target or st.base
@@ -106,6 +110,9 @@ class Spawner:
         reuse: str | None = None
         if resume and prev_rec is not None and Path(prev_rec.worktree).is_dir():
             worktree = reuse = prev_rec.worktree
+        elif (relaunched_in_place(t) and prev_rec is not None
+              and Path(prev_rec.worktree).is_dir()):
+            worktree = reuse = prev_rec.worktree  # a full context: a fresh session, same work
         elif resume:
             resume = None  # its worktree is gone: a fresh attempt with a handoff instead
         # What the handoff needs (the last attempt's reason, verify output, the operator's
@@ -113,7 +120,8 @@ class Spawner:
         before = copy.deepcopy(t)
         ctx.emit(p.AttemptSpawned(window=aid, worktree=worktree, branch=branch,
                                   agent=t.spec.agent, base=start, handoff=prev is not None,
-                                  runner=ctx.runner.name, resumes=resume), t.id, n)
+                                  runner=where, resumes=resume), t.id, n)
+        ctx.runner.track(aid, where)
         plan = Plan(task=before, attempt=n, prev=prev,
                     job=PrepareJob(task=before.id, attempt=n, branch=branch, start=start,
                                    merge_in=merge_in, reuse_worktree=reuse,
@@ -128,7 +136,8 @@ class Spawner:
                     guard=ctx.holds.guard(judge=True))
         ctx.submit(ctx.workers.git, lambda: self._prepare(plan),
                    lambda e: Prepared(aid, error=f"{type(e).__name__}: {e}",
-                                      cause=Cause.COULD_NOT_START))
+                                      cause=Cause.LOST if isinstance(e, ServerGone)
+                                      else Cause.COULD_NOT_START))
 
     # -- in the git worker ------------------------------------------------------------------
 
@@ -244,9 +253,12 @@ class Spawner:
         except (AgentFileError, Refused, OSError):
             pass
         diff = ""
-        wt = ctx.runner.worktree(t.id, prev)
+        in_place = relaunched_in_place(t) and plan.job.reuse_worktree is not None
+        wt = Path(plan.worktree) if in_place else ctx.runner.worktree(t.id, prev)
         if wt.is_dir() and not wt.is_symlink():
             diff = ctx.git.diff_stat_text(wt, plan.prev_start_commit or plan.base)
+        kept = carried(ctx.swarm, aid, ctx.git, wt, plan.prev_start_commit or plan.base) if (
+            in_place) else Carried()
         resolve = t.resolve or {}
         return Handoff(previous_attempt=prev, reason=t.reason,
                        previous_branch=P.branch_name(t.id, prev), progress_tail=progress,
@@ -254,7 +266,9 @@ class Spawner:
                        note=t.retry_note, target=plan.target,
                        conflicts=list(resolve.get("conflicts") or []),
                        their_intent=list(resolve.get("theirs") or []),
-                       merge_refused=t.merge_note, merge_conflicts=list(t.conflicts))
+                       merge_refused=t.merge_note, merge_conflicts=list(t.conflicts),
+                       in_place=in_place, files_touched=kept.files,
+                       last_words=kept.last_words)
 
     # -- back on the loop -------------------------------------------------------------------
 
@@ -337,6 +351,14 @@ class Spawner:
             from swarmtui.engine.liveness import end_attempt
 
             end_attempt(ctx, rec.task, rec.attempt)
+
+
+def runner_load(st: RunState) -> dict[str, int]:
+    """Attempts whose process may still exist, per runner (where the log says they run)."""
+    load: dict[str, int] = {}
+    for rec in st.open_attempts():
+        load[rec.runner] = load.get(rec.runner, 0) + 1
+    return load
 
 
 def _as_is(text: str, source: str) -> str:

@@ -9,8 +9,6 @@ environment policy); the caller's config is only compared with it.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import time
 from collections.abc import Callable, Mapping
@@ -18,8 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from swarmtui import protocol as P
-from swarmtui.config import Config, config_from_dict
-from swarmtui.config.load import load_config_file
+from swarmtui.config import Config
 from swarmtui.engine.alerts import Alerts
 from swarmtui.engine.commands import Commands
 from swarmtui.engine.context import Ctx, Workers
@@ -28,6 +25,7 @@ from swarmtui.engine.dispatch import Dispatcher
 from swarmtui.engine.finish import Finisher
 from swarmtui.engine.forecast import ForecastDriver
 from swarmtui.engine.holds import Holds
+from swarmtui.engine.hosts import make_runner
 from swarmtui.engine.ledger import entries_from_events
 from swarmtui.engine.liveness import Liveness
 from swarmtui.engine.loop import Listener, Loop
@@ -37,62 +35,22 @@ from swarmtui.engine.outcomes import Outcomes
 from swarmtui.engine.reader import AttemptReader
 from swarmtui.engine.resolver import Resolver
 from swarmtui.engine.reviews import Reviews
+from swarmtui.engine.runconfig import config_differences, config_of_run, settings_for
 from swarmtui.engine.runners.base import Runner, RunnerError, ServerGone
 from swarmtui.engine.runners.local import LocalRunner
 from swarmtui.engine.runtime.git import Git, GitError
 from swarmtui.engine.runtime.tmux import Tmux
 from swarmtui.engine.runtime.wake import WakeListener
 from swarmtui.engine.runtime.watch import DirWatcher
+from swarmtui.engine.snapshots import Snapshotter
 from swarmtui.engine.spawn import Spawner
 from swarmtui.engine.verification import Verifier
 from swarmtui.engine.watchdog import Watchdog
 from swarmtui.errors import InputError
 from swarmtui.model import RunSettings, RunState, RunStatus, TaskSpec
 from swarmtui.model import payloads as p
-from swarmtui.secrets import redact_config, restore_secrets
+from swarmtui.secrets import redact_config
 from swarmtui.store import Store
-
-
-def config_digest(data: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
-
-
-def config_differences(a: dict[str, Any], b: dict[str, Any], prefix: str = "") -> list[str]:
-    """Dotted keys whose values differ between two configs as plain data."""
-    out: list[str] = []
-    for key in sorted(set(a) | set(b)):
-        va, vb = a.get(key), b.get(key)
-        name = f"{prefix}{key}"
-        if isinstance(va, dict) and isinstance(vb, dict):
-            out += config_differences(va, vb, name + ".")
-        elif va != vb:
-            out.append(name)
-    return out
-
-
-def settings_for(config: Config, tasks_file: str) -> RunSettings:
-    """What a run stores about how it was started; secret values of agent env are replaced by a
-    marker (the log is read by every ``status``, and copied into reports)."""
-    data = redact_config(config.to_dict())
-    return RunSettings(config=data, config_path=str(config.source) if config.source else None,
-                       config_digest=config_digest(data), tasks_file=tasks_file)
-
-
-def config_of_run(settings: RunSettings | None, fallback: Config) -> Config:
-    if settings is None:
-        return fallback
-    sources: list[dict[str, Any]] = []
-    if settings.config_path and Path(settings.config_path).is_file():
-        try:
-            sources.append(load_config_file(Path(settings.config_path)).to_dict())
-        except InputError:
-            pass  # the file went bad since: the caller's config still fills secrets
-    sources.append(fallback.to_dict())
-    data = restore_secrets(settings.config, *sources)
-    cfg = config_from_dict(data, "the run's stored config")
-    if settings.config_path:
-        cfg._source = Path(settings.config_path)
-    return cfg
 
 
 class Supervisor:
@@ -107,6 +65,7 @@ class Supervisor:
         self.tmux = tmux
         self.git = Git(self.repo)
         self.runner: Runner = runner or LocalRunner(self.repo, tmux, self.git)
+        self._runner_given = runner is not None  # otherwise the run's config says ([[hosts]])
         self.clock = clock
         self.agent_env = dict(os.environ if agent_env is None else agent_env)
         self.loop = Loop(store, RunState(), 0, clock=clock)
@@ -226,6 +185,9 @@ class Supervisor:
 
     def _build(self) -> Ctx:
         """The parts, in the order their tick steps run."""
+        if not self._runner_given:
+            self.runner.close()
+            self.runner = make_runner(self.repo, self.config, self.tmux, self.git)
         ctx = Ctx(repo=self.repo, config=self.config, store=self.store, loop=self.loop,
                   git=self.git, runner=self.runner, workers=Workers(self.loop.post),
                   agent_env=self.agent_env)
@@ -251,6 +213,7 @@ class Supervisor:
         ctx.forecasts = ForecastDriver(ctx, ledger)
         Alerts(ctx)
         ctx.finisher = Finisher(ctx)
+        self._snapshots = Snapshotter(ctx)
         ctx.exit_when_done = self.exit_when_done
         self.ctx = ctx
         return ctx
@@ -277,10 +240,15 @@ class Supervisor:
             self._wake.stop()
             self._watcher.stop()
             loop.drain()
+            try:
+                self._snapshots.take(ctx.now())
+            except Exception:  # noqa: BLE001 - only a cache: the log is complete without it
+                pass
             ctx.workers.shutdown()
             if ctx.finisher.close_session or (self.exit_when_done and
                                                ctx.finished_ok is not None):
                 self.runner.close_session()
+            self.runner.close()
 
     def _done(self) -> bool:
         return self.exit_when_done and self.ctx is not None and self.ctx.finished_ok is not None
@@ -322,3 +290,4 @@ class Supervisor:
                 time.sleep(0.05)  # waiting for wrappers to record their exits (bounded)
         finally:
             self.ctx.workers.shutdown()
+            self.runner.close()

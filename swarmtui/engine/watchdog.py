@@ -15,11 +15,15 @@ from pathlib import Path
 
 from swarmtui import protocol as P
 from swarmtui.engine.context import Ctx
+from swarmtui.engine.contextwatch import ContextWatch
+from swarmtui.engine.drift import record_drift
 from swarmtui.engine.failures import fail_if_current
 from swarmtui.engine.health import HealthPolicy, classify_running, result_is_stale
 from swarmtui.engine.messages import Sampled
+from swarmtui.engine.readiness import Readiness
 from swarmtui.engine.runtime.files import stat_under
 from swarmtui.engine.runtime.git import GitError
+from swarmtui.engine.vitals import overlay
 from swarmtui.model import Cause, Event, EventKind, Health, TaskState, TaskView
 from swarmtui.model import payloads as p
 
@@ -41,6 +45,9 @@ class Watchdog:
                                    unproductive_after=hb.unproductive_after,
                                    stale_result_after=hb.stale_result_after)
         self.prod: dict[str, Productivity] = {}
+        # Readiness beside liveness: the context fill and the task's check (engine/vitals.py).
+        self.context = ctx.context_watch = ContextWatch(ctx)
+        self.readiness = Readiness(ctx)
         ctx.loop.on(Sampled, self._sampled)
         ctx.loop.every_tick(self._step)
         ctx.loop.listeners.append(self._on_event)
@@ -82,10 +89,12 @@ class Watchdog:
         if now >= prod.next_sample:
             prod.next_sample = now + self.policy.interval
             self._sample(t.id, t.attempt)
+        self.readiness.step(t, began, now)
         # A sign of life from the agent CLI (an API retry, a hook) counts like a progress
         # line: three minutes of 529s are not silence.
         heard = t.last_heard_at if t.last_heard_at is not None else t.last_progress_at
         v = classify_running(self.policy, now, began, heard, prod.last_productive_at)
+        v = overlay(v, t, self.context.limits)
         if v.health != t.health:
             ctx.emit(p.HealthChanged(health=v.health, evidence=p.HealthEvidence(**v.evidence)),
                      t.id, t.attempt)
@@ -121,7 +130,7 @@ class Watchdog:
                 return Sampled(task, attempt, files=None, insertions=0, deletions=0, head="",
                                log_size=size)
             return Sampled(task, attempt, files=ds.files, insertions=ds.insertions,
-                           deletions=ds.deletions, head=head, log_size=size)
+                           deletions=ds.deletions, head=head, log_size=size, paths=ds.paths)
 
         ctx.submit(ctx.workers.git, work, lambda e: Sampled(task, attempt, None, 0, 0, "", 0))
 
@@ -138,6 +147,7 @@ class Watchdog:
             if t.diff != diff:
                 ctx.emit(p.Diff(files=s.files, insertions=s.insertions, deletions=s.deletions,
                                 head=s.head), s.task, s.attempt)
+            record_drift(ctx, ctx.task(s.task), s.paths)  # the last sample too
         if prod is None:
             return
         prod.sampling = False

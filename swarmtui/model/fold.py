@@ -13,6 +13,7 @@ from swarmtui.model import payloads as p
 from swarmtui.model.alerts import fold_alerts
 from swarmtui.model.event import Event
 from swarmtui.model.kinds import EventKind, Health, RunStatus
+from swarmtui.model.readings import READING_FOLDERS, reset_readings
 from swarmtui.model.state import AttemptRec, Held, MergeItem, RunState, TaskView, UsageLimit
 from swarmtui.model.transitions import STATE_OF_EVENT, check_transition
 
@@ -183,6 +184,7 @@ def _spawned(run: RunState, t: TaskView, ev: Event) -> None:
     t.resume_session = None
     t.follow_up = ""
     t.force_context = False
+    reset_readings(t)
     run.attempts[f"{t.id}-{t.attempt}"] = AttemptRec(
         task=t.id, attempt=t.attempt, window=pl.window, worktree=pl.worktree, branch=pl.branch,
         agent=pl.agent, runner=pl.runner, spawned_at=ev.time)
@@ -201,6 +203,9 @@ def _started(run: RunState, t: TaskView, ev: Event) -> None:
         a.pane_pid = pl.pane_pid
     if t.attempt == ev.attempt:
         t.start_commit = pl.start_commit
+        # The agent's clock (silence, age) starts when its window opens, not when its worktree
+        # began to be made: on a loaded box that can take seconds.
+        t.started_at = ev.time
 
 
 def _adopted(run: RunState, t: TaskView, ev: Event) -> None:
@@ -473,6 +478,7 @@ TASK_FOLDERS: dict[EventKind, TaskFolder] = {
     EventKind.MERGE_REFUSED: _merge_refused,
     EventKind.INTEGRATION_FAILED: _merge_over,
     EventKind.MERGE_LANDED: _merge_over,
+    **READING_FOLDERS,
 }
 
 

@@ -32,6 +32,8 @@ class Health(StrEnum):
     CRASHED = "crashed"
     ORPHAN = "orphan"
     LOST = "lost"
+    CONTEXT = "context"  # its context window is filling (heartbeat.context_warn)
+    CHECK_FAILING = "check_failing"  # its task's readiness check fails
 
 
 class RunStatus(StrEnum):
@@ -93,6 +95,10 @@ class EventKind(StrEnum):
     SETUP = "setup"  # the worktree's setup command started, finished or failed
     WORKTREE_COPIED = "worktree_copied"
     CONTEXT_FIT = "context_fit"
+    CONTEXT_FILL = "context_fill"  # how full the agent's context window is (latest turn)
+    CONTEXT_RELAUNCH = "context_relaunch"  # ended at a turn boundary for a fresh session
+    CHECK_RAN = "check_ran"  # the task's readiness check ran in the worktree
+    SCOPE_DRIFT = "scope_drift"  # files changed outside the declared scope while working
     REVIEW = "review"
     DIFF = "diff"
     FORECAST = "forecast"
@@ -139,6 +145,7 @@ class Cause(StrEnum):
     RETRIED = "retried"  # ended by the operator's retry, a fresh attempt follows
     TOO_LARGE = "too_large"  # its prompt and declared files do not fit the model's window
     SETUP_FAILED = "setup_failed"  # the worktree's setup command failed or timed out
+    CONTEXT_FULL = "context_full"  # ended at a turn boundary to go on in a fresh session
 
 
 class Retry(StrEnum):
@@ -191,6 +198,10 @@ CAUSE_POLICY: dict[Cause, CausePolicy] = {
                                  label="too large for the context window"),
     # A flaky install is retried; a broken setup command trips the breaker, not every task.
     Cause.SETUP_FAILED: CausePolicy(True, True, Retry.AUTO, True, label="worktree setup failed"),
+    # Not a failure of the work: the same worktree goes on in a fresh session at once, bounded
+    # by heartbeat.context_relaunches rather than max_attempts or the breaker.
+    Cause.CONTEXT_FULL: CausePolicy(False, False, Retry.AUTO, False,
+                                    label="context full: relaunched fresh"),
 }
 
 

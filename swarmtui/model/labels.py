@@ -25,6 +25,8 @@ HEALTH_LABEL: dict[Health, str] = {
     Health.CRASHED: "crashed",
     Health.ORPHAN: "orphaned",
     Health.LOST: "lost",
+    Health.CONTEXT: "context filling",
+    Health.CHECK_FAILING: "check failing",
 }
 
 HEALTH_MEANING: dict[Health, str] = {
@@ -36,6 +38,9 @@ HEALTH_MEANING: dict[Health, str] = {
     Health.CRASHED: "the agent ended without writing results.json",
     Health.ORPHAN: "the agent ended itself when the supervisor went silent",
     Health.LOST: "its tmux server went away",
+    Health.CONTEXT: "its context window is filling (heartbeat.context_warn); with "
+                    "context_action = \"relaunch\" it goes on in a fresh session",
+    Health.CHECK_FAILING: "the task's readiness check fails in its worktree",
 }
 
 RUN_LABEL: dict[RunStatus, str] = {

@@ -18,6 +18,7 @@ class TaskSpec:
     agent: str
     files: tuple[str, ...] = ()
     verify: str | None = None
+    check: str | None = None  # a cheap readiness command run now and then while it works
     depends_on: tuple[str, ...] = ()
     max_attempts: int | None = None  # None: the config's retry.max_attempts
     priority: int = 0

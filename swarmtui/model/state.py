@@ -83,6 +83,13 @@ class TaskView:
     review: dict[str, Any] | None = None  # the last review (verdict, attempt, summary, ...)
     held: str = ""  # the quarantine id of its prompt, while that waits for approval
     models: dict[str, dict[str, Any]] = field(default_factory=dict)  # tokens and cost per model
+    # Readings beside liveness (model/readings.py), of the current attempt unless said:
+    context_pct: float | None = None  # percent of the window the latest turn filled
+    context_tokens: int | None = None  # tokens of the latest turn (input + cache read/write)
+    context_window: int | None = None  # the model's window those are counted against
+    context_relaunches: int = 0  # fresh relaunches for a full context (all attempts)
+    check: dict[str, Any] | None = None  # the last readiness check (ok, code, line, at, runs)
+    drift: list[str] = field(default_factory=list)  # changed files outside the declared scope
 
     @property
     def id(self) -> str:

@@ -129,6 +129,7 @@ class _Fields:
     agent: str
     files: tuple[str, ...] = ()
     verify: str | None = None
+    check: str | None = None
     depends_on: tuple[str, ...] = ()
     max_attempts: int | None = None
     priority: int = 0
@@ -156,6 +157,8 @@ def _common_fields(
         f.files = _check_files(d["files"], report)
     if "verify" in d:
         f.verify = _check_str("verify", d["verify"], report)
+    if "check" in d:
+        f.check = _check_str("check", d["check"], report)
     if "depends_on" in d:
         deps = _check_str_list("depends_on", d["depends_on"], report)
         f.depends_on = _dedupe(deps or ())

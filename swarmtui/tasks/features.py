@@ -33,8 +33,8 @@ from swarmtui.tasks.cross import _cross_check, _Entry
 from swarmtui.tasks.ids import _slug, _title_from
 
 FEATURE_REQUIRED = ("category", "description", "steps", "passes")
-FEATURE_KEYS = (*FEATURE_REQUIRED, "id", "role", "agent", "files", "verify", "depends_on",
-                "priority", "max_attempts")
+FEATURE_KEYS = (*FEATURE_REQUIRED, "id", "role", "agent", "files", "verify", "check",
+                "depends_on", "priority", "max_attempts")
 
 # _common_fields with the run's roles, agents and defaults bound: (object, report, check_members).
 _FieldsOf = Callable[..., _Fields]
@@ -162,6 +162,7 @@ def _feature_entry(
             agent=f.agent,
             files=f.files,
             verify=f.verify,
+            check=f.check,
             max_attempts=f.max_attempts,
             priority=f.priority,
             source=path.name,

@@ -9,6 +9,7 @@ results come back as messages.
 from __future__ import annotations
 
 import asyncio
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -20,7 +21,9 @@ from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.message import Message
+from textual.notifications import Notifications, Notify, SeverityLevel
 from textual.screen import Screen
+from textual.widgets._toast import ToastRack
 from textual.worker import get_current_worker
 
 from swarmtui import protocol as P
@@ -28,6 +31,7 @@ from swarmtui.client import RunClient
 from swarmtui.config import Config
 from swarmtui.engine.runtime.tmux import Tmux
 from swarmtui.errors import SwarmError
+from swarmtui.textsafe import term_safe
 from swarmtui.tui.bindings import PALETTE, known_ids
 from swarmtui.tui.feed import Feed, FeedFailed, FeedUpdate
 from swarmtui.tui.fleet import FleetScreen, WatchScreen
@@ -41,6 +45,9 @@ from swarmtui.tui.themes import (
 )
 
 ANSWER_TIMEOUT = 60.0  # how long an action waits for the supervisor's answer
+COMPACT = (100, 30)  # below this many columns or rows toasts are one line, one at a time
+TOASTS = 3  # toasts on screen at once on a larger screen
+JUMP_WAIT = 5.0  # how long enter waits for a just-spawned agent's window to open
 
 
 class Answered(Message):
@@ -49,6 +56,14 @@ class Answered(Message):
     def __init__(self, token: int, label: str, ok: bool, text: str) -> None:
         super().__init__()
         self.token, self.label, self.ok, self.text = token, label, ok, text
+
+
+class TipRead(Message):
+    """The target branch's current commit, read with git in a worker."""
+
+    def __init__(self, target: str, tip: str) -> None:
+        super().__init__()
+        self.target, self.tip = target, tip
 
 
 class SwarmApp(App[int]):
@@ -133,6 +148,49 @@ class SwarmApp(App[int]):
             self.notify(err, severity="error", timeout=20)
         if self.supervisor_alive is not None:
             self.set_interval(0.5, self._check_supervisor)
+        self.size_classes()
+
+    def size_classes(self) -> None:
+        """Classes by the terminal's size (the fleet screen calls this when it is resized;
+        the app's own resize event stops in Textual)."""
+        self.set_class(self.compact, "-compact")
+
+    @property
+    def compact(self) -> bool:
+        """A small terminal (80x24, say): one-line toasts, one at a time."""
+        w, h = self.size
+        return w < COMPACT[0] or h < COMPACT[1]
+
+    # -- toasts ----------------------------------------------------------------------------------
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = False) -> None:
+        """A toast: terminal-safe, never markup (agent text may hold brackets), and on a small
+        screen one line with its title in front."""
+        message = term_safe(message)
+        self.size_classes()
+        if self.compact:
+            message = " ".join(f"{title}: {message}".split()) if title else " ".join(
+                message.split())
+            title = ""
+        super().notify(message, title=term_safe(title), severity=severity, timeout=timeout,
+                       markup=False)
+
+    def _on_notify(self, event: Notify) -> None:
+        super()._on_notify(event)
+        most = 1 if self.compact else TOASTS
+        shown = list(self._notifications)
+        for old in shown[: max(0, len(shown) - most)]:
+            self._unnotify(old, refresh=False)
+        self._refresh_notifications()
+
+    def _refresh_notifications(self) -> None:
+        """Toasts show on the top screen only: a screen under a dialog shows through it, and
+        its stale toasts would stack beside the dialog's."""
+        super()._refresh_notifications()
+        for screen in self.screen_stack[:-1]:
+            for rack in screen.query(ToastRack):
+                self.call_later(rack.show, Notifications())
 
     def on_unmount(self) -> None:
         self._feed_stop.set()
@@ -171,15 +229,17 @@ class SwarmApp(App[int]):
     # -- acting --------------------------------------------------------------------------------
 
     @work(thread=True, group="submit", exit_on_error=False)
-    def submit(self, kind: str, args: dict[str, Any], label: str, token: int) -> None:
+    def submit(self, kind: str, args: dict[str, Any], label: str, token: int,
+               timeout: float | None = None) -> None:
         """Send one command through the inbox and report the supervisor's answer."""
         worker = get_current_worker()
         client = self.client or self.feed.client
+        wait = timeout or ANSWER_TIMEOUT
         try:
             if client is None:
                 client = self.feed.open()
             sent = client.submit(kind, args, source="tui", wait=False)
-            deadline = time.monotonic() + ANSWER_TIMEOUT
+            deadline = time.monotonic() + wait
             while not worker.is_cancelled:
                 cmd = client.store.command(sent.id)
                 if cmd is not None and cmd.status != "pending":
@@ -190,7 +250,7 @@ class SwarmApp(App[int]):
                     break
                 if time.monotonic() > deadline:
                     self.post_message(Answered(token, label, False, (
-                        f"no answer from the supervisor within {ANSWER_TIMEOUT:.0f}s "
+                        f"no answer from the supervisor within {wait:.0f}s "
                         f"(command {sent.id} stays queued)")))
                     break
                 time.sleep(0.05)  # the answer is written by the supervisor thread or process
@@ -203,14 +263,39 @@ class SwarmApp(App[int]):
         self.notify(msg.text, title=msg.label, severity="information" if msg.ok else "error",
                     timeout=5 if msg.ok else 10)
 
+    @work(thread=True, group="git", exclusive=True, exit_on_error=False)
+    def read_tip(self, target: str) -> None:
+        """The target branch's commit now (it moves when tasks merge), with git, off the loop."""
+        try:
+            proc = subprocess.run(["git", "rev-parse", "--verify", "--quiet",
+                                   f"refs/heads/{target}^{{commit}}"], cwd=self.repo,
+                                  capture_output=True, text=True, timeout=10)
+        except (OSError, subprocess.TimeoutExpired):
+            return
+        tip = proc.stdout.strip()
+        if proc.returncode == 0 and tip:
+            self.post_message(TipRead(target, tip))
+
+    def on_tip_read(self, msg: TipRead) -> None:
+        self.fleet.show_tip(msg.tip)
+
     @work(thread=True, group="tmux", exit_on_error=False)
     def jump(self, window: str) -> None:
-        """Show the agent's window in this session (F12 in swarmtui's tmux.conf comes back)."""
-        proc = self.tmux.server.cmd("select-window", "-t", f"={self.tmux.session}:={window}")
-        if proc.returncode != 0:
-            err = " ".join(proc.stderr) or "tmux failed"
-            self.call_from_thread(self.notify, f"cannot jump to {window}: {err}",
-                                  severity="error", timeout=6)
+        """Show the agent's window in this session (F12 in swarmtui's tmux.conf comes back).
+        A window that is still being opened (the attempt was just spawned) is waited for."""
+        worker = get_current_worker()
+        deadline = time.monotonic() + JUMP_WAIT
+        while True:
+            proc = self.tmux.server.cmd("select-window", "-t",
+                                        f"={self.tmux.session}:={window}")
+            if proc.returncode == 0 or worker.is_cancelled:
+                return
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.2)  # the supervisor's tmux worker opens the window
+        err = " ".join(proc.stderr) or "tmux failed"
+        self.call_from_thread(self.notify, f"cannot jump to {window}: {err}",
+                              severity="error", timeout=6)
 
     @work(thread=True, group="tmux", exit_on_error=False)
     def detach(self) -> None:

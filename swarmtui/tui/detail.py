@@ -28,6 +28,8 @@ from textual.worker import get_current_worker
 from swarmtui import protocol as P
 from swarmtui.client import RunClient
 from swarmtui.model import TaskView
+from swarmtui.model.labels import STATE_LABEL
+from swarmtui.textsafe import term_safe
 from swarmtui.tui import logfmt
 from swarmtui.tui.loaders import LOADERS, Target
 from swarmtui.tui.tail import Tail
@@ -226,9 +228,12 @@ class DetailPanel(Vertical):
         self.target = target
         tries = task.attempt - task.attempt_base
         self.border_title = f"{task.id}" + (f"-{task.attempt}" if tries > 0 else "") + \
-            f" · {task.spec.title}"
+            f" · {term_safe(task.spec.title)}"
+        live = task.state in ("running", "verifying")
         self.border_subtitle = " · ".join(x for x in (
-            str(task.state), task.spec.role, task.spec.agent,
+            STATE_LABEL[task.state], task.spec.role, task.spec.agent,
+            f"context {task.context_pct:.0f}%" if live and task.context_pct is not None
+            else "",
             f"window {task.window}" if task.window and task.state in ("running", "verifying")
             else "") if x)
         if moved:
@@ -275,9 +280,9 @@ class DetailPanel(Vertical):
     @work(thread=True, exclusive=True, group="load")
     def _load(self, client: RunClient, task: TaskView, target: Target, tab: str) -> None:
         try:
-            text = LOADERS[tab](client, task, target)
+            text = term_safe(LOADERS[tab](client, task, target), multiline=True)
         except Exception as e:  # noqa: BLE001 - a tab that cannot load says why
-            text = f"could not load {tab}: {type(e).__name__}: {e}"
+            text = term_safe(f"could not load {tab}: {type(e).__name__}: {e}")
         if not get_current_worker().is_cancelled:
             self.post_message(self.Loaded(target, tab, text))
 

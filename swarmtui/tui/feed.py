@@ -22,16 +22,8 @@ from swarmtui.client import RunClient
 from swarmtui.config import Config
 from swarmtui.errors import SwarmError
 from swarmtui.model import RunState, TaskView
-from swarmtui.tui.view import (
-    Alert,
-    Header,
-    Row,
-    Slots,
-    alert_of,
-    make_header,
-    make_rows,
-    make_slots,
-)
+from swarmtui.tui.runview import AlertItem, Header, Slots, make_alerts, make_header, make_slots
+from swarmtui.tui.view import Row, make_rows
 
 
 @dataclass
@@ -41,8 +33,9 @@ class Update:
     rows: dict[str, Row]  # rows that are new or changed since the last update
     removed: list[str]
     tasks: dict[str, TaskView]  # copies of the tasks that new events touched
-    alerts: list[Alert]  # in order; ``fresh`` says whether they happened while we watched
-    fresh: bool
+    alerts: tuple[AlertItem, ...] | None  # every open alert, newest first; None: unchanged
+    news: list[AlertItem]  # alerts raised (or repeated) while we watched: toast them
+    fresh: bool  # not the first update (alerts from before the app started are not news)
     touched: set[str] = field(default_factory=set)
     reset: bool = False  # a new run: forget everything shown
     base: str = ""
@@ -59,6 +52,12 @@ class FeedFailed(Message):
     def __init__(self, error: str) -> None:
         super().__init__()
         self.error = error
+
+
+def news_of(old: tuple[AlertItem, ...] | None, new: tuple[AlertItem, ...]) -> list[AlertItem]:
+    """Alerts of ``new`` that were not open in ``old``, or that repeated since, oldest first."""
+    seen = {a.id: a.count for a in old or ()}
+    return [a for a in reversed(new) if seen.get(a.id, 0) < a.count and not a.acked]
 
 
 class Feed:
@@ -80,7 +79,7 @@ class Feed:
         self._shown: dict[str, Row] = {}
         self._shown_header: Header | None = None
         self._shown_slots: Slots | None = None
-        self._alerts: list[Alert] = []
+        self._shown_alerts: tuple[AlertItem, ...] | None = None
         self._touched: set[str] = set()
         self._first = True
         self._news = False  # events absorbed that the UI has not been sent yet
@@ -105,60 +104,75 @@ class Feed:
                 if self._run != -1:
                     self._reset = True
                     self._shown = {}
-                    self._alerts = []
+                    self._shown_alerts = None
                 self._run = client.state.run
-            for ev in new:
-                if ev.task:
-                    self._touched.add(ev.task)
-                alert = alert_of(ev)
-                if alert is not None:
-                    self._alerts.append(alert)
+            self._touched.update(ev.task for ev in new if ev.task)
             got = got or bool(new)
             if len(new) < 5000:
                 return got
+
+    def _due(self) -> bool:
+        """Whether an update may be built now: news, the once-a-second tick, or a first look;
+        and the UI has applied the last one."""
+        due = time.monotonic() - self._built >= self.tick
+        if not (self._news or due or self._first or self._reset):
+            return False
+        return self.ready.is_set()  # else the UI is still busy: keep accumulating
+
+    def _check_live(self, client: RunClient) -> None:
+        if time.monotonic() - self._live_checked >= self.tick or self._first:
+            self._live = client.supervisor_live()
+            self._live_checked = time.monotonic()
 
     def step(self) -> Update | None:
         """Poll once; returns an update when there is news and the UI is ready for it."""
         client = self.open()
         if self._absorb(client):
             self._news = True
-        now = self.clock()
-        if time.monotonic() - self._live_checked >= self.tick or self._first:
-            self._live = client.supervisor_live()
-            self._live_checked = time.monotonic()
-        due = time.monotonic() - self._built >= self.tick
-        if not (self._news or due or self._first or self._reset):
+        self._check_live(client)
+        if not self._due():
             return None
-        if not self.ready.is_set():
-            return None  # the UI is still busy with the last one: keep accumulating
         self._built = time.monotonic()
-        state: RunState = client.state
+        upd = self._build(client.state, self.clock())
+        if upd is not None:
+            self._sent(upd)
+        else:
+            self._news = False  # nothing the UI shows has changed
+        return upd
+
+    def _build(self, state: RunState, now: float) -> Update | None:
         rows = make_rows(state, self.config, now)
         changed = {k: r for k, r in rows.items() if self._shown.get(k) != r}
         removed = [k for k in self._shown if k not in rows]
         header = make_header(state, self.config, now, repo=self.repo.name, live=self._live,
-                             read_only=self.read_only)
+                             read_only=self.read_only, rows=rows)
         slots = make_slots(state, self.config)
-        if not (changed or removed or self._touched or self._alerts or self._first
-                or self._reset or header != self._shown_header or slots != self._shown_slots):
+        alerts = make_alerts(state)
+        alerts_changed = alerts != self._shown_alerts
+        first = self._first or self._reset
+        if not (changed or removed or self._touched or alerts_changed or first
+                or header != self._shown_header or slots != self._shown_slots):
             return None
-        touched = set(state.tasks) if self._first or self._reset else self._touched & set(
-            state.tasks)
-        upd = Update(header=header, slots=slots, rows=changed, removed=removed,
-                     tasks={k: copy.deepcopy(state.tasks[k]) for k in touched},
-                     alerts=self._alerts, fresh=not self._first, touched=touched,
-                     reset=self._reset, base=state.base, last_seq=state.last_seq)
+        touched = set(state.tasks) if first else self._touched & set(state.tasks)
+        news = news_of(self._shown_alerts, alerts) if alerts_changed and not first else []
         self._shown = rows
-        self._shown_header = header
-        self._shown_slots = slots
-        self._alerts = []
+        return Update(header=header, slots=slots, rows=changed, removed=removed,
+                      tasks={k: copy.deepcopy(state.tasks[k]) for k in touched},
+                      alerts=alerts if alerts_changed or first else None, news=news,
+                      fresh=not self._first, touched=touched, reset=self._reset,
+                      base=state.base, last_seq=state.last_seq)
+
+    def _sent(self, upd: Update) -> None:
+        self._shown_header = upd.header
+        self._shown_slots = upd.slots
+        if upd.alerts is not None:
+            self._shown_alerts = upd.alerts
         self._touched = set()
         self._news = False
         self._first = False
         self._reset = False
         self.ready.clear()
         self.posted += 1
-        return upd
 
     def run(self, post: Callable[[Message], object], stopped: Callable[[], bool]) -> None:
         try:

@@ -1,44 +1,36 @@
 """The fleet screen: top bar, agents table, detail tabs, slots panel, alerts line, key bar.
 
 Its keys live here, not on the app, so that modal screens (forms, help) never trigger them.
-It holds no domain logic: every action becomes one command through ``SwarmApp.submit``, with the
-same kind and arguments as the CLI command of the same name.
+It holds no domain logic: every action (``actions.py``) becomes one command through
+``SwarmApp.submit``, with the same kind and arguments as the CLI command of the same name.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import Any, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Input
 
-from swarmtui.model import ACTIVE, TaskView
-from swarmtui.tui.bindings import ACTING_ACTIONS, FLEET_KEYS, PALETTE, fleet_bindings
+from swarmtui.model import TaskView
+from swarmtui.tui.actions import ActionScreen
+from swarmtui.tui.bindings import FLEET_KEYS, PALETTE, fleet_bindings
 from swarmtui.tui.detail import DetailPanel
 from swarmtui.tui.feed import Update
-from swarmtui.tui.panels import AlertsLine, KeyBar, SlotsPanel, TopBar
-from swarmtui.tui.screens import (
-    AlertsScreen,
-    ConfirmScreen,
-    HelpScreen,
-    NewTaskScreen,
-    NoteScreen,
-    help_rows,
-)
+from swarmtui.tui.panels import AlertsLine, BarKey, KeyBar, SlotsPanel, TopBar
+from swarmtui.tui.runview import AlertItem, Header
+from swarmtui.tui.screens import AlertsScreen, HelpScreen, alert_keys, help_rows
 from swarmtui.tui.table import AgentsTable
-from swarmtui.tui.view import SORT_MODES, Alert, Header
-
-if TYPE_CHECKING:
-    from swarmtui.tui.app import SwarmApp
+from swarmtui.tui.view import SORT_MODES
 
 TOASTS_PER_UPDATE = 3  # a burst of alerts gives this many toasts and one summary
+NARROW = 110  # below this many columns the slots panel hides and the tab bar is one line
 
 
-class FleetScreen(Screen[None]):
+class FleetScreen(ActionScreen):
     BINDINGS: ClassVar[list[BindingType]] = [*fleet_bindings()]
 
     def __init__(self) -> None:
@@ -46,16 +38,13 @@ class FleetScreen(Screen[None]):
         self.tasks: dict[str, TaskView] = {}
         self.base = ""
         self.header = Header()
-        self.alerts: list[Alert] = []
+        self.alerts: tuple[AlertItem, ...] = ()  # open alerts, newest first
         self.pending: dict[int, str] = {}  # commands sent and not answered yet
         self._serial = 0
-
-    @property
-    def swarm(self) -> SwarmApp:
-        return cast("SwarmApp", self.app)
+        self._merges = -1  # task_merged count when the target's tip was last read
 
     def compose(self) -> ComposeResult:
-        yield TopBar(id="topbar")
+        yield TopBar(self.shown_key("needs-you"), id="topbar")
         with Vertical(id="main"):
             yield AgentsTable(id="agents")
             yield Input(id="filter", placeholder="filter: words in id, title, role, state, "
@@ -64,48 +53,46 @@ class FleetScreen(Screen[None]):
             yield DetailPanel(lambda: self.swarm.client, id="detail")
             with VerticalScroll(id="slots-box"):
                 yield SlotsPanel(id="slots")
-        yield AlertsLine(id="alertline")
+        yield AlertsLine(self.shown_key("alerts"), id="alertline")
         yield KeyBar(self._bar_keys(), self._bar_palette(), id="keybar")
 
-    def _bar_keys(self) -> list[tuple[str, str, str]]:
+    def _bar_keys(self) -> list[BarKey]:
         app = self.swarm
         out = []
         for k in FLEET_KEYS:
-            if not k.show or (app.read_only and k.acts):
+            if not k.bar or (app.read_only and k.acts):
                 continue
             label = "Quit" if k.id == "detach" and app.read_only else k.label
-            out.append((app.get_key_display_text(app.keymap.get(k.id, k.key)), label, k.action))
+            out.append(BarKey(self.shown_key(k.id), label, k.action, k.bar))
         return out
 
-    def _bar_palette(self) -> tuple[str, str, str]:
-        app = self.swarm
-        return (app.get_key_display_text(app.keymap.get(PALETTE.id, PALETTE.key)), PALETTE.label,
-                PALETTE.action)
+    def _bar_palette(self) -> BarKey:
+        return BarKey(self.shown_key(PALETTE.id), PALETTE.label, PALETTE.action, PALETTE.bar)
 
     def on_mount(self) -> None:
         self.query_one("#filter", Input).display = False
         self.query_one(AgentsTable).focus()
         self._title_table()
         self.swarm.start_feed()
+        self.set_interval(15.0, self._read_tip)
 
     def on_resize(self) -> None:
         # Narrow terminals give the table the whole width; the top bar still counts slots.
-        self.set_class(self.size.width < 110, "-narrow")
+        self.set_class(self.size.width < NARROW, "-narrow")
+        self.swarm.size_classes()
 
     # -- data from the feed ----------------------------------------------------------------------
-
-    @property
-    def table(self) -> AgentsTable:
-        return self.query_one(AgentsTable)
 
     @property
     def detail(self) -> DetailPanel:
         return self.query_one(DetailPanel)
 
     def apply(self, upd: Update) -> None:
+        if not self.is_mounted or not self.query(AgentsTable):
+            return  # the app is closing: its widgets are gone
         if upd.reset:
             self.tasks = {}
-            self.alerts = []
+            self.alerts = ()
         self.tasks.update(upd.tasks)
         for tid in upd.removed:
             self.tasks.pop(tid, None)
@@ -115,36 +102,53 @@ class FleetScreen(Screen[None]):
         table.apply(upd.rows, upd.removed, reset=upd.reset)
         self.query_one(TopBar).show(upd.header)
         self.query_one(SlotsPanel).show(upd.slots)
-        if upd.alerts:
-            self.alerts.extend(upd.alerts)
-            if upd.fresh:
-                self._announce(upd.alerts)
-        self._alert_line()
+        if upd.alerts is not None:
+            self._show_alerts(upd.alerts)
+        if upd.news and upd.fresh:
+            self._announce(upd.news)
+        if upd.header.merges != self._merges:
+            self._merges = upd.header.merges
+            self._read_tip()  # a merge moved the target (or this is the first look)
         self._title_table()
         sel = table.selected_task
         if sel is not None and (sel in upd.touched or self.detail.task_view is None
                                 or self.detail.task_view.id != sel):
             self.detail.show(self.tasks.get(sel), self.base, news=sel in upd.touched)
 
-    def _announce(self, alerts: list[Alert]) -> None:
+    def _show_alerts(self, alerts: tuple[AlertItem, ...]) -> None:
+        self.alerts = alerts
+        self.query_one(AlertsLine).show(alerts)
+        for screen in self.app.screen_stack:
+            if isinstance(screen, AlertsScreen):
+                screen.show_alerts(alerts)
+
+    def _announce(self, news: list[AlertItem]) -> None:
         """Toasts for new alerts (a burst is summarised) and the bell if configured."""
-        for a in alerts[-TOASTS_PER_UPDATE:]:
-            self.app.notify(a.text, severity=a.level,  # type: ignore[arg-type]
-                            timeout=8 if a.level == "error" else 5)
-        if len(alerts) > TOASTS_PER_UPDATE:
-            self.app.notify(f"and {len(alerts) - TOASTS_PER_UPDATE} more alerts (a: all)",
-                            severity="warning")
-        if any(a.bell for a in alerts):
+        most = 1 if self.swarm.compact else TOASTS_PER_UPDATE
+        for a in news[-most:]:
+            self.swarm.notify(a.text, severity=a.level,  # type: ignore[arg-type]
+                              timeout=8 if a.level == "error" else 5)
+        if len(news) > most:
+            self.swarm.notify(f"and {len(news) - most} more alerts "
+                              f"({self.shown_key('alerts')}: the list)", severity="warning")
+        if any(a.bell for a in news):
             self.swarm.ring()
 
-    def _alert_line(self) -> None:
-        line = self.query_one(AlertsLine)
-        line.show(self.alerts[-1] if self.alerts else None, len(self.alerts))
+    def _read_tip(self) -> None:
+        if self.header.target and self.header.target != "-":
+            self.swarm.read_tip(self.header.target)
+
+    def show_tip(self, tip: str) -> None:
+        for bar in self.query(TopBar):  # none while the app is shutting down
+            bar.show_tip(tip)
 
     def _title_table(self) -> None:
         t = self.table
-        bits = [f"agents {t.row_count}/{len(t.rows_by_task)}" if t.filter_text
+        shown = t.filter_text or t.attention_only
+        bits = [f"agents {t.row_count}/{len(t.rows_by_task)}" if shown
                 else f"agents {len(t.rows_by_task)}", f"sort {t.sort_mode}"]
+        if t.attention_only:
+            bits.append("only what needs you")
         if t.filter_text:
             bits.append(f"filter “{t.filter_text}”")
         if self.pending:
@@ -160,35 +164,21 @@ class FleetScreen(Screen[None]):
     # -- helpers for actions ---------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # Acting keys are hidden from the key bar and help, and refused, in `watch`.
-        return not (self.swarm.read_only and action in ACTING_ACTIONS)
+        return self.allowed(action)
 
     def palette_action(self, action: str) -> None:
         """Run a bound action chosen in the command palette (after the palette has closed)."""
         self.call_later(self.run_action, action)
 
-    def _selected(self) -> TaskView | None:
-        tid = self.table.selected_task
-        t = self.tasks.get(tid or "")
-        if t is None:
-            self.app.notify("no task selected", severity="warning", timeout=3)
-        return t
-
-    def _refuse_read_only(self) -> bool:
-        if self.swarm.read_only:
-            self.app.notify("read-only view (swarmtui watch): actions are not available",
-                            severity="warning", timeout=3)
-            return True
-        return False
-
-    def send(self, kind: str, args: dict[str, Any], label: str) -> None:
+    def send(self, kind: str, args: dict[str, Any], label: str, *,
+             timeout: float | None = None) -> None:
         if self._refuse_read_only():
             return
         self._serial += 1
         token = self._serial
         self.pending[token] = label
         self._title_table()
-        self.swarm.submit(kind, args, label, token)
+        self.swarm.submit(kind, args, label, token, timeout)
 
     def answered(self, token: int) -> None:
         self.pending.pop(token, None)
@@ -196,101 +186,14 @@ class FleetScreen(Screen[None]):
 
     def goto_task(self, tid: str) -> None:
         table = self.table
-        if not table.select_task(tid) and table.filter_text:
+        if not table.select_task(tid) and (table.filter_text or table.attention_only):
             self._set_filter("")
+            table.set_attention_only(False)
             table.select_task(tid)
         table.focus()
+        self._title_table()
 
-    # -- actions (bound to keys) -----------------------------------------------------------------
-
-    def action_jump(self) -> None:
-        t = self._selected()
-        if t is None or self._refuse_read_only():
-            return
-        if t.state not in ACTIVE or not t.window:
-            self.app.notify(f"{t.id} has no live agent window ({t.state})", severity="warning",
-                            timeout=3)
-            return
-        self.swarm.jump(t.window)
-
-    def action_kill(self) -> None:
-        t = self._selected()
-        if t is None or self._refuse_read_only():
-            return
-
-        def done(yes: bool | None) -> None:
-            if yes:
-                self.send("kill", {"task": t.id}, f"kill {t.id}")
-
-        self.app.push_screen(ConfirmScreen(
-            f"Kill {t.id} (attempt {t.attempt - t.attempt_base})?",
-            "Its process group gets TERM, then KILL; the worktree is kept."), done)
-
-    def action_retry(self) -> None:
-        t = self._selected()
-        if t is None or self._refuse_read_only():
-            return
-
-        def done(note: str | None) -> None:
-            if note is not None:
-                self.send("retry", {"task": t.id, "note": note.strip() or None},
-                          f"retry {t.id}")
-
-        self.app.push_screen(NoteScreen(t.id), done)
-
-    def action_verify(self) -> None:
-        t = self._selected()
-        if t is not None:
-            self.send("verify", {"task": t.id}, f"verify {t.id}")
-
-    def action_merge(self) -> None:
-        t = self._selected()
-        if t is None or self._refuse_read_only():
-            return
-
-        def done(yes: bool | None) -> None:
-            if yes:
-                self.send("merge", {"task": t.id}, f"merge {t.id}")
-
-        target = self.header.target
-        self.app.push_screen(ConfirmScreen(f"Merge {t.id} into {target}?",
-                                           f"state {t.state}"), done)
-
-    def action_new_task(self) -> None:
-        if self._refuse_read_only():
-            return
-        cfg = self.swarm.config
-
-        def done(args: dict[str, Any] | None) -> None:
-            if args is not None:
-                self.send("add", args, "add " + (args.get("id") or "task"))
-
-        self.app.push_screen(NewTaskScreen(list(cfg.slots.pools), list(cfg.agents),
-                                           cfg.run.default_role, cfg.run.default_agent), done)
-
-    def action_pause(self) -> None:
-        if self.header.status in ("paused", "breaker_open"):
-            self.send("resume", {}, "resume")
-        else:
-            self.send("pause", {}, "pause")
-
-    def action_stop(self) -> None:
-        if self._refuse_read_only():
-            return
-
-        def done(yes: bool | None) -> None:
-            if yes:
-                self.send("down", {"keep_agents": False}, "stop the run")
-
-        running = sum(1 for t in self.tasks.values() if t.state in ACTIVE)
-        self.app.push_screen(ConfirmScreen(
-            "Stop the run?", f"Ends every agent ({running} running) and the tmux session."), done)
-
-    def action_detach(self) -> None:
-        if self.swarm.read_only:
-            self.app.exit(0, return_code=0)
-        else:
-            self.swarm.detach()
+    # -- navigation (bound to keys) --------------------------------------------------------------
 
     def action_filter(self) -> None:
         box = self.query_one("#filter", Input)
@@ -321,17 +224,53 @@ class FleetScreen(Screen[None]):
         if self.table.filter_text or self.query_one("#filter", Input).display:
             self._set_filter("")
             self.table.focus()
+        elif self.table.attention_only:
+            self.action_toggle_attention()
 
     def action_sort(self) -> None:
         t = self.table
         t.set_sort(SORT_MODES[(SORT_MODES.index(t.sort_mode) + 1) % len(SORT_MODES)])
         self._title_table()
 
+    def action_toggle_attention(self) -> None:
+        t = self.table
+        t.set_attention_only(not t.attention_only)
+        self._title_table()
+        if t.attention_only and not t.row_count:
+            self.app.notify("nothing needs you right now", timeout=3)
+
+    def action_next_need(self) -> None:
+        t = self.table
+        i = t.next_need()
+        if i is None:
+            self.app.notify("nothing needs you right now", timeout=3)
+            return
+        t.select_index(i)
+        t.focus()
+
     def action_tab(self, tab: str) -> None:
         self.detail.activate(tab)
 
     def action_alerts(self) -> None:
-        self.app.push_screen(AlertsScreen(list(self.alerts)))
+        app = self.swarm
+        self.app.push_screen(AlertsScreen(
+            self.alerts, keys=alert_keys(app.keymap, app.get_key_display_text),
+            read_only=app.read_only, on_goto=self._alert_goto, on_ack=self.ack_alert,
+            on_decide=self.decide_alert, on_task_action=self._alert_act))
+
+    def _alert_goto(self, a: AlertItem) -> None:
+        if a.task and a.task in self.tasks:
+            self.goto_task(a.task)
+        else:
+            self.app.notify("a run-wide alert: no task to go to", timeout=3)
+
+    def _alert_act(self, a: AlertItem, action: str) -> None:
+        """resolve, retry or cancel from the alerts list: on the alert's task, once shown."""
+        if not a.task or a.task not in self.tasks:
+            self.app.notify(f"{a.task or 'the alert'}: no such task", timeout=3)
+            return
+        self.goto_task(a.task)
+        self.call_later(self.run_action, action)
 
     def action_toggle_slots(self) -> None:
         self.toggle_class("-slots-hidden" if not self.has_class("-narrow") else "-slots-shown")

@@ -14,7 +14,11 @@ from pathlib import Path
 from swarmtui import protocol as P
 from swarmtui.client import RunClient
 from swarmtui.model import TaskView
-from swarmtui.render import format_event
+from swarmtui.model.labels import STATE_LABEL, cause_label
+from swarmtui.textsafe import term_safe
+from swarmtui.tui.describe import merge_forecast
+from swarmtui.tui.eventfmt import format_event
+from swarmtui.tui.view import context_words
 
 TEXT_CAP = 128 * 1024
 DIFF_LINES = 3000
@@ -72,35 +76,83 @@ def _git(cwd: Path, *args: str) -> tuple[int, str]:
     return proc.returncode, proc.stdout if proc.returncode == 0 else proc.stderr
 
 
+def _cap(text: str, budget: list[int]) -> str:
+    """``text`` cut to the lines left in ``budget`` (shared by the parts of one diff)."""
+    lines = text.splitlines()
+    if len(lines) <= budget[0]:
+        budget[0] -= len(lines)
+        return text.rstrip("\n")
+    keep, budget[0] = budget[0], 0
+    return "\n".join(lines[:keep]) + f"\n[... {len(lines) - keep} more lines not shown ...]"
+
+
 def load_diff(client: RunClient, t: TaskView, target: Target) -> str:
-    """``git diff --stat`` then the full diff of the attempt's worktree against the run base."""
+    """The attempt's work as ``git diff START..BRANCH`` shows it (START: the commit the attempt
+    started from), then what its worktree has not committed yet."""
     if target.attempt <= t.attempt_base:
         return _no_attempt(t)
-    wt = client.worktree(target.task, target.attempt)
-    if not wt.is_dir():
-        return f"{target.agent_id}: no worktree at {wt} (removed, or not created yet)."
-    base = target.base or "HEAD"
-    code, stat = _git(wt, "diff", "--stat", base)
+    branch = P.branch_name(target.task, target.attempt)
+    start = (t.start_commit if t.attempt == target.attempt and t.start_commit
+             else target.base) or "HEAD"
+    rng = f"{start}..{branch}"
+    budget = [DIFF_LINES]
+    head = f"{target.agent_id}: git diff {start[:10]}..{branch} (from the commit it started at)"
+    code, stat = _git(client.repo, "diff", "--stat", rng)
+    parts: list[str] = []
     if code != 0:
-        return f"git diff failed in {wt}:\n{stat}"
-    _, untracked = _git(wt, "ls-files", "--others", "--exclude-standard")
-    _, full = _git(wt, "diff", base)
-    lines = full.splitlines()
-    more = ""
-    if len(lines) > DIFF_LINES:
-        more = f"\n[... {len(lines) - DIFF_LINES} more lines not shown ...]"
-        lines = lines[:DIFF_LINES]
-    head = stat.rstrip() or "no changes against the base"
-    extra = ""
-    if untracked.strip():
-        extra = "\nuntracked files:\n" + "\n".join("  " + u for u in untracked.splitlines())
-    return f"{head}{extra}\n\n" + "\n".join(lines) + more
+        parts.append(f"{head}\n{stat.strip() or 'git diff failed'}")
+        committed = ""
+    else:
+        parts.append(f"{head}\n{stat.rstrip() or 'no committed changes'}")
+        committed = _git(client.repo, "diff", rng)[1]
+    wt = client.worktree(target.task, target.attempt)
+    dirty = ""
+    if wt.is_dir():
+        _, wstat = _git(wt, "diff", "--stat", "HEAD")
+        _, untracked = _git(wt, "ls-files", "--others", "--exclude-standard")
+        if wstat.strip():
+            parts.append("not committed yet, in its worktree:\n" + wstat.rstrip())
+            dirty = _git(wt, "diff", "HEAD")[1]
+        if untracked.strip():
+            parts.append("untracked files in its worktree:\n" + "\n".join(
+                "  " + u for u in untracked.splitlines()))
+    else:
+        parts.append(f"(its worktree {wt} is gone: only committed work is shown)")
+    body = [_cap(x, budget) for x in (committed, dirty) if x.strip()]
+    return term_safe("\n\n".join(parts + body), multiline=True)
+
+
+def _summary_lines(t: TaskView) -> list[str]:
+    """What the projection knows about the task beyond its files: for the Result tab."""
+    state = STATE_LABEL[t.state] + (f" ({t.reason})" if t.reason else "")
+    out = [f"state: {state}"]
+    if t.cause is not None:
+        out.append(f"last failure: {cause_label(t.cause)}")
+    if t.note:
+        out.append(f"its agent CLI says: {t.note}")
+    if t.denied:
+        out.append(f"permissions it was denied: {', '.join(t.denied)} (g grants them)")
+    if t.allow:
+        out.append(f"permissions granted: {', '.join(t.allow)}")
+    if t.summary:
+        out.append(f"summary: {t.summary}")
+    lines, problems = merge_forecast(t, "the target")
+    out += [ln for ln in lines if ln.startswith(("forecast", "review"))]
+    out += [f"merge: {p}" for p in problems if "only a passed task" not in p]
+    if fill := context_words(t):
+        out.append(f"context window: {fill}")
+    if t.context:
+        c = t.context
+        out.append(f"prompt at start: {c.get('tokens')} of {c.get('window')} tokens "
+                   f"({float(c.get('fraction') or 0):.0%}, {c.get('level')})")
+    for model, u in sorted(t.models.items()):
+        out.append(f"model {model}: {u.get('input', 0)} in, {u.get('output', 0)} out, "
+                   f"${float(u.get('cost_usd', 0.0)):.2f}")
+    return out
 
 
 def load_result(client: RunClient, t: TaskView, target: Target) -> str:
-    parts = [f"state: {t.state}" + (f" ({t.reason})" if t.reason else "")]
-    if t.summary:
-        parts.append(f"summary: {t.summary}")
+    parts = ["\n".join(_summary_lines(t))]
     if target.attempt > t.attempt_base:
         d = client.agent_dir(target.task, target.attempt)
         res = read_end(d / P.RESULTS_FILE, 64 * 1024)
@@ -122,7 +174,7 @@ def load_result(client: RunClient, t: TaskView, target: Target) -> str:
         ex = read_end(d / P.EXIT_FILE, 8 * 1024)
         if ex:
             parts.append(f"{P.EXIT_FILE}: {' '.join(ex.split())}")
-    return "\n\n".join(parts)
+    return term_safe("\n\n".join(parts), multiline=True)
 
 
 def load_prompt(client: RunClient, t: TaskView, target: Target) -> str:

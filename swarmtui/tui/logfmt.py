@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from swarmtui.textsafe import term_safe
+
 # Kinds of log line; each has a component class (``log--<kind>``) coloured by the theme.
 TEXT, TOOL, RESULT, ERROR, META, RAW = "text", "tool", "result", "error", "meta", "raw"
 
@@ -176,8 +178,8 @@ def readable(line: str) -> list[LogLine]:
         except ValueError:
             obj = None
         if isinstance(obj, dict) and isinstance(obj.get("type"), str):
-            return _stream_json(obj)
-    clean = strip_ansi(s)
+            return [LogLine(term_safe(ln.text), ln.kind) for ln in _stream_json(obj)]
+    clean = term_safe(strip_ansi(s))
     return [LogLine(clean[:_MAX_LINE * 4], RAW)]
 
 

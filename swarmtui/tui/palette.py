@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from swarmtui.tui.bindings import FLEET_KEYS
+from swarmtui.model.labels import STATE_LABEL
+from swarmtui.tui.bindings import FLEET_KEYS, key_of
 
 if TYPE_CHECKING:
     from swarmtui.tui.app import SwarmApp
@@ -20,14 +21,14 @@ class SwarmCommands(Provider):
         fleet = app.fleet
         out: list[tuple[str, str, object]] = []
         for t in fleet.tasks.values():
-            out.append((f"Go to {t.id} · {t.spec.title}", f"{t.state} · {t.spec.role}",
+            out.append((f"Go to {t.id} · {t.spec.title}",
+                        f"{STATE_LABEL[t.state]} · {t.spec.role}",
                         partial(fleet.goto_task, t.id)))
         for k in FLEET_KEYS:
-            if k.acts and app.read_only:
+            if (k.acts and app.read_only) or not k.in_palette:
                 continue
-            if k.id.startswith("tab-") or k.id in ("help", "jump"):
-                continue
-            out.append((k.description.split(" (")[0], f"key {k.key} · id {k.id}",
+            key = app.get_key_display_text(key_of(app.keymap, k.id))
+            out.append((k.description.split(" (")[0], f"key {key} · id {k.id}",
                         partial(fleet.palette_action, k.action)))
         out.append(("Screenshot: save the screen as SVG", "into .swarm/screenshots",
                      app.action_save_svg))

@@ -1,183 +1,80 @@
-"""Modal screens: the one-key confirmation, the retry note, the new-task form, help and alerts."""
+"""Modal screens: help with the legend, and the alerts worklist."""
 
 from __future__ import annotations
 
-import shlex
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, ClassVar
 
+from rich.console import Group, RenderableType
+from rich.table import Table
 from rich.text import Text
-from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.events import Key
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Select, Static, TextArea
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
 
-from swarmtui.tui.bindings import FLEET_KEYS, PALETTE
+from swarmtui.model import Health, TaskState
+from swarmtui.model.labels import HEALTH_LABEL, HEALTH_MEANING, STATE_LABEL
+from swarmtui.tui.bindings import FLEET_KEYS, PALETTE, key_of
 from swarmtui.tui.bindings import Key as KeySpec
-from swarmtui.tui.view import Alert
+from swarmtui.tui.runview import AlertItem
+from swarmtui.tui.view import COLUMNS
+
+STATE_MEANING: dict[TaskState, str] = {
+    TaskState.PENDING: "waiting for a slot, a backoff or its file scope",
+    TaskState.BLOCKED: "waiting for its dependencies, or a file scope another task holds",
+    TaskState.RUNNING: "an agent is working on it",
+    TaskState.VERIFYING: "its verify command is running in the agent's worktree",
+    TaskState.PASSED: "verified; waiting to be merged",
+    TaskState.FAILED: "its attempt failed; a retry follows, or it waits for you",
+    TaskState.MERGED: "merged into the target",
+    TaskState.DEAD: "no attempts left, or it needs you; r retries it",
+    TaskState.CANCELLED: "given up on",
+}
+NEEDS_ORDER = ("needs permission, waiting for input, a prompt held for review",
+               "a merge conflict or a refused merge", "dead, or its agent config held",
+               "stuck (or crashed, orphaned, lost)", "quiet or unproductive", "usage-limited",
+               "failed and waiting for you", "passed and waiting to be merged")
 
 
-class ConfirmScreen(ModalScreen[bool]):
-    """A destructive action's question; ``y`` confirms, any other key cancels."""
-
-    def __init__(self, question: str, detail: str = "") -> None:
-        super().__init__()
-        self.question = question
-        self.detail = detail
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="confirm", classes="dialog danger"):
-            yield Static(self.question, classes="question", markup=False)
-            if self.detail:
-                yield Static(self.detail, classes="detail", markup=False)
-            yield Static("y: yes · any other key: no", classes="hint")
-
-    def on_key(self, event: Key) -> None:
-        event.stop()
-        event.prevent_default()
-        self.dismiss(event.key == "y")
+def _table(title: str, rows: Sequence[tuple[str, ...]], *, header: tuple[str, ...] = ()
+           ) -> Table:
+    """Rows whose last column wraps under itself (a hanging indent), not under the first."""
+    t = Table(title=title, title_justify="left", title_style="bold", show_header=bool(header),
+              header_style="bold", box=None, padding=(0, 2, 0, 0), expand=True)
+    for i, h in enumerate(header or ("",) * len(rows[0])):
+        last = i == len(rows[0]) - 1
+        t.add_column(h, no_wrap=not last, ratio=1 if last else None,
+                     style="" if last or i else "bold")
+    for r in rows:
+        t.add_row(*(Text(c) for c in r))  # plain text: "[outputs: N]" is not markup
+    return t
 
 
-class NoteScreen(ModalScreen[str | None]):
-    """The optional note a retry passes to the next attempt (enter sends, escape cancels)."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", show=False)]
-
-    def __init__(self, task: str) -> None:
-        super().__init__()
-        self.task_id = task
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="note", classes="dialog"):
-            yield Static(f"Retry {self.task_id}: a fresh attempt with a handoff", markup=False,
-                         classes="question")
-            yield Input(placeholder="optional note for the next attempt", id="note-input",
-                        compact=True)
-            yield Static("enter: retry · escape: cancel", classes="hint")
-
-    @on(Input.Submitted)
-    def _send(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.dismiss(event.value)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-
-def _words(s: str) -> list[str]:
-    """Globs or ids typed in one field, separated by spaces or commas (quotes allowed)."""
-    try:
-        parts = shlex.split(s.replace(",", " "))
-    except ValueError:
-        parts = s.replace(",", " ").split()
-    return [p for p in parts if p]
-
-
-class NewTaskScreen(ModalScreen[dict[str, Any] | None]):
-    """``swarmtui add`` as a form; the result is the same arguments the CLI sends."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel"),
-        Binding("ctrl+s", "submit", "Add the task"),
-    ]
-
-    def __init__(self, roles: list[str], agents: list[str], default_role: str,
-                 default_agent: str) -> None:
-        super().__init__()
-        self.roles, self.agents = roles, agents
-        self.default_role, self.default_agent = default_role, default_agent
-
-    def compose(self) -> ComposeResult:
-        with VerticalScroll(id="new-task", classes="dialog"):
-            yield Static("New task", classes="question")
-            yield Label("Prompt (what the agent is told)")
-            yield TextArea(id="f-prompt", soft_wrap=True, show_line_numbers=False, compact=True)
-            with Horizontal(classes="row"):
-                with Vertical():
-                    yield Label("Role")
-                    yield Select([(r, r) for r in self.roles], id="f-role",
-                                 prompt=f"default ({self.default_role})", compact=True)
-                with Vertical():
-                    yield Label("Agent")
-                    yield Select([(a, a) for a in self.agents], id="f-agent",
-                                 prompt=f"default ({self.default_agent})", compact=True)
-            yield Label("Files (globs the task may edit, separated by spaces)")
-            yield Input(id="f-files", placeholder="src/parser.py tests/test_parser.py",
-                        compact=True)
-            yield Label("Verify (a shell command that must pass)")
-            yield Input(id="f-verify", placeholder="python -m pytest -q tests/test_parser.py",
-                        compact=True)
-            with Horizontal(classes="row"):
-                with Vertical():
-                    yield Label("Id")
-                    yield Input(id="f-id", placeholder="from the prompt", compact=True)
-                with Vertical():
-                    yield Label("Title")
-                    yield Input(id="f-title", placeholder="the prompt's first line", compact=True)
-            with Horizontal(classes="row"):
-                with Vertical():
-                    yield Label("Depends on (task ids)")
-                    yield Input(id="f-depends", placeholder="parser docs", compact=True)
-                with Vertical():
-                    yield Label("Priority")
-                    yield Input("0", id="f-priority", type="integer", compact=True)
-            yield Static("", id="f-error", markup=False)
-            with Horizontal(classes="buttons"):
-                yield Button("Add (ctrl+s)", id="f-add", variant="primary", compact=True)
-                yield Button("Cancel (esc)", id="f-cancel", compact=True)
-
-    def on_mount(self) -> None:
-        self.query_one("#f-prompt", TextArea).focus()
-
-    def _val(self, wid: str) -> str:
-        return self.query_one(f"#{wid}", Input).value.strip()
-
-    def args(self) -> dict[str, Any] | None:
-        prompt = self.query_one("#f-prompt", TextArea).text.strip()
-        if not prompt:
-            self.query_one("#f-error", Static).update("A task needs a prompt.")
-            return None
-        role = self.query_one("#f-role", Select).value
-        agent = self.query_one("#f-agent", Select).value
-        try:
-            priority = int(self._val("f-priority") or 0)
-        except ValueError:
-            self.query_one("#f-error", Static).update("Priority must be a whole number.")
-            return None
-        return {
-            "prompt": prompt,
-            "id": self._val("f-id") or None,
-            "role": role if isinstance(role, str) else None,
-            "agent": agent if isinstance(agent, str) else None,
-            "files": _words(self._val("f-files")),
-            "verify": self._val("f-verify") or None,
-            "depends_on": _words(self._val("f-depends")),
-            "priority": priority,
-            "title": self._val("f-title") or None,
-        }
-
-    def action_submit(self) -> None:
-        args = self.args()
-        if args is not None:
-            self.dismiss(args)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-    @on(Button.Pressed, "#f-add")
-    def _add(self) -> None:
-        self.action_submit()
-
-    @on(Button.Pressed, "#f-cancel")
-    def _cancel(self) -> None:
-        self.dismiss(None)
+def legend() -> RenderableType:
+    """What the columns, states, health words and forecast marks mean."""
+    marks = (("clean", "merges into the target without a conflict"),
+             ("conflict", "conflicts with the target (m shows the files)"),
+             ("clean ≠edit-b", "clean, but conflicts with edit-b's branch"),
+             ("+scope", "edits files outside its declared ones"),
+             ("↺", "undoes lines the ledger says must not be reverted"),
+             ("-", "not computed yet"))
+    return Group(
+        Text(""), _table("Columns", [(c.label, c.meaning) for c in COLUMNS]),
+        Text(""), _table("States", [(label, STATE_MEANING[s]) for s, label in
+                                    STATE_LABEL.items()]),
+        Text(""), _table("Health", [(HEALTH_LABEL[h], HEALTH_MEANING[h]) for h in Health]),
+        Text(""), _table("Needs you (the default sort, most urgent first)",
+                         [(f"{i}.", what) for i, what in enumerate(NEEDS_ORDER, 1)]),
+        Text(""), _table("Merge forecast", list(marks)))
 
 
 class HelpScreen(ModalScreen[None]):
-    """Every binding: its key (after the user's keymap), its id and what it does."""
+    """Every binding (its key after the user's keymap, its id, what it does) and the legend;
+    it scrolls (arrows, page keys) on a small screen."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,question_mark,q", "close", "Close", show=False)]
@@ -187,28 +84,33 @@ class HelpScreen(ModalScreen[None]):
         self.keys = keys
         self.read_only = read_only
 
-    def compose(self) -> ComposeResult:
-        t = Text(end="")
-        width = max(len(k) for _, k in self.keys)
-        t.append(f"{'key':<{width}}  {'id':<13} what it does\n", "bold")
-        for spec, key in self.keys:
-            mark = " (asks y/n)" if spec.destructive else ""
-            t.append(f"{key:<{width}}  {spec.id:<13} {spec.description}{mark}\n")
-        t.append("\nRemap any id in [ui.keymap] of the config, e.g. kill = \"x\".\n"
-                 "F12 in an agent's tmux window comes back here.")
+    def keys_text(self) -> RenderableType:
+        rows = [(key, spec.id, spec.description + (" (asks y/n)" if spec.destructive else ""))
+                for spec, key in self.keys]
+        t = Text("\nRemap any id in [ui.keymap] of the config, e.g. kill = \"x\". In the alerts "
+                 "list: enter goes to the task; the ack, approve and reject keys act on the "
+                 "alert. F12 in an agent's tmux window comes back here.")
         if self.read_only:
             t.append("\nRead-only (swarmtui watch): keys that change the run are not shown.")
-        with VerticalScroll(id="help", classes="dialog"):
-            yield Static("Keys", classes="question")
-            yield Static(t, classes="help-table")
-            yield Static("escape: close", classes="hint")
+        return Group(_table("", rows, header=("key", "id", "what it does")), t)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="help", classes="dialog"):
+            yield Static("Keys and words", classes="question")
+            with VerticalScroll(id="help-body"):
+                yield Static(self.keys_text(), classes="help-table")
+                yield Static(legend(), classes="help-legend")
+            yield Static("↑↓ pgup pgdn: scroll · escape: close", classes="hint")
+
+    def on_mount(self) -> None:
+        self.query_one("#help-body", VerticalScroll).focus()
 
     def action_close(self) -> None:
         self.dismiss(None)
 
 
 def help_rows(keymap: dict[str, str], read_only: bool,
-              display: Any) -> list[tuple[KeySpec, str]]:
+              display: Callable[[str], str]) -> list[tuple[KeySpec, str]]:
     """(key spec, the key as shown) for every binding the help screen lists."""
     rows = []
     for spec in (*FLEET_KEYS, PALETTE):
@@ -216,40 +118,139 @@ def help_rows(keymap: dict[str, str], read_only: bool,
             continue
         if read_only and spec.id == "detach":
             spec = KeySpec(spec.id, spec.key, spec.action, "Quit", "Quit swarmtui watch")
-        rows.append((spec, display(keymap.get(spec.id, spec.key))))
+        rows.append((spec, display(key_of(keymap, spec.id))))
     return rows
 
 
 class AlertsScreen(ModalScreen[None]):
-    """Every alert of the run, newest first."""
+    """The open alerts as a worklist, newest first: enter goes to the task, the ack key
+    acknowledges one (dimmed from then on), approve and reject decide a held text. Resolved
+    alerts leave the list by themselves."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {"alert--error", "alert--warning",
-                                             "alert--information"}
+                                             "alert--information", "alert--acked",
+                                             "alert--time"}
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,a,q", "close", "Close", show=False)]
+        Binding("escape,q", "close", "Close", show=False),
+        Binding("a", "close", "Close", show=False, id="alerts"),
+        Binding("x", "ack", "Ack", show=False, id="ack"),
+        Binding("plus", "decide(True)", "Approve", show=False, id="approve"),
+        Binding("minus", "decide(False)", "Reject", show=False, id="reject"),
+        # On the alert's task, as the fleet's keys do (the screen closes and the task is shown).
+        Binding("e", "task_action('resolve')", "Resolve", show=False, id="resolve"),
+        Binding("r", "task_action('retry')", "Retry", show=False, id="retry"),
+        Binding("c", "task_action('cancel')", "Cancel", show=False, id="cancel"),
+    ]
 
-    def __init__(self, alerts: list[Alert]) -> None:
+    def __init__(self, alerts: tuple[AlertItem, ...], *, keys: dict[str, str],
+                 read_only: bool, on_goto: Callable[[AlertItem], None],
+                 on_ack: Callable[[AlertItem], None],
+                 on_decide: Callable[[AlertItem, bool], None],
+                 on_task_action: Callable[[AlertItem, str], None] | None = None) -> None:
         super().__init__()
         self.alerts = alerts
+        self.keys = keys  # binding id -> the key as shown
+        self.read_only = read_only
+        self.on_goto, self.on_ack, self.on_decide = on_goto, on_ack, on_decide
+        self.on_task_action = on_task_action
 
     def compose(self) -> ComposeResult:
         with Vertical(id="alerts-view", classes="dialog"):
-            yield Static(f"Alerts ({len(self.alerts)})", classes="question")
-            with VerticalScroll():
-                yield Static("", id="alerts-body")
-            yield Static("escape: close", classes="hint")
+            yield Static(self._title(), classes="question", id="alerts-title", markup=False)
+            yield OptionList(id="alerts-list")
+            yield Static(self._hint(), classes="hint", markup=False)
+
+    def _title(self) -> str:
+        new = sum(1 for a in self.alerts if not a.acked)
+        return f"Alerts: {len(self.alerts)} open, {new} not acknowledged"
+
+    def _hint(self) -> str:
+        k = self.keys
+        acts = "" if self.read_only else (
+            f" · {k.get('ack', 'x')}: acknowledge · {k.get('approve', '+')}/"
+            f"{k.get('reject', '-')}: approve/reject a held text · {k.get('resolve', 'e')}/"
+            f"{k.get('retry', 'r')}/{k.get('cancel', 'c')}: resolve/retry/cancel its task")
+        return f"enter: go to the task{acts} · escape: close"
 
     def on_mount(self) -> None:
-        t = Text(end="")
-        for a in reversed(self.alerts):
-            when = datetime.fromtimestamp(a.time).strftime("%H:%M:%S")
-            t.append(f"{when}  ", "")
-            t.append(a.text + "\n", self.get_component_rich_style(f"alert--{a.level}",
-                                                                   partial=True))
-        if not self.alerts:
-            t.append("no alerts")
-        t.rstrip()
-        self.query_one("#alerts-body", Static).update(t)
+        self.show_alerts(self.alerts)
+        self.query_one(OptionList).focus()
+
+    def _prompt(self, a: AlertItem) -> Table:
+        """The alert's time, then its text wrapped under itself."""
+        style = self.get_component_rich_style("alert--acked" if a.acked else
+                                              f"alert--{a.level}", partial=True)
+        when = datetime.fromtimestamp(a.time).strftime("%H:%M:%S")
+        text = Text(("✓ " if a.acked else "▲ ") + a.text, style, end="")
+        if a.count > 1:
+            text.append(f"  ×{a.count}", style)
+        grid = Table.grid(padding=(0, 2, 0, 0), expand=True)
+        grid.add_column(no_wrap=True)
+        grid.add_column(ratio=1)
+        grid.add_row(Text(when, self.get_component_rich_style("alert--time", partial=True)),
+                     text)
+        return grid
+
+    def show_alerts(self, alerts: tuple[AlertItem, ...]) -> None:
+        """Replace the list (the feed saw a change); the cursor stays on its alert."""
+        self.alerts = alerts
+        ol = self.query_one(OptionList)
+        keep = self.current()
+        ol.clear_options()
+        if not alerts:
+            ol.add_option(Option("no open alerts", disabled=True))
+        else:
+            ol.add_options([Option(self._prompt(a), id=str(a.id)) for a in alerts])
+            ids = [a.id for a in alerts]
+            ol.highlighted = ids.index(keep.id) if keep is not None and keep.id in ids else 0
+        self.query_one("#alerts-title", Static).update(self._title())
+
+    def current(self) -> AlertItem | None:
+        if not self.is_mounted:
+            return None
+        ol = self.query_one(OptionList)
+        i = ol.highlighted
+        if i is None or not self.alerts or not 0 <= i < ol.option_count:
+            return None
+        oid = ol.get_option_at_index(i).id
+        return next((a for a in self.alerts if str(a.id) == oid), None)
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        a = self.current()
+        if a is not None:
+            self.dismiss(None)
+            self.on_goto(a)
+
+    def action_ack(self) -> None:
+        a = self.current()
+        if a is not None and not self.read_only:
+            self.on_ack(a)
+
+    def action_decide(self, approve: bool) -> None:
+        a = self.current()
+        if a is None or self.read_only:
+            return
+        if not a.held_text:
+            self.notify("this alert holds no text to approve or reject", severity="warning",
+                        timeout=3)
+            return
+        self.on_decide(a, approve)
+
+    def action_task_action(self, action: str) -> None:
+        a = self.current()
+        if a is None or self.read_only or self.on_task_action is None:
+            return
+        if not a.task:
+            self.notify("a run-wide alert: it names no task", severity="warning", timeout=3)
+            return
+        self.dismiss(None)
+        self.on_task_action(a, action)
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+
+def alert_keys(keymap: dict[str, str], display: Callable[[str], str]) -> dict[str, Any]:
+    return {kid: display(key_of(keymap, kid))
+            for kid in ("ack", "approve", "reject", "resolve", "retry", "cancel")}

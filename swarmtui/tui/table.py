@@ -5,12 +5,16 @@ counter for the whole table) and re-measures a whole column when a value gets sh
 hundred agents reporting progress that is most of a CPU. This table keeps one rendered strip per
 row: a change rebuilds that row's strip and repaints that one line, a cursor move repaints two
 lines, and nothing else is touched. Filtering and sorting reorder the rows (cheap: strips are
-kept). Columns only grow (up to their cap), so a shorter value never re-measures a column.
-Colours come from component classes styled in ``app.tcss``.
+kept). Columns grow (up to their cap) as values do; a shorter value is noticed by a re-measure
+every few seconds, not at once.
+The widths fit the screen: LAST PROGRESS takes the spare width of a wide one; on a narrow one
+TITLE, LAST PROGRESS and ID shrink first, and what still does not fit is a sideways scroll away
+while ID stays put. Colours come from component classes styled in ``app.tcss``.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import ClassVar
 
@@ -26,15 +30,57 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from swarmtui.model import TaskState
-from swarmtui.tui.view import COLUMNS, SORT_MODES, Row
+from swarmtui.tui.view import COLUMN_INDEX, COLUMNS, SORT_MODES, Row
 
 GAP = 2  # spaces between columns
+REMEASURE = 5.0  # seconds between looks for columns that could be narrower
 STYLE_CLASSES = (
     {f"state--{s}" for s in TaskState}
     | {"health--ok", "health--warn", "health--bad", "diff--add", "diff--del",
        "forecast--clean", "forecast--conflict", "cell--id", "table--header", "table--cursor",
-       "table--cursor-blurred"}
+       "table--cursor-blurred", "attention--urgent", "progress--bar"}
 )
+# How columns give up width when the screen is too narrow for all of them: (column, down to
+# this many cells), in turn, so that no one column loses everything first.
+SHRINK_STEPS = (("title", 12), ("merge", 14), ("role", 8), ("progress", 24), ("id", 16),
+                ("health", 12), ("progress", 16), ("title", 10), ("id", 10), ("role", 6),
+                ("health", 8), ("merge", 8))
+PROGRESS = COLUMN_INDEX["progress"]
+# Columns left out until some row has a value for them (context fill: only some agents say).
+SHOWN_WHEN_USED = frozenset({COLUMN_INDEX["context"]})
+
+
+def _floor(i: int, natural: int) -> int:
+    col = COLUMNS[i]
+    return min(natural, max(col.min_width, len(col.label))) if col.min_width else natural
+
+
+def layout(natural: Sequence[int], visible: int, hidden: frozenset[int] = frozenset()
+           ) -> list[int]:
+    """Column widths for a table ``visible`` cells wide, from each column's natural width;
+    ``hidden`` columns get 0 (they and their gap are left out)."""
+    widths = [0 if i in hidden else w for i, w in enumerate(natural)]
+    # A leading space, and a gap after each column shown.
+    room = visible - 1 - GAP * (len(widths) - len(hidden))
+    spare = room - sum(widths)
+    if spare >= 0:
+        widths[PROGRESS] += spare  # a wide screen shows more of the progress line
+        return widths
+    for key, floor in SHRINK_STEPS:
+        i = COLUMN_INDEX[key]
+        if i in hidden:
+            continue
+        cut = min(widths[i] - max(floor, _floor(i, natural[i])), -spare)
+        if cut > 0:
+            widths[i] -= cut
+            spare += cut
+        if spare >= 0:
+            return widths
+    # Not even that fits: LAST PROGRESS reaches the screen's edge and the columns after it are
+    # a sideways scroll away.
+    before = 1 + sum(w + GAP for w in widths[:PROGRESS] if w)
+    widths[PROGRESS] = max(widths[PROGRESS], visible - before - GAP)
+    return widths
 
 
 def _fit(text: str, width: int) -> str:
@@ -71,14 +117,21 @@ class AgentsTable(ScrollView, can_focus=True):
         self.rows_by_task: dict[str, Row] = {}  # every task, shown or filtered out
         self.order: list[str] = []  # the shown tasks, top to bottom
         self.filter_text = ""
+        self.attention_only = False  # show only tasks that need the operator
         self.sort_mode = SORT_MODES[0]
-        self.widths = [len(c.label) for c in COLUMNS]
+        self.natural = [len(c.label) for c in COLUMNS]  # widest value so far (capped)
+        self.hidden = set(SHOWN_WHEN_USED)  # no row has had a value for these yet
+        self.widths = [0 if i in self.hidden else w for i, w in enumerate(self.natural)]
         self.cursor_row = 0
+        # Until the operator moves the cursor it stays on the top row (what needs you most), not
+        # on whichever task happened to be first when the table filled.
+        self.moved = False
         self.rebuilt: list[str] = []  # tasks whose row was rendered again (tests, benchmark)
         self._strips: dict[str, Strip] = {}
         self._styles: dict[str, Style] = {}
         self._header: Strip | None = None
         self._announced: str | None = None
+        self._measured = time.monotonic()
 
     def on_mount(self) -> None:
         self.app.theme_changed_signal.subscribe(self, lambda _t: self.call_after_refresh(
@@ -136,6 +189,8 @@ class AgentsTable(ScrollView, can_focus=True):
                   base: Style, plain: bool) -> Strip:
         segs = [Segment(" ", base)]
         for parts, width in cells:
+            if not width:
+                continue  # a hidden column
             used = 0
             for text, cls in parts:
                 room = width - used
@@ -189,10 +244,27 @@ class AgentsTable(ScrollView, can_focus=True):
             strip = self._row_strip(self.order[index], cursor=on_cursor)
             if on_cursor:
                 base = self._cursor_style()
-        return strip.crop_extend(x, x + width, base)
+        if x == 0:
+            return strip.crop_extend(0, width, base)
+        fixed = min(width, 1 + self.widths[0] + GAP)  # the ID column does not scroll sideways
+        return Strip.join([strip.crop(0, fixed),
+                           strip.crop_extend(fixed + x, x + width, base)])
 
     def _content_width(self) -> int:
-        return 1 + sum(w + GAP for w in self.widths)
+        return 1 + sum(w + GAP for w in self.widths if w)
+
+    def _relayout(self) -> bool:
+        """Fit the columns to the width on screen; True when any width changed."""
+        visible = self.scrollable_content_region.width or self.size.width
+        hidden = frozenset(self.hidden)
+        widths = layout(self.natural, visible, hidden) if visible > 0 else [
+            0 if i in hidden else w for i, w in enumerate(self.natural)]
+        if widths == self.widths:
+            return False
+        self.widths = widths
+        self._strips.clear()
+        self._header = None
+        return True
 
     def _resize_virtual(self) -> None:
         self.virtual_size = Size(self._content_width(), len(self.order) + 1)
@@ -205,7 +277,24 @@ class AgentsTable(ScrollView, can_focus=True):
     # -- updating --------------------------------------------------------------------------------
 
     def matches(self, row: Row) -> bool:
+        if self.attention_only and not row.needs_you:
+            return False
         return not self.filter_text or all(w in row.search for w in self.filter_text.split())
+
+    def _shrink(self) -> bool:
+        """Measure the columns again from the rows there are now: a value that got shorter
+        (the long forecast of a task since merged) gives its width back to LAST PROGRESS.
+        At most every few seconds: new widths repaint every row."""
+        self._measured = time.monotonic()
+        natural = [len(c.label) for c in COLUMNS]
+        for row in self.rows_by_task.values():
+            for i, (col, c) in enumerate(zip(COLUMNS, row.cells, strict=True)):
+                n = cell_len(c.text) if not c.parts else sum(cell_len(s) for s, _ in c.parts)
+                natural[i] = max(natural[i], min(n, col.max_width) if col.max_width else n)
+        if natural == self.natural:
+            return False
+        self.natural = natural
+        return True
 
     def _grow(self, row: Row) -> bool:
         """Widen columns for ``row``'s values (never narrower); True when any grew."""
@@ -213,8 +302,11 @@ class AgentsTable(ScrollView, can_focus=True):
         for i, (col, c) in enumerate(zip(COLUMNS, row.cells, strict=True)):
             n = cell_len(c.text) if not c.parts else sum(cell_len(s) for s, _ in c.parts)
             n = min(n, col.max_width) if col.max_width else n
-            if n > self.widths[i]:
-                self.widths[i] = n
+            if n and i in self.hidden:
+                self.hidden.discard(i)
+                grew = True
+            if n > self.natural[i]:
+                self.natural[i] = n
                 grew = True
         return grew
 
@@ -223,7 +315,8 @@ class AgentsTable(ScrollView, can_focus=True):
         keep = self.selected_task
         if reset:
             self.rows_by_task, self.order, self._strips = {}, [], {}
-            self.widths = [len(c.label) for c in COLUMNS]
+            self.natural = [len(c.label) for c in COLUMNS]
+            self.hidden = set(SHOWN_WHEN_USED)
         reorder = bool(removed)
         grew = False
         repaint: list[str] = []
@@ -240,9 +333,10 @@ class AgentsTable(ScrollView, can_focus=True):
                 reorder = True
             else:
                 repaint.append(tid)
-        if grew:
-            self._strips.clear()
-            self._header = None
+        if not grew and time.monotonic() - self._measured >= REMEASURE:
+            grew = self._shrink()
+        if grew or reset:
+            grew = self._relayout()
         if reorder or grew:
             self._reorder(keep)
             return
@@ -257,8 +351,11 @@ class AgentsTable(ScrollView, can_focus=True):
         rows.sort(key=lambda r: r.sort_key(mode))
         self.order = [r.task for r in rows]
         self._resize_virtual()
-        index = self.order.index(keep) if keep in self.order else min(
-            self.cursor_row, max(0, len(self.order) - 1))
+        if not self.moved:
+            index = 0
+        else:
+            index = self.order.index(keep) if keep in self.order else min(
+                self.cursor_row, max(0, len(self.order) - 1))
         self._set_cursor(index)
         self.refresh()
 
@@ -270,9 +367,31 @@ class AgentsTable(ScrollView, can_focus=True):
         self.filter_text = text.lower().strip()
         self._reorder(self.selected_task)
 
+    def set_attention_only(self, on: bool) -> None:
+        self.attention_only = on
+        self._reorder(self.selected_task)
+
+    def next_need(self) -> int | None:
+        """The index of the next shown task that needs the operator, after the cursor (from the
+        top when the cursor is on none), or None when no shown task does."""
+        n = len(self.order)
+        here = self.cursor_row
+        start = here + 1 if 0 <= here < n and self.rows_by_task[self.order[here]].needs_you \
+            else 0
+        for k in range(n):
+            i = (start + k) % n
+            if self.rows_by_task[self.order[i]].needs_you:
+                return i
+        return None
+
+    def select_index(self, index: int) -> None:
+        self.moved = True
+        self._set_cursor(index)
+
     def select_task(self, task: str) -> bool:
         if task not in self.order:
             return False
+        self.moved = True
         self._set_cursor(self.order.index(task))
         return True
 
@@ -299,15 +418,19 @@ class AgentsTable(ScrollView, can_focus=True):
             self.scroll_to(y=self.cursor_row - rows_visible + 1, animate=False, immediate=True)
 
     def action_cursor(self, delta: int) -> None:
+        self.moved = True
         self._set_cursor(self.cursor_row + delta)
 
     def action_page(self, delta: int) -> None:
+        self.moved = True
         self._set_cursor(self.cursor_row + delta * max(1, self.size.height - 2))
 
     def action_first(self) -> None:
+        self.moved = True
         self._set_cursor(0)
 
     def action_last(self) -> None:
+        self.moved = True
         self._set_cursor(len(self.order) - 1)
 
     def action_pan(self, delta: int) -> None:
@@ -316,8 +439,11 @@ class AgentsTable(ScrollView, can_focus=True):
     def on_click(self, event: events.Click) -> None:
         at = event.get_content_offset(self)
         if at is not None and at.y >= 1:
+            self.moved = True
             self._set_cursor(self.scroll_offset.y + at.y - 1)
 
     def on_resize(self) -> None:
+        if self._relayout():
+            self.refresh()
         self._resize_virtual()
         self._scroll_to_cursor()

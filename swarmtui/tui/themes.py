@@ -18,6 +18,7 @@ import dataclasses
 import os
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -91,13 +92,9 @@ def _color(where: str, key: str, value: Any) -> str:
     return value
 
 
-def parse_theme(data: dict[str, Any], where: str, default_name: str) -> Theme:
-    """Build a Theme from a parsed TOML table; raises ThemeFileError naming ``where`` and key."""
-    problems: list[str] = []
-
-    def fail(msg: str) -> None:
-        problems.append(msg)
-
+def _top(data: dict[str, Any], where: str, default_name: str, fail: Callable[[str], None]
+         ) -> tuple[Any, Any, dict[str, float]]:
+    """The name, ``dark`` and the two numbers of a theme table (problems go to ``fail``)."""
     for key in data:
         if key not in _TOP_KEYS:
             fail(f"{where}: key {key}: unknown (expected one of {', '.join(sorted(_TOP_KEYS))})")
@@ -115,10 +112,20 @@ def parse_theme(data: dict[str, Any], where: str, default_name: str) -> Theme:
                 fail(f"{where}: key {key}: expected a number from 0 to 1, got {v!r}")
             else:
                 extra[key] = float(v)
-    colors = data.get("colors", {})
-    if not isinstance(colors, dict):
-        fail(f"{where}: key colors: expected a table of colours")
-        colors = {}
+    return name, dark, extra
+
+
+def _table(data: dict[str, Any], key: str, where: str, what: str,
+           fail: Callable[[str], None]) -> dict[str, Any]:
+    value = data.get(key, {})
+    if isinstance(value, dict):
+        return value
+    fail(f"{where}: key {key}: expected {what}")
+    return {}
+
+
+def _colors(colors: dict[str, Any], where: str, fail: Callable[[str], None]) -> dict[str, str]:
+    """The base colours of ``[colors]``: known keys only, each a colour Textual can parse."""
     if "primary" not in colors:
         fail(f"{where}: key colors.primary: missing (every theme needs a primary colour)")
     base: dict[str, str] = {}
@@ -130,11 +137,14 @@ def parse_theme(data: dict[str, Any], where: str, default_name: str) -> Theme:
             base[key] = _color(where, f"colors.{key}", value)
         except ThemeFileError as e:
             fail(str(e))
-    variables = data.get("variables", {})
-    if not isinstance(variables, dict):
-        fail(f"{where}: key variables: expected a table")
-        variables = {}
-    out_vars: dict[str, str] = {}
+    return base
+
+
+def _variables(variables: dict[str, Any], where: str, fail: Callable[[str], None]
+               ) -> dict[str, str]:
+    """``[variables]``: swarmtui's colours and colour-like Textual ones are checked as colours;
+    any other Textual variable must be a string."""
+    out: dict[str, str] = {}
     for key, value in variables.items():
         if not _VARIABLE_RE.match(key):
             fail(f"{where}: key variables.{key}: not a variable name (lower-case words joined "
@@ -142,13 +152,24 @@ def parse_theme(data: dict[str, Any], where: str, default_name: str) -> Theme:
             continue
         if key in SWARM_VARIABLES or key.endswith(("-background", "-foreground", "-color")):
             try:
-                out_vars[key] = _color(where, f"variables.{key}", value)
+                out[key] = _color(where, f"variables.{key}", value)
             except ThemeFileError as e:
                 fail(str(e))
         elif not isinstance(value, str):
             fail(f"{where}: key variables.{key}: expected a string, got {value!r}")
         else:
-            out_vars[key] = value
+            out[key] = value
+    return out
+
+
+def parse_theme(data: dict[str, Any], where: str, default_name: str) -> Theme:
+    """Build a Theme from a parsed TOML table; raises ThemeFileError naming ``where`` and key
+    (every problem of the file at once)."""
+    problems: list[str] = []
+    fail = problems.append
+    name, dark, extra = _top(data, where, default_name, fail)
+    base = _colors(_table(data, "colors", where, "a table of colours", fail), where, fail)
+    out_vars = _variables(_table(data, "variables", where, "a table", fail), where, fail)
     if problems:
         raise ThemeFileError("\n".join(problems))
     theme = Theme(name=name, dark=dark, variables=out_vars,

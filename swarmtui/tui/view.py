@@ -1,21 +1,23 @@
-"""What the screen shows, computed from the run state (pure: no Textual, no I/O).
+"""The agents table's rows, computed from the run state (pure: no Textual, no I/O).
 
 The feed thread turns a ``RunState`` into these small frozen values; comparing them is how it
-finds the table cells that changed, so the UI touches only those. Styles are names of component
-classes (``state--running``), coloured by theme variables in ``app.tcss``.
+finds the rows that changed, so the UI touches only those. Styles are names of component
+classes (``state--running``), coloured by theme variables in ``app.tcss``. Every word shown is
+a label for people (``model/labels.py``), never an internal name.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from swarmtui.config import Config
-from swarmtui.model import ACTIVE, Event, Health, RunState, TaskState, TaskView
-from swarmtui.model.alerts import raised_by
+from swarmtui.model import ACTIVE, Health, RunState, TaskState, TaskView
+from swarmtui.model.labels import HEALTH_LABEL, STATE_LABEL, cause_label
 from swarmtui.render import format_age, task_row
 from swarmtui.textsafe import term_safe
+from swarmtui.tui.attention import NONE_RANK, Need, need_of
 
 
 @dataclass(frozen=True)
@@ -25,44 +27,61 @@ class Cell:
     # Differently styled fragments (e.g. "+12" and "-3"); when set they replace ``text``.
     parts: tuple[tuple[str, str | None], ...] = ()
 
+    @property
+    def width(self) -> int:
+        return len(self.text) if not self.parts else sum(len(s) for s, _ in self.parts)
+
 
 @dataclass(frozen=True)
 class Column:
     key: str
     label: str
     max_width: int = 0  # 0: as wide as the widest value
+    min_width: int = 0  # what it may shrink to when the screen is narrow (0: its label)
+    meaning: str = ""  # for the legend
 
 
-# Left to right in order of what matters at a glance: at 80 columns the first seven fit.
+# Left to right in order of what matters at a glance. ID stays put when the table scrolls
+# sideways; LAST PROGRESS takes the spare width of a wide screen.
 COLUMNS: tuple[Column, ...] = (
-    Column("id", "ID", 24),
-    Column("state", "STATE"),
-    Column("try", "TRY"),
-    Column("health", "HEALTH"),
-    Column("runtime", "RUN"),
-    Column("age", "AGE"),
-    Column("progress", "LAST PROGRESS", 32),
-    Column("title", "TITLE", 26),
-    Column("role", "ROLE", 12),
-    Column("outputs", "OUT"),
-    Column("diff", "DIFF"),
-    Column("cost", "COST"),
-    Column("merge", "MERGE", 18),
+    Column("id", "ID", 24, 10, "the task (the detail panel's title adds the attempt)"),
+    Column("state", "STATE", 0, 0, "where the task is: queued, running, passed, merged, ..."),
+    Column("try", "TRY", 0, 0, "attempts used of the most it may have (1/3)"),
+    Column("health", "HEALTH", 18, 8, "how the running agent is doing; what its CLI says"),
+    Column("context", "CTX", 0, 0, "how full the agent's context window is after its latest "
+           "turn (only agents that report it; the column shows once one does)"),
+    Column("runtime", "RUN", 0, 0, "how long the current (or last) attempt ran"),
+    Column("age", "AGE", 0, 0, "time since the agent's last progress line"),
+    Column("progress", "LAST PROGRESS", 40, 16,
+           "its newest progress line, or what it needs, why it waits or failed"),
+    Column("title", "TITLE", 26, 10, "the task's title"),
+    Column("role", "ROLE", 12, 6, "its slot pool"),
+    Column("outputs", "OUT", 0, 0, "outputs the agent reported ([outputs: N])"),
+    Column("diff", "DIFF", 0, 0, "lines added and removed since the attempt started"),
+    Column("cost", "COST", 0, 0, "what its attempts cost"),
+    Column("merge", "MERGE", 24, 8, "merge forecast: clean or conflict with the target; "
+           "≠edit-b: conflicts with that branch; +scope: edits outside its files; "
+           "↺: undoes ledger lines"),
 )
 COLUMN_KEYS = tuple(c.key for c in COLUMNS)
+COLUMN_INDEX = {c.key: i for i, c in enumerate(COLUMNS)}
 
 STATE_RANK = {s: i for i, s in enumerate((
     TaskState.RUNNING, TaskState.VERIFYING, TaskState.FAILED, TaskState.DEAD, TaskState.BLOCKED,
     TaskState.PENDING, TaskState.PASSED, TaskState.MERGED, TaskState.CANCELLED))}
-HEALTH_CLASS = {
-    Health.OK: "ok", Health.QUIET: "warn", Health.UNPRODUCTIVE: "warn",
-    Health.STALE_RESULT: "warn", Health.STUCK: "bad", Health.CRASHED: "bad",
-    Health.ORPHAN: "bad", Health.LOST: "bad",
-}
+_BAD_HEALTH = {Health.STUCK, Health.CRASHED, Health.ORPHAN, Health.LOST}
+# Every other health value but ok (context filling, a failing check, ...) is a warning.
+HEALTH_CLASS = {h: "ok" if h == Health.OK else "bad" if h in _BAD_HEALTH else "warn"
+                for h in Health}
 HEALTH_RANK = {"ok": 0, "warn": 1, "bad": 2}
 
-# Sort modes in the order ``s`` cycles through them; each names what the row's key holds.
-SORT_MODES = ("added", "state", "health", "age", "runtime", "cost", "id")
+# Sort modes in the order ``s`` cycles through them; the first is the default.
+SORT_MODES = ("attention", "added", "state", "health", "age", "runtime", "cost", "id")
+
+# "part 3/14", "step 2 of 5": how far an agent says it is.
+_FRACTION_RE = re.compile(r"\b(?:part|step|stage|phase|chunk|batch|item)\s+(\d{1,6})\s*"
+                          r"(?:/|of)\s*(\d{1,6})\b", re.IGNORECASE)
+BAR_CELLS = 5
 
 
 @dataclass(frozen=True)
@@ -72,12 +91,19 @@ class Row:
     order: int  # position in the task file / order added
     state_rank: int
     health_rank: int
+    need_rank: int  # attention.RANKS, NONE_RANK when the task needs nothing
     age: float
     runtime: float
     cost: float
     search: str  # lower-case text the filter matches against
 
+    @property
+    def needs_you(self) -> bool:
+        return self.need_rank < NONE_RANK
+
     def sort_key(self, mode: str) -> tuple[Any, ...]:
+        if mode == "attention":
+            return (self.need_rank, self.state_rank, self.order)
         if mode == "state":
             return (self.state_rank, self.order)
         if mode == "health":
@@ -93,21 +119,64 @@ class Row:
         return (self.order,)
 
 
-def _clip(s: str, n: int) -> str:
-    s = " ".join(s.split())
+def clip(s: str, n: int = 0) -> str:
+    """One line, terminal-safe, cut to ``n`` characters (0: not cut)."""
+    s = " ".join(term_safe(s).split())
     return s if not n or len(s) <= n else s[: n - 1] + "…"
+
+
+def progress_fraction(text: str) -> tuple[int, int] | None:
+    """(done, total) when a progress line says "part 3/14" or "step 2 of 5"."""
+    m = _FRACTION_RE.search(text)
+    if m is None:
+        return None
+    done, total = int(m.group(1)), int(m.group(2))
+    return (done, total) if total > 0 and 0 <= done <= total else None
+
+
+def bar(done: int, total: int, cells: int = BAR_CELLS) -> str:
+    filled = round(cells * done / total) if total else 0
+    return "█" * filled + "░" * (cells - filled)
 
 
 def note(t: TaskView) -> str:
     """The most useful words about a task: why it waits or failed, else its last progress."""
     st = t.state
     if st in (TaskState.BLOCKED, TaskState.FAILED, TaskState.DEAD, TaskState.CANCELLED):
-        return t.reason
+        return t.reason or cause_label(t.cause)
     if st == TaskState.PENDING:
         return f"retry: {t.reason}" if t.reason else "queued"
     if st in ACTIVE:
-        return t.last_progress
+        if t.note and t.last_progress:
+            return f"{t.note} · {t.last_progress}"
+        return t.note or t.last_progress
     return t.summary
+
+
+def progress_cell(t: TaskView, need: Need | None) -> Cell:
+    if need is not None and need.urgent:
+        return Cell(clip(need.text), "attention--urgent")
+    text = clip(note(t))
+    frac = progress_fraction(t.last_progress) if t.state in ACTIVE else None
+    if frac is None:
+        return Cell(text)
+    return Cell(text, parts=((bar(*frac), "progress--bar"), (" " + text, None)))
+
+
+def health_cell(t: TaskView, need: Need | None) -> Cell:
+    """The health label of a live agent (or what its CLI says); finished tasks show none."""
+    hclass = HEALTH_CLASS.get(t.health, "ok")
+    if need is not None and need.kind in ("permission", "input", "held"):
+        words = {"permission": "needs permission", "held": "held for review"}
+        return Cell(words.get(need.kind, t.note or "waiting for input"), "health--bad")
+    if t.state in ACTIVE:
+        for prefix in ("API retry", "API error", "usage-limited", "stopped"):
+            if t.note.startswith(prefix) and t.health == Health.OK:
+                return Cell(prefix, "health--warn")
+        return Cell(HEALTH_LABEL[t.health], f"health--{hclass}")
+    if t.state == TaskState.PASSED and t.health == Health.STALE_RESULT:
+        return Cell(HEALTH_LABEL[t.health], "health--warn")
+    return Cell("", None)
 
 
 def forecast_cell(fc: dict[str, Any] | None) -> Cell:
@@ -119,176 +188,86 @@ def forecast_cell(fc: dict[str, Any] | None) -> Cell:
         text += " ≠" + ",".join(others)
     if fc.get("out_of_scope"):
         text += " +scope"
-    style = "forecast--conflict" if fc["target"] == "conflict" or others else "forecast--clean"
-    return Cell(text, style)
+    if fc.get("reverts"):
+        text += " ↺"
+    bad = fc["target"] == "conflict" or others or fc.get("reverts")
+    return Cell(clip(text), "forecast--conflict" if bad else "forecast--clean")
 
 
-def make_row(t: TaskView, order: int, max_attempts: int, now: float) -> Row:
+def diff_cell(diff: dict[str, Any] | None) -> Cell:
+    if not diff:
+        return Cell("-")
+    ins, dels, files = diff.get("insertions", 0), diff.get("deletions", 0), diff.get("files", 0)
+    if not ins and not dels and files:
+        return Cell(f"{files} file{'s' if files != 1 else ''}")  # new files git cannot count yet
+    return Cell("", parts=((f"+{ins}", "diff--add"), (" ", None), (f"-{dels}", "diff--del")))
+
+
+def context_cell(t: TaskView, warn: float = 0.6, act: float = 0.8) -> Cell:
+    """The context fill of a live agent that reports it ("" otherwise: the column hides while
+    no agent does). ``warn`` and ``act`` are heartbeat.context_warn and context_act."""
+    pct = t.context_pct
+    if pct is None or t.state not in ACTIVE:
+        return Cell("")
+    level = "bad" if pct >= act * 100 else "warn" if pct >= warn * 100 else "ok"
+    return Cell(f"{pct:.0f}%", f"health--{level}")
+
+
+def context_words(t: TaskView) -> str:
+    """ "62% of 200k tokens (124k, latest turn)", or "" when the agent reports none."""
+    if t.context_pct is None:
+        return ""
+    tokens, window = t.context_tokens, t.context_window
+    of = f" of {_k(window)} tokens" if window else ""
+    used = f" ({_k(tokens)}, latest turn)" if tokens is not None else " (latest turn)"
+    return f"{t.context_pct:.0f}%{of}{used}"
+
+
+def _k(n: int) -> str:
+    return f"{n / 1000:.0f}k" if n >= 10_000 else str(n)
+
+
+def make_row(t: TaskView, order: int, max_attempts: int, now: float,
+             need: Need | None = None, context: tuple[float, float] = (0.6, 0.8)) -> Row:
     r = task_row(t, max_attempts, now)
     active = t.state in ACTIVE
     hclass = HEALTH_CLASS.get(t.health, "ok")
-    show_health = active or t.health != Health.OK
     age = r["last_progress_age_s"] if active else None
     if active and age is None and t.started_at is not None:
         age = now - t.started_at  # no progress line yet: silent since the start
-    diff = t.diff
-    diff_cell = Cell("-") if not diff else Cell(
-        "", parts=((f"+{diff.get('insertions', 0)}", "diff--add"), (" ", None),
-                   (f"-{diff.get('deletions', 0)}", "diff--del")))
     cost = float(t.cost_usd or 0.0)
+    health = health_cell(t, need)
+    progress = progress_cell(t, need)
     cells = (
-        Cell(t.id, "cell--id"),
-        Cell(str(t.state), f"state--{t.state}"),
+        Cell(clip(t.id), "cell--id"),
+        Cell(STATE_LABEL[t.state], f"state--{t.state}"),
         Cell(f"{r['attempt']}/{r['max_attempts']}"),
-        Cell(str(t.health) if show_health else "", f"health--{hclass}"),
+        health,
+        context_cell(t, *context),
         Cell(format_age(r["runtime_s"]) if r["runtime_s"] is not None else "-"),
         Cell(format_age(age) if age is not None else "-", f"health--{hclass}" if active and
              hclass != "ok" else None),
-        Cell(_clip(note(t), COLUMNS[6].max_width)),
-        Cell(_clip(t.spec.title, COLUMNS[7].max_width)),
-        Cell(_clip(t.spec.role, COLUMNS[8].max_width)),
+        progress,
+        Cell(clip(t.spec.title)),
+        Cell(clip(t.spec.role)),
         Cell("-" if t.outputs is None else str(t.outputs)),
-        diff_cell,
+        diff_cell(t.diff),
         Cell(f"${cost:.2f}" if cost else "-"),
-        forecast_cell(t.forecast),
+        forecast_cell(t.forecast) if t.state not in (TaskState.MERGED, TaskState.CANCELLED)
+        else Cell("-"),  # a merged task's forecast is history
     )
-    search = " ".join((t.id, t.spec.title, t.spec.role, str(t.state), str(t.health),
-                       note(t))).lower()
+    search = " ".join((t.id, t.spec.title, t.spec.role, STATE_LABEL[t.state], health.text,
+                       progress.text, need.text if need else "")).lower()
     return Row(task=t.id, cells=cells, order=order, state_rank=STATE_RANK.get(t.state, 99),
-               health_rank=HEALTH_RANK[hclass] if show_health else 0, age=age or 0.0,
+               health_rank=HEALTH_RANK[hclass] if active or t.health != Health.OK else 0,
+               need_rank=need.rank if need else NONE_RANK, age=age or 0.0,
                runtime=r["runtime_s"] or 0.0, cost=cost, search=search)
 
 
 def make_rows(state: RunState, config: Config, now: float) -> dict[str, Row]:
     ma = config.retry.max_attempts
-    return {t.id: make_row(t, i, ma, now) for i, t in enumerate(state.tasks.values())}
-
-
-# -- the top bar ---------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Header:
-    repo: str = ""
-    target: str = ""
-    base: str = ""
-    run: int = 0
-    status: str = "loading"  # a run state, or "orphaned", "usage_limited", "loading", "no_run"
-    status_text: str = "loading…"
-    used: int = 0
-    max: int = 0
-    reserve: int = 0
-    queue: int = 0
-    cost: float = 0.0
-    budget: float = 0.0
-    elapsed: str = "-"
-    read_only: bool = False
-
-
-def make_header(state: RunState, config: Config, now: float, *, repo: str, live: bool,
-                read_only: bool) -> Header:
-    status = str(state.status)
-    text = {"running": "running", "paused": "paused", "breaker_open": "breaker open",
-            "finished": "finished", "stopped": "stopped"}.get(status, status)
-    if status not in ("finished", "stopped"):
-        if not live:
-            status, text = "orphaned", "no supervisor"
-        elif (until := state.usage_limited_until) is not None and until > now:
-            status = "usage_limited"
-            text = "usage-limited until " + datetime.fromtimestamp(until).strftime("%H:%M")
-    if state.run == 0:
-        status, text = "no_run", "no run yet"
-    used = sum(1 for t in state.tasks.values() if t.state in ACTIVE)
-    queue = sum(1 for t in state.tasks.values()
-                if t.state in (TaskState.PENDING, TaskState.BLOCKED))
-    elapsed = "-"
-    if state.started_at is not None:
-        elapsed = format_age((state.ended_at or now) - state.started_at)
-    return Header(repo=repo, target=state.target or "-", base=(state.base or "")[:8],
-                  run=state.run, status=status, status_text=text, used=used,
-                  max=config.slots.max_agents, reserve=config.slots.reserve, queue=queue,
-                  cost=sum(t.cost_usd for t in state.tasks.values()),
-                  budget=config.budget.max_cost_usd, elapsed=elapsed, read_only=read_only)
-
-
-# -- the slots panel -----------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Pool:
-    role: str
-    used: int
-    max: int
-    queued: int
-
-
-@dataclass(frozen=True)
-class Node:
-    depth: int
-    task: str
-    state: str
-    role: str
-    subtree: int  # descendants so far (what the subtree budget counts)
-
-
-@dataclass(frozen=True)
-class Slots:
-    used: int
-    max: int
-    reserve: int
-    pools: tuple[Pool, ...]
-    tree: tuple[Node, ...]
-    subtree_budget: int
-    max_depth: int
-
-
-def make_slots(state: RunState, config: Config) -> Slots:
-    tasks = state.tasks
-    roles = list(config.slots.pools)
-    pools = []
-    for role in roles + sorted({t.spec.role for t in tasks.values()} - set(roles)):
-        mine = [t for t in tasks.values() if t.spec.role == role]
-        pools.append(Pool(role, sum(1 for t in mine if t.state in ACTIVE),
-                          config.slots.pools.get(role, 0),
-                          sum(1 for t in mine if t.state in (TaskState.PENDING,
-                                                             TaskState.BLOCKED))))
-
-    def descendants(tid: str) -> int:
-        kids = tasks[tid].children if tid in tasks else []
-        return sum(1 + descendants(k) for k in kids)
-
-    nodes: list[Node] = []
-
-    def walk(tid: str, depth: int) -> None:
-        t = tasks[tid]
-        nodes.append(Node(depth, tid, str(t.state), t.spec.role, descendants(tid)))
-        for k in t.children:
-            if k in tasks:
-                walk(k, depth + 1)
-
-    for t in tasks.values():
-        if t.spec.parent is None and (t.children or t.spec.role == "orchestrator"):
-            walk(t.id, 0)
-    used = sum(1 for t in tasks.values() if t.state in ACTIVE)
-    return Slots(used=used, max=config.slots.max_agents, reserve=config.slots.reserve,
-                 pools=tuple(pools), tree=tuple(nodes),
-                 subtree_budget=config.slots.subtree_budget, max_depth=config.slots.max_depth)
-
-
-# -- alerts --------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Alert:
-    seq: int
-    time: float
-    kind: str
-    task: str | None
-    text: str
-    level: str  # "error", "warning" or "information" (Textual's notification severities)
-    bell: bool  # stuck, failed, run finished: worth a sound
-
-
-def alert_of(ev: Event) -> Alert | None:
-    r = raised_by(ev)
-    if r is None:
-        return None
-    return Alert(ev.seq, ev.time, str(ev.kind), ev.task, term_safe(r.text), str(r.level),
-                 r.bell)
+    hb = config.heartbeat
+    limits = (hb.context_warn, hb.context_act)
+    return {t.id: make_row(t, i, ma, now, need_of(t, state, config.account_of(t.spec.agent),
+                                                  now), limits)
+            for i, t in enumerate(state.tasks.values())}

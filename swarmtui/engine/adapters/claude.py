@@ -22,10 +22,12 @@ Facts taken from Claude Code 2.1.x (transcripts recorded from the real CLI are i
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any
 
 from swarmtui.engine.adapters.base import Adapter, Signal
+from swarmtui.engine.adapters.claude_context import ContextTracker
 
 MAX_LINE = 4 * 1024 * 1024  # a stream-json line longer than this is not parsed
 _BANNER = re.compile(r"hit your .{0,40}limit|usage limit reached", re.IGNORECASE)
@@ -64,8 +66,7 @@ def _models(usage: Any) -> dict[str, dict[str, Any]]:
             continue
 
         def n(key: str, u: dict[str, Any] = u) -> int:
-            v = u.get(key)
-            return int(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else 0
+            return _int(u.get(key))
 
         cost = u.get("costUSD")
         out[str(model)[:100]] = {
@@ -92,6 +93,7 @@ class ClaudeAdapter(Adapter):
         # a second result line; a resumed session's totals include the earlier runs).
         self.run_models: dict[str, dict[str, Any]] = {}
         self.saw_since_last = False
+        self.context = ContextTracker()  # the context fill at each turn boundary
 
     def observe(self, line: str) -> list[Signal]:
         if not line.startswith("{") or len(line) > MAX_LINE:
@@ -102,6 +104,9 @@ class ClaudeAdapter(Adapter):
             return []  # not stream-json (or a line another writer interleaved): ignore it
         if not isinstance(obj, dict):
             return []
+        return self._line(obj) + self.context.observe(obj)
+
+    def _line(self, obj: dict[str, Any]) -> list[Signal]:
         kind = obj.get("type")
         if kind == "system":
             return self._system(obj)
@@ -232,4 +237,6 @@ def _list(v: Any) -> list[Any]:
 
 
 def _int(v: Any) -> int:
-    return int(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else 0
+    # json.loads reads NaN and Infinity: neither may reach int() (the wrapper would stop).
+    ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+    return int(v) if ok else 0

@@ -7,7 +7,7 @@ are always read from a local folder (``agent_dir``): a remote runner mirrors the
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -22,6 +22,11 @@ class RunnerError(Exception):
 
 class ServerGone(RunnerError):
     """The runner's tmux server (or host) is gone, and every attempt on it with it."""
+
+
+class HostUnknown(RunnerError):
+    """The runner has not heard from its host yet, or lost it only a moment ago: nothing can
+    be said about the windows there now (they are neither alive nor gone)."""
 
 
 @dataclass(frozen=True)
@@ -66,7 +71,10 @@ class Runner(Protocol):
         """Ask the attempt to end (TERM to its wrapper and group); ``hard`` kills outright."""
         ...
 
-    def group_alive(self, pgid: int) -> bool: ...
+    def group_alive(self, pgid: int, window: str | None = None) -> bool:
+        """Whether the agent's process group (of the attempt in ``window``) still exists.
+        Never blocks: a remote runner answers from what its host last said."""
+        ...
 
     def ensure_session(self) -> None: ...
 
@@ -75,3 +83,25 @@ class Runner(Protocol):
     def set_status(self, line: str) -> None: ...
 
     def attach_argv(self, window: str | None = None) -> list[str]: ...
+
+    def place(self, role: str, busy: Mapping[str, int]) -> str | None:
+        """Where a new attempt of ``role`` runs: a runner's name (recorded with the attempt),
+        or None when no host has a free slot for it now. ``busy`` counts, per runner name,
+        the attempts whose process may still exist (from the log). Never blocks."""
+        ...
+
+    def track(self, window: str, runner: str) -> None:
+        """The attempt in ``window`` runs on ``runner`` (just placed, or as the log says after
+        a restart). Never blocks."""
+        ...
+
+    def unreachable(self) -> dict[str, str | None]:
+        """After ``snapshot``: windows that cannot be seen because their host cannot be
+        reached, with the reason once the host counts as lost (None while it is still being
+        reached). A window stays here until its agent has surely ended (the orphan timeout
+        since its host was last heard from) or the host answers again."""
+        ...
+
+    def close(self) -> None:
+        """Stop background work (connections, mirrors); the attempts keep running."""
+        ...

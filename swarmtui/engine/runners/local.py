@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from swarmtui import protocol as P
@@ -24,7 +24,8 @@ from swarmtui.engine.runtime.tmux import (
 
 def wrapper_argv(agent_dir: Path) -> list[str]:
     # The wrapper's own module, not the CLI: it starts fast and stays small.
-    return [sys.executable, "-m", "swarmtui.engine.wrap", str(agent_dir)]
+    # -P: the worktree (its cwd) is the agent's; a swarmtui/ folder in it must not be imported.
+    return [sys.executable, "-P", "-m", "swarmtui.engine.wrap", str(agent_dir)]
 
 
 class LocalRunner:
@@ -95,7 +96,7 @@ class LocalRunner:
         if not sent:
             self.tmux.kill_window(window)
 
-    def group_alive(self, pgid: int) -> bool:
+    def group_alive(self, pgid: int, window: str | None = None) -> bool:
         return proc.group_alive(pgid)
 
     def ensure_session(self) -> None:
@@ -104,7 +105,7 @@ class LocalRunner:
         if self.tmux.has_session():
             return
         try:
-            self.tmux.new_session([sys.executable, "-m", "swarmtui", "events", "--follow",
+            self.tmux.new_session([sys.executable, "-P", "-m", "swarmtui", "events", "--follow",
                                    "--repo", str(self.repo)], cwd=self.repo,
                                   window_name=EVENTS_WINDOW)
         except TmuxError as e:
@@ -116,7 +117,7 @@ class LocalRunner:
 
     def set_status(self, line: str) -> None:
         try:
-            self.tmux.set_option("status-right", line.replace("#", "##"))
+            self.tmux.set_option("@swarm_status", line.replace("#", "##"))  # tmux.conf shows it
         except TmuxError:
             pass
 
@@ -125,6 +126,18 @@ class LocalRunner:
         if window:
             argv[-1] = f"={self.tmux.session}:={window}"
         return argv
+
+    def place(self, role: str, busy: Mapping[str, int]) -> str | None:
+        return self.name  # the fleet budget (slots.max_agents) is the only limit here
+
+    def track(self, window: str, runner: str) -> None:
+        pass
+
+    def unreachable(self) -> dict[str, str | None]:
+        return {}
+
+    def close(self) -> None:
+        pass
 
 
 def _kill_pid(pid: int) -> bool:

@@ -179,7 +179,9 @@ class Git:
 
     def diff_stat(self, worktree: Path, base: str) -> DiffStat:
         """Committed and uncommitted changes in ``worktree`` relative to ``base``."""
-        _, out = self._run("diff", "--numstat", "-z", base, cwd=worktree)
+        # --no-renames: a rename's -z record has no path field (both names follow it), so
+        # it would count for nothing; as a deletion and an addition both names are seen.
+        _, out = self._run("diff", "--numstat", "-z", "--no-renames", base, cwd=worktree)
         _, untracked = self._run("ls-files", "-z", "--others", "--exclude-standard",
                                  cwd=worktree)
         ins = dels = 0

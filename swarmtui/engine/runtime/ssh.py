@@ -439,8 +439,19 @@ class SshHost:
             [*self._client_argv(), "--", self.destination, inner], stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=stderr, text=True, bufsize=1, errors="replace")
 
+    def open_channel(self, argv: Sequence[str], *, stderr: int | IO[Any] | None = None
+                     ) -> subprocess.Popen[bytes]:
+        """Start a long-lived command that reads the session's stdin itself (binary pipes both
+        ways). When the local client ends or the connection drops, the remote command sees EOF
+        on its stdin: it must end then. End it with ``close_stream``."""
+        self.ensure_master()
+        return subprocess.Popen(
+            [*self._client_argv(), "--", self.destination, remote_command(argv)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL if stderr is None else stderr, bufsize=0)
+
     @staticmethod
-    def close_stream(proc: subprocess.Popen[str], timeout: float = 5.0) -> int:
+    def close_stream(proc: subprocess.Popen[Any], timeout: float = 5.0) -> int:
         """End a stream from ``open_stream``: close its stdin (the remote command gets TERM),
         then end the local client; returns its exit code."""
         if proc.stdin is not None:

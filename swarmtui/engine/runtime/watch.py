@@ -17,6 +17,9 @@ from pathlib import Path
 
 import watchfiles
 
+DEBOUNCE_MS = 40
+STEP_MS = 15
+
 
 def _identity(path: Path) -> tuple[int, int] | None:
     try:
@@ -27,7 +30,7 @@ def _identity(path: Path) -> tuple[int, int] | None:
 
 
 class DirWatcher:
-    def __init__(self, root: Path, on_change: Callable[[set[Path]], None], *,
+    def __init__(self, root: Path, on_change: Callable[[set[str]], None], *,
                  on_rearm: Callable[[str], None] | None = None) -> None:
         self.root = Path(root)
         self.on_change = on_change
@@ -63,14 +66,15 @@ class DirWatcher:
             self.on_rearm(reason)
 
     def _watch(self, ident: tuple[int, int] | None) -> str:
-        # step=50ms: a batch is handed over once changes pause for 50ms; debounce caps how
-        # long a continuous stream of writes can delay delivery.
+        # A batch is handed over once changes pause for ``step`` ms, or after ``debounce`` ms
+        # of changes without a pause: agents printing all the time (every output.log write is
+        # a change) must not hold a progress line back for longer than that.
         for changes in watchfiles.watch(
-            self.root, stop_event=self._stop, debounce=300, step=50,
+            self.root, stop_event=self._stop, debounce=DEBOUNCE_MS, step=STEP_MS,
             yield_on_timeout=True, rust_timeout=1000, recursive=True,
         ):
             if changes:
-                self.on_change({Path(p) for _, p in changes})
+                self.on_change({p for _, p in changes})
             if _identity(self.root) != ident:
                 return f"{self.root} was removed or replaced; watching it again"
         return "the watcher stopped"

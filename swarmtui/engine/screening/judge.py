@@ -24,13 +24,14 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
-
-import anthropic
-from anthropic.types import Message, ToolChoiceToolParam, ToolParam
+from typing import TYPE_CHECKING, Any
 
 from swarmtui.engine.screening.normalise import safe_excerpt
 from swarmtui.engine.screening.rules import ReasonCode
+
+if TYPE_CHECKING:  # the client takes seconds to import: loaded on the first judgement only
+    import anthropic
+    from anthropic.types import Message, ToolChoiceToolParam, ToolParam
 
 PROMPT_VERSION = "1"
 TOOL_NAME = "record_verdict"
@@ -213,6 +214,8 @@ class Judge:
         return result
 
     def _client_for(self, timeout: float) -> anthropic.Anthropic:
+        import anthropic
+
         if self._client is None:
             self._client = anthropic.Anthropic(api_key=self.config.api_key,
                                                base_url=self.config.base_url,
@@ -221,6 +224,8 @@ class Judge:
 
     def _ask(self, prompt: str, deadline: float) -> Message | Judgement:
         """One request, and one retry when a 429 asks for a short enough wait."""
+        import anthropic
+
         cfg = self.config
         choice: ToolChoiceToolParam = {"type": "tool", "name": TOOL_NAME}
         for attempt in (1, 2):

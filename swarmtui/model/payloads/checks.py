@@ -29,6 +29,11 @@ class HealthEvidence(BaseModel):
     last_progress_at: float | None = None
     waiting_s: float | None = None
     note: str = ""
+    context_pct: float | None = None  # health "context": the fill, its tokens and window
+    tokens: int | None = None
+    window: int | None = None
+    check: str = ""  # health "check_failing": the check's last output line
+    drift: list[str] = Field(default_factory=list)  # files changed outside the declared scope
 
 
 @_register

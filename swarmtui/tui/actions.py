@@ -1,0 +1,289 @@
+"""The acting half of the fleet screen: one method per key, each one command through the
+inbox with the CLI's kind and arguments.
+
+Every action on a task names the attempt the operator saw (``{"task", "attempt"}``), so one
+that reaches the supervisor after it moved on to another attempt is refused with the reason
+instead of landing on the newer one. Destructive actions confirm first; the merge confirmation
+shows the forecast and asks twice when it is not clean.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, cast
+
+from textual.screen import Screen
+
+from swarmtui.model import ACTIVE, TaskState, TaskView
+from swarmtui.textsafe import term_safe
+from swarmtui.tui.bindings import ACTING_ACTIONS, key_of
+from swarmtui.tui.describe import agent, cancel_lines, grant_lines, merge_forecast
+from swarmtui.tui.dialogs import ConfirmScreen, NoteScreen, TextScreen
+from swarmtui.tui.forms import NewTaskScreen
+from swarmtui.tui.runview import AlertItem, Header
+from swarmtui.tui.table import AgentsTable
+
+if TYPE_CHECKING:
+    from swarmtui.tui.app import SwarmApp
+
+LONG_ANSWER = 900.0  # merges and reviews are answered when they are done
+
+
+def ref(t: TaskView) -> dict[str, Any]:
+    """The task and the attempt the operator sees now."""
+    return {"task": t.id, "attempt": t.attempt}
+
+
+class ActionScreen(Screen[None]):
+    tasks: dict[str, TaskView]
+    alerts: tuple[AlertItem, ...]
+    header: Header
+
+    @property
+    def swarm(self) -> SwarmApp:
+        return cast("SwarmApp", self.app)
+
+    @property
+    def table(self) -> AgentsTable:
+        return self.query_one(AgentsTable)
+
+    def shown_key(self, kid: str) -> str:
+        app = self.swarm
+        return app.get_key_display_text(key_of(app.keymap, kid))
+
+    def send(self, kind: str, args: dict[str, Any], label: str, *,
+             timeout: float | None = None) -> None:
+        raise NotImplementedError
+
+    # -- helpers ---------------------------------------------------------------------------------
+
+    def allowed(self, action: str) -> bool:
+        """Acting keys are hidden from the key bar and help, and refused, in `watch`."""
+        return not (self.swarm.read_only and action in ACTING_ACTIONS)
+
+    def _refuse_read_only(self) -> bool:
+        if self.swarm.read_only:
+            self.app.notify("read-only view (swarmtui watch): actions are not available",
+                            severity="warning", timeout=3)
+            return True
+        return False
+
+    def _selected(self, *, acting: bool = True) -> TaskView | None:
+        if acting and self._refuse_read_only():
+            return None
+        t = self.tasks.get(self.table.selected_task or "")
+        if t is None:
+            self.app.notify("no task selected", severity="warning", timeout=3)
+        return t
+
+    def _confirm(self, screen: ConfirmScreen, kind: str, args: dict[str, Any], label: str,
+                 timeout: float | None = None) -> None:
+        def done(yes: bool | None) -> None:
+            if yes:
+                self.send(kind, args, label, timeout=timeout)
+
+        self.app.push_screen(screen, done)
+
+    # -- one task --------------------------------------------------------------------------------
+
+    def action_jump(self) -> None:
+        t = self._selected()
+        if t is None:
+            return
+        if t.state not in ACTIVE or not t.window:
+            self.app.notify(f"{t.id} has no live agent window ({t.state})", severity="warning",
+                            timeout=3)
+            return
+        self.swarm.jump(t.window)
+
+    def action_kill(self) -> None:
+        t = self._selected()
+        if t is not None:
+            self._confirm(ConfirmScreen(
+                f"Kill {t.id} (attempt {t.attempt - t.attempt_base})?",
+                "Its process group gets TERM, then KILL; the worktree is kept.", verb="kill"),
+                "kill", ref(t), f"kill {agent(t)}")
+
+    def _retry(self, t: TaskView, note: str, *, resume: bool = False,
+               allow: list[str] | None = None) -> None:
+        what = "grant" if allow else "resume" if resume else "retry"
+        self.send("retry", {**ref(t), "note": note.strip(), "resume": resume,
+                            "allow": list(allow or []), "force": False}, f"{what} {t.id}")
+
+    def _merge_trouble(self, t: TaskView) -> str:
+        """Why ``t``'s work cannot land as it is (a refused merge or a forecast conflict)."""
+        if t.merge_note:
+            return term_safe(t.merge_note)
+        fc = t.forecast or {}
+        if t.state == TaskState.PASSED and fc.get("target") == "conflict":
+            return "its forecast conflicts with " + (", ".join(fc.get("files") or [])
+                                                       or "the target")
+        return ""
+
+    def action_retry(self) -> None:
+        t = self._selected()
+        if t is None:
+            return
+        lines = []
+        if trouble := self._merge_trouble(t):
+            lines = [f"Its merge was refused or would conflict ({trouble}): the next attempt "
+                     "is told so in its handoff.",
+                     f"{self.shown_key('resolve')} instead keeps this work and starts a "
+                     "resolver on it."]
+        self.app.push_screen(NoteScreen(t.id, lines=lines), lambda note: None if note is None
+                             else self._retry(t, note))
+
+    def action_retry_resume(self) -> None:
+        t = self._selected()
+        if t is not None:
+            self.app.push_screen(NoteScreen(t.id, resume=True), lambda note: None
+                                 if note is None else self._retry(t, note, resume=True))
+
+    def action_grant(self) -> None:
+        t = self._selected()
+        if t is None:
+            return
+        if not t.denied:
+            self.app.notify(f"{agent(t)} was denied no permission", severity="warning",
+                            timeout=4)
+            return
+        rules = list(t.denied)
+
+        def done(yes: bool | None) -> None:
+            if yes:
+                self._retry(t, "", allow=rules)
+
+        self.app.push_screen(ConfirmScreen(f"Grant {agent(t)} what it was denied, and retry?",
+                                           lines=grant_lines(t), verb="grant"), done)
+
+    def action_send_follow_up(self) -> None:
+        t = self._selected()
+        if t is None:
+            return
+
+        def done(text: str | None) -> None:
+            if text is not None:
+                self.send("send", {**ref(t), "text": text.strip()}, f"send {t.id}")
+
+        self.app.push_screen(TextScreen(
+            f"Send {agent(t)} a follow-up instruction", "what the agent should do next",
+            lines=["Its agent session resumes in its worktree, as a new attempt, with this."],
+            required=True, dialog_id="send"), done)
+
+    def action_review(self) -> None:
+        t = self._selected()
+        if t is not None:
+            self.send("review", ref(t), f"review {agent(t)}", timeout=LONG_ANSWER)
+
+    def action_verify(self) -> None:
+        t = self._selected()
+        if t is not None:
+            self.send("verify", ref(t), f"verify {t.id}")
+
+    def action_merge(self) -> None:
+        t = self._selected()
+        if t is None:
+            return
+        target = self.header.target
+        lines, problems = merge_forecast(t, target)
+        after = [f"{self.shown_key('resolve')} (instead): a resolver attempt merges {target} "
+                 "into its branch and resolves the conflict"] if self._merge_trouble(t) else []
+        self._confirm(ConfirmScreen(f"Merge {agent(t)} into {target}?", lines=lines,
+                                    problems=problems, after=after, verb="merge"),
+                      "merge", ref(t), f"merge {t.id}", LONG_ANSWER)
+
+    def action_resolve(self) -> None:
+        t = self._selected()
+        if t is not None:
+            self.send("resolve", ref(t), f"resolve {t.id}", timeout=LONG_ANSWER)
+
+    def action_cancel(self) -> None:
+        t = self._selected()
+        if t is not None:
+            self._confirm(ConfirmScreen(f"Cancel {t.id}?", lines=cancel_lines(t, self.tasks),
+                                        verb="cancel"), "cancel", ref(t), f"cancel {t.id}")
+
+    # -- alerts and held texts -------------------------------------------------------------------
+
+    def action_ack(self) -> None:
+        t = self._selected()
+        if t is None:
+            return
+        if not any(a.task == t.id and not a.acked for a in self.alerts):
+            self.app.notify(f"{t.id} has no alert to acknowledge", timeout=3)
+            return
+        self.send("ack", {"task": t.id}, f"ack {t.id}")
+
+    def ack_alert(self, a: AlertItem) -> None:
+        if a.acked:
+            self.app.notify("already acknowledged", timeout=2)
+            return
+        self.send("ack", {"alert": a.id}, f"ack alert {a.id}")
+
+    def decide_alert(self, a: AlertItem, approve: bool) -> None:
+        verb = "approve" if approve else "reject"
+        effect = ("it enters other agents' prompts as written" if approve else
+                  "it is kept out of every prompt for good")
+        self._confirm(ConfirmScreen(f"{verb.capitalize()} the held text {a.ref}?",
+                                    lines=[a.text, f"{verb}: {effect}"], verb=verb),
+                      verb, {"quarantine": a.ref}, f"{verb} {a.ref}")
+
+    def _held_of(self, t: TaskView) -> AlertItem | None:
+        for a in self.alerts:
+            if a.held_text and (a.task == t.id or (t.held and a.ref == t.held)):
+                return a
+        if t.held:
+            return AlertItem(id=0, time=0.0, kind="text_quarantined", task=t.id, attempt=None,
+                             text=term_safe(f"{t.id}: its prompt is held for review"),
+                             level="error", count=1, acked=False, bell=False, ref=t.held)
+        return None
+
+    def _decide_selected(self, approve: bool) -> None:
+        t = self._selected()
+        if t is None:
+            return
+        held = self._held_of(t)
+        if held is None:
+            self.app.notify(f"{t.id} has no held text (the alerts list shows every one)",
+                            severity="warning", timeout=4)
+            return
+        self.decide_alert(held, approve)
+
+    def action_approve(self) -> None:
+        self._decide_selected(True)
+
+    def action_reject(self) -> None:
+        self._decide_selected(False)
+
+    # -- the run ---------------------------------------------------------------------------------
+
+    def action_new_task(self) -> None:
+        if self._refuse_read_only():
+            return
+        cfg = self.swarm.config
+
+        def done(args: dict[str, Any] | None) -> None:
+            if args is not None:
+                self.send("add", args, "add " + (args.get("id") or "task"))
+
+        self.app.push_screen(NewTaskScreen(list(cfg.slots.pools), list(cfg.agents),
+                                           cfg.run.default_role, cfg.run.default_agent), done)
+
+    def action_pause(self) -> None:
+        if self.header.paused:
+            self.send("resume", {}, "resume")
+        else:
+            self.send("pause", {}, "pause")
+
+    def action_stop(self) -> None:
+        if self._refuse_read_only():
+            return
+        running = sum(1 for t in self.tasks.values() if t.state in ACTIVE)
+        self._confirm(ConfirmScreen(
+            "Stop the run?", f"Ends every agent ({running} running) and the tmux session.",
+            verb="stop"), "down", {"keep_agents": False}, "stop the run")
+
+    def action_detach(self) -> None:
+        if self.swarm.read_only:
+            self.app.exit(0, return_code=0)
+        else:
+            self.swarm.detach()

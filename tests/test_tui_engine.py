@@ -1,0 +1,249 @@
+"""The app driven by Pilot against the REAL engine: a real store, a real supervisor (its loop in
+a thread of this process, on a private tmux server, with the fake agent) and the app on the
+same repository. Each test presses keys as an operator would and checks what the supervisor's
+own command handlers recorded in the store: the events, and the command's answer."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Input, OptionList, TextArea
+from textual.widgets._toast import Toast
+
+from swarmtui import protocol as P
+from swarmtui.fake_agent import verify_command_for
+from swarmtui.model import Event
+from swarmtui.tui.app import SwarmApp
+from swarmtui.tui.dialogs import ConfirmScreen, NoteScreen
+from swarmtui.tui.forms import NewTaskScreen
+from swarmtui.tui.screens import AlertsScreen
+from tests.fleet import Fleet, fake, fast_config, start, task
+from tests.test_merge_e2e import scripted
+
+pytestmark = pytest.mark.e2e
+
+
+def app_on(f: Fleet) -> SwarmApp:
+    return SwarmApp(f.repo, f.config, read_only=False, tmux=f.tmux, supervisor_alive=None,
+                    poll=0.05)
+
+
+async def until(pilot: Pilot[Any], cond: Callable[[], object], timeout: float = 60.0,
+                what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while not cond():
+        assert time.monotonic() < deadline, f"timed out waiting for {what or cond}"
+        await pilot.pause(0.05)
+
+
+def events(f: Fleet, kind: str, tid: str | None = None) -> list[Event]:
+    """What the store holds (the supervisor wrote it), not what the test's listener saw."""
+    return [e for e in f.store.events(0) if e.kind == kind and (tid is None or e.task == tid)]
+
+
+def answers(f: Fleet, kind: str) -> list[dict[str, Any]]:
+    """The supervisor's answers to the app's commands of ``kind``, from command_applied."""
+    return [e.data for e in events(f, "command_applied")
+            if e.data["command"] == kind and e.data["source"] == "tui"]
+
+
+def toasts(app: SwarmApp) -> str:
+    return "\n".join(str(t.render()) for t in app.screen.query(Toast))
+
+
+async def select(pilot: Pilot[Any], app: SwarmApp, tid: str) -> None:
+    await until(pilot, lambda: tid in app.fleet.table.order, what=f"{tid} on screen")
+    app.fleet.goto_task(tid)
+    await until(pilot, lambda: app.fleet.table.selected_task == tid)
+    await pilot.pause(0.1)
+
+
+async def wait_state(pilot: Pilot[Any], app: SwarmApp, tid: str, state: str) -> None:
+    await until(pilot, lambda: tid in app.fleet.tasks and str(app.fleet.tasks[tid].state)
+                == state, what=f"{tid} {state} on screen")
+
+
+def ok_task(tid: str, agent: str = "ok", **kw: Any) -> Any:
+    return task(tid, agent, verify=verify_command_for("success", tid), **kw)
+
+
+async def test_new_task_form_adds_a_task_the_supervisor_runs(git_repo: Path,
+                                                             fleets: list[Fleet]) -> None:
+    f = start(fleets, git_repo, fast_config({"ok": fake("success")}), [ok_task("first")],
+              exit_when_done=False)
+    app = app_on(f)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await wait_state(pilot, app, "first", "passed")
+        await pilot.press("n")
+        form = app.screen
+        assert isinstance(form, NewTaskScreen)
+        await pilot.press(*"Write fake/second.txt")
+        assert form.query_one("#f-prompt", TextArea).text == "Write fake/second.txt"
+        form.query_one("#f-id", Input).value = "second"
+        form.query_one("#f-verify", Input).value = verify_command_for("success", "second") or ""
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: events(f, "task_added", "second"), what="task_added")
+        added = events(f, "task_added", "second")[0]
+        assert added.data["spec"]["prompt"] == "Write fake/second.txt"
+        assert added.data["spec"]["manual"] is True
+        await wait_state(pilot, app, "second", "passed")  # the real supervisor ran it
+        assert answers(f, "add")[0]["status"] == "done"
+
+
+async def test_merge_confirms_then_lands(git_repo: Path, fleets: list[Fleet]) -> None:
+    f = start(fleets, git_repo, fast_config({"ok": fake("success")}), [ok_task("m1")],
+              exit_when_done=False)
+    app = app_on(f)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await wait_state(pilot, app, "m1", "passed")
+        await until(pilot, lambda: (app.fleet.tasks["m1"].forecast or {}).get("target"),
+                    what="the forecast")
+        await select(pilot, app, "m1")
+        await pilot.press("m")
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "merges cleanly into main" in " ".join(app.screen.lines)
+        await pilot.press("y")
+        await until(pilot, lambda: events(f, "task_merged", "m1"), what="task_merged")
+        await wait_state(pilot, app, "m1", "merged")
+        (ans,) = answers(f, "merge")
+        assert ans["status"] == "done"
+        merged = events(f, "task_merged", "m1")[0]
+        # The top bar follows the target's tip (read with git) once it moved.
+        await until(pilot, lambda: "main@" + merged.data["commit"][:8] in str(
+            app.fleet.query_one("#topbar").render()), what="the new tip in the top bar")
+
+
+async def test_verify_runs_the_check_again(git_repo: Path, fleets: list[Fleet]) -> None:
+    f = start(fleets, git_repo, fast_config({"ok": fake("success")}), [ok_task("v1")],
+              exit_when_done=False)
+    app = app_on(f)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await wait_state(pilot, app, "v1", "passed")
+        before = len(events(f, "verify_passed", "v1"))
+        await select(pilot, app, "v1")
+        await pilot.press("v")
+        await until(pilot, lambda: len(events(f, "verify_passed", "v1")) > before,
+                    what="a second verify_passed")
+        (ans,) = answers(f, "verify")
+        assert ans["status"] == "done" and "verifying v1" in ans["result"]["message"]
+        await until(pilot, lambda: "verifying v1" in toasts(app))
+
+
+async def test_pause_then_resume_dispatch(git_repo: Path, fleets: list[Fleet]) -> None:
+    # A slow agent keeps the run from finishing (a finished run stays "finished").
+    f = start(fleets, git_repo, fast_config({"slow": fake("slow", pace=1.0)}),
+              [task("p1", "slow")], exit_when_done=False)
+    app = app_on(f)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await until(pilot, lambda: app.fleet.header.status == "running")
+        await pilot.press("p")
+        await until(pilot, lambda: events(f, "dispatch_paused"), what="dispatch_paused")
+        await until(pilot, lambda: app.fleet.header.status == "paused")
+        await pilot.press("p")
+        await until(pilot, lambda: events(f, "dispatch_resumed"), what="dispatch_resumed")
+        await until(pilot, lambda: app.fleet.header.status == "running")
+        assert [a["status"] for a in answers(f, "pause") + answers(f, "resume")] == [
+            "done", "done"]
+        assert events(f, "dispatch_paused")[0].data["by"] == "tui"
+
+
+async def test_kill_of_an_attempt_that_is_no_longer_current_is_refused(
+        git_repo: Path, fleets: list[Fleet]) -> None:
+    cfg = fast_config({"slow": fake("slow", pace=1.0)})
+    f = start(fleets, git_repo, cfg, [task("k1", "slow")], exit_when_done=False)
+    app = app_on(f)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await wait_state(pilot, app, "k1", "running")
+        await select(pilot, app, "k1")
+        await pilot.press("k")  # the operator looks at k1-1 ...
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "Kill k1 (attempt 1)?" in app.screen.question
+        # ... while someone else (the CLI) kills it and starts a fresh attempt.
+        f.command("kill", task="k1", attempt=1)
+        f.wait_kind("attempt_failed", "k1")
+        f.command("retry", task="k1")
+        f.wait_event(lambda e: e.kind == "attempt_spawned" and e.task == "k1"
+                     and e.attempt == 2)
+        await pilot.press("y")  # the kill the operator confirmed names attempt 1
+        await until(pilot, lambda: answers(f, "kill"), what="the answer to the kill")
+        (ans,) = answers(f, "kill")
+        assert ans["status"] == "refused"
+        assert "k1-1 is no longer the current attempt" in ans["result"]["reason"]
+        assert ans["result"]["task"] == "k1"
+        await until(pilot, lambda: "no longer the current attempt" in toasts(app))
+        assert f.sup.state.tasks["k1"].attempt == 2  # the newer attempt was left alone
+        assert len(events(f, "attempt_failed", "k1")) == 1
+
+
+async def test_ack_an_alert_from_the_worklist(git_repo: Path, fleets: list[Fleet]) -> None:
+    cfg = fast_config({"slow": fake("slow", pace=1.0)})
+    f = start(fleets, git_repo, cfg, [task("a1", "slow")], exit_when_done=False)
+    app = app_on(f)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await wait_state(pilot, app, "a1", "running")
+        f.command("kill", task="a1")  # raises an alert: a1-1 failed: killed by test
+        await until(pilot, lambda: any(a.task == "a1" for a in app.fleet.alerts),
+                    what="the alert")
+        alert = next(a for a in app.fleet.alerts if a.task == "a1")
+        await pilot.press("a")
+        screen = app.screen
+        assert isinstance(screen, AlertsScreen)
+        ol = screen.query_one(OptionList)
+        ol.highlighted = [a.id for a in screen.alerts].index(alert.id)
+        await pilot.press("x")
+        await until(pilot, lambda: events(f, "alert_acked"), what="alert_acked")
+        acked = events(f, "alert_acked")[0]
+        assert acked.data["alert"] == alert.id and acked.data["by"] == "tui"
+        await until(pilot, lambda: next(a for a in screen.alerts if a.id == alert.id).acked,
+                    what="the alert dimmed in the list")
+        assert answers(f, "ack")[0]["status"] == "done"
+        await pilot.press("enter")  # and enter goes to its task
+        await until(pilot, lambda: app.screen is app.fleet)
+        assert app.fleet.table.selected_task == "a1"
+
+
+async def test_a_conflicting_merge_asks_twice_and_a_retry_hands_the_conflict_off(
+        git_repo: Path, fleets: list[Fleet], tmp_path: Path) -> None:
+    cfg = fast_config({
+        "a": scripted(tmp_path, "a", {"write": {"shared.txt": "line 1 by a\nline 2\nline 3\n"},
+                                      "results": {"summary": "a rewrites line 1",
+                                                  "files_modified": ["shared.txt"]}}),
+        "b": scripted(tmp_path, "b", {"write": {"shared.txt": "line 1 by b\nline 2\nline 3\n"},
+                                      "results": {"summary": "b rewrites line 1"}}),
+    })
+    f = start(fleets, git_repo, cfg, [task("a", "a"), task("b", "b")], exit_when_done=False)
+    app = app_on(f)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await wait_state(pilot, app, "a", "passed")
+        await wait_state(pilot, app, "b", "passed")
+        f.command("merge", task="a")
+        await until(pilot, lambda: (app.fleet.tasks["b"].forecast or {}).get("target")
+                    == "conflict", what="b's forecast against the moved target")
+        await select(pilot, app, "b")
+        await pilot.press("m")
+        confirm = app.screen
+        assert isinstance(confirm, ConfirmScreen)
+        assert "conflicts with main in shared.txt" in confirm.problems
+        assert any(line.startswith("e (instead): a resolver") for line in confirm.after)
+        await pilot.press("y")
+        assert app.screen is confirm and confirm.armed  # one more y: merge anyway
+        await pilot.press("y")
+        await until(pilot, lambda: events(f, "merge_refused", "b"), what="merge_refused")
+        assert events(f, "merge_refused", "b")[0].data["conflicts"] == ["shared.txt"]
+        await until(pilot, lambda: app.fleet.tasks["b"].merge_note, what="the refusal shown")
+        await pilot.press("r")
+        note = app.screen
+        assert isinstance(note, NoteScreen)
+        assert "Its merge was refused" in " ".join(note.lines)
+        await pilot.press("enter")
+        await until(pilot, lambda: any(e.attempt == 2 for e in events(f, "attempt_started", "b")),
+                    what="b's second attempt")
+        # The supervisor's handoff to the new attempt carries the conflict, not just "retried".
+        prompt = (P.agent_dir(git_repo, "b", 2) / P.PROMPT_FILE).read_text()
+        assert "### Its merge was refused" in prompt and "shared.txt" in prompt
+        assert answers(f, "retry")[0]["status"] == "done"
