@@ -138,8 +138,9 @@ async def test_screen_shows_the_run(world: World, live: Answerer) -> None:
             assert part in text, part
         table = app.fleet.table
         assert table.row_count == 10
-        assert [table.cell("parser", c.key).plain for c in COLUMNS][:7] == [
-            "parser", "running", "1/3", "ok", "12m24s", "54s", "implementing key = value"]
+        assert [table.cell("parser", c.key).plain for c in COLUMNS][:8] == [
+            "parser", "running", "1/3", "ok", "", "12m24s", "54s", "implementing key = value"]
+        assert table.widths[COLUMNS.index(next(c for c in COLUMNS if c.key == "context"))] == 0
         assert table.cell("cache", "cost").plain == "$1.42"
         assert table.cell("parser", "diff").plain == "+9 -1"
         assert table.cell("parser", "merge").plain == "clean"
