@@ -11,6 +11,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from swarmtui import snapshot
 from swarmtui.engine import scheduler
 from swarmtui.model import Event, RunState, TaskSpec, apply
 from swarmtui.store import Store
@@ -56,6 +57,23 @@ def main() -> None:
         dt = time.perf_counter() - t0
         print(f"replay {st.last_seq} events ({n_tasks} tasks): {dt:6.2f} s "
               f"({st.last_seq / dt:,.0f} events/s)")
+        # What status, watch and a restart do: the newest snapshot, then the events after it.
+        t0 = time.perf_counter()
+        store.save_snapshot(1, st.last_seq, snapshot.dump(st))
+        saved = time.perf_counter() - t0
+        with store._db:
+            tail = [(1, time.time(), "progress", f"t{i % n_tasks}", None,
+                     f'{{"status": "s", "n": {i}, "offset": {i * 40}}}', 2)
+                    for i in range(200_000, 202_000)]
+            store._db.execute("BEGIN")
+            store._db.executemany("INSERT INTO events(run, time, kind, task, attempt, data, v)"
+                                  " VALUES (?, ?, ?, ?, ?, ?, ?)", tail)
+            store._db.execute("COMMIT")
+        t0 = time.perf_counter()
+        st2 = store.replay()
+        dt2 = time.perf_counter() - t0
+        print(f"open the same run from its snapshot and 2000 newer events: {dt2 * 1000:6.1f} ms "
+              f"(the snapshot: {saved * 1000:.1f} ms to write; {st2.last_seq} events in all)")
         store.close()
 
     run = RunState()

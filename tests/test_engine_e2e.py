@@ -390,7 +390,8 @@ def test_tmux_server_killed_requeues(git_repo: Path, fleets: list[Fleet],
     f.wait_kind("progress", "a")
     f.wait_kind("progress", "b")
     subprocess.run(["tmux", "-S", tmux_socket, "kill-server"], check=True)
-    f.wait_kind("tmux_server_gone", timeout=10)
+    # Who notices first varies: the next look at tmux (tmux_server_gone), or the wrappers'
+    # exit records (they got SIGHUP). Either way both attempts are lost, not counted.
     for tid in ("a", "b"):
         f.wait_event(lambda e, tid=tid: e.kind == "attempt_failed" and e.task == tid)
     lost = [e for e in f.of("attempt_failed") if e.data["cause"] == "lost"]

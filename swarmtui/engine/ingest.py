@@ -74,6 +74,7 @@ class AttemptFiles:
     signals_offset: int = 0
     _check: bytes = b""
     _results_seen: tuple[int, int, int] | None = None  # (size, mtime_ns, ino) last parsed
+    _progress_seen: FileStat | None = None  # progress.md as it was when last read to its end
     _results_done: bool = False
     refused: set[str] = field(default_factory=set)  # files already reported as refused
 
@@ -83,7 +84,7 @@ class AttemptFiles:
     def resume(self, n: int, offset: int) -> None:
         """Continue after what the log says was read (after a supervisor restart)."""
         self.progress_n, self.progress_offset = n, offset
-        self._check = b""
+        self._check, self._progress_seen = b"", None
         if offset:
             chunk = _safe(lambda: read_under(self.swarm, self._rel(P.PROGRESS_FILE),
                                              offset=max(0, offset - _CHECK_BYTES),
@@ -97,14 +98,16 @@ class AttemptFiles:
         """Progress lines appended since the last look (Refused propagates)."""
         rel = self._rel(P.PROGRESS_FILE)
         st = stat_under(self.swarm, rel)
-        if st is None:
-            return []
+        if st is None or st == self._progress_seen:
+            return []  # nothing new: the sweep's look at an idle agent is one open
         reread = False
         if st.size < self.progress_offset or not self._unchanged_before_offset():
             self.progress_offset, self._check, reread = 0, b"", True
         chunk = read_under(self.swarm, rel, offset=self.progress_offset, limit=PROGRESS_READ)
         if chunk is None or not chunk.data:
             return []
+        if chunk.stat == st and len(chunk.data) < PROGRESS_READ:
+            self._progress_seen = st  # read to its end (a partial last line is kept unread)
         return self._lines(chunk.data, reread)
 
     def _unchanged_before_offset(self) -> bool:
@@ -176,6 +179,7 @@ class AttemptFiles:
     def rollback_progress(self, n: int, offset: int) -> None:
         """Forget lines that could not be recorded (the store refused them)."""
         self.progress_n, self.progress_offset, self._check = n, offset, b""
+        self._progress_seen = None
 
     # -- results ----------------------------------------------------------------------------
 
