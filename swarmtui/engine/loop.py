@@ -51,13 +51,17 @@ class Loop:
         if dst is not None and task is not None and task in self.state.tasks:
             check_transition(task, self.state.tasks[task].state, dst)
         ev = self.store.append(payload, task, attempt, run=self.run_id)
+        self._fold(ev)
+        return ev
+
+    def _fold(self, ev: Event) -> None:
+        """A written event into the projection, then to every listener."""
         apply(self.state, ev)
         for listener in list(self.listeners):
             try:
                 listener(ev)
             except Exception:  # noqa: BLE001 - a broken printer must not stop the run
                 pass
-        return ev
 
     def emit_many(self, items: list[tuple[Payload, str | None, int | None]]) -> list[Event]:
         """Events that change no task's state, in one transaction (one fsync): all are durable
@@ -66,12 +70,7 @@ class Loop:
             return [self.emit(pl, task, attempt) for pl, task, attempt in items]
         events = self.store.append_many(items, run=self.run_id)
         for ev in events:
-            apply(self.state, ev)
-            for listener in list(self.listeners):
-                try:
-                    listener(ev)
-                except Exception:  # noqa: BLE001 - a broken printer must not stop the run
-                    pass
+            self._fold(ev)
         return events
 
     # -- messages -------------------------------------------------------------------------

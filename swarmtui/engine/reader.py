@@ -35,8 +35,6 @@ class AttemptReader:
         self._agents = ctx.swarm / P.AGENTS_DIR
         self._next_sweep = 0.0
         self._rechecks: set[str] = set()
-        # Where each attempt's progress reading started, until its lines are written.
-        self._read_from: dict[tuple[str, int], tuple[int, int]] = {}
         ctx.loop.on(FilesChanged, self._changed)
         ctx.loop.on(Recheck, self._recheck)
         ctx.loop.every_tick(self._sweep)
@@ -65,13 +63,14 @@ class AttemptReader:
         first, written in one transaction, then each one's other files."""
         st = self.ctx.state
         progress: list[tuple[p.Payload, str | None, int | None]] = []
+        starts: dict[tuple[str, int], tuple[int, int]] = {}
         for rec, names in items:
             if names is None or P.PROGRESS_FILE in names:
                 t = st.tasks.get(rec.task)
                 if t is not None and t.attempt == rec.attempt and t.state == TaskState.RUNNING:
-                    progress += self._progress_items(rec.task, rec.attempt)
+                    progress += self._progress_items(rec.task, rec.attempt, starts)
         if progress:
-            self._emit_progress(progress)
+            self._emit_progress(progress, starts)
         for rec, names in items:
             if names is not None and not names - {P.PROGRESS_FILE}:
                 continue
@@ -127,14 +126,17 @@ class AttemptReader:
         self.ctx.emit(p.FileRefused(file=name, why=why), task, attempt)
 
     def _progress(self, task: str, attempt: int) -> None:
-        self._emit_progress(self._progress_items(task, attempt))
+        starts: dict[tuple[str, int], tuple[int, int]] = {}
+        self._emit_progress(self._progress_items(task, attempt, starts), starts)
 
-    def _progress_items(self, task: str, attempt: int
+    def _progress_items(self, task: str, attempt: int,
+                        starts: dict[tuple[str, int], tuple[int, int]]
                         ) -> list[tuple[p.Payload, str | None, int | None]]:
-        """The attempt's new progress lines as events to emit (its read position moves on:
-        ``_emit_progress`` moves it back if they cannot be written)."""
+        """The attempt's new progress lines as events to emit. Its read position moves on;
+        where it was goes into ``starts``, for ``_emit_progress`` to move it back to if the
+        lines cannot be written."""
         f = self.ctx.files_of(task, attempt)
-        self._read_from[(task, attempt)] = (f.progress_n, f.progress_offset)
+        starts[(task, attempt)] = (f.progress_n, f.progress_offset)
         try:
             items = f.new_progress()
         except Refused as e:
@@ -147,13 +149,13 @@ class AttemptReader:
                             outputs=it.outputs, reread=it.reread), task, attempt)
                 for it in items]
 
-    def _emit_progress(self, items: list[tuple[p.Payload, str | None, int | None]]) -> None:
+    def _emit_progress(self, items: list[tuple[p.Payload, str | None, int | None]],
+                       starts: dict[tuple[str, int], tuple[int, int]]) -> None:
         """One transaction for the progress lines of one wake-up."""
-        read_from, self._read_from = self._read_from, {}
         try:
             self.ctx.emit_many(items)
         except StoreFull:
-            for (task, attempt), (n0, off0) in read_from.items():
+            for (task, attempt), (n0, off0) in starts.items():
                 self.ctx.files_of(task, attempt).rollback_progress(n0, off0)  # read again later
             raise
 
