@@ -15,6 +15,7 @@ AGENTS_DIR = "agents"
 WORKTREES_DIR = "worktrees"
 HEARTBEAT_FILE = "heartbeat"  # mtime touched by the supervisor every tick
 SUPERVISOR_LOCK = "supervisor.lock"  # flock held by the live supervisor
+SUPERVISOR_LOG = "supervisor.log"  # the supervisor's own trace (bounded, rotated)
 
 # Per-attempt files under .swarm/agents/<task>-<attempt>/
 PROMPT_FILE = "prompt.md"

@@ -106,6 +106,10 @@ def run_headless(ctx: Ctx, repo: Path, config: Any, tasks: list[Any], tasks_file
         sup.run()
     finally:
         lock.release()
+    if sup.lost is not None:
+        printer(f"swarmtui: supervisor stopped: {sup.lost.detail}. Its agents were ended with "
+                "their tmux session; nothing more can be recorded for this run.")
+        return 1
     if sup.finished_ok is None:
         if sup.state.status == RunStatus.STOPPED:
             printer("swarmtui: the run was stopped (swarmtui down).")

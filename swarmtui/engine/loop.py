@@ -78,8 +78,13 @@ class Loop:
     def on(self, kind: type[M], handler: Callable[[M], None]) -> None:
         self._handlers[kind] = handler
 
-    def every_tick(self, step: Callable[[float], None]) -> None:
-        self._tickers.append(step)
+    def every_tick(self, step: Callable[[float], None], *, first: bool = False) -> None:
+        """Run ``step`` each tick, after the steps registered before it (or before them all
+        with ``first``: a check that may stop the run goes ahead of the parts it protects)."""
+        if first:
+            self._tickers.insert(0, step)
+        else:
+            self._tickers.append(step)
 
     def post(self, msg: Message) -> None:
         """Thread-safe: hand ``msg`` to the loop thread."""

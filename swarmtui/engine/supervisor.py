@@ -23,6 +23,7 @@ from swarmtui.engine.context import Ctx, Workers
 from swarmtui.engine.disk import DiskGuard
 from swarmtui.engine.dispatch import Dispatcher
 from swarmtui.engine.finish import Finisher
+from swarmtui.engine.footing import Footing, LostFooting
 from swarmtui.engine.forecast import ForecastDriver
 from swarmtui.engine.holds import Holds
 from swarmtui.engine.hosts import make_runner
@@ -44,6 +45,13 @@ from swarmtui.engine.runtime.wake import WakeListener
 from swarmtui.engine.runtime.watch import DirWatcher
 from swarmtui.engine.snapshots import Snapshotter
 from swarmtui.engine.spawn import Spawner
+from swarmtui.engine.tracelog import (
+    close_supervisor_log,
+    describe_crash,
+    log,
+    open_supervisor_log,
+    thread_name,
+)
 from swarmtui.engine.verification import Verifier
 from swarmtui.engine.watchdog import Watchdog
 from swarmtui.errors import InputError
@@ -77,6 +85,8 @@ class Supervisor:
         self._watcher: DirWatcher | None = None
         self._wake: WakeListener | None = None
         self._listeners: list[Listener] = []
+        self.lost: LostFooting | None = None  # set when the repository or the store went away
+        self.crashed: str = ""  # "<type>: <message>" when the loop died of an exception
 
     # -- compatibility for callers that follow events --------------------------------------
 
@@ -221,11 +231,19 @@ class Supervisor:
     # -- running ----------------------------------------------------------------------------
 
     def run(self) -> None:
-        """Run until stopped (or, with ``exit_when_done``, until the run has finished)."""
+        """Run until stopped (or, with ``exit_when_done``, until the run has finished).
+
+        An exception that escapes the loop is recorded (an event with its traceback, and the
+        supervisor log) before it propagates: a restarted supervisor resumes from the log."""
         assert self.ctx is not None, "open_run first"
         ctx = self.ctx
         ctx.exit_when_done = self.exit_when_done
         loop = self.loop
+        trace = open_supervisor_log(self.repo)
+        log.info("supervisor %d: %s run %d in %s", os.getpid(), self.how or "open",
+                 self.run_id, self.repo)
+        footing = Footing.take(self.repo, self.store.path)
+        loop.every_tick(lambda now: self._check_footing(footing), first=True)
         self._watcher = DirWatcher(ctx.swarm / P.AGENTS_DIR,
                                    lambda paths: loop.post(FilesChanged(frozenset(paths))),
                                    on_rearm=lambda why: loop.post(WatcherRestarted(why)))
@@ -236,19 +254,46 @@ class Supervisor:
         loop.every_tick(self._touch_heartbeat)
         try:
             loop.run(self.config.heartbeat.tick, done=self._done)
+        except Exception as e:
+            self._record_crash(e)
+            raise
         finally:
             self._wake.stop()
             self._watcher.stop()
-            loop.drain()
-            try:
-                self._snapshots.take(ctx.now())
-            except Exception:  # noqa: BLE001 - only a cache: the log is complete without it
-                pass
+            if self.lost is None and not self.crashed:
+                loop.drain()
+                try:
+                    self._snapshots.take(ctx.now())
+                except Exception:  # noqa: BLE001 - only a cache: the log is complete without it
+                    log.warning("snapshot not taken", exc_info=True)
             ctx.workers.shutdown()
-            if ctx.finisher.close_session or (self.exit_when_done and
-                                               ctx.finished_ok is not None):
+            if ctx.finisher.close_session or (self.exit_when_done and (
+                    ctx.finished_ok is not None or self.lost is not None)):
                 self.runner.close_session()
             self.runner.close()
+            log.info("supervisor %d: left the loop (%s)", os.getpid(),
+                     self.lost.cause if self.lost else self.crashed or "stopped")
+            close_supervisor_log(trace)
+
+    def _record_crash(self, e: BaseException) -> None:
+        """The crash into the log file and, when the store still takes it, the event log."""
+        error, tb = describe_crash(e)
+        self.crashed = error
+        log.critical("the supervisor's loop crashed: %s", error, exc_info=e)
+        if self.lost is not None or self.ctx is None:
+            return
+        try:
+            self.ctx.emit(p.SupervisorCrashed(error=error, thread=thread_name(), traceback=tb))
+        except Exception:  # noqa: BLE001 - the crash may be the store itself
+            log.error("the crash could not be recorded in the event log", exc_info=True)
+
+    def _check_footing(self, footing: Footing) -> None:
+        lost = footing.check()
+        if lost is None:
+            return
+        self.lost = lost
+        log.critical("stopping: %s (%s)", lost.detail, lost.cause)
+        self.loop.stop_requested.set()
 
     def _done(self) -> bool:
         return self.exit_when_done and self.ctx is not None and self.ctx.finished_ok is not None

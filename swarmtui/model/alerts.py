@@ -128,6 +128,11 @@ def _raise_run(ev: Event) -> Raise | None:
     if isinstance(pl, p.TmuxServerGone):
         return Raise(("tmux",), AlertLevel.ERROR,
                      f"swarmtui's tmux server went away with {pl.count} agents")
+    if isinstance(pl, p.SupervisorCrashed):
+        return Raise(("crash",), AlertLevel.ERROR,
+                     f"supervisor crashed: {_one_line(pl.error)} (traceback in the event and "
+                     "in .swarm/supervisor.log)",
+                     bell=True)
     if isinstance(pl, p.RunFinished):
         text = "run finished: " + ("all tasks passed" if pl.ok else "some tasks did not pass")
         return Raise(("finished",), AlertLevel.INFO if pl.ok else AlertLevel.WARNING, text,
@@ -194,6 +199,7 @@ _RELEVANT = frozenset({
     EventKind.PERMISSION_DENIED, EventKind.AGENT_HOOK, EventKind.RATE_LIMIT,
     EventKind.AGENT_HELD, EventKind.CONTEXT_FIT, EventKind.REVIEW,
     EventKind.TEXT_QUARANTINED, EventKind.TEXT_APPROVED, EventKind.TEXT_REJECTED,
+    EventKind.SUPERVISOR_CRASHED,
 })
 
 

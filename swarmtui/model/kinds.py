@@ -63,6 +63,7 @@ class EventKind(StrEnum):
     TMUX_SERVER_GONE = "tmux_server_gone"
     TMUX_ERROR = "tmux_error"
     WATCHER_REARMED = "watcher_rearmed"
+    SUPERVISOR_CRASHED = "supervisor_crashed"  # the loop died: the error and its traceback
     COMMAND_APPLIED = "command_applied"
     ALERT_ACKED = "alert_acked"
     SPAWN_REFUSED = "spawn_refused"

@@ -5,7 +5,9 @@ of polling every agent's files each tick. A thread runs the blocking watcher and
 batch of changed paths to a callback. An agent can delete the watched folder (``rm -rf
 .swarm/agents``), which silences inotify for good: the thread notices that the folder it
 watches is gone or replaced, recreates it, watches again and says so (``on_rearm``); the
-supervisor's slow stat sweep covers whatever happened in between.
+supervisor's slow stat sweep covers whatever happened in between. It re-creates only the watched
+folder, never its parents: when ``.swarm`` itself is gone the run is gone, and the supervisor's
+footing check stops it (a watcher that rebuilt the tree would resurrect a deleted repository).
 """
 
 from __future__ import annotations
@@ -41,18 +43,27 @@ class DirWatcher:
         self.rearms = 0
 
     def start(self) -> None:
-        self._ensure_root()
+        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
         self._thread.start()
 
-    def _ensure_root(self) -> None:
+    def _ensure_root(self) -> bool:
+        """The watched folder, re-created if an agent removed it; False when its parent is
+        gone too (nothing is re-created then)."""
         if self.root.is_symlink():
             self.root.unlink()
-        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        try:
+            self.root.mkdir(exist_ok=True, mode=0o700)
+        except FileNotFoundError:
+            return False
+        return True
 
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                self._ensure_root()
+                if not self._ensure_root():
+                    if self._stop.wait(1.0):
+                        return
+                    continue
                 ident = _identity(self.root)
                 reason = self._watch(ident)
             except BaseException as e:  # noqa: BLE001 - re-armed below, reported once

@@ -132,6 +132,16 @@ class WatcherRearmed(Payload):
 
 
 @_register
+class SupervisorCrashed(Payload):
+    """The supervisor's loop raised: what, where, and the (bounded) traceback. The same text
+    is in ``.swarm/supervisor.log``; a restarted supervisor resumes the run from the log."""
+    KIND = EventKind.SUPERVISOR_CRASHED
+    error: str  # "<type>: <message>", one line
+    thread: str = ""
+    traceback: str = ""
+
+
+@_register
 class CommandApplied(Payload):
     KIND = EventKind.COMMAND_APPLIED
     id: int

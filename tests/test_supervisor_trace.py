@@ -1,0 +1,141 @@
+"""A supervisor that fails leaves a trace, and one that lost its run stops (real parts).
+
+The crash record: an exception escaping the loop becomes a ``supervisor_crashed`` event with its
+traceback (and an alert) and lands in ``.swarm/supervisor.log``. Lost footing: a supervisor whose
+repository or store is deleted under it stops at its next tick instead of running on and
+re-creating ``.swarm/``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from swarmtui import protocol as P
+from swarmtui.engine.footing import Footing, Lost
+from swarmtui.model import payloads as p
+from swarmtui.store import Store
+from tests.fleet import fake, fast_config, start, task
+
+pytestmark = pytest.mark.e2e
+
+
+@dataclass(frozen=True)
+class Boom:
+    """A message whose handler raises: stands in for any bug in a part."""
+
+
+def _stall_fleet(fleets: list, repo: Path):  # type: ignore[no-untyped-def]
+    cfg = fast_config({"stall": fake("stall")})
+    fleet = start(fleets, repo, cfg, [task("s", "stall")], exit_when_done=False)
+    fleet.wait_kind("attempt_started", "s")
+    return fleet
+
+
+def test_a_crash_in_the_loop_is_recorded_with_its_traceback(fleets: list,
+                                                            git_repo: Path) -> None:
+    fleet = _stall_fleet(fleets, git_repo)
+
+    def explode(_msg: Boom) -> None:
+        raise RuntimeError("a part broke mid-tick")
+
+    fleet.sup.loop.on(Boom, explode)
+    fleet.sup.loop.post(Boom())
+    assert fleet.thread is not None
+    fleet.thread.join(30)
+    assert not fleet.thread.is_alive()
+    assert isinstance(fleet.error, RuntimeError)
+    fleet.error = None  # expected: the harness would report it as a failure
+
+    crashes = [e for e in fleet.store.events(0) if e.kind == "supervisor_crashed"]
+    assert len(crashes) == 1
+    rec = crashes[0].get(p.SupervisorCrashed)
+    assert rec.error == "RuntimeError: a part broke mid-tick"
+    assert "explode" in rec.traceback and rec.thread
+    state = fleet.store.replay()
+    assert any(a.key == ("crash",) and not a.resolved for a in state.alerts.values())
+    trace = (git_repo / P.SWARM_DIR / P.SUPERVISOR_LOG).read_text()
+    assert "crashed: RuntimeError: a part broke mid-tick" in trace
+    assert "explode" in trace  # the whole traceback is in the file
+
+
+def test_a_supervisor_whose_store_is_deleted_stops(fleets: list, git_repo: Path) -> None:
+    fleet = _stall_fleet(fleets, git_repo)
+    db = git_repo / P.SWARM_DIR / P.STATE_DB
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    assert fleet.thread is not None
+    fleet.thread.join(30)
+    assert not fleet.thread.is_alive(), "the supervisor ran on without its store"
+    assert fleet.sup.lost is not None and fleet.sup.lost.cause == Lost.STORE_GONE
+    trace = (git_repo / P.SWARM_DIR / P.SUPERVISOR_LOG).read_text()
+    assert f"stopping: {db} was deleted" in trace
+    fleet.sup.ctx = None  # nothing to compare a replay with: the log is gone
+
+
+def test_footing_notices_a_replaced_store(tmp_path: Path, git_repo: Path) -> None:
+    db = git_repo / P.SWARM_DIR / P.STATE_DB
+    Store(db).close()
+    footing = Footing.take(git_repo, db)
+    assert footing.check() is None
+    other = tmp_path / "other.db"
+    Store(other).close()
+    os.replace(other, db)  # what a merged agent branch carrying .swarm/state.db did
+    lost = footing.check()
+    assert lost is not None and lost.cause == Lost.STORE_REPLACED
+
+
+def test_a_headless_supervisor_whose_repository_is_deleted_stops(
+        git_repo: Path, tmux_socket: str, tmp_path: Path) -> None:
+    cfg = tmp_path / "config.toml"
+    argv = fake("stall")
+    cfg.write_text(f"""
+[run]
+default_agent = "stall"
+kill_grace = "1s"
+[heartbeat]
+tick = "200ms"
+orphan_timeout = "10s"
+[slots]
+min_free_memory = "0"
+[agents.stall]
+command = {argv!r}
+""".replace("'", '"'))
+    tasks = tmp_path / "tasks.toml"
+    tasks.write_text('[[task]]\nid = "s"\nprompt = "never finishes"\n')
+    log = tmp_path / "up.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "swarmtui", "up", str(tasks), "--headless", "--repo",
+             str(git_repo), "--config", str(cfg)], stdout=out, stderr=subprocess.STDOUT)
+    try:
+        _await(lambda: b"attempt_started" in log.read_bytes() or proc.poll() is not None,
+               "the agent to start")
+        assert proc.poll() is None, log.read_text()
+        shutil.rmtree(git_repo)
+        rc = proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    out_text = log.read_text()
+    assert rc == 1, out_text
+    assert "supervisor stopped:" in out_text and "the repository was deleted" in out_text
+    assert "agents were ended" in out_text
+    assert not git_repo.exists(), "the supervisor re-created the deleted repository's files"
+
+
+def _await(cond, what: str, timeout: float = 60.0) -> None:  # type: ignore[no-untyped-def]
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)  # polling another process's output file
