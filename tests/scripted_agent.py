@@ -1,8 +1,9 @@
 """A tiny agent for tests that need exact edits: it follows a JSON plan.
 
 Usage: python scripted_agent.py PLAN.json. The plan holds "write" ({path: content}), "delete"
-([paths]), "resolve" (true: finish a merge left with conflict markers by keeping both sides), "force"
-([paths] to add although git ignores them), and "results" (the results.json object). Follows the swarmtui protocol like any agent.
+([paths]), "resolve" (true: finish a merge left with conflict markers by keeping both sides),
+"force" ([paths] to add although git ignores them) and "results" (the results.json object).
+Follows the swarmtui protocol like any agent.
 """
 
 from __future__ import annotations
