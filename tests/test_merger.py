@@ -405,6 +405,17 @@ def test_failing_gate_leaves_target_unchanged_and_removes_the_scratch_worktree(
     assert integration_gone(repo)
 
 
+def test_gate_that_cannot_run_refuses_without_failing_the_task(repo: Path) -> None:
+    """merge.verify naming a program that does not exist (exit 127): refused with the shell's
+    message, not an integration failure (a fresh attempt would meet the same command)."""
+    branch_with(repo, "swarm/t-1", {"feature.txt": "f\n"})
+    main_before = rev(repo, "main")
+    out = merger(repo, gate="true && nosuch-gate-prog").merge(job(), [])
+    assert out.status == "refused", out.reason
+    assert "merge.verify cannot run" in out.reason and "nosuch-gate-prog" in out.reason
+    assert rev(repo, "main") == main_before and integration_gone(repo)
+
+
 def test_passing_gate_runs_on_the_merged_tree_and_merges(repo: Path) -> None:
     """The gate sees both the branch's file and the target's newer file (the merge result),
     and the merge lands; the scratch worktree is removed."""

@@ -85,8 +85,8 @@ class Verifier:
         ctx.emit(p.VerifyFailed(code=out.code, tail=out.tail, seconds=round(out.seconds, 2),
                                 timed_out=out.timed_out), out.task, out.attempt)
         if out.unrunnable:
-            fail(ctx, t, Cause.VERIFY_UNRUNNABLE, f"verify cannot run (exit {out.code}): "
-                 f"{out.unrunnable}")
+            fail(ctx, t, Cause.VERIFY_UNRUNNABLE, f"verify cannot run: {out.unrunnable} "
+                 f"(exit {out.code})")
             return
         fail(ctx, t, Cause.VERIFY_FAILED, f"verify failed (exit {out.code})"
              if not out.timed_out else "verify failed (timed out)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import time
@@ -15,6 +16,7 @@ from swarmtui.textsafe import clean_text
 # not found (127). Trying the agent again changes neither.
 UNRUNNABLE_CODES = (126, 127)
 MESSAGE_MAX = 300
+_SHELL_PREFIX = re.compile(r"^(?:/bin/)?sh: (?:line )?\d+: ")
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,9 @@ def unrunnable_message(out: VerifyOutcome) -> str:
     if out.timed_out or out.code not in UNRUNNABLE_CODES:
         return ""
     lines = [ln.strip() for ln in out.tail.splitlines() if ln.strip()]
-    last = clean_text(lines[-1]) if lines else ""
+    # "/bin/sh: 1: pytset: not found" (dash), "/bin/sh: line 1: pytset: command not found"
+    # (bash): the shell and line number say nothing here; the rest is the shell's message.
+    last = _SHELL_PREFIX.sub("", clean_text(lines[-1])) if lines else ""
     if len(last) > MESSAGE_MAX:
         last = last[:MESSAGE_MAX] + "..."
     return last or ("command not found" if out.code == 127 else "command not executable")
