@@ -2,7 +2,8 @@
 
 Usage: python scripted_agent.py PLAN.json. The plan holds "write" ({path: content}), "delete"
 ([paths]), "resolve" (true: finish a merge left with conflict markers by keeping both sides),
-and "results" (the results.json object). Follows the swarmtui protocol like any agent.
+"force" ([paths] to add although git ignores them) and "results" (the results.json object).
+Follows the swarmtui protocol like any agent.
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ def main() -> int:
     for path in plan.get("delete", []):
         Path(path).unlink()
     subprocess.run(["git", "add", "-A"], check=True)
+    if plan.get("force"):  # paths git ignores, added anyway (as an agent may)
+        subprocess.run(["git", "add", "-f", "--", *plan["force"]], check=True)
     if subprocess.run(["git", "diff", "--cached", "--quiet"]).returncode != 0 or plan.get(
             "resolve"):
         subprocess.run([*GIT, "commit", "-q", "--no-edit", "-m",

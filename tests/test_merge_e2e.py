@@ -121,6 +121,58 @@ def test_conflict_refused_then_resolved(git_repo: Path, fleets: list[Fleet],
     assert "line 1 by a" in text and "line 1 by b" in text
 
 
+def test_branch_committing_the_run_log_fails_before_verify_and_status_works(
+        git_repo: Path, fleets: list[Fleet], tmp_path: Path) -> None:
+    """An agent that commits .swarm/state.db in its worktree: its attempt fails before the
+    verify command runs, with the protected-paths cause naming the file, nothing is merged,
+    the run's log is intact and `status` reads it."""
+    marker = tmp_path / "verify-ran"
+    cfg = fast_config({"bad": scripted(tmp_path, "bad", {
+        "write": {".swarm/state.db": "not a database\n", "src/a.py": "A = 1\n"},
+        "force": [".swarm/state.db"], "results": {"summary": "done"}})},
+        merge={"auto": True})
+    f = start(fleets, git_repo, cfg, [task("t", "bad", verify=f"touch {marker}")],
+              exit_when_done=False)
+    failed = f.wait_kind("attempt_failed", "t", timeout=60, cause="protected_paths")
+    assert ".swarm/state.db" in failed.data["reason"] and "protected" in failed.data["reason"]
+    assert not marker.exists() and not f.of("verify_passed") and not f.of("task_merged")
+    assert git(git_repo, "ls-tree", "-r", "--name-only", "swarm/t-1").split().count(
+        ".swarm/state.db") == 1  # it was committed; it just never reaches main
+    assert ".swarm" not in git(git_repo, "ls-tree", "-r", "--name-only", "main")
+    st = subprocess.run([sys.executable, "-m", "swarmtui", "status", "--json", "--repo",
+                         str(git_repo)], capture_output=True, text=True, timeout=60)
+    assert st.returncode == 0, st.stdout + st.stderr
+    row = json.loads(st.stdout)["tasks"][0]
+    assert row["state"] == "failed" and ".swarm/state.db" in row["reason"]
+    # The operator's merge is refused too, naming the file.
+    f.command("merge", task="t")
+    ans = f.wait_kind("command_applied", command="merge")
+    assert ans.data["status"] == "refused"
+
+
+def test_operator_merge_never_overwrites_an_ignored_file(
+        git_repo: Path, fleets: list[Fleet], tmp_path: Path) -> None:
+    """The user's git-ignored local.env in the main work tree; the agent's branch adds its own
+    local.env: the operator's merge is refused naming it, and the file is untouched."""
+    (git_repo / ".gitignore").write_text("local.env\n")
+    git(git_repo, "add", ".gitignore")
+    git(git_repo, "commit", "-q", "-m", "ignore local.env")
+    (git_repo / "local.env").write_text("SECRET=mine\n")
+    cfg = fast_config({"s": scripted(tmp_path, "s", {
+        "write": {"local.env": "SECRET=agent\n", "app.py": "x = 1\n"}, "force": ["local.env"],
+        "results": {"summary": "adds app.py"}})})
+    f = start(fleets, git_repo, cfg, [task("t", "s")], exit_when_done=False)
+    f.wait_kind("verify_passed", "t")
+    f.command("merge", task="t")
+    ans = f.wait_kind("command_applied", command="merge")
+    assert ans.data["status"] == "refused", ans.data
+    refused = f.wait_kind("merge_refused", "t")
+    assert refused.data["untracked"] == ["local.env"]
+    assert "local.env" in refused.data["reason"]
+    assert (git_repo / "local.env").read_text() == "SECRET=mine\n"
+    assert not (git_repo / "app.py").exists() and f.state_of("t") == "passed"
+
+
 def test_ledger_reaches_later_prompts_and_reverts_are_caught(
         git_repo: Path, fleets: list[Fleet], tmp_path: Path) -> None:
     cfg = fast_config({

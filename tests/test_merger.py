@@ -13,6 +13,7 @@ import pytest
 from swarmtui import protocol as P
 from swarmtui.engine.ledger import LedgerEntry
 from swarmtui.engine.merge import INTEGRATION_WORKTREE, MergeJob, MergeOutcome, Merger
+from swarmtui.engine.protect import protected_globs, touched
 from swarmtui.engine.runtime.git import Git
 from tests.conftest import git
 
@@ -44,6 +45,9 @@ def branch_with(repo: Path, branch: str, files: Mapping[str, str | None], *,
             (wt / path).parent.mkdir(parents=True, exist_ok=True)
             (wt / path).write_text(text)
     git(wt, "add", "-A")
+    written = [path for path, text in files.items() if text is not None]
+    if written:
+        git(wt, "add", "-f", "--", *written)  # ignored paths too: an agent can force them
     git(wt, "commit", "-q", "--allow-empty", "-m", message)
     head = rev(wt, "HEAD")
     git(repo, "worktree", "remove", "--force", str(wt))
@@ -230,6 +234,105 @@ def test_dirty_report_names_real_paths_for_a_staged_rename(repo: Path) -> None:
     assert set(out.dirty) <= {"renamed.txt", "shared.txt"}, out.dirty
 
 
+# -- files git does not track, protected paths ------------------------------------------------
+
+
+def test_ignored_file_the_merge_would_overwrite_is_refused_naming_it(repo: Path) -> None:
+    """The user's git-ignored local.env in the checked-out target, a branch that adds its own
+    local.env: git would overwrite an ignored file silently; the merge is refused naming it,
+    before the gate runs, and the file and main are untouched."""
+    (repo / ".gitignore").write_text("local.env\n")
+    commit_on_main(repo, {".gitignore": "local.env\n"}, "ignore local.env")
+    branch_with(repo, "swarm/t-1", {"local.env": "TOKEN=agent\n", "feature.txt": "f\n"})
+    (repo / "local.env").write_text("TOKEN=mine\n")
+    main_before = rev(repo, "main")
+    marker = repo.parent / "gate-ran"
+
+    out = merger(repo, gate=f"touch {marker}").merge(job(), [])
+
+    assert out.status == "refused"
+    assert out.untracked == ["local.env"]
+    assert "local.env" in out.reason and "does not track" in out.reason
+    assert (repo / "local.env").read_text() == "TOKEN=mine\n"
+    assert rev(repo, "main") == main_before == rev(repo, "HEAD")
+    assert not marker.exists()  # refused before merge.verify
+    assert not (repo / "feature.txt").exists()
+
+
+def test_ignored_file_where_the_branch_puts_a_folder_is_refused(repo: Path) -> None:
+    """An ignored file ``cache`` (or a link) where the branch adds ``cache/x``: named, kept."""
+    branch_with(repo, "swarm/t-1", {"cache/x.txt": "x\n", "link/y.txt": "y\n"})
+    (repo / ".git" / "info" / "exclude").write_text(".swarm/\ncache\nlink\n")
+    (repo / "cache").write_text("my cache\n")
+    (repo / "elsewhere").mkdir()
+    (repo / "link").symlink_to(repo / "elsewhere")
+
+    out = merger(repo).merge(job(), [])
+
+    assert out.status == "refused"
+    assert sorted(out.untracked) == ["cache", "link"]
+    assert (repo / "cache").read_text() == "my cache\n"
+    assert (repo / "link").is_symlink() and not list((repo / "elsewhere").iterdir())
+
+
+def test_ignored_folder_with_other_files_does_not_block_a_merge(repo: Path) -> None:
+    """An ignored folder the branch adds a new file to is not in the way: nothing in it is
+    replaced."""
+    branch_with(repo, "swarm/t-1", {"build/new.txt": "n\n"})
+    (repo / ".git" / "info" / "exclude").write_text(".swarm/\nbuild/\n")
+    (repo / "build").mkdir()
+    (repo / "build" / "mine.o").write_text("object\n")
+
+    out = merger(repo).merge(job(), [])
+
+    assert out.status == "merged", out.reason
+    assert (repo / "build" / "mine.o").read_text() == "object\n"
+    assert (repo / "build" / "new.txt").read_text() == "n\n"
+
+
+@pytest.mark.parametrize("checked_out", [True, False])
+def test_branch_changing_swarm_state_is_refused_as_protected(repo: Path,
+                                                             checked_out: bool) -> None:
+    """A branch that commits .swarm/state.db is refused whether or not the target is checked
+    out (a ref moved elsewhere reaches the work tree at the next checkout); the run's log is
+    untouched."""
+    (repo / ".swarm").mkdir()
+    (repo / ".swarm" / "state.db").write_bytes(b"the run's log")
+    branch_with(repo, "swarm/t-1", {".swarm/state.db": "agent junk\n", "ok.txt": "ok\n"})
+    if not checked_out:
+        git(repo, "checkout", "-q", "--detach")
+    main_before = rev(repo, "main")
+
+    out = merger(repo).merge(_protected_job(), [])
+
+    assert out.status == "refused"
+    assert out.protected == [".swarm/state.db"]
+    assert ".swarm/state.db" in out.reason and "protected" in out.reason
+    assert (repo / ".swarm" / "state.db").read_bytes() == b"the run's log"
+    assert rev(repo, "main") == main_before
+
+
+def test_the_runs_own_files_inside_the_repository_are_protected(repo: Path,
+                                                                tmp_path: Path) -> None:
+    """merge.protected plus the run's task and config files when they lie in the repository
+    (through a link too); files elsewhere and relative names add nothing."""
+    (repo / "plans").mkdir()
+    (tmp_path / "via").symlink_to(repo / "plans")
+    globs = protected_globs(repo, [".swarm/"], [str(repo / "tasks.toml"),
+                                                str(tmp_path / "via" / "cfg.toml"),
+                                                str(tmp_path / "outside.toml"), "relative.toml",
+                                                ""])
+    assert globs == (".swarm/", "tasks.toml", "plans/cfg.toml")
+    assert touched([".swarm/state.db", "tasks.toml", "src/tasks.toml", "plans/cfg.toml"],
+                   globs) == [".swarm/state.db", "tasks.toml", "plans/cfg.toml"]
+
+
+def _protected_job() -> MergeJob:
+    j = job()
+    j.protected = (".swarm/", "tasks.toml")
+    return j
+
+
 # -- refusals that leave the target alone -------------------------------------------------------
 
 
@@ -300,6 +403,17 @@ def test_failing_gate_leaves_target_unchanged_and_removes_the_scratch_worktree(
     assert not (repo / "feature.txt").exists()
     assert status(repo) == ""
     assert integration_gone(repo)
+
+
+def test_gate_that_cannot_run_refuses_without_failing_the_task(repo: Path) -> None:
+    """merge.verify naming a program that does not exist (exit 127): refused with the shell's
+    message, not an integration failure (a fresh attempt would meet the same command)."""
+    branch_with(repo, "swarm/t-1", {"feature.txt": "f\n"})
+    main_before = rev(repo, "main")
+    out = merger(repo, gate="true && nosuch-gate-prog").merge(job(), [])
+    assert out.status == "refused", out.reason
+    assert "merge.verify cannot run" in out.reason and "nosuch-gate-prog" in out.reason
+    assert rev(repo, "main") == main_before and integration_gone(repo)
 
 
 def test_passing_gate_runs_on_the_merged_tree_and_merges(repo: Path) -> None:

@@ -163,7 +163,10 @@ def cmd_validate(ctx: Ctx) -> int:
     repo = ctx.repo
     config = ctx.config(repo)
     tasks = load_tasks(repo, config, ctx.args.tasks)
+    from swarmtui.tasks.programs import verify_problems
+
     problems = agent_problems(config, {t.agent for t in tasks})
+    problems += verify_problems(tasks, gate=config.merge.verify)
     if problems:
         raise InputError("\n".join(f"{ctx.args.tasks}: {p}" for p in problems))
     obj = {"ok": True, "tasks": [t.id for t in tasks],
@@ -203,6 +206,9 @@ def cmd_doctor(ctx: Ctx) -> int:
         check("fail", "config", str(e))
     if config is not None:
         _doctor_config(config, check)
+        from swarmtui.tasks.programs import doctor_verify
+
+        doctor_verify(ctx, config, check)
         if config.hosts:
             from swarmtui.cli.hosts_cmd import doctor_hosts
 

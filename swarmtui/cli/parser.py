@@ -145,7 +145,10 @@ def build_parser() -> argparse.ArgumentParser:
     from swarmtui.cli.report_cmd import register
 
     register(add, common, js)
-    add("doctor", I.cmd_doctor, "check the machine, the repository and the config", (common, js))
+    sp = add("doctor", I.cmd_doctor, "check the machine, the repository and the config",
+             (common, js))
+    sp.add_argument("tasks", metavar="TASKS", nargs="?",
+                    help="also check this task file's verify commands")
     from swarmtui.cli.hosts_cmd import cmd_hosts
 
     sp = add("hosts", cmd_hosts, "list the machines agents run on ([[hosts]]): reachable or "

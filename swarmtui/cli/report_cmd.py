@@ -12,6 +12,7 @@ import argparse
 import json
 import os
 import shutil
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -125,11 +126,17 @@ def cmd_plan(ctx: Ctx) -> int:
 
         picked = read_declared_files(repo, tasks)
     result = plan_tasks(tasks, config, picked=picked, options=options)
+    from swarmtui.tasks.programs import verify_problems
+
+    problems = [f"{ctx.args.tasks}: {p}" for p in verify_problems(tasks,
+                                                                   gate=config.merge.verify)]
     if getattr(ctx.args, "json", False):
-        print(json.dumps(plan_json(result), sort_keys=True))
+        print(json.dumps({**plan_json(result), "problems": problems}, sort_keys=True))
     else:
         print(term_safe(plan_text(result, ctx.args.tasks), multiline=True))
-    return 0
+        for line in problems:
+            print(term_safe(f"problem: {line}"), file=sys.stderr)
+    return 1 if problems else 0
 
 
 def register(add: AddCommand, common: argparse.ArgumentParser,

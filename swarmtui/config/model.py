@@ -291,6 +291,10 @@ class MergeConfig(_Section):
     """Let automatic merges include changes outside a task's declared files."""
     review: bool = False
     """Merge only tasks whose current attempt a `swarmtui review` approved."""
+    protected: list[Annotated[str, at.MinLen(1)]] = Field(default_factory=lambda: [".swarm/"])
+    """Paths (globs; a trailing slash means everything under it) no task's branch may change:
+    such an attempt fails before its verify and no merge carries it. The run's own task file
+    and config file are protected as well."""
 
 
 class BudgetConfig(_Section):

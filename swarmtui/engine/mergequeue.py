@@ -19,8 +19,17 @@ from swarmtui.engine.failures import fail
 from swarmtui.engine.ledger import LedgerEntry, entries_from_events
 from swarmtui.engine.merge import MergeJob, MergeOutcome, Merger
 from swarmtui.engine.messages import MergeDone
+from swarmtui.engine.protect import protected_globs
 from swarmtui.model import Cause, MergeItem, TaskState, TaskView
 from swarmtui.model import payloads as p
+
+
+def run_protected(ctx: Ctx) -> tuple[str, ...]:
+    """The protected globs of this run: ``merge.protected`` and the run's own files."""
+    st = ctx.state
+    own = [st.tasks_file, (st.settings.config_path or "") if st.settings else ""]
+    own += [str(t.spec.feature.get("file", "")) for t in st.tasks.values() if t.spec.feature]
+    return protected_globs(ctx.repo, ctx.config.merge.protected, own)
 
 
 class MergeQueue:
@@ -64,7 +73,8 @@ class MergeQueue:
                         branch=P.branch_name(t.id, item.attempt), target=self.ctx.state.target,
                         summary=t.summary, files_modified=list(t.result_files),
                         do_not_revert=t.result_dnr, scope=t.spec.files, auto=item.auto,
-                        command_id=item.command_id, source=item.by)
+                        command_id=item.command_id, source=item.by,
+                        protected=run_protected(self.ctx))
 
     def _step(self, now: float) -> None:
         if self.working:
@@ -109,7 +119,8 @@ class MergeQueue:
         if item.command_id is not None:
             ctx.commands.answer(item.command_id, "merge", item.by, status, {
                 "task": t.id, "message": text, "reason": out.reason, "commit": out.commit,
-                "conflicts": out.conflicts, "dirty": out.dirty})
+                "conflicts": out.conflicts, "dirty": out.dirty, "protected": out.protected,
+                "untracked": out.untracked})
 
     def _record(self, t: TaskView, item: MergeItem, out: MergeOutcome, current: bool
                 ) -> tuple[str, str]:
@@ -144,6 +155,7 @@ class MergeQueue:
             return "failed", out.reason
         ctx.emit(p.MergeRefused(reason=out.reason, conflicts=list(out.conflicts),
                                 dirty=list(out.dirty), out_of_scope=list(out.out_of_scope),
+                                protected=list(out.protected), untracked=list(out.untracked),
                                 reverts=[p.Revert.model_validate(r) for r in out.reverts]),
                  t.id, item.attempt)
         return "refused", out.reason

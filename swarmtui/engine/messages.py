@@ -74,6 +74,8 @@ class VerifyDone:
     tail: str
     seconds: float
     timed_out: bool = False
+    protected: tuple[str, ...] = ()  # protected paths its branch changes: verify did not run
+    unrunnable: str = ""  # the shell's message when the command could not run (126/127)
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,10 @@
 """Verification as acceptance: a task passes only when its verify command passes in the
-attempt's worktree. The command runs in a worker; the outcome comes back as ``VerifyDone``."""
+attempt's worktree. The command runs in a worker; the outcome comes back as ``VerifyDone``.
+
+Before the command runs, the attempt's branch is checked for protected paths (``.swarm/``, the
+run's own files, ``merge.protected``): such an attempt fails at once and waits for the operator,
+since no merge may carry it. A command that cannot run (the shell's exit 126 or 127: not found,
+not executable) fails the task at once with the shell's message, without another attempt."""
 
 from __future__ import annotations
 
@@ -8,8 +13,10 @@ from pathlib import Path
 from swarmtui import protocol as P
 from swarmtui.engine.context import Ctx
 from swarmtui.engine.failures import fail
+from swarmtui.engine.mergequeue import run_protected
 from swarmtui.engine.messages import VerifyDone
-from swarmtui.engine.verify import run_verify
+from swarmtui.engine.protect import protected_sentence, touched
+from swarmtui.engine.verify import run_verify, unrunnable_message
 from swarmtui.model import Cause, TaskState, TaskView
 from swarmtui.model import payloads as p
 
@@ -27,22 +34,31 @@ class Verifier:
         aid = P.agent_id(t.id, t.attempt)
         task, attempt = t.id, t.attempt
         command = t.spec.verify
-        if not command:
-            ctx.loop.post(VerifyDone(task, attempt, passed=True, code=0, seconds=0.0,
-                                     tail="no verify command: accepted on the agent's word"))
-            self.running.add(aid)
-            return
         cfg = ctx.config.verify
-        worktree = Path(ctx.state.attempts[aid].worktree) if aid in ctx.state.attempts else (
-            ctx.runner.worktree(task, attempt))
+        rec = ctx.state.attempts.get(aid)
+        worktree = Path(rec.worktree) if rec is not None else ctx.runner.worktree(task, attempt)
+        branch = rec.branch if rec is not None else P.branch_name(task, attempt)
+        target = ctx.state.target
+        globs = run_protected(ctx)
+        git = ctx.git
         log = ctx.runner.agent_dir(task, attempt) / P.VERIFY_LOG
         self.running.add(aid)
 
         def work() -> VerifyDone:
+            base, head = git.rev(target), git.rev(branch)
+            if base is not None and head is not None:
+                hit = touched(git.changed_files(base, head), globs)
+                if hit:
+                    return VerifyDone(task, attempt, passed=False, code=None, seconds=0.0,
+                                      tail="", protected=tuple(hit))
+            if not command:
+                return VerifyDone(task, attempt, passed=True, code=0, seconds=0.0,
+                                  tail="no verify command: accepted on the agent's word")
             out = run_verify(command, worktree, timeout=cfg.timeout, tail_bytes=cfg.tail_bytes,
                              log_path=log)
             return VerifyDone(task, attempt, passed=out.passed, code=out.code, tail=out.tail,
-                              seconds=out.seconds, timed_out=out.timed_out)
+                              seconds=out.seconds, timed_out=out.timed_out,
+                              unrunnable=unrunnable_message(out))
 
         ctx.submit(ctx.workers.verify, work,
                    lambda e: VerifyDone(task, attempt, passed=False, code=None, seconds=0.0,
@@ -54,6 +70,10 @@ class Verifier:
         t = ctx.state.tasks.get(out.task)
         if t is None or t.attempt != out.attempt or t.state != TaskState.VERIFYING:
             return
+        if out.protected:
+            branch = P.branch_name(out.task, out.attempt)
+            fail(ctx, t, Cause.PROTECTED_PATHS, protected_sentence(branch, out.protected))
+            return
         if out.passed:
             ctx.emit(p.VerifyPassed(code=out.code, tail=out.tail, seconds=round(out.seconds, 2)),
                      out.task, out.attempt)
@@ -64,5 +84,9 @@ class Verifier:
             return
         ctx.emit(p.VerifyFailed(code=out.code, tail=out.tail, seconds=round(out.seconds, 2),
                                 timed_out=out.timed_out), out.task, out.attempt)
+        if out.unrunnable:
+            fail(ctx, t, Cause.VERIFY_UNRUNNABLE, f"verify cannot run: {out.unrunnable} "
+                 f"(exit {out.code})")
+            return
         fail(ctx, t, Cause.VERIFY_FAILED, f"verify failed (exit {out.code})"
              if not out.timed_out else "verify failed (timed out)")

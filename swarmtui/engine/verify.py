@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from swarmtui.textsafe import clean_text
+
+# The shell's own exit codes for a command it could not run: found but not executable (126),
+# not found (127). Trying the agent again changes neither.
+UNRUNNABLE_CODES = (126, 127)
+MESSAGE_MAX = 300
+_SHELL_PREFIX = re.compile(r"^(?:/bin/)?sh: (?:line )?\d+: ")
 
 
 @dataclass(frozen=True)
@@ -47,3 +56,17 @@ def run_verify(command: str, cwd: Path, *, timeout: float, tail_bytes: int,
     code = None if timed_out else proc.returncode
     return VerifyOutcome(passed=code == 0, code=code, tail=tail,
                          seconds=time.monotonic() - start, timed_out=timed_out)
+
+
+def unrunnable_message(out: VerifyOutcome) -> str:
+    """The shell's message when the command could not run (exit 126 or 127): the last line it
+    printed (``sh: 1: pytset: not found``), cleaned and bounded; "" for any other outcome."""
+    if out.timed_out or out.code not in UNRUNNABLE_CODES:
+        return ""
+    lines = [ln.strip() for ln in out.tail.splitlines() if ln.strip()]
+    # "/bin/sh: 1: pytset: not found" (dash), "/bin/sh: line 1: pytset: command not found"
+    # (bash): the shell and line number say nothing here; the rest is the shell's message.
+    last = _SHELL_PREFIX.sub("", clean_text(lines[-1])) if lines else ""
+    if len(last) > MESSAGE_MAX:
+        last = last[:MESSAGE_MAX] + "..."
+    return last or ("command not found" if out.code == 127 else "command not executable")

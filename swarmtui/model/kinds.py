@@ -147,6 +147,8 @@ class Cause(StrEnum):
     TOO_LARGE = "too_large"  # its prompt and declared files do not fit the model's window
     SETUP_FAILED = "setup_failed"  # the worktree's setup command failed or timed out
     CONTEXT_FULL = "context_full"  # ended at a turn boundary to go on in a fresh session
+    PROTECTED_PATHS = "protected_paths"  # its branch changes .swarm/ or another protected path
+    VERIFY_UNRUNNABLE = "verify_unrunnable"  # the verify command could not run (exit 126/127)
 
 
 class Retry(StrEnum):
@@ -203,6 +205,11 @@ CAUSE_POLICY: dict[Cause, CausePolicy] = {
     # by heartbeat.context_relaunches rather than max_attempts or the breaker.
     Cause.CONTEXT_FULL: CausePolicy(False, False, Retry.AUTO, False,
                                     label="context full: relaunched fresh"),
+    # Neither is fixed by trying again: the operator decides (retry, edit the task or config).
+    Cause.PROTECTED_PATHS: CausePolicy(True, False, Retry.OPERATOR, False,
+                                       label="changes protected paths"),
+    Cause.VERIFY_UNRUNNABLE: CausePolicy(False, False, Retry.OPERATOR, False,
+                                         label="verify command cannot run"),
 }
 
 

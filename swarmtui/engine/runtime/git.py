@@ -9,6 +9,8 @@ None of this touches the user's own working tree: worktrees live under ``.swarm/
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -234,6 +236,40 @@ class Git:
         _, out = self._run("status", "--porcelain=v1", "-z", cwd=worktree)
         return _porcelain_paths(out)
 
+    def untracked_in_the_way(self, worktree: Path, base: str, tree: str,
+                             limit: int = 200) -> list[str]:
+        """Paths that moving ``worktree`` (clean, at ``base``) to ``tree`` would write over
+        although git does not track them there: an untracked or ignored file (or link, or
+        folder) at a path the tree adds, or at a folder above one. Git overwrites ignored
+        files silently, so this is asked before any merge moves a work tree. Links are never
+        followed; at most ``limit`` paths are returned."""
+        _, out = self._run("diff-tree", "-r", "-z", "--name-only", "--no-renames",
+                           "--diff-filter=A", base, tree)
+        found: dict[str, None] = {}
+        known_dirs: set[str] = set()
+        for path in out.split("\0"):
+            if not path:
+                continue
+            parts = path.split("/")
+            for i in range(1, len(parts) + 1):
+                rel = "/".join(parts[:i])
+                if rel in known_dirs:
+                    continue
+                try:
+                    st = os.lstat(worktree / rel)
+                except FileNotFoundError:
+                    break  # nothing there: nothing below it either
+                except NotADirectoryError:
+                    break
+                if i < len(parts) and stat.S_ISDIR(st.st_mode):
+                    known_dirs.add(rel)  # a real folder on the way: look further down
+                    continue
+                found[rel] = None  # a file or a link where the tree puts a file or folder
+                break
+            if len(found) >= limit:
+                break
+        return list(found)
+
     # -- merge plumbing (no work tree touched) ---------------------------------------------
 
     def merge_tree(self, ours: str, theirs: str) -> MergeTree:
@@ -274,9 +310,12 @@ class Git:
         """Advance the branch checked out in ``worktree`` to ``commit``, updating its files.
 
         ``merge --ff-only`` moves the ref and the work tree together and refuses to overwrite
-        local changes, so a checked-out branch never moves under a stale work tree."""
+        local changes, so a checked-out branch never moves under a stale work tree;
+        ``--no-overwrite-ignore`` makes it refuse to replace ignored files as well (git
+        overwrites those by default), should one appear after ``untracked_in_the_way``."""
         try:
-            self._run("merge", "--ff-only", "--quiet", commit, cwd=worktree)
+            self._run("merge", "--ff-only", "--no-overwrite-ignore", "--quiet", commit,
+                      cwd=worktree)
         except GitError as e:
             raise GitError(f"fast-forward of {worktree}: {e}") from None
 

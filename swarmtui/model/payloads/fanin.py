@@ -30,6 +30,8 @@ class MergeRefused(Payload):
     dirty: list[str] = Field(default_factory=list)
     out_of_scope: list[str] = Field(default_factory=list)
     reverts: list[Revert] = Field(default_factory=list)
+    protected: list[str] = Field(default_factory=list)  # protected paths the branch changes
+    untracked: list[str] = Field(default_factory=list)  # untracked files the merge would replace
 
 
 @_register
