@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from swarmtui import faults
 from swarmtui import protocol as P
 from swarmtui.config import Config
 from swarmtui.engine.alerts import Alerts
@@ -239,6 +240,11 @@ class Supervisor:
         finally:
             self._wake.stop()
             self._watcher.stop()
+            faults.point("supervisor-exit")
+            try:
+                ctx.commands.close()  # a run that is over answers the commands left for it
+            except Exception:  # noqa: BLE001 - the store is full or busy: clients see the lock go
+                pass
             loop.drain()
             try:
                 self._snapshots.take(ctx.now())
