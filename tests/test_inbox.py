@@ -274,3 +274,87 @@ def test_a_poisoned_row_in_a_live_run_is_skipped_by_every_reader(
         _stop(up)
         if again is not None:
             _stop(again)
+
+
+# -- issue 19.6: a locked store is waited for, said, and caught up with ---------------------
+
+HOLD = """
+import sqlite3, sys
+con = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=30)
+con.execute("BEGIN EXCLUSIVE")
+print("locked", flush=True)
+sys.stdin.readline()
+con.execute("COMMIT")
+"""
+
+
+def _status_line(sock: str, repo: Path) -> str:
+    from swarmtui.engine.runtime.tmux import session_name_for
+
+    res = subprocess.run(["tmux", "-S", sock, "show-options", "-v", "-t",
+                          f"={session_name_for(repo)}:", "@swarm_status"],
+                         capture_output=True, text=True)
+    return res.stdout.strip()
+
+
+def test_a_store_locked_past_the_busy_timeout_is_waited_for_and_said(
+        git_repo: Path, tmux_socket: str, tmp_path: Path) -> None:
+    import sys
+
+    gate = tmp_path / "gate"
+    cfg = write_config(tmp_path / "c.toml", {"gated": gated(gate)})
+    tf = write_tasks(tmp_path / "t.toml", [{"id": "a", "prompt": "do a"}])
+    fast = {"SWARMTUI_STORE_BUSY_TIMEOUT": "0.3"}
+    up = start("up", str(tf), "--headless", "--repo", str(git_repo), "--config", str(cfg),
+               log=tmp_path / "up.log", env=fast)
+    holder: subprocess.Popen[str] | None = None
+    pause: subprocess.Popen[str] | None = None
+    try:
+        wait_state(git_repo, _running, what="the agent to run")
+        db = git_repo / P.SWARM_DIR / P.STATE_DB
+        holder = subprocess.Popen([sys.executable, "-c", HOLD, str(db)], text=True,
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        assert holder.stdout is not None and holder.stdin is not None
+        # The lock is taken while the agent keeps reporting: the supervisor must write.
+        holder_ready = holder.stdout.readline().strip()
+        assert holder_ready == "locked"
+        wait_for(lambda: "store busy" in _status_line(tmux_socket, git_repo), timeout=30,
+                 what="the status line to say the store is busy")
+        # The CLI: says so, waits with backoff, then a clean error.
+        gave_up = run("kill", "a", "--repo", str(git_repo),
+                      env={**fast, "SWARMTUI_STORE_WAIT": "1"})
+        assert gave_up.returncode == 1
+        assert "store busy" in gave_up.stderr and "gave up after 1s" in gave_up.stderr
+        assert "Traceback" not in gave_up.stderr + gave_up.stdout
+        # One that waits long enough gets through once the lock goes.
+        pause = subprocess.Popen([*SWARMTUI, "pause", "--repo", str(git_repo)], text=True,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 env={**os.environ, **fast})
+        assert pause.stderr is not None
+        assert "store busy" in pause.stderr.readline()
+        assert up.poll() is None  # the supervisor lives on through the lock
+        holder.stdin.write("go\n")
+        holder.stdin.flush()
+        assert holder.wait(10) == 0
+        said, _ = pause.communicate(timeout=60)
+        assert pause.returncode == 0 and "dispatch paused" in said
+        wait_for(lambda: "store busy" not in _status_line(tmux_socket, git_repo),
+                 what="the status line to recover")
+        seen = max(e.seq for e in events(git_repo))
+        wait_for(lambda: any(e.kind == "progress" and e.seq > seen for e in events(git_repo)),
+                 what="progress to be recorded again")  # caught up, no restart
+        assert up.poll() is None and supervisor_pid(git_repo) == up.pid
+        gate.touch()
+        wait_state(git_repo, lambda st: str(st.tasks["a"].state) == "passed",
+                   what="the task to pass")
+        down = run("down", "--repo", str(git_repo))
+        assert down.returncode == 0, down.stdout + down.stderr
+        assert up.wait(60) == 0
+    finally:
+        if holder is not None and holder.poll() is None:
+            holder.kill()
+            holder.wait()
+        if pause is not None and pause.poll() is None:
+            pause.kill()
+            pause.wait()
+        _stop(up)
