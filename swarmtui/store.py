@@ -11,20 +11,23 @@ to what an event stands for (an agent spawning, a verification finishing).
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from swarmtui import legacy, snapshot
+from swarmtui.errors import SwarmError
 from swarmtui.model import Event, EventSchemaError, Payload, RunState, apply, decode, project
 from swarmtui.model.payloads import decode_json
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 # The payload schema new events are written with; rows of schema 1 are read through
 # ``swarmtui.legacy``.
 PAYLOAD_SCHEMA = 2
@@ -72,6 +75,11 @@ MIGRATIONS: dict[int, str] = {
         data        BLOB NOT NULL
     );
     """,
+    # The run a command was sent to: it is applied by that run's supervisor or refused, never
+    # applied to a later run. NULL: appended by an older swarmtui (refused, the run unknown).
+    4: """
+    ALTER TABLE commands ADD COLUMN run INTEGER;
+    """,
 }
 
 COMMAND_STATUSES = ("pending", "done", "failed", "refused")
@@ -87,10 +95,12 @@ class Command:
     status: str
     result: dict[str, Any] | None
     done_time: float | None
+    run: int | None = None
 
     def to_json_obj(self) -> dict[str, Any]:
         return {
             "id": self.id,
+            "run": self.run,
             "time": self.time,
             "source": self.source,
             "kind": self.kind,
@@ -108,9 +118,50 @@ class StoreFull(StoreError):
     """The disk (or the database's quota) is full: nothing was written."""
 
 
+class UnreadablePayload(StoreError):
+    """A payload whose JSON would not read back (e.g. nested past the parser's depth limit):
+    refused before it reaches the append-only log, where it could never be removed."""
+
+
+class StoreBusy(StoreError, SwarmError):
+    """Another process held the database's write lock past the busy timeout: nothing was
+    written; the caller waits and tries again."""
+
+
+T = TypeVar("T")
+log = logging.getLogger("swarmtui.store")
+# How long one write waits for another process's write lock (SQLite's own backoff) before
+# StoreBusy: short, so the supervisor's loop is never stuck on the store for long; callers
+# retry with their own backoff. `SWARMTUI_STORE_BUSY_TIMEOUT` (seconds) overrides it.
+BUSY_TIMEOUT_S = 10.0
+
+
+def busy_timeout() -> float:
+    try:
+        return max(0.0, float(os.environ.get("SWARMTUI_STORE_BUSY_TIMEOUT", BUSY_TIMEOUT_S)))
+    except ValueError:
+        return BUSY_TIMEOUT_S
+
+
 def _is_full(e: sqlite3.Error) -> bool:
     code = getattr(e, "sqlite_errorcode", None)
     return code == sqlite3.SQLITE_FULL or "database or disk is full" in str(e)
+
+
+def _is_busy(e: sqlite3.Error) -> bool:
+    code = getattr(e, "sqlite_errorcode", None)
+    return (code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or
+            "database is locked" in str(e) or "database table is locked" in str(e))
+
+
+def store_error(path: Path, e: sqlite3.Error) -> Exception:
+    """SQLite's error as the store's: full and busy get their own types (the caller acts on
+    them); anything else is returned as it is."""
+    if _is_full(e):
+        return StoreFull(f"{path}: {e}")
+    if _is_busy(e):
+        return StoreBusy(f"store busy: {path} is locked by another process ({e})")
+    return e
 
 
 class Store:
@@ -136,17 +187,27 @@ class Store:
             os.chmod(self.path, 0o600)
         # isolation_level=None: we issue BEGIN ourselves, so each write is one explicit
         # transaction and nothing stays open between calls.
+        wait = busy_timeout()
         self._db = sqlite3.connect(
-            str(self.path), timeout=30.0, isolation_level=None, check_same_thread=False
+            str(self.path), timeout=wait, isolation_level=None, check_same_thread=False
         )
         self._lock = threading.RLock()
-        self._db.execute("PRAGMA busy_timeout = 30000")
-        mode = self._db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        self._tx_depth = 0  # > 0 while transaction() is open (on the thread holding _lock)
+        self.skipped: dict[int, str] = {}  # seq -> why: unreadable rows the readers skipped
+        self._db.execute(f"PRAGMA busy_timeout = {int(wait * 1000)}")
+        try:
+            mode = self._db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        except sqlite3.Error as e:
+            self._db.close()
+            raise store_error(self.path, e) from None
         if mode.lower() != "wal":
             raise StoreError(f"{self.path}: could not switch to WAL mode (got {mode})")
         self._db.execute("PRAGMA synchronous = FULL")
         try:
             self._migrate()
+        except sqlite3.Error as e:
+            self._db.close()
+            raise store_error(self.path, e) from None
         except BaseException:
             self._db.close()
             raise
@@ -203,30 +264,84 @@ class Store:
         """Append events in one transaction (one fsync); all are on disk when this returns,
         or none is. Raises StoreFull when the disk is full."""
         now = time.time() if at is None else at
-        rows = [(p, task, attempt, p.model_dump_json()) for p, task, attempt in items]
-        out: list[Event] = []
+        rows = [(p, task, attempt, _checked_json(p)) for p, task, attempt in items]
+
+        def write() -> list[Event]:
+            nonlocal run
+            out: list[Event] = []
+            if run is None:
+                run = self._current_run_locked()
+            for p, task, attempt, data in rows:
+                cur = self._db.execute(
+                    "INSERT INTO events(run, time, kind, task, attempt, data, v)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (run, now, str(p.KIND), task, attempt, data, PAYLOAD_SCHEMA))
+                out.append(Event(seq=int(cur.lastrowid or 0), time=now, payload=p,
+                                 task=task, attempt=attempt, run=run))
+            return out
+
+        return self._write(write)
+
+    # -- transactions -----------------------------------------------------------------------
+
+    def _write(self, fn: Callable[[], T]) -> T:
+        """``fn`` in its own write transaction, or in the open ``transaction()`` (which then
+        commits it with the rest)."""
         with self._lock:
+            if self._tx_depth:
+                return fn()
             try:
                 self._db.execute("BEGIN IMMEDIATE")
-                if run is None:
-                    run = self._current_run_locked()
-                for p, task, attempt, data in rows:
-                    cur = self._db.execute(
-                        "INSERT INTO events(run, time, kind, task, attempt, data, v)"
-                        " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        (run, now, str(p.KIND), task, attempt, data, PAYLOAD_SCHEMA))
-                    out.append(Event(seq=int(cur.lastrowid or 0), time=now, payload=p,
-                                     task=task, attempt=attempt, run=run))
+                result = fn()
                 self._db.execute("COMMIT")
             except sqlite3.Error as e:
                 self._rollback()
-                if _is_full(e):
-                    raise StoreFull(f"{self.path}: {e}") from None
-                raise
+                raise store_error(self.path, e) from None
             except BaseException:
                 self._rollback()
                 raise
-        return out
+            return result
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Every write in the block (events, command answers) commits together, or none does:
+        a command's effects and its "done" mark are one transaction. A block inside another
+        joins it. Other threads wait for the block to end."""
+        with self._lock:
+            if self._tx_depth:
+                self._tx_depth += 1
+                try:
+                    yield
+                finally:
+                    self._tx_depth -= 1
+                return
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as e:
+                raise store_error(self.path, e) from None
+            self._tx_depth = 1
+            try:
+                yield
+                self._db.execute("COMMIT")
+            except sqlite3.Error as e:
+                self._tx_depth = 0
+                self._rollback()
+                raise store_error(self.path, e) from None
+            except BaseException:
+                self._tx_depth = 0
+                self._rollback()
+                raise
+            finally:
+                self._tx_depth = 0
+
+    def writable(self) -> bool:
+        """Whether the write lock can be had now (within the busy timeout): the loop's probe
+        while the store is busy."""
+        try:
+            self._write(lambda: None)
+        except StoreBusy:
+            return False
+        return True
 
     def _rollback(self) -> None:
         # A failed COMMIT (disk full) has already rolled back: ROLLBACK would then raise
@@ -261,7 +376,13 @@ class Store:
         limit: int | None = None,
         kind: str | None = None,
     ) -> list[Event]:
-        """Events with ``seq > since`` in order, optionally of one run, task or kind."""
+        """Events with ``seq > since`` in order, optionally of one run, task or kind. A row
+        that does not read back (written by an older version) is skipped with a logged error
+        naming its seq (``skipped`` keeps them): one bad row must not make the run unreadable."""
+        return self._decode(self._rows(since, run=run, task=task, limit=limit, kind=kind))
+
+    def _rows(self, since: int, *, run: int | None = None, task: str | None = None,
+              limit: int | None = None, kind: str | None = None) -> list[tuple[Any, ...]]:
         sql = "SELECT seq, run, time, kind, task, attempt, data, v FROM events WHERE seq > ?"
         params: list[Any] = [since]
         if kind is not None:
@@ -278,17 +399,29 @@ class Store:
             sql += " LIMIT ?"
             params.append(limit)
         with self._lock:
-            rows = self._db.execute(sql, params).fetchall()
-        return [_event(r) for r in rows]
+            return self._db.execute(sql, params).fetchall()
+
+    def _decode(self, rows: list[tuple[Any, ...]]) -> list[Event]:
+        out: list[Event] = []
+        for r in rows:
+            try:
+                out.append(_event(r))
+            except (EventSchemaError, ValueError, RecursionError) as e:
+                seq = int(r[0])
+                if seq not in self.skipped:
+                    self.skipped[seq] = str(e)
+                    log.error("%s: event %d (%s) cannot be read and is skipped: %s",
+                              self.path, seq, r[3], e)
+        return out
 
     def iter_events(self, run: int | None = None, batch: int = 2000, *,
                     since: int = 0) -> Iterator[Event]:
         while True:
-            chunk = self.events(since, run=run, limit=batch)
-            if not chunk:
+            rows = self._rows(since, run=run, limit=batch)
+            if not rows:
                 return
-            yield from chunk
-            since = chunk[-1].seq
+            yield from self._decode(rows)
+            since = int(rows[-1][0])
 
     def last_seq(self) -> int:
         with self._lock:
@@ -313,15 +446,12 @@ class Store:
         fp = snapshot.fingerprint()
         if not fp:
             return
-        with self._lock:
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
-                self._db.execute(
-                    "INSERT OR REPLACE INTO snapshots(run, seq, fingerprint, time, data)"
-                    " VALUES (?, ?, ?, ?, ?)", (run, seq, fp, time.time(), blob))
-                self._db.execute("COMMIT")
-            except sqlite3.Error:
-                self._rollback()
+        try:
+            self._write(lambda: self._db.execute(
+                "INSERT OR REPLACE INTO snapshots(run, seq, fingerprint, time, data)"
+                " VALUES (?, ?, ?, ?, ?)", (run, seq, fp, time.time(), blob)))
+        except (sqlite3.Error, StoreError):
+            pass
 
     def snapshot_seq(self, run: int) -> int:
         """The seq the run's snapshot was taken at (0: none)."""
@@ -348,73 +478,61 @@ class Store:
     # -- commands ---------------------------------------------------------------------------
 
     def append_command(self, kind: str, args: dict[str, Any] | None = None,
-                       source: str = "cli") -> int:
+                       source: str = "cli", *, run: int | None = None) -> int:
+        """Queue a command for ``run`` (default: the newest run, read in the same
+        transaction): only that run's supervisor applies it."""
         payload = json.dumps(args or {}, sort_keys=True)
-        with self._lock:
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
-                cur = self._db.execute(
-                    "INSERT INTO commands(time, source, kind, args) VALUES (?, ?, ?, ?)",
-                    (time.time(), source, kind, payload),
-                )
-                cid = int(cur.lastrowid or 0)
-                self._db.execute("COMMIT")
-            except sqlite3.Error as e:
-                self._rollback()
-                if _is_full(e):
-                    raise StoreFull(f"{self.path}: {e}") from None
-                raise
-            except BaseException:
-                self._rollback()
-                raise
-        return cid
+
+        def write() -> int:
+            cur = self._db.execute(
+                "INSERT INTO commands(time, source, kind, args, run) VALUES (?, ?, ?, ?, ?)",
+                (time.time(), source, kind, payload,
+                 self._current_run_locked() if run is None else run))
+            return int(cur.lastrowid or 0)
+
+        return self._write(write)
 
     def pending_commands(self) -> list[Command]:
         with self._lock:
             rows = self._db.execute(
-                "SELECT id, time, source, kind, args, status, result, done_time FROM commands"
-                " WHERE status = 'pending' ORDER BY id"
+                f"SELECT {_COMMAND_COLS} FROM commands WHERE status = 'pending' ORDER BY id"
             ).fetchall()
         return [_command(r) for r in rows]
 
-    def finish_command(self, cid: int, status: str, result: dict[str, Any] | None = None) -> None:
+    def finish_command(self, cid: int, status: str, result: dict[str, Any] | None = None
+                       ) -> bool:
+        """Answer a pending command; False when it had already been answered (by whoever
+        got there first: the supervisor, or a client withdrawing it)."""
         if status not in COMMAND_STATUSES or status == "pending":
             raise ValueError(f"bad command status {status!r}")
-        with self._lock:
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
-                self._db.execute(
-                    "UPDATE commands SET status = ?, result = ?, done_time = ?"
-                    " WHERE id = ? AND status = 'pending'",
-                    (status, json.dumps(result or {}, sort_keys=True, default=str), time.time(),
-                     cid),
-                )
-                self._db.execute("COMMIT")
-            except sqlite3.Error as e:
-                self._rollback()
-                if _is_full(e):
-                    raise StoreFull(f"{self.path}: {e}") from None
-                raise
-            except BaseException:
-                self._rollback()
-                raise
+        data = json.dumps(result or {}, sort_keys=True, default=str)
+        return self._write(lambda: self._db.execute(
+            "UPDATE commands SET status = ?, result = ?, done_time = ?"
+            " WHERE id = ? AND status = 'pending'", (status, data, time.time(), cid)
+        ).rowcount == 1)
 
     def command(self, cid: int) -> Command | None:
         with self._lock:
             row = self._db.execute(
-                "SELECT id, time, source, kind, args, status, result, done_time FROM commands"
-                " WHERE id = ?",
-                (cid,),
-            ).fetchone()
+                f"SELECT {_COMMAND_COLS} FROM commands WHERE id = ?", (cid,)).fetchone()
         return _command(row) if row else None
 
     def commands(self) -> list[Command]:
         with self._lock:
             rows = self._db.execute(
-                "SELECT id, time, source, kind, args, status, result, done_time FROM commands"
-                " ORDER BY id"
-            ).fetchall()
+                f"SELECT {_COMMAND_COLS} FROM commands ORDER BY id").fetchall()
         return [_command(r) for r in rows]
+
+
+def _checked_json(p: Payload) -> str:
+    """The payload's JSON, checked to read back as the same kind before it is appended."""
+    data = p.model_dump_json()
+    try:
+        decode_json(str(p.KIND), data)
+    except (EventSchemaError, ValueError, RecursionError) as e:
+        raise UnreadablePayload(f"event {p.KIND} refused: its payload would not read back "
+                                f"from the log ({str(e)[:300]})") from None
+    return data
 
 
 def _event(r: tuple[Any, ...]) -> Event:
@@ -436,9 +554,13 @@ def _legacy_payload(r: tuple[Any, ...]) -> Payload:
     return decode(r[3], legacy.upgrade(r[3], data), where=where)
 
 
+_COMMAND_COLS = "id, time, source, kind, args, status, result, done_time, run"
+
+
 def _command(r: tuple[Any, ...]) -> Command:
     return Command(id=r[0], time=r[1], source=r[2], kind=r[3], args=json.loads(r[4]),
-                   status=r[5], result=json.loads(r[6]) if r[6] else None, done_time=r[7])
+                   status=r[5], result=json.loads(r[6]) if r[6] else None, done_time=r[7],
+                   run=r[8])
 
 
 def _split_sql(script: str) -> list[str]:

@@ -325,7 +325,8 @@ def cmd_down(ctx: Ctx) -> int:
     if lock.holder_alive():
         res = RunClient(repo, store=store).submit(
             "down", {"keep_agents": keep}, timeout=config.run.kill_grace + 60).to_json_obj()
-        say(str(res.get("message") or res.get("error") or res["status"]))
+        say(str(res.get("message") or res.get("error") or res.get("reason") or
+                res["status"]))
         return 0 if res["status"] == "done" else 1
     tmux = tmux_for(repo, config)
     if store.replay().status in (RunStatus.FINISHED, RunStatus.STOPPED):

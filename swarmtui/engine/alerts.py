@@ -27,6 +27,19 @@ class Alerts:
         ctx.loop.listeners.append(self._on_event)
         ctx.loop.on(StatusSet, self._status_set)
         ctx.loop.every_tick(self._status)
+        ctx.loop.on_store_busy = self._store_busy
+
+    def _store_busy(self, busy: bool) -> None:
+        """While another process holds the store, the status line says so (the loop waits and
+        ticks no status); once it is free the next tick puts the run's line back."""
+        self._line = ""
+        if not busy:
+            return
+        since = time.strftime("%H:%M:%S", time.localtime(time.time()))
+        line = (f"store busy since {since}: another process holds .swarm/state.db; "
+                "the supervisor waits and catches up")
+        runner = self.ctx.runner
+        self.ctx.workers.tmux.submit(runner.set_status, line)
 
     def _on_event(self, ev: Event) -> None:
         a = self.ctx.state.alerts.get(ev.seq)

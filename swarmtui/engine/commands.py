@@ -3,8 +3,13 @@
 A command wakes the loop (the client nudges the supervisor's wake socket), so it takes effect
 at once rather than at the next tick. Each handler returns an answer, or ``DEFERRED`` when the
 answer comes later (a merge waits its turn in the queue); every answer is written to the
-command's row and recorded as a ``command_applied`` event. Actions aimed at one attempt name the
-attempt the operator saw and are refused when another is current.
+command's row and recorded as a ``command_applied`` event. A command's effects, its row's
+answer and that event are one store transaction: a supervisor killed in between leaves either
+all of them or none (the command is then applied again, once). Actions aimed at one attempt
+name the attempt the operator saw and are refused when another is current.
+
+A command belongs to the run it was sent to (``commands.run``): another run's supervisor
+refuses it, and when a run ends every command still waiting for it is refused with the reason.
 """
 
 from __future__ import annotations
@@ -12,12 +17,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from swarmtui import faults
 from swarmtui import protocol as P
 from swarmtui.engine.context import Ctx
 from swarmtui.engine.failures import fail
 from swarmtui.engine.messages import Wake
 from swarmtui.errors import SwarmError
-from swarmtui.model import ACTIVE, Cause, TaskSpec, TaskState, TaskView
+from swarmtui.model import ACTIVE, Cause, RunStatus, TaskSpec, TaskState, TaskView
 from swarmtui.model import payloads as p
 from swarmtui.model.commands import (
     AckArgs,
@@ -31,7 +37,7 @@ from swarmtui.model.commands import (
     TaskRef,
     parse_args,
 )
-from swarmtui.store import Command
+from swarmtui.store import Command, StoreBusy, StoreFull
 from swarmtui.tasks import make_task_id, validate_new_task
 
 Answer = tuple[str, dict[str, Any]]
@@ -48,6 +54,7 @@ class Commands:
         self.ctx = ctx
         self._stop = stop
         self._taken: set[int] = set()  # deferred commands (answered later)
+        self._closed = False  # the supervisor is leaving: nothing more is applied
         self.handlers: dict[CommandKind, Handler] = {
             CommandKind.PAUSE: self._pause, CommandKind.RESUME: self._resume,
             CommandKind.ADD: self._add, CommandKind.SPAWN: self._spawn,
@@ -67,30 +74,62 @@ class Commands:
     # -- the inbox --------------------------------------------------------------------------
 
     def apply_pending(self) -> None:
+        loop = self.ctx.loop
+        if self._closed:
+            return
         for cmd in self.ctx.store.pending_commands():
             if cmd.id in self._taken:
                 continue
-            if self.ctx.loop.stop_requested.is_set():
+            if loop.stop_requested.is_set():
                 return  # after `down`, later commands wait for the next supervisor
-            try:
-                kind, args = parse_args(cmd.kind, cmd.args)
-                status, result = self.handlers[kind](cmd, args)
-            except SwarmError as e:
-                status, result = "failed", {"error": str(e)}
-            except Exception as e:  # noqa: BLE001 - one bad command must not kill the run
-                status, result = "failed", {"error": f"{type(e).__name__}: {e}"}
-            if status == "deferred":
-                self._taken.add(cmd.id)
+            if cmd.run != loop.run_id:
+                self.answer(cmd.id, cmd.kind, cmd.source, "refused", {"reason": (
+                    f"command {cmd.id} ({cmd.kind}) was sent to run {cmd.run}, which has "
+                    f"ended; nothing was done (this is run {loop.run_id})" if cmd.run else
+                    f"command {cmd.id} ({cmd.kind}) was queued by an older swarmtui for an "
+                    "unknown run; nothing was done")})
                 continue
-            self.answer(cmd.id, cmd.kind, cmd.source, status, result)
+            try:
+                with loop.transaction():
+                    kind, args = parse_args(cmd.kind, cmd.args)
+                    status, result = self.handlers[kind](cmd, args)
+                    faults.point("inbox-effects")  # between the effects and the answer
+                    if status != "deferred":
+                        self.answer(cmd.id, cmd.kind, cmd.source, status, result)
+                if status == "deferred":
+                    self._taken.add(cmd.id)
+            except (StoreFull, StoreBusy):
+                raise  # nothing was written: the command stays pending and is applied later
+            except SwarmError as e:
+                self.answer(cmd.id, cmd.kind, cmd.source, "failed", {"error": str(e)})
+            except Exception as e:  # noqa: BLE001 - one bad command must not kill the run
+                self.answer(cmd.id, cmd.kind, cmd.source, "failed",
+                            {"error": f"{type(e).__name__}: {e}"})
 
     def answer(self, cid: int, kind: str, source: str, status: str,
                result: dict[str, Any]) -> None:
+        """The command's row and its ``command_applied`` event, in one transaction (joining
+        the caller's, which holds the command's effects)."""
+        with self.ctx.loop.transaction():
+            if self.ctx.store.finish_command(cid, status, result):
+                self.ctx.emit(p.CommandApplied(id=cid, command=kind, source=source,
+                                               status=status, result=result),
+                              result.get("task"))
         self._taken.discard(cid)
-        self.ctx.store.finish_command(cid, status, result)
-        self.ctx.emit(p.CommandApplied(id=cid, command=kind, source=source,
-                                       status=status,
-                                       result=result), result.get("task"))
+
+    def close(self) -> None:
+        """The supervisor is leaving. When the run is over, every command still waiting for
+        it is answered: refused, saying so (the CLI waiting on it answers at once); none is
+        left for another run. A run that goes on keeps its commands for its next supervisor."""
+        self._closed = True
+        st = self.ctx.state
+        if st.status not in (RunStatus.FINISHED, RunStatus.STOPPED):
+            return
+        for cmd in self.ctx.store.pending_commands():
+            if cmd.run == self.ctx.loop.run_id:
+                self.answer(cmd.id, cmd.kind, cmd.source, "refused", {"reason": (
+                    f"run {cmd.run} {st.status} before command {cmd.id} ({cmd.kind}) was "
+                    "applied; nothing was done")})
 
     # -- helpers ----------------------------------------------------------------------------
 

@@ -83,12 +83,13 @@ class Finisher:
                 ctx.emit(p.AgentExited(how=ExitHow.TERMINATED, signal="SIGKILL",
                                        error="killed when the run was stopped"),
                          rec.task, rec.attempt)
-        ctx.emit(p.RunStopped(keep_agents=keep))
+        with ctx.loop.transaction():  # the run's end and the answers to `down` together
+            ctx.emit(p.RunStopped(keep_agents=keep))
+            for cid, source in self.stop_answers:
+                ctx.commands.answer(cid, "down", source, "done",
+                                    {"message": "run stopped" + (" (agents kept running)"
+                                                                 if keep else "")})
         self.close_session = not keep
-        for cid, source in self.stop_answers:
-            ctx.commands.answer(cid, "down", source, "done",
-                                {"message": "run stopped" + (" (agents kept running)"
-                                                             if keep else "")})
         ctx.loop.stop_requested.set()
         ctx.loop.wake("stopped")
 

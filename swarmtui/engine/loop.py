@@ -13,15 +13,17 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from swarmtui.engine.messages import Message, Wake
 from swarmtui.model import Event, Payload, RunState, apply, check_transition
 from swarmtui.model.transitions import STATE_OF_EVENT
-from swarmtui.store import Store, StoreFull
+from swarmtui.store import Store, StoreBusy, StoreFull
 
 Listener = Callable[[Event], None]
+BUSY_BACKOFF = (0.25, 4.0)  # seconds between probes of a busy store: first, most
 M = TypeVar("M")
 
 
@@ -41,6 +43,13 @@ class Loop:
         self.tick_seconds: list[float] = []  # the last ticks' durations (for benchmarks)
         # Called when an append fails for lack of disk space; the loop keeps going.
         self.on_store_full: Callable[[StoreFull], None] = lambda e: None
+        # Since when another process has held the store's write lock past the busy timeout
+        # (None: it has not). While set, the loop handles nothing and probes the store with a
+        # doubling backoff; queued messages wait in memory and are handled once it frees.
+        self.store_busy: tuple[float, str] | None = None
+        self.on_store_busy: Callable[[bool], None] = lambda busy: None
+        self._busy_wait = BUSY_BACKOFF[0]
+        self._heard: list[Event] | None = None  # events of the open transaction, told at commit
 
     # -- events ---------------------------------------------------------------------------
 
@@ -54,9 +63,43 @@ class Loop:
         self._fold(ev)
         return ev
 
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Every event emitted in the block is one store transaction: durable together when the
+        block ends, or none is. Emits fold at once (the block reads its own changes); listeners
+        hear the events after the commit. On failure the projection is put back to the log."""
+        if self._heard is not None:
+            yield  # joins the open block
+            return
+        self._heard = []
+        seq = self.state.last_seq
+        try:
+            with self.store.transaction():
+                yield
+        except BaseException:
+            self._heard = None
+            if self.state.last_seq != seq:
+                self._restore()
+            raise
+        heard, self._heard = self._heard, None
+        for ev in heard:
+            self._tell(ev)
+
+    def _restore(self) -> None:
+        """The projection as the log has it, in place (parts hold the state object)."""
+        fresh = self.store.replay(self.run_id)
+        self.state.__dict__.clear()
+        self.state.__dict__.update(fresh.__dict__)
+
     def _fold(self, ev: Event) -> None:
         """A written event into the projection, then to every listener."""
         apply(self.state, ev)
+        if self._heard is not None:
+            self._heard.append(ev)
+        else:
+            self._tell(ev)
+
+    def _tell(self, ev: Event) -> None:
         for listener in list(self.listeners):
             try:
                 listener(ev)
@@ -96,21 +139,49 @@ class Loop:
     def dispatch(self, msg: Message) -> None:
         handler = self._handlers.get(type(msg))
         if handler is not None:
+            seq = self.state.last_seq
             try:
                 handler(msg)
             except StoreFull as e:
                 self.on_store_full(e)
+            except StoreBusy as e:
+                # Nothing of it was written: the message is handled again once the store
+                # frees. (A handler that recorded part of its work before the lock came is
+                # not repeated; what it missed its part re-derives, as after a restart.)
+                self._busy(e)
+                if self.state.last_seq == seq:
+                    self._queue.put(msg)
+
+    def _busy(self, e: StoreBusy) -> None:
+        if self.store_busy is None:
+            self.store_busy = (time.time(), str(e))
+            self._busy_wait = BUSY_BACKOFF[0]
+            self.on_store_busy(True)
+
+    def _wait_for_store(self) -> bool:
+        """While the store is busy: probe it after a doubling backoff. True when it is free
+        again (the loop carries on where it stopped)."""
+        if self.stop_requested.wait(self._busy_wait):
+            return False
+        self._busy_wait = min(self._busy_wait * 2, BUSY_BACKOFF[1])
+        if not self.store.writable():
+            return False
+        self.store_busy = None
+        self.on_store_busy(False)
+        return True
 
     def tick(self) -> None:
         start = time.monotonic()
         now = self.clock()
         for step in self._tickers:
-            if self.stop_requested.is_set():
+            if self.stop_requested.is_set() or self.store_busy is not None:
                 break
             try:
                 step(now)
             except StoreFull as e:
                 self.on_store_full(e)
+            except StoreBusy as e:
+                self._busy(e)
         self.tick_seconds.append(time.monotonic() - start)
         del self.tick_seconds[:-200]
 
@@ -129,6 +200,10 @@ class Loop:
         self.thread_id = threading.get_ident()
         next_tick = 0.0
         while not self.stop_requested.is_set():
+            if self.store_busy is not None:
+                if self._wait_for_store():
+                    next_tick = 0.0
+                continue
             now = time.monotonic()
             if now >= next_tick:
                 self.tick()

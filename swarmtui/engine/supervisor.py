@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from swarmtui import faults
 from swarmtui import protocol as P
 from swarmtui.config import Config
 from swarmtui.engine.alerts import Alerts
@@ -260,6 +261,12 @@ class Supervisor:
         finally:
             self._wake.stop()
             self._watcher.stop()
+            if self.lost is None:
+                faults.point("supervisor-exit")
+                try:
+                    ctx.commands.close()  # a run that is over answers the commands left for it
+                except Exception:  # noqa: BLE001 - the store is full or busy: clients see the lock go
+                    log.warning("commands left for the run were not answered", exc_info=True)
             if self.lost is None and not self.crashed:
                 loop.drain()
                 try:
