@@ -143,7 +143,8 @@ def kit(request: pytest.FixtureRequest, git_repo: Path, tmux_socket: str) -> Ite
         k = Kit("local", repo, lambda: LocalRunner(repo, tmux, Git(repo)), drop_local)
     else:
         hosts: HostFactory = request.getfixturevalue("ssh_hosts")
-        (host,) = hosts(1, env={"PATH": HOST_PATH})
+        # A host whose sessions have no locale at all, as sshd gives without PAM or AcceptEnv.
+        (host,) = hosts(1, env={"PATH": HOST_PATH}, lang=None)
         cfg = host_config(host)
 
         def drop_host() -> None:
