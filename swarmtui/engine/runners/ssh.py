@@ -344,6 +344,15 @@ class SshRunner:
             return {}
         return dict.fromkeys(self.link.watched, reason)
 
+    def settle(self) -> None:
+        link = self.link
+        if not link.watched:
+            return
+        # Until lost_after has passed since the link started, the host is only "not heard
+        # from yet" (HostUnknown); after it, it counts as lost (ServerGone).
+        left = self.cfg.lost_after - (time.monotonic() - link.started_at)
+        link.wait_seen(max(0.0, left))
+
     def close(self) -> None:
         self.link.close()
         self.transport.close()
