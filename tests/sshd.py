@@ -313,6 +313,9 @@ class SshdHost:
     workdir: Path   # the host's "home": its disk, where everything run there should live
     fleet: SshdFleet = field(repr=False)
     env: dict[str, str] = field(default_factory=dict, repr=False)
+    # The sessions' LANG; None: no LANG and no LC_* at all, as sshd gives without PAM or
+    # AcceptEnv (tmux then prints in the C locale unless told otherwise).
+    lang: str | None = "C.UTF-8"
     listener_pid: int | None = None
     _init: subprocess.Popen[str] | None = field(default=None, repr=False)
     _frozen: bool = False
@@ -386,10 +389,12 @@ class SshdHost:
             "HOME": str(self.workdir),
             "TMPDIR": str(self.workdir / "tmp"),
             "TMUX_TMPDIR": str(self.workdir / "tmp"),
-            "LANG": "C.UTF-8",
+            **({"LANG": self.lang} if self.lang is not None else {}),
             MARKER_ENV: self.name,
             **self.env,
         }
+        if self.lang is None and any(k == "LANG" or k.startswith("LC_") for k in env):
+            raise SshdError(f"{self.name}: lang=None, but env sets a locale variable")
         setenv = []
         for k, v in env.items():
             if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", k) or any(c in v for c in '"\n\\'):
@@ -631,9 +636,10 @@ class SshdFleet:
         self.ssh_config.write_text("\n".join(h.client_config_block() for h in self.hosts))
 
     def add(self, n: int = 1, *, env: Mapping[str, str] | None = None,
-            start: bool = True) -> list[SshdHost]:
+            start: bool = True, lang: str | None = "C.UTF-8") -> list[SshdHost]:
         """``n`` more hosts (hostA, hostB, ... on 127.0.0.2, 127.0.0.3, ...), started unless
-        ``start=False``; ``env`` is added to every session's environment on them."""
+        ``start=False``; ``env`` is added to every session's environment on them; ``lang`` is
+        their sessions' LANG (None: no LANG or LC_* at all)."""
         made: list[SshdHost] = []
         with self._lock:
             for _ in range(n):
@@ -644,7 +650,7 @@ class SshdFleet:
                 host = SshdHost(name=name, alias=name, address=address,
                                 port=_free_port(address), root=self.base / name / "sshd",
                                 workdir=self.base / name / "home", fleet=self,
-                                env=dict(env or {}))
+                                env=dict(env or {}), lang=lang)
                 host._write_files()
                 self.hosts.append(host)
                 made.append(host)
@@ -714,10 +720,11 @@ class HostFactory:
         self.fleet = fleet
 
     def __call__(self, n: int = 1, *, env: Mapping[str, str] | None = None,
-                 start: bool = True) -> list[SshdHost]:
+                 start: bool = True, lang: str | None = "C.UTF-8") -> list[SshdHost]:
         """``n`` more hosts, started unless ``start=False``; ``env`` is added to every
-        session's environment on them (e.g. ``{"PATH": ...}``)."""
-        return self.fleet.add(n, env=env, start=start)
+        session's environment on them (e.g. ``{"PATH": ...}``); ``lang=None`` makes hosts
+        whose sessions have no LANG or LC_* at all."""
+        return self.fleet.add(n, env=env, start=start, lang=lang)
 
     @property
     def control_dir(self) -> Path:

@@ -4,9 +4,11 @@ agents have surely ended, and every task is verified here and merged."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sys
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,16 @@ import pytest
 from swarmtui.config import Config, config_from_dict
 from swarmtui.engine.hosts import HostsRunner
 from swarmtui.fake_agent import verify_command_for
+from tests.clirun import (
+    events,
+    kill_supervisor,
+    py_agent,
+    wait_for,
+    wait_state,
+    write_config,
+    write_tasks,
+)
+from tests.clirun import start as start_cli
 from tests.conftest import git
 from tests.fleet import Fleet, fake, fast_config, start, task
 from tests.sshd import HostFactory, SshdHost
@@ -92,3 +104,58 @@ def test_twelve_tasks_over_three_machines_survive_a_dropped_host(
     for t in tasks:
         assert "task: " + t.id in git(git_repo, "show", f"main:fake/{t.id}.txt")
     assert started_on(a.name)
+
+
+WAIT_AGENT = textwrap.dedent("""
+    import json, os, sys, time
+    go = sys.argv[1]
+    prog = os.environ["SWARM_PROGRESS_FILE"]
+    while not os.path.exists(go):
+        with open(prog, "a") as f:
+            f.write(time.strftime("%Y-%m-%dT%H:%M:%SZ") + " - waiting\\n")
+        time.sleep(0.2)
+    tmp = os.environ["SWARM_RESULTS_FILE"] + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump({"status": "done", "summary": "finished under the second supervisor"}, f)
+    os.replace(tmp, os.environ["SWARM_RESULTS_FILE"])
+""")
+
+
+def test_a_remote_agent_is_adopted_alive_after_the_supervisor_is_killed(
+        git_repo: Path, tmux_socket: str, ssh_hosts: HostFactory, tmp_path: Path) -> None:
+    """The supervisor is SIGKILLed while an agent runs on a host; the next one adopts it as
+    alive (the host is heard from before adoption decides) and it finishes normally."""
+    (host,) = ssh_hosts(1, env={"PATH": HOST_PATH})
+    go = tmp_path / "go"  # the hosts are this machine: the agent sees this file
+    hosts = "\n".join([
+        "[[hosts]]", 'name = "local"', "slots = 0",
+        "[[hosts]]", f"name = {json.dumps(host.name)}", f"ssh = {json.dumps(host.alias)}",
+        f"ssh_config = {json.dumps(str(host.ssh_config))}", "slots = 1",
+        f"python = {json.dumps(sys.executable)}",
+        'connect_timeout = "2s"', 'lost_after = "5s"', ""])
+    cfg = write_config(tmp_path / "c.toml", {"w": [*py_agent(WAIT_AGENT), str(go)]},
+                       extra=hosts, orphan="30s")
+    tf = write_tasks(tmp_path / "t.toml", [{"id": "w", "prompt": "wait"}])
+    argv = ("up", str(tf), "--headless", "--repo", str(git_repo), "--config", str(cfg))
+    first = start_cli(*argv, log=tmp_path / "first.log")
+    wait_state(git_repo, lambda st: "w" in st.tasks and st.tasks["w"].progress_lines > 2,
+               what="the remote agent reporting progress")
+    kill_supervisor(git_repo)
+    first.wait(10)
+    second = start_cli(*argv, log=tmp_path / "second.log")
+    try:
+        wait_for(lambda: bool(events(git_repo, "attempt_adopted", "w")), timeout=60,
+                 what="the attempt adopted")
+        go.touch()
+        assert second.wait(120) == 0, (tmp_path / "second.log").read_text()
+    finally:
+        if second.poll() is None:
+            second.kill()
+            second.wait(10)
+    adopted = events(git_repo, "attempt_adopted", "w")
+    assert [(e.attempt, e.data["alive"]) for e in adopted] == [(1, True)]
+    assert [e.data["runner"] for e in events(git_repo, "attempt_spawned", "w")] == [host.name]
+    assert events(git_repo, "attempt_failed", "w") == []
+    (exited,) = events(git_repo, "agent_exited", "w")
+    assert exited.data["how"] == "exited" and exited.data["code"] == 0
+    assert events(git_repo, "results", "w")

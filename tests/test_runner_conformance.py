@@ -143,7 +143,8 @@ def kit(request: pytest.FixtureRequest, git_repo: Path, tmux_socket: str) -> Ite
         k = Kit("local", repo, lambda: LocalRunner(repo, tmux, Git(repo)), drop_local)
     else:
         hosts: HostFactory = request.getfixturevalue("ssh_hosts")
-        (host,) = hosts(1, env={"PATH": HOST_PATH})
+        # A host whose sessions have no locale at all, as sshd gives without PAM or AcceptEnv.
+        (host,) = hosts(1, env={"PATH": HOST_PATH}, lang=None)
         cfg = host_config(host)
 
         def drop_host() -> None:
@@ -245,7 +246,8 @@ def test_adopt_after_restart(kit: Kit) -> None:
     size = (kit.swarm / P.AGENTS_DIR / aid / P.PROGRESS_FILE).stat().st_size
     kit.runner = kit.new_runner()
     kit.runner.track(aid, kit.runner.name)
-    wait_for(lambda: kit.alive(aid), what="the window seen by the new runner")
+    kit.runner.settle()  # what a restarted supervisor does before adopting
+    assert kit.alive(aid), "the new runner's first snapshot left the live window out"
     path = kit.swarm / P.AGENTS_DIR / aid / P.PROGRESS_FILE
     wait_for(lambda: path.stat().st_size > size, what="progress still arriving")
     kit.runner.end(aid, pgid=files.pgid(), wrapper_pid=files.wrapper_pid(), hard=True)

@@ -3,7 +3,8 @@
 While a supervisor runs, its own view is shown (``.swarm/hosts.json``, written by the hosts
 runner every two seconds: state, the reason a host cannot be reached, slots in use, latency);
 otherwise, or with ``--probe``, each host is asked directly over SSH (reachable, round trip,
-swarmtui, Python, tmux and git versions, free disk in its work directory).
+swarmtui, Python, tmux and git versions, free disk in its work directory, and whether tmux
+run as swarmtui runs it there prints a formatted list that reads back intact).
 """
 
 from __future__ import annotations
@@ -96,12 +97,38 @@ def _probe(repo: Path, host: HostConfig, control: Path) -> dict[str, Any]:
             out["state"] = "broken"
             out["reason"] = f"reachable, but its answer was not understood: {text[-200:]!r}"
             return out
+        out["tmux_output"] = _remote_tmux_check(transport, host)
     out["state"] = "up"
     out["versions"] = {k: str(info.get(k, "")) for k in ("swarmtui", "python", "tmux", "git")}
     out["disk_free"] = info.get("disk_free")
     out["has_clone"] = bool(info.get("clone"))
     out["root"] = info.get("root")
     return out
+
+
+def _remote_tmux_check(transport: Any, host: HostConfig) -> str:
+    """"" when tmux on the host, run as the runner runs it, reads a formatted list back
+    intact; else what went wrong."""
+    from swarmtui.engine.runners.ssh import REMOTE_MODULE
+
+    code, text, err = transport.run([host.python, "-P", "-m", REMOTE_MODULE, "tmuxcheck", "{}"],
+                                    timeout=60)
+    try:
+        answer = json.loads(text.strip().splitlines()[-1]) if code == 0 else None
+    except (ValueError, IndexError):
+        answer = None
+    if not isinstance(answer, dict):
+        return f"the check did not run: {(err.strip() or text.strip())[-200:] or f'exit {code}'}"
+    return str(answer.get("problem") or "")
+
+
+def doctor_tmux(check: Any) -> None:
+    """One doctor line: tmux run here as swarmtui runs it reads a formatted list back."""
+    from swarmtui.engine.runtime.tmux import output_check
+
+    problem = output_check()
+    check("fail" if problem else "ok", "tmux output",
+          problem or "a formatted list reads back intact (tabs, UTF-8), whatever the locale")
 
 
 def _local(config: Config) -> dict[str, Any]:
@@ -159,6 +186,8 @@ def doctor_hosts(repo: Path | None, config: Config, check: Any) -> None:
             problems.append(f"tmux: {v['tmux']}")
         if "missing" in v.get("git", "") or "failed" in v.get("git", ""):
             problems.append(f"git: {v['git']}")
+        if got.get("tmux_output"):
+            problems.append(f"tmux output: {got['tmux_output']}")
         if v.get("swarmtui") != __version__:
             problems.append(f"swarmtui {v.get('swarmtui')} there, {__version__} here")
         free = got.get("disk_free")

@@ -197,6 +197,10 @@ def cmd_doctor(ctx: Ctx) -> int:
                               capture_output=True, text=True).stdout.strip()
         check("ok" if _version(text) >= minimum else "fail", tool,
               f"{text} (need >= {'.'.join(map(str, minimum))})")
+        if tool == "tmux":
+            from swarmtui.cli.hosts_cmd import doctor_tmux
+
+            doctor_tmux(check)
     repo = _doctor_repo(ctx, check)
     config = None
     try:

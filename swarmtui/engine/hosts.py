@@ -172,6 +172,10 @@ class HostsRunner:
     def unreachable(self) -> dict[str, str | None]:
         return dict(self._unreachable)
 
+    def settle(self) -> None:
+        for r in self.remotes.values():  # their links connect at once; the waits overlap
+            r.settle()
+
     def close(self) -> None:
         for r in self.remotes.values():
             r.close()

@@ -167,6 +167,7 @@ class Supervisor:
         for spec in tasks:
             if spec.id not in ctx.state.tasks:
                 ctx.emit(p.TaskAdded(spec=spec), spec.id)
+        self.runner.settle()  # hosts heard from: their agents are not taken for gone
         try:
             panes: dict[str, Any] | None = self.runner.snapshot()
         except (ServerGone, RunnerError):

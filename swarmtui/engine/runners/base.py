@@ -102,6 +102,13 @@ class Runner(Protocol):
         since its host was last heard from) or the host answers again."""
         ...
 
+    def settle(self) -> None:
+        """Block until ``snapshot`` can speak for every tracked window: each host holding one
+        has been heard from since this runner was made, or counts as lost. A restarted
+        supervisor calls it before adopting, so an agent alive on a host still connecting is
+        not taken for gone."""
+        ...
+
     def close(self) -> None:
         """Stop background work (connections, mirrors); the attempts keep running."""
         ...

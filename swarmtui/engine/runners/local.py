@@ -136,6 +136,9 @@ class LocalRunner:
     def unreachable(self) -> dict[str, str | None]:
         return {}
 
+    def settle(self) -> None:
+        pass  # tmux here answers at once
+
     def close(self) -> None:
         pass
 

@@ -39,6 +39,7 @@ from swarmtui.engine.runners.sshremote import CLONE, TMUX_SOCKET
 from swarmtui.engine.runtime.git import Git, GitError, identity_env, run_git
 from swarmtui.engine.runtime.ssh import SshError, SshHost
 from swarmtui.engine.runtime.tmux import PaneInfo, session_name_for
+from swarmtui.engine.runtime.tmuxcli import FLAGS, utf8_locale
 
 REMOTE_MODULE = "swarmtui.engine.runners.sshremote"
 STALE_AFTER = 3.0  # seconds without a pane report before the host's view counts as old
@@ -314,8 +315,11 @@ class SshRunner:
         for opt in self.cfg.ssh_options:
             argv += ["-o", opt]
         target = f"={self.session}:={window}" if window else f"={self.session}"
+        # The terminal is this one: its locale, not the host's (often none), says whether it
+        # shows UTF-8.
+        utf8 = list(FLAGS) if utf8_locale(os.environ) else []
         return [*argv, "--", self.cfg.ssh,
-                shlex.join(["tmux", "-L", TMUX_SOCKET, "attach-session", "-t", target])]
+                shlex.join(["tmux", *utf8, "-L", TMUX_SOCKET, "attach-session", "-t", target])]
 
     def place(self, role: str, busy: Mapping[str, int]) -> str | None:
         if self.cfg.roles and role not in self.cfg.roles:
@@ -339,6 +343,15 @@ class SshRunner:
         if self.past_orphan_deadline():
             return {}
         return dict.fromkeys(self.link.watched, reason)
+
+    def settle(self) -> None:
+        link = self.link
+        if not link.watched:
+            return
+        # Until lost_after has passed since the link started, the host is only "not heard
+        # from yet" (HostUnknown); after it, it counts as lost (ServerGone).
+        left = self.cfg.lost_after - (time.monotonic() - link.started_at)
+        link.wait_seen(max(0.0, left))
 
     def close(self) -> None:
         self.link.close()

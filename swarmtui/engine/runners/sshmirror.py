@@ -32,6 +32,7 @@ from swarmtui import protocol as P
 from swarmtui.engine.runners.sshremote import APPEND_FILES, WHOLE_FILES
 from swarmtui.engine.runtime.ssh import SshError, SshHost
 from swarmtui.engine.runtime.tmux import PaneInfo
+from swarmtui.textsafe import clean_text
 
 MAX_FRAME = 2 << 20
 HEARTBEAT_EVERY = 1.0
@@ -240,6 +241,11 @@ class MirrorLink:
         elif kind == "p":
             self._panes(frame, now)
             self._retry_pending()
+        elif kind == "x":
+            # The host could not read its tmux session: no pane report, so its view goes
+            # stale (and the host is lost after lost_after) instead of being misread.
+            with self._changed:
+                self.reason = "tmux there: " + clean_text(str(frame.get("m")))[:300]
         elif kind in ("f", "rm"):
             aid, name = frame.get("a"), frame.get("n")
             if not isinstance(aid, str) or not _AID.match(aid) or not isinstance(name, str):

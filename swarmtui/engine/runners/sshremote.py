@@ -5,10 +5,15 @@ where the work directory is), ``init`` (the work directory and the bare clone), 
 attempt's worktree), ``put`` (untracked files into a worktree), ``start`` (the attempt's files
 and its tmux window), ``end``, ``close`` and ``mirror``: the one long-lived command per host that
 streams every watched attempt's protocol files, the session's panes and which agents' process
-groups live, and turns the supervisor's heartbeat into the mtime of the host's heartbeat file.
+groups live, and turns the supervisor's heartbeat into the mtime of the host's heartbeat file;
+and ``tmuxcheck`` (for ``doctor``: a formatted tmux list read back as the mirror reads it).
 Requests come as JSON on stdin (or the first argument); answers are JSON on stdout.
 
-Only the standard library and ``swarmtui.protocol`` are used here (it starts on every call).
+tmux runs with ``-u`` (``runtime/tmuxcli.py``): an ssh session often has no locale at all, and
+a tmux client in the C locale prints the tabs of a formatted list as ``_``.
+
+Only the standard library, ``swarmtui.protocol`` and ``tmuxcli`` are used here (it starts on
+every call).
 Files written by agents are read without following links (``O_NOFOLLOW`` on every component
 below the work directory), only when regular, and bounded; the supervisor's side checks again.
 """
@@ -29,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from swarmtui import protocol as P
+from swarmtui.engine.runtime import tmuxcli
 
 CLONE = "clone.git"
 TMUX_SOCKET = "swarmtui"  # under the user's own tmux directory there
@@ -40,6 +46,7 @@ WHOLE_FILES = ((P.RESULTS_FILE, 1 << 20), (P.EXIT_FILE, 64 << 10), (P.AGENT_PGID
 CHUNK = 192 << 10  # bytes of one file in one frame
 FILE_POLL = 0.1
 PANE_POLL = 0.5
+PANES_FORMAT = "#{pane_pid}\t#{pane_dead}\t#{window_name}"  # the name (free text) last
 SERVER_ENV = ("PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "TZ", "TMPDIR", "TMUX_TMPDIR")
 # What the agent takes from the host rather than from the supervisor's machine.
 HOST_ENV = ("PATH", "HOME", "USER", "LOGNAME", "SHELL", "TMPDIR", "XDG_RUNTIME_DIR")
@@ -58,12 +65,23 @@ def _out(obj: Any) -> None:
     sys.stdout.flush()
 
 
+def _tmux_conf() -> str:
+    return str(Path(__file__).resolve().parents[2] / "data" / "tmux.conf")
+
+
+def _tmux_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k in SERVER_ENV}
+
+
 def _tmux(*args: str) -> subprocess.CompletedProcess[str]:
-    conf = Path(__file__).resolve().parents[2] / "data" / "tmux.conf"
-    argv = ["tmux", "-L", TMUX_SOCKET, "-f", str(conf), *args]
-    env = {k: v for k, v in os.environ.items() if k in SERVER_ENV}
-    return subprocess.run(argv, capture_output=True, text=True, env=env, check=False,
-                          errors="replace")
+    argv = [*tmuxcli.client_argv(["-L", TMUX_SOCKET], _tmux_conf()), *args]
+    try:
+        return subprocess.run(argv, capture_output=True, text=True, env=_tmux_env(),
+                              check=False, encoding="utf-8", errors="replace",
+                              timeout=tmuxcli.CALL_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        return subprocess.CompletedProcess(argv, 124, "", f"tmux {args[0]}: no answer within "
+                                           f"{tmuxcli.CALL_TIMEOUT:.0f}s")
 
 
 def _version(argv: list[str]) -> str:
@@ -245,6 +263,12 @@ def cmd_close(req: dict[str, Any]) -> None:
     _out({"ok": True})
 
 
+def cmd_tmuxcheck(req: dict[str, Any]) -> None:
+    """tmux run as every command here runs it, on a server of its own: does a formatted list
+    read back intact?"""
+    _out({"problem": tmuxcli.round_trip(_tmux_conf(), _tmux_env())})
+
+
 # -- the mirror --------------------------------------------------------------------------------
 
 class _Watched:
@@ -355,14 +379,17 @@ class Mirror:
                 os.close(fd)
 
     def _panes(self) -> None:
-        done = _tmux("list-panes", "-s", "-t", f"={self.session}", "-F",
-                     "#{window_name}\t#{pane_pid}\t#{pane_dead}")
+        done = _tmux("list-panes", "-s", "-t", f"={self.session}", "-F", PANES_FORMAT)
         panes = []
         if done.returncode == 0:
             for line in done.stdout.splitlines():
-                name, _, rest = line.partition("\t")
-                pid, _, dead = rest.partition("\t")
-                panes.append([name, int(pid or 0), dead == "1"])
+                try:
+                    pid, dead, name = tmuxcli.split_fields(line, 3, PANES_FORMAT, "list-panes")
+                    panes.append([name, int(pid or 0), dead == "1"])
+                except ValueError as e:
+                    # Never a wrong list: a window misread would be taken for gone.
+                    self.send({"k": "x", "m": str(e)[:500]})
+                    return
         groups: dict[str, bool] = {}
         agents = self.root / P.SWARM_DIR / P.AGENTS_DIR
         with self.lock:
@@ -412,7 +439,8 @@ def main(argv: list[str]) -> int:
         Mirror(Path(req["root"]), req["session"]).run()
         return 0
     handler = {"info": cmd_info, "init": cmd_init, "prepare": cmd_prepare, "put": cmd_put,
-               "start": cmd_start, "end": cmd_end, "close": cmd_close}.get(cmd)
+               "start": cmd_start, "end": cmd_end, "close": cmd_close,
+               "tmuxcheck": cmd_tmuxcheck}.get(cmd)
     if handler is None:
         sys.stderr.write(f"unknown command {cmd!r}\n")
         return 2

@@ -1,8 +1,9 @@
 """swarmtui's own tmux server: one session per repository, one window per agent attempt.
 
-Everything goes through libtmux's ``Server.cmd`` on a dedicated socket, so the user's own tmux
-server is never touched. Liveness for the whole fleet is one ``list-panes -a`` per tick rather
-than one query per agent (peers poll per agent and burn CPU).
+Every call runs the tmux client on a dedicated socket, so the user's own tmux server is never
+touched, with ``-u`` (``tmuxcli``): what swarmtui reads from tmux is the same whatever locale
+the supervisor was started in. Liveness for the whole fleet is one ``list-panes -s`` per tick
+rather than one query per agent (peers poll per agent and burn CPU).
 """
 
 from __future__ import annotations
@@ -17,6 +18,14 @@ from importlib import resources
 from pathlib import Path
 
 import libtmux
+
+from swarmtui.engine.runtime.tmuxcli import (
+    CALL_TIMEOUT,
+    FormatError,
+    client_argv,
+    round_trip,
+    split_fields,
+)
 
 DEFAULT_SOCKET = f"swarmtui-{os.getuid()}"
 SUPERVISOR_WINDOW = "swarmtui"
@@ -85,6 +94,8 @@ class Tmux:
         self.socket = str(socket)
         self.session = session
         # A value with a slash is a socket path (-S), otherwise a socket name (-L).
+        # ``server`` is for the TUI's calls whose output nobody parses; swarmtui's own calls
+        # go through ``_cmd``.
         if "/" in self.socket:
             self.server = libtmux.Server(socket_path=self.socket,
                                          config_file=str(tmux_conf_path()))
@@ -95,17 +106,31 @@ class Tmux:
     # -- low level --------------------------------------------------------------------------
 
     def _cmd(self, *args: str) -> list[str]:
-        proc = self.server.cmd(*args)
+        """Run one tmux command; its output lines (trailing empty lines dropped)."""
+        try:
+            proc = subprocess.run([*self.base_argv(), *args], env=server_env(),
+                                  capture_output=True, text=True, encoding="utf-8",
+                                  errors="replace", timeout=CALL_TIMEOUT, check=False)
+        except subprocess.TimeoutExpired:
+            raise TmuxError(f"tmux {args[0]}: no answer within {CALL_TIMEOUT:.0f}s") from None
+        except OSError as e:
+            raise TmuxError(f"tmux {args[0]}: {e}") from None
         if proc.returncode != 0:
-            err = " ".join(proc.stderr)
+            err = " ".join(proc.stderr.split("\n")).strip()
             if _means_no_server(err):
                 raise TmuxServerGone(err or "tmux server not running")
-            raise TmuxError(f"tmux {args[0]}: {err}")
-        return list(proc.stdout)
+            raise TmuxError(f"tmux {args[0]}: {err or f'exit {proc.returncode}'}")
+        lines = proc.stdout.split("\n")
+        while lines and lines[-1] == "":
+            lines.pop()
+        return lines
+
+    def _socket_args(self) -> list[str]:
+        return ["-S" if "/" in self.socket else "-L", self.socket]
 
     def base_argv(self) -> list[str]:
-        flag = "-S" if "/" in self.socket else "-L"
-        return ["tmux", flag, self.socket, "-f", str(tmux_conf_path())]
+        """The tmux client as swarmtui runs it (UTF-8 output whatever the locale)."""
+        return client_argv(self._socket_args(), str(tmux_conf_path()))
 
     # -- server and session -----------------------------------------------------------------
 
@@ -183,7 +208,11 @@ class Tmux:
             return {}
         res: dict[int, str] = {}
         for line in out:
-            idx, _, name = line.partition("\t")
+            try:
+                idx, name = split_fields(line, 2, "#{window_index}\t#{window_name}",
+                                         "list-windows")
+            except FormatError as e:
+                raise TmuxError(str(e)) from None
             if idx.isdigit():
                 res[int(idx)] = name
         return res
@@ -249,7 +278,9 @@ class Tmux:
         return "\n".join(out)
 
     def attach_argv(self) -> list[str]:
-        return [*self.base_argv(), "attach-session", "-t", f"={self.session}"]
+        # No -u: whether the person's terminal takes UTF-8 is for their own locale to say.
+        return ["tmux", *self._socket_args(), "-f", str(tmux_conf_path()), "attach-session",
+                "-t", f"={self.session}"]
 
     def shell_attach_hint(self) -> str:
         return shlex.join(self.attach_argv())
@@ -260,28 +291,31 @@ def _dir_arg(path: Path) -> str:
     return str(path).replace("#", "##")
 
 
+# The names (free text) come last: a line splits into exactly these fields.
 _PANE_FORMAT = (
-    "#{session_name}\t#{window_name}\t#{window_id}\t#{window_index}\t#{pane_id}\t#{pane_pid}"
-    "\t#{pane_dead}\t#{pane_dead_status}"
+    "#{window_index}\t#{window_id}\t#{pane_id}\t#{pane_pid}\t#{pane_dead}"
+    "\t#{pane_dead_status}\t#{session_name}\t#{window_name}"
 )
 
 
 def _parse_pane(line: str) -> PaneInfo:
-    parts = line.split("\t")
-    if len(parts) < 8:
-        raise TmuxError(f"unexpected list-panes line: {line!r}")
-    return PaneInfo(
-        session=parts[0],
-        window_name=parts[1],
-        window_id=parts[2],
-        window_index=int(parts[3]),
-        pane_id=parts[4],
-        pane_pid=int(parts[5] or 0),
-        dead=parts[6] == "1",
-        dead_status=int(parts[7]) if parts[7] else None,
-    )
+    try:
+        index, window_id, pane_id, pid, dead, status, session, name = split_fields(
+            line, 8, _PANE_FORMAT, "list-panes")
+        return PaneInfo(session=session, window_name=name, window_id=window_id,
+                        window_index=int(index), pane_id=pane_id, pane_pid=int(pid or 0),
+                        dead=dead == "1", dead_status=int(status) if status else None)
+    except (FormatError, ValueError) as e:
+        raise TmuxError(f"{e}" if isinstance(e, FormatError) else
+                        f"tmux list-panes printed {line[:200]!r}: {e}") from None
 
 
 def _means_no_server(err: str) -> bool:
     return ("no server running" in err or "error connecting" in err
             or "No such file or directory" in err or "server exited" in err)
+
+
+def output_check() -> str | None:
+    """For ``doctor``: run tmux as swarmtui runs it here, on a server of its own, and read a
+    formatted list back. None when intact, else what went wrong."""
+    return round_trip(str(tmux_conf_path()), server_env())
