@@ -12,11 +12,21 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from swarmtui import boundedjson
+from swarmtui.model.kinds import Refusal
 from swarmtui.protocol import RESULT_STATUSES
+
+RESULTS_MAX_CHARS = 1024 * 1024
 
 
 class AgentFileError(ValueError):
-    pass
+    """What was wrong with a file an agent wrote; ``refusal`` and ``limit`` say it typed."""
+
+    def __init__(self, message: str, refusal: Refusal = Refusal.INVALID,
+                 limit: int | None = None) -> None:
+        super().__init__(message)
+        self.refusal = refusal
+        self.limit = limit
 
 
 # "<ISO time> - <status>" with an optional trailing "[outputs: N]".
@@ -69,7 +79,8 @@ class Results:
     files_modified: tuple[str, ...]
     do_not_revert: bool
     outputs: int | None = None
-    extra: dict[str, Any] = field(default_factory=dict)  # unknown fields, kept
+    # unknown fields, each reduced to a bounded scalar (``boundedjson.summarise``)
+    extra: dict[str, boundedjson.Scalar] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -82,13 +93,24 @@ class Results:
         }
 
 
-def parse_results(text: str, where: str = "results.json") -> Results:
-    """Validate an agent's ``results.json``; unknown fields are kept in ``extra``."""
+KNOWN_KEYS = frozenset({"status", "summary", "files_modified", "do_not_revert", "outputs",
+                        "agent_id"})
+
+
+def parse_results(text: str, where: str = "results.json", *, agent_id: str | None = None
+                  ) -> Results:
+    """Validate an agent's ``results.json`` (bounded: size and nesting are checked before it is
+    parsed); unknown fields are kept as a bounded summary in ``extra``. With ``agent_id``, a
+    file that names another attempt (its optional ``agent_id`` key) is refused."""
     try:
-        data = json.loads(text)
+        data = boundedjson.loads(text, max_chars=RESULTS_MAX_CHARS)
+    except boundedjson.JsonRefused as e:
+        raise AgentFileError(f"{where} refused: {e}", Refusal(e.refusal), e.limit) from None
     except json.JSONDecodeError as e:
         raise AgentFileError(
             f"{where}: not valid JSON: line {e.lineno}, column {e.colno}: {e.msg}") from None
+    except ValueError as e:  # e.g. a number with more digits than Python converts
+        raise AgentFileError(f"{where}: not valid JSON: {str(e)[:200]}") from None
     if not isinstance(data, dict):
         raise AgentFileError(f"{where}: expected a JSON object, got {type(data).__name__}")
     problems: list[str] = []
@@ -111,12 +133,16 @@ def parse_results(text: str, where: str = "results.json") -> Results:
         problems.append(f'key "outputs": expected a whole number >= 0, got {outputs!r}')
     if problems:
         raise AgentFileError(f"{where}: " + "; ".join(problems))
-    known = {"status", "summary", "files_modified", "do_not_revert", "outputs"}
+    said = data.get("agent_id")
+    if agent_id is not None and said is not None and said != agent_id:
+        shown = boundedjson.summarise(said)
+        raise AgentFileError(f'{where} refused: key "agent_id" says {shown!r}, but this is '
+                             f"the folder of {agent_id}", Refusal.WRONG_AGENT)
     return Results(
         status=str(status),
         summary=summary,
         files_modified=tuple(files),
         do_not_revert=dnr,
         outputs=outputs,
-        extra={k: v for k, v in data.items() if k not in known},
+        extra=boundedjson.summarise_keys(data, KNOWN_KEYS),
     )

@@ -15,6 +15,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from swarmtui.boundedjson import STREAM_MAX_DEPTH, loads
+
 MAX_INPUT = 256 * 1024
 
 
@@ -34,8 +36,9 @@ def main(argv: list[str]) -> int:
     try:
         event = argv[1] if len(argv) > 1 else ""
         raw = sys.stdin.buffer.read(MAX_INPUT) if sys.stdin is not None else b""
-        try:
-            payload = json.loads(raw.decode("utf-8", "replace")) if raw.strip() else {}
+        try:  # bounded: a payload nested too deep is treated as none, the line still goes
+            payload = loads(raw, max_chars=MAX_INPUT, max_depth=STREAM_MAX_DEPTH) if (
+                raw.strip()) else {}
         except ValueError:
             payload = {}
         agent_dir = os.environ.get("SWARM_AGENT_DIR")

@@ -15,12 +15,29 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from swarmtui import protocol as P
-from swarmtui.agentfiles import AgentFileError, parse_progress_line, parse_results
+from swarmtui.agentfiles import (
+    RESULTS_MAX_CHARS,
+    AgentFileError,
+    parse_progress_line,
+    parse_results,
+)
+from swarmtui.boundedjson import (
+    MAX_DEPTH,
+    STREAM_MAX_DEPTH,
+    SUMMARY_KEY_CHARS,
+    SUMMARY_KEYS,
+    SUMMARY_STR_CHARS,
+    JsonRefused,
+    loads,
+    nesting_depth,
+)
 from swarmtui.engine.adapters.claude import ClaudeAdapter
-from swarmtui.engine.ingest import AttemptFiles
+from swarmtui.engine.ingest import EXIT_CAP, SIGNAL_LINE_CAP, AttemptFiles, signal_object
 from swarmtui.engine.reader import signal_payload
+from swarmtui.engine.runtime.files import Refused
 from swarmtui.hook import signal_of
 from swarmtui.model import payloads as p
+from swarmtui.model.kinds import Refusal
 from swarmtui.textsafe import clean_text
 
 JSON = st.recursive(
@@ -133,3 +150,163 @@ def test_claude_odd_lines(line: str) -> None:
     a = ClaudeAdapter()
     a.observe(line)
     json.dumps(a.usage())
+
+
+# -- deep and huge: every parser of agent-written JSON is bounded before it parses ------------
+
+NEST = st.sampled_from(["[", "{\"k\": "])
+
+
+def _nested(depth: int, opener: str, inner: str = "1") -> str:
+    closer = "]" if opener == "[" else "}"
+    return opener * depth + inner + closer * depth
+
+
+DEEP = st.builds(_nested, st.integers(MAX_DEPTH + 1, 120_000), NEST,
+                 st.sampled_from(["1", '"x"', "[]", "{}", "", '"\\\\"', '"[[["']))
+
+
+def _depth(v: Any) -> int:
+    if isinstance(v, list):
+        return 1 + max((_depth(x) for x in v), default=0)
+    if isinstance(v, dict):
+        return 1 + max((_depth(x) for x in v.values()), default=0)
+    return 0
+
+
+@given(JSON)
+def test_nesting_depth_is_the_parsers(value: Any) -> None:
+    """On valid JSON the pre-scan measures exactly the depth json.loads recurses to, strings
+    with brackets, quotes and backslashes in them included."""
+    assert nesting_depth(json.dumps(value)) == _depth(value)
+
+
+@given(st.text(max_size=300))
+def test_nesting_depth_bounds_any_text(text: str) -> None:
+    """On any text, shallow by the pre-scan means json.loads cannot recurse (it parses or
+    raises ValueError, never RecursionError)."""
+    d = nesting_depth(text)
+    assert d >= 0
+    refused = ""
+    try:
+        loads(text, max_chars=1000, max_depth=MAX_DEPTH)
+    except JsonRefused as e:
+        refused = e.refusal
+    except ValueError:
+        pass
+    assert refused == ("too_deep" if d > MAX_DEPTH else "")
+
+
+@settings(max_examples=40, deadline=None)
+@given(DEEP)
+def test_results_deep_is_refused_with_its_limit(deep: str) -> None:
+    for text in (deep, '{"status": "done", "x": ' + deep + "}"):
+        with pytest.raises(AgentFileError) as e:
+            parse_results(text, "results.json")
+        if len(text) <= RESULTS_MAX_CHARS:
+            assert e.value.refusal == Refusal.TOO_DEEP and e.value.limit == MAX_DEPTH
+            assert f"nested deeper than {MAX_DEPTH}" in str(e.value)
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(RESULTS_MAX_CHARS + 1, RESULTS_MAX_CHARS * 3))
+def test_results_huge_is_refused_with_its_cap(n: int) -> None:
+    with pytest.raises(AgentFileError) as e:
+        parse_results('{"status": "done", "summary": "' + "x" * n + '"}', "results.json")
+    assert e.value.refusal == Refusal.TOO_LARGE and e.value.limit == RESULTS_MAX_CHARS
+
+
+@given(st.dictionaries(st.text(max_size=200), JSON, max_size=40))
+def test_results_extra_is_a_bounded_flat_summary(extra: dict[str, Any]) -> None:
+    """Unknown keys are never stored raw: at most SUMMARY_KEYS (+1 counting the rest), short
+    keys, scalar values only."""
+    res = parse_results(json.dumps({**extra, "status": "done"}), "results.json")
+    assert len(res.extra) <= SUMMARY_KEYS + 1
+    for k, v in res.extra.items():
+        assert len(k) <= SUMMARY_KEY_CHARS
+        assert v is None or isinstance(v, (str, int, float, bool))
+        assert not isinstance(v, str) or len(v) <= SUMMARY_STR_CHARS
+    json.dumps(res.to_dict(), allow_nan=False)
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=30,
+          deadline=None)
+@given(DEEP)
+def test_exit_record_deep_is_refused(tmp_path: Path, deep: str) -> None:
+    swarm = tmp_path / ".swarm"
+    folder = swarm / P.AGENTS_DIR / "t-1"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / P.EXIT_FILE).write_text('{"how": "exited", "x": ' + deep + "}")
+    big = len(deep) + 30 > EXIT_CAP
+    with pytest.raises(Refused) as e:
+        AttemptFiles(swarm, "t-1").exit_record()
+    assert e.value.refusal == (Refusal.TOO_LARGE if big else Refusal.TOO_DEEP)
+
+
+@settings(max_examples=40, deadline=None)
+@given(DEEP, st.sampled_from(["hook", "session", "api_retry"]))
+def test_signal_line_deep_is_dropped(deep: str, kind: str) -> None:
+    raw = ('{"kind": "' + kind + '", "event": ' + deep + "}").encode()
+    assert signal_object(raw) is None
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=10,
+          deadline=None)
+@given(st.integers(0, 3) | st.integers(SIGNAL_LINE_CAP // 4, SIGNAL_LINE_CAP * 6))
+def test_signals_file_runaway_line_does_not_wedge(tmp_path: Path, n: int) -> None:
+    """A line over the cap (with or without its newline yet) is skipped; the next line is read."""
+    swarm = tmp_path / ".swarm"
+    folder = swarm / P.AGENTS_DIR / "t-1"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / P.SIGNALS_FILE
+    path.write_bytes(b'{"kind": "hook", "event": "' + b"x" * n)
+    f = AttemptFiles(swarm, "t-1")
+    got = [obj for _ in range(4) for obj, _off in f.new_signals()]
+    with open(path, "ab") as out:
+        out.write(b'"}\n{"kind": "hook", "event": "next"}\n')
+    got += [obj for _ in range(4) for obj, _off in f.new_signals()]
+    assert got[-1] == {"kind": "hook", "event": "next"}
+    assert len(got) == (2 if n + 30 <= SIGNAL_LINE_CAP else 1)
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=15,
+          deadline=None)
+@given(deep=DEEP)
+def test_hook_deep_payload_still_writes_its_line(tmp_path: Path, deep: str,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+    import sys
+
+    from swarmtui.hook import main
+
+    folder = tmp_path / "agent"
+    folder.mkdir(exist_ok=True)
+    (folder / P.SIGNALS_FILE).unlink(missing_ok=True)
+    monkeypatch.setenv("SWARM_AGENT_DIR", str(folder))
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(deep.encode())))
+    assert main(["hook", "Stop"]) == 0
+    line = (folder / P.SIGNALS_FILE).read_text()
+    assert json.loads(line)["event"] == "Stop"
+
+
+DEEPER = st.builds(_nested, st.integers(STREAM_MAX_DEPTH + 1, 120_000), NEST)
+
+
+@settings(max_examples=30, deadline=None)
+@given(DEEPER)
+def test_wrapper_gives_the_adapter_no_deep_line(deep: str) -> None:
+    """The wrapper checks each stream-json line before the claude adapter parses it."""
+    from swarmtui.engine.wrap import Wrapper
+
+    seen: list[str] = []
+
+    class Spy:
+        def observe(self, line: str) -> list[dict[str, Any]]:
+            seen.append(line)
+            return []
+
+    w = Wrapper.__new__(Wrapper)
+    w.adapter = Spy()  # type: ignore[assignment]
+    w._observe(('{"type": "assistant", "message": ' + deep + "}").encode())
+    w._observe(b'{"type": "system"}')
+    assert seen == ['{"type": "system"}']

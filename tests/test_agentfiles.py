@@ -91,7 +91,8 @@ def test_results_minimal() -> None:
 
 
 def test_results_full_and_extra_kept() -> None:
-    """All known fields are read; unknown ones end up in extra."""
+    """All known fields are read; unknown ones end up in extra, as a bounded summary: scalars
+    kept, containers described by their shape (never stored raw)."""
     data: dict[str, Any] = {"status": "blocked", "summary": "need a key",
                             "files_modified": ["a.py", "b/c.md"], "do_not_revert": True,
                             "outputs": 7, "confidence": 0.4, "notes": {"x": [1]}}
@@ -101,10 +102,11 @@ def test_results_full_and_extra_kept() -> None:
     assert r.files_modified == ("a.py", "b/c.md")
     assert r.do_not_revert is True
     assert r.outputs == 7
-    assert r.extra == {"confidence": 0.4, "notes": {"x": [1]}}
+    assert r.extra == {"confidence": 0.4, "notes": "<object with 1 keys>"}
     assert r.to_dict() == {"status": "blocked", "summary": "need a key",
                            "files_modified": ["a.py", "b/c.md"], "do_not_revert": True,
-                           "outputs": 7, "extra": {"confidence": 0.4, "notes": {"x": [1]}}}
+                           "outputs": 7,
+                           "extra": {"confidence": 0.4, "notes": "<object with 1 keys>"}}
 
 
 @pytest.mark.parametrize("status", ["done", "failed", "blocked"])

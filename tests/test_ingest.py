@@ -16,6 +16,7 @@ from swarmtui import protocol as P
 from swarmtui.engine import ingest
 from swarmtui.engine.ingest import AttemptFiles
 from swarmtui.engine.runtime.files import Refused, open_under, read_small
+from swarmtui.model.kinds import Refusal
 
 AID = "t-1"
 
@@ -178,3 +179,52 @@ def test_every_appended_line_is_counted_once(tmp_path_factory: pytest.TempPathFa
             fh.write("".join(lines[i:i + step]))
         seen += len(f.new_progress())
     assert seen == len(lines)  # a timestamped line is a heartbeat even with no words
+
+
+def _results(swarm: Path, obj: dict[str, object]) -> Path:
+    path = adir(swarm) / P.RESULTS_FILE
+    path.write_text(json.dumps(obj))
+    old = time.time() - 5
+    os.utime(path, (old, old))  # settled: complete by its age
+    return path
+
+
+def test_results_of_another_user_are_refused(swarm: Path) -> None:
+    """Only swarmtui's own user writes below .swarm (agents run as it): a results.json owned by
+    anyone else was put there by someone else and is not believed."""
+    if os.geteuid() != 0:
+        pytest.skip("giving a file away needs root")
+    path = _results(swarm, {"status": "done", "summary": "not mine"})
+    os.chown(path, 65534, 65534)
+    f = AttemptFiles(swarm, AID)
+    with pytest.raises(Refused) as e:
+        f.results(time.time_ns())
+    assert e.value.refusal == Refusal.NOT_OWNED and "uid 65534" in str(e.value)
+    assert f.results_refusal is not None and f.results_refusal.refusal == Refusal.NOT_OWNED
+
+
+def test_results_that_name_another_attempt_are_refused(swarm: Path) -> None:
+    _results(swarm, {"status": "done", "summary": "x", "agent_id": "other-3"})
+    f = AttemptFiles(swarm, AID)
+    with pytest.raises(Refused) as e:
+        f.results(time.time_ns())
+    assert e.value.refusal == Refusal.WRONG_AGENT and "other-3" in str(e.value)
+    assert f.results_refusal is not None and AID in f.results_refusal.why
+    # Its own id (the protocol's optional key) is fine, and not kept as an unknown key.
+    _results(swarm, {"status": "done", "summary": "x", "agent_id": AID})
+    seen = AttemptFiles(swarm, AID).results(time.time_ns())
+    assert seen is not None and seen.results is not None and seen.results.extra == {}
+
+
+def test_results_through_a_linked_folder_are_refused(swarm: Path, tmp_path: Path) -> None:
+    """The attempt's folder itself replaced by a link to another attempt's: refused, not read
+    (results are read only from the attempt's own folder)."""
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    (other / P.RESULTS_FILE).write_text('{"status": "done"}')
+    folder = adir(swarm)
+    folder.rmdir()
+    folder.symlink_to(other)
+    with pytest.raises(Refused) as e:
+        AttemptFiles(swarm, AID).results(time.time_ns())
+    assert e.value.refusal == Refusal.LINK

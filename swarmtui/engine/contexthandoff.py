@@ -10,11 +10,11 @@ piece of it is agent-written text, bounded here and screened by the prompt's gua
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from swarmtui import protocol as P
+from swarmtui.boundedjson import STREAM_MAX_DEPTH, loads
 from swarmtui.engine.runtime.files import Refused, read_under
 from swarmtui.engine.runtime.git import Git, GitError
 from swarmtui.model import Cause, TaskView
@@ -73,8 +73,8 @@ def last_words(swarm: Path, aid: str) -> str:
 def _text_of(line: str) -> str:
     if not line.startswith('{"') or '"assistant"' not in line:
         return ""
-    try:
-        obj = json.loads(line)
+    try:  # output.log is the agent's: bounded like every JSON it writes
+        obj = loads(line, max_chars=len(line) + 1, max_depth=STREAM_MAX_DEPTH)
     except ValueError:
         return ""
     if not isinstance(obj, dict) or obj.get("type") != "assistant" or obj.get(

@@ -16,14 +16,15 @@ regular files only), every read is bounded, and the loop only ever learns facts 
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from swarmtui import boundedjson
 from swarmtui import protocol as P
 from swarmtui.agentfiles import AgentFileError, Results, parse_progress_line, parse_results
 from swarmtui.engine.runtime.files import FileStat, Refused, read_small, read_under, stat_under
+from swarmtui.model.kinds import Refusal
 from swarmtui.textsafe import clean_text
 
 PROGRESS_READ = 256 * 1024  # bytes of progress.md read per look
@@ -36,6 +37,7 @@ RESULTS_SETTLE_NS = 250_000_000  # valid results.json untouched this long is com
 RESULTS_INVALID_GRACE_NS = 2_000_000_000  # invalid JSON must stay so this long
 _CHECK_BYTES = 64  # bytes before the offset remembered to notice a rewrite
 SIGNALS_PER_LOOK = 100
+SIGNAL_LINE_CAP = 64 * 1024  # a signal line longer than this is skipped, not waited for
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,15 @@ class ResultsSeen:
     results: Results | None = None
     invalid: str = ""
     wait: bool = False  # still being written: look again shortly
+
+
+@dataclass(frozen=True)
+class ResultsRefusal:
+    """Why the attempt's results.json was not taken: typed, with the limit it went over."""
+
+    refusal: Refusal
+    limit: int | None
+    why: str  # for people: names the file and what was expected
 
 
 @dataclass(frozen=True)
@@ -77,6 +88,10 @@ class AttemptFiles:
     _progress_seen: FileStat | None = None  # progress.md as it was when last read to its end
     _results_done: bool = False
     refused: set[str] = field(default_factory=set)  # files already reported as refused
+    # Why results.json was last refused (None once a good one was read): settling an attempt
+    # without results says this rather than "it wrote none".
+    results_refusal: ResultsRefusal | None = None
+    _signals_skipping: bool = False  # inside a runaway signal line: skip to its end
 
     def _rel(self, name: str) -> str:
         return f"{P.AGENTS_DIR}/{self.aid}/{name}"
@@ -151,7 +166,9 @@ class AttemptFiles:
     # -- signals (what the agent CLI said about itself) -----------------------------------
 
     def new_signals(self) -> list[tuple[dict[str, Any], int]]:
-        """Signal lines appended since the last look: (JSON object, offset just past it)."""
+        """Signal lines appended since the last look: (JSON object, offset just past it).
+        Each line is bounded (size and nesting) before it is parsed; a line over the cap is
+        skipped to its end rather than waited for, so it cannot wedge the file."""
         chunk = read_under(self.swarm, self._rel(P.SIGNALS_FILE), offset=self.signals_offset,
                            limit=PROGRESS_READ)
         if chunk is None or not chunk.data:
@@ -159,20 +176,24 @@ class AttemptFiles:
         if chunk.stat.size < self.signals_offset:
             self.signals_offset = 0  # replaced: start again
             return []
-        end = chunk.data.rfind(b"\n")
+        data = chunk.data
+        end = data.rfind(b"\n")
         if end < 0:
+            if len(data) >= SIGNAL_LINE_CAP:  # a runaway line: drop what there is of it
+                self.signals_offset += len(data)
+                self._signals_skipping = True
             return []
         base = self.signals_offset
         self.signals_offset += end + 1
         out: list[tuple[dict[str, Any], int]] = []
         pos = 0
-        for raw in chunk.data[: end + 1].split(b"\n")[:-1]:
+        for raw in data[: end + 1].split(b"\n")[:-1]:
             pos += len(raw) + 1
-            try:
-                obj = json.loads(raw.decode("utf-8", "replace"))
-            except ValueError:
+            if self._signals_skipping:  # the end of a runaway line
+                self._signals_skipping = False
                 continue
-            if isinstance(obj, dict) and isinstance(obj.get("kind"), str):
+            obj = signal_object(raw)
+            if obj is not None:
                 out.append((obj, base + pos))
         return out[-SIGNALS_PER_LOOK:]
 
@@ -185,20 +206,28 @@ class AttemptFiles:
 
     def results(self, now_ns: int, *, final: bool = False) -> ResultsSeen | None:
         """The agent's results when complete; None when there is none (or nothing new).
+        Raises Refused (typed) for a file that is not taken: too large, too deep, a link,
+        another user's, or one that names another attempt.
 
         ``final``: the agent has exited, so the file is as complete as it will ever be."""
         if self._results_done:
             return None
         rel = self._rel(P.RESULTS_FILE)
-        st = stat_under(self.swarm, rel)
-        if st is None:
-            return None
-        if st.size > RESULTS_CAP:
-            raise Refused(f"it is {st.size} bytes, over the {RESULTS_CAP}-byte cap")
-        sig = (st.size, st.mtime_ns, st.ino)
-        if sig == self._results_seen:
-            return None
-        chunk = read_small(self.swarm, rel, cap=RESULTS_CAP)
+        try:
+            st = stat_under(self.swarm, rel)
+            if st is None:
+                return None
+            if st.size > RESULTS_CAP:
+                raise Refused(f"it is {st.size} bytes, over the {RESULTS_CAP}-byte cap",
+                              Refusal.TOO_LARGE, RESULTS_CAP)
+            sig = (st.size, st.mtime_ns, st.ino)
+            if sig == self._results_seen:
+                return None
+            chunk = read_small(self.swarm, rel, cap=RESULTS_CAP)
+        except Refused as e:
+            self.results_refusal = ResultsRefusal(e.refusal, e.limit,
+                                                  f"{P.RESULTS_FILE} refused: {e}")
+            raise
         if chunk is None:
             return None
         age = now_ns - chunk.stat.mtime_ns
@@ -209,20 +238,29 @@ class AttemptFiles:
         except UnicodeDecodeError as e:
             return self._invalid(chunk.stat, age, f"{P.RESULTS_FILE}: not UTF-8 (byte {e.start})")
         try:
-            res = parse_results(text, where=P.RESULTS_FILE)
+            res = parse_results(text, where=P.RESULTS_FILE, agent_id=self.aid)
         except AgentFileError as e:
+            if e.refusal != Refusal.INVALID:  # over a limit, or another attempt's: refused
+                self._results_seen = sig
+                self.results_refusal = ResultsRefusal(e.refusal, e.limit,
+                                                      clean_text(str(e))[:1000])
+                raise Refused(str(e).removeprefix(f"{P.RESULTS_FILE} refused: "), e.refusal,
+                              e.limit) from None
             return self._invalid(chunk.stat, age, str(e))
         if age < RESULTS_SETTLE_NS:
             return ResultsSeen(wait=True)
         self._results_seen = sig
         self._results_done = True
+        self.results_refusal = None
         return ResultsSeen(results=_clean_results(res))
 
     def _invalid(self, st: FileStat, age: int, error: str) -> ResultsSeen:
         if age < RESULTS_INVALID_GRACE_NS:
             return ResultsSeen(wait=True)
         self._results_seen = (st.size, st.mtime_ns, st.ino)
-        return ResultsSeen(invalid=clean_text(error)[:1000])
+        why = clean_text(error)[:1000]
+        self.results_refusal = ResultsRefusal(Refusal.INVALID, None, why)
+        return ResultsSeen(invalid=why)
 
     def results_again(self) -> None:
         """After an operator's verify: the same results.json may be read once more."""
@@ -236,7 +274,9 @@ class AttemptFiles:
         if chunk is None:
             return None
         try:
-            data = json.loads(chunk.data.decode("utf-8", "replace"))
+            data = boundedjson.loads(chunk.data, max_chars=EXIT_CAP)
+        except boundedjson.JsonRefused as e:
+            raise Refused(str(e), Refusal(e.refusal), e.limit) from None
         except ValueError:
             return None  # written atomically, so a partial read is a race: look again later
         if not isinstance(data, dict):
@@ -268,6 +308,16 @@ class AttemptFiles:
             return None
         text = chunk.data.decode("ascii", "replace").strip()
         return int(text) if text.isdigit() and int(text) > 1 else None
+
+
+def signal_object(raw: bytes) -> dict[str, Any] | None:
+    """One signals.jsonl line as an object with a ``kind``, or None: over the line cap, nested
+    too deep, not JSON, or not such an object."""
+    try:
+        obj = boundedjson.loads(raw, max_chars=SIGNAL_LINE_CAP)
+    except ValueError:
+        return None
+    return obj if isinstance(obj, dict) and isinstance(obj.get("kind"), str) else None
 
 
 def _safe(fn: Any) -> Any:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from swarmtui.config import ModelPrice
 from swarmtui.engine.context import Ctx
 from swarmtui.engine.failures import fail
+from swarmtui.engine.ingest import ResultsRefusal
 from swarmtui.model import Cause, ExitHow, Health, TaskState, TaskView
 from swarmtui.model import payloads as p
 
@@ -51,8 +52,9 @@ def _api(oc: p.AgentOutcome) -> Verdict | None:
     return None
 
 
-def exit_verdict(pl: p.AgentExited) -> Verdict:
-    """The cause of an attempt whose agent exited without results (pure)."""
+def exit_verdict(pl: p.AgentExited, results_refused: ResultsRefusal | None = None) -> Verdict:
+    """The cause of an attempt whose agent exited without results it could take (pure).
+    ``results_refused``: it wrote a results.json, refused (too large, too deep, ...)."""
     oc = pl.outcome
     if pl.usage_limited_until is not None:
         kind = f" ({pl.limit_type.replace('_', ' ')})" if pl.limit_type else ""
@@ -68,10 +70,10 @@ def exit_verdict(pl: p.AgentExited) -> Verdict:
             return api
         if oc.denials:
             return Verdict(Cause.NEEDS_PERMISSION, "needs permission: " + ", ".join(oc.denials))
-    return _process_verdict(pl)
+    return _process_verdict(pl, results_refused)
 
 
-def _process_verdict(pl: p.AgentExited) -> Verdict:
+def _process_verdict(pl: p.AgentExited, refused: ResultsRefusal | None = None) -> Verdict:
     if pl.how == ExitHow.ORPHANED:
         return Verdict(Cause.ORPHANED, "orphaned: the agent ended itself when the supervisor "
                        "went silent", Health.ORPHAN)
@@ -90,6 +92,10 @@ def _process_verdict(pl: p.AgentExited) -> Verdict:
         return Verdict(Cause.CRASHED, "crashed: its window vanished without an exit record",
                        Health.CRASHED)
     how = f"signal {pl.signal}" if pl.signal else f"exit code {pl.code}"
+    if refused is not None:
+        # It did write results, just not ones that can be taken: say which limit, not "none".
+        return Verdict(Cause.RESULTS_REFUSED, f"{refused.why} (the agent ended: {how})",
+                       Health.CRASHED)
     return Verdict(Cause.CRASHED, f"crashed: the agent ended ({how}) without writing "
                    "results.json", Health.CRASHED)
 
@@ -115,11 +121,12 @@ class Outcomes:
     def __init__(self, ctx: Ctx) -> None:
         self.ctx = ctx
 
-    def after_exit(self, t: TaskView, pl: p.AgentExited, session: str | None) -> None:
+    def after_exit(self, t: TaskView, pl: p.AgentExited, session: str | None, *,
+                   results_refused: ResultsRefusal | None = None) -> None:
         ctx = self.ctx
         if t.state != TaskState.RUNNING:
             return
-        v = exit_verdict(pl)
+        v = exit_verdict(pl, results_refused)
         not_before = pl.usage_limited_until
         if v.cause == Cause.API_RATE_LIMITED:
             not_before = ctx.now() + (pl.retry_delay_s or RATE_LIMIT_WAIT)

@@ -118,12 +118,13 @@ class AttemptReader:
             self._record_exit(task, attempt)
         self.settle(task, attempt)
 
-    def _refused(self, task: str, attempt: int, name: str, why: str) -> None:
+    def _refused(self, task: str, attempt: int, name: str, e: Refused) -> None:
         f = self.ctx.files_of(task, attempt)
         if name in f.refused:
             return
         f.refused.add(name)
-        self.ctx.emit(p.FileRefused(file=name, why=why), task, attempt)
+        self.ctx.emit(p.FileRefused(file=name, why=clean_text(str(e))[:1000], refusal=e.refusal,
+                                    limit=e.limit), task, attempt)
 
     def _progress(self, task: str, attempt: int) -> None:
         starts: dict[tuple[str, int], tuple[int, int]] = {}
@@ -140,7 +141,7 @@ class AttemptReader:
         try:
             items = f.new_progress()
         except Refused as e:
-            self._refused(task, attempt, P.PROGRESS_FILE, str(e))
+            self._refused(task, attempt, P.PROGRESS_FILE, e)
             return []
         except OSError:
             return []
@@ -166,7 +167,7 @@ class AttemptReader:
         try:
             lines = f.new_signals()
         except Refused as e:
-            self._refused(task, attempt, P.SIGNALS_FILE, str(e))
+            self._refused(task, attempt, P.SIGNALS_FILE, e)
             return
         except OSError:
             return
@@ -202,7 +203,7 @@ class AttemptReader:
         try:
             seen = f.results(int(ctx.now() * 1e9))
         except Refused as e:
-            self._refused(task, attempt, P.RESULTS_FILE, str(e))
+            self._refused(task, attempt, P.RESULTS_FILE, e)
             return
         except OSError:
             return
@@ -251,7 +252,7 @@ class AttemptReader:
         try:
             rec = f.exit_record()
         except Refused as e:
-            self._refused(task, attempt, P.EXIT_FILE, str(e))
+            self._refused(task, attempt, P.EXIT_FILE, e)
             return
         except OSError:
             return
@@ -282,7 +283,10 @@ class AttemptReader:
         f = ctx.files_of(task, attempt)
         try:
             seen = f.results(int(ctx.now() * 1e9), final=True)
-        except (Refused, OSError):
+        except Refused as e:
+            self._refused(task, attempt, P.RESULTS_FILE, e)
+            seen = None
+        except OSError:
             seen = None
         if seen is not None and not seen.wait:
             self._on_results(task, attempt, seen)
@@ -293,7 +297,7 @@ class AttemptReader:
         if pl.usage_limited_until is not None:
             self._usage_limited(task, attempt, pl.usage_limited_until, pl.limit_type,
                                 "exit record")
-        ctx.failures.after_exit(t, pl, rec.session_id)
+        ctx.failures.after_exit(t, pl, rec.session_id, results_refused=f.results_refusal)
 
 
 TAIL_CHARS = 2000  # of a setup command's output, kept with its event

@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from swarmtui.boundedjson import STREAM_MAX_DEPTH, loads, too_deep
 from swarmtui.engine.adapters import adapter_for
 from swarmtui.protocol import (
     AGENT_PGID_FILE,
@@ -40,6 +41,7 @@ from swarmtui.protocol import (
 from swarmtui.secrets import Redactor, secret_values
 
 LAUNCH_FILE = "launch.json"
+LAUNCH_MAX = 4 * 1024 * 1024  # launch.json and env.json (a large environment fits)
 _PR_SET_PDEATHSIG = 1
 SETUP_TAIL_BYTES = 8192  # of the setup command's output, for its event and the exit record
 PARTIAL_LINE_WAIT = 0.2  # seconds a partial output line waits for its end before it is shown
@@ -70,10 +72,11 @@ class LaunchSpec:
 
     @classmethod
     def read(cls, agent_dir: Path) -> LaunchSpec:
-        data = json.loads((agent_dir / LAUNCH_FILE).read_text())
+        # Both sit in the agent's folder, which agents can write: bounded like any agent file.
+        data = loads((agent_dir / LAUNCH_FILE).read_bytes(), max_chars=LAUNCH_MAX)
         env_path = agent_dir / ENV_FILE
         try:
-            env = json.loads(env_path.read_text())
+            env = loads(env_path.read_bytes(), max_chars=LAUNCH_MAX)
         except FileNotFoundError:
             env = {}
         else:
@@ -392,13 +395,21 @@ class Wrapper:
             pending += chunk
             *lines, pending = pending.split(b"\n")
             for line in lines:
-                self._signals(self.adapter.observe(line.decode("utf-8", "replace")))
+                self._observe(line)
             if len(pending) > 4_000_000:  # a runaway line: do not hold it all in memory
                 pending = b""
         if held:
             self._show(held, log)
         if pending and observe:
-            self._signals(self.adapter.observe(pending.decode("utf-8", "replace")))
+            self._observe(pending)
+
+    def _observe(self, line: bytes) -> None:
+        """One output line to the adapter, unless it nests deeper than any line of the agent
+        CLI's own does (the adapter's parser would recurse that deep)."""
+        text = line.decode("utf-8", "replace")
+        if too_deep(text, STREAM_MAX_DEPTH):
+            return
+        self._signals(self.adapter.observe(text))
 
     def _signals(self, signals: list[dict[str, Any]]) -> None:
         """Append what the adapter learnt to signals.jsonl, where the supervisor reads it."""

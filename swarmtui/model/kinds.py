@@ -149,6 +149,7 @@ class Cause(StrEnum):
     CONTEXT_FULL = "context_full"  # ended at a turn boundary to go on in a fresh session
     PROTECTED_PATHS = "protected_paths"  # its branch changes .swarm/ or another protected path
     VERIFY_UNRUNNABLE = "verify_unrunnable"  # the verify command could not run (exit 126/127)
+    RESULTS_REFUSED = "results_refused"  # it wrote results.json, but not one that can be read
 
 
 class Retry(StrEnum):
@@ -210,7 +211,23 @@ CAUSE_POLICY: dict[Cause, CausePolicy] = {
                                        label="changes protected paths"),
     Cause.VERIFY_UNRUNNABLE: CausePolicy(False, False, Retry.OPERATOR, False,
                                          label="verify command cannot run"),
+    # The agent's own fault, like a crash: counted, retried with backoff.
+    Cause.RESULTS_REFUSED: CausePolicy(True, True, Retry.AUTO, True,
+                                       label="results.json refused"),
 }
+
+
+class Refusal(StrEnum):
+    """Why a file an agent wrote was not taken (``file_refused``; the limit travels with it)."""
+
+    TOO_LARGE = "too_large"  # over its byte cap
+    TOO_DEEP = "too_deep"  # JSON nested deeper than the limit
+    LINK = "link"  # a symbolic link (anywhere below .swarm)
+    NOT_REGULAR = "not_regular"  # a FIFO, device, socket or directory
+    NOT_OWNED = "not_owned"  # owned by another user than swarmtui's
+    WRONG_AGENT = "wrong_agent"  # says it belongs to another attempt than its folder's
+    INVALID = "invalid"  # not JSON, or not the shape the protocol asks for
+    FORGED = "forged"  # an exit record written while the agent still runs
 
 
 class ExitHow(StrEnum):

@@ -15,12 +15,21 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from swarmtui.model.kinds import Refusal
+
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY
 
 
 class Refused(Exception):
-    """The file exists but is not something swarmtui reads (the message says why)."""
+    """The file exists but is not something swarmtui reads (the message says why; ``refusal``
+    says it typed, with the ``limit`` it went over when that was the reason)."""
+
+    def __init__(self, message: str, refusal: Refusal = Refusal.NOT_REGULAR,
+                 limit: int | None = None) -> None:
+        super().__init__(message)
+        self.refusal = refusal
+        self.limit = limit
 
 
 @dataclass(frozen=True)
@@ -65,7 +74,8 @@ def open_under(root: Path, rel: str | Path) -> int:
                 nfd = os.open(part, _DIR_FLAGS, dir_fd=fd)
             except OSError as e:
                 if e.errno in (errno.ELOOP, errno.ENOTDIR):
-                    raise Refused(f"{part} is not a directory (a symbolic link?)") from None
+                    raise Refused(f"{part} is not a directory (a symbolic link?)",
+                                  Refusal.LINK) from None
                 raise
             os.close(fd)
             fd = nfd
@@ -73,7 +83,7 @@ def open_under(root: Path, rel: str | Path) -> int:
             ffd = os.open(parts[-1], _FILE_FLAGS, dir_fd=fd)
         except OSError as e:
             if e.errno == errno.ELOOP:
-                raise Refused("it is a symbolic link") from None
+                raise Refused("it is a symbolic link", Refusal.LINK) from None
             if e.errno in (errno.ENXIO, errno.EISDIR):
                 raise Refused("it is not a regular file") from None
             raise
@@ -83,6 +93,12 @@ def open_under(root: Path, rel: str | Path) -> int:
     if not stat.S_ISREG(st.st_mode):
         os.close(ffd)
         raise Refused(f"it is {_kind(st.st_mode)}")
+    if st.st_uid != os.geteuid():
+        # Everything below .swarm is written by swarmtui's user (its agents run as it): a file
+        # of another user's was put there by someone else, and is not believed.
+        os.close(ffd)
+        raise Refused(f"it is owned by uid {st.st_uid}, not by swarmtui's user "
+                      f"(uid {os.geteuid()})", Refusal.NOT_OWNED)
     return ffd
 
 
@@ -129,7 +145,7 @@ def read_small(root: Path, rel: str | Path, *, cap: int) -> Chunk | None:
     if st is None:
         return None
     if st.size > cap:
-        raise Refused(f"it is {st.size} bytes, over the {cap}-byte cap")
+        raise Refused(f"it is {st.size} bytes, over the {cap}-byte cap", Refusal.TOO_LARGE, cap)
     return read_under(root, rel, limit=cap + 1)
 
 

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from swarmtui.model.kinds import EventKind, Health
+from swarmtui.model.kinds import EventKind, Health, Refusal
 from swarmtui.model.payloads.base import Payload, _register
 
 
@@ -67,6 +67,8 @@ class FileRefused(Payload):
     KIND = EventKind.FILE_REFUSED
     file: str
     why: str
+    refusal: Refusal | None = None  # typed: what was wrong (None in logs written before it)
+    limit: int | None = None  # the cap or depth it went over, when that was the reason
 
 
 @_register
