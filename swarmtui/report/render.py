@@ -42,7 +42,6 @@ merged task, no wall time).
 from __future__ import annotations
 
 import textwrap
-
 from typing import Any
 
 from swarmtui.report.figures import AttemptFigures, Report, TaskFigures, Usage
