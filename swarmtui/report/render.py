@@ -244,5 +244,5 @@ def report_text(r: Report, width: int = 100) -> str:
     lines = headline_lines(r, width)
     lines += ["", "timeline (one lane per slot in use)"]
     lines += plain(terminal_timeline(r, width))
-    lines += [""] + attempt_lines(r, width)
+    lines += ["", *attempt_lines(r, width)]
     return "\n".join(lines)
