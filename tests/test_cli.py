@@ -343,6 +343,49 @@ def test_status_json_shape(run_cli: Callable[..., Result], git_repo: Path,
         assert row["health"] in healths
 
 
+def test_status_json_has_forecast_and_target_tip(run_cli: Callable[..., Result],
+                                                 git_repo: Path, populated: Store) -> None:
+    """`tasks[].forecast` (the documented contract for scripts) comes from the forecast the
+    run recorded, computed here by the real forecaster on a branch that conflicts; `run`
+    names the target's tip, and a forecast made on an older tip says it is stale."""
+    from swarmtui.engine.forecast import Candidate, Forecaster
+    from swarmtui.engine.runtime.git import Git
+    from tests.conftest import git
+
+    git(git_repo, "switch", "-q", "-c", P.branch_name("t1", 1))
+    (git_repo / "shared.txt").write_text("line 1\nmine\nline 3\n")
+    (git_repo / "extra.py").write_text("x = 1\n")
+    git(git_repo, "commit", "-qam", "t1 work")
+    git(git_repo, "add", "extra.py")
+    git(git_repo, "commit", "-qm", "extra")
+    head = git(git_repo, "rev-parse", "HEAD").strip()
+    git(git_repo, "switch", "-q", "main")
+    (git_repo / "shared.txt").write_text("line 1\ntheirs\nline 3\n")
+    git(git_repo, "commit", "-qam", "main moves")
+    tip = git(git_repo, "rev-parse", "main").strip()
+    fc = Forecaster(Git(git_repo)).forecast(
+        "main", [Candidate("t1", P.branch_name("t1", 1), head, ("shared.txt",))], [])["t1"]
+    populated.append_event("forecast", "t1", 1, {**fc, "head": head, "target_commit": tip},
+                           run=1)
+
+    obj = _status(run_cli, git_repo)
+    assert obj["run"]["target_tip"] == tip
+    rows = {r["id"]: r for r in obj["tasks"]}
+    assert rows["t2"]["forecast"] is None  # nothing computed for it yet
+    f1 = rows["t1"]["forecast"]
+    assert f1["target"] == "conflict"
+    assert f1["files"] == ["shared.txt"]
+    assert f1["out_of_scope"] == ["extra.py"]
+    assert f1["conflicts_with"] == [] and f1["reverts"] == []
+    assert (f1["head"], f1["target_commit"], f1["stale"]) == (head, tip, False)
+
+    (git_repo / "README.md").write_text("# moved again\n")
+    git(git_repo, "commit", "-qam", "main moves again")
+    obj = _status(run_cli, git_repo)
+    assert obj["run"]["target_tip"] == git(git_repo, "rev-parse", "main").strip()
+    assert {r["id"]: r for r in obj["tasks"]}["t1"]["forecast"]["stale"] is True
+
+
 def test_status_run_state_follows_lock_and_events(run_cli: Callable[..., Result],
                                                   git_repo: Path, populated: Store) -> None:
     lock = RunLock(git_repo / P.SWARM_DIR / P.SUPERVISOR_LOCK)

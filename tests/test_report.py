@@ -340,6 +340,60 @@ def test_no_attempts_no_bars() -> None:
     assert r.slots.peak == 0 and r.parallelism == 0
 
 
+# Work after run_finished: a task added later and a resolver, both after the run "ended".
+AFTER: list[tuple[float, str, str | None, int | None, dict[str, Any]]] = [
+    *RUN,
+    (70, "task_added", "late-addition-task-parser", None,
+     {"spec": spec("late-addition-task-parser")}),
+    (72, "attempt_spawned", "late-addition-task-parser", 1,
+     spawned("late-addition-task-parser", 1)),
+    (75, "task_added", "late-addition-task-planner", None,
+     {"spec": spec("late-addition-task-planner", "resolver")}),
+    (76, "attempt_spawned", "late-addition-task-planner", 1,
+     spawned("late-addition-task-planner", 1)),
+    (110, "agent_exited", "late-addition-task-parser", 1, exited(0.10, 1000, {})),
+    (110, "attempt_failed", "late-addition-task-parser", 1, failed(Cause.CRASHED, "crashed")),
+    (118, "agent_exited", "late-addition-task-planner", 1, exited(0.10, 1000, {})),
+    (118, "attempt_failed", "late-addition-task-planner", 1, failed(Cause.CRASHED, "crashed")),
+]
+
+
+def test_attempts_after_run_finished_are_on_the_timeline_text_and_html() -> None:
+    """A task added after run_finished and a resolver get their own bars, where they ran (not
+    squeezed into the last cell), in the text and the HTML alike."""
+    r = build_report(events(AFTER), config())
+    assert r.wall_s == pytest.approx(118) and not r.live
+    text = plain(terminal_timeline(r, 120))
+    lanes = [line for line in text if re.match(r"\s*\d+ │", line)]
+    cells = 120 - 4
+    late = [line for line in lanes if "▒" in line[4 + cells * 72 // 118:]]
+    assert late, text  # the late attempts' bars lie in the last part of the plot
+    plot = "\n".join(line[4:] for line in lanes)
+    assert "late-ad" in plot
+    root = ET.fromstring(timeline_svg(r))
+    bars = {e.get("data-attempt"): float(e.get("x", "0")) for e in root.iter(f"{SVG}rect")
+            if "data-attempt" in e.attrib}
+    assert set(bars) >= {"late-addition-task-parser-1", "late-addition-task-planner-1"}
+    assert bars["late-addition-task-planner-1"] > bars["orch-1"]
+    assert bars["late-addition-task-planner-1"] > bars["late-addition-task-parser-1"]
+    assert "late-addition-task-planner-1" in report_html(r)
+
+
+def test_an_attempt_still_open_after_run_finished_makes_the_report_live() -> None:
+    r = build_report(events(AFTER[:-2]), config(), now=T0 + 130)
+    assert r.live and r.wall_s == pytest.approx(130)
+
+
+@pytest.mark.parametrize("width", [80, 60])
+def test_text_report_fits_the_terminal_and_tells_ids_apart(width: int) -> None:
+    r = build_report(events(AFTER), config())
+    text = report_text(r, width)
+    too_wide = [line for line in text.splitlines() if len(line) > width]
+    assert not too_wide, too_wide
+    rows = [line for line in text.splitlines() if "late-" in line and "+" in line]
+    assert len(rows) == 2 and rows[0].split()[0] != rows[1].split()[0], rows
+
+
 # -- text, JSON, HTML ----------------------------------------------------------------------------
 
 
@@ -347,7 +401,7 @@ def test_text_report_states_the_figures(report: Report) -> None:
     text = report_text(report, 100)
     assert "per merged    $1.0250 (2 merged)" in text
     assert "waste         $0.5000 (25% of agent spend)" in text
-    assert "crashy-1, killme-1" in text
+    assert "crashy-1, killme-1" in " ".join(text.split())  # a long line wraps at 100
     assert "retries       1: crashed 1" in text
     assert "peak 3 of 3" in text
     assert "parallelism 1.42x" in text

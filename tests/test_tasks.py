@@ -243,6 +243,19 @@ def test_unknown_top_level_key_and_single_table(tmp_path: Path) -> None:
     assert any('key "task"' in p and "[[task]]" in p for p in problems)
 
 
+def test_agents_table_in_a_tasks_file_says_it_belongs_in_the_config(tmp_path: Path) -> None:
+    """An [agents.*] table (config pasted into a tasks file) is refused as configuration, with
+    its line, not as one more unknown key."""
+    path = write(tmp_path, '[[task]]\nid = "a"\nprompt = "p"\nagent = "mine"\n\n'
+                 '[agents.mine]\ncommand = ["mine"]\n\n[slots]\nmax_agents = 2\n')
+    problems = problems_of(path)
+    agents = next(p for p in problems if "[agents.mine]" in p)
+    assert "line 6" in agents and "belongs in the config file" in agents
+    assert "unknown top-level key" not in agents and 'agent = "NAME"' in agents
+    slots = next(p for p in problems if "[slots]" in p)
+    assert "line 9" in slots and "config" in slots
+
+
 # --- one test per bad field ----------------------------------------------------------------------
 
 

@@ -15,7 +15,14 @@ from swarmtui import protocol as P
 from swarmtui.tui.dialogs import ConfirmScreen, NoteScreen, TextScreen
 from swarmtui.tui.panels import KeyBar, TopBar
 from swarmtui.tui.screens import AlertsScreen
-from tests.test_tui_app import (
+from tests.test_tui_world import (  # noqa: F401 - utc_private_config is an autouse fixture
+    Answerer,
+    World,
+    build_world,
+    git,
+    utc_private_config,
+)
+from tests.tui_pilot import (
     alert_lines,
     body,
     cmds,
@@ -25,13 +32,6 @@ from tests.test_tui_app import (
     select,
     toasts,
     until,
-)
-from tests.test_tui_world import (  # noqa: F401 - utc_private_config is an autouse fixture
-    Answerer,
-    World,
-    build_world,
-    git,
-    utc_private_config,
 )
 
 
@@ -47,6 +47,7 @@ def live(world: World) -> Iterator[Answerer]:
     a = Answerer(world).start()
     yield a
     a.stop()
+
 
 
 def deny(world: World, tid: str = "docs", *rules: str) -> None:

@@ -4,20 +4,13 @@ thread stands in for the supervisor by answering the inbox while holding its loc
 
 from __future__ import annotations
 
-import io
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from rich.console import Console
-from textual.pilot import Pilot
-from textual.widgets import Input, OptionList, RichLog, Select, Static, TextArea
-from textual.widgets._toast import Toast
+from textual.widgets import Input, RichLog, Select, Static, TextArea
 
 from swarmtui.engine.runtime.tmux import Tmux
-from swarmtui.tui.app import SwarmApp
 from swarmtui.tui.detail import DetailPanel, DiffView
 from swarmtui.tui.dialogs import ConfirmScreen, NoteScreen
 from swarmtui.tui.forms import NewTaskScreen
@@ -33,6 +26,19 @@ from tests.test_tui_world import (  # noqa: F401 - utc_private_config is an auto
     no_tmux,
     utc_private_config,
 )
+from tests.tui_pilot import (
+    alert_lines,
+    body,
+    cmds,
+    loaded,
+    make_app,
+    retry_args,
+    select,
+    toasts,
+    until,
+)
+
+# -- the screen ---------------------------------------------------------------------------------
 
 
 @pytest.fixture
@@ -47,81 +53,6 @@ def live(world: World) -> Iterator[Answerer]:
     a = Answerer(world).start()
     yield a
     a.stop()
-
-
-def make_app(world: World, *, read_only: bool = False, tmux: Tmux | None = None,
-             alive: Callable[[], bool] | None = lambda: True, **kw: Any) -> SwarmApp:
-    return SwarmApp(world.repo, kw.pop("config", world.config), read_only=read_only,
-                    tmux=tmux or no_tmux(world.repo.parent), supervisor_alive=alive,
-                    clock=lambda: NOW, **kw)
-
-
-async def until(pilot: Pilot[Any], cond: Callable[[], object], timeout: float = 10.0,
-                what: str = "") -> None:
-    """Wait (letting the app run) until ``cond()`` is true; fail after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            app = pilot.app
-            shown = body(app, "progress")[:300] if isinstance(app, SwarmApp) else ""
-            raise AssertionError(f"timed out waiting for {what or cond}; progress tab: {shown!r}")
-        await pilot.pause(0.02)
-
-
-async def loaded(pilot: Pilot[Any]) -> SwarmApp:
-    app = pilot.app
-    assert isinstance(app, SwarmApp)
-    await until(pilot, lambda: app.fleet.table.row_count > 0, what="the first feed update")
-    return app
-
-
-def toasts(app: SwarmApp) -> str:
-    return "\n".join(str(t.render()) for t in app.screen.query(Toast))
-
-
-def retry_args(task: str, attempt: int, note: str = "", **kw: Any) -> dict[str, Any]:
-    """What `swarmtui retry` sends (the CLI's arguments, all of them)."""
-    return {"task": task, "attempt": attempt, "note": note, "resume": False, "allow": [],
-            "force": False, **kw}
-
-
-def cmds(world: World) -> list[tuple[str, dict[str, Any]]]:
-    return [(k, a) for k, a, src in commands(world) if src == "tui"]
-
-
-async def select(pilot: Pilot[Any], task: str) -> None:
-    """Move the cursor to ``task`` with the arrow keys, as a user would."""
-    app = await loaded(pilot)
-    table = app.fleet.table
-    await pilot.press("home")
-    for _ in range(table.row_count):
-        if table.selected_task == task:
-            return
-        await pilot.press("down")
-    assert table.selected_task == task
-
-
-def plain(renderable: object, width: int = 300) -> str:
-    """What a Rich renderable shows, as text."""
-    console = Console(width=width, record=True, file=io.StringIO())
-    console.print(renderable)
-    return console.export_text()
-
-
-def alert_lines(screen: object) -> list[str]:
-    """The alerts worklist as shown, one string per alert (its wrapped lines joined)."""
-    assert isinstance(screen, AlertsScreen)
-    ol = screen.query_one(OptionList)
-    return [" ".join(plain(ol.get_option_at_index(i).prompt).split())
-            for i in range(ol.option_count)]
-
-
-def body(app: SwarmApp, tab: str) -> str:
-    view = app.fleet.query_one(f"#view-{tab}", RichLog)
-    return "\n".join(line.text.rstrip() for line in view.lines)
-
-
-# -- the screen ---------------------------------------------------------------------------------
 
 
 async def test_screen_shows_the_run(world: World, live: Answerer) -> None:

@@ -5,15 +5,12 @@ own command handlers recorded in the store: the events, and the command's answer
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList, TextArea
-from textual.widgets._toast import Toast
 
 from swarmtui import protocol as P
 from swarmtui.fake_agent import verify_command_for
@@ -24,21 +21,9 @@ from swarmtui.tui.forms import NewTaskScreen
 from swarmtui.tui.screens import AlertsScreen
 from tests.fleet import Fleet, fake, fast_config, start, task
 from tests.test_merge_e2e import scripted
+from tests.tui_pilot import app_on, goto, toasts, until
 
 pytestmark = pytest.mark.e2e
-
-
-def app_on(f: Fleet) -> SwarmApp:
-    return SwarmApp(f.repo, f.config, read_only=False, tmux=f.tmux, supervisor_alive=None,
-                    poll=0.05)
-
-
-async def until(pilot: Pilot[Any], cond: Callable[[], object], timeout: float = 60.0,
-                what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while not cond():
-        assert time.monotonic() < deadline, f"timed out waiting for {what or cond}"
-        await pilot.pause(0.05)
 
 
 def events(f: Fleet, kind: str, tid: str | None = None) -> list[Event]:
@@ -50,17 +35,6 @@ def answers(f: Fleet, kind: str) -> list[dict[str, Any]]:
     """The supervisor's answers to the app's commands of ``kind``, from command_applied."""
     return [e.data for e in events(f, "command_applied")
             if e.data["command"] == kind and e.data["source"] == "tui"]
-
-
-def toasts(app: SwarmApp) -> str:
-    return "\n".join(str(t.render()) for t in app.screen.query(Toast))
-
-
-async def select(pilot: Pilot[Any], app: SwarmApp, tid: str) -> None:
-    await until(pilot, lambda: tid in app.fleet.table.order, what=f"{tid} on screen")
-    app.fleet.goto_task(tid)
-    await until(pilot, lambda: app.fleet.table.selected_task == tid)
-    await pilot.pause(0.1)
 
 
 async def wait_state(pilot: Pilot[Any], app: SwarmApp, tid: str, state: str) -> None:
@@ -103,7 +77,7 @@ async def test_merge_confirms_then_lands(git_repo: Path, fleets: list[Fleet]) ->
         await wait_state(pilot, app, "m1", "passed")
         await until(pilot, lambda: (app.fleet.tasks["m1"].forecast or {}).get("target"),
                     what="the forecast")
-        await select(pilot, app, "m1")
+        await goto(pilot, app, "m1")
         await pilot.press("m")
         assert isinstance(app.screen, ConfirmScreen)
         assert "merges cleanly into main" in " ".join(app.screen.lines)
@@ -125,7 +99,7 @@ async def test_verify_runs_the_check_again(git_repo: Path, fleets: list[Fleet]) 
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
         await wait_state(pilot, app, "v1", "passed")
         before = len(events(f, "verify_passed", "v1"))
-        await select(pilot, app, "v1")
+        await goto(pilot, app, "v1")
         await pilot.press("v")
         await until(pilot, lambda: len(events(f, "verify_passed", "v1")) > before,
                     what="a second verify_passed")
@@ -159,7 +133,7 @@ async def test_kill_of_an_attempt_that_is_no_longer_current_is_refused(
     app = app_on(f)
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
         await wait_state(pilot, app, "k1", "running")
-        await select(pilot, app, "k1")
+        await goto(pilot, app, "k1")
         await pilot.press("k")  # the operator looks at k1-1 ...
         assert isinstance(app.screen, ConfirmScreen)
         assert "Kill k1 (attempt 1)?" in app.screen.question
@@ -224,7 +198,7 @@ async def test_a_conflicting_merge_asks_twice_and_a_retry_hands_the_conflict_off
         f.command("merge", task="a")
         await until(pilot, lambda: (app.fleet.tasks["b"].forecast or {}).get("target")
                     == "conflict", what="b's forecast against the moved target")
-        await select(pilot, app, "b")
+        await goto(pilot, app, "b")
         await pilot.press("m")
         confirm = app.screen
         assert isinstance(confirm, ConfirmScreen)

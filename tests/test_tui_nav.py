@@ -14,13 +14,15 @@ from swarmtui.tui.dialogs import ConfirmScreen
 from swarmtui.tui.screens import HelpScreen
 from swarmtui.tui.table import AgentsTable
 from swarmtui.tui.view import COLUMN_INDEX
-from tests.test_tui_app import cmds, loaded, make_app, plain, select, toasts, until
 from tests.test_tui_world import (  # noqa: F401 - utc_private_config is an autouse fixture
     Answerer,
     World,
     build_world,
     utc_private_config,
 )
+from tests.tui_pilot import cmds, loaded, make_app, plain, select, toasts, until
+
+# -- navigation: filter, sort, help, palette, keymap, themes ------------------------------------
 
 
 @pytest.fixture
@@ -35,9 +37,6 @@ def live(world: World) -> Iterator[Answerer]:
     a = Answerer(world).start()
     yield a
     a.stop()
-
-
-# -- navigation: filter, sort, help, palette, keymap, themes ------------------------------------
 
 
 async def test_filter_and_sort(world: World) -> None:
@@ -154,7 +153,6 @@ async def test_config_theme_is_the_default(world: World) -> None:
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await loaded(pilot)
         assert app.theme == "swarm-light"
-
 
 
 async def test_context_column_shows_once_an_agent_reports_its_fill(world: World) -> None:

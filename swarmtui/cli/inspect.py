@@ -16,6 +16,34 @@ from swarmtui.cli.common import Ctx, existing_run_state, out, run_lock, tmux_for
 from swarmtui.errors import InputError, SwarmError
 
 
+def target_tip(repo: Path, target: str | None) -> str | None:
+    """The target branch's commit now (one ``rev-parse``; None when there is no such branch)."""
+    if not target:
+        return None
+    try:
+        proc = subprocess.run(["git", "rev-parse", "--verify", "--quiet",
+                               f"refs/heads/{target}^{{commit}}"], cwd=repo,
+                              capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    tip = proc.stdout.strip()
+    return tip if proc.returncode == 0 and tip else None
+
+
+def forecast_obj(fc: dict[str, Any] | None, tip: str | None) -> dict[str, Any] | None:
+    """A task's merge forecast as the forecast part recorded it (no git call here); ``stale``
+    says the target has moved since (a new forecast follows within seconds)."""
+    if fc is None:
+        return None
+    made_on = str(fc.get("target_commit") or "")
+    return {"target": fc.get("target"), "files": list(fc.get("files") or []),
+            "conflicts_with": list(fc.get("conflicts_with") or []),
+            "out_of_scope": list(fc.get("out_of_scope") or []),
+            "reverts": list(fc.get("reverts") or []), "head": fc.get("head") or None,
+            "target_commit": made_on or None,
+            "stale": bool(made_on and tip and made_on != tip)}
+
+
 def status_obj(repo: Path, config: Any, store: Any, state: Any = None) -> dict[str, Any]:
     from swarmtui.model import ACTIVE
     from swarmtui.render import task_row
@@ -23,10 +51,12 @@ def status_obj(repo: Path, config: Any, store: Any, state: Any = None) -> dict[s
     state = store.replay() if state is None else state
     live = run_lock(repo).holder_alive()
     now = time.time()
+    tip = target_tip(repo, state.target)
     rows = [task_row(t, config.retry.max_attempts, now) for t in state.tasks.values()]
     for row, t in zip(rows, state.tasks.values(), strict=True):
         rec = state.attempts.get(f"{t.id}-{t.attempt}")
         row["host"] = rec.runner if rec is not None else None  # where its attempt runs
+        row["forecast"] = forecast_obj(t.forecast, tip)
     queued = sum(1 for t in state.tasks.values() if str(t.state) in ("pending", "blocked"))
     run_state = str(state.status)
     if not live and run_state not in ("finished", "stopped"):
@@ -38,7 +68,8 @@ def status_obj(repo: Path, config: Any, store: Any, state: Any = None) -> dict[s
               for a in state.open_alerts()]
     return {
         "run": {"id": state.run, "state": run_state, "supervisor": live, "repo": str(repo),
-                "base": state.base, "target": state.target, "started_at": state.started_at,
+                "base": state.base, "target": state.target, "target_tip": tip,
+                "started_at": state.started_at,
                 "ended_at": state.ended_at, "paused": state.paused,
                 "breaker_open": state.breaker_open, "breaker_reason": state.breaker_reason,
                 "usage_limited_until": state.usage_limited_until, "usage_limits": limits,

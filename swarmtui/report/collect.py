@@ -302,9 +302,17 @@ def _run_span(events: list[Event], w: _Walk, now: float | None) -> tuple[float, 
             ended = ev.time
         elif ev.kind == EventKind.RUN_RESUMED:
             ended = None
+    later = now if now is not None else w.last_time
     if ended is not None:
-        return start, ended, False
-    return start, max(w.last_time, now if now is not None else w.last_time), True
+        # Work after the run finished (a task added later, a resolver, an operator's retry)
+        # belongs to the run: the span reaches its last attempt, and one still open makes the
+        # run live again for the report.
+        after = [a for a in w.attempts.values() if a.start >= ended or
+                 (a.end is not None and a.end > ended)]
+        if any(a.end is None for a in after):
+            return start, max(w.last_time, later), True
+        return start, max([ended, *(a.end or a.start for a in after)]), False
+    return start, max(w.last_time, later), True
 
 
 def _lane_ids(attempts: list[AttemptFigures]) -> tuple[tuple[str, ...], ...]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterable
 
 from swarmtui.textsafe import term_safe
 
@@ -79,3 +80,23 @@ def one_line(text: str, limit: int = 0) -> str:
 def xml(text: str, limit: int = 0) -> str:
     """Text made safe for HTML and SVG (text and attribute values alike)."""
     return html.escape(_NOT_XML.sub("\ufffd", one_line(text, limit)), quote=True)
+
+
+def cut_middle(text: str, n: int) -> str:
+    """``text`` in at most ``n`` characters, cut in the middle (``sub-t…anner-1``)."""
+    if len(text) <= n:
+        return text
+    if n < 3:
+        return text[:n]
+    tail = (n - 1) // 2
+    return text[: n - 1 - tail] + "…" + text[len(text) - tail:]
+
+
+def distinct_width(ids: Iterable[str], n: int) -> int:
+    """The narrowest width of at least ``n`` at which ``cut_middle`` keeps every one of
+    ``ids`` apart from the others (so two different ids never look the same)."""
+    unique = set(ids)
+    longest = max((len(i) for i in unique), default=0)
+    while n < longest and len({cut_middle(i, n) for i in unique}) < len(unique):
+        n += 1
+    return n

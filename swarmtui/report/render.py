@@ -41,10 +41,19 @@ merged task, no wall time).
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 
 from swarmtui.report.figures import AttemptFigures, Report, TaskFigures, Usage
-from swarmtui.report.fmt import duration, one_line, percent, ratio, usd
+from swarmtui.report.fmt import (
+    cut_middle,
+    distinct_width,
+    duration,
+    one_line,
+    percent,
+    ratio,
+    usd,
+)
 from swarmtui.report.timeline import plain, terminal_timeline
 
 SCHEMA = 1
@@ -176,29 +185,64 @@ def headline(r: Report) -> list[str]:
     return lines
 
 
-def _attempt_line(a: AttemptFigures, t0: float, width: int) -> str:
-    what = str(a.outcome) + (f" ({a.cause})" if a.cause is not None else "")
+# The attempts table: the fixed columns after ID and OUTCOME (start, time, tokens, cost).
+_FIXED = len(" +1234567 1234567 12345678 12345678")
+_LABEL = 14  # the headline's labels ("spend         ")
+
+
+def _columns(r: Report, width: int) -> tuple[int, int]:
+    """The widths of the ID and OUTCOME columns of the attempts table at ``width``; ID is
+    wide enough that no two attempts' ids look the same once cut in the middle."""
+    room = max(20, width - 2 - _FIXED - 2)
+    idw = distinct_width((one_line(a.id) for a in r.attempts), max(10, min(24, room * 2 // 5)))
+    return idw, max(10, min(24, room - idw))
+
+
+def _attempt_line(a: AttemptFigures, t0: float, width: int, cols: tuple[int, int]) -> str:
+    idw, whatw = cols
+    what = one_line(str(a.outcome) + (f" ({a.cause})" if a.cause is not None else ""), whatw)
     cost = usd(a.cost_usd) if a.priced else "-"
-    head = (f"  {one_line(a.id, 24):<24} {what:<24} +{duration(a.start - t0):<7} "
-            f"{duration(a.duration_s):>7} {a.tokens:>8,} {cost:>8}")
+    head = (f"  {cut_middle(one_line(a.id), idw):<{idw}} {what:<{whatw}} "
+            f"+{duration(a.start - t0):<7} {duration(a.duration_s):>7} {a.tokens:>8,} "
+            f"{cost:>8}")
     note = a.reason or a.summary
     room = width - len(head) - 2
     return head + (f"  {one_line(note, room)}" if note and room > 10 else "")
 
 
-def report_text(r: Report, width: int = 100) -> str:
-    """The report for a terminal: the headline figures, the timeline and every attempt."""
-    width = max(40, width)
-    lines = headline(r)
-    lines += ["", "timeline (one lane per slot in use)"]
-    lines += plain(terminal_timeline(r, width))
-    lines += ["", f"  {'attempt':<24} {'outcome':<24} {'start':<8} {'time':>7} "
-              f"{'tokens':>8} {'cost':>8}  reason or summary"]
+def attempt_lines(r: Report, width: int) -> list[str]:
+    """Every attempt, task by task, under a header; each line at most ``width`` wide."""
+    cols = idw, whatw = _columns(r, width)
+    head = (f"  {'attempt':<{idw}} {'outcome':<{whatw}} {'start':<8} {'time':>7} "
+            f"{'tokens':>8} {'cost':>8}")
+    lines = [head + ("  reason or summary" if len(head) + 19 <= width else "")]
     for t in r.tasks:
         lead = f", {duration(t.lead_time_s)} from first spawn" if t.lead_time_s is not None \
             else ""
-        lines.append(f"{one_line(t.id)} [{one_line(t.role)}] {t.state}: "
-                     f"{_n(len(t.attempts), 'attempt')}, {usd(t.cost_usd + t.review_cost_usd)}"
-                     f"{lead}")
-        lines += [_attempt_line(a, r.started_at, width) for a in t.attempts]
+        lines += _wrap(f"{one_line(t.id)} [{one_line(t.role)}] {t.state}: "
+                       f"{_n(len(t.attempts), 'attempt')}, "
+                       f"{usd(t.cost_usd + t.review_cost_usd)}{lead}", width, 2)
+        lines += [_attempt_line(a, r.started_at, width, cols) for a in t.attempts]
+    return lines
+
+
+def _wrap(line: str, width: int, indent: int) -> list[str]:
+    """``line`` wrapped at ``width`` (long words broken), later lines indented."""
+    return textwrap.wrap(line, width, subsequent_indent=" " * indent,
+                         break_on_hyphens=False) or [""]
+
+
+def headline_lines(r: Report, width: int) -> list[str]:
+    """The headline figures wrapped to ``width``, continuation lines under the values."""
+    return [w for line in headline(r) for w in _wrap(line, width, _LABEL)]
+
+
+def report_text(r: Report, width: int = 100) -> str:
+    """The report for a terminal: the headline figures, the timeline and every attempt; no
+    line wider than ``width`` (40 at least)."""
+    width = max(40, width)
+    lines = headline_lines(r, width)
+    lines += ["", "timeline (one lane per slot in use)"]
+    lines += plain(terminal_timeline(r, width))
+    lines += ["", *attempt_lines(r, width)]
     return "\n".join(lines)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Collection, Mapping
 from functools import partial
@@ -39,6 +40,26 @@ TOML_KEYS = (
 )
 
 
+def config_sections() -> frozenset[str]:
+    """The config file's top-level tables ([agents.*], [slots], ...)."""
+    from swarmtui.config.model import Config
+
+    return frozenset(Config.model_fields)
+
+
+def _config_in_tasks(text: str, key: str, value: object) -> str:
+    """Why a config table in a tasks file is refused, with the line where it starts."""
+    head = re.compile(rf"^\s*\[\[?\s*{re.escape(key)}\s*[.\]]")
+    line = next((n for n, ln in enumerate(text.splitlines(), 1) if head.match(ln)), None)
+    names = sorted(value) if key == "agents" and isinstance(value, dict) else []
+    what = ", ".join(f"[{key}.{n}]" for n in names[:5]) if names else f"[{key}]"
+    where = f"line {line}: " if line else ""
+    return (f"{where}{what} is configuration, not a task: it belongs in the config file "
+            "(.swarm/config.toml in the repository, ~/.config/swarmtui/config.toml, or "
+            "--config FILE; see config.toml.example); a tasks file holds only [[task]] tables"
+            + (", and a task picks its agent with agent = \"NAME\"" if key == "agents" else ""))
+
+
 def _load_toml(
     path: Path,
     text: str,
@@ -58,7 +79,9 @@ def _load_toml(
         raise TaskFileError([f"{path}: arrays or tables nested too deeply to read"]) from None
 
     for key in doc:
-        if key != "task":
+        if key in config_sections():
+            problems.add(None, None, _config_in_tasks(text, key, doc[key]))
+        elif key != "task":
             problems.add(None, key, "unknown top-level key (expected only [[task]] tables)")
     raw_tasks = doc.get("task", [])
     if not isinstance(raw_tasks, list):
