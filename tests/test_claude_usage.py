@@ -211,3 +211,13 @@ def test_the_exit_records_denials_are_what_a_grant_gives() -> None:
                            outcome=p.AgentOutcome(denials=["Bash(git tag:*)"]))
     t = _run(p.PermissionDenied(tool="Bash", rule="Bash(git tag:*)"), exited).tasks["t"]
     assert t.denied == ["Bash(git tag:*)"]
+
+
+def test_a_turn_reads_as_its_tokens_and_estimated_cost() -> None:
+    from swarmtui.render import format_event
+
+    ev = Event(seq=3, time=0.0, task="k", attempt=1, payload=p.TurnUsage(
+        model="claude-opus-5-5", message="msg_1", input=1200, output=80, cache_write=3000,
+        cost_usd=0.0214))
+    assert format_event(ev).endswith(
+        "claude-opus-5-5: +1200 in, +80 out, +3000 cache write (~$0.0214)")
