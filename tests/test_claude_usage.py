@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from swarmtui.config import ModelPrice
 from swarmtui.engine.adapters.claude import ClaudeAdapter
@@ -221,3 +223,30 @@ def test_a_turn_reads_as_its_tokens_and_estimated_cost() -> None:
         cost_usd=0.0214))
     assert format_event(ev).endswith(
         "claude-opus-5-5: +1200 in, +80 out, +3000 cache write (~$0.0214)")
+
+
+NUMBERS = st.one_of(st.integers(-10, 10**12), st.floats(allow_nan=True, allow_infinity=True),
+                    st.text(max_size=5), st.none(), st.booleans())
+
+
+@given(st.lists(st.tuples(
+    st.sampled_from(["msg_a", "msg_b", "", None, 5]),
+    st.sampled_from(["claude-opus-5-5", "<synthetic>", "", None, "m" * 300]),
+    st.sampled_from(["assistant", "message_start", "message_delta"]),
+    st.dictionaries(st.sampled_from(list(FIELDS.values())), NUMBERS, max_size=4)), max_size=12))
+def test_any_usage_figures_become_signals_the_supervisor_accepts(
+        items: list[tuple[Any, Any, str, dict[str, Any]]]) -> None:
+    a = ClaudeAdapter()
+    for mid, model, where, usage in items:
+        msg = {"id": mid, "model": model, "usage": usage}
+        obj: dict[str, Any] = (
+            {"type": "assistant", "message": msg} if where == "assistant" else
+            {"type": "stream_event", "event": {"type": where, "message": msg, "usage": usage},
+             "api_message_id": mid})
+        for s in a.observe(json.dumps(obj)):
+            if s["kind"] == "usage":
+                pl = signal_payload(json.loads(json.dumps(s)), 1)
+                assert isinstance(pl, p.TurnUsage), s
+                assert pl.tokens > 0 and len(pl.model) <= 100
+    got = json.loads(json.dumps(a.usage()))
+    assert all(v >= 0 for u in got.get("models", {}).values() for v in u.values())
