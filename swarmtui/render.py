@@ -79,6 +79,14 @@ def _task_requeued(d: dict[str, Any]) -> str:
     return f"next attempt in {d.get('delay_s', 0)}s ({_short(d.get('reason', ''), 60)})"
 
 
+def _turn_usage(d: dict[str, Any]) -> str:
+    """One answer's tokens (an increment) and their estimated cost."""
+    parts = [f"+{d[k]} {w}" for k, w in (("input", "in"), ("output", "out"),
+                                         ("cache_read", "cache read"),
+                                         ("cache_write", "cache write")) if d.get(k)]
+    return f"{_short(d.get('model', ''), 40)}: {', '.join(parts)} (~${d.get('cost_usd', 0):.4f})"
+
+
 def _generic(d: dict[str, Any]) -> str:
     """Any other kind: its reason, error or message, whichever comes first."""
     for key in ("reason", "error", "message"):
@@ -100,6 +108,7 @@ _DETAILS: dict[EventKind, _Detail] = {
     EventKind.VERIFY_FAILED: _verify,
     EventKind.COMMAND_APPLIED: _command_applied,
     EventKind.TASK_REQUEUED: _task_requeued,
+    EventKind.TURN_USAGE: _turn_usage,
 }
 
 

@@ -306,6 +306,20 @@ SCENARIOS: list[Scenario] = [
     Scenario("context_growth", "a long session: the context grows to 85% of the window, one "
              "answer calls two tools at once",
              context_growth_turns, args=["--permission-mode", "bypassPermissions"]),
+    Scenario("permission_denied_allow_list", "default mode with an allow list of Bash(echo:*) and "
+             "Write: a git command outside it is denied",
+             lambda ctx: [Turn(tool_uses=[ToolUse("Bash", {
+                 "command": "git tag v1.0", "description": "Tag the release"})],
+                 usage=Usage(input_tokens=800, output_tokens=35)),
+                 text_turn("I was not allowed to tag; stopping.")],
+             sandbox=False,
+             settings=lambda ctx: {"permissions": {"allow": ["Bash(echo:*)", "Write"],
+                                                   "defaultMode": "default"}}),
+    Scenario("killed_mid_turn", "--include-partial-messages, two answers, the third request "
+             "never answered; killed after 8 s (no result line)",
+             lambda ctx: [*task_turns(ctx, end=False)[:2], Hang(repeat=True)],
+             args=["--permission-mode", "bypassPermissions", "--include-partial-messages"],
+             kill_after=8.0),
     Scenario("hang", "the API accepts the request and never answers; killed after 6 s",
              lambda ctx: [Hang(repeat=True)], kill_after=6.0),
     Scenario("hang_api_timeout", "never answers, API_TIMEOUT_MS=2000, CLAUDE_CODE_MAX_RETRIES=1",

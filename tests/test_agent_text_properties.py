@@ -54,7 +54,9 @@ CLAUDE_KEYS = st.sampled_from(["type", "subtype", "session_id", "model", "error"
                                "usage", "modelUsage", "total_cost_usd", "is_error", "result",
                                "rate_limit_info", "permission_denials", "retry_delay_ms",
                                "attempt", "error_status", "model_usage_since_last_result",
-                               "resetsAt", "status", "rateLimitType", "num_turns"])
+                               "resetsAt", "status", "rateLimitType", "num_turns", "event",
+                               "api_message_id", "tool_use_id", "tool_name",
+                               "parent_tool_use_id"])
 
 
 @given(st.text(st.characters(blacklist_characters="\n"), max_size=300))
@@ -128,7 +130,7 @@ def test_claude_stream(lines: list[str]) -> None:
 @given(st.dictionaries(st.text(max_size=20), JSON, max_size=8))
 def test_signal_lines(obj: dict[str, Any]) -> None:
     for kind in ("session", "api_retry", "api_error", "rate_limit", "permission_denied", "hook",
-                 "nonsense"):
+                 "usage", "nonsense"):
         pl = signal_payload({**obj, "kind": kind}, 7)
         if pl is not None:
             assert pl.offset == 7

@@ -18,6 +18,7 @@ import pytest
 
 from swarmtui import protocol as P
 from swarmtui.config import DEFAULT_ALLOW
+from swarmtui.config.model import builtin_agents
 from tests.anthropic_stub import (
     ErrorTurn,
     Hang,
@@ -126,8 +127,9 @@ def claude_config(claude: str, stub: StubServer, home: Path, *, permissions: dic
     # The real CLI takes seconds to start: second-scale intervals, but not a hair trigger.
     sections.setdefault("heartbeat", {"progress_interval": "5s", "quiet_after": 3,
                                       "stuck_after": 6})
-    cfg = fast_config({"claude": [claude, "-p", "--output-format", "stream-json", "--verbose"]},
-                      **sections)
+    # The built-in command, with the CLI found here.
+    argv = [claude, *builtin_agents()["claude"].command[1:]]
+    cfg = fast_config({"claude": argv}, **sections)
     agent = cfg.agents["claude"].model_copy(update={"adapter": "claude", "env": env})
     if permissions is not None:
         agent = agent.model_copy(update={"permissions": agent.permissions.model_copy(

@@ -16,6 +16,7 @@ import pytest
 
 from swarmtui import protocol as P
 from swarmtui.cli.inspect import status_obj
+from swarmtui.model import payloads as p
 from tests.anthropic_stub import Hang, Request, StubServer, ToolUse, Turn, Usage
 from tests.fleet import Fleet, start, task
 from tests.test_claude_e2e import (
@@ -25,6 +26,7 @@ from tests.test_claude_e2e import (
     route,
     steps_done,
 )
+from tests.test_claude_usage_e2e import priced
 
 pytestmark = pytest.mark.e2e
 
@@ -147,6 +149,22 @@ def test_a_full_context_is_relaunched_fresh_in_the_same_worktree(
     st = f.sup.state
     t = st.tasks["ctx"]
     assert str(t.state) == "passed" and t.failures == 0 and t.context_relaunches == 1
+
+    # Attempt 1 was ended before its result line: its tokens and cost are those of the turns
+    # it printed, which are what the stand-in billed it; attempt 2's come from its result line.
+    per_attempt: dict[int, dict[str, Usage]] = {1: {}, 2: {}}
+    for r in anthropic_stub.messages_requests("ctx"):
+        if isinstance(r.answer, Turn) and r.status == 200:
+            mine = per_attempt[attempt_of(r)]
+            model = r.answer.model or r.model
+            mine[model] = mine.get(model, Usage(0, 0, 0, 0)) + r.answer.usage
+    first = next(e for e in f.of("agent_exited", "ctx") if e.attempt == 1).get(p.AgentExited)
+    assert first.usage_from_turns and first.cost_estimated
+    assert first.tokens == sum(u.total for u in per_attempt[1].values())
+    assert first.cost_usd == pytest.approx(priced(per_attempt[1]), abs=1e-6)
+    assert t.tokens == sum(u.total for a in per_attempt.values() for u in a.values())
+    assert t.cost_usd == pytest.approx(priced(per_attempt[1]) + priced(per_attempt[2]),
+                                       abs=1e-5)
     assert t.context_window == WINDOW and t.context_pct is not None and t.context_pct < 1.0
     row = next(r for r in status_obj(git_repo, cfg, f.store, st)["tasks"] if r["id"] == "ctx")
     assert row["context_relaunches"] == 1 and row["context_window"] == WINDOW

@@ -268,7 +268,10 @@ def builtin_agents() -> dict[str, AgentConfig]:
     """The agents every config has unless a file replaces them by name (fresh copies)."""
     return {
         "claude": AgentConfig(
-            command=["claude", "-p", "--output-format", "stream-json", "--verbose"],
+            # Partial messages: each answer's final output tokens (message_delta), which is
+            # what an attempt killed before its result line is billed for.
+            command=["claude", "-p", "--output-format", "stream-json", "--verbose",
+                     "--include-partial-messages"],
             prompt_via="stdin",
             adapter="claude",
         )
@@ -334,7 +337,8 @@ class Config(_Section):
     screen: ScreenConfig = Field(default_factory=ScreenConfig)
     worktree: WorktreeConfig = Field(default_factory=WorktreeConfig)
     prices: dict[str, ModelPrice] = Field(default_factory=dict)
-    """Model name -> price, for agents that report tokens but no cost."""
+    """Model name -> price, for agents that report tokens but no cost (over the built-in table
+    in ``engine/prices.py``)."""
     hosts: list[HostConfig] = Field(default_factory=list)
     """``[[hosts]]``: machines reached over SSH that run agents too (config/hosts.py)."""
 

@@ -271,7 +271,8 @@ def exit_payload(rec: ExitRecord) -> p.AgentExited:
                          limit_type=clean_text(str(d.get("limit_type") or ""))[:40],
                          session_id=clean_text(session)[:100] if isinstance(session, str)
                          else None, models=models, outcome=outcome,
-                         retry_delay_s=num("retry_delay_s"))
+                         retry_delay_s=num("retry_delay_s"),
+                         usage_from_turns=d.get("usage_from_turns") is True)
 
 
 def _clean(obj: dict[str, object]) -> dict[str, object]:

@@ -101,20 +101,11 @@ def _process_verdict(pl: p.AgentExited, refused: ResultsRefusal | None = None) -
 
 
 def priced(pl: p.AgentExited, prices: Mapping[str, ModelPrice]) -> p.AgentExited:
-    """Cost from the price table for an agent that reported tokens per model but no cost."""
-    if pl.cost_usd or not pl.models or not prices:
-        return pl
-    models: dict[str, p.ModelUsage] = {}
-    total = 0.0
-    for name, u in pl.models.items():
-        price = prices.get(name)
-        cost = u.cost_usd
-        if price is not None and not cost:
-            cost = (u.input * price.input + u.output * price.output + u.cache_read *
-                    price.cache_read + u.cache_write * price.cache_write) / 1e6
-        models[name] = u.model_copy(update={"cost_usd": cost})
-        total += cost
-    return pl.model_copy(update={"models": models, "cost_usd": round(total, 6)})
+    """Cost from the price table (``engine/prices.py``, the config's ``[prices]`` first) for
+    an agent that reported tokens per model but no cost."""
+    from swarmtui.engine.prices import priced_exit
+
+    return priced_exit(pl, prices)
 
 
 class Outcomes:

@@ -180,6 +180,10 @@ class AttemptReader:
                 pl = signal_payload(obj, offset, ctx.holds.redact)
                 if pl is None:
                     continue
+                if isinstance(pl, p.TurnUsage):  # tokens only: priced here, from the table
+                    from swarmtui.engine.prices import priced_turn
+
+                    pl = priced_turn(pl, ctx.config.prices)
                 ctx.emit(pl, task, attempt)
                 if isinstance(pl, p.RateLimit) and pl.status == "rejected" and pl.resets_at:
                     self._usage_limited(task, attempt, pl.resets_at, pl.limit_type,
@@ -325,5 +329,5 @@ def signal_payload(obj: dict[str, Any], offset: int,
 _SIGNAL_KINDS: dict[str, type[p.Signal]] = {
     "session": p.AgentSession, "api_retry": p.ApiRetry, "api_error": p.ApiErrorSeen,
     "rate_limit": p.RateLimit, "permission_denied": p.PermissionDenied, "hook": p.AgentHook,
-    "setup": p.SetupRan,
+    "setup": p.SetupRan, "usage": p.TurnUsage,
 }

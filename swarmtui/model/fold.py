@@ -16,6 +16,7 @@ from swarmtui.model.kinds import EventKind, Health, RunStatus
 from swarmtui.model.readings import READING_FOLDERS, reset_readings
 from swarmtui.model.state import AttemptRec, Held, MergeItem, RunState, TaskView, UsageLimit
 from swarmtui.model.transitions import STATE_OF_EVENT, check_transition
+from swarmtui.model.usage import USAGE_FOLDERS, exit_usage
 
 BREAKER_WINDOW_CAP = 1000  # counted failures kept for the breaker's window
 RESOLVED_ALERTS_CAP = 500  # resolved alerts kept for the alert list
@@ -264,13 +265,12 @@ def _exited(run: RunState, t: TaskView, ev: Event) -> None:
             a.session_id = pl.session_id
     if t.attempt == ev.attempt:
         t.ended_at = ev.time
-    t.cost_usd += pl.cost_usd or 0.0
-    t.tokens += pl.tokens or 0
-    for model, u in pl.models.items():
-        acc = t.models.setdefault(model, {"input": 0, "output": 0, "cache_read": 0,
-                                          "cache_write": 0, "cost_usd": 0.0})
-        for key in ("input", "output", "cache_read", "cache_write", "cost_usd"):
-            acc[key] += getattr(u, key)
+        # What the result line listed as denied, as the cause's reason shows it: what a grant
+        # gives (a denial the agent CLI printed no line for is only there).
+        for rule in pl.outcome.denials if pl.outcome is not None else []:
+            if rule not in t.denied:
+                t.denied.append(rule)
+    exit_usage(t, a, pl)
 
 
 def _verify_done(run: RunState, t: TaskView, ev: Event) -> None:
@@ -479,6 +479,7 @@ TASK_FOLDERS: dict[EventKind, TaskFolder] = {
     EventKind.INTEGRATION_FAILED: _merge_over,
     EventKind.MERGE_LANDED: _merge_over,
     **READING_FOLDERS,
+    **USAGE_FOLDERS,
 }
 
 

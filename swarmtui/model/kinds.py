@@ -118,6 +118,8 @@ class EventKind(StrEnum):
     INTEGRATION_FAILED = "integration_failed"
     FEATURE_PASSED = "feature_passed"
     FEATURE_WRITEBACK_FAILED = "feature_writeback_failed"
+    # appended after the original members
+    TURN_USAGE = "turn_usage"  # tokens of one model answer the agent CLI printed, priced
 
 
 class Cause(StrEnum):

@@ -114,6 +114,8 @@ class AttemptRec:
     session_id: str | None = None  # the agent CLI's own session (to resume it)
     exit: ExitHow | None = None  # set once its process is known to be gone
     exit_record: Any = None  # the agent_exited payload (engine decisions read it)
+    # tokens and cost of its turns per model, counted until an exit record reports its own
+    turn_models: dict[str, dict[str, float]] = field(default_factory=dict)
 
     @property
     def id(self) -> str:

@@ -21,6 +21,7 @@ from swarmtui.model import (
     project,
 )
 from swarmtui.model import payloads as p
+from swarmtui.model.usage import reported
 from swarmtui.report.figures import (
     AttemptFigures,
     CauseClass,
@@ -53,6 +54,7 @@ class _Attempt:
     summary: str = ""
     merged_at: float | None = None
     replaced_by: str = ""  # "resolve" or "operator" when a passing attempt was replaced
+    turns: dict[str, Usage] = field(default_factory=dict)  # turn_usage sums per model
 
 
 @dataclass
@@ -85,6 +87,14 @@ def _exited(w: _Walk, ev: Event, task: str) -> None:
     a = w.get(ev, task)
     if a is not None:
         a.end, a.exit = ev.time, ev.get(p.AgentExited)
+
+
+def _turn(w: _Walk, ev: Event, task: str) -> None:
+    a = w.get(ev, task)
+    if a is not None:
+        pl = ev.get(p.TurnUsage)
+        a.turns[pl.model] = a.turns.get(pl.model, Usage()) + Usage(
+            pl.input, pl.output, pl.cache_read, pl.cache_write, pl.cost_usd)
 
 
 def _failed(w: _Walk, ev: Event, task: str) -> None:
@@ -135,6 +145,7 @@ _HANDLERS = {
     EventKind.TASK_REQUEUED: _requeued,
     EventKind.RESULTS: _results,
     EventKind.REVIEW: _review,
+    EventKind.TURN_USAGE: _turn,
 }
 
 
@@ -161,13 +172,20 @@ def _finish(a: _Attempt, state: RunState, end: float, retry_after: str | None) -
     cause_class: CauseClass | None = classify(cause)[1] if cause is not None else None
     models = _usage(a.exit)
     cost = a.exit.cost_usd if a.exit is not None else None
+    estimated = a.exit is not None and (a.exit.cost_estimated or a.exit.usage_from_turns)
+    if not reported(a.exit) and a.turns:
+        # No result line (killed, relaunched, lost mid-turn): the turns it printed, priced.
+        models = dict(a.turns)
+        cost = sum(u.cost_usd for u in models.values()) or None
+        estimated = True
     return AttemptFigures(
         task=a.task, attempt=a.attempt, role=role, agent=a.agent, start=a.start,
         end=a.end if a.end is not None else max(end, a.start), exited=a.end is not None,
         outcome=a.outcome, cause=cause, cause_class=cause_class,
         reason=clean_text(a.failure.reason) if a.failure is not None else "",
         exit_how=str(a.exit.how) if a.exit is not None else None,
-        tokens=_tokens(a.exit, models), cost_usd=cost or 0.0, priced=cost is not None,
+        tokens=_tokens(a.exit if reported(a.exit) else None, models), cost_usd=cost or 0.0,
+        priced=cost is not None, cost_estimated=estimated,
         models=models, summary=a.summary, retry_after=retry_after, merged_at=a.merged_at)
 
 
@@ -286,8 +304,10 @@ def _by_model(attempts: list[AttemptFigures]) -> dict[str, Usage]:
 
 
 def _unpriced(by_model: dict[str, Usage], config: Config) -> tuple[str, ...]:
+    from swarmtui.engine.prices import price_for
+
     return tuple(name for name, u in by_model.items()
-                 if u.tokens and not u.cost_usd and name not in config.prices)
+                 if u.tokens and not u.cost_usd and price_for(name, config.prices) is None)
 
 
 def _run_span(events: list[Event], w: _Walk, now: float | None) -> tuple[float, float, bool]:

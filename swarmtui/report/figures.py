@@ -117,6 +117,7 @@ class AttemptFigures:
     tokens: int = 0
     cost_usd: float = 0.0
     priced: bool = False  # the exit record carried a cost
+    cost_estimated: bool = False  # from the price table (no cost reported by the agent CLI)
     models: dict[str, Usage] = field(default_factory=dict)
     summary: str = ""  # the agent's results summary (agent text: escape it)
     retry_after: str | None = None  # why this attempt follows an earlier one of its task

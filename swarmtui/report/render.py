@@ -33,7 +33,8 @@ merged task, no wall time).
 * ``attempts``: list, by start, of ``id``, ``task``, ``attempt``, ``role``, ``agent``,
   ``start``, ``end``, ``exited``, ``duration_s``, ``outcome`` (merged, passed, failed, killed,
   lost, discarded, unfinished), ``cause``, ``cause_class`` (agent, check, api, setup),
-  ``style``, ``reason``, ``exit_how``, ``tokens``, ``cost_usd``, ``priced``, ``models``,
+  ``style``, ``reason``, ``exit_how``, ``tokens``, ``cost_usd``, ``priced``,
+  ``cost_estimated`` (true when the cost is the price table's, not the agent CLI's), ``models``,
   ``summary``, ``retry_after``, ``merged_at``, ``lane``, ``wasted``
 * ``merges``: list of ``task``, ``attempt``, ``time``, ``landed_late``
 * ``timeline``: ``start``, ``end``, ``lanes`` (attempt ids per lane)
@@ -76,7 +77,7 @@ def _attempt(a: AttemptFigures) -> dict[str, Any]:
         "cause": str(a.cause) if a.cause is not None else None,
         "cause_class": str(a.cause_class) if a.cause_class is not None else None,
         "style": a.style, "reason": a.reason, "exit_how": a.exit_how, "tokens": a.tokens,
-        "cost_usd": _r(a.cost_usd), "priced": a.priced,
+        "cost_usd": _r(a.cost_usd), "priced": a.priced, "cost_estimated": a.cost_estimated,
         "models": {k: _usage(u) for k, u in a.models.items()}, "summary": a.summary,
         "retry_after": a.retry_after, "merged_at": _r(a.merged_at, 3), "lane": a.lane,
         "wasted": a.wasted,
@@ -201,7 +202,7 @@ def _columns(r: Report, width: int) -> tuple[int, int]:
 def _attempt_line(a: AttemptFigures, t0: float, width: int, cols: tuple[int, int]) -> str:
     idw, whatw = cols
     what = one_line(str(a.outcome) + (f" ({a.cause})" if a.cause is not None else ""), whatw)
-    cost = usd(a.cost_usd) if a.priced else "-"
+    cost = ("~" if a.cost_estimated else "") + usd(a.cost_usd) if a.priced else "-"
     head = (f"  {cut_middle(one_line(a.id), idw):<{idw}} {what:<{whatw}} "
             f"+{duration(a.start - t0):<7} {duration(a.duration_s):>7} {a.tokens:>8,} "
             f"{cost:>8}")

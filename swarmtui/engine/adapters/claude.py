@@ -6,7 +6,11 @@ Facts taken from Claude Code 2.1.x (transcripts recorded from the real CLI are i
 * ``system/init`` carries ``session_id`` and ``model``;
 * ``system/api_retry`` (``attempt``, ``max_retries``, ``retry_delay_ms``, ``error_status``,
   ``error``) is printed while the CLI retries the API: the agent is alive, not stuck;
-* ``system/permission_denied`` (``tool_name``, ``message``) when a tool use was refused;
+* ``system/permission_denied`` (``tool_name``, ``tool_use_id``, ``message``) when a tool use
+  was refused; not always: 2.1.197 lists a Bash command missing from the allow list only in the
+  result line's ``permission_denials`` (``tool_name``, ``tool_use_id``, ``tool_input``). Both
+  are read, one signal per ``tool_use_id``, and the rule is taken from the call's input (the
+  ``tool_use`` block of the answer that made it) so that it is the rule a grant needs;
 * ``rate_limit_event`` (subscribers only) with ``rate_limit_info.status`` (``allowed``,
   ``allowed_warning``, ``rejected``), ``resetsAt`` (epoch seconds; milliseconds accepted too),
   ``rateLimitType`` (``five_hour``, ``seven_day``, ...) and ``utilization``;
@@ -24,14 +28,17 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections import OrderedDict
 from typing import Any
 
 from swarmtui.engine.adapters.base import Adapter, Signal
 from swarmtui.engine.adapters.claude_context import ContextTracker
+from swarmtui.engine.adapters.claude_usage import TurnMeter
 
 MAX_LINE = 4 * 1024 * 1024  # a stream-json line longer than this is not parsed
 _BANNER = re.compile(r"hit your .{0,40}limit|usage limit reached", re.IGNORECASE)
 FALLBACK_WAIT = 30 * 60.0  # a usage limit whose reset time nobody said
+MAX_CALLS = 1024  # tool calls whose rule is remembered (for a denial that names only the id)
 
 
 def epoch_seconds(value: Any) -> float | None:
@@ -68,11 +75,10 @@ def _models(usage: Any) -> dict[str, dict[str, Any]]:
         def n(key: str, u: dict[str, Any] = u) -> int:
             return _int(u.get(key))
 
-        cost = u.get("costUSD")
         out[str(model)[:100]] = {
             "input": n("inputTokens"), "output": n("outputTokens"),
             "cache_read": n("cacheReadInputTokens"), "cache_write": n("cacheCreationInputTokens"),
-            "cost_usd": float(cost) if isinstance(cost, (int, float)) else 0.0,
+            "cost_usd": _cost(u.get("costUSD")) or 0.0,  # NaN: not said (priced instead)
             "context_window": n("contextWindow") or None,
         }
     return out
@@ -94,6 +100,9 @@ class ClaudeAdapter(Adapter):
         self.run_models: dict[str, dict[str, Any]] = {}
         self.saw_since_last = False
         self.context = ContextTracker()  # the context fill at each turn boundary
+        self.turns = TurnMeter()  # tokens of every answer printed, for a run without a result
+        self._calls: OrderedDict[str, str] = OrderedDict()  # tool_use id -> its rule
+        self._denied: set[str] = set()  # tool_use ids already reported as denied
 
     def observe(self, line: str) -> list[Signal]:
         if not line.startswith("{") or len(line) > MAX_LINE:
@@ -104,7 +113,7 @@ class ClaudeAdapter(Adapter):
             return []  # not stream-json (or a line another writer interleaved): ignore it
         if not isinstance(obj, dict):
             return []
-        return self._line(obj) + self.context.observe(obj)
+        return self._line(obj) + self.context.observe(obj) + self.turns.observe(obj)
 
     def _line(self, obj: dict[str, Any]) -> list[Signal]:
         kind = obj.get("type")
@@ -114,6 +123,9 @@ class ClaudeAdapter(Adapter):
             return self._rate_limit(obj.get("rate_limit_info"))
         if kind == "assistant" and obj.get("error"):
             return self._api_error(obj)
+        if kind == "assistant":
+            self._remember_calls(obj.get("message"))
+            return []
         if kind == "result":
             self.result = obj
             since = obj.get("model_usage_since_last_result")
@@ -127,7 +139,34 @@ class ClaudeAdapter(Adapter):
                         acc[key] += u[key]
             if obj.get("session_id") and not self.session_id:
                 self.session_id = str(obj["session_id"])[:100]
+            return self._result_denials(obj.get("permission_denials"))
         return []
+
+    def _remember_calls(self, msg: Any) -> None:
+        content = msg.get("content") if isinstance(msg, dict) else None
+        for block in content if isinstance(content, list) else []:
+            if isinstance(block, dict) and block.get("type") == "tool_use":
+                self._calls[str(block.get("id"))[:100]] = denial_rule(
+                    _short(block.get("name"), 60), block.get("input"))
+                if len(self._calls) > MAX_CALLS:
+                    self._calls.popitem(last=False)
+
+    def _denial(self, call_id: Any, tool: str, rule: str, message: str) -> list[Signal]:
+        cid = str(call_id)[:100] if call_id else ""
+        if cid and cid in self._denied:
+            return []  # the system line said it already
+        if cid and len(self._denied) < MAX_CALLS:
+            self._denied.add(cid)
+        return [{"kind": "permission_denied", "tool": tool, "rule": rule, "message": message}]
+
+    def _result_denials(self, denials: Any) -> list[Signal]:
+        out: list[Signal] = []
+        for d in _list(denials)[:20]:
+            if isinstance(d, dict):
+                tool = _short(d.get("tool_name"), 60) or "a tool"
+                out += self._denial(d.get("tool_use_id"), tool,
+                                    denial_rule(tool, d.get("tool_input")), "")
+        return out
 
     def _system(self, obj: dict[str, Any]) -> list[Signal]:
         sub = obj.get("subtype")
@@ -146,8 +185,9 @@ class ClaudeAdapter(Adapter):
                      "error": _short(obj.get("error"), 60)}]
         if sub == "permission_denied":
             tool = _short(obj.get("tool_name"), 60) or "a tool"
-            return [{"kind": "permission_denied", "tool": tool, "rule": tool,
-                     "message": _short(obj.get("message"), 300)}]
+            cid = obj.get("tool_use_id")
+            rule = self._calls.get(str(cid)[:100], tool) if cid else tool
+            return self._denial(cid, tool, rule, _short(obj.get("message"), 300))
         return []
 
     def _rate_limit(self, info: Any) -> list[Signal]:
@@ -181,7 +221,8 @@ class ClaudeAdapter(Adapter):
         denials = []
         for d in _list(r.get("permission_denials")):
             if isinstance(d, dict):
-                denials.append(denial_rule(str(d.get("tool_name", "")), d.get("tool_input")))
+                denials.append(denial_rule(_short(d.get("tool_name"), 60) or "a tool",
+                                           d.get("tool_input")))
         status = r.get("api_error_status")
         errors = [_short(e, 300) for e in _list(r.get("errors")) if e][:5]
         return {"is_error": bool(r.get("is_error")), "subtype": _short(r.get("subtype"), 60),
@@ -212,13 +253,15 @@ class ClaudeAdapter(Adapter):
                 out["tokens"] = sum(_int(u.get(k)) for k in (
                     "input_tokens", "output_tokens", "cache_creation_input_tokens",
                     "cache_read_input_tokens"))
-                if isinstance(r.get("total_cost_usd"), (int, float)):
-                    out["cost_usd"] = float(r["total_cost_usd"])
+                if (total := _cost(r.get("total_cost_usd"))) is not None:
+                    out["cost_usd"] = total
             oc = self.outcome()
             if oc is not None:
                 out["outcome"] = oc
                 if oc["is_error"]:
                     out["agent_error"] = oc["message"] or oc["subtype"]
+        else:
+            out.update(self.turns.usage())  # no result line: what every turn printed
         until = self.limit_until
         if until is None and r is not None and r.get("is_error") and (
                 r.get("api_error") == "usage_limit_reached" or _BANNER.search(
@@ -234,6 +277,12 @@ class ClaudeAdapter(Adapter):
 
 def _list(v: Any) -> list[Any]:
     return v if isinstance(v, list) else []
+
+
+def _cost(v: Any) -> float | None:
+    """A cost figure, or None when it is not a finite, non-negative number."""
+    ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v >= 0
+    return float(v) if ok else None
 
 
 def _int(v: Any) -> int:

@@ -89,6 +89,8 @@ class AgentExited(Payload):
     models: dict[str, ModelUsage] = Field(default_factory=dict)
     outcome: AgentOutcome | None = None
     retry_delay_s: float | None = None  # the agent CLI's last API back-off, if it said one
+    cost_estimated: bool = False  # some of cost_usd is from the price table, not the agent CLI
+    usage_from_turns: bool = False  # tokens summed from the turns it printed (no result line)
 
 
 @_register

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from pydantic import Field
+
 from swarmtui.model.kinds import EventKind
 from swarmtui.model.payloads.base import Payload, _register
 
@@ -82,3 +84,29 @@ class SetupRan(Signal):
     code: int | None = None
     seconds: float | None = None
     tail: str = ""
+
+
+MAX_TURN_TOKENS = 100_000_000  # no answer carries more: a figure beyond this is not believed
+
+
+@_register
+class TurnUsage(Signal):
+    """Tokens of one model answer as the agent CLI printed them (Claude Code's stream-json
+    ``assistant`` and ``stream_event`` lines), an increment per answer: the first sight of an
+    answer carries its input and cache tokens, a later line of the same answer only what grew
+    (its output). ``cost_usd`` is priced by the supervisor from the price table
+    (``engine/prices.py``), so it is an estimate; an attempt's exit record, when it carries the
+    agent CLI's own figures, replaces the sum of its turns."""
+
+    KIND = EventKind.TURN_USAGE
+    message: str = ""  # the API message id
+    model: str = ""
+    input: int = Field(default=0, ge=0, le=MAX_TURN_TOKENS)
+    output: int = Field(default=0, ge=0, le=MAX_TURN_TOKENS)
+    cache_read: int = Field(default=0, ge=0, le=MAX_TURN_TOKENS)
+    cache_write: int = Field(default=0, ge=0, le=MAX_TURN_TOKENS)
+    cost_usd: float = Field(default=0.0, ge=0, allow_inf_nan=False)
+
+    @property
+    def tokens(self) -> int:
+        return self.input + self.output + self.cache_read + self.cache_write
