@@ -322,3 +322,23 @@ def test_an_agent_started_just_before_the_supervisor_died_is_adopted(
     assert [e.attempt for e in f2.of("attempt_adopted", "t")] == [1]
     assert not f2.of("attempt_spawned", "t")  # nothing ran twice
     assert not f2.of("attempt_failed", "t")
+
+
+def test_a_supervisor_killed_as_a_failure_is_recorded_still_retries_the_task(
+        git_repo: Path, tmux_socket: str, tmp_path: Path) -> None:
+    """The failure and the retry decision are one transaction: a supervisor SIGKILLed right
+    after an attempt's failure is durable leaves the task requeued, and a restart runs it."""
+    cfg = write_config(tmp_path / "c.toml",
+                       {"crash": fake("crash", "--until-attempt", "1", pace=0.05)})
+    tf = write_tasks(tmp_path / "t.toml", [{"id": "c", "prompt": "do c"}])
+    argv = ("up", str(tf), "--headless", "--repo", str(git_repo), "--config", str(cfg))
+    first = start(*argv, log=tmp_path / "first.log", env={"SWARMTUI_FAULT": "attempt-failed:kill"})
+    assert first.wait(120) == -signal.SIGKILL, (tmp_path / "first.log").read_text()
+    failed = events(git_repo, "attempt_failed", "c")
+    assert [e.attempt for e in failed] == [1]
+    assert [e.attempt for e in events(git_repo, "task_requeued", "c")] == [1], \
+        "the retry decision was lost with the supervisor"
+    second = run(*argv, timeout=120)
+    assert second.returncode == 0, second.stdout + second.stderr
+    with store_of(git_repo) as store:
+        assert str(store.replay().tasks["c"].state) == "passed"

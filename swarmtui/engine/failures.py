@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from swarmtui import faults
 from swarmtui.engine.context import Ctx
 from swarmtui.engine.retry import Action, RetryLimits, breaker_trips, decide
 from swarmtui.model import CAUSE_POLICY, Cause, Health, TaskState, TaskView
@@ -20,19 +21,25 @@ def fail(ctx: Ctx, t: TaskView, cause: Cause, reason: str, *, health: Health | N
     """The current attempt of ``t`` failed with ``cause``: record it, then retry, give up or
     wait for the operator as the cause's policy says."""
     policy = CAUSE_POLICY[cause]
-    ctx.emit(p.AttemptFailed(cause=cause, reason=reason, counts_attempt=policy.counts_attempt,
+    failed = p.AttemptFailed(cause=cause, reason=reason, counts_attempt=policy.counts_attempt,
                              counts_breaker=policy.counts_breaker, health=health,
-                             not_before=not_before), t.id, t.attempt)
-    t = ctx.task(t.id)
+                             not_before=not_before)
+    # The decision is made on the counts as they will be once the failure is folded, and both
+    # are written in one transaction: a supervisor killed between the two would otherwise
+    # leave the task failed with nothing to requeue it.
     now = ctx.now()
-    d = decide(cause, failures=t.failures, limits=limits(ctx, t), reason=reason, now=now,
+    failures = t.failures + (1 if policy.counts_attempt else 0)
+    d = decide(cause, failures=failures, limits=limits(ctx, t), reason=reason, now=now,
                not_before=not_before)
+    items: list[tuple[p.Payload, str | None, int | None]] = [(failed, t.id, t.attempt)]
     if d.action == Action.DEAD and d.why is not None:
-        ctx.emit(p.TaskDead(reason=d.reason, why=d.why, cause=cause), t.id, t.attempt)
+        items.append((p.TaskDead(reason=d.reason, why=d.why, cause=cause), t.id, t.attempt))
     elif d.action == Action.REQUEUE:
-        ctx.emit(p.TaskRequeued(reason=reason, cause=cause, not_before=now + d.delay,
-                                delay_s=round(d.delay, 1), resume_session=resume_session,
-                                follow_up=follow_up), t.id, t.attempt)
+        items.append((p.TaskRequeued(reason=reason, cause=cause, not_before=now + d.delay,
+                                     delay_s=round(d.delay, 1), resume_session=resume_session,
+                                     follow_up=follow_up), t.id, t.attempt))
+    ctx.loop.emit_together(items)
+    faults.point("attempt-failed")
     if policy.counts_breaker:
         check_breaker(ctx)
 
