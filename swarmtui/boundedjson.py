@@ -37,10 +37,14 @@ class JsonRefused(ValueError):
         self.found = found
 
 
-def nesting_depth(text: str) -> int:
+_CHUNK = 1 << 14
+
+
+def nesting_depth(text: str, stop: int | None = None) -> int:
     """How deep ``json.loads`` would recurse on ``text``: the most brackets open at once outside
     strings (exact for valid JSON; for invalid JSON at least as deep as the parser gets before
-    it fails). Linear time, no recursion."""
+    it fails). Linear time, no recursion. With ``stop``, it may return as soon as the depth is
+    known to be over it."""
     if "[" not in text and "{" not in text:
         return 0
     data = text.encode("utf-8", "surrogatepass")
@@ -51,14 +55,21 @@ def nesting_depth(text: str) -> int:
     steps = outside.translate(_BRACKETS, _NOT_BRACKETS)
     if not steps:
         return 0
-    return max(0, max(accumulate(array("b", steps))))
+    signed = array("b", steps)
+    depth = best = 0
+    for at in range(0, len(signed), _CHUNK):  # in pieces, so a deep file is refused early
+        sums = list(accumulate(signed[at:at + _CHUNK], initial=depth))
+        depth, best = sums[-1], max(best, max(sums))
+        if stop is not None and best > stop:
+            break
+    return best
 
 
 def too_deep(text: str, max_depth: int) -> bool:
     """Whether ``text`` nests deeper than ``max_depth``; cheap when it plainly does not."""
     if text.count("[") + text.count("{") <= max_depth:
         return False  # not even that many opening brackets: the common case costs two counts
-    return nesting_depth(text) > max_depth
+    return nesting_depth(text, stop=max_depth) > max_depth
 
 
 def check(text: str, *, max_chars: int, max_depth: int = MAX_DEPTH) -> None:
@@ -67,7 +78,7 @@ def check(text: str, *, max_chars: int, max_depth: int = MAX_DEPTH) -> None:
         raise JsonRefused(TOO_LARGE, max_chars, len(text),
                           f"{len(text)} characters, over the {max_chars}-character cap")
     if too_deep(text, max_depth):
-        raise JsonRefused(TOO_DEEP, max_depth, nesting_depth(text),
+        raise JsonRefused(TOO_DEEP, max_depth, nesting_depth(text, stop=max_depth),
                           f"nested deeper than {max_depth} levels")
 
 

@@ -18,6 +18,7 @@ from swarmtui.engine.ingest import AttemptFiles
 from swarmtui.engine.loop import Loop
 from swarmtui.engine.messages import Message
 from swarmtui.engine.runners.base import Runner
+from swarmtui.engine.runtime import reaper
 from swarmtui.engine.runtime.git import Git
 from swarmtui.model import Event, Payload, RunState
 from swarmtui.model.state import TaskView
@@ -71,6 +72,7 @@ class Workers:
     def shutdown(self) -> None:
         for pool in (self.git, self.tmux, self.verify, self.store):
             pool.shutdown(wait=False, cancel_futures=True)
+        reaper.end_all()  # a running verify ends now (with all it started), not after the run
 
 
 @dataclass

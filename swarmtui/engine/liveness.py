@@ -110,6 +110,12 @@ class Liveness:
 
         ctx.submit(ctx.workers.tmux, job, lambda e: None)
 
+    def wrapper_alive(self, rec: AttemptRec) -> bool:
+        """Whether the attempt's wrapper still runs, as tmux last said: its pane is its process,
+        something no file an agent writes can change."""
+        pane = self.last_panes.get(rec.window) if self.last_panes is not None else None
+        return pane is not None and not getattr(pane, "dead", False)
+
     def _escalate(self, rec: AttemptRec, now: float, pane_pid: int) -> None:
         e = self.ending.get(rec.id)
         if e is None or e.hard_sent:
@@ -195,6 +201,7 @@ class Liveness:
     def adopt(self, panes: dict[str, object] | None) -> None:
         """After a restart: take over every attempt the log says may still run."""
         ctx = self.ctx
+        self.last_panes = dict(panes) if panes is not None else None  # whose wrapper still runs
         for rec in list(ctx.state.open_attempts()):
             if not rec.started and not self._started_meanwhile(rec, panes):
                 # Recorded but never started: the supervisor died while preparing it.

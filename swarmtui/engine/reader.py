@@ -14,18 +14,22 @@ from collections.abc import Callable
 from typing import Any
 
 from swarmtui import protocol as P
+from swarmtui.config.hosts import LOCAL_HOST
 from swarmtui.engine.context import Ctx
 from swarmtui.engine.failures import fail_if_current
 from swarmtui.engine.ingest import ResultsSeen
 from swarmtui.engine.messages import FilesChanged, Recheck
+from swarmtui.engine.runtime import proc
 from swarmtui.engine.runtime.files import Refused
 from swarmtui.model import Cause, TaskState
 from swarmtui.model import payloads as p
+from swarmtui.model.kinds import Refusal
 from swarmtui.model.state import AttemptRec
 from swarmtui.store import StoreFull
 from swarmtui.textsafe import clean_text
 
 RECHECK_S = 0.3
+DRAIN_LOOKS = 64  # reads of 256 KiB per file when draining an attempt that exited
 SWEEP_S = 5.0
 
 
@@ -260,8 +264,11 @@ class AttemptReader:
             return
         except OSError:
             return
-        if rec is None:
+        if rec is None or not self._exit_believed(task, attempt):
             return
+        # Whatever its processes wrote before they ended (a hook's line just after the exit
+        # record, say) belongs to the attempt: read every file to its end before settling.
+        self._drain(task, attempt)
         from swarmtui.engine.liveness import exit_payload
         from swarmtui.engine.outcomes import priced
 
@@ -273,6 +280,37 @@ class AttemptReader:
                     pl.outcome.message)}) if pl.outcome is not None else None})
         ctx.emit(pl, task, attempt)
         ctx.liveness.ending.pop(P.agent_id(task, attempt), None)
+
+    def _exit_believed(self, task: str, attempt: int) -> bool:
+        """An exit record is believed only once the attempt's processes are really gone: its
+        wrapper (its pane, as tmux says) and the agent's process group. Anyone in the agent's
+        folder can write exit.json; one written while the agent itself still runs (the wrapper
+        writes its own only after the agent was reaped) is recorded as forged."""
+        ctx = self.ctx
+        rec = ctx.state.attempts[P.agent_id(task, attempt)]
+        f = ctx.files_of(task, attempt)
+        pgid = f.pgid()
+        group = pgid is not None and ctx.runner.group_alive(pgid, rec.window)
+        if not group and not ctx.liveness.wrapper_alive(rec):
+            return True
+        if group and pgid is not None and rec.runner == LOCAL_HOST and proc.pid_alive(pgid):
+            self._refused(task, attempt, P.EXIT_FILE, Refused(
+                f"written while its agent (process {pgid}) still runs: not believed; the "
+                "attempt ends when its processes do", Refusal.FORGED))
+        return False
+
+    def _drain(self, task: str, attempt: int) -> None:
+        """Read the running attempt's progress and signals to their end (bounded)."""
+        t = self.ctx.state.tasks.get(task)
+        if t is None or t.attempt != attempt or t.state != TaskState.RUNNING:
+            return
+        f = self.ctx.files_of(task, attempt)
+        for _ in range(DRAIN_LOOKS):
+            before = (f.progress_offset, f.signals_offset)
+            self._progress(task, attempt)
+            self._signals(task, attempt)
+            if (f.progress_offset, f.signals_offset) == before:
+                return
 
     def settle(self, task: str, attempt: int) -> None:
         """The agent of the task's running attempt has exited: its results.json is as complete

@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from swarmtui.engine.runtime import reaper
 from swarmtui.textsafe import clean_text
 
 # The shell's own exit codes for a command it could not run: found but not executable (126),
@@ -33,20 +34,30 @@ def run_verify(command: str, cwd: Path, *, timeout: float, tail_bytes: int,
     """Run ``command`` with ``sh -c`` (it is the user's shell command by definition) in its own
     process group so a timeout ends everything it started; keep the output's tail."""
     start = time.monotonic()
+    reaper.end_previous(cwd)  # a verify a killed supervisor left here ends before this one
+    # Under the reaper (a subreaper), so nothing the command starts outlives it.
     proc = subprocess.Popen(
-        ["/bin/sh", "-c", command], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL, start_new_session=True, env={**os.environ, **(env or {})},
+        reaper.argv(["/bin/sh", "-c", command]), cwd=cwd, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+        env={**os.environ, **(env or {})},
     )
+    reaper.record(cwd, proc.pid)
     timed_out = False
     try:
         out, _ = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         timed_out = True
+        proc.terminate()  # the reaper ends everything below it, then itself
         try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        out, _ = proc.communicate()
+            out, _ = proc.communicate(timeout=reaper.END_GRACE + 5)
+        except subprocess.TimeoutExpired:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            out, _ = proc.communicate()
+    finally:
+        reaper.forget(cwd, proc.pid)
     text = out.decode("utf-8", "replace")
     if log_path is not None:
         log_path.write_text(f"$ {command}\n{text}")

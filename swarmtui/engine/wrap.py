@@ -29,6 +29,7 @@ from typing import Any
 
 from swarmtui.boundedjson import STREAM_MAX_DEPTH, loads, too_deep
 from swarmtui.engine.adapters import adapter_for
+from swarmtui.engine.runtime import proc as procs
 from swarmtui.protocol import (
     AGENT_PGID_FILE,
     ENV_FILE,
@@ -45,6 +46,8 @@ LAUNCH_MAX = 4 * 1024 * 1024  # launch.json and env.json (a large environment fi
 _PR_SET_PDEATHSIG = 1
 SETUP_TAIL_BYTES = 8192  # of the setup command's output, for its event and the exit record
 PARTIAL_LINE_WAIT = 0.2  # seconds a partial output line waits for its end before it is shown
+LINGER_S = 2.0  # what the agent left running may finish by itself this long (a hook's line)
+REAP_EVERY_S = 1.0  # orphans re-parented to the wrapper are reaped this often
 
 
 @dataclass
@@ -173,18 +176,42 @@ class Wrapper:
         self.adapter = adapter_for(self.spec.adapter)
         self.redact = Redactor(secret_values(self.spec.env, self.spec.secret_names))
         self._tail: bytearray | None = None  # collects the setup command's output
+        self._own: set[int] = set()  # our Popen children: their objects reap them, not us
+        self._reap_lock = threading.Lock()  # a child is in _own before anyone may reap it
 
     # -- ending the agent -----------------------------------------------------------------
 
     def _signal_group(self, sig: int) -> None:
         """Signal the agent's whole process group, even after the agent itself has exited:
-        its children may still be running (and holding the output pipe)."""
+        its children may still be running (and holding the output pipe); and every other
+        descendant, those that left the group (``setsid``, a double fork) included: the
+        wrapper is their subreaper, so they are still below it."""
         if self.proc is None:
             return
         try:
             os.killpg(self.proc.pid, sig)
         except (ProcessLookupError, PermissionError):
             pass
+        procs.signal_all(procs.descendants(os.getpid()), sig)
+
+    def _popen(self, argv: list[str], **kw: Any) -> subprocess.Popen[bytes]:
+        with self._reap_lock:
+            child = subprocess.Popen(argv, **kw)
+            self._own.add(child.pid)
+        return child
+
+    def _reap(self) -> None:
+        """Orphans re-parented here while the agent runs are reaped (not left as zombies)."""
+        while not self._done.wait(REAP_EVERY_S):
+            with self._reap_lock:
+                procs.reap_orphans(self._own)
+
+    def _end_leftovers(self) -> None:
+        """Nothing the attempt started outlives its wrapper: what is left may finish briefly
+        (none of it when the agent was asked to end), then is TERMed and KILLed."""
+        linger = 0.0 if self._ending.is_set() else min(LINGER_S, self.spec.kill_grace)
+        with self._reap_lock:
+            procs.end_descendants(self.spec.kill_grace, linger=linger, own=self._own)
 
     def end_agent(self, how: str) -> None:
         """TERM the agent's process group, then KILL it after the grace period."""
@@ -233,6 +260,7 @@ class Wrapper:
 
     def run(self) -> int:
         spec = self.spec
+        procs.set_child_subreaper()  # every descendant stays below us, however it detaches
         write_text_atomic(self.agent_dir / WRAP_PID_FILE, f"{os.getpid()}\n")
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(sig, self._on_signal)
@@ -241,17 +269,19 @@ class Wrapper:
         log = CappedLog(self.agent_dir / OUTPUT_LOG, spec.log_max_bytes)
         started = time.time()
         threading.Thread(target=self._watch_heartbeat, daemon=True).start()
+        threading.Thread(target=self._reap, daemon=True).start()
         if spec.setup:
             failed = self._setup(log)
             if failed is not None or self._ending.is_set():
-                self._done.set()
-                log.close()
                 code, error = failed if failed is not None else (None, "ended during setup")
                 self._write_exit(code=code, sig=None, started=started, error=error,
                                  how="setup_failed" if failed is not None else self.how)
+                self._end_leftovers()
+                self._done.set()
+                log.close()
                 return 1
         try:
-            self.proc = subprocess.Popen(
+            self.proc = self._popen(
                 argv, cwd=spec.cwd, env=dict(spec.env), start_new_session=True,
                 preexec_fn=_die_with_parent,
                 stdin=subprocess.PIPE if spec.prompt_via == "stdin" else subprocess.DEVNULL,
@@ -264,6 +294,7 @@ class Wrapper:
             log.close()
             self._write_exit(code=127, sig=None, started=started, error=str(e),
                              how="not_started")
+            self._done.set()
             return 127
         write_text_atomic(self.agent_dir / AGENT_PGID_FILE, f"{self.proc.pid}\n")
         if self._ending.is_set():
@@ -282,11 +313,15 @@ class Wrapper:
             if pump.is_alive():
                 self._signal_group(signal.SIGKILL)
                 pump.join(timeout=2.0)
-        self._done.set()
-        log.close()
         sig_name = signal.Signals(-rc).name if rc < 0 else None
         how = self.how if (sig_name or self._ending.is_set()) else "exited"
+        # The record first: the supervisor believes it only once this wrapper and the agent's
+        # group are gone, so what the leftovers write meanwhile still counts.
         self._write_exit(code=rc if rc >= 0 else None, sig=sig_name, started=started, how=how)
+        self._end_leftovers()
+        pump.join(timeout=2.0)
+        self._done.set()
+        log.close()
         return rc if rc >= 0 else 128 - rc
 
     def _setup(self, log: CappedLog) -> tuple[int | None, str] | None:
@@ -299,7 +334,7 @@ class Wrapper:
         self._tail = bytearray()
         t0 = time.monotonic()
         try:
-            self.proc = subprocess.Popen(
+            self.proc = self._popen(
                 ["/bin/sh", "-c", spec.setup], cwd=spec.cwd, env=dict(spec.env),
                 start_new_session=True, preexec_fn=_die_with_parent,
                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
