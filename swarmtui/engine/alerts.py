@@ -7,6 +7,7 @@ this part only does the side effects, from worker threads.
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import threading
@@ -17,6 +18,8 @@ from swarmtui.engine.messages import StatusSet
 from swarmtui.model import Event
 from swarmtui.model.labels import RUN_LABEL
 from swarmtui.textsafe import term_safe
+
+log = logging.getLogger(__name__)
 
 
 class Alerts:
@@ -57,8 +60,8 @@ class Alerts:
                 subprocess.run(argv, env=env, stdin=subprocess.DEVNULL,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                start_new_session=True, timeout=60, check=False)
-            except (OSError, subprocess.SubprocessError):
-                pass
+            except (OSError, subprocess.SubprocessError) as e:
+                log.warning("notify.command %s failed: %s", argv[0], e)
 
         threading.Thread(target=run, name="swarm-notify", daemon=True).start()
 

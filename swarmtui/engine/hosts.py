@@ -13,6 +13,7 @@ It also writes ``.swarm/hosts.json`` (at most every two seconds, from the tmux w
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 from collections.abc import Mapping, Sequence
@@ -30,6 +31,8 @@ from swarmtui.engine.runners.local import LocalRunner
 from swarmtui.engine.runners.ssh import SshRunner
 from swarmtui.engine.runtime.git import Git
 from swarmtui.engine.runtime.tmux import PaneInfo, Tmux
+
+log = logging.getLogger(__name__)
 
 HOSTS_FILE = "hosts.json"
 WRITE_EVERY = 2.0
@@ -224,8 +227,8 @@ class HostsRunner:
             with os.fdopen(fd, "w") as f:
                 json.dump(data, f, indent=1)
             os.replace(tmp, path)
-        except OSError:
-            pass
+        except OSError as e:
+            log.warning("%s not written: %s", path, e)
 
 
 def make_runner(repo: Path, config: Config, tmux: Tmux, git: Git) -> LocalRunner | HostsRunner:

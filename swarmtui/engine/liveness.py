@@ -11,6 +11,7 @@ counted against ``max_attempts`` or the breaker.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from swarmtui import protocol as P
@@ -23,6 +24,8 @@ from swarmtui.engine.runtime.git import GitError
 from swarmtui.model import AttemptRec, Cause, ExitHow, Health, TaskState
 from swarmtui.model import payloads as p
 from swarmtui.textsafe import clean_text
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -237,8 +240,8 @@ class Liveness:
         start = ""
         try:
             start = ctx.git.merge_base(rec.branch, ctx.state.target or ctx.state.base) or ""
-        except GitError:
-            pass
+        except GitError as e:
+            log.warning("%s-%d: no start commit for its diff (%s)", rec.task, rec.attempt, e)
         ctx.emit(p.AttemptStarted(start_commit=start), rec.task, rec.attempt)
         return True
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +38,8 @@ from swarmtui.engine.runtime.files import Refused, read_small, read_under
 from swarmtui.engine.wrap import LaunchSpec
 from swarmtui.model import Cause, ExitHow, RunState, TaskView
 from swarmtui.model import payloads as p
+
+log = logging.getLogger(__name__)
 
 HANDOFF_PROGRESS_LINES = 10
 CLAUDE_SETTINGS = "claude-settings.json"
@@ -250,8 +253,8 @@ class Spawner:
             chunk = read_small(ctx.swarm, f"{rel}/{P.RESULTS_FILE}", cap=1024 * 1024)
             if chunk is not None:
                 summary = parse_results(chunk.data.decode("utf-8", "replace")).summary
-        except (AgentFileError, Refused, OSError):
-            pass
+        except (AgentFileError, Refused, OSError) as e:
+            log.info("handoff for %s: the last attempt's summary is unreadable (%s)", t.id, e)
         diff = ""
         in_place = relaunched_in_place(t) and plan.job.reuse_worktree is not None
         wt = Path(plan.worktree) if in_place else ctx.runner.worktree(t.id, prev)

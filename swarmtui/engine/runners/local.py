@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import sys
@@ -20,6 +21,8 @@ from swarmtui.engine.runtime.tmux import (
     TmuxError,
     TmuxServerGone,
 )
+
+log = logging.getLogger(__name__)
 
 
 def wrapper_argv(agent_dir: Path) -> list[str]:
@@ -118,8 +121,8 @@ class LocalRunner:
     def set_status(self, line: str) -> None:
         try:
             self.tmux.set_option("@swarm_status", line.replace("#", "##"))  # tmux.conf shows it
-        except TmuxError:
-            pass
+        except TmuxError as e:
+            log.info("status line not set: %s", e)
 
     def attach_argv(self, window: str | None = None) -> list[str]:
         argv = self.tmux.attach_argv()

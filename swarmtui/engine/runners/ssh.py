@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import os
 import shlex
 import stat
@@ -40,6 +41,8 @@ from swarmtui.engine.runtime.git import Git, GitError, identity_env, run_git
 from swarmtui.engine.runtime.ssh import SshError, SshHost
 from swarmtui.engine.runtime.tmux import PaneInfo, session_name_for
 from swarmtui.engine.runtime.tmuxcli import FLAGS, utf8_locale
+
+log = logging.getLogger(__name__)
 
 REMOTE_MODULE = "swarmtui.engine.runners.sshremote"
 STALE_AFTER = 3.0  # seconds without a pane report before the host's view counts as old
@@ -302,8 +305,8 @@ class SshRunner:
     def close_session(self) -> None:
         try:
             self._remote("close", {"session": self.session}, timeout=30)
-        except RunnerError:
-            pass
+        except RunnerError as e:
+            log.warning("host %s: its session was not closed: %s", self.name, e)
 
     def set_status(self, line: str) -> None:
         pass
