@@ -120,7 +120,9 @@ class Spawner:
         before = copy.deepcopy(t)
         ctx.emit(p.AttemptSpawned(window=aid, worktree=worktree, branch=branch,
                                   agent=t.spec.agent, base=start, handoff=prev is not None,
-                                  runner=where, resumes=resume), t.id, n)
+                                  runner=where, resumes=resume,
+                                  resolving=list((t.resolve or {}).get("conflicts") or [])
+                                  if merge_in else []), t.id, n)
         ctx.runner.track(aid, where)
         plan = Plan(task=before, attempt=n, prev=prev,
                     job=PrepareJob(task=before.id, attempt=n, branch=branch, start=start,

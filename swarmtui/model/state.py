@@ -114,6 +114,7 @@ class AttemptRec:
     session_id: str | None = None  # the agent CLI's own session (to resume it)
     exit: ExitHow | None = None  # set once its process is known to be gone
     exit_record: Any = None  # the agent_exited payload (engine decisions read it)
+    resolving: tuple[str, ...] = ()  # a resolver's files with conflict markers at its start
 
     @property
     def id(self) -> str:
