@@ -163,7 +163,7 @@ def test_resolver_that_leaves_markers_is_not_accepted(git_repo: Path, fleets: li
         "a": scripted(tmp_path, "a", {"write": {"shared.txt": "line 1 by a\nline 2\n"}}),
         "b": scripted(tmp_path, "b", {"write": {"shared.txt": "line 1 by b\nline 2\n"}}),
         "lazy": scripted(tmp_path, "lazy", {"results": {"summary": "looked at it"}}),
-    }, retry={"max_attempts": 2})
+    }, retry={"max_attempts": 3, "continue_from_previous": True})
     f = start(fleets, git_repo, cfg, [task("a", "a"), task("b", "b")], exit_when_done=False)
     f.wait_kind("verify_passed", "a")
     f.wait_kind("verify_passed", "b")
@@ -179,6 +179,11 @@ def test_resolver_that_leaves_markers_is_not_accepted(git_repo: Path, fleets: li
     failed = f.wait_event(lambda e: e.kind == "attempt_failed" and e.task == "b")
     assert failed.attempt == 2 and failed.data["cause"] == "verify_failed"
     assert failed.data["reason"] == "conflict markers left in shared.txt"
+    # The retry carries on from that branch: it inherits the files to check.
+    again = f.wait_event(lambda e: e.kind == "attempt_failed" and e.task == "b"
+                         and e.attempt == 3)
+    assert again.data["reason"] == "conflict markers left in shared.txt"
+    assert f.of("attempt_spawned", "b")[2].data["base"] == "swarm/b-2"
     assert "<<<<<<<" not in main_file(git_repo, "shared.txt")
     assert not f.of("task_merged", "b")
 
