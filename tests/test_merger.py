@@ -550,3 +550,16 @@ def test_merge_works_without_any_git_identity(repo: Path, tmp_path: Path,
     if config_only:
         ident = git(repo, "log", "-1", "--format=%an <%ae>|%cn <%ce>", "main").strip()
         assert ident == "swarmtui <swarmtui@localhost>|swarmtui <swarmtui@localhost>"
+
+
+def test_a_tracked_file_the_branch_turns_into_a_folder_is_not_in_the_way(repo: Path) -> None:
+    """The target tracks ``notes``; the branch replaces it with ``notes/a.txt``: git's own
+    change, merged."""
+    commit_on_main(repo, {"notes": "one file\n"}, "notes as a file")
+    branch_with(repo, "swarm/t-1", {"notes": None})
+    git(repo, "branch", "-f", "tmp-base", "swarm/t-1")
+    git(repo, "branch", "-D", "swarm/t-1")
+    branch_with(repo, "swarm/t-1", {"notes/a.txt": "a\n"}, start="tmp-base")
+    out = merger(repo).merge(job(), [])
+    assert out.status == "merged", out.reason
+    assert (repo / "notes" / "a.txt").read_text() == "a\n"

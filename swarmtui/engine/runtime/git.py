@@ -243,17 +243,21 @@ class Git:
         folder) at a path the tree adds, or at a folder above one. Git overwrites ignored
         files silently, so this is asked before any merge moves a work tree. Links are never
         followed; at most ``limit`` paths are returned."""
-        _, out = self._run("diff-tree", "-r", "-z", "--name-only", "--no-renames",
-                           "--diff-filter=A", base, tree)
+        _, out = self._run("diff-tree", "-r", "-z", "--name-status", "--no-renames", base, tree)
+        fields = out.split("\0")
+        changes = list(zip(fields[0::2], fields[1::2], strict=False))
+        # A path the target tracks (a file or link the tree removes or changes) is git's own
+        # to replace, not an untracked file in the way.
+        tracked = {p for st, p in changes if st[:1] in "DT"}
         found: dict[str, None] = {}
         known_dirs: set[str] = set()
-        for path in out.split("\0"):
-            if not path:
+        for status, path in changes:
+            if status[:1] != "A" or not path:
                 continue
             parts = path.split("/")
             for i in range(1, len(parts) + 1):
                 rel = "/".join(parts[:i])
-                if rel in known_dirs:
+                if rel in known_dirs or rel in tracked:
                     continue
                 try:
                     st = os.lstat(worktree / rel)
