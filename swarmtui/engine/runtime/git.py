@@ -251,19 +251,21 @@ class Git:
         tracked = {p for st, p in changes if st[:1] in "DT"}
         found: dict[str, None] = {}
         known_dirs: set[str] = set()
+        absent: set[str] = set()  # asked once: a new folder's thousand files cost one lstat
         for status, path in changes:
             if status[:1] != "A" or not path:
                 continue
             parts = path.split("/")
             for i in range(1, len(parts) + 1):
                 rel = "/".join(parts[:i])
+                if rel in absent:
+                    break
                 if rel in known_dirs or rel in tracked:
                     continue
                 try:
                     st = os.lstat(worktree / rel)
-                except FileNotFoundError:
-                    break  # nothing there: nothing below it either
-                except NotADirectoryError:
+                except (FileNotFoundError, NotADirectoryError):
+                    absent.add(rel)  # nothing there: nothing below it either
                     break
                 if i < len(parts) and stat.S_ISDIR(st.st_mode):
                     known_dirs.add(rel)  # a real folder on the way: look further down
