@@ -322,6 +322,23 @@ def _render(agent: _Agent, lines: list[str], trailer: str | None) -> str:
     return "\n".join(head + lines + tail) + "\n"
 
 
+def _resolve_markers(lines: list[str]) -> list[str]:
+    """``lines`` with every conflict block resolved to its first side (this agent's own
+    branch, HEAD, in the merge a resolver is handed)."""
+    out: list[str] = []
+    side = 0  # 0 outside a block, 1 in ours, 2 in theirs or the base (diff3 style)
+    for line in lines:
+        if side == 0 and line.startswith("<<<<<<<"):
+            side = 1
+        elif side in (1, 2) and line.startswith(("|||||||", "=======")):
+            side = 2
+        elif side == 2 and line.startswith(">>>>>>>"):
+            side = 0
+        elif side in (0, 1):
+            out.append(line)
+    return out
+
+
 def _work(
     agent: _Agent, steps: int, *, buggy: bool = False, conflict: bool = False
 ) -> tuple[bool, str]:
@@ -339,6 +356,7 @@ def _work(
         if conflict:
             shared = agent.worktree / CONFLICT_FILE
             old = shared.read_text(encoding="utf-8").splitlines() if shared.exists() else []
+            old = _resolve_markers(old)  # a resolver attempt is handed the target merged in
             agent.write(CONFLICT_FILE, "\n".join([conflict_line(agent.task_id), *old[1:]]) + "\n")
             agent.commit([CONFLICT_FILE], f"{agent.task_id}: edit line 1 of {CONFLICT_FILE}")
             agent.progress(f"edited line 1 of {CONFLICT_FILE}")

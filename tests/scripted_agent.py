@@ -36,7 +36,8 @@ def main() -> int:
     plan = json.loads(Path(sys.argv[1]).read_text())
     progress("starting")
     if plan.get("resolve"):
-        conflicted = subprocess.run(["git", "diff", "--name-only", "--diff-filter=U"],
+        # The merge it is handed is committed with the markers: find them.
+        conflicted = subprocess.run(["git", "grep", "-l", "-E", "^<{7} "],
                                     capture_output=True, text=True).stdout.split()
         for path in conflicted:
             Path(path).write_text(keep_both_sides(Path(path).read_text()))
@@ -49,8 +50,7 @@ def main() -> int:
     subprocess.run(["git", "add", "-A"], check=True)
     if plan.get("force"):  # paths git ignores, added anyway (as an agent may)
         subprocess.run(["git", "add", "-f", "--", *plan["force"]], check=True)
-    if subprocess.run(["git", "diff", "--cached", "--quiet"]).returncode != 0 or plan.get(
-            "resolve"):
+    if subprocess.run(["git", "diff", "--cached", "--quiet"]).returncode != 0:
         subprocess.run([*GIT, "commit", "-q", "--no-edit", "-m",
                         plan.get("message", "scripted work")], check=True)
     progress("committed [outputs: 1]")

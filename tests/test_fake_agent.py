@@ -378,3 +378,15 @@ def test_verify_commands() -> None:
             assert isinstance(verify_command_for(scenario, "t 1; rm -rf x"), str)
     with pytest.raises(ValueError):
         verify_command_for("nope", "t1")
+
+
+def test_conflict_markers_resolve_to_the_agents_own_side() -> None:
+    """A resolver's fake agent reads shared.txt with git's markers (merge and diff3 styles)
+    and keeps its own side, so its verify (line 1 is its own) can pass."""
+    from swarmtui.fake_agent import _resolve_markers
+
+    merged = ["<<<<<<< HEAD", "mine", "=======", "theirs", ">>>>>>> main", "line 2"]
+    diff3 = ["<<<<<<< HEAD", "mine", "||||||| base", "old", "=======", "theirs",
+             ">>>>>>> main", "line 2"]
+    assert _resolve_markers(merged) == _resolve_markers(diff3) == ["mine", "line 2"]
+    assert _resolve_markers(["a", "b"]) == ["a", "b"]

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from swarmtui import protocol as P
-from swarmtui.fake_agent import FAIL_VERIFY_MARKER
+from swarmtui.fake_agent import FAIL_VERIFY_MARKER, conflict_line, verify_command_for
 from swarmtui.model import Cause
 from tests.conftest import git
 from tests.fleet import Fleet, fake, fast_config, start, task
@@ -119,6 +119,73 @@ def test_conflict_refused_then_resolved(git_repo: Path, fleets: list[Fleet],
     f.wait_kind("task_merged", "b")
     text = main_file(git_repo, "shared.txt")
     assert "line 1 by a" in text and "line 1 by b" in text
+
+
+def test_demo_conflict_tasks_resolver_commits_with_paths_and_merges(
+        git_repo: Path, fleets: list[Fleet]) -> None:
+    """The demo's edit-a and edit-b (the fake agent's conflict scenario, which commits with
+    `git commit -- paths`): b's merge conflicts, `resolve` starts a resolver on b's branch with
+    main merged in, the resolver's partial commits work, its verify passes on its first try and
+    it merges; main has b's line 1, the rest intact and no marker."""
+    cfg = fast_config({"conflict": fake("conflict")})
+    f = start(fleets, git_repo, cfg, [
+        task(tid, "conflict", verify=verify_command_for("conflict", tid))
+        for tid in ("edit-a", "edit-b")], exit_when_done=False)
+    f.wait_kind("verify_passed", "edit-a")
+    f.wait_kind("verify_passed", "edit-b")
+    f.command("merge", task="edit-a")
+    f.wait_kind("task_merged", "edit-a")
+    f.command("merge", task="edit-b")
+    assert f.wait_kind("merge_refused", "edit-b").data["conflicts"] == ["shared.txt"]
+    f.command("resolve", task="edit-b")
+    f.wait_event(lambda e: e.task == "edit-b" and e.attempt == 2
+                 and e.kind in ("verify_passed", "attempt_failed"))
+    failed = [e.data["reason"] for e in f.of("attempt_failed", "edit-b")]
+    assert not failed, failed  # e.g. "git commit failed: cannot do a partial commit ..."
+    assert f.of("attempt_spawned", "edit-b")[1].data["resolving"] == ["shared.txt"]
+    # The merge the resolver was handed is one commit with main as its second parent.
+    merges = git(git_repo, "log", "--merges", "--format=%P", "swarm/edit-b-2").split("\n")
+    assert git(git_repo, "rev-parse", "main").strip() in merges[0].split()
+    f.command("merge", task="edit-b")
+    merged = f.wait_kind("task_merged", "edit-b")
+    assert merged.attempt == 2
+    text = main_file(git_repo, "shared.txt")
+    assert text.splitlines() == [conflict_line("edit-b"), "line 2", "line 3"], text
+    assert f.state_of("edit-a") == "merged" and f.state_of("edit-b") == "merged"
+
+
+def test_resolver_that_leaves_markers_is_not_accepted(git_repo: Path, fleets: list[Fleet],
+                                                      tmp_path: Path) -> None:
+    """A resolver that commits nothing (or commits the markers as they are) is handed a branch
+    whose merge already has main as a parent: its attempt fails verification naming the files,
+    and nothing with markers reaches main."""
+    cfg = fast_config({
+        "a": scripted(tmp_path, "a", {"write": {"shared.txt": "line 1 by a\nline 2\n"}}),
+        "b": scripted(tmp_path, "b", {"write": {"shared.txt": "line 1 by b\nline 2\n"}}),
+        "lazy": scripted(tmp_path, "lazy", {"results": {"summary": "looked at it"}}),
+    }, retry={"max_attempts": 3, "continue_from_previous": True})
+    f = start(fleets, git_repo, cfg, [task("a", "a"), task("b", "b")], exit_when_done=False)
+    f.wait_kind("verify_passed", "a")
+    f.wait_kind("verify_passed", "b")
+    f.command("merge", task="a")
+    f.wait_kind("task_merged", "a")
+    f.command("merge", task="b")
+    assert f.wait_kind("merge_refused", "b").data["conflicts"] == ["shared.txt"]
+    assert f.sup.ctx is not None
+    cfg = f.sup.ctx.config
+    f.sup.config = f.sup.ctx.config = cfg.model_copy(update={"agents": {
+        **cfg.agents, "b": cfg.agents["lazy"]}})
+    f.command("resolve", task="b")
+    failed = f.wait_event(lambda e: e.kind == "attempt_failed" and e.task == "b")
+    assert failed.attempt == 2 and failed.data["cause"] == "verify_failed"
+    assert failed.data["reason"] == "conflict markers left in shared.txt"
+    # The retry carries on from that branch: it inherits the files to check.
+    again = f.wait_event(lambda e: e.kind == "attempt_failed" and e.task == "b"
+                         and e.attempt == 3)
+    assert again.data["reason"] == "conflict markers left in shared.txt"
+    assert f.of("attempt_spawned", "b")[2].data["base"] == "swarm/b-2"
+    assert "<<<<<<<" not in main_file(git_repo, "shared.txt")
+    assert not f.of("task_merged", "b")
 
 
 def test_branch_committing_the_run_log_fails_before_verify_and_status_works(

@@ -550,3 +550,28 @@ def test_merge_works_without_any_git_identity(repo: Path, tmp_path: Path,
     if config_only:
         ident = git(repo, "log", "-1", "--format=%an <%ae>|%cn <%ce>", "main").strip()
         assert ident == "swarmtui <swarmtui@localhost>|swarmtui <swarmtui@localhost>"
+
+
+def test_a_tracked_file_the_branch_turns_into_a_folder_is_not_in_the_way(repo: Path) -> None:
+    """The target tracks ``notes``; the branch replaces it with ``notes/a.txt``: git's own
+    change, merged."""
+    commit_on_main(repo, {"notes": "one file\n"}, "notes as a file")
+    branch_with(repo, "swarm/t-1", {"notes": None})
+    git(repo, "branch", "-f", "tmp-base", "swarm/t-1")
+    git(repo, "branch", "-D", "swarm/t-1")
+    branch_with(repo, "swarm/t-1", {"notes/a.txt": "a\n"}, start="tmp-base")
+    out = merger(repo).merge(job(), [])
+    assert out.status == "merged", out.reason
+    assert (repo / "notes" / "a.txt").read_text() == "a\n"
+
+
+def test_ignored_file_that_appears_while_the_gate_runs_is_kept(repo: Path) -> None:
+    """local.env appears in the target's work tree while merge.verify runs: the merge is
+    refused at the last step, naming it, and the file keeps what was written."""
+    (repo / ".git" / "info" / "exclude").write_text(".swarm/\nlocal.env\n")
+    branch_with(repo, "swarm/t-1", {"local.env": "TOKEN=agent\n"})
+    main_before = rev(repo, "main")
+    out = merger(repo, gate=f"echo TOKEN=late > {repo / 'local.env'}").merge(job(), [])
+    assert out.status == "refused" and out.untracked == ["local.env"], out.reason
+    assert (repo / "local.env").read_text() == "TOKEN=late\n"
+    assert rev(repo, "main") == main_before

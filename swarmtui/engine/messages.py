@@ -76,6 +76,7 @@ class VerifyDone:
     timed_out: bool = False
     protected: tuple[str, ...] = ()  # protected paths its branch changes: verify did not run
     unrunnable: str = ""  # the shell's message when the command could not run (126/127)
+    markers: tuple[str, ...] = ()  # a resolver's files still holding conflict markers
 
 
 @dataclass(frozen=True)

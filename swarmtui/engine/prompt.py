@@ -60,9 +60,11 @@ def render_handoff(h: Handoff, safe: Safe = _quoted) -> str:
             " `git diff`). Do not redo what is done; check it and go on from where it stopped.")
     if h.conflicts:
         parts += ["", "### Merge conflicts to resolve", "",
-                  f"Your worktree is on your previous branch with `{h.target}` merged in and the "
-                  "merge left unfinished. Resolve the conflict markers in these files, keeping "
-                  "the intent of both sides, then commit the merge:", "",
+                  f"Your worktree is on your previous branch with `{h.target}` merged in: the "
+                  "merge is committed with git's conflict markers (`<<<<<<<`, `=======`, "
+                  "`>>>>>>>`) left in these files. Resolve every marker, keeping the intent of "
+                  "both sides, and commit the result (any way of committing works); your work "
+                  "is not accepted while a marker is left:", "",
                   *[f"- {safe(f, 'a conflicting file name')}" for f in h.conflicts]]
         if h.their_intent:
             parts += ["", f"What the work already on `{h.target}` in those files meant:", "",

@@ -121,9 +121,15 @@ class Spawner:
         # What the handoff needs (the last attempt's reason, verify output, the operator's
         # note) is cleared by the spawn event: the worker gets a copy taken before it.
         before = copy.deepcopy(t)
+        # The files a resolver was handed with conflict markers; an attempt that carries on
+        # from its branch or worktree inherits them (verification refuses leftover markers).
+        resolving = list((t.resolve or {}).get("conflicts") or []) if merge_in else []
+        if not resolving and prev_rec is not None and (
+                reuse or (prev is not None and start == P.branch_name(t.id, prev))):
+            resolving = list(prev_rec.resolving)
         ctx.emit(p.AttemptSpawned(window=aid, worktree=worktree, branch=branch,
                                   agent=t.spec.agent, base=start, handoff=prev is not None,
-                                  runner=where, resumes=resume), t.id, n)
+                                  runner=where, resumes=resume, resolving=resolving), t.id, n)
         ctx.runner.track(aid, where)
         plan = Plan(task=before, attempt=n, prev=prev,
                     job=PrepareJob(task=before.id, attempt=n, branch=branch, start=start,

@@ -4,7 +4,9 @@ attempt's worktree. The command runs in a worker; the outcome comes back as ``Ve
 Before the command runs, the attempt's branch is checked for protected paths (``.swarm/``, the
 run's own files, ``merge.protected``): such an attempt fails at once and waits for the operator,
 since no merge may carry it. A command that cannot run (the shell's exit 126 or 127: not found,
-not executable) fails the task at once with the shell's message, without another attempt."""
+not executable) fails the task at once with the shell's message, without another attempt. A
+resolver's branch that still holds conflict markers in the files it was handed fails as a
+verify failure before the command runs."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from swarmtui.engine.context import Ctx
 from swarmtui.engine.failures import fail
 from swarmtui.engine.mergequeue import run_protected
 from swarmtui.engine.messages import VerifyDone
-from swarmtui.engine.protect import protected_sentence, touched
+from swarmtui.engine.protect import named, protected_sentence, touched
 from swarmtui.engine.verify import run_verify, unrunnable_message
 from swarmtui.model import Cause, TaskState, TaskView
 from swarmtui.model import payloads as p
@@ -38,6 +40,7 @@ class Verifier:
         rec = ctx.state.attempts.get(aid)
         worktree = Path(rec.worktree) if rec is not None else ctx.runner.worktree(task, attempt)
         branch = rec.branch if rec is not None else P.branch_name(task, attempt)
+        resolving = list(rec.resolving) if rec is not None else []
         target = ctx.state.target
         globs = run_protected(ctx)
         git = ctx.git
@@ -51,6 +54,11 @@ class Verifier:
                 if hit:
                     return VerifyDone(task, attempt, passed=False, code=None, seconds=0.0,
                                       tail="", protected=tuple(hit))
+            left = git.conflict_markers(head, resolving) if head is not None else []
+            if left:
+                return VerifyDone(task, attempt, passed=False, code=None, seconds=0.0,
+                                  tail=f"conflict markers left in {named(left)}",
+                                  markers=tuple(left))
             if not command:
                 return VerifyDone(task, attempt, passed=True, code=0, seconds=0.0,
                                   tail="no verify command: accepted on the agent's word")
@@ -84,6 +92,9 @@ class Verifier:
             return
         ctx.emit(p.VerifyFailed(code=out.code, tail=out.tail, seconds=round(out.seconds, 2),
                                 timed_out=out.timed_out), out.task, out.attempt)
+        if out.markers:
+            fail(ctx, t, Cause.VERIFY_FAILED, f"conflict markers left in {named(out.markers)}")
+            return
         if out.unrunnable:
             fail(ctx, t, Cause.VERIFY_UNRUNNABLE, f"verify cannot run: {out.unrunnable} "
                  f"(exit {out.code})")

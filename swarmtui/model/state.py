@@ -116,6 +116,7 @@ class AttemptRec:
     exit_record: Any = None  # the agent_exited payload (engine decisions read it)
     # tokens and cost of its turns per model, counted until an exit record reports its own
     turn_models: dict[str, dict[str, float]] = field(default_factory=dict)
+    resolving: tuple[str, ...] = ()  # a resolver's files with conflict markers at its start
 
     @property
     def id(self) -> str:

@@ -141,12 +141,18 @@ def cmd_prepare(req: dict[str, Any]) -> None:
     _git("worktree", "add", "-q", str(wt), req["branch"], cwd=clone)
     conflicts: list[str] = []
     if req.get("merge_in"):
-        code, _ = _git("-c", f"user.name={req.get('name') or 'swarmtui'}",
-                       "-c", f"user.email={req.get('email') or 'swarmtui@localhost'}",
-                       "merge", "--no-ff", "-m", req.get("message") or "swarm: merge",
-                       req["merge_in"], cwd=wt, ok=(0, 1))
+        ident = ("-c", f"user.name={req.get('name') or 'swarmtui'}",
+                 "-c", f"user.email={req.get('email') or 'swarmtui@localhost'}")
+        message = req.get("message") or "swarm: merge"
+        code, _ = _git(*ident, "merge", "--no-ff", "-m", message, req["merge_in"], cwd=wt,
+                       ok=(0, 1))
         if code:
             conflicts = _git("diff", "--name-only", "--diff-filter=U", cwd=wt)[1].split()
+            # Committed with its markers, as Git.merge_in_worktree does here: a merge left in
+            # progress refuses the resolver's `git commit <paths>`.
+            _git("add", "-A", cwd=wt)
+            _git(*ident, "commit", "--no-verify", "-q", "-m",
+                 message + "\n\nConflict markers left for the resolver.", cwd=wt)
     _out({"worktree": str(wt), "conflicts": conflicts})
 
 

@@ -21,6 +21,7 @@ class AttemptSpawned(Payload):
     handoff: bool = False
     runner: str = "local"
     resumes: str | None = None  # the agent session it continues
+    resolving: list[str] = Field(default_factory=list)  # a resolver: files handed with markers
 
 
 @_register
