@@ -75,19 +75,22 @@ def _files(tmp_path: Path, verify: str) -> tuple[Path, Path]:
     return tasks, config
 
 
-@pytest.mark.parametrize("command", ["validate", "plan", "doctor"])
+@pytest.mark.parametrize("command", ["validate", "plan", "doctor", "up"])
 def test_validate_plan_and_doctor_name_the_task_and_the_program(
         git_repo: Path, tmp_path: Path, command: str) -> None:
     tasks, config = _files(tmp_path, f"{MISSING} -q tests/")
-    out = subprocess.run([sys.executable, "-m", "swarmtui", command, str(tasks), "--repo",
-                          str(git_repo), "--config", str(config)], capture_output=True,
-                         text=True, timeout=120)
+    extra = ["--headless"] if command == "up" else []  # `up` refuses before it starts anything
+    out = subprocess.run([sys.executable, "-m", "swarmtui", command, str(tasks), *extra,
+                          "--repo", str(git_repo), "--config", str(config)],
+                         capture_output=True, text=True, timeout=120)
     text = out.stdout + out.stderr
     assert out.returncode != 0, text
     lines = [ln for ln in text.splitlines() if MISSING in ln]
     assert lines, text
     assert all("task typo" in ln and str(tasks) in ln for ln in lines), lines
     assert "task good" not in text
+    if command == "up":
+        assert not (git_repo / ".swarm" / "state.db").exists(), "a run was started"
 
 
 def test_a_clean_task_file_passes_validate(git_repo: Path, tmp_path: Path) -> None:
