@@ -205,7 +205,8 @@ def test_the_mirror_never_sends_a_misread_pane_list(
     finally:
         sshremote._tmux("kill-server")
     # The supervisor's side: the reason is kept, and no pane report is made up from it.
-    link = MirrorLink(SshHost("nowhere", control_dir=tmp_path / "unused"), name="h",
+    link = MirrorLink(SshHost("nowhere", control_dir=Path("/tmp/swarmtui-test-unused")),
+                      name="h",  # never connects; a short path whatever pytest's tmp is
                       local_swarm=tmp_path / ".swarm", session="s", argv=list,
                       before_whole=lambda aid, name: True)
     link._apply(frame)
