@@ -19,6 +19,7 @@ from swarmtui import protocol as P
 from swarmtui.cli.common import Ctx, existing_run, run_lock, say, tmux_for
 from swarmtui.errors import InputError, NoRunError, RunLiveError, SwarmError
 from swarmtui.runlock import START_LOCK, RunLock
+from swarmtui.textsafe import term_safe
 
 CALLER_ENV_FILE = "caller-env.json"  # the environment agents get, handed to the supervisor
 
@@ -253,6 +254,10 @@ def start_session(ctx: Ctx, repo: Path, config: Any, extra: list[str], *,
     started()
     print(f"swarmtui: supervisor running in tmux session {tmux.session} (pid "
           f"{lock.holder_pid()})")
+    try:
+        tmux.select_window(SUPERVISOR_WINDOW)  # attach shows it, not the agent that was current
+    except TmuxError:
+        pass
     if getattr(ctx.args, "detach", False) or not sys.stdout.isatty():
         print(f"attach with: swarmtui attach --repo {shlex.quote(str(repo))}   "
               f"(or {tmux.shell_attach_hint()})")
@@ -277,9 +282,40 @@ def _ours(lock: RunLock, tmux: Any) -> bool:
 def attach_tmux(tmux: Any, repo: Path) -> int:
     env = {k: v for k, v in os.environ.items() if k != "TMUX"}  # allow attaching from in tmux
     rc = subprocess.run(tmux.attach_argv(), env=env, check=False).returncode
-    print(f"swarmtui: detached; the run goes on. Come back with: swarmtui attach --repo "
-          f"{shlex.quote(str(repo))}")
+    print(term_safe(after_attach(repo), multiline=True))
     return rc
+
+
+def after_attach(repo: Path) -> str:
+    """What happened, said once the tmux client is back: detached (the run goes on), the run
+    stopped or finished, or the supervisor gone without either (a crash)."""
+    from swarmtui.model import RunStatus
+    from swarmtui.store import Store, StoreError
+
+    again = f"swarmtui attach --repo {shlex.quote(str(repo))}"
+    try:
+        with Store(repo / P.SWARM_DIR / P.STATE_DB, create=False) as store:
+            state = store.replay()
+            stops = store.events(0, run=state.run, kind="run_stopped")
+    except (StoreError, SwarmError) as e:
+        return f"swarmtui: detached; the run's state cannot be read ({e})"
+    if state.status == RunStatus.STOPPED:
+        kept = bool(stops and stops[-1].data.get("keep_agents"))
+        return (f"swarmtui: the run was stopped (swarmtui down, or Q in window 0)"
+                f"{'; its agents keep running' if kept else ' and its agents ended'}. "
+                "`swarmtui up TASKS` starts a new run.")
+    if state.status == RunStatus.FINISHED:
+        counts: dict[str, int] = {}
+        for t in state.tasks.values():
+            counts[str(t.state)] = counts.get(str(t.state), 0) + 1
+        return ("swarmtui: the run finished: " +
+                ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) +
+                ". `swarmtui status` has the details.")
+    if run_lock(repo).holder_alive():
+        return f"swarmtui: detached; the run goes on. Come back with: {again}"
+    return ("swarmtui: the supervisor is not running: it ended without stopping the run "
+            "(it crashed or was killed); the agents keep running. `" + again + "` restarts it "
+            "in window 0 and it adopts them.")
 
 
 def cmd_supervise(ctx: Ctx) -> int:
