@@ -320,6 +320,9 @@ def test_a_store_locked_past_the_busy_timeout_is_waited_for_and_said(
         assert holder_ready == "locked"
         wait_for(lambda: "store busy" in _status_line(tmux_socket, git_repo), timeout=30,
                  what="the status line to say the store is busy")
+        hb = git_repo / P.SWARM_DIR / P.HEARTBEAT_FILE
+        busy_at = hb.stat().st_mtime
+        wait_for(lambda: hb.stat().st_mtime > busy_at, what="the heartbeat to go on")
         # The CLI: says so, waits with backoff, then a clean error.
         gave_up = run("kill", "a", "--repo", str(git_repo),
                       env={**fast, "SWARMTUI_STORE_WAIT": "1"})

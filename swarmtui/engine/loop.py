@@ -50,6 +50,7 @@ class Loop:
         self.on_store_busy: Callable[[bool], None] = lambda busy: None
         self._busy_wait = BUSY_BACKOFF[0]
         self._heard: list[Event] | None = None  # events of the open transaction, told at commit
+        self._busy_steps: list[Callable[[float], None]] = []
 
     # -- events ---------------------------------------------------------------------------
 
@@ -121,8 +122,12 @@ class Loop:
     def on(self, kind: type[M], handler: Callable[[M], None]) -> None:
         self._handlers[kind] = handler
 
-    def every_tick(self, step: Callable[[float], None]) -> None:
+    def every_tick(self, step: Callable[[float], None], *, busy_ok: bool = False) -> None:
+        """Run ``step`` every tick; ``busy_ok``: also while the store is busy (a step that
+        never writes to the store, such as touching the heartbeat file agents watch)."""
         self._tickers.append(step)
+        if busy_ok:
+            self._busy_steps.append(step)
 
     def post(self, msg: Message) -> None:
         """Thread-safe: hand ``msg`` to the loop thread."""
@@ -159,6 +164,14 @@ class Loop:
         if self.stop_requested.wait(self._busy_wait):
             return False
         self._busy_wait = min(self._busy_wait * 2, BUSY_BACKOFF[1])
+        return self._probe()
+
+    def _probe(self) -> bool:
+        for step in self._busy_steps:
+            try:
+                step(self.clock())
+            except Exception:  # noqa: BLE001 - best effort while waiting
+                pass
         if not self.store.writable():
             return False
         self.store_busy = None
@@ -166,6 +179,8 @@ class Loop:
         return True
 
     def tick(self) -> None:
+        if self.store_busy is not None and not self._probe():
+            return
         start = time.monotonic()
         now = self.clock()
         for step in self._tickers:
@@ -182,7 +197,7 @@ class Loop:
 
     def drain(self) -> None:
         """Handle every message already queued (tests and shutdown)."""
-        while True:
+        while self.store_busy is None:  # a busy store keeps what is queued for later
             try:
                 msg = self._queue.get_nowait()
             except queue.Empty:

@@ -234,7 +234,7 @@ class Supervisor:
         self._watcher.start()
         self._wake = WakeListener(self.repo, lambda: loop.wake("nudge"))
         self._wake.start()
-        loop.every_tick(self._touch_heartbeat)
+        loop.every_tick(self._touch_heartbeat, busy_ok=True)  # agents live on a busy store
         try:
             loop.run(self.config.heartbeat.tick, done=self._done)
         finally:
