@@ -348,7 +348,7 @@ def test_a_store_locked_past_the_busy_timeout_is_waited_for_and_said(
                  what="progress to be recorded again")  # caught up, no restart
         assert up.poll() is None and supervisor_pid(git_repo) == up.pid
         gate.touch()
-        wait_state(git_repo, lambda st: str(st.tasks["a"].state) == "passed",
+        wait_state(git_repo, lambda st: "a" in st.tasks and str(st.tasks["a"].state) == "passed",
                    what="the task to pass")
         down = run("down", "--repo", str(git_repo))
         assert down.returncode == 0, down.stdout + down.stderr
@@ -361,3 +361,51 @@ def test_a_store_locked_past_the_busy_timeout_is_waited_for_and_said(
             pause.kill()
             pause.wait()
         _stop(up)
+
+
+def test_a_merge_command_killed_mid_merge_is_answered_by_the_merge_not_refused(
+        git_repo: Path, tmux_socket: str, tmp_path: Path) -> None:
+    """`merge` is answered when its merge is done. Killed while the merge runs, the restarted
+    supervisor finishes that merge and answers the command with it; it does not apply the
+    command again (which refused it: "already in the merge queue")."""
+    go = tmp_path / "merge-go"
+    extra = f'[merge]\nverify = "while [ ! -f {go} ]; do sleep 0.05; done"\n'
+    cfg = write_config(tmp_path / "c.toml", {"ok": fake("success"),
+                                             "gated": gated(tmp_path / "never")}, extra=extra)
+    # b keeps the run open: it is not over when a passes.
+    tf = write_tasks(tmp_path / "t.toml", [{"id": "a", "prompt": "a", "files": ["fake/a*"]},
+                                          {"id": "b", "prompt": "b", "agent": "gated"}])
+    first = start("up", str(tf), "--headless", "--repo", str(git_repo), "--config", str(cfg),
+                  log=tmp_path / "h1.log")
+    try:
+        wait_state(git_repo, lambda st: "a" in st.tasks and str(st.tasks["a"].state) == "passed",
+                   what="a to pass")
+        with store_of(git_repo) as s:
+            cid = s.append_command("merge", {"task": "a", "attempt": 1}, source="cli")
+        nudge(git_repo)
+        wait_for(lambda: bool(events(git_repo, "merge_started", "a")), timeout=60,
+                 what="the merge of a to start")
+        os.kill(first.pid, signal.SIGKILL)
+        first.wait(10)
+    finally:
+        _stop(first)
+    go.touch()
+    again = start("up", str(tf), "--headless", "--repo", str(git_repo), "--config", str(cfg),
+                  log=tmp_path / "h2.log")
+    try:
+        wait_state(git_repo, lambda st: str(st.tasks["a"].state) == "merged",
+                   what="a to be merged")
+
+        def answer() -> str:
+            with store_of(git_repo) as s:
+                c = s.command(cid)
+            return c.status if c is not None else "?"
+
+        wait_for(lambda: answer() != "pending", what="the merge command's answer")
+        assert answer() == "done"
+        applied = [e.data["status"] for e in events(git_repo, "command_applied")
+                   if e.data["id"] == cid]
+        assert applied == ["done"]
+        assert run("down", "--repo", str(git_repo)).returncode == 0
+    finally:
+        _stop(again)
