@@ -409,3 +409,20 @@ def test_a_merge_command_killed_mid_merge_is_answered_by_the_merge_not_refused(
         assert run("down", "--repo", str(git_repo)).returncode == 0
     finally:
         _stop(again)
+
+
+def test_a_refused_payload_costs_its_message_not_the_loop(tmp_path: Path,
+                                                          caplog: pytest.LogCaptureFixture) -> None:
+    from swarmtui.engine.loop import Loop
+    from swarmtui.engine.messages import Wake
+    from swarmtui.model import RunState
+
+    with Store(tmp_path / "state.db") as s:
+        loop = Loop(s, RunState(), 1)
+        deep = p.CommandApplied(id=1, command="add", source="cli", status="done",
+                                result=_nested(200))
+        loop.on(Wake, lambda _m: loop.emit(deep))
+        loop.dispatch(Wake("x"))  # refused and logged; nothing raised
+        assert s.last_seq() == 0 and "would not read back" in caplog.text
+        loop.emit(p.DispatchPaused(by="x"))
+        assert s.last_seq() == 1 and loop.state.paused

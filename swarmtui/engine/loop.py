@@ -10,6 +10,7 @@ state always equals a replay of the log.
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 import time
@@ -20,10 +21,11 @@ from typing import Any, TypeVar
 from swarmtui.engine.messages import Message, Wake
 from swarmtui.model import Event, Payload, RunState, apply, check_transition
 from swarmtui.model.transitions import STATE_OF_EVENT
-from swarmtui.store import Store, StoreBusy, StoreFull
+from swarmtui.store import Store, StoreBusy, StoreFull, UnreadablePayload
 
 Listener = Callable[[Event], None]
 BUSY_BACKOFF = (0.25, 4.0)  # seconds between probes of a busy store: first, most
+log = logging.getLogger("swarmtui.loop")
 M = TypeVar("M")
 
 
@@ -144,6 +146,8 @@ class Loop:
                 handler(msg)
             except StoreFull as e:
                 self.on_store_full(e)
+            except UnreadablePayload as e:
+                log.error("%s: %s; the rest of the run goes on", type(msg).__name__, e)
             except StoreBusy as e:
                 # Nothing of it was written: the message is handled again once the store
                 # frees. (A handler that recorded part of its work before the lock came is
@@ -190,6 +194,9 @@ class Loop:
                 step(now)
             except StoreFull as e:
                 self.on_store_full(e)
+            except UnreadablePayload as e:  # refused, not appended: one step, not the run
+                log.error("tick step %s: %s; the rest of the run goes on",
+                          getattr(step, "__qualname__", step), e)
             except StoreBusy as e:
                 self._busy(e)
         self.tick_seconds.append(time.monotonic() - start)
