@@ -32,6 +32,7 @@ from swarmtui.storerows import (
     StoreBusy,
     StoreError,
     StoreFull,
+    StoreUnavailable,
     UnreadablePayload,
     busy_timeout,
     checked_json,
@@ -42,7 +43,7 @@ from swarmtui.storerows import (
 
 __all__ = ["BUSY_TIMEOUT_S", "COMMAND_STATUSES", "MIGRATIONS", "PAYLOAD_SCHEMA",
            "SCHEMA_VERSION", "Command", "Store", "StoreBusy", "StoreError", "StoreFull",
-           "UnreadablePayload"]
+           "StoreUnavailable", "UnreadablePayload"]
 
 T = TypeVar("T")
 log = logging.getLogger("swarmtui.store")

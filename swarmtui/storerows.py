@@ -51,7 +51,12 @@ class StoreError(Exception):
     pass
 
 
-class StoreFull(StoreError):
+class StoreUnavailable(StoreError):
+    """Nothing was written, for a reason that passes (the disk is full, another process holds
+    the lock): the caller keeps what it meant to write and tries again later."""
+
+
+class StoreFull(StoreUnavailable):
     """The disk (or the database's quota) is full: nothing was written."""
 
 
@@ -60,7 +65,7 @@ class UnreadablePayload(StoreError):
     refused before it reaches the append-only log, where it could never be removed."""
 
 
-class StoreBusy(StoreError, SwarmError):
+class StoreBusy(StoreUnavailable, SwarmError):
     """Another process held the database's write lock past the busy timeout: nothing was
     written; the caller waits and tries again."""
 

@@ -39,11 +39,12 @@ pytestmark = pytest.mark.e2e
 GATED = """
 import json, os, sys, time
 gate = sys.argv[1]
+pace = float(sys.argv[2])
 prog = os.environ["SWARM_PROGRESS_FILE"]
 while not os.path.exists(gate):
     with open(prog, "a") as f:
         f.write(time.strftime("%Y-%m-%dT%H:%M:%SZ") + " - working\\n")
-    time.sleep(0.1)
+    time.sleep(pace)
 res = os.environ["SWARM_RESULTS_FILE"]
 with open(res + ".tmp", "w") as f:
     json.dump({"status": "done", "summary": "gate opened"}, f)
@@ -51,8 +52,8 @@ os.replace(res + ".tmp", res)
 """
 
 
-def gated(gate: Path) -> list[str]:
-    return [*py_agent(GATED), str(gate)]
+def gated(gate: Path, pace: float = 0.1) -> list[str]:
+    return [*py_agent(GATED), str(gate), str(pace)]
 
 
 def _paused(pid: int) -> bool:
@@ -302,7 +303,9 @@ def test_a_store_locked_past_the_busy_timeout_is_waited_for_and_said(
     import sys
 
     gate = tmp_path / "gate"
-    cfg = write_config(tmp_path / "c.toml", {"gated": gated(gate)})
+    # Slow enough that the lines written while the store is locked stay under the reader's
+    # 50-line catch-up cap: every line must then be recorded, none lost to the lock.
+    cfg = write_config(tmp_path / "c.toml", {"gated": gated(gate, pace=0.4)})
     tf = write_tasks(tmp_path / "t.toml", [{"id": "a", "prompt": "do a"}])
     fast = {"SWARMTUI_STORE_BUSY_TIMEOUT": "0.3"}
     up = start("up", str(tf), "--headless", "--repo", str(git_repo), "--config", str(cfg),
@@ -350,6 +353,8 @@ def test_a_store_locked_past_the_busy_timeout_is_waited_for_and_said(
         gate.touch()
         wait_state(git_repo, lambda st: "a" in st.tasks and str(st.tasks["a"].state) == "passed",
                    what="the task to pass")
+        numbers = [e.data["n"] for e in events(git_repo, "progress", "a")]
+        assert numbers == list(range(1, len(numbers) + 1))  # no line lost to the lock
         down = run("down", "--repo", str(git_repo))
         assert down.returncode == 0, down.stdout + down.stderr
         assert up.wait(60) == 0

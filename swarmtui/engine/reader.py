@@ -22,7 +22,7 @@ from swarmtui.engine.runtime.files import Refused
 from swarmtui.model import Cause, TaskState
 from swarmtui.model import payloads as p
 from swarmtui.model.state import AttemptRec
-from swarmtui.store import StoreFull
+from swarmtui.store import StoreUnavailable
 from swarmtui.textsafe import clean_text
 
 RECHECK_S = 0.3
@@ -154,7 +154,7 @@ class AttemptReader:
         """One transaction for the progress lines of one wake-up."""
         try:
             self.ctx.emit_many(items)
-        except StoreFull:
+        except StoreUnavailable:  # full or busy: read again later
             for (task, attempt), (n0, off0) in starts.items():
                 self.ctx.files_of(task, attempt).rollback_progress(n0, off0)  # read again later
             raise
@@ -183,7 +183,7 @@ class AttemptReader:
                 if isinstance(pl, p.RateLimit) and pl.status == "rejected" and pl.resets_at:
                     self._usage_limited(task, attempt, pl.resets_at, pl.limit_type,
                                         "rate_limit_event")
-        except StoreFull:
+        except StoreUnavailable:  # full or busy: read again later
             f.signals_offset = start
             raise
 
