@@ -2,6 +2,10 @@
 
 An advisory ``flock`` on ``.swarm/supervisor.lock``. The kernel drops it when the holder dies,
 however it dies (SIGKILL included), so "is a supervisor live?" never depends on a stale pid file.
+
+Starting a supervisor takes a second lock, ``.swarm/start.lock``, held by the `up` or `attach`
+that starts one from its check that none runs until its own supervisor holds the run lock: two
+starts at once cannot both pass the check, nor close each other's starting window.
 """
 
 from __future__ import annotations
@@ -9,6 +13,8 @@ from __future__ import annotations
 import fcntl
 import os
 from pathlib import Path
+
+START_LOCK = "start.lock"
 
 
 class RunLock:

@@ -35,14 +35,15 @@ def fingerprint() -> str:
     no snapshot is written or used)."""
     h = hashlib.sha256(f"{sys.version_info[:2]}".encode())
     files = sorted((_PACKAGE / "model").rglob("*.py"))
-    files += [_PACKAGE / "legacy.py", _PACKAGE / "store.py", Path(__file__).resolve()]
+    files += [_PACKAGE / "legacy.py", _PACKAGE / "store.py", _PACKAGE / "storerows.py",
+              Path(__file__).resolve()]
     try:
         for f in files:
             h.update(f.relative_to(_PACKAGE).as_posix().encode())
             h.update(f.read_bytes())
     except OSError:
         return ""
-    return h.hexdigest()[:32] if len(files) > 3 else ""
+    return h.hexdigest()[:32] if len(files) > 4 else ""
 
 
 def dump(state: RunState) -> bytes:

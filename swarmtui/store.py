@@ -18,19 +18,36 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from swarmtui import legacy, snapshot
-from swarmtui.errors import SwarmError
+from swarmtui import snapshot
 from swarmtui.model import Event, EventSchemaError, Payload, RunState, apply, decode, project
-from swarmtui.model.payloads import decode_json
+from swarmtui.storerows import (
+    BUSY_TIMEOUT_S,
+    COMMAND_COLS,
+    COMMAND_STATUSES,
+    PAYLOAD_SCHEMA,
+    Command,
+    StoreBusy,
+    StoreError,
+    StoreFull,
+    StoreUnavailable,
+    UnreadablePayload,
+    busy_timeout,
+    checked_json,
+    command_of_row,
+    event_of_row,
+    store_error,
+)
 
+__all__ = ["BUSY_TIMEOUT_S", "COMMAND_STATUSES", "MIGRATIONS", "PAYLOAD_SCHEMA",
+           "SCHEMA_VERSION", "Command", "Store", "StoreBusy", "StoreError", "StoreFull",
+           "StoreUnavailable", "UnreadablePayload"]
+
+T = TypeVar("T")
+log = logging.getLogger("swarmtui.store")
 SCHEMA_VERSION = 4
-# The payload schema new events are written with; rows of schema 1 are read through
-# ``swarmtui.legacy``.
-PAYLOAD_SCHEMA = 2
 
 # Migrations, by the version they bring the database to. Never edit a released entry: add one.
 MIGRATIONS: dict[int, str] = {
@@ -81,87 +98,6 @@ MIGRATIONS: dict[int, str] = {
     ALTER TABLE commands ADD COLUMN run INTEGER;
     """,
 }
-
-COMMAND_STATUSES = ("pending", "done", "failed", "refused")
-
-
-@dataclass
-class Command:
-    id: int
-    time: float
-    source: str
-    kind: str
-    args: dict[str, Any]
-    status: str
-    result: dict[str, Any] | None
-    done_time: float | None
-    run: int | None = None
-
-    def to_json_obj(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "run": self.run,
-            "time": self.time,
-            "source": self.source,
-            "kind": self.kind,
-            "args": self.args,
-            "status": self.status,
-            "result": self.result,
-        }
-
-
-class StoreError(Exception):
-    pass
-
-
-class StoreFull(StoreError):
-    """The disk (or the database's quota) is full: nothing was written."""
-
-
-class UnreadablePayload(StoreError):
-    """A payload whose JSON would not read back (e.g. nested past the parser's depth limit):
-    refused before it reaches the append-only log, where it could never be removed."""
-
-
-class StoreBusy(StoreError, SwarmError):
-    """Another process held the database's write lock past the busy timeout: nothing was
-    written; the caller waits and tries again."""
-
-
-T = TypeVar("T")
-log = logging.getLogger("swarmtui.store")
-# How long one write waits for another process's write lock (SQLite's own backoff) before
-# StoreBusy: short, so the supervisor's loop is never stuck on the store for long; callers
-# retry with their own backoff. `SWARMTUI_STORE_BUSY_TIMEOUT` (seconds) overrides it.
-BUSY_TIMEOUT_S = 10.0
-
-
-def busy_timeout() -> float:
-    try:
-        return max(0.0, float(os.environ.get("SWARMTUI_STORE_BUSY_TIMEOUT", BUSY_TIMEOUT_S)))
-    except ValueError:
-        return BUSY_TIMEOUT_S
-
-
-def _is_full(e: sqlite3.Error) -> bool:
-    code = getattr(e, "sqlite_errorcode", None)
-    return code == sqlite3.SQLITE_FULL or "database or disk is full" in str(e)
-
-
-def _is_busy(e: sqlite3.Error) -> bool:
-    code = getattr(e, "sqlite_errorcode", None)
-    return (code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or
-            "database is locked" in str(e) or "database table is locked" in str(e))
-
-
-def store_error(path: Path, e: sqlite3.Error) -> Exception:
-    """SQLite's error as the store's: full and busy get their own types (the caller acts on
-    them); anything else is returned as it is."""
-    if _is_full(e):
-        return StoreFull(f"{path}: {e}")
-    if _is_busy(e):
-        return StoreBusy(f"store busy: {path} is locked by another process ({e})")
-    return e
 
 
 class Store:
@@ -264,7 +200,7 @@ class Store:
         """Append events in one transaction (one fsync); all are on disk when this returns,
         or none is. Raises StoreFull when the disk is full."""
         now = time.time() if at is None else at
-        rows = [(p, task, attempt, _checked_json(p)) for p, task, attempt in items]
+        rows = [(p, task, attempt, checked_json(p)) for p, task, attempt in items]
 
         def write() -> list[Event]:
             nonlocal run
@@ -405,7 +341,7 @@ class Store:
         out: list[Event] = []
         for r in rows:
             try:
-                out.append(_event(r))
+                out.append(event_of_row(r))
             except (EventSchemaError, ValueError, RecursionError) as e:
                 seq = int(r[0])
                 if seq not in self.skipped:
@@ -495,9 +431,9 @@ class Store:
     def pending_commands(self) -> list[Command]:
         with self._lock:
             rows = self._db.execute(
-                f"SELECT {_COMMAND_COLS} FROM commands WHERE status = 'pending' ORDER BY id"
+                f"SELECT {COMMAND_COLS} FROM commands WHERE status = 'pending' ORDER BY id"
             ).fetchall()
-        return [_command(r) for r in rows]
+        return [command_of_row(r) for r in rows]
 
     def finish_command(self, cid: int, status: str, result: dict[str, Any] | None = None
                        ) -> bool:
@@ -514,53 +450,14 @@ class Store:
     def command(self, cid: int) -> Command | None:
         with self._lock:
             row = self._db.execute(
-                f"SELECT {_COMMAND_COLS} FROM commands WHERE id = ?", (cid,)).fetchone()
-        return _command(row) if row else None
+                f"SELECT {COMMAND_COLS} FROM commands WHERE id = ?", (cid,)).fetchone()
+        return command_of_row(row) if row else None
 
     def commands(self) -> list[Command]:
         with self._lock:
             rows = self._db.execute(
-                f"SELECT {_COMMAND_COLS} FROM commands ORDER BY id").fetchall()
-        return [_command(r) for r in rows]
-
-
-def _checked_json(p: Payload) -> str:
-    """The payload's JSON, checked to read back as the same kind before it is appended."""
-    data = p.model_dump_json()
-    try:
-        decode_json(str(p.KIND), data)
-    except (EventSchemaError, ValueError, RecursionError) as e:
-        raise UnreadablePayload(f"event {p.KIND} refused: its payload would not read back "
-                                f"from the log ({str(e)[:300]})") from None
-    return data
-
-
-def _event(r: tuple[Any, ...]) -> Event:
-    if r[7] >= PAYLOAD_SCHEMA:
-        payload = decode_json(r[3], r[6], where=f"state.db event {r[0]}: ")
-    else:
-        payload = _legacy_payload(r)
-    return Event(seq=r[0], run=r[1], time=r[2], payload=payload, task=r[4], attempt=r[5])
-
-
-def _legacy_payload(r: tuple[Any, ...]) -> Payload:
-    where = f"state.db event {r[0]}: "
-    try:
-        data = json.loads(r[6])
-    except ValueError as e:
-        raise EventSchemaError(f"{where}payload is not JSON: {e}") from None
-    if not isinstance(data, dict):
-        raise EventSchemaError(f"{where}payload is not a JSON object")
-    return decode(r[3], legacy.upgrade(r[3], data), where=where)
-
-
-_COMMAND_COLS = "id, time, source, kind, args, status, result, done_time, run"
-
-
-def _command(r: tuple[Any, ...]) -> Command:
-    return Command(id=r[0], time=r[1], source=r[2], kind=r[3], args=json.loads(r[4]),
-                   status=r[5], result=json.loads(r[6]) if r[6] else None, done_time=r[7],
-                   run=r[8])
+                f"SELECT {COMMAND_COLS} FROM commands ORDER BY id").fetchall()
+        return [command_of_row(r) for r in rows]
 
 
 def _split_sql(script: str) -> list[str]:

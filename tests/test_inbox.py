@@ -39,11 +39,12 @@ pytestmark = pytest.mark.e2e
 GATED = """
 import json, os, sys, time
 gate = sys.argv[1]
+pace = float(sys.argv[2])
 prog = os.environ["SWARM_PROGRESS_FILE"]
 while not os.path.exists(gate):
     with open(prog, "a") as f:
         f.write(time.strftime("%Y-%m-%dT%H:%M:%SZ") + " - working\\n")
-    time.sleep(0.1)
+    time.sleep(pace)
 res = os.environ["SWARM_RESULTS_FILE"]
 with open(res + ".tmp", "w") as f:
     json.dump({"status": "done", "summary": "gate opened"}, f)
@@ -51,8 +52,8 @@ os.replace(res + ".tmp", res)
 """
 
 
-def gated(gate: Path) -> list[str]:
-    return [*py_agent(GATED), str(gate)]
+def gated(gate: Path, pace: float = 0.1) -> list[str]:
+    return [*py_agent(GATED), str(gate), str(pace)]
 
 
 def _paused(pid: int) -> bool:
@@ -302,7 +303,9 @@ def test_a_store_locked_past_the_busy_timeout_is_waited_for_and_said(
     import sys
 
     gate = tmp_path / "gate"
-    cfg = write_config(tmp_path / "c.toml", {"gated": gated(gate)})
+    # Slow enough that the lines written while the store is locked stay under the reader's
+    # 50-line catch-up cap: every line must then be recorded, none lost to the lock.
+    cfg = write_config(tmp_path / "c.toml", {"gated": gated(gate, pace=0.4)})
     tf = write_tasks(tmp_path / "t.toml", [{"id": "a", "prompt": "do a"}])
     fast = {"SWARMTUI_STORE_BUSY_TIMEOUT": "0.3"}
     up = start("up", str(tf), "--headless", "--repo", str(git_repo), "--config", str(cfg),
@@ -320,6 +323,9 @@ def test_a_store_locked_past_the_busy_timeout_is_waited_for_and_said(
         assert holder_ready == "locked"
         wait_for(lambda: "store busy" in _status_line(tmux_socket, git_repo), timeout=30,
                  what="the status line to say the store is busy")
+        hb = git_repo / P.SWARM_DIR / P.HEARTBEAT_FILE
+        busy_at = hb.stat().st_mtime
+        wait_for(lambda: hb.stat().st_mtime > busy_at, what="the heartbeat to go on")
         # The CLI: says so, waits with backoff, then a clean error.
         gave_up = run("kill", "a", "--repo", str(git_repo),
                       env={**fast, "SWARMTUI_STORE_WAIT": "1"})
@@ -345,8 +351,10 @@ def test_a_store_locked_past_the_busy_timeout_is_waited_for_and_said(
                  what="progress to be recorded again")  # caught up, no restart
         assert up.poll() is None and supervisor_pid(git_repo) == up.pid
         gate.touch()
-        wait_state(git_repo, lambda st: str(st.tasks["a"].state) == "passed",
+        wait_state(git_repo, lambda st: "a" in st.tasks and str(st.tasks["a"].state) == "passed",
                    what="the task to pass")
+        numbers = [e.data["n"] for e in events(git_repo, "progress", "a")]
+        assert numbers == list(range(1, len(numbers) + 1))  # no line lost to the lock
         down = run("down", "--repo", str(git_repo))
         assert down.returncode == 0, down.stdout + down.stderr
         assert up.wait(60) == 0
@@ -358,3 +366,68 @@ def test_a_store_locked_past_the_busy_timeout_is_waited_for_and_said(
             pause.kill()
             pause.wait()
         _stop(up)
+
+
+def test_a_merge_command_killed_mid_merge_is_answered_by_the_merge_not_refused(
+        git_repo: Path, tmux_socket: str, tmp_path: Path) -> None:
+    """`merge` is answered when its merge is done. Killed while the merge runs, the restarted
+    supervisor finishes that merge and answers the command with it; it does not apply the
+    command again (which refused it: "already in the merge queue")."""
+    go = tmp_path / "merge-go"
+    extra = f'[merge]\nverify = "while [ ! -f {go} ]; do sleep 0.05; done"\n'
+    cfg = write_config(tmp_path / "c.toml", {"ok": fake("success"),
+                                             "gated": gated(tmp_path / "never")}, extra=extra)
+    # b keeps the run open: it is not over when a passes.
+    tf = write_tasks(tmp_path / "t.toml", [{"id": "a", "prompt": "a", "files": ["fake/a*"]},
+                                          {"id": "b", "prompt": "b", "agent": "gated"}])
+    first = start("up", str(tf), "--headless", "--repo", str(git_repo), "--config", str(cfg),
+                  log=tmp_path / "h1.log")
+    try:
+        wait_state(git_repo, lambda st: "a" in st.tasks and str(st.tasks["a"].state) == "passed",
+                   what="a to pass")
+        with store_of(git_repo) as s:
+            cid = s.append_command("merge", {"task": "a", "attempt": 1}, source="cli")
+        nudge(git_repo)
+        wait_for(lambda: bool(events(git_repo, "merge_started", "a")), timeout=60,
+                 what="the merge of a to start")
+        os.kill(first.pid, signal.SIGKILL)
+        first.wait(10)
+    finally:
+        _stop(first)
+    go.touch()
+    again = start("up", str(tf), "--headless", "--repo", str(git_repo), "--config", str(cfg),
+                  log=tmp_path / "h2.log")
+    try:
+        wait_state(git_repo, lambda st: str(st.tasks["a"].state) == "merged",
+                   what="a to be merged")
+
+        def answer() -> str:
+            with store_of(git_repo) as s:
+                c = s.command(cid)
+            return c.status if c is not None else "?"
+
+        wait_for(lambda: answer() != "pending", what="the merge command's answer")
+        assert answer() == "done"
+        applied = [e.data["status"] for e in events(git_repo, "command_applied")
+                   if e.data["id"] == cid]
+        assert applied == ["done"]
+        assert run("down", "--repo", str(git_repo)).returncode == 0
+    finally:
+        _stop(again)
+
+
+def test_a_refused_payload_costs_its_message_not_the_loop(tmp_path: Path,
+                                                          caplog: pytest.LogCaptureFixture) -> None:
+    from swarmtui.engine.loop import Loop
+    from swarmtui.engine.messages import Wake
+    from swarmtui.model import RunState
+
+    with Store(tmp_path / "state.db") as s:
+        loop = Loop(s, RunState(), 1)
+        deep = p.CommandApplied(id=1, command="add", source="cli", status="done",
+                                result=_nested(200))
+        loop.on(Wake, lambda _m: loop.emit(deep))
+        loop.dispatch(Wake("x"))  # refused and logged; nothing raised
+        assert s.last_seq() == 0 and "would not read back" in caplog.text
+        loop.emit(p.DispatchPaused(by="x"))
+        assert s.last_seq() == 1 and loop.state.paused

@@ -18,6 +18,8 @@ from swarmtui import __version__
 from swarmtui import protocol as P
 from swarmtui.cli.common import Ctx, existing_run, run_lock, say, tmux_for
 from swarmtui.errors import InputError, NoRunError, RunLiveError, SwarmError
+from swarmtui.runlock import START_LOCK, RunLock
+from swarmtui.textsafe import term_safe
 
 CALLER_ENV_FILE = "caller-env.json"  # the environment agents get, handed to the supervisor
 
@@ -55,15 +57,50 @@ def cmd_up(ctx: Ctx) -> int:
     problems += verify_problems(tasks, gate=config.merge.verify)
     if problems:
         raise InputError("\n".join(f"{ctx.args.tasks}: {p}" for p in problems))
-    lock = run_lock(repo)
-    if lock.holder_alive():
-        raise RunLiveError(f"a supervisor is already running for {repo} (pid "
-                           f"{lock.holder_pid()}); use `swarmtui attach`, `swarmtui add` or "
-                           "`swarmtui status`")
-    tasks_file = str(Path(ctx.args.tasks).resolve())
-    if ctx.args.headless:
-        return run_headless(ctx, repo, config, tasks, tasks_file)
-    return start_session(ctx, repo, config, ["--tasks", tasks_file, *_ui_flags(ctx)])
+    starting = start_lock(repo, config)
+    try:
+        refuse_if_running(repo, config)
+        tasks_file = str(Path(ctx.args.tasks).resolve())
+        if ctx.args.headless:
+            return run_headless(ctx, repo, config, tasks, tasks_file, started=starting.release)
+        return start_session(ctx, repo, config, ["--tasks", tasks_file, *_ui_flags(ctx)],
+                             started=starting.release)
+    finally:
+        starting.release()
+
+
+def holder_text(repo: Path, config: Any) -> str:
+    """Who holds the run: the supervisor's pid and where it runs."""
+    from swarmtui.engine.runtime.tmux import SUPERVISOR_WINDOW, TmuxError
+
+    pid = run_lock(repo).holder_pid()
+    tmux = tmux_for(repo, config)
+    where = "headless (no window)"
+    try:
+        pane = tmux.list_panes().get(SUPERVISOR_WINDOW)
+        if pane is not None and pane.pane_pid == pid:
+            where = f"in window {pane.window_index} of tmux session {tmux.session}"
+    except TmuxError:
+        pass
+    return f"pid {pid or '?'}, {where}"
+
+
+def refuse_if_running(repo: Path, config: Any) -> None:
+    if run_lock(repo).holder_alive():
+        raise RunLiveError(f"a supervisor is already running for {repo} "
+                           f"({holder_text(repo, config)}); use `swarmtui attach`, "
+                           "`swarmtui add` or `swarmtui status`")
+
+
+def start_lock(repo: Path, config: Any) -> RunLock:
+    """The right to start this repository's supervisor (see swarmtui/runlock.py); refused,
+    naming the holder, while another start or a live supervisor has it."""
+    lock = RunLock(repo / P.SWARM_DIR / START_LOCK)
+    if not lock.acquire():
+        refuse_if_running(repo, config)
+        raise RunLiveError(f"another swarmtui (pid {lock.holder_pid() or '?'}) is starting the "
+                           f"supervisor for {repo} right now; `swarmtui attach` once it is up")
+    return lock
 
 
 def _ui_flags(ctx: Ctx) -> list[str]:
@@ -86,7 +123,8 @@ def _say_config(sup: Any, printer: Callable[[str], None]) -> None:
 
 
 def run_headless(ctx: Ctx, repo: Path, config: Any, tasks: list[Any], tasks_file: str,
-                 *, printer: Callable[[str], None] = print) -> int:
+                 *, printer: Callable[[str], None] = print,
+                 started: Callable[[], None] = lambda: None) -> int:
     from swarmtui.engine.supervisor import Supervisor
     from swarmtui.model import RunStatus
     from swarmtui.render import format_event
@@ -94,7 +132,9 @@ def run_headless(ctx: Ctx, repo: Path, config: Any, tasks: list[Any], tasks_file
     store = ctx.store(repo, must_exist=False)
     lock = run_lock(repo)
     if not lock.acquire():
-        raise RunLiveError(f"a supervisor is already running for {repo}")
+        raise RunLiveError(f"a supervisor is already running for {repo} "
+                           f"({holder_text(repo, config)})")
+    started()  # this process is the supervisor now: others may look and be refused
     sup = Supervisor(repo, config, store, tmux_for(repo, config))
     sup.listeners.append(lambda ev: printer(format_event(ev)))
     sup.exit_when_done = True
@@ -171,8 +211,10 @@ def read_caller_env(repo: Path) -> dict[str, str] | None:
     return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else None
 
 
-def start_session(ctx: Ctx, repo: Path, config: Any, extra: list[str]) -> int:
-    """Start the supervisor in window 0 of the repository's tmux session, then attach."""
+def start_session(ctx: Ctx, repo: Path, config: Any, extra: list[str], *,
+                  started: Callable[[], None] = lambda: None) -> int:
+    """Start the supervisor in window 0 of the repository's tmux session, then attach.
+    ``started`` is called once that supervisor holds the run lock (before attaching)."""
     from swarmtui.engine.runtime.tmux import SUPERVISOR_WINDOW, TmuxError
 
     tmux = tmux_for(repo, config)
@@ -204,7 +246,7 @@ def start_session(ctx: Ctx, repo: Path, config: Any, extra: list[str]) -> int:
                          f"{e}") from None
     lock = run_lock(repo)
     deadline = time.monotonic() + 30
-    while not lock.holder_alive():
+    while not _ours(lock, tmux):
         if time.monotonic() > deadline or SUPERVISOR_WINDOW not in tmux.windows().values():
             shown = ""
             try:
@@ -215,7 +257,13 @@ def start_session(ctx: Ctx, repo: Path, config: Any, extra: list[str]) -> int:
             raise SwarmError("the supervisor did not start in tmux" +
                              (f":\n{shown}" if shown else " (its window closed)"))
         time.sleep(0.05)  # waiting for the supervisor process to take its lock
-    print(f"swarmtui: supervisor running in tmux session {tmux.session}")
+    started()
+    print(f"swarmtui: supervisor running in tmux session {tmux.session} (pid "
+          f"{lock.holder_pid()})")
+    try:
+        tmux.select_window(SUPERVISOR_WINDOW)  # attach shows it, not the agent that was current
+    except TmuxError:
+        pass
     if getattr(ctx.args, "detach", False) or not sys.stdout.isatty():
         print(f"attach with: swarmtui attach --repo {shlex.quote(str(repo))}   "
               f"(or {tmux.shell_attach_hint()})")
@@ -223,12 +271,57 @@ def start_session(ctx: Ctx, repo: Path, config: Any, extra: list[str]) -> int:
     return attach_tmux(tmux, repo)
 
 
+def _ours(lock: RunLock, tmux: Any) -> bool:
+    """Whether the run lock is held by the supervisor in our window 0 (not by a `down` or
+    `merge` holding it for a moment, nor by anyone else)."""
+    from swarmtui.engine.runtime.tmux import SUPERVISOR_WINDOW, TmuxError
+
+    if not lock.holder_alive():
+        return False
+    try:
+        pane = tmux.list_panes().get(SUPERVISOR_WINDOW)
+    except TmuxError:
+        return False
+    return pane is not None and pane.pane_pid == lock.holder_pid()
+
+
 def attach_tmux(tmux: Any, repo: Path) -> int:
     env = {k: v for k, v in os.environ.items() if k != "TMUX"}  # allow attaching from in tmux
     rc = subprocess.run(tmux.attach_argv(), env=env, check=False).returncode
-    print(f"swarmtui: detached; the run goes on. Come back with: swarmtui attach --repo "
-          f"{shlex.quote(str(repo))}")
+    print(term_safe(after_attach(repo), multiline=True))
     return rc
+
+
+def after_attach(repo: Path) -> str:
+    """What happened, said once the tmux client is back: detached (the run goes on), the run
+    stopped or finished, or the supervisor gone without either (a crash)."""
+    from swarmtui.model import RunStatus
+    from swarmtui.store import Store, StoreError
+
+    again = f"swarmtui attach --repo {shlex.quote(str(repo))}"
+    try:
+        with Store(repo / P.SWARM_DIR / P.STATE_DB, create=False) as store:
+            state = store.replay()
+            stops = store.events(0, run=state.run, kind="run_stopped")
+    except (StoreError, SwarmError) as e:
+        return f"swarmtui: detached; the run's state cannot be read ({e})"
+    if state.status == RunStatus.STOPPED:
+        kept = bool(stops and stops[-1].data.get("keep_agents"))
+        return (f"swarmtui: the run was stopped (swarmtui down, or Q in window 0)"
+                f"{'; its agents keep running' if kept else ' and its agents ended'}. "
+                "`swarmtui up TASKS` starts a new run.")
+    if state.status == RunStatus.FINISHED:
+        counts: dict[str, int] = {}
+        for t in state.tasks.values():
+            counts[str(t.state)] = counts.get(str(t.state), 0) + 1
+        return ("swarmtui: the run finished: " +
+                ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) +
+                ". `swarmtui status` has the details.")
+    if run_lock(repo).holder_alive():
+        return f"swarmtui: detached; the run goes on. Come back with: {again}"
+    return ("swarmtui: the supervisor is not running: it ended without stopping the run "
+            "(it crashed or was killed); the agents keep running. `" + again + "` restarts it "
+            "in window 0 and it adopts them.")
 
 
 def cmd_supervise(ctx: Ctx) -> int:
@@ -294,9 +387,15 @@ def cmd_attach(ctx: Ctx) -> int:
                 return attach_tmux(tmux, repo)
             raise NoRunError(f"no live run in {repo} (the last one is {state.status})")
         # The supervisor died: restart it (it replays the store and adopts live agents).
-        print("swarmtui: the supervisor is not running; restarting it (it adopts the agents "
-              "still alive)")
-        return start_session(ctx, repo, config, _ui_flags(ctx))
+        starting = start_lock(repo, config)
+        try:
+            if not run_lock(repo).holder_alive():  # else another attach restarted it meanwhile
+                print("swarmtui: the supervisor is not running; restarting it (it adopts the "
+                      "agents still alive)")
+                return start_session(ctx, repo, config, _ui_flags(ctx),
+                                     started=starting.release)
+        finally:
+            starting.release()
     if not tmux.has_session():
         raise SwarmError(f"the supervisor for {repo} runs headless; there is no session to "
                          "attach (`swarmtui watch` shows the run)")

@@ -53,7 +53,11 @@ class Commands:
     def __init__(self, ctx: Ctx, stop: Callable[[bool], None]) -> None:
         self.ctx = ctx
         self._stop = stop
-        self._taken: set[int] = set()  # deferred commands (answered later)
+        # Deferred commands (answered later). After a restart, the merges the log holds queued
+        # for a command are its effect already recorded: the command is not applied again.
+        st = ctx.state
+        self._taken: set[int] = {i.command_id for i in [*st.merge_queue, st.merging]
+                                 if i is not None and i.command_id is not None}
         self._closed = False  # the supervisor is leaving: nothing more is applied
         self.handlers: dict[CommandKind, Handler] = {
             CommandKind.PAUSE: self._pause, CommandKind.RESUME: self._resume,

@@ -10,6 +10,7 @@ state always equals a replay of the log.
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 import time
@@ -20,10 +21,11 @@ from typing import Any, TypeVar
 from swarmtui.engine.messages import Message, Wake
 from swarmtui.model import Event, Payload, RunState, apply, check_transition
 from swarmtui.model.transitions import STATE_OF_EVENT
-from swarmtui.store import Store, StoreBusy, StoreFull
+from swarmtui.store import Store, StoreBusy, StoreFull, UnreadablePayload
 
 Listener = Callable[[Event], None]
 BUSY_BACKOFF = (0.25, 4.0)  # seconds between probes of a busy store: first, most
+log = logging.getLogger("swarmtui.loop")
 M = TypeVar("M")
 
 
@@ -50,6 +52,7 @@ class Loop:
         self.on_store_busy: Callable[[bool], None] = lambda busy: None
         self._busy_wait = BUSY_BACKOFF[0]
         self._heard: list[Event] | None = None  # events of the open transaction, told at commit
+        self._busy_steps: list[Callable[[float], None]] = []
 
     # -- events ---------------------------------------------------------------------------
 
@@ -137,13 +140,15 @@ class Loop:
     def on(self, kind: type[M], handler: Callable[[M], None]) -> None:
         self._handlers[kind] = handler
 
-    def every_tick(self, step: Callable[[float], None], *, first: bool = False) -> None:
+    def every_tick(self, step: Callable[[float], None], *, first: bool = False,
+                   busy_ok: bool = False) -> None:
         """Run ``step`` each tick, after the steps registered before it (or before them all
-        with ``first``: a check that may stop the run goes ahead of the parts it protects)."""
-        if first:
-            self._tickers.insert(0, step)
-        else:
-            self._tickers.append(step)
+        with ``first``: a check that may stop the run goes ahead of the parts it protects);
+        ``busy_ok``: also while the store is busy (a step that never writes to the store,
+        such as touching the heartbeat file agents watch)."""
+        for steps, wanted in ((self._tickers, True), (self._busy_steps, busy_ok)):
+            if wanted:
+                steps.insert(0 if first else len(steps), step)
 
     def post(self, msg: Message) -> None:
         """Thread-safe: hand ``msg`` to the loop thread."""
@@ -160,6 +165,8 @@ class Loop:
                 handler(msg)
             except StoreFull as e:
                 self.on_store_full(e)
+            except UnreadablePayload as e:
+                log.error("%s: %s; the rest of the run goes on", type(msg).__name__, e)
             except StoreBusy as e:
                 # Nothing of it was written: the message is handled again once the store
                 # frees. (A handler that recorded part of its work before the lock came is
@@ -180,6 +187,14 @@ class Loop:
         if self.stop_requested.wait(self._busy_wait):
             return False
         self._busy_wait = min(self._busy_wait * 2, BUSY_BACKOFF[1])
+        return self._probe()
+
+    def _probe(self) -> bool:
+        for step in self._busy_steps:
+            try:
+                step(self.clock())
+            except Exception:  # noqa: BLE001 - best effort while waiting
+                pass
         if not self.store.writable():
             return False
         self.store_busy = None
@@ -187,6 +202,8 @@ class Loop:
         return True
 
     def tick(self) -> None:
+        if self.store_busy is not None and not self._probe():
+            return
         start = time.monotonic()
         now = self.clock()
         for step in self._tickers:
@@ -196,6 +213,9 @@ class Loop:
                 step(now)
             except StoreFull as e:
                 self.on_store_full(e)
+            except UnreadablePayload as e:  # refused, not appended: one step, not the run
+                log.error("tick step %s: %s; the rest of the run goes on",
+                          getattr(step, "__qualname__", step), e)
             except StoreBusy as e:
                 self._busy(e)
         self.tick_seconds.append(time.monotonic() - start)
@@ -203,7 +223,7 @@ class Loop:
 
     def drain(self) -> None:
         """Handle every message already queued (tests and shutdown)."""
-        while True:
+        while self.store_busy is None:  # a busy store keeps what is queued for later
             try:
                 msg = self._queue.get_nowait()
             except queue.Empty:

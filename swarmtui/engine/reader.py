@@ -25,7 +25,7 @@ from swarmtui.model import Cause, TaskState
 from swarmtui.model import payloads as p
 from swarmtui.model.kinds import Refusal
 from swarmtui.model.state import AttemptRec
-from swarmtui.store import StoreFull
+from swarmtui.store import StoreUnavailable
 from swarmtui.textsafe import clean_text
 
 RECHECK_S = 0.3
@@ -159,7 +159,7 @@ class AttemptReader:
         """One transaction for the progress lines of one wake-up."""
         try:
             self.ctx.emit_many(items)
-        except StoreFull:
+        except StoreUnavailable:  # full or busy: read again later
             for (task, attempt), (n0, off0) in starts.items():
                 self.ctx.files_of(task, attempt).rollback_progress(n0, off0)  # read again later
             raise
@@ -192,7 +192,7 @@ class AttemptReader:
                 if isinstance(pl, p.RateLimit) and pl.status == "rejected" and pl.resets_at:
                     self._usage_limited(task, attempt, pl.resets_at, pl.limit_type,
                                         "rate_limit_event")
-        except StoreFull:
+        except StoreUnavailable:  # full or busy: read again later
             f.signals_offset = start
             raise
 

@@ -245,7 +245,7 @@ class Supervisor:
         log.info("supervisor %d: %s run %d in %s", os.getpid(), self.how or "open",
                  self.run_id, self.repo)
         footing = Footing.take(self.repo, self.store.path)
-        loop.every_tick(lambda now: self._check_footing(footing), first=True)
+        loop.every_tick(lambda now: self._check_footing(footing), first=True, busy_ok=True)
         self._watcher = DirWatcher(ctx.swarm / P.AGENTS_DIR,
                                    lambda paths: loop.post(FilesChanged(frozenset(paths))),
                                    on_rearm=lambda why: loop.post(WatcherRestarted(why)))
@@ -253,7 +253,7 @@ class Supervisor:
         self._watcher.start()
         self._wake = WakeListener(self.repo, lambda: loop.wake("nudge"))
         self._wake.start()
-        loop.every_tick(self._touch_heartbeat)
+        loop.every_tick(self._touch_heartbeat, busy_ok=True)  # agents live on a busy store
         try:
             loop.run(self.config.heartbeat.tick, done=self._done)
         except Exception as e:
