@@ -92,7 +92,8 @@ class ReportScreen(ModalScreen[None]):
         """The body's width once laid out (the dialog's border, padding and scroll bar are
         not the report's), else an estimate from the screen's."""
         shown = self.query_one("#report-body", VerticalScroll).scrollable_content_region.width
-        return max(40, min(160, shown or self.app.size.width - REPORT_MARGIN))
+        # Less the scroll bar, which appears only once the report is longer than the body.
+        return max(40, min(160, shown - 1 if shown else self.app.size.width - REPORT_MARGIN))
 
     def _loaded(self, report: Any, error: str) -> None:
         if not self.is_mounted:
