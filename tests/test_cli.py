@@ -647,3 +647,22 @@ def test_headless_reports_a_stopped_run_after_down(run_cli: Callable[..., Result
     log = run.log.read_text()
     assert "agents keep running" not in log
     assert "resumes the run" not in log
+
+
+def test_readme_commands_table_lists_every_command_and_the_demos_flags() -> None:
+    """The README's commands table names every public command and every flag of the demo."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    table = readme[readme.index("## Commands"):]
+    table = table[: table.index("\n## ", 5)]
+    rows = [line for line in table.splitlines() if line.startswith("| `swarmtui ")]
+    named = {w.strip("`") for line in rows for w in line.split("`")[1::2]
+             if w.startswith("swarmtui ")}
+    commands = {n.split()[1] for n in named}
+    missing = sorted(set(_all_commands()) - set(INTERNAL_COMMANDS) - commands)
+    assert not missing, f"README commands table lacks {missing}"
+    demo = next(line for line in rows if line.startswith("| `swarmtui demo"))
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    flags = {o for a in sub.choices["demo"]._actions for o in a.option_strings
+             if o.startswith("--") and o not in ("--help", "--repo", "--config")}
+    assert flags and all(f in demo for f in flags), sorted(f for f in flags if f not in demo)

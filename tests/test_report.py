@@ -390,7 +390,7 @@ def test_text_report_fits_the_terminal_and_tells_ids_apart(width: int) -> None:
     text = report_text(r, width)
     too_wide = [line for line in text.splitlines() if len(line) > width]
     assert not too_wide, too_wide
-    rows = [line for line in text.splitlines() if "late-" in line and "+" in line]
+    rows = [line for line in text.splitlines() if line.startswith("  late") and "+" in line]
     assert len(rows) == 2 and rows[0].split()[0] != rows[1].split()[0], rows
 
 

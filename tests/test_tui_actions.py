@@ -72,7 +72,7 @@ async def test_what_needs_you_is_on_top_counted_and_one_key_away(world: World) -
         order = [table.task_at(i) for i in range(table.row_count)]
         # needs permission, then dead, then quiet/unproductive, then the rest.
         assert order[:4] == ["docs", "stall", "planner-api", "parser"]
-        assert table.cell("docs", "health").plain == "needs permission"
+        assert table.cell("docs", "health").plain == "perm"  # a word that fits; LAST PROGRESS:
         assert table.cell("docs", "progress").plain == "needs permission: Bash(git add:*)"
         assert table.cell("stall", "health").plain == ""  # a finished task has no health
         top = str(app.fleet.query_one(TopBar).render())
@@ -92,12 +92,12 @@ async def test_what_needs_you_is_on_top_counted_and_one_key_away(world: World) -
 async def test_labels_progress_and_the_finished_run(world: World) -> None:
     world.progress("parser", 1, 740, "extending src/parser.py (part 3/14)", 4, 2)
     world.ev("health", "cache", 1, at=745, health="stale_result",
-             evidence={"waiting_s": 60.2, "note": "passed, waiting to be merged"})
+             evidence={"waiting_s": 60.2})
     app = make_app(world, alive=None)
     async with app.run_test(size=(160, 48), notifications=True) as pilot:
         table = (await loaded(pilot)).fleet.table
         assert table.cell("planner-db", "state").plain == "queued"  # not "pending"
-        assert table.cell("cache", "health").plain == "waiting to merge"
+        assert table.cell("cache", "health").plain == "unmerged"  # 8 cells at most
         assert table.cell("cache", "diff").plain == "+40 -0"  # a passed task keeps its diff
         assert table.cell("parser", "progress").plain.startswith("█░░░░ extending")
         await select(pilot, "cache")
@@ -106,8 +106,7 @@ async def test_labels_progress_and_the_finished_run(world: World) -> None:
         events_tab = body(app, "events")
         for raw in ("stale_result", "waiting_s", "note="):
             assert raw not in events_tab
-        assert "health: waiting to merge (waiting for 60s; passed, waiting to be merged)" \
-            in events_tab
+        assert "health: waiting to merge (waiting for 60s)" in events_tab
         world.ev("run_finished", at=800, ok=False, summary={})
         top = app.fleet.query_one(TopBar)
         await until(pilot, lambda: "● finished" in str(top.render()))

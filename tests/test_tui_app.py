@@ -190,12 +190,12 @@ async def test_kill_asks_once_then_sends_kill(world: World, live: Answerer) -> N
     app = make_app(world)
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
         await select(pilot, "docs")
-        await pilot.press("k")
+        await pilot.press("K")
         assert isinstance(app.screen, ConfirmScreen)
         assert "Kill docs (attempt 1)?" in str(app.screen.query_one(".question", Static).render())
         await pilot.press("n")  # any other key cancels
         assert not isinstance(app.screen, ConfirmScreen)
-        await pilot.press("k", "y")
+        await pilot.press("K", "y")
         await until(pilot, lambda: cmds(world) == [("kill", {"task": "docs", "attempt": 1})])
         await until(pilot, lambda: "kill done" in toasts(app))
 
@@ -394,7 +394,7 @@ async def test_watch_hides_and_refuses_actions(world: World, live: Answerer) -> 
         for hidden in ("Kill", "Retry", "Verify", "Merge", "Pause", "Stop"):
             assert hidden not in labels
         assert "read-only" in str(app.fleet.query_one(TopBar).render())
-        await pilot.press("k", "r", "v", "m", "n", "p", "Q", "enter")
+        await pilot.press("K", "r", "v", "m", "n", "p", "Q", "enter", "space", "S")
         await pilot.pause(0.2)
         assert app.screen is app.fleet and commands(world) == []
         await pilot.press("q")

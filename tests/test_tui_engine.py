@@ -134,7 +134,7 @@ async def test_kill_of_an_attempt_that_is_no_longer_current_is_refused(
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
         await wait_state(pilot, app, "k1", "running")
         await goto(pilot, app, "k1")
-        await pilot.press("k")  # the operator looks at k1-1 ...
+        await pilot.press("K")  # the operator looks at k1-1 ...
         assert isinstance(app.screen, ConfirmScreen)
         assert "Kill k1 (attempt 1)?" in app.screen.question
         # ... while someone else (the CLI) kills it and starts a fresh attempt.
@@ -221,3 +221,22 @@ async def test_a_conflicting_merge_asks_twice_and_a_retry_hands_the_conflict_off
         prompt = (P.agent_dir(git_repo, "b", 2) / P.PROMPT_FILE).read_text()
         assert "### Its merge was refused" in prompt and "shared.txt" in prompt
         assert answers(f, "retry")[0]["status"] == "done"
+
+
+async def test_a_result_waiting_to_merge_says_so_once(git_repo: Path,
+                                                     fleets: list[Fleet]) -> None:
+    """The real watchdog marks a passed task nobody merged; its alert, the events tab and the
+    HEALTH column say "waiting to merge" once, not "waiting to merge: passed, waiting to be
+    merged"."""
+    cfg = fast_config({"ok": fake("success")}, heartbeat={"stale_result_after": 1})
+    f = start(fleets, git_repo, cfg, [ok_task("w1")], exit_when_done=False)
+    app = app_on(f)
+    async with app.run_test(size=(160, 48), notifications=True) as pilot:
+        f.wait_event(lambda e: e.kind == "health" and e.task == "w1"
+                     and e.data["health"] == "stale_result")
+        await until(pilot, lambda: any(a.task == "w1" and "waiting to merge" in a.text
+                                       for a in app.fleet.alerts), what="the alert")
+        (alert,) = [a for a in app.fleet.alerts if a.task == "w1" and "merge" in a.text]
+        assert alert.text == "w1-1 is waiting to merge"
+        await until(pilot, lambda: app.fleet.table.cell("w1", "health").plain == "unmerged",
+                    what="the HEALTH word")

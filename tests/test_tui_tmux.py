@@ -101,7 +101,7 @@ def test_demo_driven_from_a_terminal(tmp_path: Path, terminal: Terminal,
     t.wait_for("docs-1 · Document the public API")
 
     # Kill asks once; y confirms; the engine's answer is shown.
-    t.keys("k")
+    t.keys("K")
     t.wait_for("Kill docs (attempt 1)?")
     t.keys("y")
     t.wait_for("killed docs")

@@ -261,9 +261,9 @@ def _used(widths: list[int]) -> int:
 
 
 def test_columns_fit_the_screen_and_progress_takes_the_spare_width() -> None:
-    natural = [21, 9, 3, 16, 3, 6, 6, 32, 26, 12, 3, 7, 5, 13]
-    ctx = COLUMN_INDEX["context"]
-    no_ctx = frozenset({ctx})
+    natural = [21, 9, 3, 16, 3, 6, 6, 32, 26, 12, 4, 3, 7, 5, 13]
+    ctx, host = COLUMN_INDEX["context"], COLUMN_INDEX["host"]
+    no_ctx = frozenset({ctx, host})  # HOST shows only on a run with [[hosts]]
     wide = layout(natural, 200, no_ctx)
     assert wide[COLUMN_INDEX["progress"]] > 32 and _used(wide) == 200 and wide[ctx] == 0
     at160 = layout(natural, 158, no_ctx)  # long ids never push MERGE off screen
@@ -275,7 +275,7 @@ def test_columns_fit_the_screen_and_progress_takes_the_spare_width() -> None:
     assert before + narrow[COLUMN_INDEX["progress"]] + GAP == 77
     assert narrow[COLUMN_INDEX["id"]] == 10  # the ID column shrinks to its floor
     # Once an agent reports its context fill, CTX takes its place (and its gap) from the rest.
-    shown = layout(natural, 200)
+    shown = layout(natural, 200, frozenset({host}))
     assert shown[ctx] == 3 and _used(shown) == 200
     assert shown[COLUMN_INDEX["progress"]] == wide[COLUMN_INDEX["progress"]] - 3 - GAP
 

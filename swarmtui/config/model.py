@@ -311,6 +311,8 @@ class UIConfig(_Section):
     """Ring the terminal bell on alerts."""
     keymap: dict[str, Annotated[str, at.MinLen(1)]] = Field(default_factory=dict)
     """Binding id -> key, overriding the default key of that binding."""
+    columns: list[Annotated[str, at.MinLen(1)]] = Field(default_factory=list)
+    """The agents table's columns to show (empty: all of them); ID is always shown."""
 
 
 class NotifyConfig(_Section):

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from swarmtui.engine.screen import Verdict, screen, withheld_notice
 from swarmtui.engine.screening.judge import Judge
+from swarmtui.engine.screening.signals import safe_excerpt
 from swarmtui.secrets import Redactor
 from swarmtui.textsafe import clean_text, term_safe
 
@@ -85,7 +86,8 @@ class Guard:
         flag = Flag(qid=qid, digest=v.digest, source=source,
                     reasons=tuple(r.code.value for r in v.reasons) or ("uncertain",),
                     sentences=tuple(r.sentence for r in v.reasons[:3]),
-                    excerpt=term_safe(v.reasons[0].excerpt if v.reasons else text[:80])[:120],
+                    excerpt=term_safe(v.reasons[0].excerpt if v.reasons
+                                      else safe_excerpt(text, 80)),
                     score=round(v.score, 3), length=len(text), judged=judged)
         with self._lock:
             if all(f.digest != v.digest for f in self.flags):

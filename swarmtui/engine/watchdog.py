@@ -62,8 +62,9 @@ class Watchdog:
                 self._running(t, now)
             elif (t.state == TaskState.PASSED and t.health != Health.STALE_RESULT
                   and result_is_stale(self.policy, now, t.result_at)):
-                evidence = p.HealthEvidence(waiting_s=round(now - (t.result_at or now), 1),
-                                            note="passed, waiting to be merged")
+                # No note: the label ("waiting to merge") and the wait say it all; a note
+                # restating them made every line that shows both say it twice.
+                evidence = p.HealthEvidence(waiting_s=round(now - (t.result_at or now), 1))
                 self.ctx.emit(p.HealthChanged(health=Health.STALE_RESULT, evidence=evidence),
                               t.id, t.attempt)
 

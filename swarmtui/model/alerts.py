@@ -34,7 +34,12 @@ def _who(ev: Event) -> str:
     return ev.task or "run"
 
 
-def _one_line(text: str, n: int = 100) -> str:
+# An alert keeps its whole text (it is cut only where it is drawn); this bound is for
+# hostile input alone: far longer than any screen, far shorter than what an agent can write.
+ALERT_TEXT_MAX = 4000
+
+
+def _one_line(text: str, n: int = ALERT_TEXT_MAX) -> str:
     s = " ".join(text.split())
     return s if len(s) <= n else s[: n - 1] + "…"
 
@@ -72,7 +77,7 @@ def _raise_task(ev: Event) -> Raise | None:
         why = ", ".join(r.replace("_", " ") for r in pl.reasons) or "uncertain"
         return Raise(("injection", pl.digest), AlertLevel.ERROR,
                      f"{_who(ev)}: text from its {pl.source} held for review ({why}): "
-                     f"\u201c{_one_line(pl.excerpt, 60)}\u201d; `swarmtui approve {pl.qid}` "
+                     f"\u201c{_one_line(pl.excerpt)}\u201d; `swarmtui approve {pl.qid}` "
                      f"releases it, `swarmtui reject {pl.qid}` drops it", ref=pl.qid)
     if isinstance(pl, p.InjectionFlagged):
         return Raise(("injection", task, pl.source), AlertLevel.ERROR,
@@ -92,7 +97,7 @@ def _raise_task(ev: Event) -> Raise | None:
         return Raise(("permission", task), AlertLevel.WARNING,
                      f"{_who(ev)} needs permission: {pl.rule or pl.tool}")
     if isinstance(pl, p.AgentHook) and pl.event in ("Notification", "StopFailure"):
-        what = (f"is waiting for input: {_one_line(pl.message, 80)}" if pl.event ==
+        what = (f"is waiting for input: {_one_line(pl.message)}" if pl.event ==
                 "Notification" else f"stopped on {pl.error or 'an error'}")
         return Raise(("hook", task), AlertLevel.WARNING if pl.event == "Notification"
                      else AlertLevel.ERROR, f"{_who(ev)} {what}", bell=True)

@@ -82,21 +82,29 @@ def xml(text: str, limit: int = 0) -> str:
     return html.escape(_NOT_XML.sub("\ufffd", one_line(text, limit)), quote=True)
 
 
-def cut_middle(text: str, n: int) -> str:
-    """``text`` in at most ``n`` characters, cut in the middle (``sub-t…anner-1``)."""
+def cut_middle(text: str, n: int, tail: int | None = None) -> str:
+    """``text`` in at most ``n`` characters, cut in the middle (``sub-t…anner-1``): ``tail``
+    characters of its end are kept (default: half)."""
     if len(text) <= n:
         return text
     if n < 3:
         return text[:n]
-    tail = (n - 1) // 2
-    return text[: n - 1 - tail] + "…" + text[len(text) - tail:]
+    tail = (n - 1) // 2 if tail is None else max(0, min(tail, n - 1))
+    return text[: n - 1 - tail] + "…" + (text[len(text) - tail:] if tail else "")
 
 
-def distinct_width(ids: Iterable[str], n: int) -> int:
-    """The narrowest width of at least ``n`` at which ``cut_middle`` keeps every one of
-    ``ids`` apart from the others (so two different ids never look the same)."""
+def distinct_cut(ids: Iterable[str], n: int) -> tuple[int, int]:
+    """``(width, tail)`` for ``cut_middle`` that keeps every one of ``ids`` apart from the
+    others: the narrowest width of at least ``n``, and at it the cut nearest the middle that
+    does (ids that differ only in the middle keep that part rather than widen the column)."""
     unique = set(ids)
     longest = max((len(i) for i in unique), default=0)
-    while n < longest and len({cut_middle(i, n) for i in unique}) < len(unique):
+    while n < longest:
+        mid = (n - 1) // 2
+        # Each end keeps a few characters: an id is still read from its start and its end.
+        tails = range(min(2, mid), max(mid, n - 1 - max(3, n // 3)) + 1)
+        for tail in sorted(tails, key=lambda t: (abs(t - mid), -t)):
+            if len({cut_middle(i, n, tail) for i in unique}) == len(unique):
+                return n, tail
         n += 1
-    return n
+    return n, (n - 1) // 2

@@ -48,7 +48,7 @@ from typing import Any
 from swarmtui.report.figures import AttemptFigures, Report, TaskFigures, Usage
 from swarmtui.report.fmt import (
     cut_middle,
-    distinct_width,
+    distinct_cut,
     duration,
     one_line,
     percent,
@@ -150,7 +150,8 @@ def _counts(d: dict[str, int]) -> str:
 def headline(r: Report) -> list[str]:
     """The figures that say what parallelism cost and bought, one per line."""
     s = r.slots
-    live = " (still running)" if r.live else ""
+    # A finished run with work after it (a late task, a resolver) is running again.
+    live = " (still running)" if r.live and r.status in ("finished", "stopped") else ""
     waste_share = f" ({percent(r.waste_share)} of agent spend)" if r.waste_share is not None \
         else ""
     roles = "; ".join(f"{one_line(k)} {usd(v.cost_usd)} in {_n(v.attempts, 'attempt')}"
@@ -191,19 +192,21 @@ _FIXED = len(" +1234567 1234567 12345678 12345678")
 _LABEL = 14  # the headline's labels ("spend         ")
 
 
-def _columns(r: Report, width: int) -> tuple[int, int]:
-    """The widths of the ID and OUTCOME columns of the attempts table at ``width``; ID is
-    wide enough that no two attempts' ids look the same once cut in the middle."""
+def _columns(r: Report, width: int) -> tuple[int, int, int]:
+    """The widths of the ID and OUTCOME columns of the attempts table at ``width``, and the
+    ID cut's tail: no two attempts' ids look the same once cut."""
     room = max(20, width - 2 - _FIXED - 2)
-    idw = distinct_width((one_line(a.id) for a in r.attempts), max(10, min(24, room * 2 // 5)))
-    return idw, max(10, min(24, room - idw))
+    idw, tail = distinct_cut((one_line(a.id) for a in r.attempts),
+                             max(10, min(24, room * 2 // 5)))
+    return idw, max(10, min(24, room - idw)), tail
 
 
-def _attempt_line(a: AttemptFigures, t0: float, width: int, cols: tuple[int, int]) -> str:
-    idw, whatw = cols
+def _attempt_line(a: AttemptFigures, t0: float, width: int, cols: tuple[int, int, int]
+                  ) -> str:
+    idw, whatw, tail = cols
     what = one_line(str(a.outcome) + (f" ({a.cause})" if a.cause is not None else ""), whatw)
     cost = ("~" if a.cost_estimated else "") + usd(a.cost_usd) if a.priced else "-"
-    head = (f"  {cut_middle(one_line(a.id), idw):<{idw}} {what:<{whatw}} "
+    head = (f"  {cut_middle(one_line(a.id), idw, tail):<{idw}} {what:<{whatw}} "
             f"+{duration(a.start - t0):<7} {duration(a.duration_s):>7} {a.tokens:>8,} "
             f"{cost:>8}")
     note = a.reason or a.summary
@@ -213,7 +216,8 @@ def _attempt_line(a: AttemptFigures, t0: float, width: int, cols: tuple[int, int
 
 def attempt_lines(r: Report, width: int) -> list[str]:
     """Every attempt, task by task, under a header; each line at most ``width`` wide."""
-    cols = idw, whatw = _columns(r, width)
+    cols = _columns(r, width)
+    idw, whatw, _ = cols
     head = (f"  {'attempt':<{idw}} {'outcome':<{whatw}} {'start':<8} {'time':>7} "
             f"{'tokens':>8} {'cost':>8}")
     lines = [head + ("  reason or summary" if len(head) + 19 <= width else "")]

@@ -9,16 +9,20 @@ shows the forecast and asks twice when it is not clean.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from textual.screen import Screen
 
-from swarmtui.model import ACTIVE, TaskState, TaskView
+from swarmtui.config.hosts import LOCAL_HOST
+from swarmtui.engine.runtime.tmux import session_name_for
+from swarmtui.model import ACTIVE, AttemptRec, TaskState, TaskView
 from swarmtui.textsafe import term_safe
 from swarmtui.tui.bindings import ACTING_ACTIONS, key_of
 from swarmtui.tui.describe import agent, cancel_lines, grant_lines, merge_forecast
 from swarmtui.tui.dialogs import ConfirmScreen, NoteScreen, TextScreen
 from swarmtui.tui.forms import NewTaskScreen
+from swarmtui.tui.remote import shell_argv, ssh_attach_argv, window_name
 from swarmtui.tui.runview import AlertItem, Header
 from swarmtui.tui.table import AgentsTable
 
@@ -35,6 +39,7 @@ def ref(t: TaskView) -> dict[str, Any]:
 
 class ActionScreen(Screen[None]):
     tasks: dict[str, TaskView]
+    attempts: dict[str, AttemptRec | None]
     alerts: tuple[AlertItem, ...]
     header: Header
 
@@ -67,6 +72,12 @@ class ActionScreen(Screen[None]):
             return True
         return False
 
+    def _marked_or_refuse(self) -> list[TaskView] | None:
+        """The marked tasks (more than one) for an acting key; None in ``watch``."""
+        if self.swarm.read_only:
+            return None
+        return self._marked()
+
     def _selected(self, *, acting: bool = True) -> TaskView | None:
         if acting and self._refuse_read_only():
             return None
@@ -83,6 +94,38 @@ class ActionScreen(Screen[None]):
 
         self.app.push_screen(screen, done)
 
+    # -- marked rows -----------------------------------------------------------------------------
+
+    def _marked(self) -> list[TaskView] | None:
+        """The marked tasks when more than one row is marked (None: act on the selected one;
+        one marked row is that row). Marks of tasks gone from the run are dropped."""
+        marked = [self.tasks[m] for m in self.table.marked if m in self.tasks]
+        if len(marked) == 1:
+            self.table.select_task(marked[0].id)
+        return marked if len(marked) > 1 else None
+
+    def _confirm_each(self, screen: ConfirmScreen, kind: str, todo: list[tuple[TaskView,
+                      dict[str, Any]]], label: str, timeout: float | None = None) -> None:
+        """One confirmation naming every marked task; ``y`` sends one command per task."""
+        def done(yes: bool | None) -> None:
+            if yes:
+                self.table.clear_marks()
+                for t, args in todo:
+                    self.send(kind, args, f"{label} {agent(t)}", timeout=timeout)
+
+        self.app.push_screen(screen, done)
+
+    def action_mark(self) -> None:
+        t = self._selected()
+        if t is None:
+            return
+        self.table.toggle_mark(t.id)
+        self.table.action_cursor(1)  # like a file manager: mark, and on to the next row
+        self.marks_changed()
+
+    def marks_changed(self) -> None:
+        """The fleet screen shows how many rows are marked in the table's title."""
+
     # -- one task --------------------------------------------------------------------------------
 
     def action_jump(self) -> None:
@@ -93,9 +136,45 @@ class ActionScreen(Screen[None]):
             self.app.notify(f"{t.id} has no live agent window ({t.state})", severity="warning",
                             timeout=3)
             return
+        rec = self.attempts.get(t.id)
+        if rec is not None and rec.runner != LOCAL_HOST:
+            host = next((h for h in self.swarm.config.hosts if h.name == rec.runner), None)
+            if host is None:
+                self.app.notify(f"{t.window} runs on {rec.runner}, which the config no longer "
+                                "lists ([[hosts]])", severity="error", timeout=6)
+                return
+            session = session_name_for(self.swarm.repo)
+            self.swarm.open_window(window_name("ssh", t.window),
+                                   ssh_attach_argv(host, session, t.window), self.swarm.repo)
+            return
         self.swarm.jump(t.window)
 
+    def action_shell(self) -> None:
+        """A shell in the attempt's worktree, in a new window of this session."""
+        t = self._selected()
+        if t is None:
+            return
+        rec = self.attempts.get(t.id)
+        if rec is None or not rec.worktree:
+            self.app.notify(f"{t.id} has no attempt yet: no worktree", severity="warning",
+                            timeout=3)
+            return
+        if rec.runner != LOCAL_HOST:
+            self.app.notify(f"{agent(t)} runs on {rec.runner}: its worktree is there "
+                            f"({self.shown_key('jump')} attaches to its window)",
+                            severity="warning", timeout=5)
+            return
+        self.swarm.open_window(window_name("sh", rec.window or agent(t)), shell_argv(),
+                               Path(rec.worktree))
+
     def action_kill(self) -> None:
+        if (many := self._marked_or_refuse()) is not None:
+            names = ", ".join(agent(t) for t in many)
+            self._confirm_each(ConfirmScreen(
+                f"Kill {len(many)} agents: {names}?",
+                "Each process group gets TERM, then KILL; the worktrees are kept.",
+                verb="kill them"), "kill", [(t, ref(t)) for t in many], "kill")
+            return
         t = self._selected()
         if t is not None:
             self._confirm(ConfirmScreen(
@@ -120,6 +199,20 @@ class ActionScreen(Screen[None]):
         return ""
 
     def action_retry(self) -> None:
+        if (many := self._marked_or_refuse()) is not None:
+            names = ", ".join(t.id for t in many)
+            lines = [f"{t.id}: its merge was refused or would conflict ({trouble})"
+                     for t in many if (trouble := self._merge_trouble(t))]
+
+            def retry_all(note: str | None) -> None:
+                if note is not None:
+                    self.table.clear_marks()
+                    for t in many:
+                        self._retry(t, note)
+
+            self.app.push_screen(NoteScreen(f"{len(many)} tasks: {names}", lines=lines),
+                                 retry_all)
+            return
         t = self._selected()
         if t is None:
             return
@@ -180,6 +273,19 @@ class ActionScreen(Screen[None]):
             self.send("verify", ref(t), f"verify {t.id}")
 
     def action_merge(self) -> None:
+        if (many := self._marked_or_refuse()) is not None:
+            into = self.header.target
+            said: list[str] = []
+            wrong: list[str] = []
+            for m in many:
+                ls, ps = merge_forecast(m, into)
+                said += [f"{m.id}: {line}" for line in ls]
+                wrong += [f"{m.id}: {p}" for p in ps]
+            self._confirm_each(ConfirmScreen(
+                f"Merge {len(many)} tasks into {into}: {', '.join(m.id for m in many)}?",
+                lines=said, problems=wrong, verb="merge them"),
+                "merge", [(m, ref(m)) for m in many], "merge", LONG_ANSWER)
+            return
         t = self._selected()
         if t is None:
             return
@@ -197,6 +303,12 @@ class ActionScreen(Screen[None]):
             self.send("resolve", ref(t), f"resolve {t.id}", timeout=LONG_ANSWER)
 
     def action_cancel(self) -> None:
+        if (many := self._marked_or_refuse()) is not None:
+            lines = [f"{t.id}: {line}" for t in many for line in cancel_lines(t, self.tasks)]
+            self._confirm_each(ConfirmScreen(
+                f"Cancel {len(many)} tasks: {', '.join(t.id for t in many)}?", lines=lines,
+                verb="cancel them"), "cancel", [(t, ref(t)) for t in many], "cancel")
+            return
         t = self._selected()
         if t is not None:
             self._confirm(ConfirmScreen(f"Cancel {t.id}?", lines=cancel_lines(t, self.tasks),
@@ -220,11 +332,21 @@ class ActionScreen(Screen[None]):
         self.send("ack", {"alert": a.id}, f"ack alert {a.id}")
 
     def decide_alert(self, a: AlertItem, approve: bool) -> None:
+        """Approve or reject a held text: the whole text is read (off the event loop) and
+        shown, scrollable, before the operator releases it as written."""
+        self.swarm.read_held(a.ref, lambda text: self._decide_shown(a, approve, text))
+
+    def _decide_shown(self, a: AlertItem, approve: bool, text: str | None) -> None:
         verb = "approve" if approve else "reject"
         effect = ("it enters other agents' prompts as written" if approve else
                   "it is kept out of every prompt for good")
-        self._confirm(ConfirmScreen(f"{verb.capitalize()} the held text {a.ref}?",
-                                    lines=[a.text, f"{verb}: {effect}"], verb=verb),
+        whole = (["the held text, whole (arrows and page keys scroll):", text]
+                 if text is not None else
+                 [f"the held text itself cannot be read (.swarm/quarantine/{a.ref}.txt)"])
+        question = (f"Release the held text {a.ref} as written?" if approve else
+                    f"Reject the held text {a.ref}?")
+        self._confirm(ConfirmScreen(question, lines=[a.text, *whole], after=[f"{verb}: {effect}"],
+                                    verb="release it as written" if approve else verb),
                       verb, {"quarantine": a.ref}, f"{verb} {a.ref}")
 
     def _held_of(self, t: TaskView) -> AlertItem | None:
@@ -237,7 +359,28 @@ class ActionScreen(Screen[None]):
                              level="error", count=1, acked=False, bell=False, ref=t.held)
         return None
 
+    def _decide_marked(self, many: list[TaskView], approve: bool) -> None:
+        verb = "approve" if approve else "reject"
+        held = [(t, h) for t in many if (h := self._held_of(t)) is not None]
+        if not held:
+            self.app.notify("none of the marked tasks has a held text", severity="warning",
+                            timeout=4)
+            return
+        lines = [f"{h.ref} ({t.id}): {h.text}" for t, h in held]
+        without = [t.id for t in many if all(t is not x for x, _ in held)]
+        if without:
+            lines.append(f"no held text (left alone): {', '.join(without)}")
+        effect = ("they enter other agents' prompts as written" if approve else
+                  "they are kept out of every prompt for good")
+        self._confirm_each(ConfirmScreen(
+            f"{verb.capitalize()} {len(held)} held texts: "
+            f"{', '.join(h.ref for _, h in held)}?", lines=[*lines, f"{verb}: {effect}"],
+            verb=f"{verb} them"), verb, [(t, {"quarantine": h.ref}) for t, h in held], verb)
+
     def _decide_selected(self, approve: bool) -> None:
+        if (many := self._marked_or_refuse()) is not None:
+            self._decide_marked(many, approve)
+            return
         t = self._selected()
         if t is None:
             return

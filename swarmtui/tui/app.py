@@ -9,6 +9,9 @@ results come back as messages.
 from __future__ import annotations
 
 import asyncio
+import os
+import re
+import stat
 import subprocess
 import threading
 import time
@@ -22,17 +25,17 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.notifications import Notifications, Notify, SeverityLevel
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.widgets._toast import ToastRack
 from textual.worker import get_current_worker
 
 from swarmtui import protocol as P
 from swarmtui.client import RunClient
 from swarmtui.config import Config
-from swarmtui.engine.runtime.tmux import Tmux
+from swarmtui.engine.runtime.tmux import Tmux, TmuxError
 from swarmtui.errors import SwarmError
 from swarmtui.textsafe import term_safe
-from swarmtui.tui.bindings import PALETTE, known_ids
+from swarmtui.tui.bindings import PALETTE, check_keymap
 from swarmtui.tui.feed import Feed, FeedFailed, FeedUpdate
 from swarmtui.tui.fleet import FleetScreen, WatchScreen
 from swarmtui.tui.palette import SwarmCommands
@@ -43,6 +46,7 @@ from swarmtui.tui.themes import (
     user_theme_dir,
     with_swarm_variables,
 )
+from swarmtui.tui.view import COLUMN_KEYS
 
 ANSWER_TIMEOUT = 60.0  # how long an action waits for the supervisor's answer
 COMPACT = (100, 30)  # below this many columns or rows toasts are one line, one at a time
@@ -96,14 +100,13 @@ class SwarmApp(App[int]):
         self._feed_stop = threading.Event()
         self.bells = 0  # rung so far (tests read it; a headless app has no terminal to ring)
         self.startup_errors: list[str] = []
+        self._held_toasts: list[tuple[str, str, SeverityLevel, float | None]] = []
         self.theme_names: list[str] = []
         self._setup_themes(theme, theme_dirs)
-        self.keymap: dict[str, str] = dict(config.ui.keymap)
-        unknown = sorted(set(self.keymap) - known_ids())
-        if unknown:
-            self.startup_errors.append(
-                f"ui.keymap: unknown binding id {', '.join(map(repr, unknown))} (known ids: "
-                f"{', '.join(sorted(known_ids()))})")
+        self.keymap, keymap_errors = check_keymap(dict(config.ui.keymap))
+        self.startup_errors += keymap_errors
+        self.columns_off, column_errors = columns_off(config.ui.columns)
+        self.startup_errors += column_errors
         self.set_keymap(self.keymap)
         self.fleet = WatchScreen() if read_only else FleetScreen()
 
@@ -168,6 +171,10 @@ class SwarmApp(App[int]):
         """A toast: terminal-safe, never markup (agent text may hold brackets), and on a small
         screen one line with its title in front."""
         message = term_safe(message)
+        if isinstance(self.screen, ModalScreen):
+            # A toast never covers a dialog or a form: it waits until the fleet is on top.
+            self._held_toasts.append((message, title, severity, timeout))
+            return
         self.size_classes()
         if self.compact:
             message = " ".join(f"{title}: {message}".split()) if title else " ".join(
@@ -175,6 +182,17 @@ class SwarmApp(App[int]):
             title = ""
         super().notify(message, title=term_safe(title), severity=severity, timeout=timeout,
                        markup=False)
+
+    def release_toasts(self) -> None:
+        """Show the toasts that waited while a dialog was open (the newest; a count of the
+        rest). Called when the fleet screen is on top again."""
+        held, self._held_toasts = self._held_toasts, []
+        most = 1 if self.compact else TOASTS
+        if len(held) > most:
+            self.notify(f"{len(held) - most} more while the dialog was open "
+                        "(the alerts list has every alert)", severity="information")
+        for message, title, severity, timeout in held[-most:]:
+            self.notify(message, title=title, severity=severity, timeout=timeout)
 
     def _on_notify(self, event: Notify) -> None:
         super()._on_notify(event)
@@ -185,10 +203,11 @@ class SwarmApp(App[int]):
         self._refresh_notifications()
 
     def _refresh_notifications(self) -> None:
-        """Toasts show on the top screen only: a screen under a dialog shows through it, and
-        its stale toasts would stack beside the dialog's."""
+        """Toasts show on the top screen only, and never on a dialog: a screen under a dialog
+        shows through it, and its toasts would lie over the dialog."""
         super()._refresh_notifications()
-        for screen in self.screen_stack[:-1]:
+        modal = isinstance(self.screen, ModalScreen)
+        for screen in self.screen_stack[:-1] if not modal else self.screen_stack:
             for rack in screen.query(ToastRack):
                 self.call_later(rack.show, Notifications())
 
@@ -279,6 +298,39 @@ class SwarmApp(App[int]):
     def on_tip_read(self, msg: TipRead) -> None:
         self.fleet.show_tip(msg.tip)
 
+    @work(thread=True, group="report", exclusive=True, exit_on_error=False)
+    def load_report(self, width: int, then: Callable[[Any, str], None]) -> None:
+        """The run's report from its events (``swarmtui report``), built off the UI's loop."""
+        from swarmtui.report import build_report
+
+        try:
+            client = self.client or self.feed.open()
+            store = client.store
+            run = store.current_run()
+            events = []
+            since = 0
+            while batch := store.events(since, run=run, limit=5000):
+                events += batch
+                since = batch[-1].seq
+            report = build_report(events, self.config, now=self.clock(), run=run)
+        except (SwarmError, OSError, ValueError) as e:
+            self.call_from_thread(then, None, str(e))
+            return
+        self.call_from_thread(then, report, "")
+
+    @work(thread=True, group="hosts", exclusive=True, exit_on_error=False)
+    def load_hosts(self, then: Callable[[dict[str, Any] | None], None]) -> None:
+        """The running supervisor's view of its hosts (``.swarm/hosts.json``), or None."""
+        from swarmtui.cli.hosts_cmd import supervisor_view
+
+        self.call_from_thread(then, supervisor_view(self.repo))
+
+    @work(thread=True, group="files", exit_on_error=False)
+    def read_held(self, qid: str, then: Callable[[str | None], None]) -> None:
+        """The whole held text ``qid`` (``.swarm/quarantine/<qid>.txt``), made terminal-safe,
+        handed to ``then`` on the UI's loop (None when it cannot be read)."""
+        self.call_from_thread(then, held_text(self.repo, qid))
+
     @work(thread=True, group="tmux", exit_on_error=False)
     def jump(self, window: str) -> None:
         """Show the agent's window in this session (F12 in swarmtui's tmux.conf comes back).
@@ -296,6 +348,22 @@ class SwarmApp(App[int]):
         err = " ".join(proc.stderr) or "tmux failed"
         self.call_from_thread(self.notify, f"cannot jump to {window}: {err}",
                               severity="error", timeout=6)
+
+    @work(thread=True, group="tmux", exit_on_error=False)
+    def open_window(self, name: str, argv: list[str], cwd: Path) -> None:
+        """Open a window of this session running ``argv`` (ssh to a remote agent, a shell in a
+        worktree) and show it; F12 comes back as from an agent's window."""
+        try:
+            self.tmux.new_window(name, argv, cwd)
+        except (TmuxError, OSError) as e:
+            self.call_from_thread(self.notify, f"cannot open {name}: {e}", severity="error",
+                                  timeout=8)
+            return
+        proc = self.tmux.server.cmd("select-window", "-t", f"={self.tmux.session}:={name}")
+        if proc.returncode != 0:
+            err = " ".join(proc.stderr) or "tmux failed"
+            self.call_from_thread(self.notify, f"opened {name}, cannot show it: {err}",
+                                  severity="warning", timeout=6)
 
     @work(thread=True, group="tmux", exit_on_error=False)
     def detach(self) -> None:
@@ -334,6 +402,40 @@ class SwarmApp(App[int]):
         if self.config.ui.bell:
             self.bells += 1
             self.bell()
+
+
+def columns_off(names: list[str]) -> tuple[set[int], list[str]]:
+    """The columns ``[ui] columns`` leaves out (none when it is empty), and a message for each
+    name that is not a column."""
+    if not names:
+        return set(), []
+    wanted = {n.strip().lower() for n in names}
+    errors = [f"ui.columns: no column {n!r} (columns: {', '.join(COLUMN_KEYS)})"
+              for n in sorted(wanted - set(COLUMN_KEYS))]
+    return {i for i, key in enumerate(COLUMN_KEYS) if key not in wanted and key != "id"}, errors
+
+
+HELD_MAX = 256 * 1024  # bytes of a held text read for the approve dialog
+_QID = re.compile(r"q-[0-9a-f]{4,64}")
+
+
+def held_text(repo: Path, qid: str) -> str | None:
+    """A held text in full (up to ``HELD_MAX``), terminal-safe; never through a link."""
+    if not _QID.fullmatch(qid):
+        return None
+    path = P.swarm_dir(repo) / "quarantine" / f"{qid}.txt"
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+            return None
+        data = f.read(HELD_MAX + 1)
+    text = data[:HELD_MAX].decode("utf-8", errors="replace")
+    more = "\n[... the rest is longer than the dialog shows; the file has it all]" \
+        if len(data) > HELD_MAX else ""
+    return term_safe(text, multiline=True) + more
 
 
 def run_app(repo: Path, config: Config, *, read_only: bool, tmux: Tmux,

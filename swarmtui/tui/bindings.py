@@ -37,8 +37,13 @@ FLEET_KEYS: tuple[Key, ...] = (
         "Go to the next task that needs you (the top bar counts them)", bar=2),
     Key("focus", "f", "toggle_attention", "Focus",
         "Show only the tasks that need you (again: show all)", bar=6),
-    Key("kill", "k", "kill", "Kill", "Kill the agent (keeps its worktree)",
+    Key("kill", "K", "kill", "Kill", "Kill the agent (keeps its worktree)",
         acts=True, destructive=True, bar=3),
+    Key("mark", "space", "mark", "Mark",
+        "Mark or unmark the row: kill, retry, merge, cancel and approve then act on every "
+        "marked row (escape clears the marks)", acts=True, bar=4),
+    Key("shell", "S", "shell", "Shell",
+        "Open a shell in the selected attempt's worktree, in a new tmux window", acts=True),
     Key("retry", "r", "retry", "Retry", "Retry: a fresh attempt, with an optional note",
         acts=True, bar=3),
     Key("retry-resume", "R", "retry_resume", "Resume",
@@ -76,6 +81,10 @@ FLEET_KEYS: tuple[Key, ...] = (
     Key("sort", "s", "sort", "Sort", "Sort by the next column (first: what needs you)"),
     Key("alerts", "a", "alerts", "Alerts", "Alerts: the open ones, as a worklist", bar=2),
     Key("slots", "o", "toggle_slots", "Slots", "Show or hide the slots panel"),
+    Key("report", "i", "report", "Report",
+        "The run report: headline figures, the timeline and every attempt", bar=6),
+    Key("hosts", "H", "hosts", "Hosts",
+        "Hosts: each machine agents run on, its slots, reachability and latency"),
     Key("tab-progress", "1", "tab('progress')", "Progress", "Detail tab: progress.md"),
     Key("tab-log", "2", "tab('log')", "Log", "Detail tab: live log"),
     Key("tab-diff", "3", "tab('diff')", "Diff",
@@ -92,6 +101,10 @@ FLEET_KEYS: tuple[Key, ...] = (
         acts=True, destructive=True, bar=1),
 )
 ACTING_ACTIONS = frozenset(k.action for k in FLEET_KEYS if k.acts)
+# Keys that move the cursor (the table's own): nothing else may be bound to them.
+MOVEMENT_KEYS = {"j": "down", "k": "up", "up": "up", "down": "down", "home": "first row",
+                 "end": "last row", "pageup": "page up", "pagedown": "page down",
+                 "left": "scroll left", "right": "scroll right"}
 KEYS_BY_ID = {k.id: k for k in FLEET_KEYS}
 
 # App-wide keys (they work on every screen).
@@ -106,6 +119,30 @@ def fleet_bindings() -> list[Binding]:
 
 def known_ids() -> set[str]:
     return {k.id for k in FLEET_KEYS} | {PALETTE.id}
+
+
+def check_keymap(keymap: dict[str, str]) -> tuple[dict[str, str], list[str]]:
+    """The user's ``[ui.keymap]`` as it can be applied, and a message per entry that cannot:
+    an unknown id, or a movement key (``kill = "k"`` from before j/k moved the cursor)."""
+    ok: dict[str, str] = {}
+    errors: list[str] = []
+    unknown = sorted(set(keymap) - known_ids())
+    if unknown:
+        errors.append(f"ui.keymap: unknown binding id {', '.join(map(repr, unknown))} (known "
+                      f"ids: {', '.join(sorted(known_ids()))})")
+    for kid, keys in keymap.items():
+        if kid in unknown:
+            continue
+        moving = [k.strip() for k in keys.split(",") if k.strip() in MOVEMENT_KEYS]
+        if moving:
+            spec = KEYS_BY_ID.get(kid, PALETTE)
+            errors.append(
+                f"ui.keymap: {kid} = {keys!r} is not applied: {moving[0]} moves the cursor "
+                f"({MOVEMENT_KEYS[moving[0]]}; j and k move like in vim); {kid} stays on "
+                f"{spec.key} (set another key in the config)")
+            continue
+        ok[kid] = keys
+    return ok, errors
 
 
 def key_of(keymap: dict[str, str], kid: str) -> str:

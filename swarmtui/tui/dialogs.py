@@ -13,6 +13,13 @@ from textual.events import Key
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+# Keys that scroll a dialog's body (they never answer the question).
+SCROLL_KEYS = {"up": "scroll_up", "down": "scroll_down", "pageup": "scroll_page_up",
+               "pagedown": "scroll_page_down", "home": "scroll_home", "end": "scroll_end"}
+
+
+LONG_BODY = 10  # lines: a body longer than this is scrolled, and the hint says so
+
 
 class ConfirmScreen(ModalScreen[bool]):
     """A destructive action's question; ``y`` confirms, any other key cancels.
@@ -45,15 +52,27 @@ class ConfirmScreen(ModalScreen[bool]):
             yield Static(self._hint(), classes="hint", id="confirm-hint", markup=False)
 
     def _hint(self) -> str:
+        read = "↑↓ pgdn: read on · " if self._long() else ""
         if self.armed:
-            return f"y again: {self.verb} anyway, despite the above · any other key: no"
+            return f"{read}y again: {self.verb} anyway, despite the above · any other key: no"
         if self.problems:
-            return f"y, then y again: {self.verb} anyway · any other key: no"
-        return "y: yes · any other key: no"
+            return f"{read}y, then y again: {self.verb} anyway · any other key: no"
+        return f"{read}y: {self.verb} · any other key: no" if read else \
+            "y: yes · any other key: no"
+
+    def _long(self) -> bool:
+        """More to read than the dialog shows at once (a held text, say)."""
+        return sum(line.count("\n") + 1 for line in self.lines + self.after) + len(
+            self.problems) > LONG_BODY
 
     def on_key(self, event: Key) -> None:
         event.stop()
         event.prevent_default()
+        body = self.query_one(".body", VerticalScroll)
+        scroll = SCROLL_KEYS.get(event.key)
+        if scroll is not None:  # reading a long text before deciding is not a "no"
+            getattr(body, scroll)(animate=False)
+            return
         if event.key == "y" and self.problems and not self.armed:
             self.armed = True
             self.query_one("#confirm-hint", Static).update(self._hint())

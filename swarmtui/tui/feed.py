@@ -21,7 +21,7 @@ from textual.message import Message
 from swarmtui.client import RunClient
 from swarmtui.config import Config
 from swarmtui.errors import SwarmError
-from swarmtui.model import RunState, TaskView
+from swarmtui.model import AttemptRec, RunState, TaskView
 from swarmtui.tui.runview import AlertItem, Header, Slots, make_alerts, make_header, make_slots
 from swarmtui.tui.view import Row, make_rows
 
@@ -37,6 +37,8 @@ class Update:
     news: list[AlertItem]  # alerts raised (or repeated) while we watched: toast them
     fresh: bool  # not the first update (alerts from before the app started are not news)
     touched: set[str] = field(default_factory=set)
+    # Their current attempts' records (host, worktree, window), None before the first one.
+    attempts: dict[str, AttemptRec | None] = field(default_factory=dict)
     reset: bool = False  # a new run: forget everything shown
     base: str = ""
     last_seq: int = 0
@@ -158,6 +160,8 @@ class Feed:
         self._shown = rows
         return Update(header=header, slots=slots, rows=changed, removed=removed,
                       tasks={k: copy.deepcopy(state.tasks[k]) for k in touched},
+                      attempts={k: copy.copy(state.attempts.get(
+                          f"{k}-{state.tasks[k].attempt}")) for k in touched},
                       alerts=alerts if alerts_changed or first else None, news=news,
                       fresh=not self._first, touched=touched, reset=self._reset,
                       base=state.base, last_seq=state.last_seq)

@@ -15,12 +15,13 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Input
 
-from swarmtui.model import TaskView
+from swarmtui.model import AttemptRec, TaskView
 from swarmtui.tui.actions import ActionScreen
 from swarmtui.tui.bindings import FLEET_KEYS, PALETTE, fleet_bindings
 from swarmtui.tui.detail import DetailPanel
 from swarmtui.tui.feed import Update
 from swarmtui.tui.panels import AlertsLine, BarKey, KeyBar, SlotsPanel, TopBar
+from swarmtui.tui.reportview import HostsScreen, ReportScreen
 from swarmtui.tui.runview import AlertItem, Header
 from swarmtui.tui.screens import AlertsScreen, HelpScreen, alert_keys, help_rows
 from swarmtui.tui.table import AgentsTable
@@ -36,6 +37,7 @@ class FleetScreen(ActionScreen):
     def __init__(self) -> None:
         super().__init__(id="fleet")
         self.tasks: dict[str, TaskView] = {}
+        self.attempts: dict[str, AttemptRec | None] = {}  # each task's current attempt
         self.base = ""
         self.header = Header()
         self.alerts: tuple[AlertItem, ...] = ()  # open alerts, newest first
@@ -72,9 +74,13 @@ class FleetScreen(ActionScreen):
     def on_mount(self) -> None:
         self.query_one("#filter", Input).display = False
         self.query_one(AgentsTable).focus()
+        self.table.set_off(self.swarm.columns_off)
         self._title_table()
         self.swarm.start_feed()
         self.set_interval(15.0, self._read_tip)
+
+    def on_screen_resume(self) -> None:
+        self.swarm.release_toasts()  # what came while a dialog was open
 
     def on_resize(self) -> None:
         # Narrow terminals give the table the whole width; the top bar still counts slots.
@@ -92,10 +98,13 @@ class FleetScreen(ActionScreen):
             return  # the app is closing: its widgets are gone
         if upd.reset:
             self.tasks = {}
+            self.attempts = {}
             self.alerts = ()
         self.tasks.update(upd.tasks)
+        self.attempts.update(upd.attempts)
         for tid in upd.removed:
             self.tasks.pop(tid, None)
+            self.attempts.pop(tid, None)
         self.base = upd.base
         self.header = upd.header
         table = self.table
@@ -151,6 +160,8 @@ class FleetScreen(ActionScreen):
             bits.append("only what needs you")
         if t.filter_text:
             bits.append(f"filter “{t.filter_text}”")
+        if t.marked:
+            bits.append(f"{len(t.marked)} marked")
         if self.pending:
             bits.append("waiting: " + ", ".join(self.pending.values()))
         title = " · ".join(bits)
@@ -220,8 +231,14 @@ class FleetScreen(ActionScreen):
         self.table.set_filter(text)
         self._title_table()
 
+    def marks_changed(self) -> None:
+        self._title_table()
+
     def key_escape(self) -> None:
-        if self.table.filter_text or self.query_one("#filter", Input).display:
+        if self.table.marked:
+            self.table.clear_marks()
+            self._title_table()
+        elif self.table.filter_text or self.query_one("#filter", Input).display:
             self._set_filter("")
             self.table.focus()
         elif self.table.attention_only:
@@ -271,6 +288,20 @@ class FleetScreen(ActionScreen):
             return
         self.goto_task(a.task)
         self.call_later(self.run_action, action)
+
+    def action_report(self) -> None:
+        self.app.push_screen(ReportScreen(self.swarm.load_report))
+
+    def action_hosts(self) -> None:
+        cfg = self.swarm.config
+        self.app.push_screen(HostsScreen(self.swarm.load_hosts,
+                                         ["local", *(h.name for h in cfg.hosts
+                                                     if h.name != "local")]))
+
+    def toggle_column(self, index: int) -> None:
+        """Show or hide one column (from the palette); ``[ui] columns`` sets the start."""
+        t = self.table
+        t.set_off(t.off ^ {index})
 
     def action_toggle_slots(self) -> None:
         self.toggle_class("-slots-hidden" if not self.has_class("-narrow") else "-slots-shown")

@@ -9,6 +9,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from swarmtui.model.labels import STATE_LABEL
 from swarmtui.tui.bindings import FLEET_KEYS, key_of
+from swarmtui.tui.view import COLUMNS
 
 if TYPE_CHECKING:
     from swarmtui.tui.app import SwarmApp
@@ -32,6 +33,13 @@ class SwarmCommands(Provider):
                         partial(fleet.palette_action, k.action)))
         out.append(("Screenshot: save the screen as SVG", "into .swarm/screenshots",
                      app.action_save_svg))
+        off = fleet.table.off if fleet.is_mounted else set()
+        for i, col in enumerate(COLUMNS):
+            if col.key == "id":
+                continue
+            verb = "show" if i in off else "hide"
+            out.append((f"Column {col.label}: {verb}", f"{col.meaning} ([ui] columns sets "
+                        "the start)", partial(fleet.toggle_column, i)))
         for name in app.theme_names:
             out.append((f"Theme: {name}", "switch the colour theme",
                         partial(setattr, app, "theme", name)))

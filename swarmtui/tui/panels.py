@@ -19,6 +19,7 @@ from textual import events
 from textual.widgets import Static
 
 from swarmtui.model import TaskState
+from swarmtui.report.fmt import cut_middle, distinct_cut
 from swarmtui.tui.runview import AlertItem, Header, Slots
 
 RUN_STATES = ("running", "paused", "breaker_open", "finished", "stopped", "orphaned",
@@ -197,10 +198,12 @@ class SlotsPanel(Styled):
         if not s.tree:
             t.append(" none\n", label)
         room = max(8, (self.size.width or 34) - 12)
+        # Ids cut where every one stays apart from the others (as in the agents table).
+        least, tail = distinct_cut((n.task for n in s.tree), max(4, room - 2 * s.max_depth))
         for n in s.tree:
             t.append(f" {n.label:<9} ", self.st(f"state--{n.state}"))
-            name = ("  " * (n.depth - 1) + "└ " if n.depth else "") + n.task
-            t.append(name if len(name) <= room else name[: room - 1] + "…")
+            lead = "  " * (n.depth - 1) + "└ " if n.depth else ""
+            t.append(lead + cut_middle(n.task, max(least, room - len(lead)), tail))
             if n.depth == 0 or n.subtree:
                 t.append(f" {n.subtree}/{s.subtree_budget}", label)
             t.append("\n")

@@ -21,7 +21,7 @@ from swarmtui.model.labels import HEALTH_LABEL, HEALTH_MEANING, STATE_LABEL
 from swarmtui.tui.bindings import FLEET_KEYS, PALETTE, key_of
 from swarmtui.tui.bindings import Key as KeySpec
 from swarmtui.tui.runview import AlertItem
-from swarmtui.tui.view import COLUMNS
+from swarmtui.tui.view import COLUMNS, HEALTH_WORD
 
 STATE_MEANING: dict[TaskState, str] = {
     TaskState.PENDING: "waiting for a slot, a backoff or its file scope",
@@ -66,7 +66,12 @@ def legend() -> RenderableType:
         Text(""), _table("Columns", [(c.label, c.meaning) for c in COLUMNS]),
         Text(""), _table("States", [(label, STATE_MEANING[s]) for s, label in
                                     STATE_LABEL.items()]),
-        Text(""), _table("Health", [(HEALTH_LABEL[h], HEALTH_MEANING[h]) for h in Health]),
+        Text(""), _table("Health (the HEALTH column's word, then in full)", [
+            (HEALTH_WORD[h], HEALTH_MEANING[h] if HEALTH_WORD[h] == HEALTH_LABEL[h] else
+             f"{HEALTH_LABEL[h]}: {HEALTH_MEANING[h]}") for h in Health] + [
+            ("perm", "needs permission: the agent was denied a tool (g grants it)"),
+            ("input", "waiting for input"), ("held", "its prompt is held for review"),
+            ("retrying", "its API call is being retried"), ("limited", "usage-limited")]),
         Text(""), _table("Needs you (the default sort, most urgent first)",
                          [(f"{i}.", what) for i, what in enumerate(NEEDS_ORDER, 1)]),
         Text(""), _table("Merge forecast", list(marks)))
@@ -87,7 +92,9 @@ class HelpScreen(ModalScreen[None]):
     def keys_text(self) -> RenderableType:
         rows = [(key, spec.id, spec.description + (" (asks y/n)" if spec.destructive else ""))
                 for spec, key in self.keys]
-        t = Text("\nRemap any id in [ui.keymap] of the config, e.g. kill = \"x\". In the alerts "
+        t = Text("\nj/k or the arrows move; space marks rows, and kill, retry, merge, cancel "
+                 "and approve then act on every marked row (escape clears the marks). "
+                 "Remap any id in [ui.keymap] of the config, e.g. kill = \"x\". In the alerts "
                  "list: enter goes to the task; the ack, approve and reject keys act on the "
                  "alert. F12 in an agent's tmux window comes back here.")
         if self.read_only:

@@ -30,24 +30,26 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from swarmtui.model import TaskState
+from swarmtui.report.fmt import cut_middle, distinct_cut
 from swarmtui.tui.view import COLUMN_INDEX, COLUMNS, SORT_MODES, Row
 
 GAP = 2  # spaces between columns
 REMEASURE = 5.0  # seconds between looks for columns that could be narrower
+MARK = "▌"  # in the leading cell of a row marked with space
 STYLE_CLASSES = (
     {f"state--{s}" for s in TaskState}
     | {"health--ok", "health--warn", "health--bad", "diff--add", "diff--del",
        "forecast--clean", "forecast--conflict", "cell--id", "table--header", "table--cursor",
-       "table--cursor-blurred", "attention--urgent", "progress--bar"}
+       "table--cursor-blurred", "attention--urgent", "progress--bar", "table--mark"}
 )
 # How columns give up width when the screen is too narrow for all of them: (column, down to
 # this many cells), in turn, so that no one column loses everything first.
-SHRINK_STEPS = (("title", 12), ("merge", 14), ("role", 8), ("progress", 24), ("id", 16),
-                ("health", 12), ("progress", 16), ("title", 10), ("id", 10), ("role", 6),
-                ("health", 8), ("merge", 8))
+SHRINK_STEPS = (("title", 12), ("merge", 14), ("role", 8), ("host", 8), ("progress", 24),
+                ("id", 16), ("health", 12), ("progress", 16), ("title", 10), ("id", 10),
+                ("role", 6), ("host", 6), ("health", 8), ("merge", 8))
 PROGRESS = COLUMN_INDEX["progress"]
 # Columns left out until some row has a value for them (context fill: only some agents say).
-SHOWN_WHEN_USED = frozenset({COLUMN_INDEX["context"]})
+SHOWN_WHEN_USED = frozenset({COLUMN_INDEX["context"], COLUMN_INDEX["host"]})
 
 
 def _floor(i: int, natural: int) -> int:
@@ -55,10 +57,12 @@ def _floor(i: int, natural: int) -> int:
     return min(natural, max(col.min_width, len(col.label))) if col.min_width else natural
 
 
-def layout(natural: Sequence[int], visible: int, hidden: frozenset[int] = frozenset()
-           ) -> list[int]:
+def layout(natural: Sequence[int], visible: int, hidden: frozenset[int] = frozenset(),
+           floors: dict[int, int] | None = None) -> list[int]:
     """Column widths for a table ``visible`` cells wide, from each column's natural width;
-    ``hidden`` columns get 0 (they and their gap are left out)."""
+    ``hidden`` columns get 0 (they and their gap are left out); ``floors`` are widths a column
+    never shrinks below (ID: wide enough that no two ids look the same once cut)."""
+    floors = floors or {}
     widths = [0 if i in hidden else w for i, w in enumerate(natural)]
     # A leading space, and a gap after each column shown.
     room = visible - 1 - GAP * (len(widths) - len(hidden))
@@ -70,7 +74,7 @@ def layout(natural: Sequence[int], visible: int, hidden: frozenset[int] = frozen
         i = COLUMN_INDEX[key]
         if i in hidden:
             continue
-        cut = min(widths[i] - max(floor, _floor(i, natural[i])), -spare)
+        cut = min(widths[i] - max(floor, _floor(i, natural[i]), floors.get(i, 0)), -spare)
         if cut > 0:
             widths[i] -= cut
             spare += cut
@@ -90,13 +94,19 @@ def _fit(text: str, width: int) -> str:
     return set_cell_size(text, width)
 
 
+ID = COLUMN_INDEX["id"]
+# Columns cut in the middle (``sub-t…anner-1``), not at the end: ids that share a prefix stay
+# apart, and the ID column is kept wide enough (``distinct_cut``) that no two look the same.
+MIDDLE_CUT = frozenset({ID})
+
+
 class AgentsTable(ScrollView, can_focus=True):
     """The fleet, one row per task; the header stays put while the rows scroll."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = STYLE_CLASSES
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up", "cursor(-1)", "Up", show=False),
-        Binding("down", "cursor(1)", "Down", show=False),
+        Binding("up,k", "cursor(-1)", "Up", show=False),
+        Binding("down,j", "cursor(1)", "Down", show=False),
         Binding("pageup", "page(-1)", "Page up", show=False),
         Binding("pagedown", "page(1)", "Page down", show=False),
         Binding("home,ctrl+home", "first", "First row", show=False),
@@ -121,12 +131,15 @@ class AgentsTable(ScrollView, can_focus=True):
         self.sort_mode = SORT_MODES[0]
         self.natural = [len(c.label) for c in COLUMNS]  # widest value so far (capped)
         self.hidden = set(SHOWN_WHEN_USED)  # no row has had a value for these yet
+        self.off: set[int] = set()  # columns the operator turned off ([ui] columns, palette)
         self.widths = [0 if i in self.hidden else w for i, w in enumerate(self.natural)]
         self.cursor_row = 0
         # Until the operator moves the cursor it stays on the top row (what needs you most), not
         # on whichever task happened to be first when the table filled.
         self.moved = False
         self.rebuilt: list[str] = []  # tasks whose row was rendered again (tests, benchmark)
+        self.marked: list[str] = []  # rows marked with space, in the order they were marked
+        self.id_tail: int | None = None  # where ids are cut: what keeps every one apart
         self._strips: dict[str, Strip] = {}
         self._styles: dict[str, Style] = {}
         self._header: Strip | None = None
@@ -186,9 +199,11 @@ class AgentsTable(ScrollView, can_focus=True):
     # -- rendering -------------------------------------------------------------------------------
 
     def _segments(self, cells: Sequence[tuple[Sequence[tuple[str, str | None]], int]],
-                  base: Style, plain: bool) -> Strip:
-        segs = [Segment(" ", base)]
-        for parts, width in cells:
+                  base: Style, plain: bool, mark: bool = False) -> Strip:
+        lead = Segment(MARK, base + (self._style("table--mark") or Style())) if mark else \
+            Segment(" ", base)
+        segs = [lead]
+        for i, (parts, width) in enumerate(cells):
             if not width:
                 continue  # a hidden column
             used = 0
@@ -196,7 +211,9 @@ class AgentsTable(ScrollView, can_focus=True):
                 room = width - used
                 if room <= 0:
                     break
-                shown = text if cell_len(text) <= room else _fit(text, room)
+                shown = text if cell_len(text) <= room else (
+                    cut_middle(text, room, self.id_tail if room == width else None)
+                    if i in MIDDLE_CUT else _fit(text, room))
                 style = base if plain or not cls else base + (self._style(cls) or Style())
                 segs.append(Segment(shown, style))
                 used += cell_len(shown)
@@ -211,9 +228,10 @@ class AgentsTable(ScrollView, can_focus=True):
         row = self.rows_by_task[task]
         cells = [(c.parts or ((c.text, c.style),), w) for c, w in zip(row.cells, self.widths,
                                                                       strict=True)]
+        mark = task in self.marked
         if cursor:
-            return self._segments(cells, self._cursor_style(), plain=True)
-        strip = self._segments(cells, self.rich_style, plain=False)
+            return self._segments(cells, self._cursor_style(), plain=True, mark=mark)
+        strip = self._segments(cells, self.rich_style, plain=False, mark=mark)
         self._strips[task] = strip
         self.rebuilt.append(task)
         return strip
@@ -256,8 +274,10 @@ class AgentsTable(ScrollView, can_focus=True):
     def _relayout(self) -> bool:
         """Fit the columns to the width on screen; True when any width changed."""
         visible = self.scrollable_content_region.width or self.size.width
-        hidden = frozenset(self.hidden)
-        widths = layout(self.natural, visible, hidden) if visible > 0 else [
+        hidden = frozenset(self.hidden | self.off)
+        floor, self.id_tail = distinct_cut(self.rows_by_task, COLUMNS[ID].min_width)
+        floors = {ID: floor}
+        widths = layout(self.natural, visible, hidden, floors) if visible > 0 else [
             0 if i in hidden else w for i, w in enumerate(self.natural)]
         if widths == self.widths:
             return False
@@ -323,11 +343,14 @@ class AgentsTable(ScrollView, can_focus=True):
         for tid in removed:
             self.rows_by_task.pop(tid, None)
             self._strips.pop(tid, None)
+        if reset or removed:
+            self.marked = [m for m in self.marked if m in self.rows_by_task]
         for tid, row in changed.items():
             old = self.rows_by_task.get(tid)
             self.rows_by_task[tid] = row
             self._strips.pop(tid, None)
-            grew = self._grow(row) or grew
+            # A new id can need a wider ID column to stay apart from the others once cut.
+            grew = self._grow(row) or old is None or grew
             if old is None or self.matches(old) != self.matches(row) or \
                     old.sort_key(self.sort_mode) != row.sort_key(self.sort_mode):
                 reorder = True
@@ -383,6 +406,29 @@ class AgentsTable(ScrollView, can_focus=True):
             if self.rows_by_task[self.order[i]].needs_you:
                 return i
         return None
+
+    def set_off(self, off: set[int]) -> None:
+        """Turn columns off (ID stays): their width goes to LAST PROGRESS."""
+        self.off = set(off) - {COLUMN_INDEX["id"]}
+        self._relayout()
+        self._resize_virtual()
+        self.refresh()
+
+    def toggle_mark(self, task: str) -> None:
+        """Mark or unmark a row (its leading cell shows ▌)."""
+        if task in self.marked:
+            self.marked.remove(task)
+        else:
+            self.marked.append(task)
+        self._strips.pop(task, None)
+        if task in self.order:
+            self._repaint_row(self.order.index(task))
+
+    def clear_marks(self) -> None:
+        marked, self.marked = self.marked, []
+        for task in marked:
+            self._strips.pop(task, None)
+        self.refresh()
 
     def select_index(self, index: int) -> None:
         self.moved = True

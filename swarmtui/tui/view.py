@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from swarmtui.config import Config
-from swarmtui.model import ACTIVE, Health, RunState, TaskState, TaskView
+from swarmtui.model import ACTIVE, AttemptRec, Health, RunState, TaskState, TaskView
 from swarmtui.model.labels import HEALTH_LABEL, STATE_LABEL, cause_label
 from swarmtui.render import format_age, task_row
 from swarmtui.textsafe import term_safe
@@ -56,6 +56,8 @@ COLUMNS: tuple[Column, ...] = (
            "its newest progress line, or what it needs, why it waits or failed"),
     Column("title", "TITLE", 26, 10, "the task's title"),
     Column("role", "ROLE", 12, 6, "its slot pool"),
+    Column("host", "HOST", 14, 6, "where its attempt runs: a [[hosts]] entry, or local (this "
+           "machine); the column shows once the config has hosts"),
     Column("outputs", "OUT", 0, 0, "outputs the agent reported ([outputs: N])"),
     Column("diff", "DIFF", 0, 0, "lines added and removed since the attempt started"),
     Column("cost", "COST", 0, 0, "what its attempts cost"),
@@ -74,6 +76,17 @@ _BAD_HEALTH = {Health.STUCK, Health.CRASHED, Health.ORPHAN, Health.LOST}
 HEALTH_CLASS = {h: "ok" if h == Health.OK else "bad" if h in _BAD_HEALTH else "warn"
                 for h in Health}
 HEALTH_RANK = {"ok": 0, "warn": 1, "bad": 2}
+# The HEALTH column's word for each value: 8 cells at most, so it is never cut at 80 columns
+# (the detail panel, the alerts and the legend use the whole label).
+HEALTH_WORD: dict[Health, str] = {
+    Health.OK: "ok", Health.QUIET: "quiet", Health.STUCK: "stuck",
+    Health.UNPRODUCTIVE: "unprod", Health.STALE_RESULT: "unmerged", Health.CRASHED: "crashed",
+    Health.ORPHAN: "orphaned", Health.LOST: "lost", Health.CONTEXT: "context",
+    Health.CHECK_FAILING: "chk fail",
+}
+NEED_WORD = {"permission": "perm", "held": "held", "input": "input"}
+NOTE_WORD = {"API retry": "retrying", "API error": "API err", "usage-limited": "limited",
+             "stopped": "stopped"}
 
 # Sort modes in the order ``s`` cycles through them; the first is the default.
 SORT_MODES = ("attention", "added", "state", "health", "age", "runtime", "cost", "id")
@@ -166,17 +179,25 @@ def progress_cell(t: TaskView, need: Need | None) -> Cell:
 def health_cell(t: TaskView, need: Need | None) -> Cell:
     """The health label of a live agent (or what its CLI says); finished tasks show none."""
     hclass = HEALTH_CLASS.get(t.health, "ok")
-    if need is not None and need.kind in ("permission", "input", "held"):
-        words = {"permission": "needs permission", "held": "held for review"}
-        return Cell(words.get(need.kind, t.note or "waiting for input"), "health--bad")
+    if need is not None and need.kind in NEED_WORD:
+        return Cell(NEED_WORD[need.kind], "health--bad")
     if t.state in ACTIVE:
-        for prefix in ("API retry", "API error", "usage-limited", "stopped"):
+        for prefix, word in NOTE_WORD.items():
             if t.note.startswith(prefix) and t.health == Health.OK:
-                return Cell(prefix, "health--warn")
-        return Cell(HEALTH_LABEL[t.health], f"health--{hclass}")
+                return Cell(word, "health--warn")
+        return Cell(HEALTH_WORD[t.health], f"health--{hclass}")
     if t.state == TaskState.PASSED and t.health == Health.STALE_RESULT:
-        return Cell(HEALTH_LABEL[t.health], "health--warn")
+        return Cell(HEALTH_WORD[t.health], "health--warn")
     return Cell("", None)
+
+
+def host_cell(rec: AttemptRec | None, hosts: bool) -> Cell:
+    """Where the task's attempt runs; "" on a run with no [[hosts]] (the column stays hidden)."""
+    if rec is None:
+        return Cell("-" if hosts else "")
+    if not hosts and rec.runner == "local":
+        return Cell("")
+    return Cell(clip(rec.runner))
 
 
 def forecast_cell(fc: dict[str, Any] | None) -> Cell:
@@ -228,7 +249,8 @@ def _k(n: int) -> str:
 
 
 def make_row(t: TaskView, order: int, max_attempts: int, now: float,
-             need: Need | None = None, context: tuple[float, float] = (0.6, 0.8)) -> Row:
+             need: Need | None = None, context: tuple[float, float] = (0.6, 0.8),
+             host: Cell = Cell("")) -> Row:
     r = task_row(t, max_attempts, now)
     active = t.state in ACTIVE
     hclass = HEALTH_CLASS.get(t.health, "ok")
@@ -250,6 +272,7 @@ def make_row(t: TaskView, order: int, max_attempts: int, now: float,
         progress,
         Cell(clip(t.spec.title)),
         Cell(clip(t.spec.role)),
+        host,
         Cell("-" if t.outputs is None else str(t.outputs)),
         diff_cell(t.diff),
         Cell(f"${cost:.2f}" if cost else "-"),
@@ -257,7 +280,8 @@ def make_row(t: TaskView, order: int, max_attempts: int, now: float,
         else Cell("-"),  # a merged task's forecast is history
     )
     search = " ".join((t.id, t.spec.title, t.spec.role, STATE_LABEL[t.state], health.text,
-                       progress.text, need.text if need else "")).lower()
+                       HEALTH_LABEL[t.health], host.text, progress.text,
+                       need.text if need else "")).lower()
     return Row(task=t.id, cells=cells, order=order, state_rank=STATE_RANK.get(t.state, 99),
                health_rank=HEALTH_RANK[hclass] if active or t.health != Health.OK else 0,
                need_rank=need.rank if need else NONE_RANK, age=age or 0.0,
@@ -268,6 +292,8 @@ def make_rows(state: RunState, config: Config, now: float) -> dict[str, Row]:
     ma = config.retry.max_attempts
     hb = config.heartbeat
     limits = (hb.context_warn, hb.context_act)
+    hosts = bool(config.hosts)
     return {t.id: make_row(t, i, ma, now, need_of(t, state, config.account_of(t.spec.agent),
-                                                  now), limits)
+                                                  now), limits,
+                           host_cell(state.attempts.get(f"{t.id}-{t.attempt}"), hosts))
             for i, t in enumerate(state.tasks.values())}

@@ -33,6 +33,7 @@ from swarmtui.engine.screening.signals import (
     SignalCode,
     _Acc,
     safe_excerpt,
+    word_window,
 )
 
 __all__ = [
@@ -51,6 +52,7 @@ __all__ = [
     "normalise",
     "safe_excerpt",
     "visible",
+    "word_window",
 ]
 
 MAX_INPUT = 32_000  # characters screened; longer input keeps its head and tail

@@ -29,6 +29,7 @@ from swarmtui.engine.screening.normalise import (
     Normalised,
     SignalCode,
     safe_excerpt,
+    word_window,
 )
 
 
@@ -255,7 +256,7 @@ def match(norm: Normalised, rules: Sequence[Rule] | None = None) -> list[Hit]:
                                lexicon.ADDRESS.search(low) is not None)
                 spans, meta, address = context
                 f = _factor(rule, low, m.start(), _inside(spans, m.start()), meta, address)
-            ex = shown[max(0, m.start() - 10): m.end() + 10]
+            ex = word_window(shown, m.start(), m.end())
             hits.append(Hit(rule.code, min(0.97, rule.weight * f), safe_excerpt(ex),
                             seg.origin, rule.lang))
         if rules is None and seg.origin is None and _GUIDANCE.search(low):

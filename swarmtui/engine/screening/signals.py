@@ -84,7 +84,9 @@ class Normalised:
 
 def safe_excerpt(text: str, limit: int = 80) -> str:
     """``text`` made safe to print on a terminal or in a log line: control, format and
-    surrogate characters are shown as ``<U+XXXX>``, whitespace runs become one space."""
+    surrogate characters are shown as ``<U+XXXX>``, whitespace runs become one space. A text
+    longer than ``limit`` ends at a word boundary, then ``...`` (a word is cut only when it
+    alone is longer than the limit)."""
     out: list[str] = []
     size = 0
     for ch in " ".join(text[: limit * 4].split()):
@@ -92,11 +94,25 @@ def safe_excerpt(text: str, limit: int = 80) -> str:
         cat = unicodedata.category(ch)
         piece = f"<U+{cp:04X}>" if cat[0] == "C" or cat in ("Zl", "Zp") else ch
         if size + len(piece) > limit:
-            out.append("...")
-            break
+            if " " in out and ch != " ":
+                while out and out[-1] != " ":
+                    out.pop()  # the word that did not fit whole
+            return "".join(out).rstrip() + "..."
         out.append(piece)
         size += len(piece)
     return "".join(out)
+
+
+def word_window(text: str, start: int, end: int, pad: int = 10) -> str:
+    """``text[start:end]`` with up to ``pad`` characters either side, widened to whole words
+    (by at most 20 more characters): an excerpt never starts or ends inside a word."""
+    a, b = max(0, start - pad), min(len(text), end + pad)
+    floor, ceil = max(0, a - 20), min(len(text), b + 20)
+    while a > floor and not text[a - 1].isspace():
+        a -= 1
+    while b < ceil and not text[b].isspace():
+        b += 1
+    return text[a:b].strip()
 
 
 @dataclass
