@@ -325,5 +325,5 @@ def signal_payload(obj: dict[str, Any], offset: int,
 _SIGNAL_KINDS: dict[str, type[p.Signal]] = {
     "session": p.AgentSession, "api_retry": p.ApiRetry, "api_error": p.ApiErrorSeen,
     "rate_limit": p.RateLimit, "permission_denied": p.PermissionDenied, "hook": p.AgentHook,
-    "setup": p.SetupRan,
+    "setup": p.SetupRan, "activity": p.AgentActivity,
 }

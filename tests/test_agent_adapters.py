@@ -1,0 +1,225 @@
+"""Reading Codex CLI's and Gemini CLI's own output (engine.adapters.codex, .gemini) and the
+causes decided from it (engine.outcomes), on transcripts recorded from the real CLIs
+(tests/data/codex, tests/data/gemini; regenerate with tests/agent_record.py)."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from swarmtui.engine.adapters import adapter_for, capabilities
+from swarmtui.engine.adapters.apierrors import reset_from_text
+from swarmtui.engine.adapters.base import Adapter, Can
+from swarmtui.engine.adapters.launch import session_tokens
+from swarmtui.engine.ingest import ExitRecord
+from swarmtui.engine.liveness import exit_payload
+from swarmtui.engine.outcomes import exit_verdict
+from swarmtui.engine.reader import signal_payload
+from swarmtui.model import Cause
+from swarmtui.model import payloads as p
+
+DATA = Path(__file__).parent / "data"
+
+
+def meta(cli: str, name: str) -> dict[str, Any]:
+    return dict(json.loads((DATA / cli / f"{name}.meta.json").read_text()))
+
+
+def replay(cli: str, name: str, extra: dict[str, Any] | None = None,
+           ) -> tuple[Adapter, list[dict[str, Any]]]:
+    a = adapter_for(cli, {"model": "gpt-5.5", **(extra or {})} if cli == "codex" else extra)
+    signals: list[dict[str, Any]] = []
+    for line in (DATA / cli / f"{name}.jsonl").read_text().splitlines():
+        signals += a.observe(line)
+    return a, signals
+
+
+def exited(a: Adapter, code: int | None) -> p.AgentExited:
+    a.exited(code)
+    return exit_payload(ExitRecord(how="exited", code=code, signal=None,
+                                   data={"how": "exited", "code": code, **a.usage()}))
+
+
+def verdict(cli: str, name: str) -> tuple[p.AgentExited, Any]:
+    a, _ = replay(cli, name)
+    pl = exited(a, meta(cli, name)["exit_code"])
+    return pl, exit_verdict(pl, adapter=cli)
+
+
+def billed(cli: str, name: str) -> dict[str, dict[str, int]]:
+    return {m: dict(u) for m, u in meta(cli, name)["billed"].items()}
+
+
+# -- tokens ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("cli", ["codex", "gemini"])
+def test_tokens_per_model_are_what_the_server_billed(cli: str) -> None:
+    a, _ = replay(cli, "success")
+    pl = exited(a, 0)
+    (model, b), = billed(cli, "success").items()
+    u = pl.models[model]
+    # input excludes the cached part (priced apart); output includes reasoning / thinking.
+    assert (u.input, u.cache_read, u.output) == (b["input"] - b["cached"], b["cached"],
+                                                 b["output"])
+    assert pl.tokens == b["input"] + b["output"]
+    assert pl.outcome is None and pl.usage_limited_until is None
+
+
+def test_a_resumed_codex_thread_counts_only_its_own_run() -> None:
+    first, _ = replay("codex", "resume")
+    before = exited(first, 0)
+    # Codex's totals cover the whole thread: the second run is told what the first used.
+    second, signals = replay("codex", "resume.resumed",
+                             {"session_tokens": session_tokens([before])})
+    after = exited(second, 0)
+    b1, b2 = billed("codex", "resume")["gpt-5.5"], billed("codex", "resume.resumed")["gpt-5.5"]
+    assert before.tokens == b1["input"] + b1["output"]
+    assert after.tokens == (b2["input"] + b2["output"]) - (b1["input"] + b1["output"])
+    assert after.session_id == before.session_id
+    assert signals[0]["session_id"] == before.session_id
+
+
+def test_a_resumed_codex_thread_without_its_baseline_counts_the_earlier_run_twice() -> None:
+    """What the baseline prevents (and why spawn passes it)."""
+    second, _ = replay("codex", "resume.resumed")
+    b2 = billed("codex", "resume.resumed")["gpt-5.5"]
+    assert exited(second, 0).tokens == b2["input"] + b2["output"]
+
+
+# -- signals -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("cli", ["codex", "gemini"])
+def test_session_and_activity_become_typed_signals(cli: str) -> None:
+    _, signals = replay(cli, "success")
+    payloads = [signal_payload(s, 10) for s in signals]
+    assert all(pl is not None for pl in payloads), signals
+    kinds = [type(pl) for pl in payloads]
+    assert kinds[0] is p.AgentSession and p.AgentActivity in kinds
+    assert payloads[0].session_id  # type: ignore[union-attr]
+
+
+def test_codex_retries_are_signs_of_life_with_their_status() -> None:
+    _, signals = replay("codex", "rate_429_then_ok")
+    retries = [s for s in signals if s["kind"] == "api_retry"]
+    assert [(s["attempt"], s["max_retries"], s["status"]) for s in retries] == [(1, 1, 429)]
+    assert isinstance(signal_payload(retries[0], 0), p.ApiRetry)
+    a, _ = replay("codex", "rate_429_then_ok")
+    assert exited(a, 0).outcome is None  # it recovered: nothing failed
+
+
+def test_a_gemini_tool_left_out_by_the_approval_mode_is_a_denial() -> None:
+    a, signals = replay("gemini", "auto_edit")
+    denied = [s for s in signals if s["kind"] == "permission_denied"]
+    assert {s["tool"] for s in denied} == {"run_shell_command"}
+    pl = exited(a, 0)
+    assert pl.outcome is not None and pl.outcome.denials == ["run_shell_command"]
+    assert exit_verdict(pl, adapter="gemini").cause == Cause.NEEDS_PERMISSION
+
+
+# -- error classes -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("cli", "name", "cause", "status"), [
+    ("codex", "auth_401", Cause.API_AUTH, 401),
+    ("codex", "rate_429_forever", Cause.API_RATE_LIMITED, 429),
+    ("codex", "server_500", Cause.API_SERVER, 500),
+    ("codex", "overloaded_503", Cause.API_OVERLOADED, 503),
+    ("codex", "context_too_long", Cause.API_CONTEXT_TOO_LONG, None),
+    ("codex", "quota_429", Cause.USAGE_LIMITED, 429),
+    ("codex", "usage_limit", Cause.USAGE_LIMITED, 429),
+    ("gemini", "auth_400_bad_key", Cause.API_AUTH, 400),
+    ("gemini", "auth_401", Cause.API_AUTH, 401),
+    ("gemini", "quota_daily", Cause.USAGE_LIMITED, 429),
+    ("gemini", "rate_429_forever", Cause.API_RATE_LIMITED, 429),
+    ("gemini", "server_500", Cause.API_SERVER, 500),
+    ("gemini", "overloaded_503", Cause.API_OVERLOADED, 503),
+    ("gemini", "context_too_long", Cause.API_CONTEXT_TOO_LONG, 400),
+])
+def test_each_api_error_is_named_by_its_class(cli: str, name: str, cause: Cause,
+                                              status: int | None) -> None:
+    if not (DATA / cli / f"{name}.jsonl").exists():
+        pytest.fail(f"transcript {cli}/{name} not recorded (tests/agent_record.py)")
+    pl, v = verdict(cli, name)
+    assert v.cause == cause, (v, pl.outcome)
+    assert pl.outcome is not None and pl.outcome.api_status == status
+    if cause == Cause.API_AUTH:
+        assert v.hold_agent
+        assert ("OPENAI_API_KEY" if cli == "codex" else "GEMINI_API_KEY") in v.reason
+
+
+def test_a_codex_usage_limit_waits_for_the_clock_time_it_names() -> None:
+    pl, _ = verdict("codex", "usage_limit")
+    assert pl.limit_type == "usage_limit"
+    assert pl.outcome is not None
+    said = reset_from_text(pl.outcome.message)
+    assert said is not None and pl.usage_limited_until == said
+    assert time.time() < said <= time.time() + 86400
+
+
+@pytest.mark.parametrize(("cli", "name"), [("codex", "quota_429"), ("gemini", "quota_daily")])
+def test_a_limit_that_names_no_reset_gets_the_fallback_wait(cli: str, name: str) -> None:
+    t0 = time.time()
+    pl, _ = verdict(cli, name)
+    assert pl.limit_type.endswith("no_reset")
+    assert pl.usage_limited_until is not None
+    assert t0 + 29 * 60 <= pl.usage_limited_until <= time.time() + 31 * 60
+
+
+def test_clock_times_are_read_as_their_next_local_occurrence() -> None:
+    morning = datetime(2026, 12, 7, 9, 0).timestamp()
+    assert reset_from_text("try again at 10:43 AM.", morning) == datetime(
+        2026, 12, 7, 10, 43).timestamp()
+    evening = datetime(2026, 12, 7, 23, 0).timestamp()
+    assert reset_from_text("try again at 7:37 AM", evening) == datetime(
+        2026, 12, 8, 7, 37).timestamp()
+    assert reset_from_text("try again at 12:05 PM", morning) == datetime(
+        2026, 12, 7, 12, 5).timestamp()
+    # A time in the minute now running is due at that minute's end, not tomorrow.
+    assert reset_from_text("try again at 9:00 AM", morning + 20) == morning + 60
+    assert reset_from_text("try again in 20 minutes", morning) == morning + 1200
+    assert reset_from_text("try again at 25:99", morning) is None
+    assert reset_from_text("try again later", morning) is None
+
+
+# -- hostile lines and capabilities ------------------------------------------------------------
+
+@pytest.mark.parametrize("cli", ["codex", "gemini"])
+def test_hostile_lines_never_raise(cli: str) -> None:
+    a = adapter_for(cli)
+    for line in ['{"type": "turn.completed", "usage": {"input_tokens": NaN}}',
+                 '{"type": "result", "status": "error", "error": "x", "stats": {"models": '
+                 '{"m": {"input_tokens": Infinity, "output_tokens": -5}}}}',
+                 '{"type": "thread.started", "thread_id": ["x"]}', "[1, 2]", "{not json",
+                 '{"type": "tool_result", "status": "error", "error": {"type": 3}}',
+                 '{"type": "error", "message": "Reconnecting... 99999999999999999999/1 (x)"}',
+                 "{" + "x" * (5 * 1024 * 1024)]:
+        a.observe(line)
+    a.exited(300)
+    exited(a, 300)
+
+
+def test_capabilities_say_what_each_cli_cannot_do() -> None:
+    assert Can.COST not in capabilities("codex") and Can.COST not in capabilities("gemini")
+    assert Can.CONTEXT_FILL not in capabilities("codex") | capabilities("gemini")
+    assert Can.RESUME in capabilities("codex") & capabilities("gemini")
+    assert Can.LIMIT_RESET not in capabilities("gemini")
+    assert capabilities("generic") == frozenset()
+    assert capabilities("claude") == frozenset(Can)
+
+
+def test_a_resumed_gemini_session_reports_only_its_own_run() -> None:
+    first, _ = replay("gemini", "resume")
+    second, signals = replay("gemini", "resume.resumed")
+    b1, both = billed("gemini", "resume")[GEMINI], billed("gemini", "resume.resumed")[GEMINI]
+    assert exited(first, 0).tokens == b1["input"] + b1["output"]
+    # The stand-in billed both runs; Gemini's stats are per process: no baseline needed.
+    assert exited(second, 0).tokens == (both["input"] + both["output"]) - (
+        b1["input"] + b1["output"])
+    assert signals[0]["session_id"] == first.usage()["session_id"]
+
+
+GEMINI = "gemini-2.5-pro"
