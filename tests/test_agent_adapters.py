@@ -223,3 +223,35 @@ def test_a_resumed_gemini_session_reports_only_its_own_run() -> None:
 
 
 GEMINI = "gemini-2.5-pro"
+
+
+# -- launch ------------------------------------------------------------------------------------
+
+def test_codex_launch_sets_the_policy_and_resumes_with_exec_resume() -> None:
+    from swarmtui.engine.adapters.codex_launch import BYPASS, CodexPolicy, argv_for, model_of
+    cmd = ["codex", "exec", "--json", "--sandbox", "workspace-write", "--add-dir", "/x",
+           "-m", "gpt-5.5", "-"]
+    assert model_of(cmd) == "gpt-5.5"
+    assert model_of(["codex", "exec", "-c", 'model="o9"']) == "o9"
+    boxed = argv_for(cmd, CodexPolicy(sandbox=True), agent_dir="/a", resume_session=None)
+    assert boxed[:3] == ["codex", "exec", BYPASS]
+    own = argv_for(["codex", "exec", "--json"], CodexPolicy(), agent_dir="/a",
+                   resume_session=None)
+    assert 'sandbox_workspace_write.writable_roots=["/a"]' in own
+    # `exec resume` refuses --sandbox and --add-dir: they go, the -c overrides carry the policy.
+    resumed = argv_for(cmd, CodexPolicy(), agent_dir="/a", resume_session="t-1")
+    assert resumed[:4] == ["codex", "exec", "resume", "t-1"]
+    assert "--sandbox" not in resumed and "--add-dir" not in resumed and "/x" not in resumed
+    assert resumed[-3:] == ["-m", "gpt-5.5", "-"]
+
+
+def test_gemini_launch_sets_the_approval_mode_trust_folders_and_resume() -> None:
+    from swarmtui.engine.adapters.gemini_launch import GeminiPolicy, argv_for
+    cmd = ["gemini", "--output-format", "stream-json"]
+    out = argv_for(cmd, GeminiPolicy(), agent_dir="/a", resume_session="s-1")
+    assert out[out.index("--approval-mode") + 1] == "auto_edit"
+    assert "--skip-trust" in out and out[out.index("--include-directories") + 1] == "/a"
+    assert out[-2:] == ["--resume", "s-1"]
+    yolo = argv_for(cmd, GeminiPolicy(mode="bypassPermissions"), agent_dir="/a",
+                    resume_session=None)
+    assert yolo[yolo.index("--approval-mode") + 1] == "yolo" and "--resume" not in yolo

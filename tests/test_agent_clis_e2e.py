@@ -74,9 +74,11 @@ def prompt_paths(req: Request) -> dict[str, str]:
 
 
 def steps_done(req: Request) -> int:
-    """Tool calls answered so far (Responses ``function_call_output`` items; Gemini
-    ``functionResponse`` parts)."""
-    return req.text.count('"function_call_output"') + req.text.count('"functionResponse"')
+    """Tool calls answered since the newest swarmtui prompt (Responses
+    ``function_call_output`` items; Gemini ``functionResponse`` parts): a resumed session
+    holds the earlier attempt's calls too."""
+    seg = req.text.split("You are agent")[-1]
+    return seg.count('"function_call_output"') + seg.count('"functionResponse"')
 
 
 def worker(tid: str, tool: str, arg: str) -> Any:
@@ -91,7 +93,7 @@ def worker(tid: str, tool: str, arg: str) -> Any:
         plan = [
             f"echo '{now} - started [outputs: 0]' >> {paths['progress']}",
             f"cd {paths['worktree']} && printf 'hello from {tid}\\n' > hello-{tid}.txt && "
-            f"git add hello-{tid}.txt && git commit -q -m 'Add hello'",
+            f"git add hello-{tid}.txt && (git commit -q -m 'Add hello' || true)",
             f"printf '%s' '{results}' > {paths['results']}.tmp && "
             f"mv {paths['results']}.tmp {paths['results']}",
         ]
@@ -202,3 +204,24 @@ def test_a_spent_gemini_quota_is_a_usage_limit_with_the_fallback_wait(
     assert limited.data["until"] - limited.time == pytest.approx(30 * 60, abs=60)
     spawned = f.of("attempt_spawned", "q")
     assert len(spawned) == 1  # nothing starts before the wait is over
+
+
+def test_a_follow_up_resumes_the_codex_thread_and_counts_nothing_twice(
+        codex: str, git_repo: Path, fleets: list[Fleet], tmp_path: Path,
+        openai_stub: OpenAIStub) -> None:
+    openai_stub.add_route(route("fu", worker("fu", "exec_command", "cmd")))
+    f = start(fleets, git_repo, codex_config(codex, openai_stub, tmp_path / "home"),
+              [task("fu", "codex")], exit_when_done=False)
+    f.wait_kind("verify_passed", "fu", timeout=120)
+    first = f.sup.state.tasks["fu"].tokens
+    assert first == openai_stub.total_billed().total
+    session = f.of("agent_session", "fu")[0].data["session_id"]
+    f.command("send", task="fu", text="Check your work once more and report again.")
+    f.wait_event(lambda e: e.kind == "verify_passed" and e.task == "fu" and e.attempt == 2,
+                 timeout=120)
+    assert f.of("attempt_spawned", "fu")[1].data["resumes"] == session
+    # The same thread went on: Codex sent its id with the resumed run's requests.
+    last = openai_stub.model_requests()[-1].body
+    assert last["client_metadata"]["thread_id"] == session
+    # Codex's totals cover the whole thread; each attempt counts only its own run.
+    assert f.sup.state.tasks["fu"].tokens == openai_stub.total_billed().total > first
