@@ -71,7 +71,8 @@ def _runs(spec: CliSpec, home: Path) -> str | None:
     try:
         out = subprocess.run([str(exe), "--version"], check=False, capture_output=True,
                              text=True, timeout=120,
-                             env={"PATH": os.environ.get("PATH", ""), "HOME": str(home)})
+                             env={"PATH": os.environ.get("PATH", ""), "HOME": str(home),
+                                  "GEMINI_CLI_NO_RELAUNCH": "true"})
     except (OSError, subprocess.TimeoutExpired):
         return None
     return out.stdout.strip() if out.returncode == 0 else None

@@ -255,3 +255,17 @@ def test_gemini_launch_sets_the_approval_mode_trust_folders_and_resume() -> None
     yolo = argv_for(cmd, GeminiPolicy(mode="bypassPermissions"), agent_dir="/a",
                     resume_session=None)
     assert yolo[yolo.index("--approval-mode") + 1] == "yolo" and "--resume" not in yolo
+
+
+def test_validate_names_what_a_codex_or_gemini_command_lacks() -> None:
+    from swarmtui.cli.inspect import unattended_problems
+    from tests.fleet import fast_config
+    cfg = fast_config({"cx": ["codex", "--json"], "gm": ["gemini", "-m", "x"],
+                       "ok": ["codex", "exec", "--json", "-"]})
+    for name, adapter in (("cx", "codex"), ("gm", "gemini"), ("ok", "codex")):
+        cfg.agents[name] = cfg.agents[name].model_copy(update={"adapter": adapter})
+    problems = unattended_problems(cfg, {"cx", "gm", "ok"})
+    assert problems == [
+        'agents.cx.command: Codex runs unattended only as `codex exec`; add "exec"',
+        'agents.gm.command: add "--output-format", "stream-json" (swarmtui reads Gemini '
+        "CLI's JSON events)"]
