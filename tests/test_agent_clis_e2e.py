@@ -22,7 +22,7 @@ from tests.agent_clis import CODEX, GEMINI, codex_args, codex_env, find_cli, gem
 from tests.api_stub import Call, Fail, Reply, Request, Route, Tokens, body_contains
 from tests.fleet import Fleet, fast_config, start, task
 from tests.gemini_stub import GeminiStub, daily_quota
-from tests.openai_stub import OpenAIStub
+from tests.openai_stub import OpenAIStub, usage_limit
 
 pytestmark = pytest.mark.e2e
 
@@ -225,3 +225,30 @@ def test_a_follow_up_resumes_the_codex_thread_and_counts_nothing_twice(
     assert last["client_metadata"]["thread_id"] == session
     # Codex's totals cover the whole thread; each attempt counts only its own run.
     assert f.sup.state.tasks["fu"].tokens == openai_stub.total_billed().total > first
+
+
+def test_a_codex_usage_limit_resumes_its_thread_when_the_limit_lifts(
+        codex: str, git_repo: Path, fleets: list[Fleet], tmp_path: Path,
+        openai_stub: OpenAIStub) -> None:
+    openai_stub.add_route(route("ul", usage_limit(resets_in=90.0),
+                                worker("ul", "exec_command", "cmd")))
+    # Silence is judged against the supervisor's clock, which this test moves by up to two
+    # minutes: intervals long enough that the jump reads as no silence at all.
+    cfg = codex_config(codex, openai_stub, tmp_path / "home",
+                       heartbeat={"progress_interval": "60s", "quiet_after": 3,
+                                  "stuck_after": 6})
+    f = start(fleets, git_repo, cfg, [task("ul", "codex")])
+    limited = f.wait_kind("usage_limited", "ul", timeout=120)
+    failed = f.wait_kind("attempt_failed", "ul", timeout=30)
+    assert failed.data["cause"] == "usage_limited" and not failed.data["counts_attempt"]
+    assert limited.data["limit_type"] == "usage_limit"  # Codex named a clock time
+    # Codex names the reset only to the minute: move the supervisor's clock past it rather
+    # than wait a minute of real time.
+    offset = limited.data["until"] - limited.time + 1.0
+    real = f.sup.loop.clock
+    f.sup.loop.clock = lambda: real() + offset
+    assert f.wait_done(timeout=120), f.summary()
+    session = f.of("agent_session", "ul")[0].data["session_id"]
+    assert f.of("attempt_spawned", "ul")[1].data["resumes"] == session
+    assert openai_stub.model_requests()[-1].body["client_metadata"]["thread_id"] == session
+    assert f.sup.state.tasks["ul"].tokens == openai_stub.total_billed().total
