@@ -269,3 +269,13 @@ def test_validate_names_what_a_codex_or_gemini_command_lacks() -> None:
         'agents.cx.command: Codex runs unattended only as `codex exec`; add "exec"',
         'agents.gm.command: add "--output-format", "stream-json" (swarmtui reads Gemini '
         "CLI's JSON events)"]
+
+
+def test_version_verdicts_against_the_tested_cli() -> None:
+    from swarmtui.engine.adapters.versions import verdict
+    assert verdict("codex", "codex-cli 0.171.0") == ("ok", "codex-cli 0.171.0 (tested with "
+                                                      "0.171.0)")
+    assert verdict("gemini", "0.58.2")[0] == "warn" and "older than 0.61.0" in verdict(
+        "gemini", "0.58.2")[1]
+    assert verdict("claude", "2.2.0 (Claude Code)")[0] == "ok"
+    assert verdict("codex", "codex-cli dev")[0] == "warn"

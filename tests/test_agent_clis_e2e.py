@@ -252,3 +252,24 @@ def test_a_codex_usage_limit_resumes_its_thread_when_the_limit_lifts(
     assert f.of("attempt_spawned", "ul")[1].data["resumes"] == session
     assert openai_stub.model_requests()[-1].body["client_metadata"]["thread_id"] == session
     assert f.sup.state.tasks["ul"].tokens == openai_stub.total_billed().total
+
+
+def test_doctor_checks_each_configured_cli_against_its_tested_version(
+        codex: str, git_repo: Path, tmux_socket: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from swarmtui import cli
+
+    (git_repo / ".swarm").mkdir(exist_ok=True)
+    (git_repo / ".swarm" / "config.toml").write_text(
+        f'[agents.cx]\ncommand = ["{codex}", "exec", "--json", "-"]\nadapter = "codex"\n'
+        f'[agents.old]\ncommand = ["{git_repo}/old-codex", "exec", "--json", "-"]\n'
+        'adapter = "codex"\n')
+    old = git_repo / "old-codex"  # a stand-in for an older release: it only says its version
+    old.write_text("#!/bin/sh\necho 'codex-cli 0.98.1'\n")
+    old.chmod(0o755)
+    capsys.readouterr()
+    cli.main(["doctor", "--json", "--repo", str(git_repo)])
+    checks = {c["what"]: c for c in json.loads(capsys.readouterr().out)["checks"]}
+    assert checks["agent cx version"] == {"level": "ok", "what": "agent cx version",
+                                          "detail": "codex-cli 0.171.0 (tested with 0.171.0)"}
+    assert checks["agent old version"]["level"] == "warn"
+    assert "older than 0.171.0" in checks["agent old version"]["detail"]

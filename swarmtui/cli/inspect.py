@@ -284,6 +284,31 @@ def _doctor_repo(ctx: Ctx, check: Any) -> Path | None:
     return repo
 
 
+def _doctor_version(agent: Any, name: str, check: Any) -> None:
+    """The CLI's version against the one its adapter was tested with (adapters that read the
+    CLI's own output only)."""
+    import os
+
+    from swarmtui.engine.adapters.versions import TESTED, verdict
+
+    if agent.adapter not in TESTED:
+        return
+    try:
+        done = subprocess.run([agent.command[0], "--version"], capture_output=True, text=True,
+                              timeout=60, stdin=subprocess.DEVNULL,
+                              env={**os.environ, **agent.env})
+    except (OSError, subprocess.TimeoutExpired) as e:
+        check("warn", f"agent {name} version", f"{agent.command[0]} --version: {e}")
+        return
+    if done.returncode != 0:
+        check("warn", f"agent {name} version", f"{agent.command[0]} --version exited "
+              f"{done.returncode}: {(done.stderr or done.stdout).strip()[-200:]}")
+        return
+    level, detail = verdict(agent.adapter, done.stdout.strip().splitlines()[0]
+                            if done.stdout.strip() else "")
+    check(level, f"agent {name} version", detail)
+
+
 def _doctor_config(config: Any, check: Any) -> None:
     from swarmtui.engine.dispatch import free_memory_bytes
 
@@ -292,6 +317,8 @@ def _doctor_config(config: Any, check: Any) -> None:
         exe = config.agents[name].command[0]
         check("warn" if problems else "ok", f"agent {name}",
               problems[0] if problems else f"{exe}: found")
+        if not problems:
+            _doctor_version(config.agents[name], name, check)
         for problem in unattended_problems(config, {name}):
             check("fail", f"agent {name}", problem)
     mem = free_memory_bytes()
