@@ -279,3 +279,16 @@ def test_version_verdicts_against_the_tested_cli() -> None:
         "gemini", "0.58.2")[1]
     assert verdict("claude", "2.2.0 (Claude Code)")[0] == "ok"
     assert verdict("codex", "codex-cli dev")[0] == "warn"
+
+
+def test_status_says_what_each_agents_cli_cannot_tell() -> None:
+    from swarmtui.cli.inspect import agents_obj
+    from tests.fleet import fast_config
+    cfg = fast_config({"gm": ["gemini", "--output-format", "stream-json"], "sh": ["sh"]})
+    cfg.agents["gm"] = cfg.agents["gm"].model_copy(update={"adapter": "gemini"})
+    agents = agents_obj(cfg)
+    assert agents["gm"]["adapter"] == "gemini"
+    assert {"cost", "context_fill", "limit_reset", "hooks", "api_retry"} <= set(
+        agents["gm"]["cannot"])
+    assert "tokens" in agents["gm"]["can"]
+    assert agents["sh"]["can"] == [] and len(agents["sh"]["cannot"]) == len(Can)

@@ -83,12 +83,27 @@ def status_obj(repo: Path, config: Any, store: Any, state: Any = None) -> dict[s
                       1 for t in state.tasks.values() if t.state in ACTIVE and t.spec.role == role)}
                       for role, n in config.slots.pools.items()}},
         "merge_queue": [m.task for m in state.merge_queue],
+        "agents": agents_obj(config),
         "alerts": alerts,
         "held": [{"qid": h.qid, "task": h.task, "attempt": h.attempt, "source": h.source,
                   "reasons": h.reasons, "excerpt": h.excerpt, "count": h.count}
                  for h in state.quarantine.values() if h.state == "held"],
         "tasks": rows,
     }
+
+
+def agents_obj(config: Any) -> dict[str, Any]:
+    """Each configured agent's adapter and what its CLI does and does not tell swarmtui (the
+    adapter's capability set), so a gap is shown rather than silent."""
+    from swarmtui.engine.adapters import capabilities
+    from swarmtui.engine.adapters.base import Can
+
+    out: dict[str, Any] = {}
+    for name, agent in sorted(config.agents.items()):
+        can = capabilities(agent.adapter)
+        out[name] = {"adapter": agent.adapter, "can": sorted(str(c) for c in can),
+                     "cannot": sorted(str(c) for c in set(Can) - can)}
+    return out
 
 
 def cmd_status(ctx: Ctx) -> int:
