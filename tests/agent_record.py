@@ -146,6 +146,20 @@ SCENARIOS: list[Scenario] = [
             lambda r: [worker("gemini", r)], args=YOLO),
     _gemini("auto_edit", "--approval-mode auto_edit: shell calls are not offered or refused",
             lambda r: [worker("gemini", r)], args=["--approval-mode", "auto_edit"]),
+    _gemini("auto_edit_allowed_shell", "--approval-mode auto_edit with --allowed-tools "
+            "run_shell_command: the shell is offered and runs",
+            lambda r: [worker("gemini", r)], args=["--approval-mode", "auto_edit",
+                                                   "--allowed-tools", "run_shell_command"]),
+    _gemini("auto_edit_allowed_git", "auto_edit, --allowed-tools for echo, git add and git "
+            "commit only (the rules swarmtui makes from Bash(echo:*) etc.)",
+            lambda r: [worker("gemini", r)], args=[
+                "--approval-mode", "auto_edit", "--allowed-tools", "run_shell_command(echo)",
+                "--allowed-tools", "run_shell_command(git add)",
+                "--allowed-tools", "run_shell_command(git commit)"]),
+    _gemini("auto_edit_git_denied", "auto_edit, --allowed-tools for echo only: the git "
+            "command is refused",
+            lambda r: [worker("gemini", r)], args=[
+                "--approval-mode", "auto_edit", "--allowed-tools", "run_shell_command(echo)"]),
     _gemini("auth_400_bad_key", "the API's answer to an invalid key: 400 API_KEY_INVALID",
             lambda r: [Fail(400, message="API key not valid. Please pass a valid API key.",
                             code="INVALID_ARGUMENT", repeat=True, extra={"details": [{

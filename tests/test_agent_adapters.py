@@ -117,8 +117,22 @@ def test_a_gemini_tool_left_out_by_the_approval_mode_is_a_denial() -> None:
     denied = [s for s in signals if s["kind"] == "permission_denied"]
     assert {s["tool"] for s in denied} == {"run_shell_command"}
     pl = exited(a, 0)
-    assert pl.outcome is not None and pl.outcome.denials == ["run_shell_command"]
+    # Each denial names the --allowed-tools rule that would have let it run.
+    assert pl.outcome is not None and pl.outcome.denials == [
+        "run_shell_command(echo)", "run_shell_command(git add)"]
     assert exit_verdict(pl, adapter="gemini").cause == Cause.NEEDS_PERMISSION
+
+
+def test_a_gemini_shell_command_no_rule_covers_is_a_denial_naming_its_rule() -> None:
+    a, signals = replay("gemini", "auto_edit_git_denied")
+    denied = [s for s in signals if s["kind"] == "permission_denied"]
+    assert [(s["tool"], s["rule"]) for s in denied] == [
+        ("run_shell_command", "run_shell_command(git add)")]
+    v = exit_verdict(exited(a, 0), adapter="gemini")
+    assert v.cause == Cause.NEEDS_PERMISSION and "run_shell_command(git add)" in v.reason
+    # The rules swarmtui would pass let the same calls run (recorded with them).
+    _, ok = replay("gemini", "auto_edit_allowed_git")
+    assert not [s for s in ok if s["kind"] == "permission_denied"]
 
 
 # -- error classes -----------------------------------------------------------------------------
@@ -252,6 +266,14 @@ def test_gemini_launch_sets_the_approval_mode_trust_folders_and_resume() -> None
     assert out[out.index("--approval-mode") + 1] == "auto_edit"
     assert "--skip-trust" in out and out[out.index("--include-directories") + 1] == "/a"
     assert out[-2:] == ["--resume", "s-1"]
+    from swarmtui.engine.adapters.gemini_launch import allowed_tools
+    assert allowed_tools(("Read", "Edit", "Bash(git commit:*)", "Bash(ls:*)",
+                          "run_shell_command(make test)", "write_file", "Bash(rm -rf /)")) == [
+        "run_shell_command(git commit)", "run_shell_command(ls)",
+        "run_shell_command(make test)", "write_file", "run_shell_command(rm -rf /)"]
+    ruled = argv_for(cmd, GeminiPolicy(allow=("Bash(git add:*)",)), agent_dir="/a",
+                     resume_session=None)
+    assert ruled[ruled.index("--allowed-tools") + 1] == "run_shell_command(git add)"
     yolo = argv_for(cmd, GeminiPolicy(mode="bypassPermissions"), agent_dir="/a",
                     resume_session=None)
     assert yolo[yolo.index("--approval-mode") + 1] == "yolo" and "--resume" not in yolo

@@ -21,7 +21,7 @@ from swarmtui import protocol as P
 from tests.agent_clis import CODEX, GEMINI, codex_args, codex_env, find_cli, gemini_env
 from tests.api_stub import Call, Fail, Reply, Request, Route, Tokens, body_contains
 from tests.fleet import Fleet, fast_config, start, task
-from tests.gemini_stub import GeminiStub, daily_quota
+from tests.gemini_stub import GeminiStub, daily_quota, function_responses
 from tests.openai_stub import OpenAIStub, usage_limit
 
 pytestmark = pytest.mark.e2e
@@ -83,17 +83,21 @@ def steps_done(req: Request) -> int:
 
 def worker(tid: str, tool: str, arg: str) -> Any:
     """A scripted agent that follows the swarmtui protocol with the CLI's own shell tool: a
-    progress line, a committed file, results.json; then a final text."""
+    progress line, a committed file, results.json; then a final text. Refused a call, it says
+    so and stops (as a model does)."""
 
     def answer(req: Request) -> Reply:
+        if any("error" in (fr.get("response") or {}) for fr in function_responses(req)):
+            return Reply(text="I was not allowed to run that; stopping.", tokens=STEP_TOKENS)
         paths = prompt_paths(req)
         now = datetime.now(UTC).isoformat(timespec="seconds")
         results = json.dumps({"status": "done", "summary": f"added hello-{tid}.txt",
                               "files_modified": [f"hello-{tid}.txt"]})
         plan = [
             f"echo '{now} - started [outputs: 0]' >> {paths['progress']}",
-            f"cd {paths['worktree']} && printf 'hello from {tid}\\n' > hello-{tid}.txt && "
-            f"git add hello-{tid}.txt && (git commit -q -m 'Add hello' || true)",
+            f"printf 'hello from {tid}\\n' > {paths['worktree']}/hello-{tid}.txt && "
+            f"git -C {paths['worktree']} add hello-{tid}.txt && "
+            f"git -C {paths['worktree']} commit -q --allow-empty -m 'Add hello'",
             f"printf '%s' '{results}' > {paths['results']}.tmp && "
             f"mv {paths['results']}.tmp {paths['results']}",
         ]
@@ -273,3 +277,27 @@ def test_doctor_checks_each_configured_cli_against_its_tested_version(
                                           "detail": "codex-cli 0.171.0 (tested with 0.171.0)"}
     assert checks["agent old version"]["level"] == "warn"
     assert "older than 0.171.0" in checks["agent old version"]["detail"]
+
+
+def test_a_gemini_shell_command_outside_the_allow_list_needs_permission_and_retry_grants_it(
+        gemini: str, git_repo: Path, fleets: list[Fleet], tmp_path: Path,
+        gemini_stub: GeminiStub) -> None:
+    gemini_stub.add_route(route("p", worker("p", "run_shell_command", "command")))
+    cfg = gemini_config(gemini, gemini_stub, tmp_path / "home")
+    # auto_edit with shell rules for the protocol's own commands, but none for git.
+    agent = cfg.agents["gemini"]
+    cfg.agents["gemini"] = agent.model_copy(update={"permissions": agent.permissions.model_copy(
+        update={"sandbox": False, "mode": "acceptEdits",
+                "allow": ["Bash(echo:*)", "Bash(printf:*)", "Bash(mv:*)"]})})
+    f = start(fleets, git_repo, cfg, [task("p", "gemini")], exit_when_done=False)
+    failed = f.wait_kind("attempt_failed", "p", timeout=120)
+    assert failed.data["cause"] == "needs_permission", failed.data
+    # The chained command was refused for its git part: that is the rule named, not printf's.
+    assert failed.data["reason"] == "needs permission: run_shell_command(git)"
+    denied = f.of("permission_denied", "p")
+    assert denied and denied[0].data["rule"] == "run_shell_command(git)"
+    assert not f.of("task_requeued", "p")  # it waits for the operator
+    f.command("retry", task="p", allow=["run_shell_command(git)"])
+    f.wait_event(lambda e: e.kind == "verify_passed" and e.task == "p" and e.attempt == 2,
+                 timeout=120)
+    assert (P.worktree_dir(git_repo, "p", 2) / "hello-p.txt").exists()

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from swarmtui.engine.adapters.apierrors import (
@@ -35,8 +36,11 @@ from swarmtui.engine.adapters.base import Adapter, Can, Signal
 
 MAX_LINE = 4 * 1024 * 1024
 ACTIVITY_EVERY = 5.0
-DENIED_TYPES = frozenset({"tool_not_registered", "permission_denied", "policy_denied",
-                          "execution_denied", "tool_disabled"})
+# tool_not_registered: the approval mode left the tool out; policy_violation: an allowed
+# tool's call was refused by the policy (a shell command no --allowed-tools rule covers).
+DENIED_TYPES = frozenset({"tool_not_registered", "policy_violation", "permission_denied",
+                          "policy_denied", "execution_denied", "tool_disabled"})
+MAX_OPEN_CALLS = 256
 
 _API_JSON = re.compile(r"\[API Error:\s*(\{.*\})\s*\]", re.DOTALL)
 _PHRASES: tuple[tuple[re.Pattern[str], ErrorClass], ...] = (
@@ -49,6 +53,45 @@ _PHRASES: tuple[tuple[re.Pattern[str], ErrorClass], ...] = (
     (re.compile(r"API key not valid|API_KEY_INVALID|UNAUTHENTICATED", re.IGNORECASE),
      ErrorClass.AUTH),
 )
+
+
+def _segment_rule(segment: str) -> str | None:
+    """``run_shell_command(git add)`` for one simple command: the program, and its second word
+    when that is a subcommand, not an argument (a quoted string, an option, a path)."""
+    words = segment.split()[:2]
+    if not words or not re.fullmatch(r"[\w.-]+", words[0]):
+        return None
+    if len(words) == 2 and re.fullmatch(r"[a-z][\w-]*", words[1]):
+        return f"run_shell_command({words[0]} {words[1]})"
+    return f"run_shell_command({words[0]})"
+
+
+def _covered(rule: str, allowed: tuple[str, ...]) -> bool:
+    inner = rule[len("run_shell_command("):-1]
+    for a in allowed:
+        if a == "run_shell_command":
+            return True
+        if a.startswith("run_shell_command(") and a.endswith(")"):
+            prefix = a[len("run_shell_command("):-1].split()
+            if inner.split()[:len(prefix)] == prefix:
+                return True
+    return False
+
+
+def denial_rule(tool: str, params: Any, allowed: tuple[str, ...] = ()) -> str:
+    """The ``--allowed-tools`` rule that would have allowed a refused call: for a shell
+    command, that of its first simple command no rule in ``allowed`` covers (Gemini refuses a
+    chained command when any part is not allowed); the tool's name for anything else."""
+    if tool == "run_shell_command" and isinstance(params, dict):
+        cmd = str(params.get("command", ""))[:4000]
+        rules = [r for r in (_segment_rule(s) for s in re.split(r"&&|\|\||;|\|", cmd))
+                 if r is not None][:50]
+        for rule in rules:
+            if not _covered(rule, allowed):
+                return rule
+        if rules:
+            return rules[0]
+    return tool
 
 
 def status_from_exit(code: int | None) -> int | None:
@@ -88,7 +131,14 @@ class GeminiAdapter(Adapter):
         self.turns = 0
         self.tools = 0
         self.denials: list[str] = []
+        self._calls: dict[str, tuple[str, Any]] = {}  # tool_id -> (tool, parameters)
+        self.allowed: tuple[str, ...] = ()  # the --allowed-tools rules it was started with
         self._last_activity = 0.0
+
+    def configure(self, extra: Mapping[str, Any]) -> None:
+        rules = extra.get("allowed_tools")
+        if isinstance(rules, list):
+            self.allowed = tuple(short(r, 200) for r in rules[:200] if isinstance(r, str))
 
     def exited(self, code: int | None) -> None:
         self.exit_code = code
@@ -116,6 +166,9 @@ class GeminiAdapter(Adapter):
             return self._activity(force=True)
         elif kind == "tool_use":
             self.tools += 1
+            if len(self._calls) < MAX_OPEN_CALLS:
+                self._calls[short(obj.get("tool_id"), 200)] = (
+                    short(obj.get("tool_name"), 60), obj.get("parameters"))
             return self._activity(tool=short(obj.get("tool_name"), 60))
         elif kind == "tool_result":
             return self._tool_result(obj)
@@ -131,16 +184,18 @@ class GeminiAdapter(Adapter):
         return [{"kind": "activity", "turn": self.turns, "tools": self.tools, "tool": tool}]
 
     def _tool_result(self, obj: dict[str, Any]) -> list[Signal]:
+        call = self._calls.pop(short(obj.get("tool_id"), 200), None)
         err = obj.get("error")
         if obj.get("status") != "error" or not isinstance(err, dict):
             return []
         etype = short(err.get("type"), 60)
         if etype not in DENIED_TYPES:
             return []
-        tool = short(str(obj.get("tool_id", "")).split("__", 1)[0], 60) or "a tool"
-        if tool not in self.denials and len(self.denials) < 20:
-            self.denials.append(tool)
-        return [{"kind": "permission_denied", "tool": tool, "rule": tool,
+        tool = call[0] if call else short(str(obj.get("tool_id", "")).split("__", 1)[0], 60)
+        rule = denial_rule(tool, call[1] if call else None, self.allowed) if tool else "a tool"
+        if rule not in self.denials and len(self.denials) < 20:
+            self.denials.append(rule)
+        return [{"kind": "permission_denied", "tool": tool or "a tool", "rule": rule,
                  "message": short(err.get("message"), 300)}]
 
     def usage(self) -> dict[str, Any]:

@@ -30,7 +30,8 @@ def session_tokens(exits: Iterable[p.AgentExited]) -> dict[str, int]:
 
 def launch(adapter: str, argv: list[str], *, mode: str, sandbox: bool,
            directories: tuple[str, ...], agent_dir: str, resume_session: str | None,
-           earlier: Iterable[p.AgentExited] = ()) -> tuple[list[str], dict[str, Any]]:
+           allow: tuple[str, ...] = (), earlier: Iterable[p.AgentExited] = (),
+           ) -> tuple[list[str], dict[str, Any]]:
     """The command line and the adapter's launch facts for a ``codex`` or ``gemini`` agent."""
     if adapter == "codex":
         extra: dict[str, Any] = {"model": codex_launch.model_of(argv)}
@@ -39,9 +40,11 @@ def launch(adapter: str, argv: list[str], *, mode: str, sandbox: bool,
         return codex_launch.argv_for(argv, codex_launch.CodexPolicy(mode, sandbox, directories),
                                      agent_dir=agent_dir, resume_session=resume_session), extra
     if adapter == "gemini":
-        return gemini_launch.argv_for(argv, gemini_launch.GeminiPolicy(mode, sandbox,
-                                                                       directories),
-                                      agent_dir=agent_dir, resume_session=resume_session), {}
+        policy = gemini_launch.GeminiPolicy(mode, sandbox, directories, allow)
+        return gemini_launch.argv_for(argv, policy, agent_dir=agent_dir,
+                                      resume_session=resume_session), {
+            "allowed_tools": gemini_launch.allowed_tools(allow)
+            if gemini_launch.approval_mode(policy) == "auto_edit" else []}
     return list(argv), {}
 
 
