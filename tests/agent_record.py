@@ -160,6 +160,10 @@ SCENARIOS: list[Scenario] = [
             "command is refused",
             lambda r: [worker("gemini", r)], args=[
                 "--approval-mode", "auto_edit", "--allowed-tools", "run_shell_command(echo)"]),
+    _gemini("yolo_allowed_git", "--approval-mode yolo with --allowed-tools for git add only: "
+            "every other shell command is refused by policy (yolo or not)",
+            lambda r: [worker("gemini", r)], args=[
+                "--approval-mode", "yolo", "--allowed-tools", "run_shell_command(git add)"]),
     _gemini("auth_400_bad_key", "the API's answer to an invalid key: 400 API_KEY_INVALID",
             lambda r: [Fail(400, message="API key not valid. Please pass a valid API key.",
                             code="INVALID_ARGUMENT", repeat=True, extra={"details": [{

@@ -314,3 +314,14 @@ def test_status_says_what_each_agents_cli_cannot_tell() -> None:
         agents["gm"]["cannot"])
     assert "tokens" in agents["gm"]["can"]
     assert agents["sh"]["can"] == [] and len(agents["sh"]["cannot"]) == len(Can)
+
+
+def test_yolo_with_an_allow_list_refuses_the_rest_so_the_launcher_passes_none() -> None:
+    """Why the launcher gives --allowed-tools only with auto_edit (recorded, Gemini CLI 0.61)."""
+    from swarmtui.engine.adapters.gemini_launch import GeminiPolicy, argv_for
+    _, signals = replay("gemini", "yolo_allowed_git")
+    assert [s["rule"] for s in signals if s["kind"] == "permission_denied"] == [
+        "run_shell_command(echo)", "run_shell_command(git add)"]
+    out = argv_for(["gemini"], GeminiPolicy(sandbox=True, allow=("Bash(git add:*)",)),
+                   agent_dir="/a", resume_session=None)
+    assert "--allowed-tools" not in out
