@@ -280,6 +280,10 @@ def record(sc: Scenario, exe: str, out: Path) -> None:
                         "log": subprocess.run(["git", "log", "--oneline"], cwd=repo,
                                               capture_output=True, text=True).stdout}
                 (out / f"{name}.meta.json").write_text(json.dumps(meta, indent=2) + "\n")
+                if sc.cli == "codex":  # its own session file: what exec --json leaves out
+                    files = sorted((tmp / "home" / ".codex" / "sessions").rglob("rollout-*"))
+                    if files:
+                        shutil.copyfile(files[-1], out / f"{name}.rollout.jsonl")
                 print(f"{sc.cli}/{name}: exit {code}, {took:.1f}s, "
                       f"{len(stub.requests)} requests")
     finally:

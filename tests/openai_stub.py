@@ -36,12 +36,22 @@ def usage_json(t: Tokens) -> dict[str, Any]:
             "total_tokens": t.input + t.output}
 
 
+def codex_limit_headers(used_percent: float, resets_at: float,
+                        window_minutes: int = 300) -> dict[str, str]:
+    """The ``x-codex-primary-*`` rate-limit headers of a ChatGPT-plan account's responses."""
+    return {"x-codex-primary-used-percent": f"{used_percent:g}",
+            "x-codex-primary-window-minutes": str(window_minutes),
+            "x-codex-primary-reset-at": str(int(resets_at))}
+
+
 def usage_limit(resets_in: float = 3600.0) -> Fail:
-    """The 429 a ChatGPT-plan account gets when its usage limit is spent."""
+    """The 429 a ChatGPT-plan account gets when its usage limit is spent (with the rate-limit
+    headers saying which window and when it resets)."""
+    at = time.time() + resets_in
     return Fail(429, message="The usage limit has been reached", code="usage_limit_reached",
+                headers=codex_limit_headers(100, at),
                 extra={"type": "usage_limit_reached", "plan_type": "plus",
-                       "resets_at": int(time.time() + resets_in),
-                       "resets_in_seconds": int(resets_in)})
+                       "resets_at": int(at), "resets_in_seconds": int(resets_in)})
 
 
 class OpenAIStub(StubServer):

@@ -218,7 +218,8 @@ def test_hostile_lines_never_raise(cli: str) -> None:
 
 def test_capabilities_say_what_each_cli_cannot_do() -> None:
     assert Can.COST not in capabilities("codex") and Can.COST not in capabilities("gemini")
-    assert Can.CONTEXT_FILL not in capabilities("codex") | capabilities("gemini")
+    assert Can.CONTEXT_FILL in capabilities("codex")  # from its session file
+    assert Can.CONTEXT_FILL not in capabilities("gemini")
     assert Can.RESUME in capabilities("codex") & capabilities("gemini")
     assert Can.LIMIT_RESET not in capabilities("gemini")
     assert capabilities("generic") == frozenset()
@@ -325,3 +326,72 @@ def test_yolo_with_an_allow_list_refuses_the_rest_so_the_launcher_passes_none() 
     out = argv_for(["gemini"], GeminiPolicy(sandbox=True, allow=("Bash(git add:*)",)),
                    agent_dir="/a", resume_session=None)
     assert "--allowed-tools" not in out
+
+
+
+# -- Codex's own session file ------------------------------------------------------------------
+
+def codex_with_session(name: str, home: Path) -> tuple[Adapter, list[dict[str, Any]]]:
+    """Replay a Codex run with its recorded session file growing as it did: the first line
+    (the thread's metadata) is there when the thread starts, the rest comes after."""
+    lines = (DATA / "codex" / f"{name}.jsonl").read_text().splitlines()
+    thread = json.loads(lines[0])["thread_id"]
+    rollout = (DATA / "codex" / f"{name}.rollout.jsonl").read_text().splitlines(keepends=True)
+    day = home / "sessions" / "2026" / "12" / "07"
+    day.mkdir(parents=True)
+    target = day / f"rollout-2026-12-07T10-00-00-{thread}.jsonl"
+    target.write_text(rollout[0])
+    a = adapter_for("codex", {"model": "gpt-5.5", "codex_home": str(home)})
+    signals = a.observe(lines[0])
+    with open(target, "a") as f:
+        f.writelines(rollout[1:])
+    for line in lines[1:]:
+        signals += a.observe(line)
+    return a, signals
+
+
+def test_codex_context_fill_comes_from_its_session_file(tmp_path: Path) -> None:
+    _, signals = codex_with_session("success", tmp_path)
+    readings = [s for s in signals if s["kind"] == "context"]
+    rollout = [json.loads(x) for x in (DATA / "codex" / "success.rollout.jsonl").read_text(
+        ).splitlines()]
+    want = [r["payload"]["info"] for r in rollout if r.get("type") == "event_msg"
+            and r["payload"].get("type") == "token_count" and r["payload"].get("info")]
+    assert want  # the recording holds token counts
+    assert readings[-1]["tokens"] == want[-1]["last_token_usage"]["input_tokens"]
+    assert readings[-1]["window"] == want[-1]["model_context_window"]
+    assert readings[-1]["model"] == "gpt-5.5"
+
+
+def test_a_codex_usage_limit_takes_its_reset_from_the_session_file(tmp_path: Path) -> None:
+    a, _ = codex_with_session("usage_limit", tmp_path)
+    pl = exited(a, 1)
+    counts = [json.loads(x)["payload"] for x in (
+        DATA / "codex" / "usage_limit.rollout.jsonl").read_text().splitlines()
+        if '"token_count"' in x]
+    resets = counts[-1]["rate_limits"]["primary"]["resets_at"]
+    assert pl.usage_limited_until == resets  # to the second, not the minute of the message
+    assert exit_verdict(pl, adapter="codex").cause == Cause.USAGE_LIMITED
+
+
+def test_a_linked_session_file_or_folder_is_never_read(tmp_path: Path) -> None:
+    from swarmtui.engine.adapters.codex_session import find_session_file
+    lines = (DATA / "codex" / "success.jsonl").read_text().splitlines()
+    thread = json.loads(lines[0])["thread_id"]
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    secret = elsewhere / f"rollout-x-{thread}.jsonl"
+    secret.write_text((DATA / "codex" / "success.rollout.jsonl").read_text())
+    home = tmp_path / "home"
+    (home / "sessions" / "2026" / "12").mkdir(parents=True)
+    (home / "sessions" / "2026" / "12" / "07").symlink_to(elsewhere)  # a linked folder
+    assert find_session_file(home, thread) is None
+    (home / "sessions" / "2026" / "12" / "07").unlink()
+    day = home / "sessions" / "2026" / "12" / "07"
+    day.mkdir()
+    (day / secret.name).symlink_to(secret)  # a linked file
+    assert find_session_file(home, thread) is None
+    a = adapter_for("codex", {"codex_home": str(home)})
+    signals = [s for line in lines for s in a.observe(line)]
+    assert not [s for s in signals if s["kind"] == "context"]
+    assert find_session_file(home, "../../etc") is None

@@ -168,6 +168,10 @@ def test_a_codex_task_passes_with_exact_tokens_and_cost(
               [task("cx", "codex")])
     assert f.wait_done(timeout=120), f.summary()
     check_passed(f, git_repo, "cx", CODEX_MODEL, openai_stub.total_billed())
+    # Context fill from Codex's own session file (exec --json does not say it).
+    fill = f.of("context_fill", "cx")
+    assert fill and fill[-1].data["tokens"] == STEP_TOKENS.input
+    assert fill[-1].data["window_from"] == "agent" and fill[-1].data["window"] > 0
 
 
 def test_a_gemini_task_passes_with_exact_tokens_and_cost(
@@ -234,8 +238,8 @@ def test_a_follow_up_resumes_the_codex_thread_and_counts_nothing_twice(
 def test_a_codex_usage_limit_resumes_its_thread_when_the_limit_lifts(
         codex: str, git_repo: Path, fleets: list[Fleet], tmp_path: Path,
         openai_stub: OpenAIStub) -> None:
-    openai_stub.add_route(route("ul", usage_limit(resets_in=90.0),
-                                worker("ul", "exec_command", "cmd")))
+    limit = usage_limit(resets_in=90.0)
+    openai_stub.add_route(route("ul", limit, worker("ul", "exec_command", "cmd")))
     # Silence is judged against the supervisor's clock, which this test moves by up to two
     # minutes: intervals long enough that the jump reads as no silence at all.
     cfg = codex_config(codex, openai_stub, tmp_path / "home",
@@ -245,7 +249,9 @@ def test_a_codex_usage_limit_resumes_its_thread_when_the_limit_lifts(
     limited = f.wait_kind("usage_limited", "ul", timeout=120)
     failed = f.wait_kind("attempt_failed", "ul", timeout=30)
     assert failed.data["cause"] == "usage_limited" and not failed.data["counts_attempt"]
-    assert limited.data["limit_type"] == "usage_limit"  # Codex named a clock time
+    assert limited.data["limit_type"] == "usage_limit"
+    # To the second, from Codex's session file (its message names only the minute).
+    assert limited.data["until"] == limit.extra["resets_at"]
     # Codex names the reset only to the minute: move the supervisor's clock past it rather
     # than wait a minute of real time.
     offset = limited.data["until"] - limited.time + 1.0

@@ -196,7 +196,7 @@ class Spawner:
             argv, extra = other_launch.launch(
                 agent.adapter, argv, mode=pc.mode, sandbox=pc.sandbox,
                 directories=tuple(pc.directories), agent_dir=str(adir),
-                resume_session=plan.resume_session, earlier=plan.earlier,
+                resume_session=plan.resume_session, earlier=plan.earlier, env=env,
                 allow=(*pc.allow, *claude_launch.verify_rule(plan.task.spec.verify),
                        *plan.task.allow))
         LaunchSpec(argv=argv, cwd=str(wt), env=env, prompt_via=agent.prompt_via,

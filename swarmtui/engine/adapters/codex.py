@@ -17,7 +17,10 @@ Facts from Codex CLI 0.171 (transcripts recorded from the real CLI are in ``test
   ``Quota exceeded. Check your plan and billing details.``, ``We're currently experiencing high
   demand`` (a 500), ``Codex ran out of room in the model's context window``;
 * ``turn.failed.error.message`` is how the run ended when it failed; the model is never named
-  in the stream (the launcher passes the one it set).
+  in the stream (the launcher passes the one it set);
+* what the stream leaves out (the context each request carried, the model's window, the
+  rate-limit windows with their exact reset times) is in Codex's own session file, read by
+  ``codex_session.py`` when the launcher passes ``CODEX_HOME``.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import json
 import re
 import time
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from swarmtui.engine.adapters.apierrors import (
@@ -38,10 +42,14 @@ from swarmtui.engine.adapters.apierrors import (
     status_class,
 )
 from swarmtui.engine.adapters.base import Adapter, Can, Signal
+from swarmtui.engine.adapters.codex_session import SessionFile
 
 MAX_LINE = 4 * 1024 * 1024
 ACTIVITY_EVERY = 5.0  # seconds between two activity signals (the first of a turn always goes)
 DEFAULT_MODEL = "codex"  # the model's name when the command line does not set one
+# Lines after which Codex has written a request's token_count to its session file.
+SESSION_FILE_NEWS = frozenset({"item.started", "item.completed", "turn.completed",
+                               "turn.failed", "error"})
 TOOL_ITEMS = frozenset({"command_execution", "file_change", "mcp_tool_call", "web_search",
                         "collab_tool_call"})
 
@@ -68,9 +76,10 @@ def classify(message: str) -> tuple[ErrorClass, int | None]:
 
 class CodexAdapter(Adapter):
     name = "codex"
+    # Context fill and exact reset times come from its session file (codex_session.py).
     capabilities = frozenset({Can.SESSION, Can.RESUME, Can.ACTIVITY, Can.TOKENS,
                               Can.API_RETRY, Can.ERROR_CLASS, Can.LIMIT_RESET,
-                              Can.APPROVAL_POLICY})
+                              Can.CONTEXT_FILL, Can.APPROVAL_POLICY})
     auth_hint = ("check the key Codex reads (OPENAI_API_KEY, or the provider's env_key; "
                  "`codex login` for a ChatGPT plan) and the provider's base_url")
 
@@ -84,11 +93,15 @@ class CodexAdapter(Adapter):
         self.failed: str | None = None  # turn.failed's message
         self.last_error: str | None = None
         self._last_activity = 0.0
+        self.session: SessionFile | None = None  # Codex's own session file, when its home is known
 
     def configure(self, extra: Mapping[str, Any]) -> None:
         model = extra.get("model")
         if isinstance(model, str) and model.strip():
             self.model = short(model, 100)
+        home = extra.get("codex_home")
+        if isinstance(home, str) and home.startswith("/"):
+            self.session = SessionFile(Path(home), self.model)
         base = extra.get("session_tokens")
         if isinstance(base, Mapping):
             self.baseline = {k: count(base.get(k)) for k in (
@@ -104,9 +117,17 @@ class CodexAdapter(Adapter):
             return []
         if not isinstance(obj, dict):
             return []
+        signals = self._event(obj)
+        if self.session is not None and obj.get("type") in SESSION_FILE_NEWS:
+            signals += self.session.read()  # a request has ended: its token_count is written
+        return signals
+
+    def _event(self, obj: dict[str, Any]) -> list[Signal]:
         kind = obj.get("type")
         if kind == "thread.started":
             self.session_id = short(obj.get("thread_id"), 100) or None
+            if self.session_id and self.session is not None:
+                self.session.attach(self.session_id)
             if self.session_id:
                 return [{"kind": "session", "session_id": self.session_id, "model": self.model}]
         elif kind == "turn.started":
@@ -176,7 +197,10 @@ class CodexAdapter(Adapter):
                               "message": message[:300]}
             out["agent_error"] = message[:300]
             if cls == ErrorClass.USAGE_LIMIT:
-                said = reset_from_text(message)
+                if self.session is not None:
+                    self.session.read()
+                said = (self.session.reset_at() if self.session is not None else None) or (
+                    reset_from_text(message))
                 out["usage_limited_until"] = said if said is not None else (
                     time.time() + FALLBACK_WAIT)
                 out["limit_type"] = "usage_limit" if said is not None else "usage_limit_no_reset"

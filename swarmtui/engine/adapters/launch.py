@@ -7,7 +7,7 @@ tokens the thread had used before (its usage totals cover the whole thread).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from swarmtui.engine.adapters import codex_launch, gemini_launch
@@ -31,10 +31,14 @@ def session_tokens(exits: Iterable[p.AgentExited]) -> dict[str, int]:
 def launch(adapter: str, argv: list[str], *, mode: str, sandbox: bool,
            directories: tuple[str, ...], agent_dir: str, resume_session: str | None,
            allow: tuple[str, ...] = (), earlier: Iterable[p.AgentExited] = (),
-           ) -> tuple[list[str], dict[str, Any]]:
+           env: Mapping[str, str] | None = None) -> tuple[list[str], dict[str, Any]]:
     """The command line and the adapter's launch facts for a ``codex`` or ``gemini`` agent."""
     if adapter == "codex":
         extra: dict[str, Any] = {"model": codex_launch.model_of(argv)}
+        env = env or {}
+        home = env.get("CODEX_HOME") or (f"{env['HOME']}/.codex" if env.get("HOME") else "")
+        if home.startswith("/"):
+            extra["codex_home"] = home  # its session files: context fill, rate-limit windows
         if resume_session:
             extra["session_tokens"] = session_tokens(earlier)
         return codex_launch.argv_for(argv, codex_launch.CodexPolicy(mode, sandbox, directories),
