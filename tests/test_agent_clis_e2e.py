@@ -3,12 +3,13 @@ real tmux windows and git worktrees, against local stand-ins of their providers'
 (tests/openai_stub.py, tests/gemini_stub.py) that script the model. Each task passes with the
 tokens the stand-in billed and the cost the price table gives; each error class is named.
 
-Skipped only when Node.js or npm is missing (CI installs both).
+Skipped only when Node.js or npm is missing, and then only outside CI (CI installs both).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -18,7 +19,15 @@ from typing import Any
 import pytest
 
 from swarmtui import protocol as P
-from tests.agent_clis import CODEX, GEMINI, codex_args, codex_env, find_cli, gemini_env
+from tests.agent_clis import (
+    CODEX,
+    GEMINI,
+    CliSpec,
+    codex_args,
+    codex_env,
+    find_cli,
+    gemini_env,
+)
 from tests.api_stub import Call, Fail, Reply, Request, Route, Tokens, body_contains
 from tests.fleet import Fleet, fast_config, start, task
 from tests.gemini_stub import GeminiStub, daily_quota, function_responses
@@ -34,20 +43,23 @@ PRICES = {CODEX_MODEL: {"input": 1.25, "output": 10.0, "cache_read": 0.125},
 STEP_TOKENS = Tokens(input=700, output=40, cached=200, reasoning=8)
 
 
-@pytest.fixture(scope="module")
-def codex() -> str:
-    found = find_cli(CODEX)
+def _cli(spec: CliSpec) -> str:
+    found = find_cli(spec)
     if found.path is None:
+        if os.environ.get("CI"):  # CI installs Node.js: a missing CLI is a failure there
+            pytest.fail(found.reason)
         pytest.skip(found.reason)
     return str(found.path)
+
+
+@pytest.fixture(scope="module")
+def codex() -> str:
+    return _cli(CODEX)
 
 
 @pytest.fixture(scope="module")
 def gemini() -> str:
-    found = find_cli(GEMINI)
-    if found.path is None:
-        pytest.skip(found.reason)
-    return str(found.path)
+    return _cli(GEMINI)
 
 
 @pytest.fixture
