@@ -83,12 +83,27 @@ def status_obj(repo: Path, config: Any, store: Any, state: Any = None) -> dict[s
                       1 for t in state.tasks.values() if t.state in ACTIVE and t.spec.role == role)}
                       for role, n in config.slots.pools.items()}},
         "merge_queue": [m.task for m in state.merge_queue],
+        "agents": agents_obj(config),
         "alerts": alerts,
         "held": [{"qid": h.qid, "task": h.task, "attempt": h.attempt, "source": h.source,
                   "reasons": h.reasons, "excerpt": h.excerpt, "count": h.count}
                  for h in state.quarantine.values() if h.state == "held"],
         "tasks": rows,
     }
+
+
+def agents_obj(config: Any) -> dict[str, Any]:
+    """Each configured agent's adapter and what its CLI does and does not tell swarmtui (the
+    adapter's capability set), so a gap is shown rather than silent."""
+    from swarmtui.engine.adapters import capabilities
+    from swarmtui.engine.adapters.base import Can
+
+    out: dict[str, Any] = {}
+    for name, agent in sorted(config.agents.items()):
+        can = capabilities(agent.adapter)
+        out[name] = {"adapter": agent.adapter, "can": sorted(str(c) for c in can),
+                     "cannot": sorted(str(c) for c in set(Can) - can)}
+    return out
 
 
 def cmd_status(ctx: Ctx) -> int:
@@ -174,6 +189,10 @@ def unattended_problems(config: Any, agents: set[str]) -> list[str]:
     problems: list[str] = []
     for name in sorted(agents):
         agent = config.agents.get(name)
+        if agent is not None and agent.adapter in ("codex", "gemini"):
+            from swarmtui.engine.adapters.launch import unattended_problems as other
+
+            problems += other(agent.adapter, list(agent.command), where=f"agents.{name}")
         if agent is None or agent.adapter != "claude":
             continue
         pc = agent.permissions
@@ -280,6 +299,31 @@ def _doctor_repo(ctx: Ctx, check: Any) -> Path | None:
     return repo
 
 
+def _doctor_version(agent: Any, name: str, check: Any) -> None:
+    """The CLI's version against the one its adapter was tested with (adapters that read the
+    CLI's own output only)."""
+    import os
+
+    from swarmtui.engine.adapters.versions import TESTED, verdict
+
+    if agent.adapter not in TESTED:
+        return
+    try:
+        done = subprocess.run([agent.command[0], "--version"], capture_output=True, text=True,
+                              timeout=60, stdin=subprocess.DEVNULL,
+                              env={**os.environ, **agent.env})
+    except (OSError, subprocess.TimeoutExpired) as e:
+        check("warn", f"agent {name} version", f"{agent.command[0]} --version: {e}")
+        return
+    if done.returncode != 0:
+        check("warn", f"agent {name} version", f"{agent.command[0]} --version exited "
+              f"{done.returncode}: {(done.stderr or done.stdout).strip()[-200:]}")
+        return
+    level, detail = verdict(agent.adapter, done.stdout.strip().splitlines()[0]
+                            if done.stdout.strip() else "")
+    check(level, f"agent {name} version", detail)
+
+
 def _doctor_config(config: Any, check: Any) -> None:
     from swarmtui.engine.dispatch import free_memory_bytes
 
@@ -288,6 +332,8 @@ def _doctor_config(config: Any, check: Any) -> None:
         exe = config.agents[name].command[0]
         check("warn" if problems else "ok", f"agent {name}",
               problems[0] if problems else f"{exe}: found")
+        if not problems:
+            _doctor_version(config.agents[name], name, check)
         for problem in unattended_problems(config, {name}):
             check("fail", f"agent {name}", problem)
     mem = free_memory_bytes()

@@ -19,6 +19,7 @@ from swarmtui.model import payloads as p
 _IDLE_KINDS = frozenset({
     EventKind.PROGRESS, EventKind.HEALTH, EventKind.DIFF, EventKind.FORECAST,
     EventKind.API_RETRY, EventKind.CONTEXT_FILL, EventKind.CHECK_RAN, EventKind.SCOPE_DRIFT,
+    EventKind.AGENT_ACTIVITY,
 })
 REPLAN_S = 1.0
 

@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from swarmtui.config import ModelPrice
+from swarmtui.engine.adapters import ADAPTERS, capabilities
+from swarmtui.engine.adapters.base import Can
 from swarmtui.engine.context import Ctx
 from swarmtui.engine.failures import fail
 from swarmtui.engine.ingest import ResultsRefusal
@@ -34,17 +36,23 @@ class Verdict:
     hold_agent: bool = False  # no new attempt of this agent until the operator resumes
 
 
-def _api(oc: p.AgentOutcome) -> Verdict | None:
+def _api(oc: p.AgentOutcome, auth_hint: str) -> Verdict | None:
     status = oc.api_status
     said = f": {oc.message}" if oc.message else ""
-    if status in (401, 403) or oc.api_error == "authentication_failed":
+    # An adapter that classed the error itself (apierrors.ErrorClass) is taken at its word.
+    klass = oc.api_error
+    if status in (401, 403) or klass == "authentication_failed":
         return Verdict(Cause.API_AUTH, f"the API refused the credentials ({status}){said}; "
-                       "check the API key (ANTHROPIC_API_KEY, or `claude login` for a "
-                       "subscription) and ANTHROPIC_BASE_URL", hold_agent=True)
-    if status == 429:
-        return Verdict(Cause.API_RATE_LIMITED, f"API rate limit (429){said}")
-    if status == 529:
-        return Verdict(Cause.API_OVERLOADED, f"the API is overloaded (529){said}")
+                       f"{auth_hint}", hold_agent=True)
+    if klass == "context_too_long":
+        return Verdict(Cause.API_CONTEXT_TOO_LONG, f"the context is too long for the model "
+                       f"({status or 'no status'}){said}")
+    if klass == "server_error":
+        return Verdict(Cause.API_SERVER, f"API server error ({status or 'no status'}){said}")
+    if status == 429 or klass == "rate_limit":
+        return Verdict(Cause.API_RATE_LIMITED, f"API rate limit ({status or 429}){said}")
+    if status == 529 or klass == "overloaded":
+        return Verdict(Cause.API_OVERLOADED, f"the API is overloaded ({status or 529}){said}")
     if status is not None and status >= 500:
         return Verdict(Cause.API_SERVER, f"API server error ({status}){said}")
     if oc.is_error and oc.terminal_reason == "api_error":
@@ -52,9 +60,11 @@ def _api(oc: p.AgentOutcome) -> Verdict | None:
     return None
 
 
-def exit_verdict(pl: p.AgentExited, results_refused: ResultsRefusal | None = None) -> Verdict:
+def exit_verdict(pl: p.AgentExited, results_refused: ResultsRefusal | None = None,
+                 adapter: str = "claude") -> Verdict:
     """The cause of an attempt whose agent exited without results it could take (pure).
-    ``results_refused``: it wrote a results.json, refused (too large, too deep, ...)."""
+    ``results_refused``: it wrote a results.json, refused (too large, too deep, ...);
+    ``adapter``: whose words the advice on a refused key uses."""
     oc = pl.outcome
     if pl.usage_limited_until is not None:
         kind = f" ({pl.limit_type.replace('_', ' ')})" if pl.limit_type else ""
@@ -65,7 +75,8 @@ def exit_verdict(pl: p.AgentExited, results_refused: ResultsRefusal | None = Non
             return Verdict(Cause.MAX_TURNS, f"hit its max turns ({'; '.join(oc.errors)})")
         if oc.subtype == "error_max_budget_usd":
             return Verdict(Cause.MAX_BUDGET, f"hit its max budget ({'; '.join(oc.errors)})")
-        api = _api(oc)
+        cls = ADAPTERS.get(adapter)
+        api = _api(oc, cls.auth_hint if cls is not None else "check the agent's API key")
         if api is not None:
             return api
         if oc.denials:
@@ -117,7 +128,8 @@ class Outcomes:
         ctx = self.ctx
         if t.state != TaskState.RUNNING:
             return
-        v = exit_verdict(pl, results_refused)
+        agent = ctx.config.agents.get(t.spec.agent)
+        v = exit_verdict(pl, results_refused, agent.adapter if agent is not None else "generic")
         not_before = pl.usage_limited_until
         if v.cause == Cause.API_RATE_LIMITED:
             not_before = ctx.now() + (pl.retry_delay_s or RATE_LIMIT_WAIT)
@@ -131,5 +143,5 @@ class Outcomes:
 
     def _resumes(self, t: TaskView) -> bool:
         agent = self.ctx.config.agents.get(t.spec.agent)
-        return agent is not None and agent.adapter == "claude" and bool(
+        return agent is not None and Can.RESUME in capabilities(agent.adapter) and bool(
             getattr(agent, "resume_after_limit", True))

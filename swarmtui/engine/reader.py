@@ -367,5 +367,5 @@ def signal_payload(obj: dict[str, Any], offset: int,
 _SIGNAL_KINDS: dict[str, type[p.Signal]] = {
     "session": p.AgentSession, "api_retry": p.ApiRetry, "api_error": p.ApiErrorSeen,
     "rate_limit": p.RateLimit, "permission_denied": p.PermissionDenied, "hook": p.AgentHook,
-    "setup": p.SetupRan, "usage": p.TurnUsage,
+    "setup": p.SetupRan, "usage": p.TurnUsage, "activity": p.AgentActivity,
 }

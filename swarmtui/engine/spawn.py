@@ -24,6 +24,7 @@ from swarmtui import protocol as P
 from swarmtui.agentfiles import AgentFileError, parse_results
 from swarmtui.config import AgentConfig
 from swarmtui.engine.adapters import claude_launch
+from swarmtui.engine.adapters import launch as other_launch
 from swarmtui.engine.context import Ctx
 from swarmtui.engine.contextfit import Fit, fit, pick_files
 from swarmtui.engine.contexthandoff import Carried, carried, relaunched_in_place
@@ -64,6 +65,7 @@ class Plan:
     api_key: str | None = None  # for the context count (never written anywhere)
     base_url: str | None = None
     guard: Guard | None = None  # screens every piece of agent text on its way into the prompt
+    earlier: tuple[p.AgentExited, ...] = ()  # exit records of the resumed session's runs
 
 
 class Spawner:
@@ -142,7 +144,10 @@ class Spawner:
                     follow_up=before.follow_up,
                     api_key=ctx.agent_env.get(ctx.config.review.api_key_env) or None,
                     base_url=ctx.agent_env.get(ctx.config.review.base_url_env) or None,
-                    guard=ctx.holds.guard(judge=True))
+                    guard=ctx.holds.guard(judge=True),
+                    earlier=tuple(a.exit_record for a in st.attempts.values()
+                                  if resume and a.task == t.id and a.session_id == resume
+                                  and isinstance(a.exit_record, p.AgentExited)))
         ctx.submit(ctx.workers.git, lambda: self._prepare(plan),
                    lambda e: Prepared(aid, error=f"{type(e).__name__}: {e}",
                                       cause=Cause.LOST if isinstance(e, ServerGone)
@@ -192,15 +197,24 @@ class Spawner:
         }
         env = agent_environment(plan.env, ctx.config.run.pass_env, agent.env, protocol)
         argv = list(agent.command)
+        extra: dict[str, object] = {}
         if agent.adapter == "claude":
             argv, env = self._claude(plan, agent, adir, argv, env)
+        else:
+            pc = agent.permissions
+            argv, extra = other_launch.launch(
+                agent.adapter, argv, mode=pc.mode, sandbox=pc.sandbox,
+                directories=tuple(pc.directories), agent_dir=str(adir),
+                resume_session=plan.resume_session, earlier=plan.earlier, env=env,
+                allow=(*pc.allow, *claude_launch.verify_rule(plan.task.spec.verify),
+                       *plan.task.allow))
         LaunchSpec(argv=argv, cwd=str(wt), env=env, prompt_via=agent.prompt_via,
                    prompt_file=str(adir / P.PROMPT_FILE),
                    heartbeat_file=str(ctx.swarm / P.HEARTBEAT_FILE),
                    orphan_timeout=ctx.config.heartbeat.orphan_timeout,
                    kill_grace=ctx.config.run.kill_grace,
                    log_max_bytes=ctx.config.run.log_max_bytes,
-                   adapter=agent.adapter, secret_names=list(agent.secret_env),
+                   adapter=agent.adapter, extra=extra, secret_names=list(agent.secret_env),
                    # A resumed attempt carries on in a worktree that was set up already.
                    setup="" if plan.job.reuse_worktree else ctx.config.worktree.setup,
                    setup_timeout=ctx.config.worktree.setup_timeout).write(adir)

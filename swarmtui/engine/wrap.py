@@ -173,7 +173,7 @@ class Wrapper:
         self._ending = threading.Event()
         self._done = threading.Event()
         self._lock = threading.Lock()
-        self.adapter = adapter_for(self.spec.adapter)
+        self.adapter = adapter_for(self.spec.adapter, self.spec.extra)
         self.redact = Redactor(secret_values(self.spec.env, self.spec.secret_names))
         self._tail: bytearray | None = None  # collects the setup command's output
         self._own: set[int] = set()  # our Popen children: their objects reap them, not us
@@ -474,6 +474,7 @@ class Wrapper:
         if error:
             data["error"] = error
         try:
+            self.adapter.exited(code)
             data.update(self.adapter.usage())
         except Exception as e:  # noqa: BLE001 - the exit record is written whatever the stream
             data["adapter_error"] = f"{type(e).__name__}: {e}"[:300]

@@ -454,6 +454,7 @@ TASK_FOLDERS: dict[EventKind, TaskFolder] = {
     EventKind.RATE_LIMIT: _heard,
     EventKind.PERMISSION_DENIED: _heard,
     EventKind.AGENT_HOOK: _heard,
+    EventKind.AGENT_ACTIVITY: _heard,
     EventKind.SETUP: _setup,
     EventKind.ATTEMPT_SPAWNED: _spawned,
     EventKind.ATTEMPT_STARTED: _started,

@@ -94,6 +94,7 @@ class EventKind(StrEnum):
     PERMISSION_DENIED = "permission_denied"
     AGENT_HOOK = "agent_hook"
     SETUP = "setup"  # the worktree's setup command started, finished or failed
+    AGENT_ACTIVITY = "agent_activity"  # a turn or tool call the agent CLI reported (alive)
     WORKTREE_COPIED = "worktree_copied"
     CONTEXT_FIT = "context_fit"
     CONTEXT_FILL = "context_fill"  # how full the agent's context window is (latest turn)
@@ -152,6 +153,7 @@ class Cause(StrEnum):
     PROTECTED_PATHS = "protected_paths"  # its branch changes .swarm/ or another protected path
     VERIFY_UNRUNNABLE = "verify_unrunnable"  # the verify command could not run (exit 126/127)
     RESULTS_REFUSED = "results_refused"  # it wrote results.json, but not one that can be read
+    API_CONTEXT_TOO_LONG = "api_context_too_long"  # the API refused: the context is too long
 
 
 class Retry(StrEnum):
@@ -216,6 +218,9 @@ CAUSE_POLICY: dict[Cause, CausePolicy] = {
     # The agent's own fault, like a crash: counted, retried with backoff.
     Cause.RESULTS_REFUSED: CausePolicy(True, True, Retry.AUTO, True,
                                        label="results.json refused"),
+    # The same request would be refused again: the operator splits the task or retries it.
+    Cause.API_CONTEXT_TOO_LONG: CausePolicy(False, False, Retry.OPERATOR, False,
+                                            label="context too long for the model"),
 }
 
 

@@ -7,14 +7,27 @@ and cost per model.
 
 from __future__ import annotations
 
-from swarmtui.engine.adapters.base import Adapter, GenericAdapter
+from collections.abc import Mapping
+from typing import Any
+
+from swarmtui.engine.adapters.base import Adapter, Can, GenericAdapter
 from swarmtui.engine.adapters.claude import ClaudeAdapter
+from swarmtui.engine.adapters.codex import CodexAdapter
+from swarmtui.engine.adapters.gemini import GeminiAdapter
 
-ADAPTERS: dict[str, type[Adapter]] = {"generic": GenericAdapter, "claude": ClaudeAdapter}
+ADAPTERS: dict[str, type[Adapter]] = {"generic": GenericAdapter, "claude": ClaudeAdapter,
+                                      "codex": CodexAdapter, "gemini": GeminiAdapter}
 
 
-def adapter_for(name: str) -> Adapter:
+def adapter_for(name: str, extra: Mapping[str, Any] | None = None) -> Adapter:
     try:
-        return ADAPTERS[name]()
+        adapter = ADAPTERS[name]()
     except KeyError:
         raise ValueError(f"unknown adapter {name!r} (known: {', '.join(ADAPTERS)})") from None
+    adapter.configure(extra or {})
+    return adapter
+
+
+def capabilities(name: str) -> frozenset[Can]:
+    cls = ADAPTERS.get(name)
+    return cls.capabilities if cls is not None else frozenset()

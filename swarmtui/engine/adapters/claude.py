@@ -31,7 +31,7 @@ import re
 from collections import OrderedDict
 from typing import Any
 
-from swarmtui.engine.adapters.base import Adapter, Signal
+from swarmtui.engine.adapters.base import Adapter, Can, Signal
 from swarmtui.engine.adapters.claude_context import ContextTracker
 from swarmtui.engine.adapters.claude_usage import TurnMeter
 
@@ -86,6 +86,9 @@ def _models(usage: Any) -> dict[str, dict[str, Any]]:
 
 class ClaudeAdapter(Adapter):
     name = "claude"
+    capabilities = frozenset(Can)  # everything swarmtui reads, Claude Code says
+    auth_hint = ("check the API key (ANTHROPIC_API_KEY, or `claude login` for a subscription) "
+                 "and ANTHROPIC_BASE_URL")
 
     def __init__(self) -> None:
         self.session_id: str | None = None

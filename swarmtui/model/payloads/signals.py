@@ -74,6 +74,17 @@ class AgentHook(Signal):
 
 
 @_register
+class AgentActivity(Signal):
+    """A turn started or a tool ran, as the agent CLI reported it (adapters without hooks):
+    a sign of life, at most one every few seconds."""
+
+    KIND = EventKind.AGENT_ACTIVITY
+    turn: int = 0
+    tools: int = 0
+    tool: str = ""
+
+
+@_register
 class SetupRan(Signal):
     """The worktree's setup command (``[worktree] setup``, run by the wrapper before the agent):
     ``start``, then ``done`` or ``failed`` with its exit code, duration and output tail."""
