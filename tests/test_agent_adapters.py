@@ -395,3 +395,22 @@ def test_a_linked_session_file_or_folder_is_never_read(tmp_path: Path) -> None:
     signals = [s for line in lines for s in a.observe(line)]
     assert not [s for s in signals if s["kind"] == "context"]
     assert find_session_file(home, "../../etc") is None
+
+
+def test_codex_without_a_model_on_its_command_line_takes_it_from_the_session_file(
+        tmp_path: Path) -> None:
+    lines = (DATA / "codex" / "success.jsonl").read_text().splitlines()
+    thread = json.loads(lines[0])["thread_id"]
+    rollout = (DATA / "codex" / "success.rollout.jsonl").read_text().splitlines(keepends=True)
+    day = tmp_path / "sessions" / "2026" / "12" / "07"
+    day.mkdir(parents=True)
+    target = day / f"rollout-2026-12-07T10-00-00-{thread}.jsonl"
+    target.write_text(rollout[0])
+    a = adapter_for("codex", {"model": "", "codex_home": str(tmp_path)})
+    a.observe(lines[0])
+    with open(target, "a") as f:
+        f.writelines(rollout[1:])
+    for line in lines[1:]:
+        a.observe(line)
+    assert set(exited(a, 0).models) == {"gpt-5.5"}
+    assert set(exited(adapter_for("codex"), 0).models) == set()

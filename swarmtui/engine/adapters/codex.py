@@ -46,7 +46,8 @@ from swarmtui.engine.adapters.codex_session import SessionFile
 
 MAX_LINE = 4 * 1024 * 1024
 ACTIVITY_EVERY = 5.0  # seconds between two activity signals (the first of a turn always goes)
-DEFAULT_MODEL = "codex"  # the model's name when the command line does not set one
+DEFAULT_MODEL = "codex"  # the model's name when neither its command line nor its session file
+# says it
 # Lines after which Codex has written a request's token_count to its session file.
 SESSION_FILE_NEWS = frozenset({"item.started", "item.completed", "turn.completed",
                                "turn.failed", "error"})
@@ -169,6 +170,12 @@ class CodexAdapter(Adapter):
         return [{"kind": "api_error", "error": str(cls), "status": status,
                  "api_error": message[:60]}]
 
+    def _model(self) -> str:
+        """The model its command line set, else the one its session file names."""
+        if self.model == DEFAULT_MODEL and self.session is not None and self.session.model_seen:
+            return self.session.model_seen
+        return self.model
+
     def _this_run(self) -> dict[str, int] | None:
         if self.total is None:
             return None
@@ -184,7 +191,7 @@ class CodexAdapter(Adapter):
         run = self._this_run()
         if run is not None:
             cached = min(run["cached_input_tokens"], run["input_tokens"])
-            out["models"] = {self.model: model_usage(
+            out["models"] = {self._model(): model_usage(
                 run["input_tokens"] - cached, cached, run["cache_write_input_tokens"],
                 run["output_tokens"])}
             out["tokens"] = run["input_tokens"] + run["output_tokens"] + run[

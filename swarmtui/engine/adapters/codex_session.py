@@ -75,6 +75,7 @@ class SessionFile:
         self._sent: tuple[int, int | None] | None = None
         self.limits: dict[str, Any] = {}  # the newest rate_limits object, bounded
         self.thread_id: str | None = None
+        self.model_seen = ""
         self._looks = 0  # tries to find the file (Codex may create it after thread.started)
         self._dead = False
 
@@ -132,7 +133,12 @@ class SessionFile:
 
     def _line(self, obj: Any) -> list[Signal]:
         payload = obj.get("payload") if isinstance(obj, dict) else None
-        if not isinstance(payload, dict) or payload.get("type") != "token_count":
+        if not isinstance(payload, dict):
+            return []
+        if obj.get("type") == "turn_context" and isinstance(payload.get("model"), str):
+            self.model_seen = short(payload["model"], 100)  # the model each turn runs on
+            return []
+        if payload.get("type") != "token_count":
             return []
         limits = payload.get("rate_limits")
         if isinstance(limits, dict):
@@ -148,7 +154,8 @@ class SessionFile:
         if (tokens, window) == self._sent or not tokens:
             return []
         self._sent = (tokens, window)
-        return [{"kind": "context", "tokens": tokens, "model": short(self.model, 100),
+        return [{"kind": "context", "tokens": tokens,
+                 "model": short(self.model_seen or self.model, 100),
                  "window": window, "turn": self.turn}]
 
     def reset_at(self) -> float | None:
