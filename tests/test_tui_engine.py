@@ -181,7 +181,7 @@ async def test_ack_an_alert_from_the_worklist(git_repo: Path, fleets: list[Fleet
         assert app.fleet.table.selected_task == "a1"
 
 
-async def test_a_conflicting_merge_asks_twice_and_a_retry_hands_the_conflict_off(
+async def test_a_conflicting_merge_offers_a_resolver_and_a_retry_hands_the_conflict_off(
         git_repo: Path, fleets: list[Fleet], tmp_path: Path) -> None:
     cfg = fast_config({
         "a": scripted(tmp_path, "a", {"write": {"shared.txt": "line 1 by a\nline 2\nline 3\n"},
@@ -202,11 +202,14 @@ async def test_a_conflicting_merge_asks_twice_and_a_retry_hands_the_conflict_off
         await pilot.press("m")
         confirm = app.screen
         assert isinstance(confirm, ConfirmScreen)
-        assert "conflicts with main in shared.txt" in confirm.problems
-        assert any(line.startswith("e (instead): a resolver") for line in confirm.after)
-        await pilot.press("y")
-        assert app.screen is confirm and confirm.armed  # one more y: merge anyway
-        await pilot.press("y")
+        # The merge refuses a conflict with the target, so it is not offered "anyway": the
+        # dialog says so and offers the resolver (issue 18.4).
+        assert "conflicts with main in shared.txt: it cannot merge as it is" in confirm.question
+        assert not confirm.problems and confirm.verb == "resolve"
+        await pilot.press("escape")
+        assert not isinstance(app.screen, ConfirmScreen)
+        assert not answers(f, "resolve")
+        f.command("merge", task="b")  # a script's merge is refused, naming the conflict
         await until(pilot, lambda: events(f, "merge_refused", "b"), what="merge_refused")
         assert events(f, "merge_refused", "b")[0].data["conflicts"] == ["shared.txt"]
         await until(pilot, lambda: app.fleet.tasks["b"].merge_note, what="the refusal shown")
@@ -221,6 +224,33 @@ async def test_a_conflicting_merge_asks_twice_and_a_retry_hands_the_conflict_off
         prompt = (P.agent_dir(git_repo, "b", 2) / P.PROMPT_FILE).read_text()
         assert "### Its merge was refused" in prompt and "shared.txt" in prompt
         assert answers(f, "retry")[0]["status"] == "done"
+
+
+async def test_y_on_a_conflicting_merge_starts_the_resolver(git_repo: Path, fleets: list[Fleet],
+                                                            tmp_path: Path) -> None:
+    cfg = fast_config({
+        "a": scripted(tmp_path, "a", {"write": {"shared.txt": "line 1 by a\nline 2\nline 3\n"},
+                                      "results": {"summary": "a rewrites line 1"}}),
+        "b": scripted(tmp_path, "b", {"write": {"shared.txt": "line 1 by b\nline 2\nline 3\n"},
+                                      "results": {"summary": "b rewrites line 1"}}),
+    })
+    f = start(fleets, git_repo, cfg, [task("a", "a"), task("b", "b")], exit_when_done=False)
+    app = app_on(f)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await wait_state(pilot, app, "b", "passed")
+        await wait_state(pilot, app, "a", "passed")
+        f.command("merge", task="a")
+        await until(pilot, lambda: (app.fleet.tasks["b"].forecast or {}).get("target")
+                    == "conflict", what="b's forecast against the moved target")
+        await goto(pilot, app, "b")
+        await pilot.press("m")
+        assert isinstance(app.screen, ConfirmScreen) and app.screen.verb == "resolve"
+        await pilot.press("y")
+        await until(pilot, lambda: answers(f, "resolve"), what="the resolve command answered")
+        assert not answers(f, "merge")  # nothing was sent to merge "anyway"
+        spawned = f.wait_event(lambda e: e.kind == "attempt_spawned" and e.task == "b"
+                               and e.attempt == 2)
+        assert spawned.data["resolving"] == ["shared.txt"]
 
 
 async def test_a_result_waiting_to_merge_says_so_once(git_repo: Path,

@@ -290,6 +290,18 @@ class ActionScreen(Screen[None]):
         if t is None:
             return
         target = self.header.target
+        fc = t.forecast or {}
+        if t.state == TaskState.PASSED and fc.get("target") == "conflict":
+            # The merge refuses a conflict with the target whatever the operator says, so no
+            # "merge anyway" is offered: the way on is a resolver.
+            files = ", ".join(term_safe(str(f)) for f in fc.get("files") or []) or "files"
+            self._confirm(ConfirmScreen(
+                f"{agent(t)} conflicts with {target} in {files}: it cannot merge as it is. "
+                "Start a resolver instead?",
+                lines=[f"a resolver attempt merges {target} into its branch, resolves the "
+                       "conflict and commits; the task merges once that passes"],
+                verb="resolve"), "resolve", ref(t), f"resolve {t.id}", LONG_ANSWER)
+            return
         lines, problems = merge_forecast(t, target)
         after = [f"{self.shown_key('resolve')} (instead): a resolver attempt merges {target} "
                  "into its branch and resolves the conflict"] if self._merge_trouble(t) else []
