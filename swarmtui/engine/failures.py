@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from swarmtui import faults
 from swarmtui.engine.context import Ctx
 from swarmtui.engine.retry import Action, RetryLimits, breaker_trips, decide
 from swarmtui.model import CAUSE_POLICY, Cause, Health, TaskState, TaskView
@@ -18,11 +19,21 @@ def fail(ctx: Ctx, t: TaskView, cause: Cause, reason: str, *, health: Health | N
          not_before: float | None = None, resume_session: str | None = None,
          follow_up: str = "") -> None:
     """The current attempt of ``t`` failed with ``cause``: record it, then retry, give up or
-    wait for the operator as the cause's policy says."""
+    wait for the operator as the cause's policy says. The failure and what follows it are one
+    transaction: a supervisor killed in between leaves neither (the failure is found again
+    after the restart), never a failed task that nothing retries."""
+    with ctx.loop.transaction():
+        _fail(ctx, t, cause, reason, health=health, not_before=not_before,
+              resume_session=resume_session, follow_up=follow_up)
+
+
+def _fail(ctx: Ctx, t: TaskView, cause: Cause, reason: str, *, health: Health | None,
+          not_before: float | None, resume_session: str | None, follow_up: str) -> None:
     policy = CAUSE_POLICY[cause]
     ctx.emit(p.AttemptFailed(cause=cause, reason=reason, counts_attempt=policy.counts_attempt,
                              counts_breaker=policy.counts_breaker, health=health,
                              not_before=not_before), t.id, t.attempt)
+    faults.point("failure-recorded")  # between the failure and its retry decision
     t = ctx.task(t.id)
     now = ctx.now()
     d = decide(cause, failures=t.failures, limits=limits(ctx, t), reason=reason, now=now,
