@@ -431,3 +431,25 @@ def test_a_refused_payload_costs_its_message_not_the_loop(tmp_path: Path,
         assert s.last_seq() == 0 and "would not read back" in caplog.text
         loop.emit(p.DispatchPaused(by="x"))
         assert s.last_seq() == 1 and loop.state.paused
+
+
+def test_a_supervisor_killed_between_a_failure_and_its_retry_still_retries(
+        git_repo: Path, tmux_socket: str, tmp_path: Path) -> None:
+    """Found by the chaos test: killed after `attempt_failed` was written and before the retry
+    decision, the restarted supervisor saw a failed task that nothing would retry, and the run
+    never ended. The failure and its decision are one transaction now."""
+    cfg = write_config(tmp_path / "c.toml", {"crash": fake("crash", "--until-attempt", "1")})
+    tf = write_tasks(tmp_path / "t.toml", [{"id": "a", "prompt": "do a"}])
+    argv = ("up", str(tf), "--headless", "--repo", str(git_repo), "--config", str(cfg))
+    first = start(*argv, log=tmp_path / "h1.log",
+                  env={"SWARMTUI_FAULT": "failure-recorded:kill"})
+    try:
+        assert first.wait(120) == -signal.SIGKILL  # at the fault point
+    finally:
+        _stop(first)
+    again = run(*argv, timeout=180)
+    assert again.returncode == 0, again.stdout + again.stderr
+    with store_of(git_repo) as s:
+        st = s.replay()
+    assert str(st.tasks["a"].state) == "passed" and st.tasks["a"].attempt == 2
+    assert [e.data["cause"] for e in events(git_repo, "attempt_failed", "a")] == ["crashed"]

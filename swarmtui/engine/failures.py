@@ -19,27 +19,32 @@ def fail(ctx: Ctx, t: TaskView, cause: Cause, reason: str, *, health: Health | N
          not_before: float | None = None, resume_session: str | None = None,
          follow_up: str = "") -> None:
     """The current attempt of ``t`` failed with ``cause``: record it, then retry, give up or
-    wait for the operator as the cause's policy says."""
+    wait for the operator as the cause's policy says. The failure and what follows it are one
+    transaction: a supervisor killed in between leaves neither (the failure is found again
+    after the restart), never a failed task that nothing retries."""
+    with ctx.loop.transaction():
+        _fail(ctx, t, cause, reason, health=health, not_before=not_before,
+              resume_session=resume_session, follow_up=follow_up)
+    faults.point("attempt-failed")  # all of it durable
+
+
+def _fail(ctx: Ctx, t: TaskView, cause: Cause, reason: str, *, health: Health | None,
+          not_before: float | None, resume_session: str | None, follow_up: str) -> None:
     policy = CAUSE_POLICY[cause]
-    failed = p.AttemptFailed(cause=cause, reason=reason, counts_attempt=policy.counts_attempt,
+    ctx.emit(p.AttemptFailed(cause=cause, reason=reason, counts_attempt=policy.counts_attempt,
                              counts_breaker=policy.counts_breaker, health=health,
-                             not_before=not_before)
-    # The decision is made on the counts as they will be once the failure is folded, and both
-    # are written in one transaction: a supervisor killed between the two would otherwise
-    # leave the task failed with nothing to requeue it.
+                             not_before=not_before), t.id, t.attempt)
+    faults.point("failure-recorded")  # between the failure and its retry decision
+    t = ctx.task(t.id)
     now = ctx.now()
-    failures = t.failures + (1 if policy.counts_attempt else 0)
-    d = decide(cause, failures=failures, limits=limits(ctx, t), reason=reason, now=now,
+    d = decide(cause, failures=t.failures, limits=limits(ctx, t), reason=reason, now=now,
                not_before=not_before)
-    items: list[tuple[p.Payload, str | None, int | None]] = [(failed, t.id, t.attempt)]
     if d.action == Action.DEAD and d.why is not None:
-        items.append((p.TaskDead(reason=d.reason, why=d.why, cause=cause), t.id, t.attempt))
+        ctx.emit(p.TaskDead(reason=d.reason, why=d.why, cause=cause), t.id, t.attempt)
     elif d.action == Action.REQUEUE:
-        items.append((p.TaskRequeued(reason=reason, cause=cause, not_before=now + d.delay,
-                                     delay_s=round(d.delay, 1), resume_session=resume_session,
-                                     follow_up=follow_up), t.id, t.attempt))
-    ctx.loop.emit_together(items)
-    faults.point("attempt-failed")
+        ctx.emit(p.TaskRequeued(reason=reason, cause=cause, not_before=now + d.delay,
+                                delay_s=round(d.delay, 1), resume_session=resume_session,
+                                follow_up=follow_up), t.id, t.attempt)
     if policy.counts_breaker:
         check_breaker(ctx)
 

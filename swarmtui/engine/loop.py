@@ -119,22 +119,6 @@ class Loop:
             self._fold(ev)
         return events
 
-    def emit_together(self, items: list[tuple[Payload, str | None, int | None]]) -> list[Event]:
-        """Events that only make sense together (an attempt's failure and the retry decision
-        it leads to): each transition is checked against the state the ones before it lead
-        to, all are appended in one transaction, then folded in order. A crash between them
-        cannot leave the first without the second."""
-        states: dict[str, Any] = {}
-        for pl, task, _ in items:
-            dst = STATE_OF_EVENT.get(pl.KIND)
-            if dst is not None and task is not None and task in self.state.tasks:
-                check_transition(task, states.get(task, self.state.tasks[task].state), dst)
-                states[task] = dst
-        events = self.store.append_many(items, run=self.run_id)
-        for ev in events:
-            self._fold(ev)
-        return events
-
     # -- messages -------------------------------------------------------------------------
 
     def on(self, kind: type[M], handler: Callable[[M], None]) -> None:
