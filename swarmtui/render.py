@@ -9,6 +9,7 @@ from typing import Any
 
 from swarmtui.model import ACTIVE, Event, EventKind, RunState, TaskView
 from swarmtui.model.readings import health_text
+from swarmtui.model.state import Crash
 from swarmtui.textsafe import term_safe
 
 
@@ -182,6 +183,8 @@ def format_status_table(run: RunState, rows: list[dict[str, Any]], live: bool,
             f"{format_age((run.ended_at or now) - (run.started_at or now))}")
     if run.breaker_open:
         head += f"\nbreaker open: {run.breaker_reason}"
+    if run.last_crash is not None:
+        head += "\n" + crash_line(run.last_crash)
     cols = ["id", "state", "try", "role", "health", "last progress"]
     lines = [head, ""]
     data = [[r["id"], r["state"], f"{r['attempt']}/{r['max_attempts']}", r["role"],
@@ -198,6 +201,15 @@ def format_status_table(run: RunState, rows: list[dict[str, Any]], live: bool,
             lines.append(f"  {h['qid']}  {h['task'] or '-'}  {h['source']}: "
                          f"{_short(', '.join(h['reasons']), 40)}  \"{_short(h['excerpt'], 60)}\"")
     return term_safe("\n".join(lines), multiline=True)
+
+
+def crash_line(c: Crash, *, hint: bool = True) -> str:
+    """The supervisor's last crash, for people: when, what, and where the traceback is."""
+    when = datetime.fromtimestamp(c.time).strftime("%H:%M")
+    after = "; the run was resumed since" if c.resumed else (
+        "; `swarmtui attach` restarts it" if hint else "")
+    return (f"the supervisor crashed at {when}: {c.error} (traceback in .swarm/supervisor.log)"
+            f"{after}")
 
 
 def _note(r: dict[str, Any]) -> str:

@@ -8,6 +8,7 @@ re-creating ``.swarm/``.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -139,3 +140,35 @@ def _await(cond, what: str, timeout: float = 60.0) -> None:  # type: ignore[no-u
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.05)  # polling another process's output file
+
+
+def test_a_crashed_headless_supervisor_says_so_and_status_shows_it(
+        git_repo: Path, tmux_socket: str, tmp_path: Path) -> None:
+    """A real supervisor with a bug (an injected fault in its tick): the CLI says it crashed,
+    without a raw traceback; `status` and the message after leaving tmux quote the crash."""
+    from swarmtui.cli.session import after_attach
+
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(f'[run]\ndefault_agent = "a"\n[slots]\nmin_free_memory = "0"\n'
+                   f'[agents.a]\ncommand = {json.dumps(fake("stall"))}\n')
+    tasks = tmp_path / "tasks.toml"
+    tasks.write_text('[[task]]\nid = "s"\nprompt = "p"\n')
+    up = subprocess.run([sys.executable, "-m", "swarmtui", "up", str(tasks), "--headless",
+                         "--repo", str(git_repo), "--config", str(cfg)], capture_output=True,
+                        text=True, timeout=120,
+                        env={**os.environ, "SWARMTUI_FAULT": "tick:raise"})
+    said = up.stdout + up.stderr
+    assert up.returncode == 1, said
+    assert "the supervisor crashed: InjectedFault: fault injected at tick" in said
+    assert "Traceback" not in said
+    status = subprocess.run([sys.executable, "-m", "swarmtui", "status", "--repo",
+                             str(git_repo)], capture_output=True, text=True, timeout=60)
+    assert "the supervisor crashed at " in status.stdout, status.stdout
+    assert "InjectedFault: fault injected at tick" in status.stdout
+    js = subprocess.run([sys.executable, "-m", "swarmtui", "status", "--json", "--repo",
+                         str(git_repo)], capture_output=True, text=True, timeout=60)
+    crash = json.loads(js.stdout)["run"]["last_crash"]
+    assert crash["error"].startswith("InjectedFault") and crash["resumed"] is False
+    left = after_attach(git_repo)
+    assert "the supervisor crashed at " in left and "InjectedFault" in left
+    assert "restarts it in window 0" in left

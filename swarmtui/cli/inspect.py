@@ -69,6 +69,9 @@ def status_obj(repo: Path, config: Any, store: Any, state: Any = None) -> dict[s
     return {
         "run": {"id": state.run, "state": run_state, "supervisor": live, "repo": str(repo),
                 "base": state.base, "target": state.target, "target_tip": tip,
+                "last_crash": None if state.last_crash is None else {
+                    "time": state.last_crash.time, "error": state.last_crash.error,
+                    "resumed": state.last_crash.resumed},
                 "started_at": state.started_at,
                 "ended_at": state.ended_at, "paused": state.paused,
                 "breaker_open": state.breaker_open, "breaker_reason": state.breaker_reason,

@@ -145,7 +145,16 @@ def run_headless(ctx: Ctx, repo: Path, config: Any, tasks: list[Any], tasks_file
         printer(f"swarmtui: {sup.how} run {sup.run_id} in {repo} ({len(sup.state.tasks)} "
                 f"tasks); agents in tmux session {sup.tmux.session}: "
                 f"{sup.tmux.shell_attach_hint()}")
-        sup.run()
+        try:
+            sup.run()
+        except Exception:
+            if not sup.crashed:
+                raise
+            # Recorded (an event with the traceback, and the supervisor log): say it plainly.
+            printer(f"swarmtui: the supervisor crashed: {sup.crashed} (traceback in "
+                    f"{P.SWARM_DIR}/supervisor.log); the agents keep running. `swarmtui attach "
+                    f"--repo {shlex.quote(str(repo))}` or `swarmtui up` resumes the run.")
+            return 1
     finally:
         lock.release()
     if sup.lost is not None:
@@ -304,6 +313,9 @@ def after_attach(repo: Path) -> str:
             state = store.replay()
             stops = store.events(0, run=state.run, kind="run_stopped")
     except (StoreError, SwarmError) as e:
+        if not (repo / ".git").exists():
+            return (f"swarmtui: the repository {repo} is gone; its supervisor stopped "
+                    "(nothing more can be recorded for that run)")
         return f"swarmtui: detached; the run's state cannot be read ({e})"
     if state.status == RunStatus.STOPPED:
         kept = bool(stops and stops[-1].data.get("keep_agents"))
@@ -319,6 +331,11 @@ def after_attach(repo: Path) -> str:
                 ". `swarmtui status` has the details.")
     if run_lock(repo).holder_alive():
         return f"swarmtui: detached; the run goes on. Come back with: {again}"
+    if state.last_crash is not None and not state.last_crash.resumed:
+        from swarmtui.render import crash_line
+
+        return (f"swarmtui: {crash_line(state.last_crash, hint=False)}; the agents keep "
+                f"running. `{again}` restarts it in window 0 and it adopts them.")
     return ("swarmtui: the supervisor is not running: it ended without stopping the run "
             "(it crashed or was killed); the agents keep running. `" + again + "` restarts it "
             "in window 0 and it adopts them.")

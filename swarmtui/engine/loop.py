@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
+from swarmtui import faults
 from swarmtui.engine.messages import Message, Wake
 from swarmtui.model import Event, Payload, RunState, apply, check_transition
 from swarmtui.model.transitions import STATE_OF_EVENT
@@ -186,6 +187,7 @@ class Loop:
         return True
 
     def tick(self) -> None:
+        faults.point("tick")
         if self.store_busy is not None and not self._probe():
             return
         start = time.monotonic()

@@ -8,13 +8,22 @@ corrupt or hand-edited log is caught at replay instead of silently misread.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 
 from swarmtui.model import payloads as p
 from swarmtui.model.alerts import fold_alerts
 from swarmtui.model.event import Event
 from swarmtui.model.kinds import EventKind, Health, RunStatus
 from swarmtui.model.readings import READING_FOLDERS, reset_readings
-from swarmtui.model.state import AttemptRec, Held, MergeItem, RunState, TaskView, UsageLimit
+from swarmtui.model.state import (
+    AttemptRec,
+    Crash,
+    Held,
+    MergeItem,
+    RunState,
+    TaskView,
+    UsageLimit,
+)
 from swarmtui.model.transitions import STATE_OF_EVENT, check_transition
 from swarmtui.model.usage import USAGE_FOLDERS, exit_usage
 
@@ -37,8 +46,14 @@ def _run_started(run: RunState, ev: Event) -> None:
     run.settings = pl.settings
 
 
+def _crashed(run: RunState, ev: Event) -> None:
+    run.last_crash = Crash(ev.time, ev.get(p.SupervisorCrashed).error)
+
+
 def _run_resumed(run: RunState, ev: Event) -> None:
     pl = ev.get(p.RunResumed)
+    if run.last_crash is not None:
+        run.last_crash = replace(run.last_crash, resumed=True)
     run.status = RunStatus.RUNNING
     run.ended_at = None
     if pl.settings is not None:
@@ -129,6 +144,7 @@ RUN_FOLDERS: dict[EventKind, RunFolder] = {
     EventKind.TEXT_REJECTED: _decided,
     EventKind.RUN_STARTED: _run_started,
     EventKind.RUN_RESUMED: _run_resumed,
+    EventKind.SUPERVISOR_CRASHED: _crashed,
     EventKind.RUN_FINISHED: _run_ended,
     EventKind.RUN_STOPPED: _run_ended,
     EventKind.DISPATCH_PAUSED: _paused,

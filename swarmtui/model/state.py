@@ -174,6 +174,15 @@ class Held:
 
 
 @dataclass(frozen=True)
+class Crash:
+    """A supervisor crash (its ``supervisor_crashed`` event) and whether a supervisor has
+    resumed the run since."""
+    time: float
+    error: str
+    resumed: bool = False
+
+
+@dataclass(frozen=True)
 class UsageLimit:
     until: float
     limit_type: str = ""
@@ -214,6 +223,7 @@ class RunState:
     memory_low: bool = False
     disk_full: bool = False
     last_seq: int = 0
+    last_crash: Crash | None = None  # the supervisor's last crash in this run
 
     @property
     def usage_limited_until(self) -> float | None:
