@@ -32,10 +32,27 @@ def signal_of(event: str, payload: Any) -> dict[str, Any]:
             "error": _short(p.get("error"), 60), "t": time.time()}
 
 
+def _read_input(argv: list[str]) -> bytes:
+    """The hook's payload: from ``--input FILE`` (the shell's copy in the attempt's folder,
+    removed once read; never a link) or else from stdin."""
+    if len(argv) > 3 and argv[2] == "--input":
+        path = argv[3]
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+            try:
+                return os.read(fd, MAX_INPUT)
+            finally:
+                os.close(fd)
+                os.unlink(path)
+        except OSError:
+            return b""
+    return sys.stdin.buffer.read(MAX_INPUT) if sys.stdin is not None else b""
+
+
 def main(argv: list[str]) -> int:
     try:
         event = argv[1] if len(argv) > 1 else ""
-        raw = sys.stdin.buffer.read(MAX_INPUT) if sys.stdin is not None else b""
+        raw = _read_input(argv)
         try:  # bounded: a payload nested too deep is treated as none, the line still goes
             payload = loads(raw, max_chars=MAX_INPUT, max_depth=STREAM_MAX_DEPTH) if (
                 raw.strip()) else {}

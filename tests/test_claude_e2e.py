@@ -202,6 +202,14 @@ def test_a_usage_limit_pauses_and_resumes_the_session_by_itself(
     second = f.of("attempt_spawned", "u")[1]
     session = f.of("agent_session", "u")[0].data["session_id"]
     assert second.data["resumes"] == session  # its own conversation, not a fresh start
+    # The CLI's StopFailure hook fires as it exits and is not waited for (issue 18.6): it is
+    # recorded, and before the attempt is settled.
+    exited = next(e for e in f.of("agent_exited", "u") if e.attempt == 1)
+    stop_hooks = [e for e in f.of("agent_hook", "u")
+                  if e.attempt == 1 and e.data["event"] == "StopFailure"]
+    assert stop_hooks and stop_hooks[0].seq < exited.seq, " ".join(
+        f"{e.kind}/{e.attempt}" for e in f.events if e.task == "u")
+    assert stop_hooks[0].data["error"] == "rate_limit"
     started = f.of("attempt_started", "u")[1]
     print(f"limit reset to resumed attempt: {started.time - limited.data['until']:.2f} s")
     assert started.time >= limited.data["until"]

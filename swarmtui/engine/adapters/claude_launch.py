@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 HOOK_EVENTS = ("Notification", "Stop", "StopFailure")
+HOOK_INPUT_MAX = 256 * 1024  # what swarmtui.hook reads of a payload (MAX_INPUT there)
 MODES = ("default", "acceptEdits", "bypassPermissions", "dontAsk", "plan", "auto")
 
 
@@ -43,7 +44,17 @@ def settings(p: Permissions, *, agent_dir: str, verify: str | None, extra_allow:
              python: str = sys.executable) -> dict[str, Any]:
     """The per-attempt ``--settings`` file: permissions and the reporting hooks."""
     allow = [*p.allow, *verify_rule(verify), *extra_allow]
-    hook = f"{shlex.quote(python)} -m swarmtui.hook"
+
+    def hook(event: str) -> str:
+        # Claude Code does not wait for a StopFailure hook: a Python start-up (about 0.2 s)
+        # loses the race with the CLI's exit and the line never lands. So the shell copies the
+        # payload into the attempt's folder at once (bounded), and the Python part runs
+        # detached from the CLI's streams, finishing after it (the wrapper, a subreaper, waits
+        # for it before the attempt is settled).
+        return (f'[ -n "$SWARM_AGENT_DIR" ] || exit 0; f=$(mktemp "$SWARM_AGENT_DIR/.hook.XXXXXX")'
+                f' && head -c {HOOK_INPUT_MAX} > "$f" && ({shlex.quote(python)} -P -m '
+                f'swarmtui.hook {event} --input "$f" </dev/null >/dev/null 2>&1 &)')
+
     return {
         "permissions": {
             "defaultMode": p.mode,
@@ -53,7 +64,7 @@ def settings(p: Permissions, *, agent_dir: str, verify: str | None, extra_allow:
             "additionalDirectories": [agent_dir, *p.directories],
         },
         "hooks": {event: [{"matcher": "", "hooks": [
-            {"type": "command", "command": f"{hook} {event}", "timeout": 10}]}]
+            {"type": "command", "command": hook(event), "timeout": 10}]}]
             for event in HOOK_EVENTS},
     }
 
