@@ -147,3 +147,41 @@ def test_actions_are_refused_unless_allowed(
     browser.call("wait", expr="document.querySelector('#status').textContent.startsWith("
                  "'pause: done')")
     fifo.write_text("go\n")
+
+
+def test_serve_command_warns_off_loopback_and_logs_no_token(
+        git_repo: Path, fleets: list[Fleet], swarmtui_cmd: list[str]) -> None:
+    import re
+    import signal
+    import subprocess
+    import urllib.error
+    import urllib.request
+
+    f = start(fleets, git_repo, fast_config({"ok": fake("success")}), [task("one", "ok")])
+    f.wait_done()
+    proc = subprocess.Popen([*swarmtui_cmd, "serve", "--repo", str(git_repo), "--host",
+                             "0.0.0.0", "--port", "0"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        printed = proc.stdout.readline() + proc.stdout.readline()
+        m = re.search(r"http://0\.0\.0\.0:(\d+)/\?token=([\w-]+)", printed)
+        assert m, printed
+        port, token = m.groups()
+        base = f"http://127.0.0.1:{port}/"
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(base + "api/fleet", timeout=10)
+        assert refused.value.code == 403
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+        with opener.open(f"{base}?token={token}", timeout=10) as r:
+            assert r.status == 200 and r.url == base
+        with opener.open(base + "api/fleet", timeout=10) as r:
+            assert b'"id": "one"' in r.read()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert "WARNING: serving on 0.0.0.0, not 127.0.0.1" in err
+    assert "GET /api/fleet 403" in err and "GET /api/fleet 200" in err
+    assert token not in err
+    assert not (git_repo / P.SWARM_DIR / "web.json").exists()
