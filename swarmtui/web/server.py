@@ -112,6 +112,7 @@ class WebView:
 def _handler(view: WebView) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         server_version = "swarmtui"
+        timeout = 30  # an idle or trickling connection lets its thread go
         sys_version = ""
 
         def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
