@@ -12,6 +12,9 @@ from typing import Any
 class PushReceiver:
     def __init__(self) -> None:
         self.received: list[tuple[str, dict[str, Any]]] = []
+        self.hold = threading.Event()  # cleared: every request waits until it is set
+        self.hold.set()
+        self.waiting = threading.Event()  # set once a request waits on ``hold``
         self.cond = threading.Condition()
         owner = self
 
@@ -19,6 +22,9 @@ class PushReceiver:
             def do_POST(self) -> None:
                 n = int(self.headers.get("Content-Length") or 0)
                 body = json.loads(self.rfile.read(n) or b"{}")
+                if not owner.hold.is_set():
+                    owner.waiting.set()
+                    owner.hold.wait(60)
                 with owner.cond:
                     owner.received.append((self.path, body))
                     owner.cond.notify_all()

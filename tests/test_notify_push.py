@@ -112,3 +112,19 @@ def test_a_push_url_written_out_is_not_stored_and_comes_back_from_the_file() -> 
     assert "tk_secret123" not in repr(stored)
     assert restore_secrets(stored, {}, cfg)["notify"] == cfg["notify"]
     assert restore_secrets(stored, {})["notify"] == {"urls": ["json://h/${TOKEN}"]}
+
+
+def test_a_push_service_that_does_not_answer_never_holds_up_the_run(
+        git_repo: Path, fleets: list[Fleet], receiver: PushReceiver,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SWARM_TEST_PUSH_TOKEN", "tok-3f9a1c77e2")
+    receiver.hold.clear()  # the service takes the first push and answers nothing
+    cfg = _config(receiver, timeout="30s")
+    f = start(fleets, git_repo, cfg, [task("asker", "waits", max_attempts=1),  # type: ignore[arg-type]
+                                      task("fine", "ok")])
+    assert receiver.waiting.wait(30), "the first push never reached the service"
+    # While that push hangs, the loop goes on to the end of the run.
+    f.wait_kind("run_finished")
+    receiver.hold.set()
+    f.wait_done()
+    assert len(receiver.messages()) == 3
