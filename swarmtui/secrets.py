@@ -62,7 +62,9 @@ class Redactor:
 def redact_config(data: dict[str, object], extra_names: Mapping[str, Iterable[str]] | None = None
                   ) -> dict[str, object]:
     """The config as plain data with every secret value of ``agents.*.env`` replaced by
-    ``MARKER`` (what a run stores about how it was started)."""
+    ``MARKER`` (what a run stores about how it was started), and every ``notify.urls`` entry
+    written out in full (a push URL holds its token unless it names it as ``${VAR}``)."""
+    data = _redact_urls(data)
     agents = data.get("agents")
     if not isinstance(agents, dict):
         return data
@@ -81,6 +83,7 @@ def restore_secrets(stored: dict[str, object], *sources: dict[str, object]) -> d
     """``stored`` with each ``MARKER`` filled from the first of ``sources`` (configs as plain
     data: the run's config file read again, the caller's config) that has the same agent and
     variable; unfilled markers are dropped (the agent then lacks the variable)."""
+    stored = _restore_urls(stored, sources)
     agents = stored.get("agents")
     if not isinstance(agents, dict):
         return stored
@@ -110,3 +113,33 @@ def _agent_env(config: dict[str, object], agent: str) -> dict[str, object]:
         if isinstance(env, dict):
             return env
     return {}
+
+
+def _urls(config: dict[str, object]) -> list[object] | None:
+    notify = config.get("notify")
+    urls = notify.get("urls") if isinstance(notify, dict) else None
+    return urls if isinstance(urls, list) else None
+
+
+def _redact_urls(data: dict[str, object]) -> dict[str, object]:
+    urls = _urls(data)
+    if not urls:
+        return data
+    kept = [u if isinstance(u, str) and "$" in u else MARKER for u in urls]
+    return {**data, "notify": {**data["notify"], "urls": kept}}  # type: ignore[dict-item]
+
+
+def _restore_urls(stored: dict[str, object], sources: tuple[dict[str, object], ...]
+                  ) -> dict[str, object]:
+    """Markers in ``notify.urls`` filled from the first source whose list has as many URLs and
+    none of them a marker; without one they are dropped (that service gets no pushes)."""
+    urls = _urls(stored)
+    if not urls or MARKER not in urls:
+        return stored
+    for src in sources:
+        theirs = _urls(src)
+        if theirs is not None and len(theirs) == len(urls) and MARKER not in theirs:
+            filled = [t if u == MARKER else u for u, t in zip(urls, theirs, strict=True)]
+            return {**stored, "notify": {**stored["notify"], "urls": filled}}  # type: ignore[dict-item]
+    return {**stored, "notify": {**stored["notify"],  # type: ignore[dict-item]
+                                 "urls": [u for u in urls if u != MARKER]}}

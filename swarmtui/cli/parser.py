@@ -145,6 +145,9 @@ def build_parser() -> argparse.ArgumentParser:
     from swarmtui.cli.report_cmd import register
 
     register(add, common, js)
+    from swarmtui.cli.serve_cmd import register as register_serve
+
+    register_serve(add, common)
     sp = add("doctor", I.cmd_doctor, "check the machine, the repository and the config",
              (common, js))
     sp.add_argument("tasks", metavar="TASKS", nargs="?",

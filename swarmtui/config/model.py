@@ -316,9 +316,42 @@ class UIConfig(_Section):
     """The agents table's columns to show (empty: all of them); ID is always shown."""
 
 
+# What is pushed by default: an agent waits for the operator (a permission, its input), a task
+# is dead, the breaker opened, the account is usage-limited, the run finished or crashed.
+PUSH_KINDS = ("permission_denied", "agent_hook", "task_dead", "breaker_opened",
+              "usage_limited", "run_finished", "supervisor_crashed")
+
+
 class NotifyConfig(_Section):
     command: Argv = Field(default_factory=list)
     """Run on each alert with SWARM_ALERT_KIND, _TASK and _TEXT set; empty means none."""
+    urls: list[str] = Field(default_factory=list)
+    """Push services as apprise URLs (ntfy://, tgram://, json://, ...); ``$NAME`` or ``${NAME}``
+    in a URL is taken from the environment when sending, so tokens are never stored."""
+    kinds: list[str] = Field(default_factory=lambda: list(PUSH_KINDS))
+    """The alert kinds (the event kind that raised the alert) pushed; [] means every kind."""
+    level: Literal["information", "warning", "error"] = "information"
+    """The lowest alert level pushed."""
+    repeat_after: PositiveDuration = 600.0
+    """The same alert (same key: task and condition) is pushed at most once in this time."""
+    max_per_hour: Annotated[int, at.Ge(1)] = 20
+    """At most this many pushes an hour; the rest are counted and said in the next one."""
+    timeout: PositiveDuration = 10.0
+    """How long one push may take before it is abandoned."""
+    link: str = ""
+    """The web view's address as the phone reaches it (http://127.0.0.1:8765 over a tunnel);
+    pushes link to it. Empty: the address a running `swarmtui serve` wrote, if any."""
+
+    @model_validator(mode="after")
+    def _known_kinds(self) -> NotifyConfig:
+        from swarmtui.model.kinds import EventKind
+
+        known = {str(k) for k in EventKind}
+        for i, kind in enumerate(self.kinds):
+            if kind not in known:
+                raise ValueError(f"notify.kinds[{i}] is {kind!r}: expected an event kind such "
+                                 f"as {', '.join(PUSH_KINDS)}")
+        return self
 
 
 class Config(_Section):

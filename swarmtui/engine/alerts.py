@@ -1,5 +1,6 @@
-"""Alerts where the operator is: ``notify.command`` for each new alert, and swarmtui's tmux
-status line (run state, slots, open alerts and the newest), visible from every agent window.
+"""Alerts where the operator is: ``notify.command`` and a push (``notify.urls``, through
+``swarmtui.notify``) for each new alert, and swarmtui's tmux status line (run state, slots,
+open alerts and the newest), visible from every agent window.
 
 Which events raise or clear alerts is decided in ``model.alerts`` (they are projected state);
 this part only does the side effects, from worker threads.
@@ -17,6 +18,7 @@ from swarmtui.engine.context import Ctx
 from swarmtui.engine.messages import StatusSet
 from swarmtui.model import Event
 from swarmtui.model.labels import RUN_LABEL
+from swarmtui.notify.push import Pusher
 from swarmtui.textsafe import term_safe
 
 log = logging.getLogger(__name__)
@@ -31,6 +33,11 @@ class Alerts:
         ctx.loop.on(StatusSet, self._status_set)
         ctx.loop.every_tick(self._status)
         ctx.loop.on_store_busy = self._store_busy
+        self.push: Pusher | None = None
+        if ctx.config.notify.urls:
+            self.push = Pusher(ctx.config.notify, ctx.repo)
+            push = self.push
+            ctx.workers.closers.append(lambda: push.close(ctx.config.notify.timeout))
 
     def _store_busy(self, busy: bool) -> None:
         """While another process holds the store, the status line says so (the loop waits and
@@ -48,6 +55,8 @@ class Alerts:
         a = self.ctx.state.alerts.get(ev.seq)
         if a is None:
             return  # not a new alert (routine, or a repeat that collapsed into one)
+        if self.push is not None:
+            self.push.offer(a)
         argv = list(self.ctx.config.notify.command)
         if not argv:
             return

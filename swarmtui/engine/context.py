@@ -53,6 +53,8 @@ class Workers:
         self.tmux = ThreadPoolExecutor(1, thread_name_prefix="swarm-tmux")
         self.verify = ThreadPoolExecutor(verify_threads, thread_name_prefix="swarm-verify")
         self.store = ThreadPoolExecutor(1, thread_name_prefix="swarm-snapshot")
+        # Parts with threads of their own end here too (pushes still queued go out first).
+        self.closers: list[Callable[[], None]] = []
 
     def run(self, pool: ThreadPoolExecutor, fn: Callable[[], Message | None],
             on_error: Callable[[BaseException], Message | None]) -> Future[None]:
@@ -72,6 +74,8 @@ class Workers:
     def shutdown(self) -> None:
         for pool in (self.git, self.tmux, self.verify, self.store):
             pool.shutdown(wait=False, cancel_futures=True)
+        for close in self.closers:
+            close()
         reaper.end_all()  # a running verify ends now (with all it started), not after the run
 
 
