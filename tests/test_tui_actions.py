@@ -189,7 +189,10 @@ async def test_cancel_confirms_and_names_the_dependents(world: World, live: Answ
         await until(pilot, lambda: cmds(world) == [("cancel", {"task": "docs", "attempt": 1})])
 
 
-async def test_merge_with_a_known_conflict_asks_twice(world: World, live: Answerer) -> None:
+async def test_merge_with_a_known_conflict_offers_the_resolver(world: World,
+                                                              live: Answerer) -> None:
+    """The merge refuses a conflict with the target, so `m` does not offer it "anyway": it says
+    the task cannot merge as it is and `y` starts a resolver."""
     world.ev("forecast", "cache", 1, at=300, target="conflict", files=["src/cache.py"],
              conflicts_with=["parser"], out_of_scope=[], reverts=[])
     app = make_app(world)
@@ -198,7 +201,26 @@ async def test_merge_with_a_known_conflict_asks_twice(world: World, live: Answer
         await pilot.press("m")
         screen = app.screen
         assert isinstance(screen, ConfirmScreen)
-        assert "conflicts with main in src/cache.py" in screen.problems
+        assert "conflicts with main in src/cache.py: it cannot merge as it is" in screen.question
+        assert not screen.problems  # nothing to override: one y, and it resolves
+        await pilot.press("n")
+        assert cmds(world) == []
+        await pilot.press("m", "y")
+        await until(pilot, lambda: cmds(world) == [("resolve", {"task": "cache",
+                                                                  "attempt": 1})])
+
+
+async def test_merge_with_problems_it_can_override_asks_twice(world: World,
+                                                              live: Answerer) -> None:
+    world.ev("forecast", "cache", 1, at=300, target="clean", files=[],
+             conflicts_with=["parser"], out_of_scope=["docs/cache.md"], reverts=[])
+    app = make_app(world)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await select(pilot, "cache")
+        await pilot.press("m")
+        screen = app.screen
+        assert isinstance(screen, ConfirmScreen)
+        assert any("conflicts with the branches of parser" in p for p in screen.problems)
         await pilot.press("y")
         assert app.screen is screen and screen.armed  # a second y is needed
         await pilot.press("n")
