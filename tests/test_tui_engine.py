@@ -181,8 +181,8 @@ async def test_ack_an_alert_from_the_worklist(git_repo: Path, fleets: list[Fleet
         assert app.fleet.table.selected_task == "a1"
 
 
-async def test_a_conflicting_merge_offers_a_resolver_and_a_retry_hands_the_conflict_off(
-        git_repo: Path, fleets: list[Fleet], tmp_path: Path) -> None:
+def _two_conflicting(git_repo: Path, fleets: list[Fleet], tmp_path: Path) -> Fleet:
+    """Tasks a and b that both rewrite line 1 of shared.txt."""
     cfg = fast_config({
         "a": scripted(tmp_path, "a", {"write": {"shared.txt": "line 1 by a\nline 2\nline 3\n"},
                                       "results": {"summary": "a rewrites line 1",
@@ -190,14 +190,23 @@ async def test_a_conflicting_merge_offers_a_resolver_and_a_retry_hands_the_confl
         "b": scripted(tmp_path, "b", {"write": {"shared.txt": "line 1 by b\nline 2\nline 3\n"},
                                       "results": {"summary": "b rewrites line 1"}}),
     })
-    f = start(fleets, git_repo, cfg, [task("a", "a"), task("b", "b")], exit_when_done=False)
+    return start(fleets, git_repo, cfg, [task("a", "a"), task("b", "b")], exit_when_done=False)
+
+
+async def _a_merged_and_b_conflicting(pilot: Any, app: Any, f: Fleet) -> None:
+    await wait_state(pilot, app, "a", "passed")
+    await wait_state(pilot, app, "b", "passed")
+    f.command("merge", task="a")
+    await until(pilot, lambda: (app.fleet.tasks["b"].forecast or {}).get("target")
+                == "conflict", what="b's forecast against the moved target")
+
+
+async def test_a_conflicting_merge_offers_a_resolver_and_a_retry_hands_the_conflict_off(
+        git_repo: Path, fleets: list[Fleet], tmp_path: Path) -> None:
+    f = _two_conflicting(git_repo, fleets, tmp_path)
     app = app_on(f)
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
-        await wait_state(pilot, app, "a", "passed")
-        await wait_state(pilot, app, "b", "passed")
-        f.command("merge", task="a")
-        await until(pilot, lambda: (app.fleet.tasks["b"].forecast or {}).get("target")
-                    == "conflict", what="b's forecast against the moved target")
+        await _a_merged_and_b_conflicting(pilot, app, f)
         await goto(pilot, app, "b")
         await pilot.press("m")
         confirm = app.screen
@@ -228,20 +237,10 @@ async def test_a_conflicting_merge_offers_a_resolver_and_a_retry_hands_the_confl
 
 async def test_y_on_a_conflicting_merge_starts_the_resolver(git_repo: Path, fleets: list[Fleet],
                                                             tmp_path: Path) -> None:
-    cfg = fast_config({
-        "a": scripted(tmp_path, "a", {"write": {"shared.txt": "line 1 by a\nline 2\nline 3\n"},
-                                      "results": {"summary": "a rewrites line 1"}}),
-        "b": scripted(tmp_path, "b", {"write": {"shared.txt": "line 1 by b\nline 2\nline 3\n"},
-                                      "results": {"summary": "b rewrites line 1"}}),
-    })
-    f = start(fleets, git_repo, cfg, [task("a", "a"), task("b", "b")], exit_when_done=False)
+    f = _two_conflicting(git_repo, fleets, tmp_path)
     app = app_on(f)
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
-        await wait_state(pilot, app, "b", "passed")
-        await wait_state(pilot, app, "a", "passed")
-        f.command("merge", task="a")
-        await until(pilot, lambda: (app.fleet.tasks["b"].forecast or {}).get("target")
-                    == "conflict", what="b's forecast against the moved target")
+        await _a_merged_and_b_conflicting(pilot, app, f)
         await goto(pilot, app, "b")
         await pilot.press("m")
         assert isinstance(app.screen, ConfirmScreen) and app.screen.verb == "resolve"
