@@ -62,7 +62,10 @@ def serve(views: list[WebView], repo: Path, allow_actions: bool = False) -> WebV
 def _fleet(git_repo: Path, fleets: list[Fleet], tmp_path: Path) -> tuple[Fleet, Path]:
     fifo = tmp_path / "gate"
     os.mkfifo(fifo)
-    cfg = fast_config({"gate": _gate_agent(fifo), "ok": fake("success")})
+    # The gated agent prints no progress while it waits: a long interval keeps the watchdog
+    # from ending it as stuck before the test opens the gate.
+    cfg = fast_config({"gate": _gate_agent(fifo), "ok": fake("success")},
+                      heartbeat={"progress_interval": "60s"})
     f = start(fleets, git_repo, cfg, [task("gated", "gate"),
                                       task("shown", "ok", title=HOSTILE_TITLE)],
               exit_when_done=False)
