@@ -14,11 +14,26 @@ silent gap.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
 Signal = dict[str, Any]
+MAX_LINE = 4 * 1024 * 1024  # an output line longer than this is not parsed
+
+
+def object_line(line: str) -> dict[str, Any] | None:
+    """One line of an agent CLI's JSON output as an object, or None when it is not one (plain
+    text, a line another writer interleaved, or one over ``MAX_LINE``). The wrapper has already
+    dropped lines nested too deep to parse."""
+    if not line.startswith("{") or len(line) > MAX_LINE:
+        return None
+    try:
+        obj = json.loads(line)
+    except ValueError:
+        return None
+    return obj if isinstance(obj, dict) else None
 
 
 class Can(StrEnum):

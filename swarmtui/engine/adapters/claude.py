@@ -25,17 +25,15 @@ Facts taken from Claude Code 2.1.x (transcripts recorded from the real CLI are i
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections import OrderedDict
 from typing import Any
 
-from swarmtui.engine.adapters.base import Adapter, Can, Signal
+from swarmtui.engine.adapters.base import Adapter, Can, Signal, object_line
 from swarmtui.engine.adapters.claude_context import ContextTracker
 from swarmtui.engine.adapters.claude_usage import TurnMeter
 
-MAX_LINE = 4 * 1024 * 1024  # a stream-json line longer than this is not parsed
 _BANNER = re.compile(r"hit your .{0,40}limit|usage limit reached", re.IGNORECASE)
 FALLBACK_WAIT = 30 * 60.0  # a usage limit whose reset time nobody said
 MAX_CALLS = 1024  # tool calls whose rule is remembered (for a denial that names only the id)
@@ -108,13 +106,8 @@ class ClaudeAdapter(Adapter):
         self._denied: set[str] = set()  # tool_use ids already reported as denied
 
     def observe(self, line: str) -> list[Signal]:
-        if not line.startswith("{") or len(line) > MAX_LINE:
-            return []
-        try:
-            obj = json.loads(line)
-        except ValueError:
-            return []  # not stream-json (or a line another writer interleaved): ignore it
-        if not isinstance(obj, dict):
+        obj = object_line(line)
+        if obj is None:
             return []
         return self._line(obj) + self.context.observe(obj) + self.turns.observe(obj)
 

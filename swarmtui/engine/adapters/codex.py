@@ -25,7 +25,6 @@ Facts from Codex CLI 0.171 (transcripts recorded from the real CLI are in ``test
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from collections.abc import Mapping
@@ -41,10 +40,9 @@ from swarmtui.engine.adapters.apierrors import (
     short,
     status_class,
 )
-from swarmtui.engine.adapters.base import Adapter, Can, Signal
+from swarmtui.engine.adapters.base import Adapter, Can, Signal, object_line
 from swarmtui.engine.adapters.codex_session import SessionFile
 
-MAX_LINE = 4 * 1024 * 1024
 ACTIVITY_EVERY = 5.0  # seconds between two activity signals (the first of a turn always goes)
 DEFAULT_MODEL = "codex"  # the model's name when neither its command line nor its session file
 # says it
@@ -110,13 +108,8 @@ class CodexAdapter(Adapter):
                 "output_tokens")}
 
     def observe(self, line: str) -> list[Signal]:
-        if not line.startswith("{") or len(line) > MAX_LINE:
-            return []
-        try:
-            obj = json.loads(line)
-        except ValueError:
-            return []
-        if not isinstance(obj, dict):
+        obj = object_line(line)
+        if obj is None:
             return []
         signals = self._event(obj)
         if self.session is not None and obj.get("type") in SESSION_FILE_NEWS:

@@ -32,9 +32,8 @@ from swarmtui.engine.adapters.apierrors import (
     short,
     status_class,
 )
-from swarmtui.engine.adapters.base import Adapter, Can, Signal
+from swarmtui.engine.adapters.base import Adapter, Can, Signal, object_line
 
-MAX_LINE = 4 * 1024 * 1024
 ACTIVITY_EVERY = 5.0
 # tool_not_registered: the approval mode left the tool out; policy_violation: an allowed
 # tool's call was refused by the policy (a shell command no --allowed-tools rule covers).
@@ -144,13 +143,8 @@ class GeminiAdapter(Adapter):
         self.exit_code = code
 
     def observe(self, line: str) -> list[Signal]:
-        if not line.startswith("{") or len(line) > MAX_LINE:
-            return []
-        try:
-            obj = json.loads(line)
-        except ValueError:
-            return []
-        if not isinstance(obj, dict):
+        obj = object_line(line)
+        if obj is None:
             return []
         kind = obj.get("type")
         if kind == "init":
