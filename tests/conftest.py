@@ -8,6 +8,7 @@ import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -63,3 +64,23 @@ def fleets(tmux_socket: str) -> Iterator[list]:
     yield made
     for f in made:
         f.close()
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[Any]:
+    """A run's log and files for the TUI tests (tests/test_tui_world.py), without a supervisor."""
+    from tests.test_tui_world import build_world
+
+    w = build_world(tmp_path / "w")
+    yield w
+    w.store.close()
+
+
+@pytest.fixture
+def live(world: Any) -> Iterator[Any]:
+    """Something that answers the inbox commands the TUI sends to ``world``."""
+    from tests.test_tui_world import Answerer
+
+    a = Answerer(world).start()
+    yield a
+    a.stop()

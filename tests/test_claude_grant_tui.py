@@ -5,7 +5,6 @@ also as Claude Code 2.1.197 printed it: the denial only on the result line."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,20 +25,6 @@ from tests.test_tui_world import (  # noqa: F401 - utc_private_config is an auto
 )
 
 DATA = Path(__file__).parent / "data" / "claude"
-
-
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    w = build_world(tmp_path / "w")
-    yield w
-    w.store.close()
-
-
-@pytest.fixture
-def live(world: World) -> Iterator[Answerer]:
-    a = Answerer(world).start()
-    yield a
-    a.stop()
 
 
 def record(world: World, tid: str, *, system_line: bool) -> None:

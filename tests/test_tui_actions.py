@@ -5,10 +5,6 @@ of ``test_tui_world`` (it answers the inbox); ``test_tui_engine`` drives the rea
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 from textual.widgets import OptionList
 
 from swarmtui import protocol as P
@@ -33,21 +29,6 @@ from tests.tui_pilot import (
     toasts,
     until,
 )
-
-
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    w = build_world(tmp_path / "w")
-    yield w
-    w.store.close()
-
-
-@pytest.fixture
-def live(world: World) -> Iterator[Answerer]:
-    a = Answerer(world).start()
-    yield a
-    a.stop()
-
 
 
 def deny(world: World, tid: str = "docs", *rules: str) -> None:

@@ -4,9 +4,6 @@ thread stands in for the supervisor by answering the inbox while holding its loc
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from textual.widgets import Input, RichLog, Select, Static, TextArea
 
@@ -39,20 +36,6 @@ from tests.tui_pilot import (
 )
 
 # -- the screen ---------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    w = build_world(tmp_path / "w")
-    yield w
-    w.store.close()
-
-
-@pytest.fixture
-def live(world: World) -> Iterator[Answerer]:
-    a = Answerer(world).start()
-    yield a
-    a.stop()
 
 
 async def test_screen_shows_the_run(world: World, live: Answerer) -> None:

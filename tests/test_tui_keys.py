@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
 from textual.widgets import Static
 from textual.widgets._toast import Toast
 
@@ -28,20 +25,6 @@ from tests.test_tui_world import (  # noqa: F401 - utc_private_config is an auto
     utc_private_config,
 )
 from tests.tui_pilot import cmds, loaded, make_app, plain, retry_args, select, toasts, until
-
-
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    w = build_world(tmp_path / "w")
-    yield w
-    w.store.close()
-
-
-@pytest.fixture
-def live(world: World) -> Iterator[Answerer]:
-    a = Answerer(world).start()
-    yield a
-    a.stop()
 
 
 def unordered(sent: object) -> list[str]:

@@ -3,10 +3,7 @@ screenshot, the keymap and themes (from the flag, the config and the user's fold
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from swarmtui.tui.bindings import FLEET_KEYS
 from swarmtui.tui.dialogs import ConfirmScreen
@@ -22,20 +19,6 @@ from tests.test_tui_world import (  # noqa: F401 - utc_private_config is an auto
 from tests.tui_pilot import cmds, loaded, make_app, plain, select, toasts, until
 
 # -- navigation: filter, sort, help, palette, keymap, themes ------------------------------------
-
-
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    w = build_world(tmp_path / "w")
-    yield w
-    w.store.close()
-
-
-@pytest.fixture
-def live(world: World) -> Iterator[Answerer]:
-    a = Answerer(world).start()
-    yield a
-    a.stop()
 
 
 async def test_filter_and_sort(world: World) -> None:

@@ -6,7 +6,7 @@ an agent that runs on another host attaching to its window over ssh (a real sshd
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -26,13 +26,6 @@ from tests.test_tui_world import (  # noqa: F401 - utc_private_config is an auto
 from tests.tui_pilot import loaded, make_app, select, toasts, until
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    w = build_world(tmp_path / "w")
-    yield w
-    w.store.close()
 
 
 def session(world: World, socket: str) -> Tmux:
