@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from swarmtui import snapshot
-from swarmtui.engine import scheduler
+from swarmtui.engine.run import scheduler
 from swarmtui.model import Event, RunState, TaskSpec, apply
 from swarmtui.store import Store
 

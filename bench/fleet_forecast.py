@@ -1,5 +1,5 @@
 """The merge forecast on K branches, driven directly: ``Forecaster`` from
-``swarmtui/engine/forecast.py`` on a throwaway repository.
+``swarmtui/engine/integrate/forecast.py`` on a throwaway repository.
 
 The repository has ``files`` tracked files on ``main`` and K branches ``swarm/tNNN-1``, each
 one commit ahead of ``main`` changing a file of its own and, for every ``conflict_every``-th
@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from swarmtui.engine.forecast import Candidate, Forecaster
+from swarmtui.engine.integrate.forecast import Candidate, Forecaster
 from swarmtui.engine.runtime.git import Git
 
 ENV_ARGS = ["-c", "user.name=bench", "-c", "user.email=bench@swarmtui.invalid",

@@ -67,7 +67,7 @@ def clean_env() -> dict[str, str]:
 def warm_bytecode() -> None:
     """Compile what the runs import once, before anything is timed."""
     code = ("import swarmtui.cli, swarmtui.cli.inspect, swarmtui.cli.session, "
-            "swarmtui.engine.supervisor, swarmtui.engine.wrap, swarmtui.tui.app")
+            "swarmtui.engine.run.supervisor, swarmtui.engine.wrap, swarmtui.tui.app")
     subprocess.run([PY, "-c", code], env=clean_env(), capture_output=True, check=False,
                    cwd="/")
 

@@ -82,7 +82,7 @@ class Stats:
 def instrument(stats: Stats) -> None:
     global SOURCE
     import swarmtui
-    from swarmtui.engine import loop as loop_mod
+    from swarmtui.engine.run import loop as loop_mod
 
     SOURCE = str(Path(swarmtui.__file__).parent)
     cls = loop_mod.Loop

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from swarmtui.config import load_config_file
-from swarmtui.engine.runconfig import config_of_run
+from swarmtui.engine.run.runconfig import config_of_run
 from swarmtui.engine.runtime.tmux import Tmux, session_name_for
 from swarmtui.store import Store
 from swarmtui.tui.app import SwarmApp

@@ -21,8 +21,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from swarmtui.engine.screen import screen  # noqa: E402
-from swarmtui.engine.screening import classifier  # noqa: E402
+from swarmtui.engine.guard.screen import screen  # noqa: E402
+from swarmtui.engine.guard.screening import classifier  # noqa: E402
 
 DATA = ROOT / "tests" / "data" / "screen" / "heldout.jsonl"
 

@@ -2,7 +2,8 @@
 
 Reads tests/data/screen/train.jsonl only (the held-out part is for bench/screen.py and the
 tests), and writes swarmtui/data/screen_model.json: a linear model over the features of
-``swarmtui.engine.screening.classifier.features`` (sublinear tf-idf, l2-normalised), the weights
+``swarmtui.engine.guard.screening.classifier.features`` (sublinear tf-idf, l2-normalised),
+the weights
 that combine it with the rule strength, and the two thresholds. Everything is chosen by
 stratified 5-fold cross-validation on the training part, with fixed seeds, so the same corpus
 gives the same file.
@@ -28,8 +29,8 @@ from sklearn.model_selection import StratifiedKFold
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from swarmtui.engine.screening import classifier, rules  # noqa: E402
-from swarmtui.engine.screening.normalise import normalise  # noqa: E402
+from swarmtui.engine.guard.screening import classifier, rules  # noqa: E402
+from swarmtui.engine.guard.screening.normalise import normalise  # noqa: E402
 
 TRAIN = ROOT / "tests" / "data" / "screen" / "train.jsonl"
 OUT = ROOT / "swarmtui" / "data" / "screen_model.json"

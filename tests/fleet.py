@@ -15,8 +15,8 @@ from typing import Any
 
 from swarmtui import protocol as P
 from swarmtui.config import Config, config_from_dict
+from swarmtui.engine.run.supervisor import Supervisor
 from swarmtui.engine.runtime.tmux import Tmux, session_name_for
-from swarmtui.engine.supervisor import Supervisor
 from swarmtui.model import Event, TaskSpec, project
 from swarmtui.runlock import RunLock
 from swarmtui.store import Store

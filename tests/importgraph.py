@@ -19,8 +19,8 @@ PACKAGE = ROOT / "swarmtui"
 # The engine's rooms from the bottom up: a room may import the rooms below it, never one above.
 # The top-level modules of ``engine/`` (ports, intents, messages) sit below every room but
 # ``runtime`` and ``adapters``, which know nothing of the supervisor at all.
-ROOMS = ("runtime", "adapters", "guard", "runners", "<base>", "health", "integrate", "review",
-         "attempts", "run")
+ROOMS = ("runtime", "adapters", "wrapper", "runners", "<base>", "guard", "health", "integrate",
+         "review", "attempts", "run")
 
 
 def module_name(path: Path) -> str:
@@ -129,9 +129,13 @@ def upward_imports(g: dict[str, set[str]]) -> list[tuple[str, str]]:
     return out
 
 
-def top_level(prefix: str = "swarmtui.engine") -> list[str]:
-    depth = prefix.count(".") + 1
-    return sorted(n for n in graph(prefix) if n.count(".") == depth)
+def top_level(under: Path = PACKAGE / "engine") -> list[str]:
+    """The modules directly in ``under`` (its subpackages and ``__init__`` aside)."""
+    return sorted(p.stem for p in under.glob("*.py") if p.stem != "__init__")
+
+
+def rooms(under: Path = PACKAGE / "engine") -> list[str]:
+    return sorted(p.parent.name for p in under.glob("*/__init__.py"))
 
 
 def long_modules(limit: int, under: Path = PACKAGE / "engine") -> list[tuple[str, int]]:
@@ -146,9 +150,8 @@ def long_modules(limit: int, under: Path = PACKAGE / "engine") -> list[tuple[str
 def main() -> int:
     g = graph()
     tops = top_level()
-    print(f"engine modules: {len(g)}; at the top level of engine/: {len(tops)}")
-    for t in tops:
-        print(f"  {t}")
+    print(f"engine modules: {len(g)}; at the top level of engine/: {len(tops)} "
+          f"({' '.join(tops)}); rooms: {' '.join(rooms())}")
     cyc = cycles(g)
     print(f"import cycles inside engine/: {len(cyc)}")
     for c in cyc:

@@ -32,8 +32,8 @@ from swarmtui.boundedjson import (
     nesting_depth,
 )
 from swarmtui.engine.adapters.claude import ClaudeAdapter
-from swarmtui.engine.ingest import EXIT_CAP, SIGNAL_LINE_CAP, AttemptFiles, signal_object
-from swarmtui.engine.reader import signal_payload
+from swarmtui.engine.attempts.ingest import EXIT_CAP, SIGNAL_LINE_CAP, AttemptFiles, signal_object
+from swarmtui.engine.attempts.reader import signal_payload
 from swarmtui.engine.runtime.files import Refused
 from swarmtui.hook import signal_of
 from swarmtui.model import payloads as p
@@ -298,7 +298,7 @@ DEEPER = st.builds(_nested, st.integers(STREAM_MAX_DEPTH + 1, 120_000), NEST)
 @given(DEEPER)
 def test_wrapper_gives_the_adapter_no_deep_line(deep: str) -> None:
     """The wrapper checks each stream-json line before the claude adapter parses it."""
-    from swarmtui.engine.wrap import Wrapper
+    from swarmtui.engine.wrapper.main import Wrapper
 
     seen: list[str] = []
 

@@ -14,7 +14,7 @@ import pytest
 
 from swarmtui import protocol as P
 from swarmtui.config import config_from_dict
-from swarmtui.engine.bootstrap import copy_untracked
+from swarmtui.engine.runners.bootstrap import copy_untracked
 from swarmtui.errors import ConfigError
 from swarmtui.model import Cause
 from tests.clirun import wait_for

@@ -16,10 +16,17 @@ from hypothesis import strategies as st
 
 from swarmtui.config import ModelPrice
 from swarmtui.engine.adapters.claude import ClaudeAdapter
-from swarmtui.engine.ingest import ExitRecord
-from swarmtui.engine.liveness import exit_payload
-from swarmtui.engine.prices import BUILTIN, base_name, cost_of, price_for, priced_exit, priced_turn
-from swarmtui.engine.reader import signal_payload
+from swarmtui.engine.adapters.prices import (
+    BUILTIN,
+    base_name,
+    cost_of,
+    price_for,
+    priced_exit,
+    priced_turn,
+)
+from swarmtui.engine.attempts.ingest import ExitRecord
+from swarmtui.engine.attempts.liveness import exit_payload
+from swarmtui.engine.attempts.reader import signal_payload
 from swarmtui.model import Event, ExitHow, RunState, apply
 from swarmtui.model import payloads as p
 from swarmtui.model.spec import TaskSpec

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from swarmtui import protocol as P
-from swarmtui.engine.prices import cost_of, price_for
+from swarmtui.engine.adapters.prices import cost_of, price_for
 from swarmtui.model import payloads as p
 from swarmtui.report.collect import build_report
 from swarmtui.tui.attention import need_of

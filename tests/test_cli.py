@@ -348,7 +348,7 @@ def test_status_json_has_forecast_and_target_tip(run_cli: Callable[..., Result],
     """`tasks[].forecast` (the documented contract for scripts) comes from the forecast the
     run recorded, computed here by the real forecaster on a branch that conflicts; `run`
     names the target's tip, and a forecast made on an older tip says it is stale."""
-    from swarmtui.engine.forecast import Candidate, Forecaster
+    from swarmtui.engine.integrate.forecast import Candidate, Forecaster
     from swarmtui.engine.runtime.git import Git
     from tests.conftest import git
 

@@ -13,11 +13,16 @@ import pytest
 from swarmtui.config import config_from_dict
 from swarmtui.engine.adapters.claude import ClaudeAdapter
 from swarmtui.engine.adapters.claude_context import ContextTracker
-from swarmtui.engine.contextwatch import ContextWatch
-from swarmtui.engine.health import Verdict
-from swarmtui.engine.loop import Loop
-from swarmtui.engine.retry import Action, RetryLimits, decide
-from swarmtui.engine.vitals import ContextLimits, context_level, overlay, worth_recording
+from swarmtui.engine.attempts.retry import Action, RetryLimits, decide
+from swarmtui.engine.health.classify import Verdict
+from swarmtui.engine.health.vitals import (
+    ContextLimits,
+    context_level,
+    overlay,
+    worth_recording,
+)
+from swarmtui.engine.health.window import ContextWatch
+from swarmtui.engine.run.loop import Loop
 from swarmtui.errors import SwarmError
 from swarmtui.model import CAUSE_POLICY, Cause, Health, RunState, TaskSpec, TaskView, project
 from swarmtui.model import payloads as p

@@ -12,7 +12,7 @@ from pathlib import Path
 import anthropic
 import pytest
 
-from swarmtui.engine.contextfit import (
+from swarmtui.engine.review.fit import (
     Fit,
     count_tokens,
     estimate_tokens,

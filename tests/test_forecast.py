@@ -1,4 +1,4 @@
-"""Tests for swarmtui.engine.forecast: the merge forecast agrees with real `git merge` on
+"""Tests for swarmtui.engine.integrate.forecast: the merge forecast agrees with real `git merge` on
 random histories (property test), branches with nothing new, the commit-pair cache, scope
 checks and revert detection in the forecast."""
 
@@ -12,8 +12,8 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from swarmtui.engine.forecast import Candidate, Forecaster, out_of_scope
-from swarmtui.engine.ledger import LedgerEntry
+from swarmtui.engine.integrate.forecast import Candidate, Forecaster, out_of_scope
+from swarmtui.engine.integrate.ledger import LedgerEntry
 from swarmtui.engine.runtime.git import Git, MergeTree
 from tests.conftest import GIT_ID, git
 

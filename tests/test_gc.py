@@ -1,5 +1,5 @@
-"""Tests for swarmtui.engine.gc.collect on real repositories: which attempts' worktrees and
-branches go, which are kept (and why), and what --force changes."""
+"""Tests for swarmtui.engine.integrate.gc.collect on real repositories: which attempts'
+worktrees and branches go, which are kept (and why), and what --force changes."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from swarmtui import protocol as P
-from swarmtui.engine.gc import GcReport, collect
-from swarmtui.engine.merge import INTEGRATION_WORKTREE
+from swarmtui.engine.integrate.gc import GcReport, collect
+from swarmtui.engine.integrate.merge import INTEGRATION_WORKTREE
 from swarmtui.model import TaskSpec
 from swarmtui.store import Store
 from tests.conftest import git

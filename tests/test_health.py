@@ -1,10 +1,16 @@
-"""Tests for swarmtui.engine.health: quiet/stuck/unproductive boundaries and stale results."""
+"""Tests for engine.health.classify.classify: quiet/stuck/unproductive boundaries and stale
+results."""
 
 from __future__ import annotations
 
 import pytest
 
-from swarmtui.engine.health import HealthPolicy, Verdict, classify_running, result_is_stale
+from swarmtui.engine.health.classify import (
+    HealthPolicy,
+    Verdict,
+    classify_running,
+    result_is_stale,
+)
 from swarmtui.model import Health
 
 POLICY = HealthPolicy(interval=60.0, quiet_after=2, stuck_after=3, unproductive_after=4,

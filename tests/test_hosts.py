@@ -15,8 +15,8 @@ import pytest
 
 from swarmtui import protocol as P
 from swarmtui.config import config_from_dict
-from swarmtui.engine.hosts import HostsRunner, HostStatus
-from swarmtui.engine.hostsplace import Candidate, place
+from swarmtui.engine.runners.hosts import HostsRunner, HostStatus
+from swarmtui.engine.runners.placement import Candidate, place
 from swarmtui.engine.runners.sshmirror import MirrorLink, ProtocolError
 from swarmtui.engine.runtime.git import Git
 from swarmtui.engine.runtime.ssh import SshHost

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from swarmtui.config import Config, config_from_dict
-from swarmtui.engine.hosts import HostsRunner
+from swarmtui.engine.runners.hosts import HostsRunner
 from swarmtui.fake_agent import verify_command_for
 from tests.clirun import (
     events,

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from swarmtui.config import Config, config_from_dict
-from swarmtui.engine.hosts import HostsRunner
+from swarmtui.engine.runners.hosts import HostsRunner
 from swarmtui.engine.runtime.tmux import Tmux, session_name_for
 from swarmtui.fake_agent import verify_command_for
 from tests.conftest import git

@@ -418,8 +418,8 @@ def test_a_merge_command_killed_mid_merge_is_answered_by_the_merge_not_refused(
 
 def test_a_refused_payload_costs_its_message_not_the_loop(tmp_path: Path,
                                                           caplog: pytest.LogCaptureFixture) -> None:
-    from swarmtui.engine.loop import Loop
     from swarmtui.engine.messages import Wake
+    from swarmtui.engine.run.loop import Loop
     from swarmtui.model import RunState
 
     with Store(tmp_path / "state.db") as s:

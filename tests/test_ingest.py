@@ -13,8 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from swarmtui import protocol as P
-from swarmtui.engine import ingest
-from swarmtui.engine.ingest import AttemptFiles
+from swarmtui.engine.attempts import ingest
+from swarmtui.engine.attempts.ingest import AttemptFiles
 from swarmtui.engine.runtime.files import Refused, open_under, read_small
 from swarmtui.model.kinds import Refusal
 

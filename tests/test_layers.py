@@ -9,8 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-ENGINE_MODULES = ["swarmtui.engine.supervisor", "swarmtui.engine.scheduler", "swarmtui.store",
-                  "swarmtui.model", "swarmtui.cli"]
+ENGINE_MODULES = ["swarmtui.engine.run.supervisor", "swarmtui.engine.run.scheduler",
+                  "swarmtui.store", "swarmtui.model", "swarmtui.cli"]
 
 
 MODEL_DIR = Path(__file__).resolve().parent.parent / "swarmtui" / "model"
@@ -103,7 +103,7 @@ def test_building_the_command_line_loads_no_api_client_or_report() -> None:
     after = modules_after_import("swarmtui.cli.parser", prelude=(
         "from swarmtui.cli.parser import build_parser\nbuild_parser()\n"))
     heavy = sorted(m for m in after if m.split(".")[0] == "anthropic"
-                   or m.startswith(("swarmtui.report", "swarmtui.engine.supervisor")))
+                   or m.startswith(("swarmtui.report", "swarmtui.engine.run.supervisor")))
     assert heavy == []
 
 
@@ -111,7 +111,7 @@ def test_a_supervisor_without_an_api_key_never_loads_the_api_client() -> None:
     """The client takes seconds to import: a supervisor (restarted often, spawning at once) or a
     `status` must not pay for it when no key is configured. Fitting a prompt estimates."""
     after = modules_after_import(
-        "swarmtui.engine.supervisor", "swarmtui.cli.inspect", prelude=(
-            "from swarmtui.engine.contextfit import fit\n"
+        "swarmtui.engine.run.supervisor", "swarmtui.cli.inspect", prelude=(
+            "from swarmtui.engine.review.fit import fit\n"
             "assert not fit('a prompt', [], window=1000, warn_at=0.5).counted\n"))
     assert sorted(m for m in after if m.split(".")[0] == "anthropic") == []

@@ -1,11 +1,11 @@
-"""Tests for swarmtui.engine.ledger: entries from task_merged events, which entries a task
+"""Tests for swarmtui.engine.integrate.ledger: entries from task_merged events, which entries a task
 sees, the prompt section, the revert check and the bounds on stored added lines."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from swarmtui.engine.ledger import (
+from swarmtui.engine.integrate.ledger import (
     MAX_FILES,
     MAX_LINES_PER_FILE,
     LedgerEntry,

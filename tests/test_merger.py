@@ -1,4 +1,4 @@
-"""Tests for swarmtui.engine.merge.Merger on real repositories: merge and squash, the
+"""Tests for swarmtui.engine.integrate.merge.Merger on real repositories: merge and squash, the
 checked-out and not-checked-out target, never losing uncommitted work, conflicts, the
 integration gate, scope and do-not-revert refusals, added lines, and a missing git identity."""
 
@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from swarmtui import protocol as P
-from swarmtui.engine.ledger import LedgerEntry
-from swarmtui.engine.merge import INTEGRATION_WORKTREE, MergeJob, MergeOutcome, Merger
-from swarmtui.engine.protect import protected_globs, touched
+from swarmtui.engine.integrate.ledger import LedgerEntry
+from swarmtui.engine.integrate.merge import INTEGRATION_WORKTREE, MergeJob, MergeOutcome, Merger
+from swarmtui.engine.integrate.protect import protected_globs, touched
 from swarmtui.engine.runtime.git import Git
 from tests.conftest import git
 

@@ -15,7 +15,7 @@ from swarmtui.cli.common import Ctx
 from swarmtui.cli.report_cmd import cmd_plan
 from swarmtui.cli.session import load_tasks
 from swarmtui.config import Config, config_from_dict
-from swarmtui.engine.contextfit import estimate_tokens, render
+from swarmtui.engine.review.fit import estimate_tokens, render
 from swarmtui.errors import TaskFileError
 from swarmtui.model import TaskSpec
 from swarmtui.report.plan import (

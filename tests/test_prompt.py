@@ -1,10 +1,10 @@
-"""Tests for swarmtui.engine.prompt: the assembled prompt and the retry handoff."""
+"""Tests for swarmtui.engine.attempts.prompt: the assembled prompt and the retry handoff."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from swarmtui.engine.prompt import Handoff, render_handoff, render_prompt
+from swarmtui.engine.attempts.prompt import Handoff, render_handoff, render_prompt
 from swarmtui.model import TaskSpec
 from swarmtui.protocol import HANDOFF_HEADING
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from swarmtui import protocol as P
-from swarmtui.engine.quarantine import QUARANTINE_DIR
+from swarmtui.engine.guard.quarantine import QUARANTINE_DIR
 from swarmtui.fake_agent import INJECTION_TEXT
 from tests.fleet import Fleet, fake, fast_config, start, task
 

@@ -289,8 +289,8 @@ def test_an_agent_started_just_before_the_supervisor_died_is_adopted(
         git_repo: Path, fleets: list[Fleet]) -> None:
     """The window opened (the agent runs) but the supervisor died before recording it: the
     next supervisor finds the window and adopts the agent instead of starting another."""
+    from swarmtui.engine.attempts.spawn import Plan
     from swarmtui.engine.runners.base import PrepareJob
-    from swarmtui.engine.spawn import Plan
     from swarmtui.model import payloads as pl
 
     cfg = fast_config({"ok": fake("success", pace=0.2)})

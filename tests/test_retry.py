@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from swarmtui.engine.retry import Action, RetryLimits, backoff_delay, breaker_trips, decide
+from swarmtui.engine.attempts.retry import Action, RetryLimits, backoff_delay, breaker_trips, decide
 from swarmtui.model import CAUSE_POLICY, Cause, DeadWhy
 
 LIMITS = RetryLimits(max_attempts=3, backoff=10.0, backoff_max=60.0)

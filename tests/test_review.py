@@ -10,9 +10,8 @@ from typing import Any
 import anthropic
 import pytest
 
-from swarmtui.engine import review as review_mod
-from swarmtui.engine.contextfit import estimate_tokens
-from swarmtui.engine.review import (
+from swarmtui.engine.review.fit import estimate_tokens
+from swarmtui.engine.review.llm import (
     TOOL_NAME,
     Concern,
     Reviewer,
@@ -21,6 +20,7 @@ from swarmtui.engine.review import (
     cut_diff,
     split_diff,
 )
+from swarmtui.engine.review import llm as review_mod
 from swarmtui.model.spec import TaskSpec
 from tests.anthropic_stub import ErrorTurn, Hang, StubServer, ToolUse, Turn, Usage
 

@@ -1,4 +1,4 @@
-"""Tests for swarmtui.engine.scheduler.plan: slots, reserve, pools, dependencies, scope locks,
+"""Tests for swarmtui.engine.run.scheduler.plan: slots, reserve, pools, dependencies, scope locks,
 ordering and backoff. Run states are built by folding events with model.apply."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from swarmtui.engine.scheduler import Plan, SlotPolicy, plan
+from swarmtui.engine.run.scheduler import Plan, SlotPolicy, plan
 from swarmtui.model import (
     CAUSE_POLICY,
     Cause,

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from swarmtui import protocol as P
-from swarmtui.engine.footing import Footing, Lost
+from swarmtui.engine.run.footing import Footing, Lost
 from swarmtui.model import payloads as p
 from swarmtui.store import Store
 from tests.fleet import fake, fast_config, start, task

@@ -136,7 +136,7 @@ def cmd_spawn(ctx: Ctx) -> int:
 def cmd_merge(ctx: Ctx) -> int:
     """Merge a passed task: through the live supervisor's queue, or directly under the lock
     when no supervisor runs (e.g. after a headless run has ended)."""
-    from swarmtui.engine.supervisor import Supervisor
+    from swarmtui.engine.run.supervisor import Supervisor
     from swarmtui.model import MergeItem, TaskState
 
     repo, config, store = existing_run(ctx)
@@ -177,7 +177,7 @@ def cmd_merge(ctx: Ctx) -> int:
 
 
 def cmd_gc(ctx: Ctx) -> int:
-    from swarmtui.engine.gc import collect
+    from swarmtui.engine.integrate.gc import collect
 
     repo = ctx.repo
     config = ctx.config(repo)
@@ -192,7 +192,7 @@ def cmd_gc(ctx: Ctx) -> int:
 
 
 def cmd_wrap(ctx: Ctx) -> int:
-    from swarmtui.engine.wrap import main as wrap_main
+    from swarmtui.engine.wrapper.main import main as wrap_main
 
     return wrap_main(ctx.args.agent_dir)
 

@@ -66,7 +66,7 @@ def existing_run(ctx: Ctx) -> tuple[Path, Config, Store]:
 
 def existing_run_state(ctx: Ctx) -> tuple[Path, Config, Store, RunState]:
     """``existing_run`` and the run's state, replayed once."""
-    from swarmtui.engine.runconfig import config_of_run
+    from swarmtui.engine.run.runconfig import config_of_run
 
     repo = ctx.repo
     store = ctx.store(repo)

@@ -27,7 +27,7 @@ MIN_DISK = 1 << 30
 
 def supervisor_view(repo: Path) -> dict[str, Any] | None:
     """The running supervisor's view of its hosts, when it is recent."""
-    from swarmtui.engine.hosts import HOSTS_FILE
+    from swarmtui.engine.runners.hosts import HOSTS_FILE
 
     path = repo / P.SWARM_DIR / HOSTS_FILE
     try:
@@ -45,7 +45,7 @@ def supervisor_view(repo: Path) -> dict[str, Any] | None:
 
 def probe(repo: Path, host: HostConfig) -> dict[str, Any]:
     """Ask one host directly: reachable, latency, versions and disk (blocks)."""
-    from swarmtui.engine.hosts import control_dir_for
+    from swarmtui.engine.runners.hosts import control_dir_for
 
     control = control_dir_for(repo) / "probe"
     try:

@@ -144,7 +144,7 @@ def cmd_events(ctx: Ctx) -> int:
 
 
 def cmd_ledger(ctx: Ctx) -> int:
-    from swarmtui.engine.ledger import entries_from_events
+    from swarmtui.engine.integrate.ledger import entries_from_events
     from swarmtui.textsafe import term_safe
 
     repo = ctx.repo
@@ -328,7 +328,7 @@ def _doctor_version(agent: Any, name: str, check: Any) -> None:
 
 
 def _doctor_config(config: Any, check: Any) -> None:
-    from swarmtui.engine.dispatch import free_memory_bytes
+    from swarmtui.engine.run.dispatch import free_memory_bytes
 
     for name in sorted(config.agents):
         problems = missing_binaries(config, {name})

@@ -44,7 +44,7 @@ def _width() -> int:
 
 
 def _run_config(ctx: Ctx, repo: Path, store: Store, run: int) -> Config:
-    from swarmtui.engine.runconfig import config_of_run
+    from swarmtui.engine.run.runconfig import config_of_run
 
     return config_of_run(store.replay(run).settings, ctx.config(repo))
 

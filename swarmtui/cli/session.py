@@ -125,7 +125,7 @@ def _say_config(sup: Any, printer: Callable[[str], None]) -> None:
 def run_headless(ctx: Ctx, repo: Path, config: Any, tasks: list[Any], tasks_file: str,
                  *, printer: Callable[[str], None] = print,
                  started: Callable[[], None] = lambda: None) -> int:
-    from swarmtui.engine.supervisor import Supervisor
+    from swarmtui.engine.run.supervisor import Supervisor
     from swarmtui.model import RunStatus
     from swarmtui.render import format_event
 
@@ -197,7 +197,7 @@ def _write_caller_env(repo: Path, config: Any) -> None:
     """Hand the caller's environment (as the run's pass_env allows) to the supervisor that
     tmux starts, through a 0600 file it reads and deletes: tmux's own environment is never
     used for agents."""
-    from swarmtui.engine.envpolicy import passed
+    from swarmtui.engine.attempts.envpolicy import passed
 
     env = passed(os.environ, config.run.pass_env)
     path = repo / P.SWARM_DIR / CALLER_ENV_FILE
@@ -343,7 +343,7 @@ def after_attach(repo: Path) -> str:
 
 def cmd_supervise(ctx: Ctx) -> int:
     """Internal: the supervisor process in window 0 (the TUI, or the plain event stream)."""
-    from swarmtui.engine.supervisor import Supervisor
+    from swarmtui.engine.run.supervisor import Supervisor
     from swarmtui.render import format_event
 
     repo = ctx.repo
@@ -434,7 +434,7 @@ def cmd_demo(ctx: Ctx) -> int:
 
 def cmd_down(ctx: Ctx) -> int:
     from swarmtui.client import RunClient
-    from swarmtui.engine.supervisor import Supervisor
+    from swarmtui.engine.run.supervisor import Supervisor
     from swarmtui.model import RunStatus
 
     repo, config, store = existing_run(ctx)

@@ -374,7 +374,7 @@ class Config(_Section):
     worktree: WorktreeConfig = Field(default_factory=WorktreeConfig)
     prices: dict[str, ModelPrice] = Field(default_factory=dict)
     """Model name -> price, for agents that report tokens but no cost (over the built-in table
-    in ``engine/prices.py``)."""
+    in ``engine/adapters/prices.py``)."""
     hosts: list[HostConfig] = Field(default_factory=list)
     """``[[hosts]]``: machines reached over SSH that run agents too (config/hosts.py)."""
 

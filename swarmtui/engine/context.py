@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from swarmtui import protocol as P
 from swarmtui.config import Config
-from swarmtui.engine.ingest import AttemptFiles
-from swarmtui.engine.loop import Loop
+from swarmtui.engine.attempts.ingest import AttemptFiles
 from swarmtui.engine.messages import Message
+from swarmtui.engine.run.loop import Loop
 from swarmtui.engine.runners.base import Runner
 from swarmtui.engine.runtime import reaper
 from swarmtui.engine.runtime.git import Git
@@ -25,20 +25,20 @@ from swarmtui.model.state import TaskView
 from swarmtui.store import Store
 
 if TYPE_CHECKING:
-    from swarmtui.engine.commands import Commands
-    from swarmtui.engine.contextwatch import ContextWatch
-    from swarmtui.engine.disk import DiskGuard
-    from swarmtui.engine.finish import Finisher
-    from swarmtui.engine.forecast import ForecastDriver
-    from swarmtui.engine.holds import Holds
-    from swarmtui.engine.liveness import Liveness
-    from swarmtui.engine.mergequeue import MergeQueue
-    from swarmtui.engine.outcomes import Outcomes
-    from swarmtui.engine.reader import AttemptReader
-    from swarmtui.engine.resolver import Resolver
-    from swarmtui.engine.reviews import Reviews
-    from swarmtui.engine.spawn import Spawner
-    from swarmtui.engine.verification import Verifier
+    from swarmtui.engine.attempts.liveness import Liveness
+    from swarmtui.engine.attempts.outcomes import Outcomes
+    from swarmtui.engine.attempts.reader import AttemptReader
+    from swarmtui.engine.attempts.spawn import Spawner
+    from swarmtui.engine.guard.holds import Holds
+    from swarmtui.engine.health.disk import DiskGuard
+    from swarmtui.engine.health.window import ContextWatch
+    from swarmtui.engine.integrate.forecast import ForecastDriver
+    from swarmtui.engine.integrate.mergequeue import MergeQueue
+    from swarmtui.engine.integrate.resolver import Resolver
+    from swarmtui.engine.integrate.verification import Verifier
+    from swarmtui.engine.review.reviews import Reviews
+    from swarmtui.engine.run.finish import Finisher
+    from swarmtui.engine.run.inbox import Commands
 
 T = TypeVar("T")
 

@@ -145,7 +145,7 @@ class Reviewed:
 
 @dataclass(frozen=True)
 class CheckDone:
-    """A task's readiness check ran (engine/readiness.py)."""
+    """A task's readiness check ran (engine/health/readiness.py)."""
 
     task: str
     attempt: int

@@ -65,7 +65,7 @@ class TaskView:
     cost_usd: float = 0.0
     tokens: int = 0
     diff: dict[str, Any] | None = None  # {"files", "insertions", "deletions"} of the attempt
-    forecast: dict[str, Any] | None = None  # merge forecast (see engine/forecast.py)
+    forecast: dict[str, Any] | None = None  # merge forecast (see engine/integrate/forecast.py)
     merged_at: float | None = None
     merge_note: str = ""  # why the last merge was refused
     conflicts: list[str] = field(default_factory=list)  # files of the last refused merge

@@ -304,7 +304,7 @@ def _by_model(attempts: list[AttemptFigures]) -> dict[str, Usage]:
 
 
 def _unpriced(by_model: dict[str, Usage], config: Config) -> tuple[str, ...]:
-    from swarmtui.engine.prices import price_for
+    from swarmtui.engine.adapters.prices import price_for
 
     return tuple(name for name, u in by_model.items()
                  if u.tokens and not u.cost_usd and price_for(name, config.prices) is None)

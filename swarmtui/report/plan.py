@@ -1,7 +1,7 @@
 """``swarmtui plan TASKS``: what a task file implies before anything runs.
 
 * **How many at once.** The tasks are put through the real scheduler
-  (``swarmtui.engine.scheduler.plan``) in rounds, as if every task took the same time: each
+  (``swarmtui.engine.run.scheduler.plan``) in rounds, as if every task took the same time: each
   round starts whatever the slot budget (``max_agents``, the reserve, the role pools), the
   scope locks (``swarmtui.engine.scope.scopes_overlap``) and the dependencies allow, and all
   of it finishes before the next. The widest round is how many can run at once; the number of
@@ -28,9 +28,15 @@ from pathlib import Path
 from typing import Any
 
 from swarmtui.config import Config
-from swarmtui.engine.contextfit import DEFAULT_MODEL, Picked, estimate_tokens, pick_files, render
-from swarmtui.engine.scheduler import SlotPolicy
-from swarmtui.engine.scheduler import plan as schedule
+from swarmtui.engine.review.fit import (
+    DEFAULT_MODEL,
+    Picked,
+    estimate_tokens,
+    pick_files,
+    render,
+)
+from swarmtui.engine.run.scheduler import SlotPolicy
+from swarmtui.engine.run.scheduler import plan as schedule
 from swarmtui.engine.scope import patterns_overlap, scopes_overlap
 from swarmtui.model import RunState, TaskSpec, TaskState, TaskView
 from swarmtui.report.fmt import one_line, usd

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from swarmtui.engine.bootstrap import Copied
+from swarmtui.engine.runners.bootstrap import Copied
 from swarmtui.engine.runtime.tmux import PaneInfo
 
 

@@ -10,8 +10,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from swarmtui import protocol as P
-from swarmtui.engine.bootstrap import Copied, copy_untracked
 from swarmtui.engine.runners.base import PrepareJob, RunnerError, ServerGone
+from swarmtui.engine.runners.bootstrap import Copied, copy_untracked
 from swarmtui.engine.runtime import proc
 from swarmtui.engine.runtime.git import Git, GitError, identity_env
 from swarmtui.engine.runtime.tmux import (

@@ -33,8 +33,8 @@ from typing import Any
 
 from swarmtui import protocol as P
 from swarmtui.config.hosts import HostConfig
-from swarmtui.engine.bootstrap import Copied, copy_untracked
 from swarmtui.engine.runners.base import HostUnknown, PrepareJob, RunnerError, ServerGone
+from swarmtui.engine.runners.bootstrap import Copied, copy_untracked
 from swarmtui.engine.runners.sshmirror import MirrorLink
 from swarmtui.engine.runners.sshremote import CLONE, TMUX_SOCKET
 from swarmtui.engine.runtime.git import Git, GitError, identity_env, run_git

@@ -106,8 +106,8 @@ class TurnUsage(Signal):
     ``assistant`` and ``stream_event`` lines), an increment per answer: the first sight of an
     answer carries its input and cache tokens, a later line of the same answer only what grew
     (its output). ``cost_usd`` is priced by the supervisor from the price table
-    (``engine/prices.py``), so it is an estimate; an attempt's exit record, when it carries the
-    agent CLI's own figures, replaces the sum of its turns."""
+    (``engine/adapters/prices.py``), so it is an estimate; an attempt's exit record, when it
+    carries the agent CLI's own figures, replaces the sum of its turns."""
 
     KIND = EventKind.TURN_USAGE
     message: str = ""  # the API message id

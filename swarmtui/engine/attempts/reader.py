@@ -1,0 +1,371 @@
+"""Turning what an attempt's files say into events: progress lines, results, exit records.
+
+Called when the watcher reports a change under an attempt's folder, when a results.json that
+was still being written is due for another look, from a slow stat sweep every few seconds (so a
+watcher that lost its folder blinds nothing), and whenever liveness needs the last word before
+settling an attempt.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from swarmtui import protocol as P
+from swarmtui.config.hosts import LOCAL_HOST
+from swarmtui.engine.attempts.failures import fail_if_current
+from swarmtui.engine.attempts.ingest import ResultsSeen
+from swarmtui.engine.context import Ctx
+from swarmtui.engine.messages import FilesChanged, Recheck
+from swarmtui.engine.runtime import proc
+from swarmtui.engine.runtime.files import Refused
+from swarmtui.model import Cause, TaskState
+from swarmtui.model import payloads as p
+from swarmtui.model.kinds import Refusal
+from swarmtui.model.state import AttemptRec
+from swarmtui.store import StoreUnavailable
+from swarmtui.textsafe import clean_text
+
+RECHECK_S = 0.3
+DRAIN_LOOKS = 64  # reads of 256 KiB per file when draining an attempt that exited
+SWEEP_S = 5.0
+
+
+class AttemptReader:
+    def __init__(self, ctx: Ctx) -> None:
+        self.ctx = ctx
+        self._agents = ctx.swarm / P.AGENTS_DIR
+        self._next_sweep = 0.0
+        self._rechecks: set[str] = set()
+        ctx.loop.on(FilesChanged, self._changed)
+        ctx.loop.on(Recheck, self._recheck)
+        ctx.loop.every_tick(self._sweep)
+
+    def _changed(self, msg: FilesChanged) -> None:
+        if msg.paths is None:
+            self.sweep()
+            return
+        # Which files of which attempts changed, from the paths' text alone (a batch can hold
+        # thousands of output.log writes: no Path objects per path).
+        prefix = f"{self._agents}{os.sep}"
+        changed: dict[str, set[str]] = {}
+        for path in msg.paths:
+            s = str(path)
+            if not s.startswith(prefix):
+                continue
+            aid, _, name = s[len(prefix):].partition(os.sep)
+            if aid and name != P.OUTPUT_LOG:  # the log is the pane's: it says nothing here
+                changed.setdefault(aid, set()).add(name)
+        st = self.ctx.state
+        self._read_batch([(rec, names) for aid, names in changed.items()
+                          if (rec := st.attempts.get(aid)) is not None])
+
+    def _read_batch(self, items: list[tuple[AttemptRec, set[str] | None]]) -> None:
+        """Read what changed (``None``: every file) of several attempts: their progress lines
+        first, written in one transaction, then each one's other files."""
+        st = self.ctx.state
+        progress: list[tuple[p.Payload, str | None, int | None]] = []
+        starts: dict[tuple[str, int], tuple[int, int]] = {}
+        for rec, names in items:
+            if names is None or P.PROGRESS_FILE in names:
+                t = st.tasks.get(rec.task)
+                if t is not None and t.attempt == rec.attempt and t.state == TaskState.RUNNING:
+                    progress += self._progress_items(rec.task, rec.attempt, starts)
+        if progress:
+            self._emit_progress(progress, starts)
+        for rec, names in items:
+            if names is not None and not names - {P.PROGRESS_FILE}:
+                continue
+            if rec.id in st.attempts:
+                # Progress read above need not be read again, but before settling an exit it
+                # is; a change named by its folder alone (a new folder's files are not
+                # reported one by one) calls for everything.
+                read_above = names is None or P.PROGRESS_FILE in names
+                self.read(rec.task, rec.attempt, skip_progress=(
+                    read_above and (names is None or P.EXIT_FILE not in names)))
+
+    def _recheck(self, msg: Recheck) -> None:
+        self._rechecks.discard(msg.aid)
+        rec = self.ctx.state.attempts.get(msg.aid)
+        if rec is not None:
+            self.read(rec.task, rec.attempt)
+
+    def _sweep(self, now: float) -> None:
+        if now >= self._next_sweep:
+            self._next_sweep = now + SWEEP_S
+            self.sweep()
+
+    def sweep(self) -> None:
+        st = self.ctx.state
+        aids = {a.id for a in st.open_attempts()}
+        aids |= {P.agent_id(t.id, t.attempt) for t in st.tasks.values()
+                 if t.state == TaskState.RUNNING}
+        self._read_batch([(rec, None) for aid in sorted(aids)
+                          if (rec := st.attempts.get(aid)) is not None])
+
+    # -- one attempt ------------------------------------------------------------------------
+
+    def read(self, task: str, attempt: int, *, skip_progress: bool = False) -> None:
+        ctx = self.ctx
+        t = ctx.state.tasks.get(task)
+        rec = ctx.state.attempts.get(P.agent_id(task, attempt))
+        if t is None or rec is None:
+            return
+        if t.attempt == attempt and t.state == TaskState.RUNNING:
+            if not skip_progress:
+                self._progress(task, attempt)
+            self._signals(task, attempt)
+            self._results(task, attempt)
+        if ctx.state.attempts[rec.id].exit is None:
+            self._record_exit(task, attempt)
+        self.settle(task, attempt)
+
+    def _refused(self, task: str, attempt: int, name: str, e: Refused) -> None:
+        f = self.ctx.files_of(task, attempt)
+        if name in f.refused:
+            return
+        f.refused.add(name)
+        self.ctx.emit(p.FileRefused(file=name, why=clean_text(str(e))[:1000], refusal=e.refusal,
+                                    limit=e.limit), task, attempt)
+
+    def _progress(self, task: str, attempt: int) -> None:
+        starts: dict[tuple[str, int], tuple[int, int]] = {}
+        self._emit_progress(self._progress_items(task, attempt, starts), starts)
+
+    def _progress_items(self, task: str, attempt: int,
+                        starts: dict[tuple[str, int], tuple[int, int]]
+                        ) -> list[tuple[p.Payload, str | None, int | None]]:
+        """The attempt's new progress lines as events to emit. Its read position moves on;
+        where it was goes into ``starts``, for ``_emit_progress`` to move it back to if the
+        lines cannot be written."""
+        f = self.ctx.files_of(task, attempt)
+        starts[(task, attempt)] = (f.progress_n, f.progress_offset)
+        try:
+            items = f.new_progress()
+        except Refused as e:
+            self._refused(task, attempt, P.PROGRESS_FILE, e)
+            return []
+        except OSError:
+            return []
+        redact = self.ctx.holds.redact
+        return [(p.Progress(status=redact(it.status), n=it.n, offset=it.offset,
+                            outputs=it.outputs, reread=it.reread), task, attempt)
+                for it in items]
+
+    def _emit_progress(self, items: list[tuple[p.Payload, str | None, int | None]],
+                       starts: dict[tuple[str, int], tuple[int, int]]) -> None:
+        """One transaction for the progress lines of one wake-up."""
+        try:
+            self.ctx.emit_many(items)
+        except StoreUnavailable:  # full or busy: read again later
+            for (task, attempt), (n0, off0) in starts.items():
+                self.ctx.files_of(task, attempt).rollback_progress(n0, off0)  # read again later
+            raise
+
+    def _signals(self, task: str, attempt: int) -> None:
+        ctx = self.ctx
+        f = ctx.files_of(task, attempt)
+        start = f.signals_offset
+        try:
+            lines = f.new_signals()
+        except Refused as e:
+            self._refused(task, attempt, P.SIGNALS_FILE, e)
+            return
+        except OSError:
+            return
+        try:
+            for obj, offset in lines:
+                if obj.get("kind") == "context":  # a reading, recorded when worth it
+                    if ctx.context_watch is not None:
+                        ctx.context_watch.signal(task, attempt, obj, offset)
+                    continue
+                pl = signal_payload(obj, offset, ctx.holds.redact)
+                if pl is None:
+                    continue
+                if isinstance(pl, p.TurnUsage):  # tokens only: priced here, from the table
+                    from swarmtui.engine.adapters.prices import priced_turn
+
+                    pl = priced_turn(pl, ctx.config.prices)
+                ctx.emit(pl, task, attempt)
+                if isinstance(pl, p.RateLimit) and pl.status == "rejected" and pl.resets_at:
+                    self._usage_limited(task, attempt, pl.resets_at, pl.limit_type,
+                                        "rate_limit_event")
+        except StoreUnavailable:  # full or busy: read again later
+            f.signals_offset = start
+            raise
+
+    def _usage_limited(self, task: str, attempt: int, until: float, limit_type: str,
+                       source: str) -> None:
+        ctx = self.ctx
+        account = ctx.config.account_of(ctx.task(task).spec.agent)
+        cur = ctx.state.usage_limits.get(account)
+        if cur is None or cur.until < until:
+            ctx.emit(p.UsageLimited(until=until, account=account, limit_type=limit_type,
+                                    source=source), task, attempt)
+
+    def _results(self, task: str, attempt: int) -> None:
+        ctx = self.ctx
+        f = ctx.files_of(task, attempt)
+        try:
+            seen = f.results(int(ctx.now() * 1e9))
+        except Refused as e:
+            self._refused(task, attempt, P.RESULTS_FILE, e)
+            return
+        except OSError:
+            return
+        if seen is None:
+            return
+        if seen.wait:
+            self._schedule_recheck(P.agent_id(task, attempt))
+            return
+        self._on_results(task, attempt, seen)
+
+    def _schedule_recheck(self, aid: str) -> None:
+        if aid in self._rechecks:
+            return
+        self._rechecks.add(aid)
+        timer = threading.Timer(RECHECK_S, self.ctx.loop.post, args=(Recheck(aid),))
+        timer.daemon = True
+        timer.start()
+
+    def _on_results(self, task: str, attempt: int, seen: ResultsSeen) -> None:
+        ctx = self.ctx
+        if seen.invalid:
+            ctx.emit(p.ResultsInvalid(error=seen.invalid), task, attempt)
+            return
+        res = seen.results
+        if res is None:
+            return
+        ctx.emit(p.Results(status=res.status, summary=ctx.holds.redact(res.summary),
+                           files_modified=list(res.files_modified),
+                           do_not_revert=res.do_not_revert, outputs=res.outputs,
+                           extra=res.extra), task, attempt)
+        # Held now (and alerted) so the operator sees it at once; every prompt it would reach
+        # later screens it again.
+        ctx.holds.check(res.summary, "results summary", task, attempt)
+        t = ctx.task(task)
+        if res.status == "done":
+            ctx.verifier.start(t)
+            return
+        ctx.liveness.end(task, attempt)
+        cause = Cause.REPORTED_BLOCKED if res.status == "blocked" else Cause.REPORTED_FAILED
+        fail_if_current(ctx, task, attempt, cause,
+                        f"agent reported {res.status}: {res.summary[:200]}")
+
+    def _record_exit(self, task: str, attempt: int) -> None:
+        ctx = self.ctx
+        f = ctx.files_of(task, attempt)
+        try:
+            rec = f.exit_record()
+        except Refused as e:
+            self._refused(task, attempt, P.EXIT_FILE, e)
+            return
+        except OSError:
+            return
+        if rec is None or not self._exit_believed(task, attempt):
+            return
+        # Whatever its processes wrote before they ended (a hook's line just after the exit
+        # record, say) belongs to the attempt: read every file to its end before settling.
+        self._drain(task, attempt)
+        from swarmtui.engine.attempts.liveness import exit_payload
+        from swarmtui.engine.attempts.outcomes import priced
+
+        pl = priced(exit_payload(rec), ctx.config.prices)
+        if pl.error or pl.outcome is not None:
+            pl = pl.model_copy(update={
+                "error": ctx.holds.redact(pl.error) if pl.error else pl.error,
+                "outcome": pl.outcome.model_copy(update={"message": ctx.holds.redact(
+                    pl.outcome.message)}) if pl.outcome is not None else None})
+        ctx.emit(pl, task, attempt)
+        ctx.liveness.ending.pop(P.agent_id(task, attempt), None)
+
+    def _exit_believed(self, task: str, attempt: int) -> bool:
+        """An exit record is believed only once the attempt's processes are really gone: its
+        wrapper (its pane, as tmux says) and the agent's process group. Anyone in the agent's
+        folder can write exit.json; one written while the agent itself still runs (the wrapper
+        writes its own only after the agent was reaped) is recorded as forged."""
+        ctx = self.ctx
+        rec = ctx.state.attempts[P.agent_id(task, attempt)]
+        f = ctx.files_of(task, attempt)
+        pgid = f.pgid()
+        group = pgid is not None and ctx.runner.group_alive(pgid, rec.window)
+        if not group and not ctx.liveness.wrapper_alive(rec):
+            return True
+        if group and pgid is not None and rec.runner == LOCAL_HOST and proc.pid_alive(pgid):
+            self._refused(task, attempt, P.EXIT_FILE, Refused(
+                f"written while its agent (process {pgid}) still runs: not believed; the "
+                "attempt ends when its processes do", Refusal.FORGED))
+        return False
+
+    def _drain(self, task: str, attempt: int) -> None:
+        """Read the running attempt's progress and signals to their end (bounded)."""
+        t = self.ctx.state.tasks.get(task)
+        if t is None or t.attempt != attempt or t.state != TaskState.RUNNING:
+            return
+        f = self.ctx.files_of(task, attempt)
+        for _ in range(DRAIN_LOOKS):
+            before = (f.progress_offset, f.signals_offset)
+            self._progress(task, attempt)
+            self._signals(task, attempt)
+            if (f.progress_offset, f.signals_offset) == before:
+                return
+
+    def settle(self, task: str, attempt: int) -> None:
+        """The agent of the task's running attempt has exited: its results.json is as complete
+        as it will get, so read it now; without one the attempt failed, for the reason its
+        exit record gives. (Also after a restart that fell between the two.)"""
+        ctx = self.ctx
+        t = ctx.state.tasks.get(task)
+        rec = ctx.state.attempts.get(P.agent_id(task, attempt))
+        if (t is None or rec is None or rec.exit_record is None or t.attempt != attempt
+                or t.state != TaskState.RUNNING):
+            return
+        f = ctx.files_of(task, attempt)
+        try:
+            seen = f.results(int(ctx.now() * 1e9), final=True)
+        except Refused as e:
+            self._refused(task, attempt, P.RESULTS_FILE, e)
+            seen = None
+        except OSError:
+            seen = None
+        if seen is not None and not seen.wait:
+            self._on_results(task, attempt, seen)
+            t = ctx.task(task)
+            if t.attempt != attempt or t.state != TaskState.RUNNING:
+                return
+        pl = rec.exit_record
+        if pl.usage_limited_until is not None:
+            self._usage_limited(task, attempt, pl.usage_limited_until, pl.limit_type,
+                                "exit record")
+        ctx.failures.after_exit(t, pl, rec.session_id, results_refused=f.results_refusal)
+
+
+TAIL_CHARS = 2000  # of a setup command's output, kept with its event
+
+
+def signal_payload(obj: dict[str, Any], offset: int,
+                   redact: Callable[[str], str] = lambda s: s) -> p.Signal | None:
+    """A signal line (written by the wrapper's adapter or a hook) as a typed payload; anything
+    malformed is dropped (the file is in the agent's folder: it may have been tampered with)."""
+    kind = obj.get("kind")
+    fields: dict[str, Any] = {
+        k: (redact(clean_text(v))[:TAIL_CHARS if k == "tail" else 300] if isinstance(v, str)
+            else v) for k, v in obj.items() if k not in ("kind", "t")}
+    cls = _SIGNAL_KINDS.get(str(kind))
+    if cls is None:
+        return None
+    known = set(cls.model_fields)
+    try:
+        return cls.model_validate({**{k: v for k, v in fields.items() if k in known},
+                                   "offset": offset})
+    except ValueError:
+        return None
+
+
+_SIGNAL_KINDS: dict[str, type[p.Signal]] = {
+    "session": p.AgentSession, "api_retry": p.ApiRetry, "api_error": p.ApiErrorSeen,
+    "rate_limit": p.RateLimit, "permission_denied": p.PermissionDenied, "hook": p.AgentHook,
+    "setup": p.SetupRan, "usage": p.TurnUsage, "activity": p.AgentActivity,
+}

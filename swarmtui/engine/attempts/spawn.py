@@ -1,0 +1,421 @@
+"""Starting attempts: the slot is taken in the log first, the slow parts run off the loop.
+
+1. ``attempt_spawned`` is recorded (the attempt holds its slot from here on);
+2. a git worker gathers the handoff, writes the prompt, ``launch.json`` and ``env.json``, and
+   creates the worktree (``Prepared``);
+3. the tmux worker opens the window running the wrapper (``Started``);
+4. ``attempt_started`` is recorded with the commit the branch started from.
+
+A supervisor that dies between 1 and 4 leaves a recorded attempt with no process, which recovery
+settles as lost (not counted); the reverse order could leave an unrecorded agent running twice.
+An attempt killed while it is being prepared is never started.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from swarmtui import protocol as P
+from swarmtui.agentfiles import AgentFileError, parse_results
+from swarmtui.config import AgentConfig
+from swarmtui.engine.adapters import claude_launch
+from swarmtui.engine.adapters import launch as other_launch
+from swarmtui.engine.attempts.carryover import Carried, carried, relaunched_in_place
+from swarmtui.engine.attempts.envpolicy import agent_environment
+from swarmtui.engine.attempts.failures import fail_if_current
+from swarmtui.engine.attempts.prompt import Handoff, render_follow_up, render_prompt
+from swarmtui.engine.context import Ctx
+from swarmtui.engine.guard.quarantine import Guard
+from swarmtui.engine.integrate.ledger import LedgerEntry, relevant, render_for_prompt
+from swarmtui.engine.messages import Prepared, Started
+from swarmtui.engine.review.fit import Fit, fit, pick_files
+from swarmtui.engine.runners.base import PrepareJob, ServerGone
+from swarmtui.engine.runtime.files import Refused, read_small, read_under
+from swarmtui.engine.wrapper.main import LaunchSpec
+from swarmtui.model import Cause, ExitHow, RunState, TaskView
+from swarmtui.model import payloads as p
+
+log = logging.getLogger(__name__)
+
+HANDOFF_PROGRESS_LINES = 10
+CLAUDE_SETTINGS = "claude-settings.json"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything the git worker needs, fixed on the loop thread."""
+
+    task: TaskView  # a copy taken before the spawn event (the worker reads it freely)
+    attempt: int
+    prev: int | None
+    job: PrepareJob
+    ledger: tuple[LedgerEntry, ...]
+    env: dict[str, str]
+    prev_start_commit: str
+    base: str
+    target: str
+    worktree: str  # a resumed attempt carries on in the previous attempt's worktree
+    resume_session: str | None = None
+    follow_up: str = ""
+    api_key: str | None = None  # for the context count (never written anywhere)
+    base_url: str | None = None
+    guard: Guard | None = None  # screens every piece of agent text on its way into the prompt
+    earlier: tuple[p.AgentExited, ...] = ()  # exit records of the resumed session's runs
+
+
+class Spawner:
+    def __init__(self, ctx: Ctx) -> None:
+        self.ctx = ctx
+        self.taken: set[str] = set()  # branch names that exist (or are being made)
+        self.ledger: list[LedgerEntry] = []
+        self._start_commits: dict[str, str] = {}
+        ctx.loop.on(Prepared, self._prepared)
+        ctx.loop.on(Started, self._started)
+
+    def note_existing(self, branches: set[str]) -> None:
+        self.taken |= branches
+
+    def _number(self, t: TaskView) -> int:
+        n = t.attempt + 1
+        while (P.branch_name(t.id, n) in self.taken
+               or P.worktree_dir(self.ctx.repo, t.id, n).exists()
+               or P.agent_dir(self.ctx.repo, t.id, n).exists()):
+            n += 1  # left over from an earlier run or by hand: never reuse it
+        return n
+
+    def spawn(self, t: TaskView) -> None:
+        ctx = self.ctx
+        st = ctx.state
+        where = ctx.runner.place(t.spec.role, runner_load(st))
+        if where is None:
+            return  # no host has a free slot for its role now: it waits, pending
+        n = self._number(t)
+        prev = t.attempt if t.attempt > t.attempt_base else None
+        start = st.target or st.base
+        merge_in: str | None = None
+        if prev is not None and t.resolve is not None:
+            start = P.branch_name(t.id, prev)  # a resolver continues the task's own branch
+            merge_in = st.target
+        elif prev is not None and ctx.config.retry.continue_from_previous:
+            prev_branch = P.branch_name(t.id, prev)
+            if prev_branch in self.taken:
+                start = prev_branch
+        aid = P.agent_id(t.id, n)
+        branch = P.branch_name(t.id, n)
+        self.taken.add(branch)
+        prev_rec = st.attempts.get(P.agent_id(t.id, prev)) if prev is not None else None
+        # A usage limit or a follow-up continues the agent's own session, in its worktree.
+        resume = t.resume_session if prev_rec is not None and t.resume_session else None
+        worktree = str(ctx.runner.worktree(t.id, n))
+        reuse: str | None = None
+        if resume and prev_rec is not None and Path(prev_rec.worktree).is_dir():
+            worktree = reuse = prev_rec.worktree
+        elif (relaunched_in_place(t) and prev_rec is not None
+              and Path(prev_rec.worktree).is_dir()):
+            worktree = reuse = prev_rec.worktree  # a full context: a fresh session, same work
+        elif resume:
+            resume = None  # its worktree is gone: a fresh attempt with a handoff instead
+        # What the handoff needs (the last attempt's reason, verify output, the operator's
+        # note) is cleared by the spawn event: the worker gets a copy taken before it.
+        before = copy.deepcopy(t)
+        # The files a resolver was handed with conflict markers; an attempt that carries on
+        # from its branch or worktree inherits them (verification refuses leftover markers).
+        resolving = list((t.resolve or {}).get("conflicts") or []) if merge_in else []
+        if not resolving and prev_rec is not None and (
+                reuse or (prev is not None and start == P.branch_name(t.id, prev))):
+            resolving = list(prev_rec.resolving)
+        ctx.emit(p.AttemptSpawned(window=aid, worktree=worktree, branch=branch,
+                                  agent=t.spec.agent, base=start, handoff=prev is not None,
+                                  runner=where, resumes=resume, resolving=resolving), t.id, n)
+        ctx.runner.track(aid, where)
+        plan = Plan(task=before, attempt=n, prev=prev,
+                    job=PrepareJob(task=before.id, attempt=n, branch=branch, start=start,
+                                   merge_in=merge_in, reuse_worktree=reuse,
+                                   merge_message=f"swarm: merge {st.target} into {t.id}"),
+                    ledger=tuple(relevant(self.ledger, before.spec.files)),
+                    env=dict(ctx.agent_env),
+                    prev_start_commit=prev_rec.start_commit if prev_rec else "",
+                    base=st.base, target=st.target, worktree=worktree, resume_session=resume,
+                    follow_up=before.follow_up,
+                    api_key=ctx.agent_env.get(ctx.config.review.api_key_env) or None,
+                    base_url=ctx.agent_env.get(ctx.config.review.base_url_env) or None,
+                    guard=ctx.holds.guard(judge=True),
+                    earlier=tuple(a.exit_record for a in st.attempts.values()
+                                  if resume and a.task == t.id and a.session_id == resume
+                                  and isinstance(a.exit_record, p.AgentExited)))
+        ctx.submit(ctx.workers.git, lambda: self._prepare(plan),
+                   lambda e: Prepared(aid, error=f"{type(e).__name__}: {e}",
+                                      cause=Cause.LOST if isinstance(e, ServerGone)
+                                      else Cause.COULD_NOT_START))
+
+    # -- in the git worker ------------------------------------------------------------------
+
+    def _prepare(self, plan: Plan) -> Prepared:
+        ctx = self.ctx
+        t = plan.task
+        aid = P.agent_id(t.id, plan.attempt)
+        agent = ctx.config.agents.get(t.spec.agent)
+        if agent is None:
+            return Prepared(aid, error=f"agent {t.spec.agent!r} is not in the run's config",
+                            cause=Cause.COULD_NOT_START)
+        adir = ctx.runner.agent_dir(t.id, plan.attempt)
+        wt = Path(plan.worktree)
+        old = os.umask(0o077)
+        try:
+            adir.mkdir(parents=True, exist_ok=True)
+        finally:
+            os.umask(old)
+        paths = {"progress": str(adir / P.PROGRESS_FILE), "results": str(adir / P.RESULTS_FILE),
+                 "worktree": str(wt)}
+        if plan.resume_session:
+            # The session already holds the task; it is told what to do next and where its
+            # files are now (this attempt's folder is new).
+            prompt = render_follow_up(t.spec, plan.attempt, paths, plan.follow_up)
+        else:
+            handoff = self._handoff(plan) if plan.prev is not None else None
+            safe = plan.guard if plan.guard is not None else _as_is
+            prompt = render_prompt(
+                t.spec, plan.attempt, paths, role_text=_read_text(ctx.swarm / "roles" /
+                                                                  f"{t.spec.role}.md"),
+                rules_text=_read_text(ctx.swarm / "rules.md"), handoff=handoff,
+                ledger_text=render_for_prompt(list(plan.ledger), safe=safe), safe=safe)
+        _write_private(adir / P.PROMPT_FILE, prompt)
+        fit = None if plan.resume_session else self._fit(plan, prompt)
+        _write_private(adir / P.PROGRESS_FILE, "", exist_ok=True)
+        protocol = {
+            P.ENV_AGENT_ID: aid, P.ENV_TASK_ID: t.id, P.ENV_ATTEMPT: str(plan.attempt),
+            P.ENV_ROLE: t.spec.role, P.ENV_DEPTH: str(t.spec.depth),
+            P.ENV_REPO: str(ctx.repo), P.ENV_WORKTREE: str(wt), P.ENV_AGENT_DIR: str(adir),
+            P.ENV_PROMPT_FILE: str(adir / P.PROMPT_FILE), P.ENV_PROGRESS_FILE: paths["progress"],
+            P.ENV_RESULTS_FILE: paths["results"], P.ENV_OUTPUT_LOG: str(adir / P.OUTPUT_LOG),
+            P.ENV_STATE_DB: str(ctx.swarm / P.STATE_DB),
+        }
+        env = agent_environment(plan.env, ctx.config.run.pass_env, agent.env, protocol)
+        argv = list(agent.command)
+        extra: dict[str, object] = {}
+        if agent.adapter == "claude":
+            argv, env = self._claude(plan, agent, adir, argv, env)
+        else:
+            pc = agent.permissions
+            argv, extra = other_launch.launch(
+                agent.adapter, argv, mode=pc.mode, sandbox=pc.sandbox,
+                directories=tuple(pc.directories), agent_dir=str(adir),
+                resume_session=plan.resume_session, earlier=plan.earlier, env=env,
+                allow=(*pc.allow, *claude_launch.verify_rule(plan.task.spec.verify),
+                       *plan.task.allow))
+        LaunchSpec(argv=argv, cwd=str(wt), env=env, prompt_via=agent.prompt_via,
+                   prompt_file=str(adir / P.PROMPT_FILE),
+                   heartbeat_file=str(ctx.swarm / P.HEARTBEAT_FILE),
+                   orphan_timeout=ctx.config.heartbeat.orphan_timeout,
+                   kill_grace=ctx.config.run.kill_grace,
+                   log_max_bytes=ctx.config.run.log_max_bytes,
+                   adapter=agent.adapter, extra=extra, secret_names=list(agent.secret_env),
+                   # A resumed attempt carries on in a worktree that was set up already.
+                   setup="" if plan.job.reuse_worktree else ctx.config.worktree.setup,
+                   setup_timeout=ctx.config.worktree.setup_timeout).write(adir)
+        if fit is not None and fit.level == "over" and ctx.config.context.refuse_over and (
+                not t.force_context):
+            return Prepared(aid, error=f"the prompt does not fit: {fit.sentence}; split the "
+                            f"task, narrow its files, or `swarmtui retry {t.id} --force`",
+                            cause=Cause.TOO_LARGE, fit=fit)
+        start_commit = ctx.runner.prepare(plan.job)
+        flags = tuple(plan.guard.flags) if plan.guard is not None else ()
+        copied = None
+        patterns = ctx.config.worktree.copy_files
+        if patterns and not plan.job.reuse_worktree:
+            try:
+                copied = ctx.runner.copy_untracked(wt, patterns)
+            except OSError as e:
+                return Prepared(aid, error=f"could not copy {', '.join(patterns)} into the "
+                                f"worktree: {e}", cause=Cause.SETUP_FAILED, fit=fit)
+        return Prepared(aid, start_commit=start_commit, fit=fit, flags=flags, copied=copied)
+
+    def _claude(self, plan: Plan, agent: AgentConfig, adir: Path, argv: list[str],
+                env: dict[str, str]) -> tuple[list[str], dict[str, str]]:
+        """Claude Code's per-attempt settings (permissions and hooks) and resume."""
+        pc = agent.permissions
+        perms = claude_launch.Permissions(mode=pc.mode, allow=tuple(pc.allow),
+                                          deny=tuple(pc.deny), sandbox=pc.sandbox,
+                                          directories=tuple(pc.directories))
+        settings = claude_launch.settings(perms, agent_dir=str(adir),
+                                          verify=plan.task.spec.verify,
+                                          extra_allow=list(plan.task.allow))
+        path = adir / CLAUDE_SETTINGS
+        _write_private(path, json.dumps(settings, indent=2) + "\n")
+        argv = [*argv, *claude_launch.argv_extras(str(path), plan.resume_session,
+                                                  [str(adir)])]
+        return argv, {**env, **claude_launch.env_extras(perms)}
+
+    def _fit(self, plan: Plan, prompt: str) -> Fit:
+        """How much of the model's window the prompt and the task's declared files take."""
+        cc = self.ctx.config.context
+        picked = pick_files(self.ctx.repo, list(plan.task.spec.files))
+        use_api = cc.count_with_api and plan.api_key is not None
+        return fit(prompt, list(picked.files), window=cc.window, warn_at=cc.warn_at,
+                   api_key=plan.api_key if use_api else None,
+                   base_url=plan.base_url if use_api else None,
+                   overhead=picked.unread_bytes // 4)
+
+    def _handoff(self, plan: Plan) -> Handoff:
+        ctx = self.ctx
+        t = plan.task
+        prev = plan.prev or 0
+        aid = P.agent_id(t.id, prev)
+        rel = f"{P.AGENTS_DIR}/{aid}"
+        progress = _tail_lines(ctx.swarm, f"{rel}/{P.PROGRESS_FILE}", HANDOFF_PROGRESS_LINES)
+        summary = ""
+        try:
+            chunk = read_small(ctx.swarm, f"{rel}/{P.RESULTS_FILE}", cap=1024 * 1024)
+            if chunk is not None:
+                summary = parse_results(chunk.data.decode("utf-8", "replace")).summary
+        except (AgentFileError, Refused, OSError) as e:
+            log.info("handoff for %s: the last attempt's summary is unreadable (%s)", t.id, e)
+        diff = ""
+        in_place = relaunched_in_place(t) and plan.job.reuse_worktree is not None
+        wt = Path(plan.worktree) if in_place else ctx.runner.worktree(t.id, prev)
+        if wt.is_dir() and not wt.is_symlink():
+            diff = ctx.git.diff_stat_text(wt, plan.prev_start_commit or plan.base)
+        kept = carried(ctx.swarm, aid, ctx.git, wt, plan.prev_start_commit or plan.base) if (
+            in_place) else Carried()
+        resolve = t.resolve or {}
+        return Handoff(previous_attempt=prev, reason=t.reason,
+                       previous_branch=P.branch_name(t.id, prev), progress_tail=progress,
+                       summary=summary, diff_stat=diff, verify_tail=t.verify_tail,
+                       note=t.retry_note, target=plan.target,
+                       conflicts=list(resolve.get("conflicts") or []),
+                       their_intent=list(resolve.get("theirs") or []),
+                       merge_refused=t.merge_note, merge_conflicts=list(t.conflicts),
+                       in_place=in_place, files_touched=kept.files,
+                       last_words=kept.last_words)
+
+    # -- back on the loop -------------------------------------------------------------------
+
+    def _current(self, aid: str) -> TaskView | None:
+        rec = self.ctx.state.attempts.get(aid)
+        if rec is None:
+            return None
+        t = self.ctx.state.tasks.get(rec.task)
+        if t is None or t.attempt != rec.attempt or t.state.value not in ("running",
+                                                                           "verifying"):
+            return None
+        return t
+
+    def _record_fit(self, task: str, attempt: int, f: Fit) -> None:
+        self.ctx.emit(p.ContextFit(tokens=f.tokens, window=f.window,
+                                   fraction=round(f.fraction, 4), counted=f.counted,
+                                   level=f.level, sentence=f.sentence), task, attempt)
+
+    def _never_started(self, aid: str, error: str = "") -> None:
+        rec = self.ctx.state.attempts.get(aid)
+        if rec is not None and rec.exit is None:
+            self.ctx.emit(p.AgentExited(how=ExitHow.NOT_STARTED, error=error or None),
+                          rec.task, rec.attempt)
+
+    def _prepared(self, msg: Prepared) -> None:
+        ctx = self.ctx
+        rec = ctx.state.attempts.get(msg.aid)
+        if rec is None:
+            return
+        if msg.error:
+            if msg.fit is not None:
+                self._record_fit(rec.task, rec.attempt, msg.fit)
+            what = (msg.error if msg.cause == Cause.TOO_LARGE else
+                    f"worktree setup failed: {msg.error}" if msg.cause == Cause.SETUP_FAILED
+                    else f"could not start: {msg.error}")
+            fail_if_current(ctx, rec.task, rec.attempt, msg.cause or Cause.COULD_NOT_START,
+                            what)
+            self._never_started(msg.aid, msg.error)
+            return
+        if self._current(msg.aid) is None:
+            self._never_started(msg.aid, "ended before its window opened")
+            return
+        if msg.fit is not None:
+            self._record_fit(rec.task, rec.attempt, msg.fit)
+        if msg.flags:
+            ctx.holds.record(list(msg.flags), rec.task, rec.attempt)
+        if msg.copied is not None:
+            c = msg.copied
+            ctx.emit(p.WorktreeCopied(files=c.files[:200], missing=c.missing,
+                                      skipped=c.skipped[:200]), rec.task, rec.attempt)
+        self._start_commits[msg.aid] = msg.start_commit
+        adir = ctx.runner.agent_dir(rec.task, rec.attempt)
+        wt = Path(rec.worktree)
+        window = rec.window
+
+        def start() -> Started:
+            try:
+                pid = ctx.runner.start(window, adir, wt)
+            except ServerGone as e:
+                return Started(msg.aid, error=f"server gone: {e}")
+            return Started(msg.aid, pane_pid=pid)
+
+        ctx.submit(ctx.workers.tmux, start, lambda e: Started(msg.aid, error=str(e)))
+
+    def _started(self, msg: Started) -> None:
+        ctx = self.ctx
+        rec = ctx.state.attempts.get(msg.aid)
+        if rec is None:
+            return
+        if msg.error:
+            cause = Cause.LOST if msg.error.startswith("server gone") else Cause.COULD_NOT_START
+            fail_if_current(ctx, rec.task, rec.attempt, cause, f"could not start: {msg.error}")
+            self._never_started(msg.aid, msg.error)
+            return
+        ctx.emit(p.AttemptStarted(start_commit=self._start_commits.pop(msg.aid, ""),
+                                  pane_pid=msg.pane_pid), rec.task, rec.attempt)
+        ctx.files_of(rec.task, rec.attempt)
+        if self._current(msg.aid) is None:
+            # Killed or cancelled while its window was opening: end it now.
+            from swarmtui.engine.attempts.liveness import end_attempt
+
+            end_attempt(ctx, rec.task, rec.attempt)
+
+
+def runner_load(st: RunState) -> dict[str, int]:
+    """Attempts whose process may still exist, per runner (where the log says they run)."""
+    load: dict[str, int] = {}
+    for rec in st.open_attempts():
+        load[rec.runner] = load.get(rec.runner, 0) + 1
+    return load
+
+
+def _as_is(text: str, source: str) -> str:
+    return text
+
+
+def _read_text(path: Path) -> str:
+    try:
+        if path.is_symlink():
+            return ""
+        return path.read_text()
+    except (OSError, UnicodeDecodeError):
+        return ""
+
+
+def _write_private(path: Path, text: str, *, exist_ok: bool = False) -> None:
+    flags = os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW
+    if not exist_ok:
+        flags |= os.O_TRUNC
+    fd = os.open(path, flags, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+
+
+def _tail_lines(root: Path, rel: str, n: int) -> list[str]:
+    try:
+        chunk = read_under(root, rel, offset=0, limit=0)
+        if chunk is None:
+            return []
+        size = chunk.stat.size
+        chunk = read_under(root, rel, offset=max(0, size - 16384), limit=16384)
+    except (Refused, OSError):
+        return []
+    if chunk is None:
+        return []
+    lines = chunk.data.decode("utf-8", "replace").splitlines()
+    return [ln[:500] for ln in lines if ln.strip()][-n:]

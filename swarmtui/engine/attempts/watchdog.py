@@ -1,0 +1,158 @@
+"""Watching running agents: quiet, stuck, unproductive and stale results, from the log's
+timestamps and a productivity sample taken off the loop.
+
+The classification is pure (``health.classify_running``); this part feeds it. The productivity
+sample (the worktree's diff and the output log's size) runs in a git worker at most once per
+``progress_interval`` per agent, staggered by agent so a fleet spawned at once is not sampled in
+one burst, and once more when the agent writes its results (so the DIFF column is final).
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from swarmtui import protocol as P
+from swarmtui.engine.attempts.failures import fail_if_current
+from swarmtui.engine.context import Ctx
+from swarmtui.engine.health.classify import HealthPolicy, classify_running, result_is_stale
+from swarmtui.engine.health.drift import record_drift
+from swarmtui.engine.health.readiness import Readiness
+from swarmtui.engine.health.vitals import overlay
+from swarmtui.engine.health.window import ContextWatch
+from swarmtui.engine.messages import Sampled
+from swarmtui.engine.runtime.files import stat_under
+from swarmtui.engine.runtime.git import GitError
+from swarmtui.model import Cause, Event, EventKind, Health, TaskState, TaskView
+from swarmtui.model import payloads as p
+
+
+@dataclass
+class Productivity:
+    next_sample: float
+    last_productive_at: float
+    fingerprint: tuple[object, ...] = ()
+    sampling: bool = False
+
+
+class Watchdog:
+    def __init__(self, ctx: Ctx) -> None:
+        self.ctx = ctx
+        hb = ctx.config.heartbeat
+        self.policy = HealthPolicy(interval=hb.progress_interval, quiet_after=hb.quiet_after,
+                                   stuck_after=hb.stuck_after,
+                                   unproductive_after=hb.unproductive_after,
+                                   stale_result_after=hb.stale_result_after)
+        self.prod: dict[str, Productivity] = {}
+        # Readiness beside liveness: the context fill and the task's check (health/vitals.py).
+        self.context = ctx.context_watch = ContextWatch(ctx)
+        self.readiness = Readiness(ctx)
+        ctx.loop.on(Sampled, self._sampled)
+        ctx.loop.every_tick(self._step)
+        ctx.loop.listeners.append(self._on_event)
+
+    def _on_event(self, ev: Event) -> None:
+        if ev.kind == EventKind.RESULTS and ev.task and ev.attempt:
+            self._sample(ev.task, ev.attempt, force=True)
+
+    def _step(self, now: float) -> None:
+        for t in list(self.ctx.state.tasks.values()):
+            if t.state == TaskState.RUNNING:
+                self._running(t, now)
+            elif (t.state == TaskState.PASSED and t.health != Health.STALE_RESULT
+                  and result_is_stale(self.policy, now, t.result_at)):
+                # No note: the label ("waiting to merge") and the wait say it all; a note
+                # restating them made every line that shows both say it twice.
+                evidence = p.HealthEvidence(waiting_s=round(now - (t.result_at or now), 1))
+                self.ctx.emit(p.HealthChanged(health=Health.STALE_RESULT, evidence=evidence),
+                              t.id, t.attempt)
+
+    def _running(self, t: TaskView, now: float) -> None:
+        ctx = self.ctx
+        aid = P.agent_id(t.id, t.attempt)
+        rec = ctx.state.attempts.get(aid)
+        if rec is None or not rec.started or t.result_at is not None:
+            return
+        if t.setup_running:
+            # The worktree's setup runs before the agent (bounded by its own timeout, which
+            # the wrapper enforces): silence now says nothing about the agent.
+            self.prod.pop(aid, None)
+            return
+        # The agent's clock starts when it does: after the setup, if there was one.
+        began = max(t.started_at or now, t.setup_done_at or 0.0)
+        prod = self.prod.get(aid)
+        if prod is None:
+            # Stagger: each agent's first sample lands somewhere in its first interval.
+            frac = (zlib.crc32(aid.encode()) % 1000) / 1000
+            prod = self.prod[aid] = Productivity(
+                next_sample=now + self.policy.interval * frac, last_productive_at=began)
+        if now >= prod.next_sample:
+            prod.next_sample = now + self.policy.interval
+            self._sample(t.id, t.attempt)
+        self.readiness.step(t, began, now)
+        # A sign of life from the agent CLI (an API retry, a hook) counts like a progress
+        # line: three minutes of 529s are not silence.
+        heard = t.last_heard_at if t.last_heard_at is not None else t.last_progress_at
+        v = classify_running(self.policy, now, began, heard, prod.last_productive_at)
+        v = overlay(v, t, self.context.limits)
+        if v.health != t.health:
+            ctx.emit(p.HealthChanged(health=v.health, evidence=p.HealthEvidence(**v.evidence)),
+                     t.id, t.attempt)
+        if v.health == Health.STUCK and ctx.config.heartbeat.auto_kill:
+            ctx.liveness.end(t.id, t.attempt)
+            fail_if_current(ctx, t.id, t.attempt, Cause.STUCK,
+                            f"stuck: no progress for {ctx.config.heartbeat.stuck_after} "
+                            "intervals", health=Health.STUCK)
+
+    def _sample(self, task: str, attempt: int, *, force: bool = False) -> None:
+        ctx = self.ctx
+        aid = P.agent_id(task, attempt)
+        rec = ctx.state.attempts.get(aid)
+        if rec is None or not rec.started:
+            return
+        prod = self.prod.get(aid)
+        if prod is not None:
+            if prod.sampling and not force:
+                return
+            prod.sampling = True
+        wt = Path(rec.worktree)
+        base = rec.start_commit or ctx.state.base
+        git = ctx.git
+        swarm = ctx.swarm
+
+        def work() -> Sampled:
+            st = stat_under(swarm, f"{P.AGENTS_DIR}/{aid}/{P.OUTPUT_LOG}")
+            size = st.size if st is not None else 0
+            try:
+                ds = git.diff_stat(wt, base)
+                head = git.head_of(wt)
+            except GitError:
+                return Sampled(task, attempt, files=None, insertions=0, deletions=0, head="",
+                               log_size=size)
+            return Sampled(task, attempt, files=ds.files, insertions=ds.insertions,
+                           deletions=ds.deletions, head=head, log_size=size, paths=ds.paths)
+
+        ctx.submit(ctx.workers.git, work, lambda e: Sampled(task, attempt, None, 0, 0, "", 0))
+
+    def _sampled(self, s: Sampled) -> None:
+        ctx = self.ctx
+        aid = P.agent_id(s.task, s.attempt)
+        prod = self.prod.get(aid)
+        t = ctx.state.tasks.get(s.task)
+        if t is None or t.attempt != s.attempt:
+            self.prod.pop(aid, None)
+            return
+        if s.files is not None:
+            diff = {"files": s.files, "insertions": s.insertions, "deletions": s.deletions}
+            if t.diff != diff:
+                ctx.emit(p.Diff(files=s.files, insertions=s.insertions, deletions=s.deletions,
+                                head=s.head), s.task, s.attempt)
+            record_drift(ctx, ctx.task(s.task), s.paths)  # the last sample too
+        if prod is None:
+            return
+        prod.sampling = False
+        fp = (t.outputs, s.files, s.insertions, s.deletions, s.head, s.log_size)
+        if fp != prod.fingerprint:
+            prod.fingerprint = fp
+            prod.last_productive_at = ctx.now()

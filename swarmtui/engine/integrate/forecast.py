@@ -1,0 +1,218 @@
+"""Merge forecast: will each attempt branch merge cleanly into the target, and into each other?
+
+Computed with ``git merge-tree --write-tree`` (no work tree touched), cached by commit pair so
+only branches (or a target) that moved are recomputed. Runs off the supervisor's loop; the loop
+records a ``forecast`` event only when a task's forecast changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from typing import TYPE_CHECKING, Any
+
+from swarmtui.engine.integrate.ledger import LedgerEntry, find_reverts
+from swarmtui.engine.runtime.git import Git, GitError
+from swarmtui.engine.scope import normalise
+from swarmtui.model import Event, EventKind, TaskState
+
+if TYPE_CHECKING:
+    from swarmtui.engine.context import Ctx
+
+
+@dataclass(frozen=True)
+class Candidate:
+    task: str
+    branch: str
+    head: str
+    files: tuple[str, ...]  # declared scope
+
+
+def out_of_scope(changed: list[str], scope: tuple[str, ...]) -> list[str]:
+    """Changed paths that no declared glob matches (fnmatch's * also crosses '/')."""
+    if not scope:
+        return []
+    pats = [normalise(p) for p in scope]  # the same reading of globs as the scope lock
+    return [f for f in changed if not any(fnmatchcase(f, p) for p in pats)]
+
+
+class Forecaster:
+    def __init__(self, git: Git) -> None:
+        self.git = git
+        self._target_cache: dict[tuple[str, str], tuple[bool, tuple[str, ...]]] = {}
+        self._pair_cache: dict[tuple[str, str], bool] = {}
+        self._changed_cache: dict[tuple[str, str], list[str]] = {}
+        self._removed_cache: dict[tuple[str, str], dict[str, list[str]]] = {}
+
+    def _vs_target(self, target: str, head: str) -> tuple[bool, tuple[str, ...]]:
+        key = (target, head)
+        if key not in self._target_cache:
+            mt = self.git.merge_tree(target, head)
+            self._target_cache[key] = (mt.clean, mt.conflicts)
+        return self._target_cache[key]
+
+    def _pair(self, a: str, b: str) -> bool:
+        key = (a, b) if a < b else (b, a)
+        if key not in self._pair_cache:
+            self._pair_cache[key] = self.git.merge_tree(*key).clean
+        return self._pair_cache[key]
+
+    def _changed(self, target: str, head: str) -> list[str]:
+        key = (target, head)
+        if key not in self._changed_cache:
+            self._changed_cache[key] = self.git.changed_files(target, head)
+        return self._changed_cache[key]
+
+    def _removed(self, target: str, head: str) -> dict[str, list[str]]:
+        key = (target, head)
+        if key not in self._removed_cache:
+            self._removed_cache[key] = self.git.diff_lines(target, head)[1]
+        return self._removed_cache[key]
+
+    def forecast(self, target_branch: str, cands: list[Candidate],
+                 ledger: list[LedgerEntry]) -> dict[str, dict[str, Any]]:
+        """Forecast per task id; tasks whose branch has no commits beyond the target get
+        ``target: None``."""
+        target = self.git.rev(target_branch)
+        out: dict[str, dict[str, Any]] = {}
+        if target is None:
+            return out
+        live: list[Candidate] = []
+        for c in cands:
+            if self.git.is_ancestor(c.head, target):
+                out[c.task] = {"target": None, "files": [], "conflicts_with": [],
+                               "out_of_scope": [], "reverts": []}
+            else:
+                live.append(c)
+        for c in live:
+            try:
+                clean, files = self._vs_target(target, c.head)
+                changed = self._changed(target, c.head)
+                reverts = find_reverts(ledger, self._removed(target, c.head)) if ledger else []
+            except GitError as e:
+                out[c.task] = {"target": None, "files": [], "conflicts_with": [],
+                               "out_of_scope": [], "reverts": [], "error": str(e)}
+                continue
+            others = [o.task for o in live if o.task != c.task and not self._pair(c.head,
+                                                                                  o.head)]
+            out[c.task] = {"target": "clean" if clean else "conflict", "files": list(files),
+                           "conflicts_with": sorted(others),
+                           "out_of_scope": out_of_scope(changed, c.files), "reverts": reverts}
+        return out
+
+
+class ForecastDriver:
+    """Keeps every live branch's forecast current, off the loop.
+
+    Every couple of seconds (and at once after a change that matters: results, a pass, a
+    merge) a git worker reads the branch heads and the target tip in one call each; only when
+    something moved does it run merge-tree for what changed (the Forecaster caches by commit
+    pair). The loop records a ``forecast`` event only when a task's forecast changed.
+    ``settled`` says a pass has completed since the last change, so a run does not count as
+    finished before the forecasts of its passed tasks are those of their final commits.
+    """
+
+    def __init__(self, ctx: Ctx, ledger: list[LedgerEntry]) -> None:
+        from swarmtui.engine.messages import ForecastDone
+
+        self.ctx = ctx
+        self.ledger = ledger
+        self.forecaster = Forecaster(ctx.git)
+        self.running = False
+        self._next = 0.0
+        self._sig: tuple[Any, ...] = ()
+        self._dirty_seq = 0
+        self._pass_seq = -1
+        ctx.loop.on(ForecastDone, self._done)
+        ctx.loop.every_tick(self._step)
+        ctx.loop.listeners.append(self._on_event)
+
+    def _on_event(self, ev: Event) -> None:
+        if ev.kind in _MOVES:
+            self._dirty_seq = ev.seq
+            self._next = 0.0
+
+    @property
+    def settled(self) -> bool:
+        return not self.running and self._pass_seq >= self._dirty_seq
+
+    def _candidates(self) -> list[tuple[str, str, tuple[str, ...]]]:
+        st = self.ctx.state
+        out = []
+        for t in st.tasks.values():
+            if t.state not in _LIVE or t.attempt <= t.attempt_base:
+                continue
+            rec = st.attempts.get(f"{t.id}-{t.attempt}")
+            if rec is None or not rec.started:
+                continue
+            out.append((t.id, rec.branch, t.spec.files))
+        return out
+
+    def _step(self, now: float) -> None:
+        st = self.ctx.state
+        if self.running or now < self._next or not st.target:
+            return
+        self._next = now + max(self.ctx.config.heartbeat.tick, 2.0)
+        cands = self._candidates()
+        seq = st.last_seq
+        if not cands:
+            self._pass_seq = seq
+            return
+        from swarmtui.engine.messages import ForecastDone
+
+        self.running = True
+        target_branch = st.target
+        ledger = list(self.ledger)
+        last_sig = self._sig
+        forecaster = self.forecaster
+        git = self.ctx.git
+
+        def work() -> ForecastDone:
+            heads = git.heads("refs/heads/swarm/")
+            target = git.rev(target_branch)
+            live = [Candidate(task=tid, branch=br, head=heads[br], files=files)
+                    for tid, br, files in cands if br in heads]
+            sig = (target, tuple((c.task, c.head) for c in live), len(ledger), seq)
+            if sig[:3] == last_sig[:3]:
+                return ForecastDone(sig, None)  # nothing moved since the last pass
+            result = forecaster.forecast(target_branch, live, ledger)
+            for c in live:
+                if c.task in result:
+                    result[c.task] = {**result[c.task], "head": c.head,
+                                      "target_commit": target or ""}
+            return ForecastDone(sig, result)
+
+        self.ctx.submit(self.ctx.workers.git, work, lambda e: ForecastDone((), None))
+
+    def _done(self, msg: Any) -> None:
+        from swarmtui.model import payloads as p
+
+        self.running = False
+        if not msg.sig:
+            return  # the pass failed; the next one tries again
+        self._sig = msg.sig
+        self._pass_seq = msg.sig[3]
+        if msg.result is None:
+            return
+        for tid, fc in msg.result.items():
+            t = self.ctx.state.tasks.get(tid)
+            if t is None:
+                continue
+            pl = p.Forecast(target=fc.get("target"), files=list(fc.get("files") or []),
+                            conflicts_with=list(fc.get("conflicts_with") or []),
+                            out_of_scope=list(fc.get("out_of_scope") or []),
+                            reverts=[p.Revert.model_validate(r) for r in fc.get("reverts") or []],
+                            head=str(fc.get("head") or ""),
+                            target_commit=str(fc.get("target_commit") or ""),
+                            error=str(fc.get("error") or ""))
+            new = {"target": pl.target, "files": pl.files, "conflicts_with": pl.conflicts_with,
+                   "out_of_scope": pl.out_of_scope,
+                   "reverts": [r.model_dump() for r in pl.reverts], "head": pl.head,
+                   "target_commit": pl.target_commit}
+            if t.forecast != new:
+                self.ctx.emit(pl, tid, t.attempt)
+
+
+_LIVE = frozenset({TaskState.RUNNING, TaskState.VERIFYING, TaskState.PASSED})
+_MOVES = frozenset({EventKind.RESULTS, EventKind.VERIFY_PASSED, EventKind.TASK_MERGED,
+                    EventKind.AGENT_EXITED, EventKind.MERGE_LANDED})

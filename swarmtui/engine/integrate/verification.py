@@ -1,0 +1,103 @@
+"""Verification as acceptance: a task passes only when its verify command passes in the
+attempt's worktree. The command runs in a worker; the outcome comes back as ``VerifyDone``.
+
+Before the command runs, the attempt's branch is checked for protected paths (``.swarm/``, the
+run's own files, ``merge.protected``): such an attempt fails at once and waits for the operator,
+since no merge may carry it. A command that cannot run (the shell's exit 126 or 127: not found,
+not executable) fails the task at once with the shell's message, without another attempt. A
+resolver's branch that still holds conflict markers in the files it was handed fails as a
+verify failure before the command runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from swarmtui import protocol as P
+from swarmtui.engine.attempts.failures import fail
+from swarmtui.engine.context import Ctx
+from swarmtui.engine.integrate.mergequeue import run_protected
+from swarmtui.engine.integrate.protect import named, protected_sentence, touched
+from swarmtui.engine.integrate.verifycmd import run_verify, unrunnable_message
+from swarmtui.engine.messages import VerifyDone
+from swarmtui.model import Cause, TaskState, TaskView
+from swarmtui.model import payloads as p
+
+
+class Verifier:
+    def __init__(self, ctx: Ctx) -> None:
+        self.ctx = ctx
+        self.running: set[str] = set()  # agent ids whose verify command runs now
+        ctx.loop.on(VerifyDone, self._done)
+
+    def start(self, t: TaskView) -> None:
+        ctx = self.ctx
+        if t.state != TaskState.VERIFYING:
+            ctx.emit(p.VerifyStarted(command=t.spec.verify or ""), t.id, t.attempt)
+        aid = P.agent_id(t.id, t.attempt)
+        task, attempt = t.id, t.attempt
+        command = t.spec.verify
+        cfg = ctx.config.verify
+        rec = ctx.state.attempts.get(aid)
+        worktree = Path(rec.worktree) if rec is not None else ctx.runner.worktree(task, attempt)
+        branch = rec.branch if rec is not None else P.branch_name(task, attempt)
+        resolving = list(rec.resolving) if rec is not None else []
+        target = ctx.state.target
+        globs = run_protected(ctx)
+        git = ctx.git
+        log = ctx.runner.agent_dir(task, attempt) / P.VERIFY_LOG
+        self.running.add(aid)
+
+        def work() -> VerifyDone:
+            base, head = git.rev(target), git.rev(branch)
+            if base is not None and head is not None:
+                hit = touched(git.changed_files(base, head), globs)
+                if hit:
+                    return VerifyDone(task, attempt, passed=False, code=None, seconds=0.0,
+                                      tail="", protected=tuple(hit))
+            left = git.conflict_markers(head, resolving) if head is not None else []
+            if left:
+                return VerifyDone(task, attempt, passed=False, code=None, seconds=0.0,
+                                  tail=f"conflict markers left in {named(left)}",
+                                  markers=tuple(left))
+            if not command:
+                return VerifyDone(task, attempt, passed=True, code=0, seconds=0.0,
+                                  tail="no verify command: accepted on the agent's word")
+            out = run_verify(command, worktree, timeout=cfg.timeout, tail_bytes=cfg.tail_bytes,
+                             log_path=log)
+            return VerifyDone(task, attempt, passed=out.passed, code=out.code, tail=out.tail,
+                              seconds=out.seconds, timed_out=out.timed_out,
+                              unrunnable=unrunnable_message(out))
+
+        ctx.submit(ctx.workers.verify, work,
+                   lambda e: VerifyDone(task, attempt, passed=False, code=None, seconds=0.0,
+                                        tail=f"verify could not run: {e}"))
+
+    def _done(self, out: VerifyDone) -> None:
+        ctx = self.ctx
+        self.running.discard(P.agent_id(out.task, out.attempt))
+        t = ctx.state.tasks.get(out.task)
+        if t is None or t.attempt != out.attempt or t.state != TaskState.VERIFYING:
+            return
+        if out.protected:
+            branch = P.branch_name(out.task, out.attempt)
+            fail(ctx, t, Cause.PROTECTED_PATHS, protected_sentence(branch, out.protected))
+            return
+        if out.passed:
+            ctx.emit(p.VerifyPassed(code=out.code, tail=out.tail, seconds=round(out.seconds, 2)),
+                     out.task, out.attempt)
+            if ctx.config.merge.auto and ctx.config.merge.review:
+                ctx.reviews.start(ctx.task(out.task), None, then_merge=True)
+            elif ctx.config.merge.auto:
+                ctx.merges.enqueue(ctx.task(out.task), auto=True, by="auto")
+            return
+        ctx.emit(p.VerifyFailed(code=out.code, tail=out.tail, seconds=round(out.seconds, 2),
+                                timed_out=out.timed_out), out.task, out.attempt)
+        if out.markers:
+            fail(ctx, t, Cause.VERIFY_FAILED, f"conflict markers left in {named(out.markers)}")
+            return
+        if out.unrunnable:
+            fail(ctx, t, Cause.VERIFY_UNRUNNABLE, f"verify cannot run: {out.unrunnable} "
+                 f"(exit {out.code})")
+            return
+        fail(ctx, t, Cause.VERIFY_FAILED, f"verify failed (exit {out.code})"
+             if not out.timed_out else "verify failed (timed out)")

@@ -1,0 +1,383 @@
+"""The inbox: one handler per command kind, applied on the loop thread in id order.
+
+A command wakes the loop (the client nudges the supervisor's wake socket), so it takes effect
+at once rather than at the next tick. Each handler returns an answer, or ``DEFERRED`` when the
+answer comes later (a merge waits its turn in the queue); every answer is written to the
+command's row and recorded as a ``command_applied`` event. A command's effects, its row's
+answer and that event are one store transaction: a supervisor killed in between leaves either
+all of them or none (the command is then applied again, once). Actions aimed at one attempt
+name the attempt the operator saw and are refused when another is current.
+
+A command belongs to the run it was sent to (``commands.run``): another run's supervisor
+refuses it, and when a run ends every command still waiting for it is refused with the reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from swarmtui import faults
+from swarmtui import protocol as P
+from swarmtui.engine.attempts.failures import fail
+from swarmtui.engine.context import Ctx
+from swarmtui.engine.messages import Wake
+from swarmtui.errors import SwarmError
+from swarmtui.model import ACTIVE, Cause, RunStatus, TaskSpec, TaskState, TaskView
+from swarmtui.model import payloads as p
+from swarmtui.model.commands import (
+    AckArgs,
+    AddArgs,
+    Args,
+    CommandKind,
+    DownArgs,
+    RetryArgs,
+    SendArgs,
+    SpawnArgs,
+    TaskRef,
+    parse_args,
+)
+from swarmtui.store import Command, StoreBusy, StoreFull
+from swarmtui.tasks import make_task_id, validate_new_task
+
+Answer = tuple[str, dict[str, Any]]
+DEFERRED: Answer = ("deferred", {})
+Handler = Callable[[Command, Any], Answer]
+
+
+def _refuse(tid: str | None, reason: str) -> Answer:
+    return "refused", {"task": tid, "reason": reason}
+
+
+class Commands:
+    def __init__(self, ctx: Ctx, stop: Callable[[bool], None]) -> None:
+        self.ctx = ctx
+        self._stop = stop
+        # Deferred commands (answered later). After a restart, the merges the log holds queued
+        # for a command are its effect already recorded: the command is not applied again.
+        st = ctx.state
+        self._taken: set[int] = {i.command_id for i in [*st.merge_queue, st.merging]
+                                 if i is not None and i.command_id is not None}
+        self._closed = False  # the supervisor is leaving: nothing more is applied
+        self.handlers: dict[CommandKind, Handler] = {
+            CommandKind.PAUSE: self._pause, CommandKind.RESUME: self._resume,
+            CommandKind.ADD: self._add, CommandKind.SPAWN: self._spawn,
+            CommandKind.DOWN: self._down, CommandKind.KILL: self._kill,
+            CommandKind.RETRY: self._retry, CommandKind.CANCEL: self._cancel,
+            CommandKind.VERIFY: self._verify, CommandKind.MERGE: self._merge,
+            CommandKind.RESOLVE: self._resolve, CommandKind.ACK: self._ack,
+            CommandKind.SEND: self._send, CommandKind.REVIEW: self._review,
+            CommandKind.APPROVE: lambda c, a: self.ctx.holds.decide(
+                a.quarantine, approve=True, by=c.source),
+            CommandKind.REJECT: lambda c, a: self.ctx.holds.decide(
+                a.quarantine, approve=False, by=c.source),
+        }
+        ctx.loop.on(Wake, lambda _msg: self.apply_pending())
+        ctx.loop.every_tick(lambda _now: self.apply_pending())
+
+    # -- the inbox --------------------------------------------------------------------------
+
+    def apply_pending(self) -> None:
+        loop = self.ctx.loop
+        if self._closed:
+            return
+        for cmd in self.ctx.store.pending_commands():
+            if cmd.id in self._taken:
+                continue
+            if loop.stop_requested.is_set():
+                return  # after `down`, later commands wait for the next supervisor
+            if cmd.run != loop.run_id:
+                self.answer(cmd.id, cmd.kind, cmd.source, "refused", {"reason": (
+                    f"command {cmd.id} ({cmd.kind}) was sent to run {cmd.run}, which has "
+                    f"ended; nothing was done (this is run {loop.run_id})" if cmd.run else
+                    f"command {cmd.id} ({cmd.kind}) was queued by an older swarmtui for an "
+                    "unknown run; nothing was done")})
+                continue
+            try:
+                with loop.transaction():
+                    kind, args = parse_args(cmd.kind, cmd.args)
+                    status, result = self.handlers[kind](cmd, args)
+                    faults.point("inbox-effects")  # between the effects and the answer
+                    if status != "deferred":
+                        self.answer(cmd.id, cmd.kind, cmd.source, status, result)
+                if status == "deferred":
+                    self._taken.add(cmd.id)
+            except (StoreFull, StoreBusy):
+                raise  # nothing was written: the command stays pending and is applied later
+            except SwarmError as e:
+                self.answer(cmd.id, cmd.kind, cmd.source, "failed", {"error": str(e)})
+            except Exception as e:  # noqa: BLE001 - one bad command must not kill the run
+                self.answer(cmd.id, cmd.kind, cmd.source, "failed",
+                            {"error": f"{type(e).__name__}: {e}"})
+
+    def answer(self, cid: int, kind: str, source: str, status: str,
+               result: dict[str, Any]) -> None:
+        """The command's row and its ``command_applied`` event, in one transaction (joining
+        the caller's, which holds the command's effects)."""
+        with self.ctx.loop.transaction():
+            if self.ctx.store.finish_command(cid, status, result):
+                self.ctx.emit(p.CommandApplied(id=cid, command=kind, source=source,
+                                               status=status, result=result),
+                              result.get("task"))
+        self._taken.discard(cid)
+
+    def close(self) -> None:
+        """The supervisor is leaving. When the run is over, every command still waiting for
+        it is answered: refused, saying so (the CLI waiting on it answers at once); none is
+        left for another run. A run that goes on keeps its commands for its next supervisor."""
+        self._closed = True
+        st = self.ctx.state
+        if st.status not in (RunStatus.FINISHED, RunStatus.STOPPED):
+            return
+        for cmd in self.ctx.store.pending_commands():
+            if cmd.run == self.ctx.loop.run_id:
+                self.answer(cmd.id, cmd.kind, cmd.source, "refused", {"reason": (
+                    f"run {cmd.run} {st.status} before command {cmd.id} ({cmd.kind}) was "
+                    "applied; nothing was done")})
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def _target(self, ref: TaskRef) -> TaskView | Answer:
+        t = self.ctx.state.tasks.get(ref.task)
+        if t is None:
+            return "failed", {"task": ref.task, "error": f"no task {ref.task!r} in this run"}
+        if ref.attempt is not None and ref.attempt != t.attempt:
+            now = f"{P.agent_id(t.id, t.attempt)} is {t.state} now" if t.attempt else (
+                f"{t.id} has not started")
+            return _refuse(t.id, f"{P.agent_id(t.id, ref.attempt)} is no longer the current "
+                           f"attempt: {now}; look again and repeat the action if still wanted")
+        return t
+
+    # -- run-wide ---------------------------------------------------------------------------
+
+    def _pause(self, cmd: Command, _a: Args) -> Answer:
+        if not self.ctx.state.paused:
+            self.ctx.emit(p.DispatchPaused(by=cmd.source))
+        return "done", {"message": "dispatch paused; running agents continue"}
+
+    def _resume(self, cmd: Command, _a: Args) -> Answer:
+        st = self.ctx.state
+        if st.paused or st.breaker_open or st.breaker_window:
+            self.ctx.emit(p.DispatchResumed(by=cmd.source))
+        return "done", {"message": "dispatch resumed"}
+
+    def _down(self, cmd: Command, a: DownArgs) -> Answer:
+        # Answered once every agent has gone and run_stopped is recorded.
+        self.ctx.finisher.stop_answers.append((cmd.id, cmd.source))
+        self._stop(a.keep_agents)
+        return DEFERRED
+
+    def _ack(self, cmd: Command, a: AckArgs) -> Answer:
+        st = self.ctx.state
+        if a.alert is not None:
+            targets = [st.alerts[a.alert]] if a.alert in st.alerts else []
+            if not targets:
+                return "failed", {"error": f"no alert {a.alert}"}
+        else:
+            targets = [x for x in st.pending_alerts() if a.task is None or x.task == a.task]
+        for al in targets:
+            if not al.acked:
+                self.ctx.emit(p.AlertAcked(alert=al.id, by=cmd.source), al.task)
+        return "done", {"task": a.task, "message": f"acknowledged {len(targets)} alert"
+                        f"{'s' if len(targets) != 1 else ''}"}
+
+    # -- new tasks --------------------------------------------------------------------------
+
+    def _spec(self, a: AddArgs, *, manual: bool, source: str,
+              parent: TaskView | None = None) -> TaskSpec:
+        ctx = self.ctx
+        prompt = a.prompt.strip()
+        if not prompt:
+            raise SwarmError("a task needs a prompt")
+        tid = a.id or make_task_id(prompt, ctx.state.tasks.keys())
+        # A sub-agent does not inherit its parent's role (an orchestrator's children are
+        # workers unless it asks otherwise); its agent CLI it does inherit.
+        role = a.role or ctx.config.run.default_role
+        agent = a.agent or (parent.spec.agent if parent else ctx.config.run.default_agent)
+        spec = TaskSpec(
+            id=tid, title=a.title or prompt.splitlines()[0][:60], prompt=prompt, role=role,
+            agent=agent, files=tuple(a.files), verify=a.verify or None,
+            depends_on=tuple(a.depends_on), max_attempts=a.max_attempts, priority=a.priority,
+            source=source, parent=parent.id if parent else None,
+            depth=(parent.spec.depth + 1) if parent else 0, manual=manual)
+        validate_new_task(spec, existing=ctx.state.tasks.keys(), roles=ctx.config.roles,
+                          agents=ctx.config.agents.keys(), where=f"swarmtui {source}")
+        return spec
+
+    def _add(self, cmd: Command, a: AddArgs) -> Answer:
+        spec = self._spec(a, manual=True, source=cmd.source)
+        self.ctx.emit(p.TaskAdded(spec=spec), spec.id)
+        return "done", {"task": spec.id, "message": f"added {spec.id}"}
+
+    def _spawn(self, cmd: Command, a: SpawnArgs) -> Answer:
+        ctx = self.ctx
+        req = a.requester
+        parent = ctx.state.tasks.get(req)
+
+        def refuse(reason: str) -> Answer:
+            ctx.emit(p.SpawnRefused(reason=reason, requester=req, prompt=a.prompt[:200]),
+                     req if parent is not None else None)
+            return _refuse(req or None, reason)
+
+        if parent is None:
+            return refuse(f"requester {req!r} is not a task of this run")
+        if parent.state not in ACTIVE:
+            return refuse(f"requester {req} is {parent.state}, not running")
+        slots = ctx.config.slots
+        depth = parent.spec.depth + 1
+        if depth > slots.max_depth:
+            return refuse(f"depth {depth} exceeds slots.max_depth = {slots.max_depth}")
+        node: TaskView | None = parent
+        while node is not None:
+            used = self._descendants(node.id)
+            if used + 1 > slots.subtree_budget:
+                return refuse(f"subtree budget of {node.id} exhausted ({used} of "
+                              f"{slots.subtree_budget} sub-agents used; slots.subtree_budget)")
+            node = ctx.state.tasks.get(node.spec.parent) if node.spec.parent else None
+        base = AddArgs.model_validate(a.model_dump(exclude={"requester"}))
+        spec = self._spec(base, manual=True, source=f"spawn:{req}", parent=parent)
+        # An agent's words becoming another agent's prompt: screened like any handoff.
+        _, qid = ctx.holds.check(spec.prompt, f"a spawn request of {req}", req, parent.attempt)
+        ctx.emit(p.TaskAdded(spec=spec, held=qid), spec.id)
+        if qid:
+            return "done", {"task": spec.id, "parent": req, "held": qid,
+                            "message": f"spawned {spec.id}; its prompt is held for review "
+                            f"({qid}) until the operator approves it"}
+        return "done", {"task": spec.id, "parent": req, "message": f"spawned {spec.id}"}
+
+    def _descendants(self, tid: str) -> int:
+        tasks = self.ctx.state.tasks
+        n = 0
+        stack = list(tasks[tid].children)
+        while stack:
+            c = stack.pop()
+            n += 1
+            stack.extend(tasks[c].children if c in tasks else [])
+        return n
+
+    # -- one task ---------------------------------------------------------------------------
+
+    def _end_current(self, t: TaskView, cause: Cause, reason: str) -> None:
+        self.ctx.liveness.end(t.id, t.attempt)
+        fail(self.ctx, t, cause, reason)
+
+    def _kill(self, cmd: Command, a: TaskRef) -> Answer:
+        t = self._target(a)
+        if not isinstance(t, TaskView):
+            return t
+        if t.state not in ACTIVE:
+            return "failed", {"task": t.id, "error": f"{t.id} is {t.state}, not running"}
+        self._end_current(t, Cause.KILLED, f"killed by {cmd.source}")
+        return "done", {"task": t.id, "message": f"killed {P.agent_id(t.id, t.attempt)}; "
+                        f"worktree kept; `swarmtui retry {t.id}` starts a fresh attempt"}
+
+    def _retry(self, cmd: Command, a: RetryArgs) -> Answer:
+        t = self._target(a)
+        if not isinstance(t, TaskView):
+            return t
+        ctx = self.ctx
+        if t.state in ACTIVE:
+            self._end_current(t, Cause.RETRIED, f"ended for a retry by {cmd.source}")
+            t = ctx.task(t.id)
+        if t.state not in (TaskState.FAILED, TaskState.DEAD, TaskState.PASSED):
+            return "failed", {"task": t.id, "error": f"{t.id} is {t.state}; nothing to retry"}
+        session = self._session(t) if a.resume else None
+        if a.resume and session is None:
+            return _refuse(t.id, f"{P.agent_id(t.id, t.attempt)} has no agent session to "
+                           "resume (its agent CLI does not report one, or it never started)")
+        ctx.emit(p.TaskRequeued(reason=t.reason or f"retry by {cmd.source}", cause=t.cause,
+                                note=a.note, not_before=0.0, manual=True,
+                                resume_session=session, follow_up=a.note if session else "",
+                                allow=list(a.allow), force=a.force), t.id, t.attempt)
+        how = "to continue its session" if session else "for a fresh attempt"
+        granted = f" with {', '.join(a.allow)} allowed" if a.allow else ""
+        return "done", {"task": t.id, "message": f"{t.id} queued {how}{granted}"}
+
+    def _session(self, t: TaskView) -> str | None:
+        rec = self.ctx.state.attempts.get(P.agent_id(t.id, t.attempt))
+        return rec.session_id if rec is not None else None
+
+    def _send(self, cmd: Command, a: SendArgs) -> Answer:
+        """A follow-up instruction for an attempt that ended: resume its session, in its
+        worktree, as a new attempt."""
+        t = self._target(a)
+        if not isinstance(t, TaskView):
+            return t
+        if t.state in ACTIVE:
+            return _refuse(t.id, f"{P.agent_id(t.id, t.attempt)} is {t.state}; send follows up "
+                           "on an attempt that ended (kill it first, or wait)")
+        if t.state not in (TaskState.FAILED, TaskState.DEAD, TaskState.PASSED):
+            return _refuse(t.id, f"{t.id} is {t.state}; nothing to follow up on")
+        if not a.text.strip():
+            return "failed", {"task": t.id, "error": "send needs the text of the instruction"}
+        session = self._session(t)
+        if session is None:
+            return _refuse(t.id, f"{P.agent_id(t.id, t.attempt)} has no agent session to "
+                           "resume; `swarmtui retry --note` starts a fresh attempt instead")
+        if cmd.source.startswith("agent:"):
+            # Another agent's instruction is agent text like any other: screened.
+            _, qid = self.ctx.holds.check(a.text, f"a follow-up from {cmd.source}", t.id,
+                                          t.attempt)
+            if qid:
+                return _refuse(t.id, f"the instruction is held for review ({qid})")
+        self.ctx.emit(p.TaskRequeued(reason=f"follow-up from {cmd.source}", not_before=0.0,
+                                     manual=True, resume_session=session,
+                                     follow_up=a.text.strip()), t.id, t.attempt)
+        return "done", {"task": t.id, "message": f"{t.id} resumes its session with your "
+                        "instruction"}
+
+    def _review(self, cmd: Command, a: TaskRef) -> Answer:
+        t = self._target(a)
+        if not isinstance(t, TaskView):
+            return t
+        if t.result_status is None or t.state not in (TaskState.PASSED, TaskState.VERIFYING,
+                                                       TaskState.FAILED):
+            return _refuse(t.id, f"{t.id} has no finished attempt to review ({t.state})")
+        self.ctx.reviews.start(t, cmd)
+        return DEFERRED
+
+    def _cancel(self, cmd: Command, a: TaskRef) -> Answer:
+        t = self._target(a)
+        if not isinstance(t, TaskView):
+            return t
+        if t.state in (TaskState.PASSED, TaskState.MERGED, TaskState.CANCELLED):
+            return _refuse(t.id, f"{t.id} is {t.state}; nothing to cancel")
+        if t.state in ACTIVE:
+            self._end_current(t, Cause.CANCELLED, f"cancelled by {cmd.source}")
+        self.ctx.emit(p.TaskCancelled(reason=f"cancelled by {cmd.source}", by=cmd.source), t.id)
+        return "done", {"task": t.id, "message": f"cancelled {t.id}; its worktree and branch "
+                        "are kept until `swarmtui gc`"}
+
+    def _verify(self, cmd: Command, a: TaskRef) -> Answer:
+        t = self._target(a)
+        if not isinstance(t, TaskView):
+            return t
+        if t.result_status != "done" or t.state not in (TaskState.PASSED, TaskState.FAILED):
+            return "failed", {"task": t.id, "error": f"{t.id} has no finished result to "
+                              f"verify (state {t.state})"}
+        self.ctx.verifier.start(t)
+        return "done", {"task": t.id, "message": f"verifying {t.id}"}
+
+    def _merge(self, cmd: Command, a: TaskRef) -> Answer:
+        t = self._target(a)
+        if not isinstance(t, TaskView):
+            return t
+        if t.state != TaskState.PASSED:
+            return _refuse(t.id, f"{t.id} is {t.state}; only a passed task can be merged")
+        if self.ctx.merges.pending(t.id):
+            return _refuse(t.id, f"{t.id} is already in the merge queue")
+        why = self.ctx.merges.review_missing(t)
+        if why:
+            return _refuse(t.id, why)
+        self.ctx.merges.enqueue(t, auto=False, by=cmd.source, command_id=cmd.id)
+        return DEFERRED
+
+    def _resolve(self, cmd: Command, a: TaskRef) -> Answer:
+        t = self._target(a)
+        if not isinstance(t, TaskView):
+            return t
+        if t.state != TaskState.PASSED:
+            return _refuse(t.id, f"{t.id} is {t.state}; resolve is for a passed task whose "
+                           "merge conflicts")
+        self.ctx.resolver.check(t, cmd)
+        return DEFERRED

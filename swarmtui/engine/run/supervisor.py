@@ -1,0 +1,346 @@
+"""The supervisor: builds the parts around one loop and opens (or resumes) a run.
+
+It owns nothing itself. The loop owns the queue, ``emit`` and the tick; each part owns one job
+(inbox commands, reading attempt files, liveness, spawning, health, verification, the merge
+queue, forecasts, alerts, finishing) and every piece of run state is the projection of the log.
+A resumed run keeps the settings it was started with (its config, path and content, and its
+environment policy); the caller's config is only compared with it.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from swarmtui import faults
+from swarmtui import protocol as P
+from swarmtui.config import Config
+from swarmtui.engine.attempts.liveness import Liveness
+from swarmtui.engine.attempts.outcomes import Outcomes
+from swarmtui.engine.attempts.reader import AttemptReader
+from swarmtui.engine.attempts.spawn import Spawner
+from swarmtui.engine.attempts.watchdog import Watchdog
+from swarmtui.engine.context import Ctx, Workers
+from swarmtui.engine.guard.holds import Holds
+from swarmtui.engine.health.disk import DiskGuard
+from swarmtui.engine.integrate.forecast import ForecastDriver
+from swarmtui.engine.integrate.ledger import entries_from_events
+from swarmtui.engine.integrate.mergequeue import MergeQueue
+from swarmtui.engine.integrate.resolver import Resolver
+from swarmtui.engine.integrate.verification import Verifier
+from swarmtui.engine.messages import FilesChanged, WatcherRestarted
+from swarmtui.engine.review.reviews import Reviews
+from swarmtui.engine.run.alerts import Alerts
+from swarmtui.engine.run.dispatch import Dispatcher
+from swarmtui.engine.run.finish import Finisher
+from swarmtui.engine.run.footing import Footing, LostFooting
+from swarmtui.engine.run.inbox import Commands
+from swarmtui.engine.run.loop import Listener, Loop
+from swarmtui.engine.run.runconfig import config_differences, config_of_run, settings_for
+from swarmtui.engine.run.snapshots import Snapshotter
+from swarmtui.engine.run.tracelog import (
+    close_supervisor_log,
+    describe_crash,
+    log,
+    open_supervisor_log,
+    thread_name,
+)
+from swarmtui.engine.runners.base import Runner, RunnerError, ServerGone
+from swarmtui.engine.runners.hosts import make_runner
+from swarmtui.engine.runners.local import LocalRunner
+from swarmtui.engine.runtime.git import Git, GitError
+from swarmtui.engine.runtime.tmux import Tmux
+from swarmtui.engine.runtime.wake import WakeListener
+from swarmtui.engine.runtime.watch import DirWatcher
+from swarmtui.errors import InputError
+from swarmtui.model import RunSettings, RunState, RunStatus, TaskSpec
+from swarmtui.model import payloads as p
+from swarmtui.secrets import redact_config
+from swarmtui.store import Store
+
+
+class Supervisor:
+    def __init__(self, repo: Path, config: Config, store: Store, tmux: Tmux, *,
+                 agent_env: Mapping[str, str] | None = None,
+                 clock: Callable[[], float] = time.time,
+                 runner: Runner | None = None) -> None:
+        self.repo = Path(repo)
+        self.caller_config = config
+        self.config = config  # replaced by the run's own config when a run is resumed
+        self.store = store
+        self.tmux = tmux
+        self.git = Git(self.repo)
+        self.runner: Runner = runner or LocalRunner(self.repo, tmux, self.git)
+        self._runner_given = runner is not None  # otherwise the run's config says ([[hosts]])
+        self.clock = clock
+        self.agent_env = dict(os.environ if agent_env is None else agent_env)
+        self.loop = Loop(store, RunState(), 0, clock=clock)
+        self.ctx: Ctx | None = None
+        self.exit_when_done = False
+        self.config_differs: list[str] = []
+        self.reload_config = False  # a resumed run takes the caller's config instead of its own
+        self.how = ""
+        self._watcher: DirWatcher | None = None
+        self._wake: WakeListener | None = None
+        self._listeners: list[Listener] = []
+        self.lost: LostFooting | None = None  # set when the repository or the store went away
+        self.crashed: str = ""  # "<type>: <message>" when the loop died of an exception
+
+    # -- compatibility for callers that follow events --------------------------------------
+
+    @property
+    def listeners(self) -> list[Listener]:
+        return self.loop.listeners
+
+    @property
+    def state(self) -> RunState:
+        return self.loop.state
+
+    @property
+    def run_id(self) -> int:
+        return self.loop.run_id
+
+    @property
+    def stop_requested(self) -> Any:
+        return self.loop.stop_requested
+
+    @property
+    def finished_ok(self) -> bool | None:
+        return self.ctx.finished_ok if self.ctx is not None else None
+
+    # -- opening ----------------------------------------------------------------------------
+
+    def open_run(self, tasks: list[TaskSpec], tasks_file: str) -> str:
+        """Start a new run or resume the unfinished one; returns "new" or "resumed"."""
+        swarm = P.swarm_dir(self.repo)
+        old = os.umask(0o077)
+        try:
+            (swarm / P.AGENTS_DIR).mkdir(parents=True, exist_ok=True)
+        finally:
+            os.umask(old)
+        # Everything under .swarm (logs, prompts, worktrees, held text) is its owner's alone;
+        # a run made by an older version gets tightened here.
+        swarm.chmod(0o700)
+        self.git.ensure_excluded(f"/{P.SWARM_DIR}/")
+        current = self.store.current_run()
+        prior = self.store.replay(current) if current else None
+        if prior is not None and prior.status not in (RunStatus.FINISHED, RunStatus.STOPPED):
+            self._resume(current, prior, tasks)
+            return "resumed"
+        self._start(current + 1, tasks, tasks_file)
+        return "new"
+
+    def _start(self, run_id: int, tasks: list[TaskSpec], tasks_file: str) -> None:
+        if not self.git.has_commits():
+            raise InputError(f"{self.repo}: the repository has no commits yet; agents need a "
+                             "base to branch from (commit something first, e.g. `git commit "
+                             "--allow-empty -m init`)")
+        base = self.git.head_commit()
+        target = self.config.merge.target or self.git.current_branch() or ""
+        self.loop.state = RunState()
+        self.loop.run_id = run_id
+        used = self._attempts_used()
+        ctx = self._build()
+        ctx.emit(p.RunStarted(run=run_id, repo=str(self.repo), base=base, target=target,
+                              tasks_file=tasks_file, pid=os.getpid(),
+                              settings=settings_for(self.config, tasks_file)))
+        for spec in tasks:
+            ctx.emit(p.TaskAdded(spec=spec, attempt_base=used.get(spec.id, 0)), spec.id)
+
+    def _resume(self, run_id: int, prior: RunState, tasks: list[TaskSpec]) -> None:
+        self.loop.state = prior
+        self.loop.run_id = run_id
+        new_settings: RunSettings | None = None
+        if self.reload_config or prior.settings is None:
+            self.config = self.caller_config
+            new_settings = settings_for(self.config, prior.tasks_file)
+        else:
+            self.config = config_of_run(prior.settings, self.caller_config)
+            self.config_differs = config_differences(
+                prior.settings.config, redact_config(self.caller_config.to_dict()))
+        ctx = self._build()
+        ctx.emit(p.RunResumed(pid=os.getpid(), settings=new_settings,
+                              caller_config_differs=self.config_differs))
+        for spec in tasks:
+            if spec.id not in ctx.state.tasks:
+                ctx.emit(p.TaskAdded(spec=spec), spec.id)
+        self.runner.settle()  # hosts heard from: their agents are not taken for gone
+        try:
+            panes: dict[str, Any] | None = self.runner.snapshot()
+        except (ServerGone, RunnerError):
+            panes = None
+        ctx.liveness.adopt(panes)
+        for t in list(ctx.state.tasks.values()):
+            if t.state.value == "verifying":
+                ctx.verifier.start(t)  # restarted: its last verification died with us
+
+    def attach_offline(self) -> Ctx:
+        """The newest run's parts on its replayed state, for a command that acts under the
+        run lock while no supervisor runs (``down``, ``merge``): nothing is resumed, nothing
+        is dispatched, no event says a supervisor started."""
+        run_id = self.store.current_run()
+        self.loop.state = self.store.replay(run_id)
+        self.loop.run_id = run_id
+        self.config = config_of_run(self.loop.state.settings, self.caller_config)
+        return self._build()
+
+    def _attempts_used(self) -> dict[str, int]:
+        """Highest attempt number per task id over all runs, so branch names never repeat."""
+        used: dict[str, int] = {}
+        for ev in self.store.events(0, kind="attempt_spawned"):
+            if ev.task and ev.attempt:
+                used[ev.task] = max(used.get(ev.task, 0), ev.attempt)
+        return used
+
+    def _build(self) -> Ctx:
+        """The parts, in the order their tick steps run."""
+        if not self._runner_given:
+            self.runner.close()
+            self.runner = make_runner(self.repo, self.config, self.tmux, self.git)
+        ctx = Ctx(repo=self.repo, config=self.config, store=self.store, loop=self.loop,
+                  git=self.git, runner=self.runner, workers=Workers(self.loop.post),
+                  agent_env=self.agent_env)
+        ledger = entries_from_events(self.store.events(0, kind="task_merged"))
+        ctx.disk = DiskGuard(ctx)
+        ctx.holds = Holds(ctx)
+        ctx.commands = Commands(ctx, self._stop_from_command)
+        ctx.attempt_reader = AttemptReader(ctx)
+        ctx.failures = Outcomes(ctx)
+        ctx.liveness = Liveness(ctx)
+        ctx.verifier = Verifier(ctx)
+        Watchdog(ctx)
+        ctx.spawner = Spawner(ctx)
+        ctx.spawner.ledger = ledger
+        try:
+            ctx.spawner.note_existing(set(self.git.heads("refs/heads/swarm/")))
+        except GitError:
+            pass
+        ctx.merges = MergeQueue(ctx, ledger)
+        ctx.resolver = Resolver(ctx, ledger)
+        ctx.reviews = Reviews(ctx)
+        Dispatcher(ctx)
+        ctx.forecasts = ForecastDriver(ctx, ledger)
+        Alerts(ctx)
+        ctx.finisher = Finisher(ctx)
+        self._snapshots = Snapshotter(ctx)
+        ctx.exit_when_done = self.exit_when_done
+        self.ctx = ctx
+        return ctx
+
+    # -- running ----------------------------------------------------------------------------
+
+    def run(self) -> None:
+        """Run until stopped (or, with ``exit_when_done``, until the run has finished).
+
+        An exception that escapes the loop is recorded (an event with its traceback, and the
+        supervisor log) before it propagates: a restarted supervisor resumes from the log."""
+        assert self.ctx is not None, "open_run first"
+        ctx = self.ctx
+        ctx.exit_when_done = self.exit_when_done
+        loop = self.loop
+        trace = open_supervisor_log(self.repo)
+        log.info("supervisor %d: %s run %d in %s", os.getpid(), self.how or "open",
+                 self.run_id, self.repo)
+        footing = Footing.take(self.repo, self.store.path)
+        loop.every_tick(lambda now: self._check_footing(footing), first=True, busy_ok=True)
+        self._watcher = DirWatcher(ctx.swarm / P.AGENTS_DIR,
+                                   lambda paths: loop.post(FilesChanged(frozenset(paths))),
+                                   on_rearm=lambda why: loop.post(WatcherRestarted(why)))
+        loop.on(WatcherRestarted, self._rearmed)
+        self._watcher.start()
+        self._wake = WakeListener(self.repo, lambda: loop.wake("nudge"))
+        self._wake.start()
+        loop.every_tick(self._touch_heartbeat, busy_ok=True)  # agents live on a busy store
+        try:
+            loop.run(self.config.heartbeat.tick, done=self._done)
+        except Exception as e:
+            self._record_crash(e)
+            raise
+        finally:
+            self._wake.stop()
+            self._watcher.stop()
+            if self.lost is None:
+                faults.point("supervisor-exit")
+                try:
+                    ctx.commands.close()  # a run that is over answers the commands left for it
+                except Exception:  # noqa: BLE001 - the store is full or busy: clients see the lock go
+                    log.warning("commands left for the run were not answered", exc_info=True)
+            if self.lost is None and not self.crashed:
+                loop.drain()
+                try:
+                    self._snapshots.take(ctx.now())
+                except Exception:  # noqa: BLE001 - only a cache: the log is complete without it
+                    log.warning("snapshot not taken", exc_info=True)
+            ctx.workers.shutdown()
+            if ctx.finisher.close_session or (self.exit_when_done and (
+                    ctx.finished_ok is not None or self.lost is not None)):
+                self.runner.close_session()
+            self.runner.close()
+            log.info("supervisor %d: left the loop (%s)", os.getpid(),
+                     self.lost.cause if self.lost else self.crashed or "stopped")
+            close_supervisor_log(trace)
+
+    def _record_crash(self, e: BaseException) -> None:
+        """The crash into the log file and, when the store still takes it, the event log."""
+        error, tb = describe_crash(e)
+        self.crashed = error
+        log.critical("the supervisor's loop crashed: %s", error, exc_info=e)
+        if self.lost is not None or self.ctx is None:
+            return
+        try:
+            self.ctx.emit(p.SupervisorCrashed(error=error, thread=thread_name(), traceback=tb))
+        except Exception:  # noqa: BLE001 - the crash may be the store itself
+            log.error("the crash could not be recorded in the event log", exc_info=True)
+
+    def _check_footing(self, footing: Footing) -> None:
+        lost = footing.check()
+        if lost is None:
+            return
+        self.lost = lost
+        log.critical("stopping: %s (%s)", lost.detail, lost.cause)
+        self.loop.stop_requested.set()
+
+    def _done(self) -> bool:
+        return self.exit_when_done and self.ctx is not None and self.ctx.finished_ok is not None
+
+    def _rearmed(self, msg: WatcherRestarted) -> None:
+        assert self.ctx is not None
+        self.ctx.emit(p.WatcherRearmed(reason=msg.reason))
+        self.ctx.attempt_reader.sweep()
+
+    def _touch_heartbeat(self, now: float) -> None:
+        hb = P.swarm_dir(self.repo) / P.HEARTBEAT_FILE
+        try:
+            os.utime(hb)
+        except FileNotFoundError:
+            try:
+                hb.touch()
+            except OSError:
+                pass
+        except OSError:
+            pass
+
+    def request_stop(self) -> None:
+        """Leave the loop (agents keep running; a later `up` or `attach` adopts them)."""
+        self.loop.stop_requested.set()
+        self.loop.wake("stop")
+
+    def _stop_from_command(self, keep_agents: bool) -> None:
+        assert self.ctx is not None
+        self.ctx.finisher.stop(keep_agents)
+
+    def stop(self, *, keep_agents: bool = False) -> None:
+        """End the run from this thread (the loop must not be running elsewhere)."""
+        assert self.ctx is not None
+        self.ctx.finisher.stop(keep_agents)
+        try:
+            while not self.loop.stop_requested.is_set():
+                self.loop.tick()
+                self.loop.drain()
+                time.sleep(0.05)  # waiting for wrappers to record their exits (bounded)
+        finally:
+            self.ctx.workers.shutdown()
+            self.runner.close()

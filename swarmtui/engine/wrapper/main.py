@@ -1,0 +1,493 @@
+"""The wrapper (``python -m swarmtui.engine.wrap AGENT_DIR``): the small process in each
+agent's tmux window.
+
+It reads ``launch.json`` and ``env.json`` (written by the supervisor; the latter, which holds the
+agent's whole environment, is 0600 and deleted as soon as it is read), starts the agent in its
+own process group with exactly that environment (nothing is inherited from the tmux server),
+records the group id in ``agent.pgid``, shows the agent's output in the pane while teeing it to a
+capped ``output.log``, forwards SIGTERM/SIGINT/SIGHUP to the group (KILL after a grace period),
+ends the agent when the supervisor's heartbeat has been silent past the orphan timeout, and
+finally writes ``exit.json``: how it ended, when, and what the adapter learnt about usage.
+
+If the wrapper itself is killed, the agent's leader gets SIGKILL from the kernel (parent-death
+signal) and the supervisor ends the rest of the group from ``agent.pgid``.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from swarmtui.boundedjson import STREAM_MAX_DEPTH, loads, too_deep
+from swarmtui.engine.adapters import adapter_for
+from swarmtui.engine.runtime import proc as procs
+from swarmtui.protocol import (
+    AGENT_PGID_FILE,
+    ENV_FILE,
+    EXIT_FILE,
+    OUTPUT_LOG,
+    SIGNALS_FILE,
+    SIGNALS_MAX_BYTES,
+    WRAP_PID_FILE,
+)
+from swarmtui.secrets import Redactor, secret_values
+
+LAUNCH_FILE = "launch.json"
+LAUNCH_MAX = 4 * 1024 * 1024  # launch.json and env.json (a large environment fits)
+_PR_SET_PDEATHSIG = 1
+SETUP_TAIL_BYTES = 8192  # of the setup command's output, for its event and the exit record
+PARTIAL_LINE_WAIT = 0.2  # seconds a partial output line waits for its end before it is shown
+LINGER_S = 2.0  # what the agent left running may finish by itself this long (a hook's line)
+REAP_EVERY_S = 1.0  # orphans re-parented to the wrapper are reaped this often
+
+
+@dataclass
+class LaunchSpec:
+    argv: list[str]
+    cwd: str
+    env: dict[str, str]  # the agent's whole environment; kept out of launch.json
+    prompt_via: str  # stdin | file | argument
+    prompt_file: str
+    heartbeat_file: str
+    orphan_timeout: float
+    kill_grace: float
+    log_max_bytes: int
+    adapter: str = "generic"
+    extra: dict[str, Any] = field(default_factory=dict)
+    secret_names: list[str] = field(default_factory=list)  # beyond those named like secrets
+    setup: str = ""  # [worktree] setup: a shell command run in cwd before the agent
+    setup_timeout: float = 600.0
+
+    def write(self, agent_dir: Path) -> None:
+        data = asdict(self)
+        env = data.pop("env")
+        write_json_atomic(agent_dir / ENV_FILE, env, mode=0o600)
+        write_json_atomic(agent_dir / LAUNCH_FILE, data)
+
+    @classmethod
+    def read(cls, agent_dir: Path) -> LaunchSpec:
+        # Both sit in the agent's folder, which agents can write: bounded like any agent file.
+        data = loads((agent_dir / LAUNCH_FILE).read_bytes(), max_chars=LAUNCH_MAX)
+        env_path = agent_dir / ENV_FILE
+        try:
+            env = loads(env_path.read_bytes(), max_chars=LAUNCH_MAX)
+        except FileNotFoundError:
+            env = {}
+        else:
+            env_path.unlink(missing_ok=True)  # the values live in this process only from now
+        return cls(env={str(k): str(v) for k, v in env.items()}, **data)
+
+
+def write_json_atomic(path: Path, obj: Any, *, mode: int = 0o600) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, mode)
+    with os.fdopen(fd, "w") as f:
+        json.dump(obj, f, indent=2, sort_keys=True)
+        f.write("\n")
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def build_argv(spec: LaunchSpec, prompt_text: str) -> list[str]:
+    """The agent's argv with the prompt placed as configured; never through a shell."""
+    argv = list(spec.argv)
+    if spec.prompt_via == "file":
+        if any("{prompt_file}" in a for a in argv):
+            argv = [a.replace("{prompt_file}", spec.prompt_file) for a in argv]
+        else:
+            argv.append(spec.prompt_file)
+    elif spec.prompt_via == "argument":
+        if any("{prompt}" in a for a in argv):
+            argv = [a.replace("{prompt}", prompt_text) for a in argv]
+        else:
+            argv.append(prompt_text)
+    return argv
+
+
+class CappedLog:
+    """An append-only log file kept under ``max_bytes``: the head stays, and once the file grows
+    past the cap the middle is dropped and the newest tail kept (rewritten via rename, so a
+    reader never sees a half-written file)."""
+
+    MARKER = b"\n[... swarmtui: output truncated here; head and newest tail kept ...]\n"
+
+    def __init__(self, path: Path, max_bytes: int) -> None:
+        self.path = path
+        self.max = max(max_bytes, 4096)
+        self.f = open(path, "ab")  # noqa: SIM115 - kept open for the agent's lifetime
+        self.size = self.f.tell()
+        self.truncations = 0
+
+    def write(self, data: bytes) -> None:
+        self.f.write(data)
+        self.f.flush()
+        self.size += len(data)
+        if self.size > self.max:
+            self._shrink()
+
+    def _shrink(self) -> None:
+        head_n = self.max // 4
+        tail_n = self.max // 2
+        self.f.close()
+        with open(self.path, "rb") as src:
+            head = src.read(head_n)
+            src.seek(-tail_n, os.SEEK_END)
+            tail = src.read()
+        tmp = self.path.with_name(f".{self.path.name}.tmp")
+        with open(tmp, "wb") as out:
+            out.write(head + self.MARKER + tail)
+        os.replace(tmp, self.path)
+        self.truncations += 1
+        self.f = open(self.path, "ab")  # noqa: SIM115
+        self.size = self.f.tell()
+
+    def close(self) -> None:
+        self.f.close()
+
+
+def _die_with_parent() -> None:
+    """In the agent, before exec: SIGKILL it when the wrapper dies (Linux only)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+class Wrapper:
+    def __init__(self, agent_dir: Path) -> None:
+        self.agent_dir = agent_dir
+        self.spec = LaunchSpec.read(agent_dir)
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.how = "exited"
+        self._ending = threading.Event()
+        self._done = threading.Event()
+        self._lock = threading.Lock()
+        self.adapter = adapter_for(self.spec.adapter, self.spec.extra)
+        self.redact = Redactor(secret_values(self.spec.env, self.spec.secret_names))
+        self._tail: bytearray | None = None  # collects the setup command's output
+        self._own: set[int] = set()  # our Popen children: their objects reap them, not us
+        self._reap_lock = threading.Lock()  # a child is in _own before anyone may reap it
+
+    # -- ending the agent -----------------------------------------------------------------
+
+    def _signal_group(self, sig: int) -> None:
+        """Signal the agent's whole process group, even after the agent itself has exited:
+        its children may still be running (and holding the output pipe); and every other
+        descendant, those that left the group (``setsid``, a double fork) included: the
+        wrapper is their subreaper, so they are still below it."""
+        if self.proc is None:
+            return
+        try:
+            os.killpg(self.proc.pid, sig)
+        except (ProcessLookupError, PermissionError):
+            pass
+        procs.signal_all(procs.descendants(os.getpid()), sig)
+
+    def _popen(self, argv: list[str], **kw: Any) -> subprocess.Popen[bytes]:
+        with self._reap_lock:
+            child = subprocess.Popen(argv, **kw)
+            self._own.add(child.pid)
+        return child
+
+    def _reap(self) -> None:
+        """Orphans re-parented here while the agent runs are reaped (not left as zombies)."""
+        while not self._done.wait(REAP_EVERY_S):
+            with self._reap_lock:
+                procs.reap_orphans(self._own)
+
+    def _end_leftovers(self) -> None:
+        """Nothing the attempt started outlives its wrapper: what is left may finish briefly
+        (none of it when the agent was asked to end), then is TERMed and KILLed."""
+        linger = 0.0 if self._ending.is_set() else min(LINGER_S, self.spec.kill_grace)
+        with self._reap_lock:
+            procs.end_descendants(self.spec.kill_grace, linger=linger, own=self._own)
+
+    def end_agent(self, how: str) -> None:
+        """TERM the agent's process group, then KILL it after the grace period."""
+        with self._lock:
+            if self._ending.is_set():
+                return
+            self._ending.set()
+            self.how = how
+        if self.proc is not None:
+            self._terminate_group()
+        # else: run() sees the flag right after starting the agent and ends it then.
+
+    def _terminate_group(self) -> None:
+        self._signal_group(signal.SIGTERM)
+
+        def escalate() -> None:
+            if not self._done.wait(self.spec.kill_grace):
+                self._signal_group(signal.SIGKILL)
+
+        threading.Thread(target=escalate, daemon=True).start()
+
+    def _on_signal(self, signum: int, _frame: object) -> None:
+        # HUP: the pane (or the whole tmux server) went away, not a request to stop.
+        self.end_agent("hangup" if signum == signal.SIGHUP else "terminated")
+
+    def _watch_heartbeat(self) -> None:
+        hb = Path(self.spec.heartbeat_file)
+        started = time.time()
+        step = min(5.0, max(self.spec.orphan_timeout / 4, 0.05))
+        # Event.wait sleeps in the kernel until the timeout: no polling loop while idle.
+        while not self._done.wait(step):
+            try:
+                last = hb.stat().st_mtime
+            except FileNotFoundError:
+                last = started
+            silent = time.time() - max(last, started)
+            if silent > self.spec.orphan_timeout:
+                msg = (f"\n[swarmtui wrap] supervisor heartbeat silent for {silent:.0f}s "
+                       f"(orphan timeout {self.spec.orphan_timeout:.0f}s): ending the agent\n")
+                sys.stdout.write(msg)
+                sys.stdout.flush()
+                self.end_agent("orphaned")
+                return
+
+    # -- main -----------------------------------------------------------------------------
+
+    def run(self) -> int:
+        spec = self.spec
+        procs.set_child_subreaper()  # every descendant stays below us, however it detaches
+        write_text_atomic(self.agent_dir / WRAP_PID_FILE, f"{os.getpid()}\n")
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(sig, self._on_signal)
+        prompt_text = Path(spec.prompt_file).read_text()
+        argv = build_argv(spec, prompt_text)
+        log = CappedLog(self.agent_dir / OUTPUT_LOG, spec.log_max_bytes)
+        started = time.time()
+        threading.Thread(target=self._watch_heartbeat, daemon=True).start()
+        threading.Thread(target=self._reap, daemon=True).start()
+        if spec.setup:
+            failed = self._setup(log)
+            if failed is not None or self._ending.is_set():
+                code, error = failed if failed is not None else (None, "ended during setup")
+                self._write_exit(code=code, sig=None, started=started, error=error,
+                                 how="setup_failed" if failed is not None else self.how)
+                self._end_leftovers()
+                self._done.set()
+                log.close()
+                return 1
+        try:
+            self.proc = self._popen(
+                argv, cwd=spec.cwd, env=dict(spec.env), start_new_session=True,
+                preexec_fn=_die_with_parent,
+                stdin=subprocess.PIPE if spec.prompt_via == "stdin" else subprocess.DEVNULL,
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            )
+        except OSError as e:
+            msg = f"[swarmtui wrap] cannot start {argv[0]!r}: {e}\n"
+            sys.stdout.write(msg)
+            log.write(msg.encode())
+            log.close()
+            self._write_exit(code=127, sig=None, started=started, error=str(e),
+                             how="not_started")
+            self._done.set()
+            return 127
+        write_text_atomic(self.agent_dir / AGENT_PGID_FILE, f"{self.proc.pid}\n")
+        if self._ending.is_set():
+            self._terminate_group()  # a signal arrived while the agent was starting
+        if spec.prompt_via == "stdin":
+            threading.Thread(target=self._feed_stdin, args=(prompt_text,), daemon=True).start()
+        pump = threading.Thread(target=self._pump, args=(log,), daemon=True)
+        pump.start()
+        rc = self.proc.wait()
+        # The agent is gone; whatever it left behind in its group (a dev server, a stuck
+        # grandchild) may hold the output pipe open. Drain briefly, then end the group.
+        pump.join(timeout=1.0)
+        if pump.is_alive():
+            self._signal_group(signal.SIGTERM)
+            pump.join(timeout=self.spec.kill_grace)
+            if pump.is_alive():
+                self._signal_group(signal.SIGKILL)
+                pump.join(timeout=2.0)
+        sig_name = signal.Signals(-rc).name if rc < 0 else None
+        how = self.how if (sig_name or self._ending.is_set()) else "exited"
+        # The record first: the supervisor believes it only once this wrapper and the agent's
+        # group are gone, so what the leftovers write meanwhile still counts.
+        self._write_exit(code=rc if rc >= 0 else None, sig=sig_name, started=started, how=how)
+        self._end_leftovers()
+        pump.join(timeout=2.0)
+        self._done.set()
+        log.close()
+        return rc if rc >= 0 else 128 - rc
+
+    def _setup(self, log: CappedLog) -> tuple[int | None, str] | None:
+        """Run ``[worktree] setup`` in the worktree, in its own process group (ended like an
+        agent would be), its output in the pane and the log. None when it passed; else the exit
+        code and a sentence with the output's last line."""
+        spec = self.spec
+        self._signals([{"kind": "setup", "phase": "start", "command": spec.setup}])
+        self._show(f"[swarmtui wrap] worktree setup: {spec.setup}\n".encode(), log)
+        self._tail = bytearray()
+        t0 = time.monotonic()
+        try:
+            self.proc = self._popen(
+                ["/bin/sh", "-c", spec.setup], cwd=spec.cwd, env=dict(spec.env),
+                start_new_session=True, preexec_fn=_die_with_parent,
+                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        except OSError as e:
+            return self._setup_ended(None, f"cannot run it: {e}", t0)
+        write_text_atomic(self.agent_dir / AGENT_PGID_FILE, f"{self.proc.pid}\n")
+        if self._ending.is_set():
+            self._terminate_group()
+        pump = threading.Thread(target=self._pump, args=(log, False), daemon=True)
+        pump.start()
+        timed_out = False
+        try:
+            rc = self.proc.wait(timeout=spec.setup_timeout)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            self._signal_group(signal.SIGTERM)
+            try:
+                rc = self.proc.wait(timeout=spec.kill_grace)
+            except subprocess.TimeoutExpired:
+                self._signal_group(signal.SIGKILL)
+                rc = self.proc.wait()
+        pump.join(timeout=2.0)
+        if pump.is_alive():  # a daemon it left holds the pipe: it goes with the group
+            self._signal_group(signal.SIGKILL)
+            pump.join(timeout=2.0)
+        if timed_out:
+            return self._setup_ended(rc, f"timed out after {spec.setup_timeout:g} s", t0)
+        if rc != 0:
+            how = f"killed by {signal.Signals(-rc).name}" if rc < 0 else f"exit {rc}"
+            return self._setup_ended(rc, how, t0)
+        self._setup_ended(0, "", t0)
+        return None
+
+    def _setup_ended(self, rc: int | None, why: str, t0: float) -> tuple[int | None, str] | None:
+        tail = bytes(self._tail or b"").decode("utf-8", "replace")
+        self._tail = None
+        seconds = round(time.monotonic() - t0, 3)
+        self._signals([{"kind": "setup", "phase": "failed" if why else "done",
+                        "command": self.spec.setup, "code": rc, "seconds": seconds,
+                        "tail": tail[-2000:]}])
+        if not why:
+            return None
+        last = next((ln.strip() for ln in reversed(tail.splitlines()) if ln.strip()), "")
+        return rc, f"`{self.spec.setup}` {why}" + (f": {last[:200]}" if last else "")
+
+    def _feed_stdin(self, text: str) -> None:
+        assert self.proc is not None
+        assert self.proc.stdin is not None
+        try:
+            self.proc.stdin.write(text.encode())
+            self.proc.stdin.close()
+        except (BrokenPipeError, OSError):
+            pass
+
+    def _show(self, data: bytes, log: CappedLog) -> None:
+        """Redacted output to the pane and the log."""
+        data = self.redact.bytes(data)
+        if self._tail is not None:
+            self._tail += data
+            del self._tail[:-SETUP_TAIL_BYTES]
+        try:
+            sys.stdout.buffer.write(data)
+            sys.stdout.buffer.flush()
+        except OSError:
+            pass  # the pane may be gone; the log still gets everything
+        log.write(data)
+
+    def _pump(self, log: CappedLog, observe: bool = True) -> None:
+        assert self.proc is not None
+        assert self.proc.stdout is not None
+        fd = self.proc.stdout.fileno()
+        pending = b""  # the line being parsed by the adapter
+        held = b""  # output not yet shown: redaction works on whole lines, so a secret split
+        # across two reads is still caught; a partial line is shown after a short quiet
+        while True:
+            if held and not select.select([fd], [], [], PARTIAL_LINE_WAIT)[0]:
+                self._show(held, log)
+                held = b""
+                continue
+            try:
+                chunk = os.read(fd, 65536)
+            except InterruptedError:
+                continue
+            if not chunk:
+                break
+            held += chunk
+            cut = len(held) if len(held) > 65536 else held.rfind(b"\n") + 1
+            if cut:
+                self._show(held[:cut], log)
+                held = held[cut:]
+            if not observe:
+                continue
+            pending += chunk
+            *lines, pending = pending.split(b"\n")
+            for line in lines:
+                self._observe(line)
+            if len(pending) > 4_000_000:  # a runaway line: do not hold it all in memory
+                pending = b""
+        if held:
+            self._show(held, log)
+        if pending and observe:
+            self._observe(pending)
+
+    def _observe(self, line: bytes) -> None:
+        """One output line to the adapter, unless it nests deeper than any line of the agent
+        CLI's own does (the adapter's parser would recurse that deep)."""
+        text = line.decode("utf-8", "replace")
+        if too_deep(text, STREAM_MAX_DEPTH):
+            return
+        self._signals(self.adapter.observe(text))
+
+    def _signals(self, signals: list[dict[str, Any]]) -> None:
+        """Append what the adapter learnt to signals.jsonl, where the supervisor reads it."""
+        if not signals:
+            return
+        path = self.agent_dir / SIGNALS_FILE
+        try:
+            if path.exists() and path.stat().st_size > SIGNALS_MAX_BYTES:
+                return  # bounded: a flood of signals stops here, the exit record still comes
+            with open(path, "a", encoding="utf-8") as f:
+                for s in signals:
+                    f.write(self.redact(json.dumps({"t": time.time(), **s}, sort_keys=True))
+                            + "\n")
+        except OSError:
+            pass
+
+    def _write_exit(self, *, code: int | None, sig: str | None, started: float, how: str,
+                    error: str | None = None) -> None:
+        data: dict[str, Any] = {
+            "how": how,
+            "code": code,
+            "signal": sig,
+            "started_at": started,
+            "ended_at": time.time(),
+            "pid": self.proc.pid if self.proc else None,
+        }
+        if error:
+            data["error"] = error
+        try:
+            self.adapter.exited(code)
+            data.update(self.adapter.usage())
+        except Exception as e:  # noqa: BLE001 - the exit record is written whatever the stream
+            data["adapter_error"] = f"{type(e).__name__}: {e}"[:300]
+        data = json.loads(self.redact(json.dumps(data)))  # an API error may quote a key
+        write_json_atomic(self.agent_dir / EXIT_FILE, data, mode=0o600)
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def main(agent_dir: str) -> int:
+    return Wrapper(Path(agent_dir)).run()
