@@ -157,7 +157,7 @@ class Fleet:
             self.stop()
         self.lock.release()
         self.tmux.kill_session()
-        if self.sup.ctx is not None and self.error is None:
+        if self.sup.ports is not None and self.error is None:
             self.assert_replay_equals_live()
 
 

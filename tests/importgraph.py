@@ -19,7 +19,7 @@ PACKAGE = ROOT / "swarmtui"
 # The engine's rooms from the bottom up: a room may import the rooms below it, never one above.
 # The top-level modules of ``engine/`` (ports, intents, messages) sit below every room but
 # ``runtime`` and ``adapters``, which know nothing of the supervisor at all.
-ROOMS = ("runtime", "adapters", "wrapper", "runners", "<base>", "guard", "health", "integrate",
+ROOMS = ("runtime", "adapters", "wrapper", "guard", "runners", "<base>", "health", "integrate",
          "review", "attempts", "run")
 
 

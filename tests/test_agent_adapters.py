@@ -16,10 +16,10 @@ from swarmtui.engine.adapters import adapter_for, capabilities
 from swarmtui.engine.adapters.apierrors import reset_from_text
 from swarmtui.engine.adapters.base import Adapter, Can
 from swarmtui.engine.adapters.launch import session_tokens
-from swarmtui.engine.attempts.ingest import ExitRecord
 from swarmtui.engine.attempts.liveness import exit_payload
 from swarmtui.engine.attempts.outcomes import exit_verdict
 from swarmtui.engine.attempts.reader import signal_payload
+from swarmtui.engine.runtime.ingest import ExitRecord
 from swarmtui.model import Cause
 from swarmtui.model import payloads as p
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from swarmtui.boundedjson import MAX_DEPTH
-from swarmtui.engine.attempts.ingest import RESULTS_CAP
+from swarmtui.engine.runtime.ingest import RESULTS_CAP
 from tests.clirun import py_agent, run
 from tests.fleet import Fleet, fast_config, start, task
 

@@ -32,9 +32,9 @@ from swarmtui.boundedjson import (
     nesting_depth,
 )
 from swarmtui.engine.adapters.claude import ClaudeAdapter
-from swarmtui.engine.attempts.ingest import EXIT_CAP, SIGNAL_LINE_CAP, AttemptFiles, signal_object
 from swarmtui.engine.attempts.reader import signal_payload
 from swarmtui.engine.runtime.files import Refused
+from swarmtui.engine.runtime.ingest import EXIT_CAP, SIGNAL_LINE_CAP, AttemptFiles, signal_object
 from swarmtui.hook import signal_of
 from swarmtui.model import payloads as p
 from swarmtui.model.kinds import Refusal

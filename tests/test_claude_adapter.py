@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from swarmtui.engine.adapters.claude import ClaudeAdapter, denial_rule, epoch_seconds
-from swarmtui.engine.attempts.ingest import ExitRecord
 from swarmtui.engine.attempts.liveness import exit_payload
 from swarmtui.engine.attempts.outcomes import exit_verdict
 from swarmtui.engine.attempts.reader import signal_payload
+from swarmtui.engine.runtime.ingest import ExitRecord
 from swarmtui.model import Cause
 from swarmtui.model import payloads as p
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from swarmtui.engine.adapters.claude import ClaudeAdapter
-from swarmtui.engine.attempts.ingest import ExitRecord
 from swarmtui.engine.attempts.liveness import exit_payload
 from swarmtui.engine.attempts.outcomes import exit_verdict
 from swarmtui.engine.attempts.reader import signal_payload
+from swarmtui.engine.runtime.ingest import ExitRecord
 from swarmtui.model import CAUSE_POLICY
 from swarmtui.tui.dialogs import ConfirmScreen
 from tests.test_tui_app import cmds, loaded, make_app, retry_args, select, until

@@ -24,9 +24,9 @@ from swarmtui.engine.adapters.prices import (
     priced_exit,
     priced_turn,
 )
-from swarmtui.engine.attempts.ingest import ExitRecord
 from swarmtui.engine.attempts.liveness import exit_payload
 from swarmtui.engine.attempts.reader import signal_payload
+from swarmtui.engine.runtime.ingest import ExitRecord
 from swarmtui.model import Event, ExitHow, RunState, apply
 from swarmtui.model import payloads as p
 from swarmtui.model.spec import TaskSpec

@@ -13,6 +13,7 @@ import pytest
 from swarmtui.config import config_from_dict
 from swarmtui.engine.adapters.claude import ClaudeAdapter
 from swarmtui.engine.adapters.claude_context import ContextTracker
+from swarmtui.engine.attempts.outcomes import Outcomes
 from swarmtui.engine.attempts.retry import Action, RetryLimits, decide
 from swarmtui.engine.health.classify import Verdict
 from swarmtui.engine.health.vitals import (
@@ -22,12 +23,12 @@ from swarmtui.engine.health.vitals import (
     worth_recording,
 )
 from swarmtui.engine.health.window import ContextWatch
-from swarmtui.engine.run.loop import Loop
+from swarmtui.engine.intents import ContextSignal, EndAttempt, FailAttempt, IsEnding
 from swarmtui.errors import SwarmError
 from swarmtui.model import CAUSE_POLICY, Cause, Health, RunState, TaskSpec, TaskView, project
 from swarmtui.model import payloads as p
 from swarmtui.model.readings import health_text
-from swarmtui.store import Store
+from tests.standins import FakeClock, make_ports
 
 DATA = Path(__file__).parent / "data" / "claude"
 LIMITS = ContextLimits(warn=0.6, act=0.8)
@@ -191,37 +192,46 @@ def test_a_full_context_is_retried_at_once_and_never_counted() -> None:
 
 
 class _Liveness:
+    """Stands in for the liveness part: records what it was asked to end."""
+
     def __init__(self) -> None:
         self.ending: dict[str, object] = {}
         self.ended: list[tuple[str, int]] = []
 
-    def end(self, task: str, attempt: int, *, hard: bool = False) -> None:
-        self.ending[f"{task}-{attempt}"] = object()
-        self.ended.append((task, attempt))
+    def end(self, it: EndAttempt) -> None:
+        self.ending[f"{it.task}-{it.attempt}"] = object()
+        self.ended.append((it.task, it.attempt))
+
+    def is_ending(self, it: IsEnding) -> bool:
+        return f"{it.task}-{it.attempt}" in self.ending
 
 
 class World:
-    """A loop and a store with one running claude task; ``ctx`` is enough of the engine's
-    context for ContextWatch (its failures go through the real retry path)."""
+    """Ports around a real loop and store with one running claude task, a stand-in for the
+    liveness part, and the real outcomes part (failures go through the real retry path)."""
 
     def __init__(self, tmp: Path, **heartbeat: Any) -> None:
         self.config = config_from_dict({"heartbeat": heartbeat,
                                         "context": {"window": 200_000}}, "t")
-        self.store = Store(tmp / "state.db")
-        self.loop = Loop(self.store, RunState(), 1)
+        self.ports, self.loop = make_ports(tmp, self.config, clock=FakeClock(1000.0))
+        self.store = self.ports.store
         self.liveness = _Liveness()
+        self.loop.owns(EndAttempt, self.liveness.end)
+        self.loop.owns(IsEnding, self.liveness.is_ending)
+        self.loop.owns(FailAttempt, Outcomes(self.ports).fail_attempt)
         self.loop.emit(p.RunStarted(run=1, repo=str(tmp), base="b", target="main"))
         spec = TaskSpec(id="t", title="t", prompt="p", role="worker", agent="claude")
         self.loop.emit(p.TaskAdded(spec=spec), "t")
         self.start(1)
-        self.watch = ContextWatch(self)  # type: ignore[arg-type]
+        self.watch = ContextWatch(self.ports, self.loop.ask)
+        self.loop.listeners.append(self.watch.heard)
+        self.loop.every_tick(self.watch.step)
 
     def start(self, n: int) -> None:
         self.loop.emit(p.AttemptSpawned(window=f"t-{n}", worktree="/w", branch=f"b{n}",
                                         agent="claude"), "t", n)
         self.loop.emit(p.AttemptStarted(start_commit="c"), "t", n)
 
-    # what ContextWatch and fail() use of Ctx
     @property
     def state(self) -> RunState:
         return self.loop.state
@@ -233,18 +243,12 @@ class World:
     def task(self, tid: str) -> TaskView:
         return self.state.tasks[tid]
 
-    def now(self) -> float:
-        return 1000.0
-
-    def max_attempts(self, t: TaskView) -> int:
-        return 3
-
     def turn(self, tokens: int, *, window: int | None = None, model: str = "m",
              attempt: int = 1) -> None:
-        self.watch.signal("t", attempt, {"kind": "context", "tokens": tokens, "model": model,
-                                         "window": window, "turn": 1}, 10)
-        for step in self.loop._tickers:
-            step(0.0)
+        self.watch.signal(ContextSignal("t", attempt, {"kind": "context", "tokens": tokens,
+                                                       "model": model, "window": window,
+                                                       "turn": 1}, 10))
+        self.loop.tick()
 
     def kinds(self, kind: str) -> list[Any]:
         return [e for e in self.store.events(0) if e.kind == kind]
@@ -313,7 +317,7 @@ def test_no_relaunch_once_the_agent_wrote_its_results(tmp_path: Path) -> None:
     {"tokens": 10, "window": True, "model": "\x1b]0;evil\x07" * 50}, {}])
 def test_hostile_signals_are_dropped_or_bounded(tmp_path: Path, obj: dict[str, Any]) -> None:
     w = World(tmp_path)
-    w.watch.signal("t", 1, {"kind": "context", **obj}, 5)
+    w.watch.signal(ContextSignal("t", 1, {"kind": "context", **obj}, 5))
     for e in w.kinds("context_fill"):
         assert e.data["tokens"] <= 100_000_000 and len(e.data["model"]) <= 100
         assert "\x1b" not in e.data["model"]

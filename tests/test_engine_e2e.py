@@ -526,8 +526,8 @@ def test_attempt_recorded_without_window_is_settled_as_lost(
     # Simulate the crash window: the session is up and the attempt is in the log, but its
     # window never opened.
     f.sup.runner.ensure_session()
-    assert f.sup.ctx is not None
-    f.sup.ctx.emit(p.AttemptSpawned(window="t-1", agent="ok", branch="swarm/t-1",
+    assert f.sup.ports is not None
+    f.sup.ports.emit(p.AttemptSpawned(window="t-1", agent="ok", branch="swarm/t-1",
                                     worktree=str(P.worktree_dir(git_repo, "t", 1))), "t", 1)
     f.lock.release()
     f2 = Fleet(git_repo, cfg, [])

@@ -13,9 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from swarmtui import protocol as P
-from swarmtui.engine.attempts import ingest
-from swarmtui.engine.attempts.ingest import AttemptFiles
+from swarmtui.engine.runtime import ingest
 from swarmtui.engine.runtime.files import Refused, open_under, read_small
+from swarmtui.engine.runtime.ingest import AttemptFiles
 from swarmtui.model.kinds import Refusal
 
 AID = "t-1"

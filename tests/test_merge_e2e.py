@@ -104,9 +104,9 @@ def test_conflict_refused_then_resolved(git_repo: Path, fleets: list[Fleet],
     assert main_file(git_repo, "shared.txt").startswith("line 1 by a")  # nothing lost
     assert f.state_of("b") == "passed"
     # The resolver attempt: the task's branch with main merged in, handoff naming the files.
-    assert f.sup.ctx is not None
-    cfg = f.sup.ctx.config  # the run's own config, which its parts read
-    f.sup.config = f.sup.ctx.config = cfg.model_copy(update={"agents": {
+    assert f.sup.ports is not None
+    cfg = f.sup.ports.config  # the run's own config, which its parts read
+    f.sup.config = f.sup.ports.config = cfg.model_copy(update={"agents": {
         **cfg.agents, "b": cfg.agents["fix"]}})
     f.command("resolve", task="b")
     # The prompt is written off the loop, between attempt_spawned and attempt_started.
@@ -171,9 +171,9 @@ def test_resolver_that_leaves_markers_is_not_accepted(git_repo: Path, fleets: li
     f.wait_kind("task_merged", "a")
     f.command("merge", task="b")
     assert f.wait_kind("merge_refused", "b").data["conflicts"] == ["shared.txt"]
-    assert f.sup.ctx is not None
-    cfg = f.sup.ctx.config
-    f.sup.config = f.sup.ctx.config = cfg.model_copy(update={"agents": {
+    assert f.sup.ports is not None
+    cfg = f.sup.ports.config
+    f.sup.config = f.sup.ports.config = cfg.model_copy(update={"agents": {
         **cfg.agents, "b": cfg.agents["lazy"]}})
     f.command("resolve", task="b")
     failed = f.wait_event(lambda e: e.kind == "attempt_failed" and e.task == "b")

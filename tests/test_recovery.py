@@ -298,14 +298,15 @@ def test_an_agent_started_just_before_the_supervisor_died_is_adopted(
     fleets.append(f)
     assert f.lock.acquire()
     f.sup.open_run(f.tasks, "test")
-    ctx = f.sup.ctx
+    ctx = f.sup.ports
     assert ctx is not None
+    assert f.sup.parts is not None
     t = ctx.task("t")
     # Exactly what the spawner does, up to opening the window, but nothing after it.
     ctx.emit(pl.AttemptSpawned(window="t-1", agent="ok", branch="swarm/t-1",
                                worktree=str(P.worktree_dir(git_repo, "t", 1)), base="main"),
              "t", 1)
-    prepared = ctx.spawner._prepare(Plan(task=t, attempt=1, prev=None,
+    prepared = f.sup.parts.spawner._prepare(Plan(task=t, attempt=1, prev=None,
                                   job=PrepareJob(task="t", attempt=1, branch="swarm/t-1",
                                                  start="main"),
                                   ledger=(), env=dict(os.environ), prev_start_commit="",

@@ -10,6 +10,7 @@ from typing import Any
 import anthropic
 import pytest
 
+from swarmtui.engine.review import llm as review_mod
 from swarmtui.engine.review.fit import estimate_tokens
 from swarmtui.engine.review.llm import (
     TOOL_NAME,
@@ -20,7 +21,6 @@ from swarmtui.engine.review.llm import (
     cut_diff,
     split_diff,
 )
-from swarmtui.engine.review import llm as review_mod
 from swarmtui.model.spec import TaskSpec
 from tests.anthropic_stub import ErrorTurn, Hang, StubServer, ToolUse, Turn, Usage
 

@@ -21,11 +21,11 @@ import pytest
 
 from swarmtui import protocol as P
 from swarmtui.config.hosts import HostConfig
-from swarmtui.engine.attempts.ingest import AttemptFiles
 from swarmtui.engine.runners.base import PrepareJob, Runner, RunnerError, ServerGone
 from swarmtui.engine.runners.local import LocalRunner
 from swarmtui.engine.runners.ssh import SshRunner
 from swarmtui.engine.runtime.git import Git
+from swarmtui.engine.runtime.ingest import AttemptFiles
 from swarmtui.engine.runtime.tmux import Tmux, session_name_for
 from swarmtui.engine.wrapper.main import LaunchSpec
 from tests.conftest import git

@@ -77,7 +77,7 @@ def test_a_supervisor_whose_store_is_deleted_stops(fleets: list, git_repo: Path)
     assert fleet.sup.lost is not None and fleet.sup.lost.cause == Lost.STORE_GONE
     trace = (git_repo / P.SWARM_DIR / P.SUPERVISOR_LOG).read_text()
     assert f"stopping: {db} was deleted" in trace
-    fleet.sup.ctx = None  # nothing to compare a replay with: the log is gone
+    fleet.sup.ports = None  # nothing to compare a replay with: the log is gone
 
 
 def test_footing_notices_a_replaced_store(tmp_path: Path, git_repo: Path) -> None:

@@ -152,9 +152,9 @@ def cmd_merge(ctx: Ctx) -> int:
         from swarmtui.cli.common import tmux_for
 
         sup = Supervisor(repo, config, store, tmux_for(repo, config))
-        mctx = sup.attach_offline()
+        parts = sup.attach_offline()
         tid = ref["task"]
-        t = mctx.state.tasks.get(tid)
+        t = sup.state.tasks.get(tid)
         if t is None:
             raise InputError(f"no task {tid!r} in run {sup.run_id}")
         if ref["attempt"] is not None and ref["attempt"] != t.attempt:
@@ -162,10 +162,11 @@ def cmd_merge(ctx: Ctx) -> int:
                              f"({P.agent_id(tid, t.attempt)} is)")
         if t.state != TaskState.PASSED:
             raise SwarmError(f"{tid} is {t.state}; only a passed task can be merged")
-        mctx.merges.enqueue(t, auto=False, by="cli")
-        outcome = mctx.merges.merge_now(MergeItem(task=tid, attempt=t.attempt, auto=False,
-                                                  by="cli"))
-        mctx.workers.shutdown()
+        parts.merges.enqueue(t, auto=False, by="cli")
+        outcome = parts.merges.merge_now(MergeItem(task=tid, attempt=t.attempt, auto=False,
+                                                   by="cli"))
+        assert sup.ports is not None
+        sup.ports.workers.shutdown()
     finally:
         lock.release()
     obj = {**outcome.to_dict(), "task": tid, "outcome": outcome.status,

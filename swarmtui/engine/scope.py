@@ -64,3 +64,11 @@ def scopes_overlap(a: Iterable[str], b: Iterable[str]) -> bool:
     An empty scope declares nothing, so it locks nothing."""
     bl = list(b)
     return any(patterns_overlap(x, y) for x in a for y in bl)
+
+
+def out_of_scope(changed: list[str], scope: tuple[str, ...]) -> list[str]:
+    """Changed paths that no declared glob matches (fnmatch's * also crosses '/')."""
+    if not scope:
+        return []
+    pats = [normalise(p) for p in scope]  # the same reading of globs as the scope lock
+    return [f for f in changed if not any(fnmatchcase(f, p) for p in pats)]

@@ -16,11 +16,20 @@ from dataclasses import dataclass
 
 from swarmtui import protocol as P
 from swarmtui.engine.attempts.failures import fail_if_current
-from swarmtui.engine.attempts.ingest import ExitRecord
-from swarmtui.engine.context import Ctx
+from swarmtui.engine.intents import (
+    Ask,
+    AttemptExited,
+    EndAttempt,
+    IsEnding,
+    ReadAttempt,
+    SettleAttempt,
+    WrapperAlive,
+)
 from swarmtui.engine.messages import Panes
+from swarmtui.engine.ports import Ports
 from swarmtui.engine.runners.base import RunnerError, ServerGone
 from swarmtui.engine.runtime.git import GitError
+from swarmtui.engine.runtime.ingest import ExitRecord
 from swarmtui.model import AttemptRec, Cause, ExitHow, Health, TaskState
 from swarmtui.model import payloads as p
 from swarmtui.textsafe import clean_text
@@ -35,39 +44,41 @@ class Ending:
 
 
 class Liveness:
-    def __init__(self, ctx: Ctx) -> None:
-        self.ctx = ctx
+    """Owns ``EndAttempt``, ``IsEnding``, ``WrapperAlive`` and ``AttemptExited``."""
+
+    def __init__(self, ports: Ports, ask: Ask) -> None:
+        self.ports = ports
+        self.ask = ask
         self.ending: dict[str, Ending] = {}
         self._asking = False
         self._server_gone_reported = False
         self.last_panes: dict[str, object] | None = None
-        for rec in ctx.state.open_attempts():
-            ctx.runner.track(rec.window, rec.runner)  # where the log says each one runs
-        ctx.loop.on(Panes, self._panes)
-        ctx.loop.every_tick(self._ask)
+        for rec in ports.state.open_attempts():
+            ports.runner.track(rec.window, rec.runner)  # where the log says each one runs
 
     # -- asking tmux ------------------------------------------------------------------------
 
-    def _ask(self, now: float) -> None:
+    def poll(self, now: float) -> None:
+        """Ask tmux (in its worker) which windows exist; the answer comes as ``Panes``."""
         if self._asking:
             return
         self._asking = True
 
         def snap() -> Panes:
             try:
-                panes = self.ctx.runner.snapshot()
-                return Panes(panes, unreachable=self.ctx.runner.unreachable() or None)
+                panes = self.ports.runner.snapshot()
+                return Panes(panes, unreachable=self.ports.runner.unreachable() or None)
             except ServerGone as e:
                 return Panes(None, server_gone=True, error=str(e))
             except RunnerError as e:
                 return Panes(None, error=str(e))
 
-        self.ctx.submit(self.ctx.workers.tmux, snap, lambda e: Panes(None, error=str(e)))
+        self.ports.submit(self.ports.workers.tmux, snap, lambda e: Panes(None, error=str(e)))
 
-    def _panes(self, msg: Panes) -> None:
+    def panes(self, msg: Panes) -> None:
         self._asking = False
-        ctx = self.ctx
-        now = ctx.now()
+        ports = self.ports
+        now = ports.now()
         if msg.server_gone:
             self._server_gone()
         if msg.panes is None:
@@ -76,7 +87,7 @@ class Liveness:
             return
         self._server_gone_reported = False
         self.last_panes = dict(msg.panes)
-        for rec in list(ctx.state.open_attempts()):
+        for rec in list(ports.state.open_attempts()):
             if not rec.started:
                 continue
             if msg.unreachable and rec.window in msg.unreachable:
@@ -92,26 +103,38 @@ class Liveness:
 
     def end(self, task: str, attempt: int, *, hard: bool = False) -> None:
         """Ask the attempt's process to end (TERM, then KILL after run.kill_grace)."""
-        ctx = self.ctx
+        ports = self.ports
         aid = P.agent_id(task, attempt)
-        rec = ctx.state.attempts.get(aid)
+        rec = ports.state.attempts.get(aid)
         if rec is None or rec.exit is not None:
             return
         if aid in self.ending and not hard:
             return
-        self.ending.setdefault(aid, Ending(since=ctx.now()))
+        self.ending.setdefault(aid, Ending(since=ports.now()))
         if not rec.started:
             return  # the spawner ends it once its window exists
-        f = ctx.files_of(task, attempt)
+        f = ports.files_of(task, attempt)
         pgid, wpid, window = f.pgid(), f.wrapper_pid(), rec.window
-        runner = ctx.runner
+        runner = ports.runner
         if hard:
             self.ending[aid].hard_sent = True
 
         def job() -> None:
             runner.end(window, pgid=pgid, wrapper_pid=wpid, hard=hard)
 
-        ctx.submit(ctx.workers.tmux, job, lambda e: None)
+        ports.submit(ports.workers.tmux, job, lambda e: None)
+
+    def end_attempt(self, it: EndAttempt) -> None:
+        self.end(it.task, it.attempt, hard=it.hard)
+
+    def is_ending(self, it: IsEnding) -> bool:
+        return P.agent_id(it.task, it.attempt) in self.ending
+
+    def exited(self, it: AttemptExited) -> None:
+        self.ending.pop(P.agent_id(it.task, it.attempt), None)
+
+    def wrapper_alive_now(self, it: WrapperAlive) -> bool:
+        return self.wrapper_alive(it.rec)
 
     def wrapper_alive(self, rec: AttemptRec) -> bool:
         """Whether the attempt's wrapper still runs, as tmux last said: its pane is its process,
@@ -123,42 +146,41 @@ class Liveness:
         e = self.ending.get(rec.id)
         if e is None or e.hard_sent:
             return
-        grace = self.ctx.config.run.kill_grace + 2 * self.ctx.config.heartbeat.tick
+        grace = self.ports.config.run.kill_grace + 2 * self.ports.config.heartbeat.tick
         if now - e.since > grace:
             self.end(rec.task, rec.attempt, hard=True)
 
     def _gone(self, rec: AttemptRec, now: float) -> None:
         """The attempt's window is gone: settle it from its files, or end what is left."""
-        ctx = self.ctx
-        reader = ctx.attempt_reader
-        reader.read(rec.task, rec.attempt)
-        rec = ctx.state.attempts[rec.id]
+        ports = self.ports
+        self.ask(ReadAttempt(rec.task, rec.attempt))
+        rec = ports.state.attempts[rec.id]
         if rec.exit is not None:
             self.ending.pop(rec.id, None)
             return
-        pgid = ctx.files_of(rec.task, rec.attempt).pgid()
-        if pgid is not None and ctx.runner.group_alive(pgid, rec.window):
+        pgid = ports.files_of(rec.task, rec.attempt).pgid()
+        if pgid is not None and ports.runner.group_alive(pgid, rec.window):
             # Its wrapper is gone but the agent is not: end the group before anything else.
             e = self.ending.setdefault(rec.id, Ending(since=now))
-            if not e.hard_sent and now - e.since > ctx.config.run.kill_grace:
+            if not e.hard_sent and now - e.since > ports.config.run.kill_grace:
                 self._end_group(rec.window, pgid, hard=True)
                 e.hard_sent = True
             elif e.since == now:
                 self._end_group(rec.window, pgid, hard=False)
             return
         self.ending.pop(rec.id, None)
-        ctx.emit(p.AgentExited(how=ExitHow.VANISHED, error="the window went away without an "
+        ports.emit(p.AgentExited(how=ExitHow.VANISHED, error="the window went away without an "
                                "exit record"), rec.task, rec.attempt)
-        ctx.attempt_reader.settle(rec.task, rec.attempt)
+        self.ask(SettleAttempt(rec.task, rec.attempt))
 
     def _end_group(self, window: str, pgid: int, *, hard: bool) -> None:
         """TERM (or KILL) the group of an attempt whose window is gone, where it runs."""
-        runner = self.ctx.runner
+        runner = self.ports.runner
 
         def job() -> None:
             runner.end(window, pgid=pgid, wrapper_pid=None, hard=hard)
 
-        self.ctx.submit(self.ctx.workers.tmux, job, lambda e: None)
+        self.ports.submit(self.ports.workers.tmux, job, lambda e: None)
 
     def _host_lost(self, rec: AttemptRec, reason: str | None) -> None:
         """The attempt's host cannot be reached. While it is still being reached (no reason
@@ -168,34 +190,34 @@ class Liveness:
         is requeued only once its agent has surely ended."""
         if reason is None:
             return
-        ctx = self.ctx
-        ctx.attempt_reader.read(rec.task, rec.attempt)  # results that made it here count
-        if fail_if_current(ctx, rec.task, rec.attempt, Cause.LOST, f"lost: {reason}",
+        ports = self.ports
+        self.ask(ReadAttempt(rec.task, rec.attempt))  # results that made it here count
+        if fail_if_current(ports, rec.task, rec.attempt, Cause.LOST, f"lost: {reason}",
                            health=Health.LOST):
             self.end(rec.task, rec.attempt)
 
     # -- the server itself ------------------------------------------------------------------
 
     def _server_gone(self) -> None:
-        ctx = self.ctx
-        running = [t for t in ctx.state.tasks.values() if t.state == TaskState.RUNNING
-                   and ctx.state.attempts.get(P.agent_id(t.id, t.attempt)) is not None
-                   and ctx.state.attempts[P.agent_id(t.id, t.attempt)].started]
+        ports = self.ports
+        running = [t for t in ports.state.tasks.values() if t.state == TaskState.RUNNING
+                   and ports.state.attempts.get(P.agent_id(t.id, t.attempt)) is not None
+                   and ports.state.attempts[P.agent_id(t.id, t.attempt)].started]
         if not running:
             return
         if not self._server_gone_reported:
-            ctx.emit(p.TmuxServerGone(count=len(running)))
+            ports.emit(p.TmuxServerGone(count=len(running)))
             self._server_gone_reported = True
         for t in running:
             # A result written before the server died still counts: read it first.
-            ctx.attempt_reader.read(t.id, t.attempt)
-            fail_if_current(ctx, t.id, t.attempt, Cause.LOST,
+            self.ask(ReadAttempt(t.id, t.attempt))
+            fail_if_current(ports, t.id, t.attempt, Cause.LOST,
                             "lost: swarmtui's tmux session went away", health=Health.LOST)
 
     def _settle_without_panes(self, now: float) -> None:
         """With no tmux server, every open attempt is gone or orphaned: settle each from its
         files or its process group."""
-        for rec in list(self.ctx.state.open_attempts()):
+        for rec in list(self.ports.state.open_attempts()):
             if rec.started:
                 self._gone(rec, now)
 
@@ -203,46 +225,46 @@ class Liveness:
 
     def adopt(self, panes: dict[str, object] | None) -> None:
         """After a restart: take over every attempt the log says may still run."""
-        ctx = self.ctx
+        ports = self.ports
         self.last_panes = dict(panes) if panes is not None else None  # whose wrapper still runs
-        for rec in list(ctx.state.open_attempts()):
+        for rec in list(ports.state.open_attempts()):
             if not rec.started and not self._started_meanwhile(rec, panes):
                 # Recorded but never started: the supervisor died while preparing it.
-                ctx.emit(p.AgentExited(how=ExitHow.NOT_STARTED,
+                ports.emit(p.AgentExited(how=ExitHow.NOT_STARTED,
                                        error="the supervisor stopped before it started"),
                          rec.task, rec.attempt)
-                fail_if_current(ctx, rec.task, rec.attempt, Cause.LOST,
+                fail_if_current(ports, rec.task, rec.attempt, Cause.LOST,
                                 "lost: the supervisor stopped before the agent started")
                 continue
             alive = panes is not None and rec.window in panes
-            ctx.emit(p.AttemptAdopted(window=rec.window, alive=alive), rec.task, rec.attempt)
-            ctx.files_of(rec.task, rec.attempt)  # reading resumes where the log left off
+            ports.emit(p.AttemptAdopted(window=rec.window, alive=alive), rec.task, rec.attempt)
+            ports.files_of(rec.task, rec.attempt)  # reading resumes where the log left off
         # Whatever happened while no supervisor ran is read now: lines, results, exits, and
         # an exit recorded by the last supervisor just before it died.
-        for t in list(ctx.state.tasks.values()):
+        for t in list(ports.state.tasks.values()):
             if t.state.value == "running":
-                ctx.attempt_reader.read(t.id, t.attempt)
-        for rec in list(ctx.state.open_attempts()):
-            ctx.attempt_reader.read(rec.task, rec.attempt)
+                self.ask(ReadAttempt(t.id, t.attempt))
+        for rec in list(ports.state.open_attempts()):
+            self.ask(ReadAttempt(rec.task, rec.attempt))
 
 
     def _started_meanwhile(self, rec: AttemptRec, panes: dict[str, object] | None) -> bool:
         """An attempt the log says was never started may have got its window just before the
         last supervisor died: its window, or its wrapper's record of the agent, says so. It is
         then recorded as started (from the commit its branch grew from) and adopted."""
-        ctx = self.ctx
-        f = ctx.files_of(rec.task, rec.attempt)
+        ports = self.ports
+        f = ports.files_of(rec.task, rec.attempt)
         pgid = f.pgid()
         in_panes = panes is not None and rec.window in panes
-        group = pgid is not None and ctx.runner.group_alive(pgid, rec.window)
+        group = pgid is not None and ports.runner.group_alive(pgid, rec.window)
         if not in_panes and not group and f.exit_record() is None:
             return False
         start = ""
         try:
-            start = ctx.git.merge_base(rec.branch, ctx.state.target or ctx.state.base) or ""
+            start = ports.git.merge_base(rec.branch, ports.state.target or ports.state.base) or ""
         except GitError as e:
             log.warning("%s-%d: no start commit for its diff (%s)", rec.task, rec.attempt, e)
-        ctx.emit(p.AttemptStarted(start_commit=start), rec.task, rec.attempt)
+        ports.emit(p.AttemptStarted(start_commit=start), rec.task, rec.attempt)
         return True
 
 
@@ -296,6 +318,3 @@ def _clean(obj: dict[str, object]) -> dict[str, object]:
             out[k] = v
     return out
 
-
-def end_attempt(ctx: Ctx, task: str, attempt: int, *, hard: bool = False) -> None:
-    ctx.liveness.end(task, attempt, hard=hard)

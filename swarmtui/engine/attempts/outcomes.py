@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from swarmtui.config import ModelPrice
 from swarmtui.engine.adapters import ADAPTERS, capabilities
 from swarmtui.engine.adapters.base import Can
-from swarmtui.engine.attempts.failures import fail
-from swarmtui.engine.attempts.ingest import ResultsRefusal
-from swarmtui.engine.context import Ctx
+from swarmtui.engine.attempts.failures import fail, fail_if_current
+from swarmtui.engine.intents import AfterExit, FailAttempt
+from swarmtui.engine.ports import Ports
+from swarmtui.engine.runtime.ingest import ResultsRefusal
 from swarmtui.model import Cause, ExitHow, Health, TaskState, TaskView
 from swarmtui.model import payloads as p
 
@@ -120,28 +121,40 @@ def priced(pl: p.AgentExited, prices: Mapping[str, ModelPrice]) -> p.AgentExited
 
 
 class Outcomes:
-    def __init__(self, ctx: Ctx) -> None:
-        self.ctx = ctx
+    """Owns ``AfterExit`` and ``FailAttempt``: every failure of an attempt is decided here."""
 
-    def after_exit(self, t: TaskView, pl: p.AgentExited, session: str | None, *,
-                   results_refused: ResultsRefusal | None = None) -> None:
-        ctx = self.ctx
+    def __init__(self, ports: Ports) -> None:
+        self.ports = ports
+
+    def fail_attempt(self, it: FailAttempt) -> bool:
+        if it.any_state:
+            t = self.ports.state.tasks.get(it.task)
+            if t is None or t.attempt != it.attempt:
+                return False
+            fail(self.ports, t, it.cause, it.reason, health=it.health, not_before=it.not_before)
+            return True
+        return fail_if_current(self.ports, it.task, it.attempt, it.cause, it.reason,
+                               health=it.health, not_before=it.not_before)
+
+    def after_exit(self, it: AfterExit) -> None:
+        t, pl, session, results_refused = it.task, it.exited, it.session, it.results_refused
+        ports = self.ports
         if t.state != TaskState.RUNNING:
             return
-        agent = ctx.config.agents.get(t.spec.agent)
+        agent = ports.config.agents.get(t.spec.agent)
         v = exit_verdict(pl, results_refused, agent.adapter if agent is not None else "generic")
         not_before = pl.usage_limited_until
         if v.cause == Cause.API_RATE_LIMITED:
-            not_before = ctx.now() + (pl.retry_delay_s or RATE_LIMIT_WAIT)
+            not_before = ports.now() + (pl.retry_delay_s or RATE_LIMIT_WAIT)
         resume = None
         if v.cause == Cause.USAGE_LIMITED and session and self._resumes(t):
             resume = session
-        fail(ctx, t, v.cause, v.reason, health=v.health, not_before=not_before,
+        fail(ports, t, v.cause, v.reason, health=v.health, not_before=not_before,
              resume_session=resume, follow_up=RESUME_FOLLOW_UP if resume else "")
-        if v.hold_agent and t.spec.agent not in ctx.state.held_agents:
-            ctx.emit(p.AgentHeld(agent=t.spec.agent, reason=v.reason), t.id, t.attempt)
+        if v.hold_agent and t.spec.agent not in ports.state.held_agents:
+            ports.emit(p.AgentHeld(agent=t.spec.agent, reason=v.reason), t.id, t.attempt)
 
     def _resumes(self, t: TaskView) -> bool:
-        agent = self.ctx.config.agents.get(t.spec.agent)
+        agent = self.ports.config.agents.get(t.spec.agent)
         return agent is not None and Can.RESUME in capabilities(agent.adapter) and bool(
             getattr(agent, "resume_after_limit", True))

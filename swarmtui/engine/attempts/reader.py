@@ -16,11 +16,24 @@ from typing import Any
 from swarmtui import protocol as P
 from swarmtui.config.hosts import LOCAL_HOST
 from swarmtui.engine.attempts.failures import fail_if_current
-from swarmtui.engine.attempts.ingest import ResultsSeen
-from swarmtui.engine.context import Ctx
+from swarmtui.engine.intents import (
+    AfterExit,
+    Ask,
+    AttemptExited,
+    ContextSignal,
+    EndAttempt,
+    ReadAttempt,
+    ScreenText,
+    SettleAttempt,
+    StartVerify,
+    SweepAttempts,
+    WrapperAlive,
+)
 from swarmtui.engine.messages import FilesChanged, Recheck
+from swarmtui.engine.ports import Ports, redactor_for
 from swarmtui.engine.runtime import proc
 from swarmtui.engine.runtime.files import Refused
+from swarmtui.engine.runtime.ingest import ResultsSeen
 from swarmtui.model import Cause, TaskState
 from swarmtui.model import payloads as p
 from swarmtui.model.kinds import Refusal
@@ -34,16 +47,17 @@ SWEEP_S = 5.0
 
 
 class AttemptReader:
-    def __init__(self, ctx: Ctx) -> None:
-        self.ctx = ctx
-        self._agents = ctx.swarm / P.AGENTS_DIR
+    """Owns ``ReadAttempt``, ``SettleAttempt`` and ``SweepAttempts``."""
+
+    def __init__(self, ports: Ports, ask: Ask) -> None:
+        self.ports = ports
+        self.ask = ask
+        self.redact = redactor_for(ports)
+        self._agents = ports.swarm / P.AGENTS_DIR
         self._next_sweep = 0.0
         self._rechecks: set[str] = set()
-        ctx.loop.on(FilesChanged, self._changed)
-        ctx.loop.on(Recheck, self._recheck)
-        ctx.loop.every_tick(self._sweep)
 
-    def _changed(self, msg: FilesChanged) -> None:
+    def changed(self, msg: FilesChanged) -> None:
         if msg.paths is None:
             self.sweep()
             return
@@ -58,14 +72,14 @@ class AttemptReader:
             aid, _, name = s[len(prefix):].partition(os.sep)
             if aid and name != P.OUTPUT_LOG:  # the log is the pane's: it says nothing here
                 changed.setdefault(aid, set()).add(name)
-        st = self.ctx.state
+        st = self.ports.state
         self._read_batch([(rec, names) for aid, names in changed.items()
                           if (rec := st.attempts.get(aid)) is not None])
 
     def _read_batch(self, items: list[tuple[AttemptRec, set[str] | None]]) -> None:
         """Read what changed (``None``: every file) of several attempts: their progress lines
         first, written in one transaction, then each one's other files."""
-        st = self.ctx.state
+        st = self.ports.state
         progress: list[tuple[p.Payload, str | None, int | None]] = []
         starts: dict[tuple[str, int], tuple[int, int]] = {}
         for rec, names in items:
@@ -86,19 +100,29 @@ class AttemptReader:
                 self.read(rec.task, rec.attempt, skip_progress=(
                     read_above and (names is None or P.EXIT_FILE not in names)))
 
-    def _recheck(self, msg: Recheck) -> None:
+    def recheck(self, msg: Recheck) -> None:
         self._rechecks.discard(msg.aid)
-        rec = self.ctx.state.attempts.get(msg.aid)
+        rec = self.ports.state.attempts.get(msg.aid)
         if rec is not None:
             self.read(rec.task, rec.attempt)
 
-    def _sweep(self, now: float) -> None:
+    def sweep_now_and_then(self, now: float) -> None:
+        """Every ``SWEEP_S``: read every open attempt (a change the watch missed)."""
         if now >= self._next_sweep:
             self._next_sweep = now + SWEEP_S
             self.sweep()
 
+    def sweep_attempts(self, it: SweepAttempts) -> None:
+        self.sweep()
+
+    def read_attempt(self, it: ReadAttempt) -> None:
+        self.read(it.task, it.attempt, skip_progress=it.skip_progress)
+
+    def settle_attempt(self, it: SettleAttempt) -> None:
+        self.settle(it.task, it.attempt)
+
     def sweep(self) -> None:
-        st = self.ctx.state
+        st = self.ports.state
         aids = {a.id for a in st.open_attempts()}
         aids |= {P.agent_id(t.id, t.attempt) for t in st.tasks.values()
                  if t.state == TaskState.RUNNING}
@@ -108,9 +132,9 @@ class AttemptReader:
     # -- one attempt ------------------------------------------------------------------------
 
     def read(self, task: str, attempt: int, *, skip_progress: bool = False) -> None:
-        ctx = self.ctx
-        t = ctx.state.tasks.get(task)
-        rec = ctx.state.attempts.get(P.agent_id(task, attempt))
+        ports = self.ports
+        t = ports.state.tasks.get(task)
+        rec = ports.state.attempts.get(P.agent_id(task, attempt))
         if t is None or rec is None:
             return
         if t.attempt == attempt and t.state == TaskState.RUNNING:
@@ -118,16 +142,16 @@ class AttemptReader:
                 self._progress(task, attempt)
             self._signals(task, attempt)
             self._results(task, attempt)
-        if ctx.state.attempts[rec.id].exit is None:
+        if ports.state.attempts[rec.id].exit is None:
             self._record_exit(task, attempt)
         self.settle(task, attempt)
 
     def _refused(self, task: str, attempt: int, name: str, e: Refused) -> None:
-        f = self.ctx.files_of(task, attempt)
+        f = self.ports.files_of(task, attempt)
         if name in f.refused:
             return
         f.refused.add(name)
-        self.ctx.emit(p.FileRefused(file=name, why=clean_text(str(e))[:1000], refusal=e.refusal,
+        self.ports.emit(p.FileRefused(file=name, why=clean_text(str(e))[:1000], refusal=e.refusal,
                                     limit=e.limit), task, attempt)
 
     def _progress(self, task: str, attempt: int) -> None:
@@ -140,7 +164,7 @@ class AttemptReader:
         """The attempt's new progress lines as events to emit. Its read position moves on;
         where it was goes into ``starts``, for ``_emit_progress`` to move it back to if the
         lines cannot be written."""
-        f = self.ctx.files_of(task, attempt)
+        f = self.ports.files_of(task, attempt)
         starts[(task, attempt)] = (f.progress_n, f.progress_offset)
         try:
             items = f.new_progress()
@@ -149,7 +173,7 @@ class AttemptReader:
             return []
         except OSError:
             return []
-        redact = self.ctx.holds.redact
+        redact = self.redact
         return [(p.Progress(status=redact(it.status), n=it.n, offset=it.offset,
                             outputs=it.outputs, reread=it.reread), task, attempt)
                 for it in items]
@@ -158,15 +182,15 @@ class AttemptReader:
                        starts: dict[tuple[str, int], tuple[int, int]]) -> None:
         """One transaction for the progress lines of one wake-up."""
         try:
-            self.ctx.emit_many(items)
+            self.ports.emit_many(items)
         except StoreUnavailable:  # full or busy: read again later
             for (task, attempt), (n0, off0) in starts.items():
-                self.ctx.files_of(task, attempt).rollback_progress(n0, off0)  # read again later
+                self.ports.files_of(task, attempt).rollback_progress(n0, off0)  # read again later
             raise
 
     def _signals(self, task: str, attempt: int) -> None:
-        ctx = self.ctx
-        f = ctx.files_of(task, attempt)
+        ports = self.ports
+        f = ports.files_of(task, attempt)
         start = f.signals_offset
         try:
             lines = f.new_signals()
@@ -178,17 +202,16 @@ class AttemptReader:
         try:
             for obj, offset in lines:
                 if obj.get("kind") == "context":  # a reading, recorded when worth it
-                    if ctx.context_watch is not None:
-                        ctx.context_watch.signal(task, attempt, obj, offset)
+                    self.ask(ContextSignal(task, attempt, obj, offset))
                     continue
-                pl = signal_payload(obj, offset, ctx.holds.redact)
+                pl = signal_payload(obj, offset, self.redact)
                 if pl is None:
                     continue
                 if isinstance(pl, p.TurnUsage):  # tokens only: priced here, from the table
                     from swarmtui.engine.adapters.prices import priced_turn
 
-                    pl = priced_turn(pl, ctx.config.prices)
-                ctx.emit(pl, task, attempt)
+                    pl = priced_turn(pl, ports.config.prices)
+                ports.emit(pl, task, attempt)
                 if isinstance(pl, p.RateLimit) and pl.status == "rejected" and pl.resets_at:
                     self._usage_limited(task, attempt, pl.resets_at, pl.limit_type,
                                         "rate_limit_event")
@@ -198,18 +221,18 @@ class AttemptReader:
 
     def _usage_limited(self, task: str, attempt: int, until: float, limit_type: str,
                        source: str) -> None:
-        ctx = self.ctx
-        account = ctx.config.account_of(ctx.task(task).spec.agent)
-        cur = ctx.state.usage_limits.get(account)
+        ports = self.ports
+        account = ports.config.account_of(ports.task(task).spec.agent)
+        cur = ports.state.usage_limits.get(account)
         if cur is None or cur.until < until:
-            ctx.emit(p.UsageLimited(until=until, account=account, limit_type=limit_type,
+            ports.emit(p.UsageLimited(until=until, account=account, limit_type=limit_type,
                                     source=source), task, attempt)
 
     def _results(self, task: str, attempt: int) -> None:
-        ctx = self.ctx
-        f = ctx.files_of(task, attempt)
+        ports = self.ports
+        f = ports.files_of(task, attempt)
         try:
-            seen = f.results(int(ctx.now() * 1e9))
+            seen = f.results(int(ports.now() * 1e9))
         except Refused as e:
             self._refused(task, attempt, P.RESULTS_FILE, e)
             return
@@ -226,37 +249,37 @@ class AttemptReader:
         if aid in self._rechecks:
             return
         self._rechecks.add(aid)
-        timer = threading.Timer(RECHECK_S, self.ctx.loop.post, args=(Recheck(aid),))
+        timer = threading.Timer(RECHECK_S, self.ports.workers.post, args=(Recheck(aid),))
         timer.daemon = True
         timer.start()
 
     def _on_results(self, task: str, attempt: int, seen: ResultsSeen) -> None:
-        ctx = self.ctx
+        ports = self.ports
         if seen.invalid:
-            ctx.emit(p.ResultsInvalid(error=seen.invalid), task, attempt)
+            ports.emit(p.ResultsInvalid(error=seen.invalid), task, attempt)
             return
         res = seen.results
         if res is None:
             return
-        ctx.emit(p.Results(status=res.status, summary=ctx.holds.redact(res.summary),
+        ports.emit(p.Results(status=res.status, summary=self.redact(res.summary),
                            files_modified=list(res.files_modified),
                            do_not_revert=res.do_not_revert, outputs=res.outputs,
                            extra=res.extra), task, attempt)
         # Held now (and alerted) so the operator sees it at once; every prompt it would reach
         # later screens it again.
-        ctx.holds.check(res.summary, "results summary", task, attempt)
-        t = ctx.task(task)
+        self.ask(ScreenText(res.summary, "results summary", task, attempt))
+        t = ports.task(task)
         if res.status == "done":
-            ctx.verifier.start(t)
+            self.ask(StartVerify(t))
             return
-        ctx.liveness.end(task, attempt)
+        self.ask(EndAttempt(task, attempt))
         cause = Cause.REPORTED_BLOCKED if res.status == "blocked" else Cause.REPORTED_FAILED
-        fail_if_current(ctx, task, attempt, cause,
+        fail_if_current(ports, task, attempt, cause,
                         f"agent reported {res.status}: {res.summary[:200]}")
 
     def _record_exit(self, task: str, attempt: int) -> None:
-        ctx = self.ctx
-        f = ctx.files_of(task, attempt)
+        ports = self.ports
+        f = ports.files_of(task, attempt)
         try:
             rec = f.exit_record()
         except Refused as e:
@@ -272,26 +295,26 @@ class AttemptReader:
         from swarmtui.engine.attempts.liveness import exit_payload
         from swarmtui.engine.attempts.outcomes import priced
 
-        pl = priced(exit_payload(rec), ctx.config.prices)
+        pl = priced(exit_payload(rec), ports.config.prices)
         if pl.error or pl.outcome is not None:
             pl = pl.model_copy(update={
-                "error": ctx.holds.redact(pl.error) if pl.error else pl.error,
-                "outcome": pl.outcome.model_copy(update={"message": ctx.holds.redact(
+                "error": self.redact(pl.error) if pl.error else pl.error,
+                "outcome": pl.outcome.model_copy(update={"message": self.redact(
                     pl.outcome.message)}) if pl.outcome is not None else None})
-        ctx.emit(pl, task, attempt)
-        ctx.liveness.ending.pop(P.agent_id(task, attempt), None)
+        ports.emit(pl, task, attempt)
+        self.ask(AttemptExited(task, attempt))
 
     def _exit_believed(self, task: str, attempt: int) -> bool:
         """An exit record is believed only once the attempt's processes are really gone: its
         wrapper (its pane, as tmux says) and the agent's process group. Anyone in the agent's
         folder can write exit.json; one written while the agent itself still runs (the wrapper
         writes its own only after the agent was reaped) is recorded as forged."""
-        ctx = self.ctx
-        rec = ctx.state.attempts[P.agent_id(task, attempt)]
-        f = ctx.files_of(task, attempt)
+        ports = self.ports
+        rec = ports.state.attempts[P.agent_id(task, attempt)]
+        f = ports.files_of(task, attempt)
         pgid = f.pgid()
-        group = pgid is not None and ctx.runner.group_alive(pgid, rec.window)
-        if not group and not ctx.liveness.wrapper_alive(rec):
+        group = pgid is not None and ports.runner.group_alive(pgid, rec.window)
+        if not group and not self.ask(WrapperAlive(rec)):
             return True
         if group and pgid is not None and rec.runner == LOCAL_HOST and proc.pid_alive(pgid):
             self._refused(task, attempt, P.EXIT_FILE, Refused(
@@ -301,10 +324,10 @@ class AttemptReader:
 
     def _drain(self, task: str, attempt: int) -> None:
         """Read the running attempt's progress and signals to their end (bounded)."""
-        t = self.ctx.state.tasks.get(task)
+        t = self.ports.state.tasks.get(task)
         if t is None or t.attempt != attempt or t.state != TaskState.RUNNING:
             return
-        f = self.ctx.files_of(task, attempt)
+        f = self.ports.files_of(task, attempt)
         for _ in range(DRAIN_LOOKS):
             before = (f.progress_offset, f.signals_offset)
             self._progress(task, attempt)
@@ -316,15 +339,15 @@ class AttemptReader:
         """The agent of the task's running attempt has exited: its results.json is as complete
         as it will get, so read it now; without one the attempt failed, for the reason its
         exit record gives. (Also after a restart that fell between the two.)"""
-        ctx = self.ctx
-        t = ctx.state.tasks.get(task)
-        rec = ctx.state.attempts.get(P.agent_id(task, attempt))
+        ports = self.ports
+        t = ports.state.tasks.get(task)
+        rec = ports.state.attempts.get(P.agent_id(task, attempt))
         if (t is None or rec is None or rec.exit_record is None or t.attempt != attempt
                 or t.state != TaskState.RUNNING):
             return
-        f = ctx.files_of(task, attempt)
+        f = ports.files_of(task, attempt)
         try:
-            seen = f.results(int(ctx.now() * 1e9), final=True)
+            seen = f.results(int(ports.now() * 1e9), final=True)
         except Refused as e:
             self._refused(task, attempt, P.RESULTS_FILE, e)
             seen = None
@@ -332,14 +355,14 @@ class AttemptReader:
             seen = None
         if seen is not None and not seen.wait:
             self._on_results(task, attempt, seen)
-            t = ctx.task(task)
+            t = ports.task(task)
             if t.attempt != attempt or t.state != TaskState.RUNNING:
                 return
         pl = rec.exit_record
         if pl.usage_limited_until is not None:
             self._usage_limited(task, attempt, pl.usage_limited_until, pl.limit_type,
                                 "exit record")
-        ctx.failures.after_exit(t, pl, rec.session_id, results_refused=f.results_refusal)
+        self.ask(AfterExit(t, pl, rec.session_id, f.results_refusal))
 
 
 TAIL_CHARS = 2000  # of a setup command's output, kept with its event

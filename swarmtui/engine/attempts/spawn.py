@@ -29,10 +29,11 @@ from swarmtui.engine.attempts.carryover import Carried, carried, relaunched_in_p
 from swarmtui.engine.attempts.envpolicy import agent_environment
 from swarmtui.engine.attempts.failures import fail_if_current
 from swarmtui.engine.attempts.prompt import Handoff, render_follow_up, render_prompt
-from swarmtui.engine.context import Ctx
 from swarmtui.engine.guard.quarantine import Guard
 from swarmtui.engine.integrate.ledger import LedgerEntry, relevant, render_for_prompt
+from swarmtui.engine.intents import Ask, EndAttempt, GuardFor, RecordHeld, Spawn
 from swarmtui.engine.messages import Prepared, Started
+from swarmtui.engine.ports import Ports
 from swarmtui.engine.review.fit import Fit, fit, pick_files
 from swarmtui.engine.runners.base import PrepareJob, ServerGone
 from swarmtui.engine.runtime.files import Refused, read_small, read_under
@@ -69,13 +70,14 @@ class Plan:
 
 
 class Spawner:
-    def __init__(self, ctx: Ctx) -> None:
-        self.ctx = ctx
+    """Owns ``Spawn``."""
+
+    def __init__(self, ports: Ports, ask: Ask, ledger: list[LedgerEntry]) -> None:
+        self.ports = ports
+        self.ask = ask
         self.taken: set[str] = set()  # branch names that exist (or are being made)
-        self.ledger: list[LedgerEntry] = []
+        self.ledger = ledger
         self._start_commits: dict[str, str] = {}
-        ctx.loop.on(Prepared, self._prepared)
-        ctx.loop.on(Started, self._started)
 
     def note_existing(self, branches: set[str]) -> None:
         self.taken |= branches
@@ -83,15 +85,18 @@ class Spawner:
     def _number(self, t: TaskView) -> int:
         n = t.attempt + 1
         while (P.branch_name(t.id, n) in self.taken
-               or P.worktree_dir(self.ctx.repo, t.id, n).exists()
-               or P.agent_dir(self.ctx.repo, t.id, n).exists()):
+               or P.worktree_dir(self.ports.repo, t.id, n).exists()
+               or P.agent_dir(self.ports.repo, t.id, n).exists()):
             n += 1  # left over from an earlier run or by hand: never reuse it
         return n
 
+    def spawn_it(self, it: Spawn) -> None:
+        self.spawn(it.task)
+
     def spawn(self, t: TaskView) -> None:
-        ctx = self.ctx
-        st = ctx.state
-        where = ctx.runner.place(t.spec.role, runner_load(st))
+        ports = self.ports
+        st = ports.state
+        where = ports.runner.place(t.spec.role, runner_load(st))
         if where is None:
             return  # no host has a free slot for its role now: it waits, pending
         n = self._number(t)
@@ -101,7 +106,7 @@ class Spawner:
         if prev is not None and t.resolve is not None:
             start = P.branch_name(t.id, prev)  # a resolver continues the task's own branch
             merge_in = st.target
-        elif prev is not None and ctx.config.retry.continue_from_previous:
+        elif prev is not None and ports.config.retry.continue_from_previous:
             prev_branch = P.branch_name(t.id, prev)
             if prev_branch in self.taken:
                 start = prev_branch
@@ -111,7 +116,7 @@ class Spawner:
         prev_rec = st.attempts.get(P.agent_id(t.id, prev)) if prev is not None else None
         # A usage limit or a follow-up continues the agent's own session, in its worktree.
         resume = t.resume_session if prev_rec is not None and t.resume_session else None
-        worktree = str(ctx.runner.worktree(t.id, n))
+        worktree = str(ports.runner.worktree(t.id, n))
         reuse: str | None = None
         if resume and prev_rec is not None and Path(prev_rec.worktree).is_dir():
             worktree = reuse = prev_rec.worktree
@@ -129,26 +134,26 @@ class Spawner:
         if not resolving and prev_rec is not None and (
                 reuse or (prev is not None and start == P.branch_name(t.id, prev))):
             resolving = list(prev_rec.resolving)
-        ctx.emit(p.AttemptSpawned(window=aid, worktree=worktree, branch=branch,
+        ports.emit(p.AttemptSpawned(window=aid, worktree=worktree, branch=branch,
                                   agent=t.spec.agent, base=start, handoff=prev is not None,
                                   runner=where, resumes=resume, resolving=resolving), t.id, n)
-        ctx.runner.track(aid, where)
+        ports.runner.track(aid, where)
         plan = Plan(task=before, attempt=n, prev=prev,
                     job=PrepareJob(task=before.id, attempt=n, branch=branch, start=start,
                                    merge_in=merge_in, reuse_worktree=reuse,
                                    merge_message=f"swarm: merge {st.target} into {t.id}"),
                     ledger=tuple(relevant(self.ledger, before.spec.files)),
-                    env=dict(ctx.agent_env),
+                    env=dict(ports.agent_env),
                     prev_start_commit=prev_rec.start_commit if prev_rec else "",
                     base=st.base, target=st.target, worktree=worktree, resume_session=resume,
                     follow_up=before.follow_up,
-                    api_key=ctx.agent_env.get(ctx.config.review.api_key_env) or None,
-                    base_url=ctx.agent_env.get(ctx.config.review.base_url_env) or None,
-                    guard=ctx.holds.guard(judge=True),
+                    api_key=ports.agent_env.get(ports.config.review.api_key_env) or None,
+                    base_url=ports.agent_env.get(ports.config.review.base_url_env) or None,
+                    guard=self.ask(GuardFor(judge=True)),
                     earlier=tuple(a.exit_record for a in st.attempts.values()
                                   if resume and a.task == t.id and a.session_id == resume
                                   and isinstance(a.exit_record, p.AgentExited)))
-        ctx.submit(ctx.workers.git, lambda: self._prepare(plan),
+        ports.submit(ports.workers.git, lambda: self._prepare(plan),
                    lambda e: Prepared(aid, error=f"{type(e).__name__}: {e}",
                                       cause=Cause.LOST if isinstance(e, ServerGone)
                                       else Cause.COULD_NOT_START))
@@ -156,14 +161,14 @@ class Spawner:
     # -- in the git worker ------------------------------------------------------------------
 
     def _prepare(self, plan: Plan) -> Prepared:
-        ctx = self.ctx
+        ports = self.ports
         t = plan.task
         aid = P.agent_id(t.id, plan.attempt)
-        agent = ctx.config.agents.get(t.spec.agent)
+        agent = ports.config.agents.get(t.spec.agent)
         if agent is None:
             return Prepared(aid, error=f"agent {t.spec.agent!r} is not in the run's config",
                             cause=Cause.COULD_NOT_START)
-        adir = ctx.runner.agent_dir(t.id, plan.attempt)
+        adir = ports.runner.agent_dir(t.id, plan.attempt)
         wt = Path(plan.worktree)
         old = os.umask(0o077)
         try:
@@ -180,9 +185,9 @@ class Spawner:
             handoff = self._handoff(plan) if plan.prev is not None else None
             safe = plan.guard if plan.guard is not None else _as_is
             prompt = render_prompt(
-                t.spec, plan.attempt, paths, role_text=_read_text(ctx.swarm / "roles" /
+                t.spec, plan.attempt, paths, role_text=_read_text(ports.swarm / "roles" /
                                                                   f"{t.spec.role}.md"),
-                rules_text=_read_text(ctx.swarm / "rules.md"), handoff=handoff,
+                rules_text=_read_text(ports.swarm / "rules.md"), handoff=handoff,
                 ledger_text=render_for_prompt(list(plan.ledger), safe=safe), safe=safe)
         _write_private(adir / P.PROMPT_FILE, prompt)
         fit = None if plan.resume_session else self._fit(plan, prompt)
@@ -190,12 +195,12 @@ class Spawner:
         protocol = {
             P.ENV_AGENT_ID: aid, P.ENV_TASK_ID: t.id, P.ENV_ATTEMPT: str(plan.attempt),
             P.ENV_ROLE: t.spec.role, P.ENV_DEPTH: str(t.spec.depth),
-            P.ENV_REPO: str(ctx.repo), P.ENV_WORKTREE: str(wt), P.ENV_AGENT_DIR: str(adir),
+            P.ENV_REPO: str(ports.repo), P.ENV_WORKTREE: str(wt), P.ENV_AGENT_DIR: str(adir),
             P.ENV_PROMPT_FILE: str(adir / P.PROMPT_FILE), P.ENV_PROGRESS_FILE: paths["progress"],
             P.ENV_RESULTS_FILE: paths["results"], P.ENV_OUTPUT_LOG: str(adir / P.OUTPUT_LOG),
-            P.ENV_STATE_DB: str(ctx.swarm / P.STATE_DB),
+            P.ENV_STATE_DB: str(ports.swarm / P.STATE_DB),
         }
-        env = agent_environment(plan.env, ctx.config.run.pass_env, agent.env, protocol)
+        env = agent_environment(plan.env, ports.config.run.pass_env, agent.env, protocol)
         argv = list(agent.command)
         extra: dict[str, object] = {}
         if agent.adapter == "claude":
@@ -210,26 +215,26 @@ class Spawner:
                        *plan.task.allow))
         LaunchSpec(argv=argv, cwd=str(wt), env=env, prompt_via=agent.prompt_via,
                    prompt_file=str(adir / P.PROMPT_FILE),
-                   heartbeat_file=str(ctx.swarm / P.HEARTBEAT_FILE),
-                   orphan_timeout=ctx.config.heartbeat.orphan_timeout,
-                   kill_grace=ctx.config.run.kill_grace,
-                   log_max_bytes=ctx.config.run.log_max_bytes,
+                   heartbeat_file=str(ports.swarm / P.HEARTBEAT_FILE),
+                   orphan_timeout=ports.config.heartbeat.orphan_timeout,
+                   kill_grace=ports.config.run.kill_grace,
+                   log_max_bytes=ports.config.run.log_max_bytes,
                    adapter=agent.adapter, extra=extra, secret_names=list(agent.secret_env),
                    # A resumed attempt carries on in a worktree that was set up already.
-                   setup="" if plan.job.reuse_worktree else ctx.config.worktree.setup,
-                   setup_timeout=ctx.config.worktree.setup_timeout).write(adir)
-        if fit is not None and fit.level == "over" and ctx.config.context.refuse_over and (
+                   setup="" if plan.job.reuse_worktree else ports.config.worktree.setup,
+                   setup_timeout=ports.config.worktree.setup_timeout).write(adir)
+        if fit is not None and fit.level == "over" and ports.config.context.refuse_over and (
                 not t.force_context):
             return Prepared(aid, error=f"the prompt does not fit: {fit.sentence}; split the "
                             f"task, narrow its files, or `swarmtui retry {t.id} --force`",
                             cause=Cause.TOO_LARGE, fit=fit)
-        start_commit = ctx.runner.prepare(plan.job)
+        start_commit = ports.runner.prepare(plan.job)
         flags = tuple(plan.guard.flags) if plan.guard is not None else ()
         copied = None
-        patterns = ctx.config.worktree.copy_files
+        patterns = ports.config.worktree.copy_files
         if patterns and not plan.job.reuse_worktree:
             try:
-                copied = ctx.runner.copy_untracked(wt, patterns)
+                copied = ports.runner.copy_untracked(wt, patterns)
             except OSError as e:
                 return Prepared(aid, error=f"could not copy {', '.join(patterns)} into the "
                                 f"worktree: {e}", cause=Cause.SETUP_FAILED, fit=fit)
@@ -253,8 +258,8 @@ class Spawner:
 
     def _fit(self, plan: Plan, prompt: str) -> Fit:
         """How much of the model's window the prompt and the task's declared files take."""
-        cc = self.ctx.config.context
-        picked = pick_files(self.ctx.repo, list(plan.task.spec.files))
+        cc = self.ports.config.context
+        picked = pick_files(self.ports.repo, list(plan.task.spec.files))
         use_api = cc.count_with_api and plan.api_key is not None
         return fit(prompt, list(picked.files), window=cc.window, warn_at=cc.warn_at,
                    api_key=plan.api_key if use_api else None,
@@ -262,25 +267,25 @@ class Spawner:
                    overhead=picked.unread_bytes // 4)
 
     def _handoff(self, plan: Plan) -> Handoff:
-        ctx = self.ctx
+        ports = self.ports
         t = plan.task
         prev = plan.prev or 0
         aid = P.agent_id(t.id, prev)
         rel = f"{P.AGENTS_DIR}/{aid}"
-        progress = _tail_lines(ctx.swarm, f"{rel}/{P.PROGRESS_FILE}", HANDOFF_PROGRESS_LINES)
+        progress = _tail_lines(ports.swarm, f"{rel}/{P.PROGRESS_FILE}", HANDOFF_PROGRESS_LINES)
         summary = ""
         try:
-            chunk = read_small(ctx.swarm, f"{rel}/{P.RESULTS_FILE}", cap=1024 * 1024)
+            chunk = read_small(ports.swarm, f"{rel}/{P.RESULTS_FILE}", cap=1024 * 1024)
             if chunk is not None:
                 summary = parse_results(chunk.data.decode("utf-8", "replace")).summary
         except (AgentFileError, Refused, OSError) as e:
             log.info("handoff for %s: the last attempt's summary is unreadable (%s)", t.id, e)
         diff = ""
         in_place = relaunched_in_place(t) and plan.job.reuse_worktree is not None
-        wt = Path(plan.worktree) if in_place else ctx.runner.worktree(t.id, prev)
+        wt = Path(plan.worktree) if in_place else ports.runner.worktree(t.id, prev)
         if wt.is_dir() and not wt.is_symlink():
-            diff = ctx.git.diff_stat_text(wt, plan.prev_start_commit or plan.base)
-        kept = carried(ctx.swarm, aid, ctx.git, wt, plan.prev_start_commit or plan.base) if (
+            diff = ports.git.diff_stat_text(wt, plan.prev_start_commit or plan.base)
+        kept = carried(ports.swarm, aid, ports.git, wt, plan.prev_start_commit or plan.base) if (
             in_place) else Carried()
         resolve = t.resolve or {}
         return Handoff(previous_attempt=prev, reason=t.reason,
@@ -296,29 +301,29 @@ class Spawner:
     # -- back on the loop -------------------------------------------------------------------
 
     def _current(self, aid: str) -> TaskView | None:
-        rec = self.ctx.state.attempts.get(aid)
+        rec = self.ports.state.attempts.get(aid)
         if rec is None:
             return None
-        t = self.ctx.state.tasks.get(rec.task)
+        t = self.ports.state.tasks.get(rec.task)
         if t is None or t.attempt != rec.attempt or t.state.value not in ("running",
                                                                            "verifying"):
             return None
         return t
 
     def _record_fit(self, task: str, attempt: int, f: Fit) -> None:
-        self.ctx.emit(p.ContextFit(tokens=f.tokens, window=f.window,
+        self.ports.emit(p.ContextFit(tokens=f.tokens, window=f.window,
                                    fraction=round(f.fraction, 4), counted=f.counted,
                                    level=f.level, sentence=f.sentence), task, attempt)
 
     def _never_started(self, aid: str, error: str = "") -> None:
-        rec = self.ctx.state.attempts.get(aid)
+        rec = self.ports.state.attempts.get(aid)
         if rec is not None and rec.exit is None:
-            self.ctx.emit(p.AgentExited(how=ExitHow.NOT_STARTED, error=error or None),
+            self.ports.emit(p.AgentExited(how=ExitHow.NOT_STARTED, error=error or None),
                           rec.task, rec.attempt)
 
-    def _prepared(self, msg: Prepared) -> None:
-        ctx = self.ctx
-        rec = ctx.state.attempts.get(msg.aid)
+    def prepared(self, msg: Prepared) -> None:
+        ports = self.ports
+        rec = ports.state.attempts.get(msg.aid)
         if rec is None:
             return
         if msg.error:
@@ -327,7 +332,7 @@ class Spawner:
             what = (msg.error if msg.cause == Cause.TOO_LARGE else
                     f"worktree setup failed: {msg.error}" if msg.cause == Cause.SETUP_FAILED
                     else f"could not start: {msg.error}")
-            fail_if_current(ctx, rec.task, rec.attempt, msg.cause or Cause.COULD_NOT_START,
+            fail_if_current(ports, rec.task, rec.attempt, msg.cause or Cause.COULD_NOT_START,
                             what)
             self._never_started(msg.aid, msg.error)
             return
@@ -337,43 +342,41 @@ class Spawner:
         if msg.fit is not None:
             self._record_fit(rec.task, rec.attempt, msg.fit)
         if msg.flags:
-            ctx.holds.record(list(msg.flags), rec.task, rec.attempt)
+            self.ask(RecordHeld(tuple(msg.flags), rec.task, rec.attempt))
         if msg.copied is not None:
             c = msg.copied
-            ctx.emit(p.WorktreeCopied(files=c.files[:200], missing=c.missing,
+            ports.emit(p.WorktreeCopied(files=c.files[:200], missing=c.missing,
                                       skipped=c.skipped[:200]), rec.task, rec.attempt)
         self._start_commits[msg.aid] = msg.start_commit
-        adir = ctx.runner.agent_dir(rec.task, rec.attempt)
+        adir = ports.runner.agent_dir(rec.task, rec.attempt)
         wt = Path(rec.worktree)
         window = rec.window
 
         def start() -> Started:
             try:
-                pid = ctx.runner.start(window, adir, wt)
+                pid = ports.runner.start(window, adir, wt)
             except ServerGone as e:
                 return Started(msg.aid, error=f"server gone: {e}")
             return Started(msg.aid, pane_pid=pid)
 
-        ctx.submit(ctx.workers.tmux, start, lambda e: Started(msg.aid, error=str(e)))
+        ports.submit(ports.workers.tmux, start, lambda e: Started(msg.aid, error=str(e)))
 
-    def _started(self, msg: Started) -> None:
-        ctx = self.ctx
-        rec = ctx.state.attempts.get(msg.aid)
+    def started(self, msg: Started) -> None:
+        ports = self.ports
+        rec = ports.state.attempts.get(msg.aid)
         if rec is None:
             return
         if msg.error:
             cause = Cause.LOST if msg.error.startswith("server gone") else Cause.COULD_NOT_START
-            fail_if_current(ctx, rec.task, rec.attempt, cause, f"could not start: {msg.error}")
+            fail_if_current(ports, rec.task, rec.attempt, cause, f"could not start: {msg.error}")
             self._never_started(msg.aid, msg.error)
             return
-        ctx.emit(p.AttemptStarted(start_commit=self._start_commits.pop(msg.aid, ""),
+        ports.emit(p.AttemptStarted(start_commit=self._start_commits.pop(msg.aid, ""),
                                   pane_pid=msg.pane_pid), rec.task, rec.attempt)
-        ctx.files_of(rec.task, rec.attempt)
+        ports.files_of(rec.task, rec.attempt)
         if self._current(msg.aid) is None:
             # Killed or cancelled while its window was opening: end it now.
-            from swarmtui.engine.attempts.liveness import end_attempt
-
-            end_attempt(ctx, rec.task, rec.attempt)
+            self.ask(EndAttempt(rec.task, rec.attempt))
 
 
 def runner_load(st: RunState) -> dict[str, int]:

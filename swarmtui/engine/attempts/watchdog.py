@@ -15,13 +15,12 @@ from pathlib import Path
 
 from swarmtui import protocol as P
 from swarmtui.engine.attempts.failures import fail_if_current
-from swarmtui.engine.context import Ctx
 from swarmtui.engine.health.classify import HealthPolicy, classify_running, result_is_stale
 from swarmtui.engine.health.drift import record_drift
-from swarmtui.engine.health.readiness import Readiness
-from swarmtui.engine.health.vitals import overlay
-from swarmtui.engine.health.window import ContextWatch
+from swarmtui.engine.health.vitals import ContextLimits, overlay
+from swarmtui.engine.intents import Ask, CheckReadiness, EndAttempt
 from swarmtui.engine.messages import Sampled
+from swarmtui.engine.ports import Ports
 from swarmtui.engine.runtime.files import stat_under
 from swarmtui.engine.runtime.git import GitError
 from swarmtui.model import Cause, Event, EventKind, Health, TaskState, TaskView
@@ -37,27 +36,24 @@ class Productivity:
 
 
 class Watchdog:
-    def __init__(self, ctx: Ctx) -> None:
-        self.ctx = ctx
-        hb = ctx.config.heartbeat
+    def __init__(self, ports: Ports, ask: Ask) -> None:
+        self.ports = ports
+        self.ask = ask
+        hb = ports.config.heartbeat
         self.policy = HealthPolicy(interval=hb.progress_interval, quiet_after=hb.quiet_after,
                                    stuck_after=hb.stuck_after,
                                    unproductive_after=hb.unproductive_after,
                                    stale_result_after=hb.stale_result_after)
         self.prod: dict[str, Productivity] = {}
         # Readiness beside liveness: the context fill and the task's check (health/vitals.py).
-        self.context = ctx.context_watch = ContextWatch(ctx)
-        self.readiness = Readiness(ctx)
-        ctx.loop.on(Sampled, self._sampled)
-        ctx.loop.every_tick(self._step)
-        ctx.loop.listeners.append(self._on_event)
+        self.context_limits = ContextLimits(warn=hb.context_warn, act=hb.context_act)
 
-    def _on_event(self, ev: Event) -> None:
+    def heard(self, ev: Event) -> None:
         if ev.kind == EventKind.RESULTS and ev.task and ev.attempt:
             self._sample(ev.task, ev.attempt, force=True)
 
-    def _step(self, now: float) -> None:
-        for t in list(self.ctx.state.tasks.values()):
+    def step(self, now: float) -> None:
+        for t in list(self.ports.state.tasks.values()):
             if t.state == TaskState.RUNNING:
                 self._running(t, now)
             elif (t.state == TaskState.PASSED and t.health != Health.STALE_RESULT
@@ -65,13 +61,13 @@ class Watchdog:
                 # No note: the label ("waiting to merge") and the wait say it all; a note
                 # restating them made every line that shows both say it twice.
                 evidence = p.HealthEvidence(waiting_s=round(now - (t.result_at or now), 1))
-                self.ctx.emit(p.HealthChanged(health=Health.STALE_RESULT, evidence=evidence),
+                self.ports.emit(p.HealthChanged(health=Health.STALE_RESULT, evidence=evidence),
                               t.id, t.attempt)
 
     def _running(self, t: TaskView, now: float) -> None:
-        ctx = self.ctx
+        ports = self.ports
         aid = P.agent_id(t.id, t.attempt)
-        rec = ctx.state.attempts.get(aid)
+        rec = ports.state.attempts.get(aid)
         if rec is None or not rec.started or t.result_at is not None:
             return
         if t.setup_running:
@@ -90,25 +86,25 @@ class Watchdog:
         if now >= prod.next_sample:
             prod.next_sample = now + self.policy.interval
             self._sample(t.id, t.attempt)
-        self.readiness.step(t, began, now)
+        self.ask(CheckReadiness(t, began, now))
         # A sign of life from the agent CLI (an API retry, a hook) counts like a progress
         # line: three minutes of 529s are not silence.
         heard = t.last_heard_at if t.last_heard_at is not None else t.last_progress_at
         v = classify_running(self.policy, now, began, heard, prod.last_productive_at)
-        v = overlay(v, t, self.context.limits)
+        v = overlay(v, t, self.context_limits)
         if v.health != t.health:
-            ctx.emit(p.HealthChanged(health=v.health, evidence=p.HealthEvidence(**v.evidence)),
+            ports.emit(p.HealthChanged(health=v.health, evidence=p.HealthEvidence(**v.evidence)),
                      t.id, t.attempt)
-        if v.health == Health.STUCK and ctx.config.heartbeat.auto_kill:
-            ctx.liveness.end(t.id, t.attempt)
-            fail_if_current(ctx, t.id, t.attempt, Cause.STUCK,
-                            f"stuck: no progress for {ctx.config.heartbeat.stuck_after} "
+        if v.health == Health.STUCK and ports.config.heartbeat.auto_kill:
+            self.ask(EndAttempt(t.id, t.attempt))
+            fail_if_current(ports, t.id, t.attempt, Cause.STUCK,
+                            f"stuck: no progress for {ports.config.heartbeat.stuck_after} "
                             "intervals", health=Health.STUCK)
 
     def _sample(self, task: str, attempt: int, *, force: bool = False) -> None:
-        ctx = self.ctx
+        ports = self.ports
         aid = P.agent_id(task, attempt)
-        rec = ctx.state.attempts.get(aid)
+        rec = ports.state.attempts.get(aid)
         if rec is None or not rec.started:
             return
         prod = self.prod.get(aid)
@@ -117,9 +113,9 @@ class Watchdog:
                 return
             prod.sampling = True
         wt = Path(rec.worktree)
-        base = rec.start_commit or ctx.state.base
-        git = ctx.git
-        swarm = ctx.swarm
+        base = rec.start_commit or ports.state.base
+        git = ports.git
+        swarm = ports.swarm
 
         def work() -> Sampled:
             st = stat_under(swarm, f"{P.AGENTS_DIR}/{aid}/{P.OUTPUT_LOG}")
@@ -133,26 +129,26 @@ class Watchdog:
             return Sampled(task, attempt, files=ds.files, insertions=ds.insertions,
                            deletions=ds.deletions, head=head, log_size=size, paths=ds.paths)
 
-        ctx.submit(ctx.workers.git, work, lambda e: Sampled(task, attempt, None, 0, 0, "", 0))
+        ports.submit(ports.workers.git, work, lambda e: Sampled(task, attempt, None, 0, 0, "", 0))
 
-    def _sampled(self, s: Sampled) -> None:
-        ctx = self.ctx
+    def sampled(self, s: Sampled) -> None:
+        ports = self.ports
         aid = P.agent_id(s.task, s.attempt)
         prod = self.prod.get(aid)
-        t = ctx.state.tasks.get(s.task)
+        t = ports.state.tasks.get(s.task)
         if t is None or t.attempt != s.attempt:
             self.prod.pop(aid, None)
             return
         if s.files is not None:
             diff = {"files": s.files, "insertions": s.insertions, "deletions": s.deletions}
             if t.diff != diff:
-                ctx.emit(p.Diff(files=s.files, insertions=s.insertions, deletions=s.deletions,
+                ports.emit(p.Diff(files=s.files, insertions=s.insertions, deletions=s.deletions,
                                 head=s.head), s.task, s.attempt)
-            record_drift(ctx, ctx.task(s.task), s.paths)  # the last sample too
+            record_drift(ports, ports.task(s.task), s.paths)  # the last sample too
         if prod is None:
             return
         prod.sampling = False
         fp = (t.outputs, s.files, s.insertions, s.deletions, s.head, s.log_size)
         if fp != prod.fingerprint:
             prod.fingerprint = fp
-            prod.last_productive_at = ctx.now()
+            prod.last_productive_at = ports.now()

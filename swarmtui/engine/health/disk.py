@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import os
 
-from swarmtui.engine.context import Ctx
+from swarmtui.engine.intents import CheckDiskRecovered, DiskIsFull
+from swarmtui.engine.ports import Ports
 from swarmtui.engine.runtime.files import free_bytes
 from swarmtui.model import payloads as p
 from swarmtui.store import StoreFull
@@ -20,12 +21,11 @@ RESERVE_BYTES = 2 * 1024 * 1024
 
 
 class DiskGuard:
-    def __init__(self, ctx: Ctx, reserve_bytes: int = RESERVE_BYTES) -> None:
-        self.ctx = ctx
+    def __init__(self, ports: Ports, reserve_bytes: int = RESERVE_BYTES) -> None:
+        self.ports = ports
         self.reserve_bytes = reserve_bytes
-        self.path = ctx.swarm / RESERVE_FILE
+        self.path = ports.swarm / RESERVE_FILE
         self.unrecorded = False  # full, but not even the reserve made room to say so
-        ctx.loop.on_store_full = self.full
         self.ensure_reserve()
 
     def ensure_reserve(self) -> None:
@@ -41,34 +41,37 @@ class DiskGuard:
             pass  # no room for the reserve yet; try again when the disk recovers
 
     def full(self, error: StoreFull) -> None:
-        if self.ctx.state.disk_full:
+        if self.ports.state.disk_full:
             return
         try:
             self.path.unlink()
         except OSError:
             pass
         try:
-            self.ctx.emit(p.DiskFull(error=str(error), where=str(self.ctx.swarm)))
+            self.ports.emit(p.DiskFull(error=str(error), where=str(self.ports.swarm)))
             self.unrecorded = False
         except StoreFull:
             self.unrecorded = True
 
     @property
     def is_full(self) -> bool:
-        return self.ctx.state.disk_full or self.unrecorded
+        return self.ports.state.disk_full or self.unrecorded
 
-    def check_recovered(self) -> None:
+    def full_now(self, it: DiskIsFull) -> bool:
+        return self.is_full
+
+    def check_recovered(self, it: CheckDiskRecovered | None = None) -> None:
         if not self.is_full:
             return
-        free = free_bytes(self.ctx.swarm)
+        free = free_bytes(self.ports.swarm)
         if free is None or free < 4 * self.reserve_bytes:
             return
         self.ensure_reserve()
         try:
-            if self.unrecorded and not self.ctx.state.disk_full:
+            if self.unrecorded and not self.ports.state.disk_full:
                 self.unrecorded = False
                 return
-            self.ctx.emit(p.DiskOk())
+            self.ports.emit(p.DiskOk())
             self.unrecorded = False
         except StoreFull:
             pass

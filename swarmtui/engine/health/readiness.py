@@ -22,9 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from swarmtui import protocol as P
-from swarmtui.engine.context import Ctx
+from swarmtui.engine.intents import CheckReadiness
 from swarmtui.engine.messages import CheckDone
-from swarmtui.model import TaskState, TaskView
+from swarmtui.engine.ports import Ports, redactor_for
+from swarmtui.model import TaskState
 from swarmtui.model import payloads as p
 from swarmtui.model.payloads.readings import CHECK_LINE_CAP, CHECK_TAIL_CAP
 from swarmtui.textsafe import clean_text
@@ -107,16 +108,17 @@ class _Due:
 
 
 class Readiness:
-    def __init__(self, ctx: Ctx) -> None:
-        self.ctx = ctx
-        hb = ctx.config.heartbeat
+    def __init__(self, ports: Ports) -> None:
+        self.ports = ports
+        hb = ports.config.heartbeat
         self.every = hb.check_every * hb.progress_interval
         self.timeout = hb.check_timeout
         self._due: dict[str, _Due] = {}  # by agent id
-        ctx.loop.on(CheckDone, self._done)
+        self.redact = redactor_for(ports)
 
-    def step(self, t: TaskView, began: float, now: float) -> None:
-        """Called by the watchdog for each running attempt whose agent has started."""
+    def step(self, it: CheckReadiness) -> None:
+        """Asked by the watchdog for each running attempt whose agent has started."""
+        t, began, now = it.task, it.began, it.now
         command = t.spec.check
         if not command or t.result_at is not None:
             return
@@ -131,25 +133,25 @@ class Readiness:
             return
         due.running = True
         due.next_at = now + self.every
-        rec = self.ctx.state.attempts.get(aid)
-        worktree = Path(rec.worktree) if rec is not None else self.ctx.runner.worktree(
+        rec = self.ports.state.attempts.get(aid)
+        worktree = Path(rec.worktree) if rec is not None else self.ports.runner.worktree(
             t.id, t.attempt)
         task, attempt, timeout = t.id, t.attempt, self.timeout
 
         def work() -> CheckDone:
             return CheckDone(task, attempt, run_check(command, worktree, timeout=timeout))
 
-        self.ctx.submit(self.ctx.workers.verify, work, lambda e: CheckDone(
+        self.ports.submit(self.ports.workers.verify, work, lambda e: CheckDone(
             task, attempt, CheckOutcome(ok=False, code=None, seconds=0.0, output="",
                                         error=f"could not run: {type(e).__name__}: {e}"[:200])))
 
-    def _done(self, msg: CheckDone) -> None:
-        ctx = self.ctx
+    def done(self, msg: CheckDone) -> None:
+        ports = self.ports
         aid = P.agent_id(msg.task, msg.attempt)
         due = self._due.get(aid)
         if due is not None:
             due.running = False
-        t = ctx.state.tasks.get(msg.task)
+        t = ports.state.tasks.get(msg.task)
         if t is None or t.attempt != msg.attempt or t.state != TaskState.RUNNING:
             self._due.pop(aid, None)
             return
@@ -157,11 +159,8 @@ class Readiness:
         if not isinstance(out, CheckOutcome):
             return
         # The output comes from the worktree, which the agent writes: redact and clean it.
-        text = ctx.holds.redact(clean_text(out.output))
-        ctx.emit(p.CheckRan(ok=out.ok, code=out.code, seconds=round(out.seconds, 2),
+        text = self.redact(clean_text(out.output))
+        ports.emit(p.CheckRan(ok=out.ok, code=out.code, seconds=round(out.seconds, 2),
                             timed_out=out.timed_out, line=last_line(text),
                             tail=text[-CHECK_TAIL_CAP:], error=out.error[:200]),
                  msg.task, msg.attempt)
-
-    def forget(self, aid: str) -> None:
-        self._due.pop(aid, None)

@@ -20,9 +20,9 @@ from __future__ import annotations
 from typing import Any
 
 from swarmtui import protocol as P
-from swarmtui.engine.attempts.failures import fail_if_current
-from swarmtui.engine.context import Ctx
 from swarmtui.engine.health.vitals import ContextLimits, context_level, worth_recording
+from swarmtui.engine.intents import Ask, ContextSignal, EndAttempt, FailAttempt, IsEnding
+from swarmtui.engine.ports import Ports
 from swarmtui.model import Cause, Event, EventKind, Health, TaskState
 from swarmtui.model import payloads as p
 from swarmtui.model.payloads.readings import WindowFrom
@@ -33,19 +33,18 @@ MAX_WINDOW = 100_000_000
 
 
 class ContextWatch:
-    def __init__(self, ctx: Ctx) -> None:
-        self.ctx = ctx
-        hb = ctx.config.heartbeat
+    def __init__(self, ports: Ports, ask: Ask) -> None:
+        self.ports = ports
+        self.ask = ask
+        hb = ports.config.heartbeat
         self.limits = ContextLimits(warn=hb.context_warn, act=hb.context_act)
         # Windows earlier attempts of the run reported, by model (rebuilt from the log).
         self.windows: dict[str, int] = {}
-        for rec in ctx.state.attempts.values():
+        for rec in ports.state.attempts.values():
             self._learn(rec.exit_record)
         self._due: dict[str, int] = {}  # task -> attempt that reached context_act
-        ctx.loop.listeners.append(self._on_event)
-        ctx.loop.every_tick(self._step)
 
-    def _on_event(self, ev: Event) -> None:
+    def heard(self, ev: Event) -> None:
         if ev.kind == EventKind.AGENT_EXITED:
             self._learn(ev.payload)
 
@@ -61,12 +60,13 @@ class ContextWatch:
             return reported, "agent"
         if model in self.windows:
             return self.windows[model], "run"
-        return self.ctx.config.context.window, "config"
+        return self.ports.config.context.window, "config"
 
     # -- a signal, from the reader (on the loop) --------------------------------------------
 
-    def signal(self, task: str, attempt: int, obj: dict[str, Any], offset: int) -> None:
+    def signal(self, it: ContextSignal) -> None:
         """One ``context`` signal line of the attempt (the file is the agent's: distrust it)."""
+        task, attempt, obj, offset = it.task, it.attempt, it.obj, it.offset
         tokens = _int(obj.get("tokens"), MAX_TOKENS)
         if tokens is None:
             return
@@ -75,7 +75,7 @@ class ContextWatch:
                         if ch.isprintable())[:100]
         reported = _int(obj.get("window"), MAX_WINDOW) or None
         turn = _int(obj.get("turn"), 10**9) or 0
-        t = self.ctx.state.tasks.get(task)
+        t = self.ports.state.tasks.get(task)
         if t is None or t.attempt != attempt or t.state != TaskState.RUNNING:
             return
         window, source = self.window_for(model, reported)
@@ -84,39 +84,39 @@ class ContextWatch:
         level = context_level(fraction, self.limits)
         if not worth_recording(t, tokens, window, pct, level, self.limits):
             return
-        self.ctx.emit(p.ContextFill(tokens=tokens, window=window, pct=pct, level=level,
+        self.ports.emit(p.ContextFill(tokens=tokens, window=window, pct=pct, level=level,
                                     model=model, window_from=source, turn=turn, offset=offset),
                       task, attempt)
-        if level == "act" and self.ctx.config.heartbeat.context_action == "relaunch":
+        if level == "act" and self.ports.config.heartbeat.context_action == "relaunch":
             # Acted on in this tick's step, once the reader has read everything the agent
             # wrote with it (results written at the same moment win).
             self._due[task] = attempt
 
-    def _step(self, now: float) -> None:
+    def step(self, now: float) -> None:
         due, self._due = self._due, {}
         for task, attempt in due.items():
             self._maybe_relaunch(task, attempt)
 
     def _maybe_relaunch(self, task: str, attempt: int) -> None:
-        ctx = self.ctx
-        hb = ctx.config.heartbeat
-        t = ctx.state.tasks.get(task)
+        ports = self.ports
+        hb = ports.config.heartbeat
+        t = ports.state.tasks.get(task)
         aid = P.agent_id(task, attempt)
-        rec = ctx.state.attempts.get(aid)
+        rec = ports.state.attempts.get(aid)
         if (t is None or t.attempt != attempt or t.state != TaskState.RUNNING
                 or rec is None or rec.exit is not None  # it ended already: its exit decides
-                or t.result_at is not None or aid in ctx.liveness.ending
+                or t.result_at is not None or self.ask(IsEnding(task, attempt))
                 or t.context_relaunches >= hb.context_relaunches):
             return
         pct, tokens, window = t.context_pct or 0.0, t.context_tokens or 0, t.context_window or 0
         n = t.context_relaunches + 1
-        ctx.emit(p.ContextRelaunch(pct=pct, tokens=tokens, window=window, act_at=hb.context_act,
+        ports.emit(p.ContextRelaunch(pct=pct, tokens=tokens, window=window, act_at=hb.context_act,
                                    n=n, limit=hb.context_relaunches), task, attempt)
-        ctx.liveness.end(task, attempt)
-        fail_if_current(ctx, task, attempt, Cause.CONTEXT_FULL,
-                        f"context {pct:.0f}% full ({tokens:,} of {window:,} tokens) at a turn "
-                        f"boundary: relaunched in a fresh session with a handoff "
-                        f"({n} of {hb.context_relaunches})", health=Health.CONTEXT)
+        self.ask(EndAttempt(task, attempt))
+        self.ask(FailAttempt(task, attempt, Cause.CONTEXT_FULL,
+                             f"context {pct:.0f}% full ({tokens:,} of {window:,} tokens) at a "
+                             f"turn boundary: relaunched in a fresh session with a handoff "
+                             f"({n} of {hb.context_relaunches})", health=Health.CONTEXT))
 
 
 def _int(v: Any, cap: int) -> int | None:

@@ -8,16 +8,17 @@ records a ``forecast`` event only when a task's forecast changes.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any
 
 from swarmtui.engine.integrate.ledger import LedgerEntry, find_reverts
+from swarmtui.engine.intents import ForecastsSettled
+from swarmtui.engine.messages import ForecastDone
 from swarmtui.engine.runtime.git import Git, GitError
-from swarmtui.engine.scope import normalise
+from swarmtui.engine.scope import out_of_scope
 from swarmtui.model import Event, EventKind, TaskState
 
 if TYPE_CHECKING:
-    from swarmtui.engine.context import Ctx
+    from swarmtui.engine.ports import Ports
 
 
 @dataclass(frozen=True)
@@ -26,14 +27,6 @@ class Candidate:
     branch: str
     head: str
     files: tuple[str, ...]  # declared scope
-
-
-def out_of_scope(changed: list[str], scope: tuple[str, ...]) -> list[str]:
-    """Changed paths that no declared glob matches (fnmatch's * also crosses '/')."""
-    if not scope:
-        return []
-    pats = [normalise(p) for p in scope]  # the same reading of globs as the scope lock
-    return [f for f in changed if not any(fnmatchcase(f, p) for p in pats)]
 
 
 class Forecaster:
@@ -112,32 +105,26 @@ class ForecastDriver:
     finished before the forecasts of its passed tasks are those of their final commits.
     """
 
-    def __init__(self, ctx: Ctx, ledger: list[LedgerEntry]) -> None:
-        from swarmtui.engine.messages import ForecastDone
-
-        self.ctx = ctx
+    def __init__(self, ports: Ports, ledger: list[LedgerEntry]) -> None:
+        self.ports = ports
         self.ledger = ledger
-        self.forecaster = Forecaster(ctx.git)
+        self.forecaster = Forecaster(ports.git)
         self.running = False
         self._next = 0.0
         self._sig: tuple[Any, ...] = ()
         self._dirty_seq = 0
         self._pass_seq = -1
-        ctx.loop.on(ForecastDone, self._done)
-        ctx.loop.every_tick(self._step)
-        ctx.loop.listeners.append(self._on_event)
 
-    def _on_event(self, ev: Event) -> None:
+    def heard(self, ev: Event) -> None:
         if ev.kind in _MOVES:
             self._dirty_seq = ev.seq
             self._next = 0.0
 
-    @property
-    def settled(self) -> bool:
+    def settled(self, it: ForecastsSettled) -> bool:
         return not self.running and self._pass_seq >= self._dirty_seq
 
     def _candidates(self) -> list[tuple[str, str, tuple[str, ...]]]:
-        st = self.ctx.state
+        st = self.ports.state
         out = []
         for t in st.tasks.values():
             if t.state not in _LIVE or t.attempt <= t.attempt_base:
@@ -148,11 +135,11 @@ class ForecastDriver:
             out.append((t.id, rec.branch, t.spec.files))
         return out
 
-    def _step(self, now: float) -> None:
-        st = self.ctx.state
+    def step(self, now: float) -> None:
+        st = self.ports.state
         if self.running or now < self._next or not st.target:
             return
-        self._next = now + max(self.ctx.config.heartbeat.tick, 2.0)
+        self._next = now + max(self.ports.config.heartbeat.tick, 2.0)
         cands = self._candidates()
         seq = st.last_seq
         if not cands:
@@ -165,7 +152,7 @@ class ForecastDriver:
         ledger = list(self.ledger)
         last_sig = self._sig
         forecaster = self.forecaster
-        git = self.ctx.git
+        git = self.ports.git
 
         def work() -> ForecastDone:
             heads = git.heads("refs/heads/swarm/")
@@ -182,9 +169,9 @@ class ForecastDriver:
                                       "target_commit": target or ""}
             return ForecastDone(sig, result)
 
-        self.ctx.submit(self.ctx.workers.git, work, lambda e: ForecastDone((), None))
+        self.ports.submit(self.ports.workers.git, work, lambda e: ForecastDone((), None))
 
-    def _done(self, msg: Any) -> None:
+    def done(self, msg: ForecastDone) -> None:
         from swarmtui.model import payloads as p
 
         self.running = False
@@ -195,7 +182,7 @@ class ForecastDriver:
         if msg.result is None:
             return
         for tid, fc in msg.result.items():
-            t = self.ctx.state.tasks.get(tid)
+            t = self.ports.state.tasks.get(tid)
             if t is None:
                 continue
             pl = p.Forecast(target=fc.get("target"), files=list(fc.get("files") or []),
@@ -210,7 +197,7 @@ class ForecastDriver:
                    "reverts": [r.model_dump() for r in pl.reverts], "head": pl.head,
                    "target_commit": pl.target_commit}
             if t.forecast != new:
-                self.ctx.emit(pl, tid, t.attempt)
+                self.ports.emit(pl, tid, t.attempt)
 
 
 _LIVE = frozenset({TaskState.RUNNING, TaskState.VERIFYING, TaskState.PASSED})

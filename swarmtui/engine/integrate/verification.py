@@ -13,38 +13,53 @@ from __future__ import annotations
 from pathlib import Path
 
 from swarmtui import protocol as P
-from swarmtui.engine.attempts.failures import fail
-from swarmtui.engine.context import Ctx
 from swarmtui.engine.integrate.mergequeue import run_protected
 from swarmtui.engine.integrate.protect import named, protected_sentence, touched
 from swarmtui.engine.integrate.verifycmd import run_verify, unrunnable_message
+from swarmtui.engine.intents import (
+    Ask,
+    EnqueueMerge,
+    FailAttempt,
+    StartReview,
+    StartVerify,
+    VerifyRunning,
+)
 from swarmtui.engine.messages import VerifyDone
+from swarmtui.engine.ports import Ports
 from swarmtui.model import Cause, TaskState, TaskView
 from swarmtui.model import payloads as p
 
 
 class Verifier:
-    def __init__(self, ctx: Ctx) -> None:
-        self.ctx = ctx
+    """Owns ``StartVerify`` and ``VerifyRunning``."""
+
+    def __init__(self, ports: Ports, ask: Ask) -> None:
+        self.ports = ports
+        self.ask = ask
         self.running: set[str] = set()  # agent ids whose verify command runs now
-        ctx.loop.on(VerifyDone, self._done)
+
+    def start_verify(self, it: StartVerify) -> None:
+        self.start(it.task)
+
+    def any_running(self, it: VerifyRunning) -> bool:
+        return bool(self.running)
 
     def start(self, t: TaskView) -> None:
-        ctx = self.ctx
+        ports = self.ports
         if t.state != TaskState.VERIFYING:
-            ctx.emit(p.VerifyStarted(command=t.spec.verify or ""), t.id, t.attempt)
+            ports.emit(p.VerifyStarted(command=t.spec.verify or ""), t.id, t.attempt)
         aid = P.agent_id(t.id, t.attempt)
         task, attempt = t.id, t.attempt
         command = t.spec.verify
-        cfg = ctx.config.verify
-        rec = ctx.state.attempts.get(aid)
-        worktree = Path(rec.worktree) if rec is not None else ctx.runner.worktree(task, attempt)
+        cfg = ports.config.verify
+        rec = ports.state.attempts.get(aid)
+        worktree = Path(rec.worktree) if rec is not None else ports.runner.worktree(task, attempt)
         branch = rec.branch if rec is not None else P.branch_name(task, attempt)
         resolving = list(rec.resolving) if rec is not None else []
-        target = ctx.state.target
-        globs = run_protected(ctx)
-        git = ctx.git
-        log = ctx.runner.agent_dir(task, attempt) / P.VERIFY_LOG
+        target = ports.state.target
+        globs = run_protected(ports)
+        git = ports.git
+        log = ports.runner.agent_dir(task, attempt) / P.VERIFY_LOG
         self.running.add(aid)
 
         def work() -> VerifyDone:
@@ -68,36 +83,39 @@ class Verifier:
                               seconds=out.seconds, timed_out=out.timed_out,
                               unrunnable=unrunnable_message(out))
 
-        ctx.submit(ctx.workers.verify, work,
+        ports.submit(ports.workers.verify, work,
                    lambda e: VerifyDone(task, attempt, passed=False, code=None, seconds=0.0,
                                         tail=f"verify could not run: {e}"))
 
-    def _done(self, out: VerifyDone) -> None:
-        ctx = self.ctx
+    def done(self, out: VerifyDone) -> None:
+        ports = self.ports
         self.running.discard(P.agent_id(out.task, out.attempt))
-        t = ctx.state.tasks.get(out.task)
+        t = ports.state.tasks.get(out.task)
         if t is None or t.attempt != out.attempt or t.state != TaskState.VERIFYING:
             return
         if out.protected:
             branch = P.branch_name(out.task, out.attempt)
-            fail(ctx, t, Cause.PROTECTED_PATHS, protected_sentence(branch, out.protected))
+            self._fail(t, Cause.PROTECTED_PATHS, protected_sentence(branch, out.protected))
             return
         if out.passed:
-            ctx.emit(p.VerifyPassed(code=out.code, tail=out.tail, seconds=round(out.seconds, 2)),
+            ports.emit(p.VerifyPassed(code=out.code, tail=out.tail, seconds=round(out.seconds, 2)),
                      out.task, out.attempt)
-            if ctx.config.merge.auto and ctx.config.merge.review:
-                ctx.reviews.start(ctx.task(out.task), None, then_merge=True)
-            elif ctx.config.merge.auto:
-                ctx.merges.enqueue(ctx.task(out.task), auto=True, by="auto")
+            if ports.config.merge.auto and ports.config.merge.review:
+                self.ask(StartReview(ports.task(out.task), None, then_merge=True))
+            elif ports.config.merge.auto:
+                self.ask(EnqueueMerge(ports.task(out.task), auto=True, by="auto"))
             return
-        ctx.emit(p.VerifyFailed(code=out.code, tail=out.tail, seconds=round(out.seconds, 2),
+        ports.emit(p.VerifyFailed(code=out.code, tail=out.tail, seconds=round(out.seconds, 2),
                                 timed_out=out.timed_out), out.task, out.attempt)
         if out.markers:
-            fail(ctx, t, Cause.VERIFY_FAILED, f"conflict markers left in {named(out.markers)}")
+            self._fail(t, Cause.VERIFY_FAILED, f"conflict markers left in {named(out.markers)}")
             return
         if out.unrunnable:
-            fail(ctx, t, Cause.VERIFY_UNRUNNABLE, f"verify cannot run: {out.unrunnable} "
-                 f"(exit {out.code})")
+            self._fail(t, Cause.VERIFY_UNRUNNABLE, f"verify cannot run: {out.unrunnable} "
+                       f"(exit {out.code})")
             return
-        fail(ctx, t, Cause.VERIFY_FAILED, f"verify failed (exit {out.code})"
-             if not out.timed_out else "verify failed (timed out)")
+        self._fail(t, Cause.VERIFY_FAILED, f"verify failed (exit {out.code})"
+                   if not out.timed_out else "verify failed (timed out)")
+
+    def _fail(self, t: TaskView, cause: Cause, reason: str) -> None:
+        self.ask(FailAttempt(t.id, t.attempt, cause, reason))

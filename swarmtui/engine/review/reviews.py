@@ -10,42 +10,54 @@ No key, an API error or a timeout is a clear message and blocks nothing unless
 from __future__ import annotations
 
 from swarmtui import protocol as P
-from swarmtui.engine.context import Ctx
+from swarmtui.engine.intents import (
+    AnswerCommand,
+    Ask,
+    EnqueueMerge,
+    GuardFor,
+    MergePending,
+    RecordHeld,
+    ReviewMissing,
+    StartReview,
+)
 from swarmtui.engine.messages import Reviewed
+from swarmtui.engine.ports import Ports
 from swarmtui.engine.review.llm import Review, Reviewer, ReviewInput
 from swarmtui.engine.runtime.git import GitError
-from swarmtui.model import TaskState, TaskView
+from swarmtui.model import TaskState
 from swarmtui.model import payloads as p
-from swarmtui.store import Command
 
 DIFF_BYTES = 2_000_000  # the diff read for a review, before it is cut to the token budget
 
 
 class Reviews:
-    def __init__(self, ctx: Ctx) -> None:
-        self.ctx = ctx
-        cfg = ctx.config.review
-        price = ctx.config.prices.get(cfg.model)
+    """Owns ``StartReview``."""
+
+    def __init__(self, ports: Ports, ask: Ask) -> None:
+        self.ports = ports
+        self.ask = ask
+        cfg = ports.config.review
+        price = ports.config.prices.get(cfg.model)
         self.reviewer = Reviewer(
-            ctx.agent_env.get(cfg.api_key_env) or None, cfg.model,
-            base_url=ctx.agent_env.get(cfg.base_url_env) or None, timeout=cfg.timeout,
+            ports.agent_env.get(cfg.api_key_env) or None, cfg.model,
+            base_url=ports.agent_env.get(cfg.base_url_env) or None, timeout=cfg.timeout,
             budget_tokens=cfg.budget_tokens,
             input_usd_per_mtok=price.input if price is not None else 3.0,
             output_usd_per_mtok=price.output if price is not None else 15.0)
         self.running: set[str] = set()
-        ctx.loop.on(Reviewed, self._done)
 
-    def start(self, t: TaskView, cmd: Command | None, *, then_merge: bool = False) -> None:
-        ctx = self.ctx
+    def start(self, it: StartReview) -> None:
+        t, cmd, then_merge = it.task, it.command, it.then_merge
+        ports = self.ports
         aid = P.agent_id(t.id, t.attempt)
-        rec = ctx.state.attempts.get(aid)
+        rec = ports.state.attempts.get(aid)
         if rec is None:
             return
         self.running.add(aid)
         inp_base = (t.spec, t.summary, list(t.result_files))
-        git, base = ctx.git, rec.start_commit or ctx.state.base
+        git, base = ports.git, rec.start_commit or ports.state.base
         branch, reviewer = rec.branch, self.reviewer
-        guard = ctx.holds.guard(judge=True)
+        guard = self.ask(GuardFor(judge=True))
         task, attempt = t.id, t.attempt
         cid, source = (cmd.id, cmd.source) if cmd is not None else (None, "auto")
 
@@ -62,17 +74,17 @@ class Reviews:
             return Reviewed(task, attempt, reviewer.review(inp), cid, source, then_merge,
                             tuple(guard.flags))
 
-        ctx.submit(ctx.workers.verify, work, lambda e: Reviewed(
+        ports.submit(ports.workers.verify, work, lambda e: Reviewed(
             task, attempt, Review(ok=False, error=f"review failed: {e}"), cid, source,
             then_merge))
 
-    def _done(self, msg: Reviewed) -> None:
-        ctx = self.ctx
+    def done(self, msg: Reviewed) -> None:
+        ports = self.ports
         self.running.discard(P.agent_id(msg.task, msg.attempt))
         if msg.flags:
-            ctx.holds.record(list(msg.flags), msg.task, msg.attempt)
+            self.ask(RecordHeld(tuple(msg.flags), msg.task, msg.attempt))
         r: Review = msg.review
-        ctx.emit(p.ReviewRecorded(
+        ports.emit(p.ReviewRecorded(
             ok=r.ok, verdict=r.verdict, confidence=r.confidence, summary=r.summary,
             concerns=[{"file": c.file, "severity": c.severity, "text": c.text,
                        "line": c.line} for c in r.concerns],
@@ -82,11 +94,11 @@ class Reviews:
             status = "done" if r.ok else "failed"
             text = (f"{msg.task}: {r.verdict} ({r.confidence:.0%}): {r.summary}" if r.ok
                     else f"no review: {r.error}")
-            ctx.commands.answer(msg.command_id, "review", msg.source, status,
-                                {"task": msg.task, "message": text, "verdict": r.verdict,
-                                 "error": r.error or None})
-        t = ctx.state.tasks.get(msg.task)
+            self.ask(AnswerCommand(msg.command_id, "review", msg.source, status,
+                                   {"task": msg.task, "message": text, "verdict": r.verdict,
+                                    "error": r.error or None}))
+        t = ports.state.tasks.get(msg.task)
         if (msg.then_merge and t is not None and t.attempt == msg.attempt
-                and t.state == TaskState.PASSED and not ctx.merges.review_missing(t)
-                and not ctx.merges.pending(t.id)):
-            ctx.merges.enqueue(t, auto=True, by="auto")
+                and t.state == TaskState.PASSED and not self.ask(ReviewMissing(t))
+                and not self.ask(MergePending(t.id))):
+            self.ask(EnqueueMerge(t, auto=True, by="auto"))

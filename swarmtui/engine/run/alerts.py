@@ -14,8 +14,8 @@ import subprocess
 import threading
 import time
 
-from swarmtui.engine.context import Ctx
 from swarmtui.engine.messages import StatusSet
+from swarmtui.engine.ports import Ports
 from swarmtui.model import Event
 from swarmtui.model.labels import RUN_LABEL
 from swarmtui.notify.push import Pusher
@@ -25,21 +25,17 @@ log = logging.getLogger(__name__)
 
 
 class Alerts:
-    def __init__(self, ctx: Ctx) -> None:
-        self.ctx = ctx
+    def __init__(self, ports: Ports) -> None:
+        self.ports = ports
         self._line = ""
         self._setting = False
-        ctx.loop.listeners.append(self._on_event)
-        ctx.loop.on(StatusSet, self._status_set)
-        ctx.loop.every_tick(self._status)
-        ctx.loop.on_store_busy = self._store_busy
         self.push: Pusher | None = None
-        if ctx.config.notify.urls:
-            self.push = Pusher(ctx.config.notify, ctx.repo)
+        if ports.config.notify.urls:
+            self.push = Pusher(ports.config.notify, ports.repo)
             push = self.push
-            ctx.workers.closers.append(lambda: push.close(ctx.config.notify.timeout))
+            ports.workers.closers.append(lambda: push.close(ports.config.notify.timeout))
 
-    def _store_busy(self, busy: bool) -> None:
+    def store_busy(self, busy: bool) -> None:
         """While another process holds the store, the status line says so (the loop waits and
         ticks no status); once it is free the next tick puts the run's line back."""
         self._line = ""
@@ -48,21 +44,21 @@ class Alerts:
         since = time.strftime("%H:%M:%S", time.localtime(time.time()))
         line = (f"store busy since {since}: another process holds .swarm/state.db; "
                 "the supervisor waits and catches up")
-        runner = self.ctx.runner
-        self.ctx.workers.tmux.submit(runner.set_status, line)
+        runner = self.ports.runner
+        self.ports.workers.tmux.submit(runner.set_status, line)
 
-    def _on_event(self, ev: Event) -> None:
-        a = self.ctx.state.alerts.get(ev.seq)
+    def heard(self, ev: Event) -> None:
+        a = self.ports.state.alerts.get(ev.seq)
         if a is None:
             return  # not a new alert (routine, or a repeat that collapsed into one)
         if self.push is not None:
             self.push.offer(a)
-        argv = list(self.ctx.config.notify.command)
+        argv = list(self.ports.config.notify.command)
         if not argv:
             return
         env = {**os.environ, "SWARM_ALERT_KIND": str(ev.kind), "SWARM_ALERT_TASK": ev.task or "",
                "SWARM_ALERT_TEXT": a.text, "SWARM_ALERT_LEVEL": str(a.level),
-               "SWARM_REPO": str(self.ctx.repo)}
+               "SWARM_REPO": str(self.ports.repo)}
 
         def run() -> None:
             try:
@@ -75,32 +71,32 @@ class Alerts:
         threading.Thread(target=run, name="swarm-notify", daemon=True).start()
 
     def status_line(self, now: float) -> str:
-        st = self.ctx.state
+        st = self.ports.state
         limited = st.usage_limited_until
         state = (f"usage-limited until {time.strftime('%H:%M', time.localtime(limited))}"
                  if limited and limited > now and not (st.paused or st.breaker_open)
                  else RUN_LABEL[st.status])
         pending = st.pending_alerts()
-        line = (f"{state} | slots {st.slots_used()}/{self.ctx.config.slots.max_agents} | "
+        line = (f"{state} | slots {st.slots_used()}/{self.ports.config.slots.max_agents} | "
                 f"{len(pending)} alert{'s' if len(pending) != 1 else ''}")
         if pending:
             line += f" | {pending[-1].text[:60]}"
         return term_safe(line)
 
-    def _status(self, now: float) -> None:
+    def status(self, now: float) -> None:
         line = self.status_line(now)
         if line == self._line or self._setting:
             return
         self._setting = True
-        runner = self.ctx.runner
+        runner = self.ports.runner
 
         def job() -> StatusSet:
             runner.set_status(line)
             return StatusSet(line)
 
-        self.ctx.submit(self.ctx.workers.tmux, job, lambda e: StatusSet(""))
+        self.ports.submit(self.ports.workers.tmux, job, lambda e: StatusSet(""))
 
-    def _status_set(self, msg: StatusSet) -> None:
+    def status_set(self, msg: StatusSet) -> None:
         self._setting = False
         if msg.line:
             self._line = msg.line

@@ -8,7 +8,15 @@ process has not exited yet) shrink the budget, so ``max_agents`` is never exceed
 
 from __future__ import annotations
 
-from swarmtui.engine.context import Ctx
+from swarmtui.engine.intents import (
+    Ask,
+    CheckDiskRecovered,
+    DiskIsFull,
+    IsStopping,
+    MergePending,
+    Spawn,
+)
+from swarmtui.engine.ports import Ports
 from swarmtui.engine.run import scheduler
 from swarmtui.model import DeadWhy, Event, EventKind, TaskState
 from swarmtui.model import payloads as p
@@ -36,30 +44,29 @@ def free_memory_bytes() -> int | None:
 
 
 class Dispatcher:
-    def __init__(self, ctx: Ctx) -> None:
-        self.ctx = ctx
-        c = ctx.config.slots
+    def __init__(self, ports: Ports, ask: Ask) -> None:
+        self.ports = ports
+        self.ask = ask
+        c = ports.config.slots
         self.policy = scheduler.SlotPolicy(max_agents=c.max_agents, reserve=c.reserve,
                                            reserve_priority=c.reserve_priority,
                                            pools=dict(c.pools))
         self._dirty = True
         self._planned_at = float("-inf")
         self._gates: tuple[bool, frozenset[str]] | None = None
-        ctx.loop.listeners.append(self._heard)
-        ctx.loop.every_tick(self._step)
 
-    def _heard(self, ev: Event) -> None:
+    def heard(self, ev: Event) -> None:
         if ev.kind not in _IDLE_KINDS:
             self._dirty = True
 
-    def _step(self, now: float) -> None:
-        if self.ctx.finisher.stopping is not None:
+    def step(self, now: float) -> None:
+        if self.ask(IsStopping()):
             return  # the run is being stopped: nothing new starts
         self._lift_usage_limits(now)
         dispatch = self._gates_open()
-        st = self.ctx.state
+        st = self.ports.state
         limited = {acct for acct, lim in st.usage_limits.items() if lim.until > now}
-        held = {a for a in self.ctx.config.agents if self.ctx.config.account_of(a) in limited}
+        held = {a for a in self.ports.config.agents if self.ports.config.account_of(a) in limited}
         held |= set(st.held_agents)
         gates = (dispatch, frozenset(held))
         if not self._dirty and gates == self._gates and now - self._planned_at < REPLAN_S:
@@ -75,61 +82,61 @@ class Dispatcher:
                                           reserve_priority=policy.reserve_priority,
                                           pools=policy.pools)
         plan = scheduler.plan(st, policy, now, dispatch=dispatch, memory_ok=not st.memory_low,
-                              require_merged=self.ctx.config.merge.auto, held_agents=held)
+                              require_merged=self.ports.config.merge.auto, held_agents=held)
         for tid, reason in plan.block.items():
-            self.ctx.emit(p.TaskBlocked(reason=reason), tid)
+            self.ports.emit(p.TaskBlocked(reason=reason), tid)
         for tid in plan.unblock:
             if tid not in plan.start:
-                self.ctx.emit(p.TaskUnblocked(), tid)
+                self.ports.emit(p.TaskUnblocked(), tid)
         for tid in plan.start:
-            self.ctx.spawner.spawn(self.ctx.task(tid))
+            self.ask(Spawn(self.ports.task(tid)))
 
     def _lift_usage_limits(self, now: float) -> None:
-        for account, lim in list(self.ctx.state.usage_limits.items()):
+        for account, lim in list(self.ports.state.usage_limits.items()):
             if now >= lim.until:
-                self.ctx.emit(p.UsageLimitLifted(until=lim.until, account=account))
+                self.ports.emit(p.UsageLimitLifted(until=lim.until, account=account))
 
     def _gates_open(self) -> bool:
-        ctx = self.ctx
-        st = ctx.state
+        ports = self.ports
+        st = ports.state
         open_ = not (st.paused or st.breaker_open)
-        budget = ctx.config.budget.max_cost_usd
+        budget = ports.config.budget.max_cost_usd
         if budget > 0:
             spent = sum(t.cost_usd for t in st.tasks.values())
             if spent >= budget:
                 open_ = False
                 if not st.budget_exhausted:
-                    ctx.emit(p.BudgetExhausted(spent_usd=round(spent, 4), budget_usd=budget))
+                    ports.emit(p.BudgetExhausted(spent_usd=round(spent, 4), budget_usd=budget))
         mem = free_memory_bytes()
-        floor = ctx.config.slots.min_free_memory
+        floor = ports.config.slots.min_free_memory
         low = mem is not None and mem < floor
         if low and not st.memory_low:
-            ctx.emit(p.MemoryLow(available=mem, floor=floor))
+            ports.emit(p.MemoryLow(available=mem, floor=floor))
         elif not low and st.memory_low:
-            ctx.emit(p.MemoryOk(available=mem))
-        if ctx.disk.is_full:
-            ctx.disk.check_recovered()
-            open_ = open_ and not ctx.disk.is_full
+            ports.emit(p.MemoryOk(available=mem))
+        if self.ask(DiskIsFull()):
+            self.ask(CheckDiskRecovered())
+            open_ = open_ and not self.ask(DiskIsFull())
         return open_
 
     def propagate_dead_dependencies(self) -> None:
-        ctx = self.ctx
-        auto = ctx.config.merge.auto
-        for t in list(ctx.state.tasks.values()):
+        ports = self.ports
+        auto = ports.config.merge.auto
+        for t in list(ports.state.tasks.values()):
             if t.state not in (TaskState.PENDING, TaskState.BLOCKED):
                 continue
             for dep in t.spec.depends_on:
-                d = ctx.state.tasks.get(dep)
+                d = ports.state.tasks.get(dep)
                 if d is None:
                     continue
                 if d.state in (TaskState.DEAD, TaskState.CANCELLED):
-                    ctx.emit(p.TaskDead(reason=f"dependency {dep} is {d.state}",
+                    ports.emit(p.TaskDead(reason=f"dependency {dep} is {d.state}",
                                         why=DeadWhy.DEPENDENCY), t.id)
                     break
                 if (auto and d.state == TaskState.PASSED and d.merge_note
-                        and not ctx.merges.pending(dep)):
+                        and not self.ask(MergePending(dep))):
                     # Auto-merge refused it: this task would build on work that is not there.
-                    ctx.emit(p.TaskDead(reason=f"dependency {dep} passed but was not merged "
+                    ports.emit(p.TaskDead(reason=f"dependency {dep} passed but was not merged "
                                         f"({d.merge_note[:120]}); merge it, then retry {t.id}",
                                         why=DeadWhy.DEPENDENCY_UNMERGED), t.id)
                     break

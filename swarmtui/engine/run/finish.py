@@ -9,89 +9,110 @@ what is left of their process groups, and only then records ``run_stopped``.
 from __future__ import annotations
 
 from swarmtui import protocol as P
-from swarmtui.engine.attempts.failures import fail_if_current
-from swarmtui.engine.context import Ctx
+from swarmtui.engine.intents import (
+    AnswerCommand,
+    Ask,
+    EndAttempt,
+    FailAttempt,
+    ForecastsSettled,
+    IsStopping,
+    LeaveLoop,
+    MergeWorking,
+    StopRun,
+    SweepAttempts,
+    VerifyRunning,
+)
+from swarmtui.engine.ports import Ports
 from swarmtui.engine.runtime import proc
 from swarmtui.model import ACTIVE, TERMINAL, Cause, ExitHow, RunStatus, TaskState
 from swarmtui.model import payloads as p
 
 
 class Finisher:
-    def __init__(self, ctx: Ctx) -> None:
-        self.ctx = ctx
+    """Owns ``StopRun`` and ``IsStopping``; ``finished_ok`` says how a finished run ended."""
+
+    def __init__(self, ports: Ports, ask: Ask) -> None:
+        self.ports = ports
+        self.ask = ask
         self.stopping: tuple[bool, float] | None = None  # (keep_agents, deadline)
         self.stop_answers: list[tuple[int, str]] = []
         self.close_session = False
-        ctx.loop.every_tick(self._step)
+        self.finished_ok: bool | None = None  # None while the run is not finished
 
     def quiet(self) -> bool:
-        ctx = self.ctx
-        st = ctx.state
-        return (not ctx.verifier.running and not st.merge_queue and st.merging is None
-                and not ctx.merges.working and not st.open_attempts()
-                and ctx.forecasts.settled)
+        st = self.ports.state
+        return (not self.ask(VerifyRunning()) and not st.merge_queue and st.merging is None
+                and not self.ask(MergeWorking()) and not st.open_attempts()
+                and self.ask(ForecastsSettled()))
 
-    def _step(self, now: float) -> None:
+    def stop_run(self, it: StopRun) -> None:
+        if it.answer is not None:
+            self.stop_answers.append(it.answer)
+        self.stop(it.keep_agents)
+
+    def is_stopping(self, it: IsStopping) -> bool:
+        return self.stopping is not None
+
+    def step(self, now: float) -> None:
         if self.stopping is not None:
             self._stop_step(now)
             return
-        ctx = self.ctx
-        tasks = list(ctx.state.tasks.values())
+        ports = self.ports
+        tasks = list(ports.state.tasks.values())
         done = bool(tasks) and all(t.state in TERMINAL for t in tasks)
         if not (done and self.quiet()):
-            ctx.finished_ok = None
+            self.finished_ok = None
             return
         ok = all(t.state in (TaskState.PASSED, TaskState.MERGED) for t in tasks)
-        ctx.finished_ok = ok
-        if ctx.state.status != RunStatus.FINISHED:
-            ctx.emit(p.RunFinished(ok=ok, summary={
+        self.finished_ok = ok
+        if ports.state.status != RunStatus.FINISHED:
+            ports.emit(p.RunFinished(ok=ok, summary={
                 s: sum(1 for t in tasks if t.state == s) for s in sorted({str(t.state)
                                                                           for t in tasks})}))
 
     # -- stopping ---------------------------------------------------------------------------
 
     def stop(self, keep_agents: bool) -> None:
-        ctx = self.ctx
-        grace = ctx.config.run.kill_grace + 2.0
-        self.stopping = (keep_agents, ctx.now() + grace)
+        ports = self.ports
+        grace = ports.config.run.kill_grace + 2.0
+        self.stopping = (keep_agents, ports.now() + grace)
         if keep_agents:
             return
-        for t in list(ctx.state.tasks.values()):
+        for t in list(ports.state.tasks.values()):
             if t.state in ACTIVE:
-                ctx.liveness.end(t.id, t.attempt)
-                fail_if_current(ctx, t.id, t.attempt, Cause.STOPPED,
-                                "stopped: the run was stopped (swarmtui down)")
-        for rec in ctx.state.open_attempts():
-            ctx.liveness.end(rec.task, rec.attempt)
+                self.ask(EndAttempt(t.id, t.attempt))
+                self.ask(FailAttempt(t.id, t.attempt, Cause.STOPPED,
+                                     "stopped: the run was stopped (swarmtui down)"))
+        for rec in ports.state.open_attempts():
+            self.ask(EndAttempt(rec.task, rec.attempt))
 
     def _stop_step(self, now: float) -> None:
-        ctx = self.ctx
+        ports = self.ports
         assert self.stopping is not None
         keep, deadline = self.stopping
         if not keep:
-            ctx.attempt_reader.sweep()
-            left = ctx.state.open_attempts()
+            self.ask(SweepAttempts())
+            left = ports.state.open_attempts()
             if left and now < deadline:
                 return
             for rec in left:
                 # Past the grace period: nothing of the attempt may outlive the run.
-                f = ctx.files_of(rec.task, rec.attempt)
+                f = ports.files_of(rec.task, rec.attempt)
                 pgid = f.pgid()
                 if pgid is not None:
                     proc.kill(pgid)
-                ctx.liveness.end(rec.task, rec.attempt, hard=True)
-                ctx.emit(p.AgentExited(how=ExitHow.TERMINATED, signal="SIGKILL",
+                self.ask(EndAttempt(rec.task, rec.attempt, hard=True))
+                ports.emit(p.AgentExited(how=ExitHow.TERMINATED, signal="SIGKILL",
                                        error="killed when the run was stopped"),
                          rec.task, rec.attempt)
-        with ctx.loop.transaction():  # the run's end and the answers to `down` together
-            ctx.emit(p.RunStopped(keep_agents=keep))
+        with ports.transaction():  # the run's end and the answers to `down` together
+            ports.emit(p.RunStopped(keep_agents=keep))
             for cid, source in self.stop_answers:
-                ctx.commands.answer(cid, "down", source, "done",
-                                    {"message": "run stopped" + (" (agents kept running)"
-                                                                 if keep else "")})
+                self.ask(AnswerCommand(cid, "down", source, "done",
+                                       {"message": "run stopped" + (" (agents kept running)"
+                                                                    if keep else "")}))
         self.close_session = not keep
-        ctx.loop.stop_requested.set()
-        ctx.loop.wake("stopped")
+        self.ask(LeaveLoop("stopped"))
 
 
 def agent_id(task: str, attempt: int) -> str:

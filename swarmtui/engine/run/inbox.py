@@ -14,14 +14,29 @@ refuses it, and when a run ends every command still waiting for it is refused wi
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
 from swarmtui import faults
 from swarmtui import protocol as P
-from swarmtui.engine.attempts.failures import fail
-from swarmtui.engine.context import Ctx
+from swarmtui.engine.intents import (
+    AnswerCommand,
+    Ask,
+    CheckResolve,
+    DecideHeld,
+    EndAttempt,
+    EnqueueMerge,
+    FailAttempt,
+    MergePending,
+    ReviewMissing,
+    ScreenText,
+    StartReview,
+    StartVerify,
+    StopRun,
+)
 from swarmtui.engine.messages import Wake
+from swarmtui.engine.ports import Ports
 from swarmtui.errors import SwarmError
 from swarmtui.model import ACTIVE, Cause, RunStatus, TaskSpec, TaskState, TaskView
 from swarmtui.model import payloads as p
@@ -50,12 +65,15 @@ def _refuse(tid: str | None, reason: str) -> Answer:
 
 
 class Commands:
-    def __init__(self, ctx: Ctx, stop: Callable[[bool], None]) -> None:
-        self.ctx = ctx
-        self._stop = stop
+    """Owns ``AnswerCommand``. ``leaving`` is the loop's flag: set, nothing more is applied."""
+
+    def __init__(self, ports: Ports, ask: Ask, leaving: threading.Event) -> None:
+        self.ports = ports
+        self.ask = ask
+        self.leaving = leaving
         # Deferred commands (answered later). After a restart, the merges the log holds queued
         # for a command are its effect already recorded: the command is not applied again.
-        st = ctx.state
+        st = ports.state
         self._taken: set[int] = {i.command_id for i in [*st.merge_queue, st.merging]
                                  if i is not None and i.command_id is not None}
         self._closed = False  # the supervisor is leaving: nothing more is applied
@@ -67,34 +85,38 @@ class Commands:
             CommandKind.VERIFY: self._verify, CommandKind.MERGE: self._merge,
             CommandKind.RESOLVE: self._resolve, CommandKind.ACK: self._ack,
             CommandKind.SEND: self._send, CommandKind.REVIEW: self._review,
-            CommandKind.APPROVE: lambda c, a: self.ctx.holds.decide(
-                a.quarantine, approve=True, by=c.source),
-            CommandKind.REJECT: lambda c, a: self.ctx.holds.decide(
-                a.quarantine, approve=False, by=c.source),
+            CommandKind.APPROVE: lambda c, a: self.ask(DecideHeld(
+                a.quarantine, approve=True, by=c.source)),
+            CommandKind.REJECT: lambda c, a: self.ask(DecideHeld(
+                a.quarantine, approve=False, by=c.source)),
         }
-        ctx.loop.on(Wake, lambda _msg: self.apply_pending())
-        ctx.loop.every_tick(lambda _now: self.apply_pending())
 
     # -- the inbox --------------------------------------------------------------------------
 
+    def woken(self, msg: Wake) -> None:
+        self.apply_pending()
+
+    def step(self, now: float) -> None:
+        self.apply_pending()
+
     def apply_pending(self) -> None:
-        loop = self.ctx.loop
+        run_id = self.ports.log.run_id
         if self._closed:
             return
-        for cmd in self.ctx.store.pending_commands():
+        for cmd in self.ports.store.pending_commands():
             if cmd.id in self._taken:
                 continue
-            if loop.stop_requested.is_set():
+            if self.leaving.is_set():
                 return  # after `down`, later commands wait for the next supervisor
-            if cmd.run != loop.run_id:
+            if cmd.run != run_id:
                 self.answer(cmd.id, cmd.kind, cmd.source, "refused", {"reason": (
                     f"command {cmd.id} ({cmd.kind}) was sent to run {cmd.run}, which has "
-                    f"ended; nothing was done (this is run {loop.run_id})" if cmd.run else
+                    f"ended; nothing was done (this is run {run_id})" if cmd.run else
                     f"command {cmd.id} ({cmd.kind}) was queued by an older swarmtui for an "
                     "unknown run; nothing was done")})
                 continue
             try:
-                with loop.transaction():
+                with self.ports.transaction():
                     kind, args = parse_args(cmd.kind, cmd.args)
                     status, result = self.handlers[kind](cmd, args)
                     faults.point("inbox-effects")  # between the effects and the answer
@@ -110,13 +132,16 @@ class Commands:
                 self.answer(cmd.id, cmd.kind, cmd.source, "failed",
                             {"error": f"{type(e).__name__}: {e}"})
 
+    def answer_it(self, it: AnswerCommand) -> None:
+        self.answer(it.command_id, it.kind, it.source, it.status, dict(it.result))
+
     def answer(self, cid: int, kind: str, source: str, status: str,
                result: dict[str, Any]) -> None:
         """The command's row and its ``command_applied`` event, in one transaction (joining
         the caller's, which holds the command's effects)."""
-        with self.ctx.loop.transaction():
-            if self.ctx.store.finish_command(cid, status, result):
-                self.ctx.emit(p.CommandApplied(id=cid, command=kind, source=source,
+        with self.ports.transaction():
+            if self.ports.store.finish_command(cid, status, result):
+                self.ports.emit(p.CommandApplied(id=cid, command=kind, source=source,
                                                status=status, result=result),
                               result.get("task"))
         self._taken.discard(cid)
@@ -126,11 +151,11 @@ class Commands:
         it is answered: refused, saying so (the CLI waiting on it answers at once); none is
         left for another run. A run that goes on keeps its commands for its next supervisor."""
         self._closed = True
-        st = self.ctx.state
+        st = self.ports.state
         if st.status not in (RunStatus.FINISHED, RunStatus.STOPPED):
             return
-        for cmd in self.ctx.store.pending_commands():
-            if cmd.run == self.ctx.loop.run_id:
+        for cmd in self.ports.store.pending_commands():
+            if cmd.run == self.ports.log.run_id:
                 self.answer(cmd.id, cmd.kind, cmd.source, "refused", {"reason": (
                     f"run {cmd.run} {st.status} before command {cmd.id} ({cmd.kind}) was "
                     "applied; nothing was done")})
@@ -138,7 +163,7 @@ class Commands:
     # -- helpers ----------------------------------------------------------------------------
 
     def _target(self, ref: TaskRef) -> TaskView | Answer:
-        t = self.ctx.state.tasks.get(ref.task)
+        t = self.ports.state.tasks.get(ref.task)
         if t is None:
             return "failed", {"task": ref.task, "error": f"no task {ref.task!r} in this run"}
         if ref.attempt is not None and ref.attempt != t.attempt:
@@ -151,24 +176,23 @@ class Commands:
     # -- run-wide ---------------------------------------------------------------------------
 
     def _pause(self, cmd: Command, _a: Args) -> Answer:
-        if not self.ctx.state.paused:
-            self.ctx.emit(p.DispatchPaused(by=cmd.source))
+        if not self.ports.state.paused:
+            self.ports.emit(p.DispatchPaused(by=cmd.source))
         return "done", {"message": "dispatch paused; running agents continue"}
 
     def _resume(self, cmd: Command, _a: Args) -> Answer:
-        st = self.ctx.state
+        st = self.ports.state
         if st.paused or st.breaker_open or st.breaker_window:
-            self.ctx.emit(p.DispatchResumed(by=cmd.source))
+            self.ports.emit(p.DispatchResumed(by=cmd.source))
         return "done", {"message": "dispatch resumed"}
 
     def _down(self, cmd: Command, a: DownArgs) -> Answer:
         # Answered once every agent has gone and run_stopped is recorded.
-        self.ctx.finisher.stop_answers.append((cmd.id, cmd.source))
-        self._stop(a.keep_agents)
+        self.ask(StopRun(a.keep_agents, answer=(cmd.id, cmd.source)))
         return DEFERRED
 
     def _ack(self, cmd: Command, a: AckArgs) -> Answer:
-        st = self.ctx.state
+        st = self.ports.state
         if a.alert is not None:
             targets = [st.alerts[a.alert]] if a.alert in st.alerts else []
             if not targets:
@@ -177,7 +201,7 @@ class Commands:
             targets = [x for x in st.pending_alerts() if a.task is None or x.task == a.task]
         for al in targets:
             if not al.acked:
-                self.ctx.emit(p.AlertAcked(alert=al.id, by=cmd.source), al.task)
+                self.ports.emit(p.AlertAcked(alert=al.id, by=cmd.source), al.task)
         return "done", {"task": a.task, "message": f"acknowledged {len(targets)} alert"
                         f"{'s' if len(targets) != 1 else ''}"}
 
@@ -185,37 +209,37 @@ class Commands:
 
     def _spec(self, a: AddArgs, *, manual: bool, source: str,
               parent: TaskView | None = None) -> TaskSpec:
-        ctx = self.ctx
+        ports = self.ports
         prompt = a.prompt.strip()
         if not prompt:
             raise SwarmError("a task needs a prompt")
-        tid = a.id or make_task_id(prompt, ctx.state.tasks.keys())
+        tid = a.id or make_task_id(prompt, ports.state.tasks.keys())
         # A sub-agent does not inherit its parent's role (an orchestrator's children are
         # workers unless it asks otherwise); its agent CLI it does inherit.
-        role = a.role or ctx.config.run.default_role
-        agent = a.agent or (parent.spec.agent if parent else ctx.config.run.default_agent)
+        role = a.role or ports.config.run.default_role
+        agent = a.agent or (parent.spec.agent if parent else ports.config.run.default_agent)
         spec = TaskSpec(
             id=tid, title=a.title or prompt.splitlines()[0][:60], prompt=prompt, role=role,
             agent=agent, files=tuple(a.files), verify=a.verify or None,
             depends_on=tuple(a.depends_on), max_attempts=a.max_attempts, priority=a.priority,
             source=source, parent=parent.id if parent else None,
             depth=(parent.spec.depth + 1) if parent else 0, manual=manual)
-        validate_new_task(spec, existing=ctx.state.tasks.keys(), roles=ctx.config.roles,
-                          agents=ctx.config.agents.keys(), where=f"swarmtui {source}")
+        validate_new_task(spec, existing=ports.state.tasks.keys(), roles=ports.config.roles,
+                          agents=ports.config.agents.keys(), where=f"swarmtui {source}")
         return spec
 
     def _add(self, cmd: Command, a: AddArgs) -> Answer:
         spec = self._spec(a, manual=True, source=cmd.source)
-        self.ctx.emit(p.TaskAdded(spec=spec), spec.id)
+        self.ports.emit(p.TaskAdded(spec=spec), spec.id)
         return "done", {"task": spec.id, "message": f"added {spec.id}"}
 
     def _spawn(self, cmd: Command, a: SpawnArgs) -> Answer:
-        ctx = self.ctx
+        ports = self.ports
         req = a.requester
-        parent = ctx.state.tasks.get(req)
+        parent = ports.state.tasks.get(req)
 
         def refuse(reason: str) -> Answer:
-            ctx.emit(p.SpawnRefused(reason=reason, requester=req, prompt=a.prompt[:200]),
+            ports.emit(p.SpawnRefused(reason=reason, requester=req, prompt=a.prompt[:200]),
                      req if parent is not None else None)
             return _refuse(req or None, reason)
 
@@ -223,7 +247,7 @@ class Commands:
             return refuse(f"requester {req!r} is not a task of this run")
         if parent.state not in ACTIVE:
             return refuse(f"requester {req} is {parent.state}, not running")
-        slots = ctx.config.slots
+        slots = ports.config.slots
         depth = parent.spec.depth + 1
         if depth > slots.max_depth:
             return refuse(f"depth {depth} exceeds slots.max_depth = {slots.max_depth}")
@@ -233,12 +257,13 @@ class Commands:
             if used + 1 > slots.subtree_budget:
                 return refuse(f"subtree budget of {node.id} exhausted ({used} of "
                               f"{slots.subtree_budget} sub-agents used; slots.subtree_budget)")
-            node = ctx.state.tasks.get(node.spec.parent) if node.spec.parent else None
+            node = ports.state.tasks.get(node.spec.parent) if node.spec.parent else None
         base = AddArgs.model_validate(a.model_dump(exclude={"requester"}))
         spec = self._spec(base, manual=True, source=f"spawn:{req}", parent=parent)
         # An agent's words becoming another agent's prompt: screened like any handoff.
-        _, qid = ctx.holds.check(spec.prompt, f"a spawn request of {req}", req, parent.attempt)
-        ctx.emit(p.TaskAdded(spec=spec, held=qid), spec.id)
+        _, qid = self.ask(ScreenText(spec.prompt, f"a spawn request of {req}", req,
+                                     parent.attempt))
+        ports.emit(p.TaskAdded(spec=spec, held=qid), spec.id)
         if qid:
             return "done", {"task": spec.id, "parent": req, "held": qid,
                             "message": f"spawned {spec.id}; its prompt is held for review "
@@ -246,7 +271,7 @@ class Commands:
         return "done", {"task": spec.id, "parent": req, "message": f"spawned {spec.id}"}
 
     def _descendants(self, tid: str) -> int:
-        tasks = self.ctx.state.tasks
+        tasks = self.ports.state.tasks
         n = 0
         stack = list(tasks[tid].children)
         while stack:
@@ -258,8 +283,8 @@ class Commands:
     # -- one task ---------------------------------------------------------------------------
 
     def _end_current(self, t: TaskView, cause: Cause, reason: str) -> None:
-        self.ctx.liveness.end(t.id, t.attempt)
-        fail(self.ctx, t, cause, reason)
+        self.ask(EndAttempt(t.id, t.attempt))
+        self.ask(FailAttempt(t.id, t.attempt, cause, reason, any_state=True))
 
     def _kill(self, cmd: Command, a: TaskRef) -> Answer:
         t = self._target(a)
@@ -275,17 +300,17 @@ class Commands:
         t = self._target(a)
         if not isinstance(t, TaskView):
             return t
-        ctx = self.ctx
+        ports = self.ports
         if t.state in ACTIVE:
             self._end_current(t, Cause.RETRIED, f"ended for a retry by {cmd.source}")
-            t = ctx.task(t.id)
+            t = ports.task(t.id)
         if t.state not in (TaskState.FAILED, TaskState.DEAD, TaskState.PASSED):
             return "failed", {"task": t.id, "error": f"{t.id} is {t.state}; nothing to retry"}
         session = self._session(t) if a.resume else None
         if a.resume and session is None:
             return _refuse(t.id, f"{P.agent_id(t.id, t.attempt)} has no agent session to "
                            "resume (its agent CLI does not report one, or it never started)")
-        ctx.emit(p.TaskRequeued(reason=t.reason or f"retry by {cmd.source}", cause=t.cause,
+        ports.emit(p.TaskRequeued(reason=t.reason or f"retry by {cmd.source}", cause=t.cause,
                                 note=a.note, not_before=0.0, manual=True,
                                 resume_session=session, follow_up=a.note if session else "",
                                 allow=list(a.allow), force=a.force), t.id, t.attempt)
@@ -294,7 +319,7 @@ class Commands:
         return "done", {"task": t.id, "message": f"{t.id} queued {how}{granted}"}
 
     def _session(self, t: TaskView) -> str | None:
-        rec = self.ctx.state.attempts.get(P.agent_id(t.id, t.attempt))
+        rec = self.ports.state.attempts.get(P.agent_id(t.id, t.attempt))
         return rec.session_id if rec is not None else None
 
     def _send(self, cmd: Command, a: SendArgs) -> Answer:
@@ -316,11 +341,11 @@ class Commands:
                            "resume; `swarmtui retry --note` starts a fresh attempt instead")
         if cmd.source.startswith("agent:"):
             # Another agent's instruction is agent text like any other: screened.
-            _, qid = self.ctx.holds.check(a.text, f"a follow-up from {cmd.source}", t.id,
-                                          t.attempt)
+            _, qid = self.ask(ScreenText(a.text, f"a follow-up from {cmd.source}", t.id,
+                                          t.attempt))
             if qid:
                 return _refuse(t.id, f"the instruction is held for review ({qid})")
-        self.ctx.emit(p.TaskRequeued(reason=f"follow-up from {cmd.source}", not_before=0.0,
+        self.ports.emit(p.TaskRequeued(reason=f"follow-up from {cmd.source}", not_before=0.0,
                                      manual=True, resume_session=session,
                                      follow_up=a.text.strip()), t.id, t.attempt)
         return "done", {"task": t.id, "message": f"{t.id} resumes its session with your "
@@ -333,7 +358,7 @@ class Commands:
         if t.result_status is None or t.state not in (TaskState.PASSED, TaskState.VERIFYING,
                                                        TaskState.FAILED):
             return _refuse(t.id, f"{t.id} has no finished attempt to review ({t.state})")
-        self.ctx.reviews.start(t, cmd)
+        self.ask(StartReview(t, cmd))
         return DEFERRED
 
     def _cancel(self, cmd: Command, a: TaskRef) -> Answer:
@@ -344,7 +369,7 @@ class Commands:
             return _refuse(t.id, f"{t.id} is {t.state}; nothing to cancel")
         if t.state in ACTIVE:
             self._end_current(t, Cause.CANCELLED, f"cancelled by {cmd.source}")
-        self.ctx.emit(p.TaskCancelled(reason=f"cancelled by {cmd.source}", by=cmd.source), t.id)
+        self.ports.emit(p.TaskCancelled(reason=f"cancelled by {cmd.source}", by=cmd.source), t.id)
         return "done", {"task": t.id, "message": f"cancelled {t.id}; its worktree and branch "
                         "are kept until `swarmtui gc`"}
 
@@ -355,7 +380,7 @@ class Commands:
         if t.result_status != "done" or t.state not in (TaskState.PASSED, TaskState.FAILED):
             return "failed", {"task": t.id, "error": f"{t.id} has no finished result to "
                               f"verify (state {t.state})"}
-        self.ctx.verifier.start(t)
+        self.ask(StartVerify(t))
         return "done", {"task": t.id, "message": f"verifying {t.id}"}
 
     def _merge(self, cmd: Command, a: TaskRef) -> Answer:
@@ -364,12 +389,12 @@ class Commands:
             return t
         if t.state != TaskState.PASSED:
             return _refuse(t.id, f"{t.id} is {t.state}; only a passed task can be merged")
-        if self.ctx.merges.pending(t.id):
+        if self.ask(MergePending(t.id)):
             return _refuse(t.id, f"{t.id} is already in the merge queue")
-        why = self.ctx.merges.review_missing(t)
+        why = self.ask(ReviewMissing(t))
         if why:
             return _refuse(t.id, why)
-        self.ctx.merges.enqueue(t, auto=False, by=cmd.source, command_id=cmd.id)
+        self.ask(EnqueueMerge(t, auto=False, by=cmd.source, command_id=cmd.id))
         return DEFERRED
 
     def _resolve(self, cmd: Command, a: TaskRef) -> Answer:
@@ -379,5 +404,5 @@ class Commands:
         if t.state != TaskState.PASSED:
             return _refuse(t.id, f"{t.id} is {t.state}; resolve is for a passed task whose "
                            "merge conflicts")
-        self.ctx.resolver.check(t, cmd)
+        self.ask(CheckResolve(t, cmd))
         return DEFERRED

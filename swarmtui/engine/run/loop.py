@@ -19,12 +19,15 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from swarmtui import faults
+from swarmtui.engine.intents import Intent, NoOwner
 from swarmtui.engine.messages import Message, Wake
 from swarmtui.model import Event, Payload, RunState, apply, check_transition
 from swarmtui.model.transitions import STATE_OF_EVENT
 from swarmtui.store import Store, StoreBusy, StoreFull, UnreadablePayload
 
 Listener = Callable[[Event], None]
+R = TypeVar("R")
+IntentT = TypeVar("IntentT", bound=Intent[Any])
 BUSY_BACKOFF = (0.25, 4.0)  # seconds between probes of a busy store: first, most
 log = logging.getLogger("swarmtui.loop")
 M = TypeVar("M")
@@ -40,6 +43,7 @@ class Loop:
         self.listeners: list[Listener] = []
         self._queue: queue.Queue[Message] = queue.Queue()
         self._handlers: dict[type[Any], Callable[[Any], None]] = {}
+        self._owners: dict[type[Any], Callable[[Any], Any]] = {}
         self._tickers: list[Callable[[float], None]] = []
         self.stop_requested = threading.Event()
         self.thread_id: int | None = None
@@ -119,6 +123,22 @@ class Loop:
         for ev in events:
             self._fold(ev)
         return events
+
+    # -- intents --------------------------------------------------------------------------
+
+    def owns(self, kind: type[IntentT], handler: Callable[[IntentT], Any]) -> None:
+        """``handler`` answers every ``kind`` intent; an intent has exactly one owner."""
+        if kind in self._owners:
+            raise ValueError(f"{kind.__name__} already has an owner")
+        self._owners[kind] = handler
+
+    def ask(self, intent: Intent[R]) -> R:
+        """Hand ``intent`` to its owner now, on this thread, and return its answer."""
+        owner = self._owners.get(type(intent))
+        if owner is None:
+            raise NoOwner(type(intent).__name__)
+        result: R = owner(intent)
+        return result
 
     # -- messages -------------------------------------------------------------------------
 

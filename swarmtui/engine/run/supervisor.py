@@ -18,29 +18,13 @@ from typing import Any
 from swarmtui import faults
 from swarmtui import protocol as P
 from swarmtui.config import Config
-from swarmtui.engine.attempts.liveness import Liveness
-from swarmtui.engine.attempts.outcomes import Outcomes
-from swarmtui.engine.attempts.reader import AttemptReader
-from swarmtui.engine.attempts.spawn import Spawner
-from swarmtui.engine.attempts.watchdog import Watchdog
-from swarmtui.engine.context import Ctx, Workers
-from swarmtui.engine.guard.holds import Holds
-from swarmtui.engine.health.disk import DiskGuard
-from swarmtui.engine.integrate.forecast import ForecastDriver
 from swarmtui.engine.integrate.ledger import entries_from_events
-from swarmtui.engine.integrate.mergequeue import MergeQueue
-from swarmtui.engine.integrate.resolver import Resolver
-from swarmtui.engine.integrate.verification import Verifier
 from swarmtui.engine.messages import FilesChanged, WatcherRestarted
-from swarmtui.engine.review.reviews import Reviews
-from swarmtui.engine.run.alerts import Alerts
-from swarmtui.engine.run.dispatch import Dispatcher
-from swarmtui.engine.run.finish import Finisher
+from swarmtui.engine.ports import Ports, Workers
+from swarmtui.engine.run import wiring
 from swarmtui.engine.run.footing import Footing, LostFooting
-from swarmtui.engine.run.inbox import Commands
 from swarmtui.engine.run.loop import Listener, Loop
 from swarmtui.engine.run.runconfig import config_differences, config_of_run, settings_for
-from swarmtui.engine.run.snapshots import Snapshotter
 from swarmtui.engine.run.tracelog import (
     close_supervisor_log,
     describe_crash,
@@ -48,6 +32,7 @@ from swarmtui.engine.run.tracelog import (
     open_supervisor_log,
     thread_name,
 )
+from swarmtui.engine.run.wiring import Parts
 from swarmtui.engine.runners.base import Runner, RunnerError, ServerGone
 from swarmtui.engine.runners.hosts import make_runner
 from swarmtui.engine.runners.local import LocalRunner
@@ -78,7 +63,8 @@ class Supervisor:
         self.clock = clock
         self.agent_env = dict(os.environ if agent_env is None else agent_env)
         self.loop = Loop(store, RunState(), 0, clock=clock)
-        self.ctx: Ctx | None = None
+        self.ports: Ports | None = None
+        self.parts: Parts | None = None
         self.exit_when_done = False
         self.config_differs: list[str] = []
         self.reload_config = False  # a resumed run takes the caller's config instead of its own
@@ -109,7 +95,7 @@ class Supervisor:
 
     @property
     def finished_ok(self) -> bool | None:
-        return self.ctx.finished_ok if self.ctx is not None else None
+        return self.parts.finisher.finished_ok if self.parts is not None else None
 
     # -- opening ----------------------------------------------------------------------------
 
@@ -143,12 +129,12 @@ class Supervisor:
         self.loop.state = RunState()
         self.loop.run_id = run_id
         used = self._attempts_used()
-        ctx = self._build()
-        ctx.emit(p.RunStarted(run=run_id, repo=str(self.repo), base=base, target=target,
+        ports, _ = self._build()
+        ports.emit(p.RunStarted(run=run_id, repo=str(self.repo), base=base, target=target,
                               tasks_file=tasks_file, pid=os.getpid(),
                               settings=settings_for(self.config, tasks_file)))
         for spec in tasks:
-            ctx.emit(p.TaskAdded(spec=spec, attempt_base=used.get(spec.id, 0)), spec.id)
+            ports.emit(p.TaskAdded(spec=spec, attempt_base=used.get(spec.id, 0)), spec.id)
 
     def _resume(self, run_id: int, prior: RunState, tasks: list[TaskSpec]) -> None:
         self.loop.state = prior
@@ -161,23 +147,23 @@ class Supervisor:
             self.config = config_of_run(prior.settings, self.caller_config)
             self.config_differs = config_differences(
                 prior.settings.config, redact_config(self.caller_config.to_dict()))
-        ctx = self._build()
-        ctx.emit(p.RunResumed(pid=os.getpid(), settings=new_settings,
+        ports, parts = self._build()
+        ports.emit(p.RunResumed(pid=os.getpid(), settings=new_settings,
                               caller_config_differs=self.config_differs))
         for spec in tasks:
-            if spec.id not in ctx.state.tasks:
-                ctx.emit(p.TaskAdded(spec=spec), spec.id)
+            if spec.id not in ports.state.tasks:
+                ports.emit(p.TaskAdded(spec=spec), spec.id)
         self.runner.settle()  # hosts heard from: their agents are not taken for gone
         try:
             panes: dict[str, Any] | None = self.runner.snapshot()
         except (ServerGone, RunnerError):
             panes = None
-        ctx.liveness.adopt(panes)
-        for t in list(ctx.state.tasks.values()):
+        parts.liveness.adopt(panes)
+        for t in list(ports.state.tasks.values()):
             if t.state.value == "verifying":
-                ctx.verifier.start(t)  # restarted: its last verification died with us
+                parts.verifier.start(t)  # restarted: its last verification died with us
 
-    def attach_offline(self) -> Ctx:
+    def attach_offline(self) -> Parts:
         """The newest run's parts on its replayed state, for a command that acts under the
         run lock while no supervisor runs (``down``, ``merge``): nothing is resumed, nothing
         is dispatched, no event says a supervisor started."""
@@ -185,7 +171,7 @@ class Supervisor:
         self.loop.state = self.store.replay(run_id)
         self.loop.run_id = run_id
         self.config = config_of_run(self.loop.state.settings, self.caller_config)
-        return self._build()
+        return self._build()[1]
 
     def _attempts_used(self) -> dict[str, int]:
         """Highest attempt number per task id over all runs, so branch names never repeat."""
@@ -195,40 +181,22 @@ class Supervisor:
                 used[ev.task] = max(used.get(ev.task, 0), ev.attempt)
         return used
 
-    def _build(self) -> Ctx:
-        """The parts, in the order their tick steps run."""
+    def _build(self) -> tuple[Ports, Parts]:
+        """The ports and the parts (``run/wiring.py`` says who does what, and in which order)."""
         if not self._runner_given:
             self.runner.close()
             self.runner = make_runner(self.repo, self.config, self.tmux, self.git)
-        ctx = Ctx(repo=self.repo, config=self.config, store=self.store, loop=self.loop,
-                  git=self.git, runner=self.runner, workers=Workers(self.loop.post),
-                  agent_env=self.agent_env)
+        ports = Ports(repo=self.repo, config=self.config, store=self.store, log=self.loop,
+                      git=self.git, runner=self.runner, workers=Workers(self.loop.post),
+                      clock=self.clock, agent_env=self.agent_env)
         ledger = entries_from_events(self.store.events(0, kind="task_merged"))
-        ctx.disk = DiskGuard(ctx)
-        ctx.holds = Holds(ctx)
-        ctx.commands = Commands(ctx, self._stop_from_command)
-        ctx.attempt_reader = AttemptReader(ctx)
-        ctx.failures = Outcomes(ctx)
-        ctx.liveness = Liveness(ctx)
-        ctx.verifier = Verifier(ctx)
-        Watchdog(ctx)
-        ctx.spawner = Spawner(ctx)
-        ctx.spawner.ledger = ledger
+        parts = wiring.build(ports, self.loop, ledger)
         try:
-            ctx.spawner.note_existing(set(self.git.heads("refs/heads/swarm/")))
+            parts.spawner.note_existing(set(self.git.heads("refs/heads/swarm/")))
         except GitError:
             pass
-        ctx.merges = MergeQueue(ctx, ledger)
-        ctx.resolver = Resolver(ctx, ledger)
-        ctx.reviews = Reviews(ctx)
-        Dispatcher(ctx)
-        ctx.forecasts = ForecastDriver(ctx, ledger)
-        Alerts(ctx)
-        ctx.finisher = Finisher(ctx)
-        self._snapshots = Snapshotter(ctx)
-        ctx.exit_when_done = self.exit_when_done
-        self.ctx = ctx
-        return ctx
+        self.ports, self.parts = ports, parts
+        return ports, parts
 
     # -- running ----------------------------------------------------------------------------
 
@@ -237,16 +205,16 @@ class Supervisor:
 
         An exception that escapes the loop is recorded (an event with its traceback, and the
         supervisor log) before it propagates: a restarted supervisor resumes from the log."""
-        assert self.ctx is not None, "open_run first"
-        ctx = self.ctx
-        ctx.exit_when_done = self.exit_when_done
+        assert self.ports is not None, "open_run first"
+        assert self.parts is not None
+        ports, parts = self.ports, self.parts
         loop = self.loop
         trace = open_supervisor_log(self.repo)
         log.info("supervisor %d: %s run %d in %s", os.getpid(), self.how or "open",
                  self.run_id, self.repo)
         footing = Footing.take(self.repo, self.store.path)
         loop.every_tick(lambda now: self._check_footing(footing), first=True, busy_ok=True)
-        self._watcher = DirWatcher(ctx.swarm / P.AGENTS_DIR,
+        self._watcher = DirWatcher(ports.swarm / P.AGENTS_DIR,
                                    lambda paths: loop.post(FilesChanged(frozenset(paths))),
                                    on_rearm=lambda why: loop.post(WatcherRestarted(why)))
         loop.on(WatcherRestarted, self._rearmed)
@@ -265,18 +233,18 @@ class Supervisor:
             if self.lost is None:
                 faults.point("supervisor-exit")
                 try:
-                    ctx.commands.close()  # a run that is over answers the commands left for it
+                    parts.inbox.close()  # a run that is over answers the commands left for it
                 except Exception:  # noqa: BLE001 - the store is full or busy: clients see the lock go
                     log.warning("commands left for the run were not answered", exc_info=True)
             if self.lost is None and not self.crashed:
                 loop.drain()
                 try:
-                    self._snapshots.take(ctx.now())
+                    parts.snapshots.take(ports.now())
                 except Exception:  # noqa: BLE001 - only a cache: the log is complete without it
                     log.warning("snapshot not taken", exc_info=True)
-            ctx.workers.shutdown()
-            if ctx.finisher.close_session or (self.exit_when_done and (
-                    ctx.finished_ok is not None or self.lost is not None)):
+            ports.workers.shutdown()
+            if parts.finisher.close_session or (self.exit_when_done and (
+                    parts.finisher.finished_ok is not None or self.lost is not None)):
                 self.runner.close_session()
             self.runner.close()
             log.info("supervisor %d: left the loop (%s)", os.getpid(),
@@ -288,10 +256,10 @@ class Supervisor:
         error, tb = describe_crash(e)
         self.crashed = error
         log.critical("the supervisor's loop crashed: %s", error, exc_info=e)
-        if self.lost is not None or self.ctx is None:
+        if self.lost is not None or self.ports is None:
             return
         try:
-            self.ctx.emit(p.SupervisorCrashed(error=error, thread=thread_name(), traceback=tb))
+            self.ports.emit(p.SupervisorCrashed(error=error, thread=thread_name(), traceback=tb))
         except Exception:  # noqa: BLE001 - the crash may be the store itself
             log.error("the crash could not be recorded in the event log", exc_info=True)
 
@@ -304,12 +272,13 @@ class Supervisor:
         self.loop.stop_requested.set()
 
     def _done(self) -> bool:
-        return self.exit_when_done and self.ctx is not None and self.ctx.finished_ok is not None
+        return self.exit_when_done and self.finished_ok is not None
 
     def _rearmed(self, msg: WatcherRestarted) -> None:
-        assert self.ctx is not None
-        self.ctx.emit(p.WatcherRearmed(reason=msg.reason))
-        self.ctx.attempt_reader.sweep()
+        assert self.ports is not None
+        assert self.parts is not None
+        self.ports.emit(p.WatcherRearmed(reason=msg.reason))
+        self.parts.reader.sweep()
 
     def _touch_heartbeat(self, now: float) -> None:
         hb = P.swarm_dir(self.repo) / P.HEARTBEAT_FILE
@@ -328,19 +297,16 @@ class Supervisor:
         self.loop.stop_requested.set()
         self.loop.wake("stop")
 
-    def _stop_from_command(self, keep_agents: bool) -> None:
-        assert self.ctx is not None
-        self.ctx.finisher.stop(keep_agents)
-
     def stop(self, *, keep_agents: bool = False) -> None:
         """End the run from this thread (the loop must not be running elsewhere)."""
-        assert self.ctx is not None
-        self.ctx.finisher.stop(keep_agents)
+        assert self.ports is not None
+        assert self.parts is not None
+        self.parts.finisher.stop(keep_agents)
         try:
             while not self.loop.stop_requested.is_set():
                 self.loop.tick()
                 self.loop.drain()
                 time.sleep(0.05)  # waiting for wrappers to record their exits (bounded)
         finally:
-            self.ctx.workers.shutdown()
+            self.ports.workers.shutdown()
             self.runner.close()

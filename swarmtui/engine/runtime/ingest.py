@@ -336,3 +336,25 @@ def _clean_results(res: Results) -> Results:
 
 def digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()
+
+
+class AgentFolders:
+    """Every attempt's reader of its protocol folder, made once and kept (the offsets already
+    read live in it): the supervisor's one view of what agents wrote."""
+
+    def __init__(self, swarm: Path) -> None:
+        self.swarm = swarm
+        self.by_agent: dict[str, AttemptFiles] = {}
+
+    def of(self, task: str, attempt: int, *, lines: int = 0, offset: int = 0,
+           signals_offset: int = 0) -> AttemptFiles:
+        """The attempt's reader; a new one carries on after what the log says was read
+        (``lines``, ``offset`` of progress, ``signals_offset``), as after a restart."""
+        aid = P.agent_id(task, attempt)
+        f = self.by_agent.get(aid)
+        if f is None:
+            f = self.by_agent[aid] = AttemptFiles(self.swarm, aid)
+            if lines:
+                f.resume(lines, offset)
+            f.signals_offset = signals_offset
+        return f

@@ -1,46 +1,47 @@
-"""What the supervisor's parts share: the run's config, the loop, the store and the ports.
+"""The ports: the only way a part of the supervisor reaches the world outside it.
 
-Parts reach the outside world only through the ports held here (the runner, git, the worker
-pools), so each part can be driven by a test with stand-ins and a fake clock.
+A part gets the ports and the loop's ``ask`` (for what another part owns, see ``intents``) and
+nothing else: it holds no other part. Everything here is the outside world or the run's log:
+the repository, the run's config, the store and the log's projection, git, the runner, the
+agents' protocol folders, the worker pools and the clock. A test builds its own ports around
+stand-ins (a fake clock, a recording runner) and drives one part in process.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Protocol
 
 from swarmtui import protocol as P
 from swarmtui.config import Config
-from swarmtui.engine.attempts.ingest import AttemptFiles
 from swarmtui.engine.messages import Message
-from swarmtui.engine.run.loop import Loop
 from swarmtui.engine.runners.base import Runner
 from swarmtui.engine.runtime import reaper
 from swarmtui.engine.runtime.git import Git
+from swarmtui.engine.runtime.ingest import AgentFolders, AttemptFiles
 from swarmtui.model import Event, Payload, RunState
 from swarmtui.model.state import TaskView
+from swarmtui.secrets import Redactor, secret_values
 from swarmtui.store import Store
 
-if TYPE_CHECKING:
-    from swarmtui.engine.attempts.liveness import Liveness
-    from swarmtui.engine.attempts.outcomes import Outcomes
-    from swarmtui.engine.attempts.reader import AttemptReader
-    from swarmtui.engine.attempts.spawn import Spawner
-    from swarmtui.engine.guard.holds import Holds
-    from swarmtui.engine.health.disk import DiskGuard
-    from swarmtui.engine.health.window import ContextWatch
-    from swarmtui.engine.integrate.forecast import ForecastDriver
-    from swarmtui.engine.integrate.mergequeue import MergeQueue
-    from swarmtui.engine.integrate.resolver import Resolver
-    from swarmtui.engine.integrate.verification import Verifier
-    from swarmtui.engine.review.reviews import Reviews
-    from swarmtui.engine.run.finish import Finisher
-    from swarmtui.engine.run.inbox import Commands
 
-T = TypeVar("T")
+class RunLog(Protocol):
+    """The run's event log as parts see it (the loop implements it): ``emit`` is the only way
+    state changes, and ``state`` is the projection of what was emitted."""
+
+    state: RunState
+    run_id: int
+
+    def emit(self, payload: Payload, task: str | None = None,
+             attempt: int | None = None) -> Event: ...
+
+    def emit_many(self, items: list[tuple[Payload, str | None, int | None]]) -> list[Event]: ...
+
+    def transaction(self) -> AbstractContextManager[None]: ...
 
 
 class Workers:
@@ -80,71 +81,64 @@ class Workers:
 
 
 @dataclass
-class Ctx:
+class Ports:
     repo: Path
     config: Config
     store: Store
-    loop: Loop
+    log: RunLog
     git: Git
     runner: Runner
     workers: Workers
+    clock: Callable[[], float]
     agent_env: dict[str, str] = field(default_factory=dict)  # the caller's env, by pass_env
-    files: dict[str, AttemptFiles] = field(default_factory=dict)  # by agent id
-    exit_when_done: bool = False
-    finished_ok: bool | None = None
-    # The parts, set by the supervisor once built (they refer to each other through here).
-    liveness: Liveness = field(init=False)
-    attempt_reader: AttemptReader = field(init=False)
-    verifier: Verifier = field(init=False)
-    merges: MergeQueue = field(init=False)
-    spawner: Spawner = field(init=False)
-    commands: Commands = field(init=False)
-    resolver: Resolver = field(init=False)
-    disk: DiskGuard = field(init=False)
-    failures: Outcomes = field(init=False)
-    reviews: Reviews = field(init=False)
-    holds: Holds = field(init=False)
-    finisher: Finisher = field(init=False)
-    forecasts: ForecastDriver = field(init=False)
-    context_watch: ContextWatch | None = field(default=None, init=False)  # set by the watchdog
+    folders: AgentFolders = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.folders = AgentFolders(self.swarm)
+
+    # Shorthands through the ports, so parts read as what they do.
 
     @property
     def state(self) -> RunState:
-        return self.loop.state
+        return self.log.state
 
     @property
     def swarm(self) -> Path:
         return self.repo / P.SWARM_DIR
 
     def now(self) -> float:
-        return self.loop.clock()
+        return self.clock()
 
     def emit(self, payload: Payload, task: str | None = None,
              attempt: int | None = None) -> Event:
-        return self.loop.emit(payload, task, attempt)
+        return self.log.emit(payload, task, attempt)
 
     def emit_many(self, items: list[tuple[Payload, str | None, int | None]]) -> list[Event]:
-        return self.loop.emit_many(items)
+        return self.log.emit_many(items)
+
+    def transaction(self) -> AbstractContextManager[None]:
+        return self.log.transaction()
 
     def task(self, tid: str) -> TaskView:
         return self.state.tasks[tid]
 
     def files_of(self, task: str, attempt: int) -> AttemptFiles:
-        aid = P.agent_id(task, attempt)
-        f = self.files.get(aid)
-        if f is None:
-            f = self.files[aid] = AttemptFiles(self.swarm, aid)
-            t = self.state.tasks.get(task)
-            if t is not None and t.attempt == attempt:
-                # Carry on after what the log says was read (a restarted supervisor).
-                if t.progress_lines:
-                    f.resume(t.progress_lines, t.progress_offset)
-                f.signals_offset = t.signals_offset
-        return f
-
-    def max_attempts(self, t: TaskView) -> int:
-        return t.spec.max_attempts or self.config.retry.max_attempts
+        """The attempt's protocol folder; for the task's current attempt a new reader carries
+        on after what the log says was read (a restarted supervisor)."""
+        t = self.state.tasks.get(task)
+        if t is not None and t.attempt == attempt:
+            return self.folders.of(task, attempt, lines=t.progress_lines,
+                                   offset=t.progress_offset, signals_offset=t.signals_offset)
+        return self.folders.of(task, attempt)
 
     def submit(self, pool: ThreadPoolExecutor, fn: Callable[[], Message | None],
-               on_error: Callable[[BaseException], Message | None]) -> Any:
+               on_error: Callable[[BaseException], Message | None]) -> Future[None]:
         return self.workers.run(pool, fn, on_error)
+
+
+def redactor_for(ports: Ports) -> Redactor:
+    """What redacts the run's secrets (the caller's and every agent's) from agent text."""
+    values = secret_values(ports.agent_env)
+    for agent in ports.config.agents.values():
+        values += secret_values(agent.env, agent.secret_env)
+    return Redactor(values)
