@@ -37,7 +37,7 @@ from swarmtui.config.hosts import HostConfig
 from swarmtui.engine.runners.base import PrepareJob
 from swarmtui.engine.runners.ssh import SshRunner
 from swarmtui.engine.runtime.git import Git
-from swarmtui.engine.wrapper.main import LaunchSpec
+from swarmtui.engine.wrapper.launch import LaunchSpec
 from tests.sshd import SshdFleet, sshd_available
 
 AGENT = """

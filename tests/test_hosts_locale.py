@@ -187,12 +187,13 @@ def test_the_mirror_never_sends_a_misread_pane_list(
         capsys: pytest.CaptureFixture[str]) -> None:
     from swarmtui.engine.runners import sshremote
     from swarmtui.engine.runners.sshmirror import MirrorLink
+    from swarmtui.engine.runners.sshremotemirror import Mirror
     from swarmtui.engine.runtime.ssh import SshHost
 
     monkeypatch.setenv("TMUX_TMPDIR", str(tmp_path))  # the host's own tmux folder
     sshremote._ensure_session("s", str(tmp_path))
     try:
-        mirror = sshremote.Mirror(tmp_path, "s")
+        mirror = Mirror(tmp_path, "s")
         mirror._panes()
         (frame,) = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
         assert frame["k"] == "p" and [p[0] for p in frame["panes"]] == ["events"]

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests import importgraph
+
 ENGINE_MODULES = ["swarmtui.engine.run.supervisor", "swarmtui.engine.run.scheduler",
                   "swarmtui.store", "swarmtui.model", "swarmtui.cli"]
 
@@ -115,3 +117,117 @@ def test_a_supervisor_without_an_api_key_never_loads_the_api_client() -> None:
             "from swarmtui.engine.review.fit import fit\n"
             "assert not fit('a prompt', [], window=1000, warn_at=0.5).counted\n"))
     assert sorted(m for m in after if m.split(".")[0] == "anthropic") == []
+
+
+# -- the engine's rooms (tests/importgraph.py prints the same figures) --------------------------
+
+PARTS_ROOMS = ("run", "attempts", "health", "integrate", "review", "guard")
+COMPOSITION = {"swarmtui.engine.run.wiring", "swarmtui.engine.run.supervisor"}
+MAX_LINES = 440  # "about 400": a module past this is split by what it holds
+
+
+def test_no_import_cycle_inside_the_engine() -> None:
+    assert importgraph.cycles(importgraph.graph()) == []
+
+
+def test_no_import_runs_back_up_between_rooms() -> None:
+    """Each room imports only the rooms below it (importgraph.ROOMS, bottom up)."""
+    assert importgraph.upward_imports(importgraph.graph()) == []
+
+
+def test_every_engine_module_lives_in_a_room() -> None:
+    assert set(importgraph.rooms()) == {r for r in importgraph.ROOMS if r != "<base>"}
+    assert len(importgraph.top_level()) <= 12
+    assert "context" not in importgraph.top_level()  # the shared bag is gone
+
+
+def test_engine_modules_stay_small() -> None:
+    assert importgraph.long_modules(MAX_LINES) == []
+
+
+def _part_classes() -> set[str]:
+    """The part classes: the types of the fields of ``wiring.Parts``."""
+    tree = ast.parse((importgraph.PACKAGE / "engine" / "run" / "wiring.py").read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef) and node.name == "Parts":
+            return {ast.unparse(s.annotation) for s in node.body if isinstance(s, ast.AnnAssign)}
+    raise AssertionError("no Parts in run/wiring.py")
+
+
+def _from_imports(path: Path) -> list[tuple[str, str]]:
+    out = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            out += [(node.module, a.name) for a in node.names]
+    return out
+
+
+def test_no_part_imports_another_part() -> None:
+    """A part holds no other part: only the wiring (and the supervisor that runs it) name the
+    part classes; the rest ask through intents."""
+    parts = _part_classes()
+    assert len(parts) >= 15  # the scan sees the parts
+    found = []
+    for name, path in importgraph.modules(importgraph.PACKAGE).items():
+        if name in COMPOSITION:
+            continue
+        for module, imported in _from_imports(path):
+            if imported in parts and module.startswith("swarmtui.engine") and (
+                    not name.startswith(module)):
+                found.append((name, imported))
+    assert found == []
+
+
+def test_parts_spawn_no_subprocess_themselves() -> None:
+    """Processes are started by the runtime (commands, git, tmux) and the runners, never by a
+    part of the supervisor."""
+    banned = {"subprocess", "pty", "multiprocessing"}
+    found = []
+    for room in PARTS_ROOMS:
+        for name, path in importgraph.modules(importgraph.PACKAGE / "engine" / room).items():
+            for imported in imported_names_of(path):
+                if imported.split(".")[0] in banned:
+                    found.append((name, imported))
+            if "os.system(" in path.read_text() or "os.fork(" in path.read_text():
+                found.append((name, "os.system/fork"))
+    assert found == []
+
+
+def test_every_intent_has_exactly_one_owner(tmp_path: Path) -> None:
+    """The wiring gives each intent type one owner (a second owner fails at ``owns``)."""
+    import inspect
+
+    from swarmtui.config import config_from_dict
+    from swarmtui.engine import intents
+    from swarmtui.engine.run import wiring
+    from tests.standins import make_ports
+
+    ports, loop = make_ports(tmp_path, config_from_dict({}, "t"))
+    wiring.build(ports, loop, [])
+    kinds = {c for _, c in inspect.getmembers(intents, inspect.isclass)
+             if issubclass(c, intents.Intent) and c is not intents.Intent}
+    assert len(kinds) > 25
+    assert set(loop._owners) == kinds
+    ports.workers.shutdown()
+
+
+def imported_names_of(path: Path) -> set[str]:
+    out: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            out |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            out.add(node.module)
+    return out
+
+
+def test_the_checks_see_what_they_guard() -> None:
+    """The scans are meaningful: a cycle, an upward import and a subprocess import are found
+    when present."""
+    g = {"swarmtui.engine.run.a": {"swarmtui.engine.attempts.b"},
+         "swarmtui.engine.attempts.b": {"swarmtui.engine.run.a"}}
+    assert importgraph.cycles(g) == [sorted(g)]
+    assert importgraph.upward_imports(g) == [("swarmtui.engine.attempts.b",
+                                              "swarmtui.engine.run.a")]
+    readiness_src = importgraph.PACKAGE / "engine" / "runtime" / "shell.py"
+    assert "subprocess" in imported_names_of(readiness_src)

@@ -8,8 +8,9 @@ from pathlib import Path
 from swarmtui.cli.inspect import status_obj
 from swarmtui.engine.health.classify import Verdict
 from swarmtui.engine.health.drift import drifted
-from swarmtui.engine.health.readiness import OUTPUT_CAP, last_line, run_check
+from swarmtui.engine.health.readiness import last_line
 from swarmtui.engine.health.vitals import ContextLimits, overlay
+from swarmtui.engine.runtime.shell import OUTPUT_CAP, run_check
 from swarmtui.fake_agent import output_path
 from swarmtui.model import Health, TaskSpec, TaskView
 from swarmtui.model.readings import check_text, drift_text, health_text

@@ -10,17 +10,17 @@ from typing import Any
 import anthropic
 import pytest
 
-from swarmtui.engine.review import llm as review_mod
+from swarmtui.engine.review import waits as review_mod
 from swarmtui.engine.review.fit import estimate_tokens
-from swarmtui.engine.review.llm import (
+from swarmtui.engine.review.llm import Reviewer
+from swarmtui.engine.review.request import (
     TOOL_NAME,
-    Concern,
-    Reviewer,
     ReviewInput,
     build_request,
     cut_diff,
     split_diff,
 )
+from swarmtui.engine.review.verdict import Concern
 from swarmtui.model.spec import TaskSpec
 from tests.anthropic_stub import ErrorTurn, Hang, StubServer, ToolUse, Turn, Usage
 

@@ -27,7 +27,7 @@ from swarmtui.engine.runners.ssh import SshRunner
 from swarmtui.engine.runtime.git import Git
 from swarmtui.engine.runtime.ingest import AttemptFiles
 from swarmtui.engine.runtime.tmux import Tmux, session_name_for
-from swarmtui.engine.wrapper.main import LaunchSpec
+from swarmtui.engine.wrapper.launch import LaunchSpec
 from tests.conftest import git
 from tests.sshd import HostFactory, SshdHost, pid_alive
 from tests.sshd import ssh_hosts as ssh_hosts  # the fixture

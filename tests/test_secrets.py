@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from swarmtui.config import config_from_dict
 from swarmtui.engine.run.runconfig import config_of_run, settings_for
-from swarmtui.engine.wrapper.main import LaunchSpec
+from swarmtui.engine.wrapper.launch import LaunchSpec
 from swarmtui.protocol import ENV_FILE, EXIT_FILE, OUTPUT_LOG, PROMPT_FILE, SIGNALS_FILE
 from swarmtui.secrets import (
     MARKER,

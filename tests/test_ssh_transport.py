@@ -13,17 +13,16 @@ from pathlib import Path
 
 import pytest
 
-from swarmtui.engine.runtime.ssh import (
+from swarmtui.engine.runtime.ssh import SshHost, remote_command
+from swarmtui.engine.runtime.ssherrors import (
     SshAuthFailed,
     SshConnectionLost,
     SshConnectionRefused,
     SshError,
-    SshHost,
     SshHostKeyError,
     SshTimeout,
     SshUnknownHost,
     classify,
-    remote_command,
 )
 from tests.conftest import git
 from tests.sshd import HostFactory, SshdFleet, SshdHost, pid_alive, require_sshd

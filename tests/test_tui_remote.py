@@ -13,7 +13,7 @@ import pytest
 
 from swarmtui import protocol as P
 from swarmtui.config.hosts import HostConfig
-from swarmtui.engine.runners.sshremote import TMUX_SOCKET
+from swarmtui.engine.runners.sshremotemirror import TMUX_SOCKET
 from swarmtui.engine.runtime.tmux import Tmux, session_name_for
 from swarmtui.tui.remote import ssh_attach_argv
 from tests.sshd import HostFactory

@@ -53,7 +53,7 @@ def test_only_what_can_be_known_is_reported(tmp_path: Path) -> None:
 def test_the_shells_message_for_a_program_it_cannot_run(tmp_path: Path) -> None:
     """126 (found, not executable) and 127 (not found) give the shell's message; any other
     failure, and a timeout, give none (those are the work's failures)."""
-    from swarmtui.engine.integrate.verifycmd import run_verify, unrunnable_message
+    from swarmtui.engine.runtime.shell import run_verify, unrunnable_message
 
     script = tmp_path / "check.sh"
     script.write_text("#!/bin/sh\nexit 0\n")

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from swarmtui.engine.wrapper.main import CappedLog, LaunchSpec
+from swarmtui.engine.wrapper.launch import CappedLog, LaunchSpec
 from swarmtui.protocol import (
     AGENT_PGID_FILE,
     ENV_AGENT_ID,

@@ -63,6 +63,7 @@ class Started:
     aid: str
     pane_pid: int | None = None
     error: str = ""
+    server_gone: bool = False  # the tmux server was gone: the attempt is lost, not at fault
 
 
 @dataclass(frozen=True)

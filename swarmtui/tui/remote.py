@@ -8,7 +8,7 @@ import os
 import shlex
 
 from swarmtui.config.hosts import HostConfig
-from swarmtui.engine.runners.sshremote import TMUX_SOCKET
+from swarmtui.engine.runners.sshremotemirror import TMUX_SOCKET
 
 
 def ssh_argv(host: HostConfig) -> list[str]:

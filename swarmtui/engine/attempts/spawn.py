@@ -37,7 +37,7 @@ from swarmtui.engine.ports import Ports
 from swarmtui.engine.review.fit import Fit, fit, pick_files
 from swarmtui.engine.runners.base import PrepareJob, ServerGone
 from swarmtui.engine.runtime.files import Refused, read_small, read_under
-from swarmtui.engine.wrapper.main import LaunchSpec
+from swarmtui.engine.wrapper.launch import LaunchSpec
 from swarmtui.model import Cause, ExitHow, RunState, TaskView
 from swarmtui.model import payloads as p
 
@@ -356,7 +356,7 @@ class Spawner:
             try:
                 pid = ports.runner.start(window, adir, wt)
             except ServerGone as e:
-                return Started(msg.aid, error=f"server gone: {e}")
+                return Started(msg.aid, error=f"server gone: {e}", server_gone=True)
             return Started(msg.aid, pane_pid=pid)
 
         ports.submit(ports.workers.tmux, start, lambda e: Started(msg.aid, error=str(e)))
@@ -367,7 +367,7 @@ class Spawner:
         if rec is None:
             return
         if msg.error:
-            cause = Cause.LOST if msg.error.startswith("server gone") else Cause.COULD_NOT_START
+            cause = Cause.LOST if msg.server_gone else Cause.COULD_NOT_START
             fail_if_current(ports, rec.task, rec.attempt, cause, f"could not start: {msg.error}")
             self._never_started(msg.aid, msg.error)
             return

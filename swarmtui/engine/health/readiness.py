@@ -11,12 +11,6 @@ results: from there ``verify`` decides.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import select
-import signal
-import subprocess
-import time
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,73 +19,11 @@ from swarmtui import protocol as P
 from swarmtui.engine.intents import CheckReadiness
 from swarmtui.engine.messages import CheckDone
 from swarmtui.engine.ports import Ports, redactor_for
+from swarmtui.engine.runtime.shell import CheckOutcome, run_check
 from swarmtui.model import TaskState
 from swarmtui.model import payloads as p
 from swarmtui.model.payloads.readings import CHECK_LINE_CAP, CHECK_TAIL_CAP
 from swarmtui.textsafe import clean_text
-
-OUTPUT_CAP = 64 * 1024  # bytes of a check's output kept (its newest)
-REAP_S = 5.0  # after a kill, how long to wait for the group's leader to be reaped
-
-
-@dataclass(frozen=True)
-class CheckOutcome:
-    ok: bool
-    code: int | None  # None: timed out or not started
-    seconds: float
-    output: str  # the newest OUTPUT_CAP bytes, decoded
-    timed_out: bool = False
-    error: str = ""
-
-
-def run_check(command: str, cwd: Path, *, timeout: float,
-              cap: int = OUTPUT_CAP) -> CheckOutcome:
-    """Run ``command`` with ``sh -c`` in ``cwd`` in its own process group; keep the newest
-    ``cap`` bytes of its output; kill the group at ``timeout``. Blocks: call it in a worker."""
-    start = time.monotonic()
-    try:
-        proc = subprocess.Popen(["/bin/sh", "-c", command], cwd=cwd, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True)
-    except OSError as e:
-        return CheckOutcome(ok=False, code=None, seconds=0.0, output="",
-                            error=f"could not start: {e}"[:200])
-    assert proc.stdout is not None
-    deadline = start + timeout
-    buf = bytearray()
-    timed_out = False
-    fd = proc.stdout.fileno()
-    try:
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                timed_out = True
-                break
-            ready, _, _ = select.select([fd], [], [], left)
-            if not ready:
-                continue
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                break  # every writer closed the pipe
-            buf += chunk
-            if len(buf) > cap:
-                del buf[: len(buf) - cap]
-        if not timed_out:
-            try:
-                proc.wait(timeout=max(0.0, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                timed_out = True
-        if timed_out:
-            # The leader is not reaped yet, so its group id cannot have been reused.
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                proc.wait(timeout=REAP_S)
-    finally:
-        proc.stdout.close()
-    code = None if timed_out else proc.returncode
-    return CheckOutcome(ok=code == 0, code=code, seconds=time.monotonic() - start,
-                        output=buf.decode("utf-8", "replace"), timed_out=timed_out)
 
 
 def last_line(text: str) -> str:

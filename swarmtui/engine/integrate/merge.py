@@ -20,8 +20,8 @@ from typing import Any
 from swarmtui import protocol as P
 from swarmtui.engine.integrate.ledger import LedgerEntry, find_reverts, trim_added
 from swarmtui.engine.integrate.protect import KEPT, named, protected_sentence, touched
-from swarmtui.engine.integrate.verifycmd import run_verify, unrunnable_message
 from swarmtui.engine.runtime.git import Git, GitError, identity_env
+from swarmtui.engine.runtime.shell import run_verify, unrunnable_message
 from swarmtui.engine.scope import out_of_scope
 
 INTEGRATION_WORKTREE = "_integration"

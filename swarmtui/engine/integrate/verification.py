@@ -15,7 +15,6 @@ from pathlib import Path
 from swarmtui import protocol as P
 from swarmtui.engine.integrate.mergequeue import run_protected
 from swarmtui.engine.integrate.protect import named, protected_sentence, touched
-from swarmtui.engine.integrate.verifycmd import run_verify, unrunnable_message
 from swarmtui.engine.intents import (
     Ask,
     EnqueueMerge,
@@ -26,6 +25,7 @@ from swarmtui.engine.intents import (
 )
 from swarmtui.engine.messages import VerifyDone
 from swarmtui.engine.ports import Ports
+from swarmtui.engine.runtime.shell import run_verify, unrunnable_message
 from swarmtui.model import Cause, TaskState, TaskView
 from swarmtui.model import payloads as p
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import anthropic
 
-from swarmtui.engine.review.llm import OutOfTime, WaitTooLong, retry_after
+from swarmtui.engine.review.waits import OutOfTime, WaitTooLong, retry_after
 
 
 class Deadline(anthropic.Middleware):

@@ -17,7 +17,6 @@ from __future__ import annotations
 import math
 import os
 import stat
-import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
@@ -25,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from swarmtui.engine.guard.screening.normalise import safe_excerpt
+from swarmtui.engine.runtime.git import GitError, tracked_files
 from swarmtui.engine.scope import normalise
 
 if TYPE_CHECKING:  # the client is imported where it is used: it takes seconds to load
@@ -220,17 +220,6 @@ class Picked:
     error: str = ""
 
 
-def tracked_files(repo: str | os.PathLike[str], timeout: float = 10.0) -> list[str]:
-    """Paths git tracks in ``repo`` (``git ls-files -z``), relative to the repository root when
-    ``repo`` is the root; raises ``OSError``, ``subprocess.SubprocessError`` on failure."""
-    proc = subprocess.run(["git", "-C", os.fspath(repo), "ls-files", "-z"], capture_output=True,
-                          timeout=timeout, check=False)
-    if proc.returncode != 0:
-        detail = proc.stderr.decode("utf-8", "replace").strip()
-        raise subprocess.SubprocessError(f"git ls-files failed: {detail}")
-    return [os.fsdecode(p) for p in proc.stdout.split(b"\0") if p]
-
-
 def matches(path: str, globs: Sequence[str]) -> bool:
     """The scope lock's reading of a task's ``files`` globs."""
     return any(fnmatchcase(path, normalise(g)) for g in globs)
@@ -250,7 +239,7 @@ def pick_files(repo: str | os.PathLike[str], globs: Sequence[str], *,
     Never raises."""
     try:
         paths = [p for p in tracked_files(repo, timeout) if matches(p, globs)] if globs else []
-    except (OSError, subprocess.SubprocessError, ValueError) as e:
+    except (OSError, GitError, ValueError) as e:
         return Picked(error=safe_excerpt(str(e), 200))
     root = Path(repo)
     files: list[tuple[str, str]] = []

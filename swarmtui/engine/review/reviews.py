@@ -22,7 +22,9 @@ from swarmtui.engine.intents import (
 )
 from swarmtui.engine.messages import Reviewed
 from swarmtui.engine.ports import Ports
-from swarmtui.engine.review.llm import Review, Reviewer, ReviewInput
+from swarmtui.engine.review.llm import Reviewer
+from swarmtui.engine.review.request import ReviewInput
+from swarmtui.engine.review.verdict import Review
 from swarmtui.engine.runtime.git import GitError
 from swarmtui.model import TaskState
 from swarmtui.model import payloads as p

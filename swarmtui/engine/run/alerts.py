@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import logging
 import os
-import subprocess
-import threading
 import time
 
 from swarmtui.engine.messages import StatusSet
 from swarmtui.engine.ports import Ports
+from swarmtui.engine.runtime import proc
 from swarmtui.model import Event
 from swarmtui.model.labels import RUN_LABEL
 from swarmtui.notify.push import Pusher
@@ -41,7 +40,7 @@ class Alerts:
         self._line = ""
         if not busy:
             return
-        since = time.strftime("%H:%M:%S", time.localtime(time.time()))
+        since = time.strftime("%H:%M:%S", time.localtime(self.ports.now()))
         line = (f"store busy since {since}: another process holds .swarm/state.db; "
                 "the supervisor waits and catches up")
         runner = self.ports.runner
@@ -60,15 +59,7 @@ class Alerts:
                "SWARM_ALERT_TEXT": a.text, "SWARM_ALERT_LEVEL": str(a.level),
                "SWARM_REPO": str(self.ports.repo)}
 
-        def run() -> None:
-            try:
-                subprocess.run(argv, env=env, stdin=subprocess.DEVNULL,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               start_new_session=True, timeout=60, check=False)
-            except (OSError, subprocess.SubprocessError) as e:
-                log.warning("notify.command %s failed: %s", argv[0], e)
-
-        threading.Thread(target=run, name="swarm-notify", daemon=True).start()
+        proc.run_in_background(argv, env, timeout=60, what="notify.command")
 
     def status_line(self, now: float) -> str:
         st = self.ports.state

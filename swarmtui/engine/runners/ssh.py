@@ -36,9 +36,11 @@ from swarmtui.config.hosts import HostConfig
 from swarmtui.engine.runners.base import HostUnknown, PrepareJob, RunnerError, ServerGone
 from swarmtui.engine.runners.bootstrap import Copied, copy_untracked
 from swarmtui.engine.runners.sshmirror import MirrorLink
-from swarmtui.engine.runners.sshremote import CLONE, TMUX_SOCKET
+from swarmtui.engine.runners.sshremote import CLONE
+from swarmtui.engine.runners.sshremotemirror import TMUX_SOCKET
 from swarmtui.engine.runtime.git import Git, GitError, identity_env, run_git
-from swarmtui.engine.runtime.ssh import SshError, SshHost
+from swarmtui.engine.runtime.ssh import SshHost
+from swarmtui.engine.runtime.ssherrors import SshError
 from swarmtui.engine.runtime.tmux import PaneInfo, session_name_for
 from swarmtui.engine.runtime.tmuxcli import FLAGS, utf8_locale
 

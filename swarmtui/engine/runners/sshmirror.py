@@ -29,8 +29,9 @@ from pathlib import Path
 from typing import Any
 
 from swarmtui import protocol as P
-from swarmtui.engine.runners.sshremote import APPEND_FILES, WHOLE_FILES
-from swarmtui.engine.runtime.ssh import SshError, SshHost
+from swarmtui.engine.runners.sshremotemirror import APPEND_FILES, WHOLE_FILES
+from swarmtui.engine.runtime.ssh import SshHost
+from swarmtui.engine.runtime.ssherrors import SshError
 from swarmtui.engine.runtime.tmux import PaneInfo
 from swarmtui.textsafe import clean_text
 

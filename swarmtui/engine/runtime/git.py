@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -412,3 +413,17 @@ def _porcelain_paths(out: str) -> list[str]:
                 paths.append(entries[i])
             i += 1
     return paths
+
+
+def tracked_files(repo: str | os.PathLike[str], timeout: float = 10.0) -> list[str]:
+    """Paths git tracks in ``repo`` (``git ls-files -z``), relative to the repository root when
+    ``repo`` is the root; raises ``OSError`` or ``GitError`` (a failure, a timeout)."""
+    try:
+        proc = subprocess.run(["git", "-C", os.fspath(repo), "ls-files", "-z"],
+                              capture_output=True, timeout=timeout, check=False)
+    except subprocess.SubprocessError as e:
+        raise GitError(f"git ls-files failed: {e}") from e
+    if proc.returncode != 0:
+        detail = proc.stderr.decode("utf-8", "replace").strip()
+        raise GitError(f"git ls-files failed: {detail}")
+    return [os.fsdecode(p) for p in proc.stdout.split(b"\0") if p]

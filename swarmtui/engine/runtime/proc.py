@@ -8,10 +8,15 @@ its wrapper is still alive, so a killed wrapper never leaves its agent running.
 from __future__ import annotations
 
 import ctypes
+import logging
 import os
 import signal
+import subprocess
+import threading
 import time
-from collections.abc import Container, Iterable
+from collections.abc import Container, Iterable, Mapping
+
+log = logging.getLogger(__name__)
 
 
 def group_alive(pgid: int) -> bool:
@@ -160,3 +165,19 @@ def end_descendants(grace: float, *, linger: float = 0.0,
                 signal_all(left, sig)  # children forked meanwhile are re-parented here
     reap_orphans(own)
     return signalled
+
+
+def run_in_background(argv: list[str], env: Mapping[str, str], *, timeout: float,
+                      what: str) -> None:
+    """Run ``argv`` in a thread of its own, detached from any terminal, output dropped; a
+    failure is logged as ``what``'s (for hooks the operator configured, like notify.command)."""
+
+    def run() -> None:
+        try:
+            subprocess.run(argv, env=dict(env), stdin=subprocess.DEVNULL,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                           start_new_session=True, timeout=timeout, check=False)
+        except (OSError, subprocess.SubprocessError) as e:
+            log.warning("%s %s failed: %s", what, argv[0], e)
+
+    threading.Thread(target=run, name="swarm-notify", daemon=True).start()

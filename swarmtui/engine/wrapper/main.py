@@ -24,16 +24,21 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from swarmtui.boundedjson import STREAM_MAX_DEPTH, loads, too_deep
+from swarmtui.boundedjson import STREAM_MAX_DEPTH, too_deep
 from swarmtui.engine.adapters import adapter_for
 from swarmtui.engine.runtime import proc as procs
+from swarmtui.engine.wrapper.launch import (
+    CappedLog,
+    LaunchSpec,
+    build_argv,
+    write_json_atomic,
+    write_text_atomic,
+)
 from swarmtui.protocol import (
     AGENT_PGID_FILE,
-    ENV_FILE,
     EXIT_FILE,
     OUTPUT_LOG,
     SIGNALS_FILE,
@@ -42,118 +47,11 @@ from swarmtui.protocol import (
 )
 from swarmtui.secrets import Redactor, secret_values
 
-LAUNCH_FILE = "launch.json"
-LAUNCH_MAX = 4 * 1024 * 1024  # launch.json and env.json (a large environment fits)
 _PR_SET_PDEATHSIG = 1
 SETUP_TAIL_BYTES = 8192  # of the setup command's output, for its event and the exit record
 PARTIAL_LINE_WAIT = 0.2  # seconds a partial output line waits for its end before it is shown
 LINGER_S = 2.0  # what the agent left running may finish by itself this long (a hook's line)
 REAP_EVERY_S = 1.0  # orphans re-parented to the wrapper are reaped this often
-
-
-@dataclass
-class LaunchSpec:
-    argv: list[str]
-    cwd: str
-    env: dict[str, str]  # the agent's whole environment; kept out of launch.json
-    prompt_via: str  # stdin | file | argument
-    prompt_file: str
-    heartbeat_file: str
-    orphan_timeout: float
-    kill_grace: float
-    log_max_bytes: int
-    adapter: str = "generic"
-    extra: dict[str, Any] = field(default_factory=dict)
-    secret_names: list[str] = field(default_factory=list)  # beyond those named like secrets
-    setup: str = ""  # [worktree] setup: a shell command run in cwd before the agent
-    setup_timeout: float = 600.0
-
-    def write(self, agent_dir: Path) -> None:
-        data = asdict(self)
-        env = data.pop("env")
-        write_json_atomic(agent_dir / ENV_FILE, env, mode=0o600)
-        write_json_atomic(agent_dir / LAUNCH_FILE, data)
-
-    @classmethod
-    def read(cls, agent_dir: Path) -> LaunchSpec:
-        # Both sit in the agent's folder, which agents can write: bounded like any agent file.
-        data = loads((agent_dir / LAUNCH_FILE).read_bytes(), max_chars=LAUNCH_MAX)
-        env_path = agent_dir / ENV_FILE
-        try:
-            env = loads(env_path.read_bytes(), max_chars=LAUNCH_MAX)
-        except FileNotFoundError:
-            env = {}
-        else:
-            env_path.unlink(missing_ok=True)  # the values live in this process only from now
-        return cls(env={str(k): str(v) for k, v in env.items()}, **data)
-
-
-def write_json_atomic(path: Path, obj: Any, *, mode: int = 0o600) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, mode)
-    with os.fdopen(fd, "w") as f:
-        json.dump(obj, f, indent=2, sort_keys=True)
-        f.write("\n")
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
-def build_argv(spec: LaunchSpec, prompt_text: str) -> list[str]:
-    """The agent's argv with the prompt placed as configured; never through a shell."""
-    argv = list(spec.argv)
-    if spec.prompt_via == "file":
-        if any("{prompt_file}" in a for a in argv):
-            argv = [a.replace("{prompt_file}", spec.prompt_file) for a in argv]
-        else:
-            argv.append(spec.prompt_file)
-    elif spec.prompt_via == "argument":
-        if any("{prompt}" in a for a in argv):
-            argv = [a.replace("{prompt}", prompt_text) for a in argv]
-        else:
-            argv.append(prompt_text)
-    return argv
-
-
-class CappedLog:
-    """An append-only log file kept under ``max_bytes``: the head stays, and once the file grows
-    past the cap the middle is dropped and the newest tail kept (rewritten via rename, so a
-    reader never sees a half-written file)."""
-
-    MARKER = b"\n[... swarmtui: output truncated here; head and newest tail kept ...]\n"
-
-    def __init__(self, path: Path, max_bytes: int) -> None:
-        self.path = path
-        self.max = max(max_bytes, 4096)
-        self.f = open(path, "ab")  # noqa: SIM115 - kept open for the agent's lifetime
-        self.size = self.f.tell()
-        self.truncations = 0
-
-    def write(self, data: bytes) -> None:
-        self.f.write(data)
-        self.f.flush()
-        self.size += len(data)
-        if self.size > self.max:
-            self._shrink()
-
-    def _shrink(self) -> None:
-        head_n = self.max // 4
-        tail_n = self.max // 2
-        self.f.close()
-        with open(self.path, "rb") as src:
-            head = src.read(head_n)
-            src.seek(-tail_n, os.SEEK_END)
-            tail = src.read()
-        tmp = self.path.with_name(f".{self.path.name}.tmp")
-        with open(tmp, "wb") as out:
-            out.write(head + self.MARKER + tail)
-        os.replace(tmp, self.path)
-        self.truncations += 1
-        self.f = open(self.path, "ab")  # noqa: SIM115
-        self.size = self.f.tell()
-
-    def close(self) -> None:
-        self.f.close()
 
 
 def _die_with_parent() -> None:
@@ -481,12 +379,6 @@ class Wrapper:
             data["adapter_error"] = f"{type(e).__name__}: {e}"[:300]
         data = json.loads(self.redact(json.dumps(data)))  # an API error may quote a key
         write_json_atomic(self.agent_dir / EXIT_FILE, data, mode=0o600)
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
 
 
 def main(agent_dir: str) -> int:

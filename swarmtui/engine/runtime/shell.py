@@ -1,9 +1,14 @@
-"""Running a task's ``verify`` command: the acceptance check, in the attempt's worktree."""
+"""Running a task's shell commands in a worktree: its ``verify`` command (the acceptance check)
+and its readiness ``check``. Each runs with ``sh -c`` in its own process group, bounded in time
+and in the output kept; both block, so callers run them in a worker.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import select
 import signal
 import subprocess
 import time
@@ -81,3 +86,69 @@ def unrunnable_message(out: VerifyOutcome) -> str:
     if len(last) > MESSAGE_MAX:
         last = last[:MESSAGE_MAX] + "..."
     return last or ("command not found" if out.code == 127 else "command not executable")
+
+
+# -- the readiness check ----------------------------------------------------------------------
+
+OUTPUT_CAP = 64 * 1024  # bytes of a check's output kept (its newest)
+REAP_S = 5.0  # after a kill, how long to wait for the group's leader to be reaped
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    ok: bool
+    code: int | None  # None: timed out or not started
+    seconds: float
+    output: str  # the newest OUTPUT_CAP bytes, decoded
+    timed_out: bool = False
+    error: str = ""
+
+
+def run_check(command: str, cwd: Path, *, timeout: float,
+              cap: int = OUTPUT_CAP) -> CheckOutcome:
+    """Run ``command`` with ``sh -c`` in ``cwd`` in its own process group; keep the newest
+    ``cap`` bytes of its output; kill the group at ``timeout``. Blocks: call it in a worker."""
+    start = time.monotonic()
+    try:
+        proc = subprocess.Popen(["/bin/sh", "-c", command], cwd=cwd, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                start_new_session=True)
+    except OSError as e:
+        return CheckOutcome(ok=False, code=None, seconds=0.0, output="",
+                            error=f"could not start: {e}"[:200])
+    assert proc.stdout is not None
+    deadline = start + timeout
+    buf = bytearray()
+    timed_out = False
+    fd = proc.stdout.fileno()
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                timed_out = True
+                break
+            ready, _, _ = select.select([fd], [], [], left)
+            if not ready:
+                continue
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                break  # every writer closed the pipe
+            buf += chunk
+            if len(buf) > cap:
+                del buf[: len(buf) - cap]
+        if not timed_out:
+            try:
+                proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                timed_out = True
+        if timed_out:
+            # The leader is not reaped yet, so its group id cannot have been reused.
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=REAP_S)
+    finally:
+        proc.stdout.close()
+    code = None if timed_out else proc.returncode
+    return CheckOutcome(ok=code == 0, code=code, seconds=time.monotonic() - start,
+                        output=buf.decode("utf-8", "replace"), timed_out=timed_out)
