@@ -20,6 +20,7 @@ import pytest
 
 from swarmtui import protocol as P
 from swarmtui.engine.run.footing import Footing, Lost
+from swarmtui.model import Event
 from swarmtui.model import payloads as p
 from swarmtui.store import Store
 from tests.fleet import fake, fast_config, start, task
@@ -172,3 +173,51 @@ def test_a_crashed_headless_supervisor_says_so_and_status_shows_it(
     left = after_attach(git_repo)
     assert "the supervisor crashed at " in left and "InjectedFault" in left
     assert "restarts it in window 0" in left
+
+
+def test_a_helper_thread_that_raises_is_recorded_as_the_supervisors_crash(
+        git_repo: Path, tmux_socket: str, tmp_path: Path) -> None:
+    """The wake listener (a helper thread) raises on a nudge (an injected fault): the real
+    supervisor records the crash with the thread's name and its traceback, and leaves; `status`
+    quotes it."""
+    from swarmtui.engine.runtime.wake import nudge
+
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(f'[run]\ndefault_agent = "a"\n[slots]\nmin_free_memory = "0"\n'
+                   f'[agents.a]\ncommand = {json.dumps(fake("stall"))}\n')
+    tasks = tmp_path / "tasks.toml"
+    tasks.write_text('[[task]]\nid = "s"\nprompt = "p"\n')
+    up = subprocess.Popen([sys.executable, "-m", "swarmtui", "up", str(tasks), "--headless",
+                           "--repo", str(git_repo), "--config", str(cfg)],
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                          env={**os.environ, "SWARMTUI_FAULT": "wake:raise"})
+    try:
+        _await(lambda: (P.swarm_dir(git_repo) / P.STATE_DB).exists() and any(
+            e.kind == "attempt_started" for e in _events(git_repo)), "the agent to start")
+        nudge(git_repo)
+        said, _ = up.communicate(timeout=120)
+    finally:
+        if up.poll() is None:
+            up.kill()
+            up.wait()
+    assert up.returncode == 1, said
+    assert "InjectedFault: fault injected at wake" in said
+    crashes = [e for e in _events(git_repo) if e.kind == "supervisor_crashed"]
+    assert len(crashes) == 1
+    rec = crashes[0].get(p.SupervisorCrashed)
+    assert rec.thread == "swarm-wake" and rec.error.startswith("InjectedFault")
+    assert "wake.py" in rec.traceback
+    trace = (P.swarm_dir(git_repo) / "supervisor.log").read_text()
+    assert "thread swarm-wake raised" in trace
+    status = subprocess.run([sys.executable, "-m", "swarmtui", "status", "--repo",
+                             str(git_repo)], capture_output=True, text=True, timeout=60)
+    assert "the supervisor crashed at " in status.stdout
+    assert "fault injected at wake" in status.stdout
+
+
+def _events(repo: Path) -> list[Event]:
+    store = Store(P.swarm_dir(repo) / P.STATE_DB)
+    try:
+        return list(store.events(0))
+    finally:
+        store.close()

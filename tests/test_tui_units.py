@@ -337,3 +337,25 @@ def test_events_in_words() -> None:
     assert describe(ev("forecast", target="conflict", files=["a.py"],
                        conflicts_with=["b"])) == (
         "forecast: conflict in a.py; conflicts with b")
+
+
+def test_the_header_says_the_supervisor_crashed_until_a_new_one_resumes() -> None:
+    """A run whose supervisor crashed (and none runs now) says so in the header, with the time
+    and the exception; once a supervisor resumed the run, the header no longer says it."""
+    from datetime import datetime
+
+    from swarmtui.config import config_from_dict
+    from swarmtui.model import RunState, RunStatus
+    from swarmtui.model.state import Crash
+    from swarmtui.tui.runview import make_header
+
+    cfg = config_from_dict({}, "t")
+    st = RunState(run=1, status=RunStatus.RUNNING)
+    st.last_crash = Crash(1_800_000_000.0, "InjectedFault: fault injected at tick")
+    h = make_header(st, cfg, 1_800_000_100.0, repo="r", live=False, read_only=True)
+    at = datetime.fromtimestamp(1_800_000_000.0).strftime("%H:%M")
+    assert (h.status, h.status_text) == (
+        "orphaned", f"supervisor crashed at {at}: InjectedFault: fault injected at tick")
+    st.last_crash = Crash(1_800_000_000.0, "InjectedFault: x", resumed=True)
+    h = make_header(st, cfg, 1_800_000_100.0, repo="r", live=False, read_only=True)
+    assert h.status_text == "no supervisor"

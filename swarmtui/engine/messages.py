@@ -57,6 +57,15 @@ class Prepared:
 
 
 @dataclass(frozen=True)
+class HelperCrashed:
+    """A helper thread of the supervisor raised: the loop records it as the supervisor's
+    crash and leaves (a half-blind supervisor is worse than a restarted one)."""
+
+    thread: str
+    error: BaseException
+
+
+@dataclass(frozen=True)
 class Started:
     """An attempt's window was opened (or could not be)."""
 
@@ -155,4 +164,4 @@ class CheckDone:
 
 Message = (Wake | FilesChanged | WatcherRestarted | Panes | Prepared | Started | VerifyDone
            | MergeDone | ForecastDone | Sampled | Recheck | ResolveChecked | StatusSet
-           | Reviewed | CheckDone)
+           | Reviewed | CheckDone | HelperCrashed)

@@ -46,6 +46,10 @@ def _status(state: RunState, now: float, live: bool) -> tuple[str, str]:
     text = RUN_LABEL.get(state.status, status)
     if status not in ("finished", "stopped"):
         if not live:
+            crash = state.last_crash
+            if crash is not None and not crash.resumed:
+                when = datetime.fromtimestamp(crash.time).strftime("%H:%M")
+                return "orphaned", f"supervisor crashed at {when}: {crash.error[:48]}"
             return "orphaned", "no supervisor"
         if (until := state.usage_limited_until) is not None and until > now:
             return "usage_limited", ("usage-limited until "

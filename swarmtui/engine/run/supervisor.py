@@ -10,6 +10,7 @@ environment policy); the caller's config is only compared with it.
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -19,7 +20,7 @@ from swarmtui import faults
 from swarmtui import protocol as P
 from swarmtui.config import Config
 from swarmtui.engine.integrate.ledger import entries_from_events
-from swarmtui.engine.messages import FilesChanged, WatcherRestarted
+from swarmtui.engine.messages import FilesChanged, HelperCrashed, WatcherRestarted
 from swarmtui.engine.ports import Ports, Workers
 from swarmtui.engine.run import wiring
 from swarmtui.engine.run.footing import Footing, LostFooting
@@ -45,6 +46,14 @@ from swarmtui.model import RunSettings, RunState, RunStatus, TaskSpec
 from swarmtui.model import payloads as p
 from swarmtui.secrets import redact_config
 from swarmtui.store import Store
+
+
+class HelperThreadDied(Exception):
+    """Raised on the loop for a helper thread's exception (its ``__cause__``)."""
+
+    def __init__(self, thread: str) -> None:
+        super().__init__(f"thread {thread} raised")
+        self.thread = thread
 
 
 class Supervisor:
@@ -222,12 +231,15 @@ class Supervisor:
         self._wake = WakeListener(self.repo, lambda: loop.wake("nudge"))
         self._wake.start()
         loop.every_tick(self._touch_heartbeat, busy_ok=True)  # agents live on a busy store
+        loop.on(HelperCrashed, self._helper_crashed)
+        hook, threading.excepthook = threading.excepthook, self._thread_excepthook
         try:
             loop.run(self.config.heartbeat.tick, done=self._done)
         except Exception as e:
             self._record_crash(e)
             raise
         finally:
+            threading.excepthook = hook
             self._wake.stop()
             self._watcher.stop()
             if self.lost is None:
@@ -251,15 +263,31 @@ class Supervisor:
                      self.lost.cause if self.lost else self.crashed or "stopped")
             close_supervisor_log(trace)
 
+    def _thread_excepthook(self, args: threading.ExceptHookArgs) -> None:
+        """An exception that escaped a helper thread (the watcher, the wake listener, a push):
+        handed to the loop, which records it as the supervisor's crash and leaves."""
+        if args.exc_value is None or isinstance(args.exc_value, SystemExit):
+            return
+        name = args.thread.name if args.thread is not None else "a helper thread"
+        log.critical("thread %s raised", name,
+                     exc_info=(args.exc_type, args.exc_value, args.exc_traceback))
+        self.loop.post(HelperCrashed(name, args.exc_value))
+
+    def _helper_crashed(self, msg: HelperCrashed) -> None:
+        raise HelperThreadDied(msg.thread) from msg.error
+
     def _record_crash(self, e: BaseException) -> None:
         """The crash into the log file and, when the store still takes it, the event log."""
+        where = thread_name()
+        if isinstance(e, HelperThreadDied) and e.__cause__ is not None:
+            where, e = e.thread, e.__cause__
         error, tb = describe_crash(e)
         self.crashed = error
         log.critical("the supervisor's loop crashed: %s", error, exc_info=e)
         if self.lost is not None or self.ports is None:
             return
         try:
-            self.ports.emit(p.SupervisorCrashed(error=error, thread=thread_name(), traceback=tb))
+            self.ports.emit(p.SupervisorCrashed(error=error, thread=where, traceback=tb))
         except Exception:  # noqa: BLE001 - the crash may be the store itself
             log.error("the crash could not be recorded in the event log", exc_info=True)
 

@@ -13,6 +13,8 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from swarmtui import faults
+
 
 def address(repo: Path) -> bytes:
     digest = hashlib.sha256(str(Path(repo).resolve()).encode()).hexdigest()[:32]
@@ -56,6 +58,7 @@ class WakeListener:
                 continue
             except OSError:
                 return
+            faults.point("wake")  # a helper thread that breaks (tests)
             self.on_wake()
 
     def stop(self) -> None:
