@@ -1,14 +1,15 @@
-"""Find (or install) the real Codex CLI and Gemini CLI for tests, and the environments that run
-them in isolation against the local API stand-ins (tests/openai_stub.py, tests/gemini_stub.py).
+"""Find (or install) the real Codex CLI, Gemini CLI and opencode for tests, and the environments
+that run them in isolation against the local API stand-ins (tests/openai_stub.py,
+tests/gemini_stub.py).
 
 Each CLI is installed pinned from npm into its own cache folder (``.ci/cache/codex``,
-``.ci/cache/gemini``; ``SWARMTUI_CODEX_DIR`` / ``SWARMTUI_GEMINI_DIR`` override them), the way
-``tests/claude_cli.py`` does for Claude Code. ``codex_env`` / ``gemini_env`` build a complete
-environment (nothing inherited but PATH and locale) whose home folder is a fresh directory
-under the test's tmp, so neither CLI ever reads or writes the user's own ``~/.codex`` or
-``~/.gemini``, nor a key from the caller's environment.
+``.ci/cache/gemini``, ``.ci/cache/opencode``; ``SWARMTUI_CODEX_DIR``, ``SWARMTUI_GEMINI_DIR``,
+``SWARMTUI_OPENCODE_DIR`` override them), the way ``tests/claude_cli.py`` does for Claude Code.
+``codex_env`` / ``gemini_env`` build a complete environment (nothing inherited but PATH and
+locale) whose home folder is a fresh directory under the test's tmp, so neither CLI ever reads
+or writes the user's own ``~/.codex`` or ``~/.gemini``, nor a key from the caller's environment.
 
-``python tests/agent_clis.py`` installs both and prints their paths (CI runs it).
+``python tests/agent_clis.py`` installs them all and prints their paths (CI runs it).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class CliSpec:
     package: str
     version: str  # pinned: the transcripts in tests/data/<name> were recorded with it
     dir_env: str
+    bin: str = ""  # the executable's name, when it is not the CLI's
 
     @property
     def prefix(self) -> Path:
@@ -41,11 +43,12 @@ class CliSpec:
 
     @property
     def executable(self) -> Path:
-        return self.prefix / "node_modules" / ".bin" / self.name
+        return self.prefix / "node_modules" / ".bin" / (self.bin or self.name)
 
 
 CODEX = CliSpec("codex", "@openai/codex", "0.171.0", "SWARMTUI_CODEX_DIR")
 GEMINI = CliSpec("gemini", "@google/gemini-cli", "0.61.0", "SWARMTUI_GEMINI_DIR")
+OPENCODE = CliSpec("opencode", "opencode-ai", "1.18.33", "SWARMTUI_OPENCODE_DIR")
 
 
 @dataclass(frozen=True)
@@ -184,9 +187,40 @@ def gemini_env(home: Path, base_url: str, *, api_key: str | None = STUB_GEMINI_K
     return env
 
 
+STUB_PROVIDER = "stub"
+
+
+def opencode_env(home: Path, base_url: str, *, model: str, api_key: str | None = STUB_OPENAI_KEY,
+                 prices: dict[str, float] | None = None) -> dict[str, str]:
+    """A fresh opencode config under ``home`` (``$XDG_CONFIG_HOME/opencode/opencode.json``)
+    with one provider, ``stub``: opencode's ``@ai-sdk/openai-compatible`` pointed at the
+    stand-in's Chat Completions API, one model with its prices (opencode says each step's cost
+    from them), its key from ``STUB_API_KEY``. No models.dev fetch, no update, no sharing, no
+    default plugins, no reading of ``~/.claude``."""
+    env = _base_env(home)
+    cfg_dir = home / ".config" / "opencode"
+    cfg_dir.mkdir(parents=True, exist_ok=True)
+    entry: dict[str, Any] = {"name": model, "limit": {"context": 200_000, "output": 32_000}}
+    if prices:
+        entry["cost"] = prices
+    config = {"$schema": "https://opencode.ai/config.json", "autoupdate": False,
+              "share": "disabled", "model": f"{STUB_PROVIDER}/{model}",
+              "provider": {STUB_PROVIDER: {
+                  "npm": "@ai-sdk/openai-compatible", "name": "stub",
+                  "options": {"baseURL": f"{base_url}/v1", "apiKey": "{env:STUB_API_KEY}"},
+                  "models": {model: entry}}}}
+    (cfg_dir / "opencode.json").write_text(json.dumps(config, indent=2) + "\n")
+    env.update({"OPENCODE_DISABLE_MODELS_FETCH": "1", "OPENCODE_DISABLE_AUTOUPDATE": "1",
+                "OPENCODE_DISABLE_LSP_DOWNLOAD": "1", "OPENCODE_DISABLE_SHARE": "1",
+                "OPENCODE_DISABLE_DEFAULT_PLUGINS": "1", "OPENCODE_DISABLE_CLAUDE_CODE": "1"})
+    if api_key is not None:
+        env["STUB_API_KEY"] = api_key
+    return env
+
+
 def main() -> int:
-    """Install both pinned CLIs if needed; exit 1 when an install was possible and failed."""
-    for spec in (CODEX, GEMINI):
+    """Install the pinned CLIs if needed; exit 1 when an install was possible and failed."""
+    for spec in (CODEX, GEMINI, OPENCODE):
         try:
             found = find_cli(spec)
         except RuntimeError as exc:

@@ -1,11 +1,13 @@
-"""Record what the real Codex CLI and Gemini CLI print in each scenario swarmtui must handle.
+"""Record what the real Codex CLI, Gemini CLI and opencode print in each scenario swarmtui must
+handle.
 
     python tests/agent_record.py [--only NAME ...] [--list]
 
 Each scenario runs the CLI headless (``codex exec --json``, ``gemini --output-format
-stream-json``; prompt on stdin) in a fresh temporary git repository with a fresh home folder,
-against the local API stand-in scripted for it (tests/openai_stub.py, tests/gemini_stub.py). It
-saves ``tests/data/<cli>/<scenario>.jsonl`` (stdout, byte for byte) and ``<scenario>.meta.json``
+stream-json``, ``opencode run --format json``; prompt on stdin) in a fresh temporary git repository
+with a fresh home folder, against the local API stand-in scripted for it (tests/openai_stub.py:
+Responses for Codex, Chat Completions for opencode; tests/gemini_stub.py). It saves
+``tests/data/<cli>/<scenario>.jsonl`` (stdout, byte for byte) and ``<scenario>.meta.json``
 (command line, exit code, stderr tail, duration, one summary per request, tokens billed per
 model). Nothing there is hand-written: rerun to regenerate.
 """
@@ -31,24 +33,35 @@ if str(ROOT) not in sys.path:
 from tests.agent_clis import (  # noqa: E402 - the repository root is on sys.path first
     CODEX,
     GEMINI,
+    OPENCODE,
+    STUB_PROVIDER,
     codex_args,
     codex_env,
     find_cli,
     gemini_env,
+    opencode_env,
 )
 from tests.api_stub import Call, Fail, Hang, Reply, Request, ScriptItem, StubServer, Tokens  # noqa: E402
 from tests.gemini_stub import GeminiStub, daily_quota, function_responses  # noqa: E402
-from tests.openai_stub import OpenAIStub, function_outputs, usage_limit  # noqa: E402
+from tests.openai_stub import (  # noqa: E402
+    OpenAIStub,
+    function_outputs,
+    tool_messages,
+    usage_limit,
+)
 
 DATA = ROOT / "tests" / "data"
 CODEX_MODEL = "gpt-5.5"
 GEMINI_MODEL = "gemini-2.5-pro"
+OPENCODE_MODEL = "gpt-5.5"
+# US dollars per million tokens, in opencode's config: it says each step's cost from them.
+OPENCODE_PRICES = {"input": 1.25, "output": 10.0, "cache_read": 0.125}
 PROMPT = "Write a progress line, add hello.txt, commit it, and say done."
 
 
 @dataclass
 class Scenario:
-    cli: str  # codex | gemini
+    cli: str  # codex | gemini | opencode
     name: str
     about: str
     script: Callable[[Path], list[ScriptItem]]  # given the repository
@@ -61,6 +74,8 @@ class Scenario:
 
 def _steps(req: Request, cli: str) -> int:
     body = req.body if isinstance(req.body, dict) else {}
+    if cli == "opencode":
+        return len(tool_messages(req))
     if cli == "codex":
         items = body.get("input") or []
         return sum(1 for i in items if isinstance(i, dict)
@@ -79,6 +94,12 @@ def worker(cli: str, repo: Path, tokens: Tokens = WORKER_TOKENS) -> ScriptItem:
         plan = [Call("exec_command", {"cmd": f"echo 'started [outputs: 0]' >> {progress}"}),
                 Call("exec_command", {"cmd": "printf 'hello\\n' > hello.txt && git add "
                                              "hello.txt && git commit -q -m 'Add hello'"})]
+    elif cli == "opencode":  # its GPT models get apply_patch, not write: the shell does it all
+        plan = [Call("bash", {"command": f"echo 'started [outputs: 0]' >> {progress}",
+                              "description": "Report progress"}),
+                Call("bash", {"command": "printf 'hello\\n' > hello.txt && git add hello.txt "
+                                         "&& git commit -q -m 'Add hello'",
+                              "description": "Add and commit hello.txt"})]
     else:
         plan = [Call("run_shell_command", {"command": f"echo 'started [outputs: 0]' >> "
                                                       f"{progress}"}),
@@ -100,6 +121,11 @@ def _codex(name: str, about: str, script: Callable[[Path], list[ScriptItem]],
     return Scenario("codex", name, about, script, **kw)
 
 
+def _opencode(name: str, about: str, script: Callable[[Path], list[ScriptItem]],
+              **kw: Any) -> Scenario:
+    return Scenario("opencode", name, about, script, **kw)
+
+
 def _gemini(name: str, about: str, script: Callable[[Path], list[ScriptItem]],
             **kw: Any) -> Scenario:
     return Scenario("gemini", name, about, script, **kw)
@@ -110,6 +136,10 @@ BYPASS = ["--dangerously-bypass-approvals-and-sandbox"]
 # general.maxAttempts bounds that.
 FEW_ATTEMPTS: dict[str, Any] = {"general": {"maxAttempts": 2}}
 YOLO = ["--approval-mode", "yolo"]
+AUTO = ["--auto"]
+# What the launcher sets for the default policy with the allow list Bash(echo:*) only.
+ECHO_ONLY = {"OPENCODE_PERMISSION": json.dumps({"edit": "allow", "bash": {
+    "*": "ask", "echo *": "allow"}})}
 
 SCENARIOS: list[Scenario] = [
     _codex("success", "three tool calls and a final message; sandbox bypassed; exit 0",
@@ -189,6 +219,32 @@ SCENARIOS: list[Scenario] = [
                             "number of tokens allowed (1048576).", repeat=True)], args=YOLO),
     _gemini("resume", "a first run, then `--resume <session id>` with a follow-up",
             lambda r: [worker("gemini", r)], args=YOLO, resume=True),
+    _opencode("success", "two shell calls, then text; --auto", lambda r: [worker("opencode", r)],
+              args=AUTO),
+    _opencode("permission_refused", "bash asks except `echo *` (OPENCODE_PERMISSION): the git "
+              "command is refused and the run stops", lambda r: [worker("opencode", r)],
+              env=ECHO_ONLY),
+    _opencode("auth_401", "invalid API key: every request answered 401",
+              lambda r: [Fail(401, message="Incorrect API key provided", code="invalid_api_key",
+                              repeat=True)], args=AUTO),
+    _opencode("rate_429_forever", "429 rate limit with retry-after 1 on every request",
+              lambda r: [Fail(429, message="Rate limit reached for requests",
+                              code="rate_limit_exceeded", headers={"retry-after": "1"},
+                              repeat=True)], args=AUTO),
+    _opencode("quota_429", "429 insufficient_quota (an API account out of credit; no reset)",
+              lambda r: [Fail(429, message="You exceeded your current quota, please check your "
+                              "plan and billing details.", code="insufficient_quota",
+                              repeat=True)], args=AUTO),
+    _opencode("usage_limit", "429 usage_limit_reached with resets_at in its body",
+              lambda r: [usage_limit(3600)], args=AUTO),
+    _opencode("server_500", "500 on every request",
+              lambda r: [Fail(500, message="The server had an error", repeat=True)], args=AUTO),
+    _opencode("context_too_long", "400 context_length_exceeded",
+              lambda r: [Fail(400, message="This model's maximum context length is 128000 "
+                              "tokens. However, your messages resulted in 200000 tokens.",
+                              code="context_length_exceeded", repeat=True)], args=AUTO),
+    _opencode("resume", "a first run, then `--session <id>` with a follow-up",
+              lambda r: [worker("opencode", r)], args=AUTO, resume=True),
 ]
 
 
@@ -203,7 +259,7 @@ def _summary(req: Request) -> dict[str, Any]:
     body = req.body if isinstance(req.body, dict) else None
     if body is not None:
         out["model"] = body.get("model", "")
-        fo = function_outputs(req) or function_responses(req)
+        fo = function_outputs(req) or function_responses(req) or tool_messages(req)
         if fo:
             out["tool_results"] = [json.dumps(x)[:300] for x in fo]
     return out
@@ -216,6 +272,9 @@ def _argv(sc: Scenario, exe: str, base_url: str, session: str | None) -> list[st
             head += ["resume", session]
         return [*head, "--json", "--skip-git-repo-check", *codex_args(base_url), "-m",
                 CODEX_MODEL, *sc.args, "-"]
+    if sc.cli == "opencode":
+        return [exe, "run", "--format", "json", "-m", f"{STUB_PROVIDER}/{OPENCODE_MODEL}",
+                "--title", sc.name, *(["--session", session] if session else []), *sc.args]
     resume = ["--resume", session] if session else []
     return [exe, "--output-format", "stream-json", "-m", GEMINI_MODEL, "--skip-trust",
             *resume, *sc.args]
@@ -231,6 +290,8 @@ def _session_of(cli: str, stdout: str) -> str | None:
             return str(obj.get("thread_id"))
         if cli == "gemini" and obj.get("type") == "init":
             return str(obj.get("session_id"))
+        if cli == "opencode" and obj.get("sessionID"):
+            return str(obj["sessionID"])
     return None
 
 
@@ -243,13 +304,15 @@ def record(sc: Scenario, exe: str, out: Path) -> None:
         (repo / "README.md").write_text("# recorded\n")
         _git(repo, "add", "-A")
         _git(repo, "commit", "-q", "-m", "initial")
-        stub: StubServer = OpenAIStub() if sc.cli == "codex" else GeminiStub()
+        stub: StubServer = GeminiStub() if sc.cli == "gemini" else OpenAIStub()
         items = sc.script(repo)
         stub.add(*items[:-1])
         stub.default = items[-1]  # the last item answers every later request
         with stub:
             env = (codex_env(tmp / "home", api_key=None if sc.no_key else
                              "sk-proj-stub-openai-key") if sc.cli == "codex" else
+                   opencode_env(tmp / "home", stub.base_url, model=OPENCODE_MODEL,
+                                prices=OPENCODE_PRICES) if sc.cli == "opencode" else
                    gemini_env(tmp / "home", stub.base_url, settings=sc.settings))
             env.update(sc.env)
             runs = [(sc.name, None, PROMPT)]
@@ -300,7 +363,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{sc.cli}/{sc.name}: {sc.about}")
         return 0
     exes: dict[str, str] = {}
-    for spec in (CODEX, GEMINI):
+    wanted = {sc.cli for sc in SCENARIOS if not args.only or f"{sc.cli}/{sc.name}" in args.only
+              or sc.name in args.only}
+    for spec in (CODEX, GEMINI, OPENCODE):
+        if spec.name not in wanted:
+            continue
         found = find_cli(spec)
         if found.path is None:
             print(found.reason, file=sys.stderr)

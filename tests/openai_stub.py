@@ -10,6 +10,14 @@ reasoning_tokens``); a :class:`Fail` is an HTTP error in the API's error shape (
 {"message", "type", "code"}}``) with its headers; ``Fail(200, code=...)`` is instead a
 ``response.failed`` event inside the stream (how the API reports ``context_length_exceeded``).
 ``GET /v1/models`` lists the default model.
+
+``POST /v1/chat/completions`` is the Chat Completions API (opencode's ``@ai-sdk/openai-compatible``
+provider, Qwen Code, Aider): with ``"stream": true`` a server-sent ``chat.completion.chunk``
+stream (the text, then each ``tool_calls`` delta, a chunk with ``finish_reason``, a last chunk
+with no choices and ``usage``: ``prompt_tokens`` with ``prompt_tokens_details.cached_tokens``,
+``completion_tokens`` with ``completion_tokens_details.reasoning_tokens``; then ``[DONE]``),
+otherwise one ``chat.completion`` object. A tool's answer comes back as a ``"role": "tool"``
+message (:func:`tool_messages`).
 """
 
 from __future__ import annotations
@@ -59,7 +67,8 @@ class OpenAIStub(StubServer):
     default_model = DEFAULT_MODEL
 
     def is_model_call(self, method: str, path: str) -> bool:
-        return method == "POST" and path.split("?")[0].rstrip("/").endswith("/responses")
+        return method == "POST" and path.split("?")[0].rstrip("/").endswith(
+            ("/responses", "/chat/completions"))
 
     def model_of(self, req: Request) -> str:
         return str(req.body.get("model", "")) if isinstance(req.body, dict) else ""
@@ -72,6 +81,9 @@ class OpenAIStub(StubServer):
         super().other(h, req)
 
     def render(self, h: Handler, req: Request, answer: Reply | Fail) -> None:
+        if isinstance(answer, Reply) and is_chat(req):
+            self._chat(h, req, answer)
+            return
         if isinstance(answer, Fail):
             if answer.status == 200:
                 self._failed_in_stream(h, req, answer)
@@ -118,6 +130,41 @@ class OpenAIStub(StubServer):
         h.sse({"type": "response.completed", "response": done, "sequence_number": seq + 1},
               "response.completed")
 
+    def _chat(self, h: Handler, req: Request, answer: Reply) -> None:
+        model = answer.model or self.model_of(req) or DEFAULT_MODEL
+        cid = new_id("chatcmpl-")
+        calls = [{"id": c.id or new_id("call_"), "type": "function",
+                  "function": {"name": c.name, "arguments": json.dumps(dict(c.arguments))}}
+                 for c in answer.calls]
+        finish = "tool_calls" if calls else "stop"
+        usage = chat_usage(answer.tokens)
+        body = req.body if isinstance(req.body, dict) else {}
+        if not body.get("stream"):
+            message: dict[str, Any] = {"role": "assistant", "content": answer.text}
+            if calls:
+                message["tool_calls"] = calls
+            h.send_json(200, {"id": cid, "object": "chat.completion", "created": int(time.time()),
+                              "model": model, "choices": [{"index": 0, "message": message,
+                                                           "finish_reason": finish}],
+                              "usage": usage}, req, answer.headers)
+            return
+        head = {"id": cid, "object": "chat.completion.chunk", "created": int(time.time()),
+                "model": model}
+
+        def chunk(delta: dict[str, Any], reason: str | None = None) -> None:
+            h.sse(dict(head, choices=[{"index": 0, "delta": delta, "finish_reason": reason}]))
+
+        h.start_sse(req, answer.headers)
+        chunk({"role": "assistant", "content": ""})
+        if answer.text is not None:
+            chunk({"content": answer.text})
+        for index, call in enumerate(calls):
+            chunk({"tool_calls": [dict(call, index=index)]})
+        chunk({}, finish)
+        h.sse(dict(head, choices=[], usage=usage))
+        h.wfile.write(b"data: [DONE]\n\n")
+        h.wfile.flush()
+
     def _failed_in_stream(self, h: Handler, req: Request, answer: Fail) -> None:
         rid = new_id("resp_")
         base = {"id": rid, "object": "response", "created_at": int(time.time()),
@@ -128,6 +175,25 @@ class OpenAIStub(StubServer):
         failed = dict(base, status="failed", error={"code": answer.code or "server_error",
                                                     "message": answer.message or "failed"})
         h.sse({"type": "response.failed", "response": failed}, "response.failed")
+
+
+def is_chat(req: Request) -> bool:
+    return req.path.split("?")[0].rstrip("/").endswith("/chat/completions")
+
+
+def chat_usage(t: Tokens) -> dict[str, Any]:
+    return {"prompt_tokens": t.input, "completion_tokens": t.output,
+            "total_tokens": t.input + t.output,
+            "prompt_tokens_details": {"cached_tokens": t.cached},
+            "completion_tokens_details": {"reasoning_tokens": t.reasoning}}
+
+
+def tool_messages(req: Request) -> list[dict[str, Any]]:
+    """The ``"role": "tool"`` messages of a Chat Completions request (answers to tool calls)."""
+    body = req.body if isinstance(req.body, dict) else {}
+    msgs = body.get("messages")
+    return [m for m in msgs if isinstance(m, dict) and m.get("role") == "tool"
+            ] if isinstance(msgs, list) else []
 
 
 def _call_item(call: Call) -> dict[str, Any]:

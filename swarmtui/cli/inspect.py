@@ -192,7 +192,7 @@ def unattended_problems(config: Any, agents: set[str]) -> list[str]:
     problems: list[str] = []
     for name in sorted(agents):
         agent = config.agents.get(name)
-        if agent is not None and agent.adapter in ("codex", "gemini"):
+        if agent is not None and agent.adapter not in ("claude", "generic"):
             from swarmtui.engine.adapters.launch import unattended_problems as other
 
             problems += other(agent.adapter, list(agent.command), where=f"agents.{name}")

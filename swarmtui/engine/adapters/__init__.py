@@ -14,9 +14,11 @@ from swarmtui.engine.adapters.base import Adapter, Can, GenericAdapter
 from swarmtui.engine.adapters.claude import ClaudeAdapter
 from swarmtui.engine.adapters.codex import CodexAdapter
 from swarmtui.engine.adapters.gemini import GeminiAdapter
+from swarmtui.engine.adapters.opencode import OpencodeAdapter
 
 ADAPTERS: dict[str, type[Adapter]] = {"generic": GenericAdapter, "claude": ClaudeAdapter,
-                                      "codex": CodexAdapter, "gemini": GeminiAdapter}
+                                      "codex": CodexAdapter, "gemini": GeminiAdapter,
+                                      "opencode": OpencodeAdapter}
 
 
 def adapter_for(name: str, extra: Mapping[str, Any] | None = None) -> Adapter:

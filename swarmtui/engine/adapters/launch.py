@@ -2,7 +2,9 @@
 
 What the adapter in the wrapper needs travels in ``launch.json``'s ``extra``: the model the
 command line sets (Codex never names it in its output) and, for a resumed Codex thread, the
-tokens the thread had used before (its usage totals cover the whole thread).
+tokens the thread had used before (its usage totals cover the whole thread). What the CLI
+itself needs in its environment (opencode's permission set) travels in ``extra["env"]``, which
+the spawner takes out (:func:`with_env`) before ``launch.json`` is written.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from swarmtui.engine.adapters import codex_launch, gemini_launch
+from swarmtui.engine.adapters import codex_launch, gemini_launch, opencode_launch
 from swarmtui.model import payloads as p
 
 
@@ -30,9 +32,11 @@ def session_tokens(exits: Iterable[p.AgentExited]) -> dict[str, int]:
 
 def launch(adapter: str, argv: list[str], *, mode: str, sandbox: bool,
            directories: tuple[str, ...], agent_dir: str, resume_session: str | None,
-           allow: tuple[str, ...] = (), earlier: Iterable[p.AgentExited] = (),
+           allow: tuple[str, ...] = (), deny: tuple[str, ...] = (),
+           earlier: Iterable[p.AgentExited] = (),
            env: Mapping[str, str] | None = None) -> tuple[list[str], dict[str, Any]]:
-    """The command line and the adapter's launch facts for a ``codex`` or ``gemini`` agent."""
+    """The command line and the adapter's launch facts for a ``codex``, ``gemini``,
+    ``opencode`` or ``qwen`` agent."""
     if adapter == "codex":
         extra: dict[str, Any] = {"model": codex_launch.model_of(argv)}
         env = env or {}
@@ -49,7 +53,22 @@ def launch(adapter: str, argv: list[str], *, mode: str, sandbox: bool,
                                       resume_session=resume_session), {
             "allowed_tools": gemini_launch.allowed_tools(allow)
             if gemini_launch.approval_mode(policy) == "auto_edit" else []}
+    if adapter == "opencode":
+        oc = opencode_launch.OpencodePolicy(mode, sandbox, directories, allow, deny)
+        out, oc_env = opencode_launch.argv_for(argv, oc, agent_dir=agent_dir,
+                                               resume_session=resume_session)
+        return out, {"model": opencode_launch.model_of(argv), "env": oc_env,
+                     "allowed": opencode_launch.bash_rules(allow)
+                     if opencode_launch.approval(oc) == "rules" else []}
     return list(argv), {}
+
+
+def with_env(env: Mapping[str, str], extra: dict[str, Any]) -> dict[str, str]:
+    """The agent's environment with what its CLI's launch added (taken out of ``extra``)."""
+    more = extra.pop("env", None)
+    if not isinstance(more, Mapping):
+        return dict(env)
+    return {**env, **{str(k): str(v) for k, v in more.items()}}
 
 
 def unattended_problems(adapter: str, argv: list[str], *, where: str) -> list[str]:
@@ -57,4 +76,6 @@ def unattended_problems(adapter: str, argv: list[str], *, where: str) -> list[st
         return codex_launch.unattended_problems(argv, where=where)
     if adapter == "gemini":
         return gemini_launch.unattended_problems(argv, where=where)
+    if adapter == "opencode":
+        return opencode_launch.unattended_problems(argv, where=where)
     return []

@@ -212,7 +212,8 @@ class Spawner:
                 directories=tuple(pc.directories), agent_dir=str(adir),
                 resume_session=plan.resume_session, earlier=plan.earlier, env=env,
                 allow=(*pc.allow, *claude_launch.verify_rule(plan.task.spec.verify),
-                       *plan.task.allow))
+                       *plan.task.allow), deny=tuple(pc.deny))
+            env = other_launch.with_env(env, extra)
         LaunchSpec(argv=argv, cwd=str(wt), env=env, prompt_via=agent.prompt_via,
                    prompt_file=str(adir / P.PROMPT_FILE),
                    heartbeat_file=str(ports.swarm / P.HEARTBEAT_FILE),
