@@ -13,10 +13,10 @@ import pytest
 
 from swarmtui.engine.adapters import adapter_for, capabilities
 from swarmtui.engine.adapters.base import Adapter, Can
-from swarmtui.engine.ingest import ExitRecord
-from swarmtui.engine.liveness import exit_payload
-from swarmtui.engine.outcomes import exit_verdict
-from swarmtui.engine.reader import signal_payload
+from swarmtui.engine.attempts.liveness import exit_payload
+from swarmtui.engine.attempts.outcomes import exit_verdict
+from swarmtui.engine.attempts.reader import signal_payload
+from swarmtui.engine.runtime.ingest import ExitRecord
 from swarmtui.model import Cause
 from swarmtui.model import payloads as p
 
