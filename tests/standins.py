@@ -83,6 +83,30 @@ class InlineExecutor(ThreadPoolExecutor):
         return out
 
 
+class HeldExecutor(ThreadPoolExecutor):
+    """A pool whose jobs wait until the test runs them (``run_next``), in the caller's thread:
+    what is in flight is exactly what ``held`` lists."""
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=1)
+        self.held: list[Callable[[], None]] = []
+
+    def submit(self, fn: Callable[Ps, T], /, *args: Ps.args, **kwargs: Ps.kwargs) -> Future[T]:
+        out: Future[T] = Future()
+
+        def job() -> None:
+            try:
+                out.set_result(fn(*args, **kwargs))
+            except BaseException as e:  # kept in the future, as a pool would
+                out.set_exception(e)
+
+        self.held.append(job)
+        return out
+
+    def run_next(self) -> None:
+        self.held.pop(0)()
+
+
 class InlineWorkers(Workers):
     """The worker pools, each running its jobs inline (no threads, no waiting)."""
 
