@@ -53,9 +53,9 @@ class FakeClock:
 
 
 class ClockedStore(Store):
-    """The real store; each event is stamped with ``clock`` instead of the wall clock (the loop
-    appends without a time, and the store would read ``time.time()``). Nothing here survives a
-    crash, so commits do not wait for the disk (``synchronous = OFF``: milliseconds a test)."""
+    """The real store; an event appended without a time (the loop stamps its own clock's) gets
+    ``clock``'s. Nothing here survives a crash, so commits do not wait for the disk
+    (``synchronous = OFF``: milliseconds a test)."""
 
     def __init__(self, path: Path, clock: Callable[[], float]) -> None:
         super().__init__(path)

@@ -16,7 +16,7 @@ import pytest
 from swarmtui.config import Config, config_from_dict
 from swarmtui.engine.adapters.claude import ClaudeAdapter
 from swarmtui.engine.attempts.outcomes import RESUME_FOLLOW_UP
-from swarmtui.engine.wrapper.main import LAUNCH_FILE
+from swarmtui.engine.wrapper.launch import LAUNCH_FILE
 from swarmtui.model import TaskSpec, TaskState
 from tests.standins import Engine, FakeClock
 

@@ -328,7 +328,7 @@ def _doctor_version(agent: Any, name: str, check: Any) -> None:
 
 
 def _doctor_config(config: Any, check: Any) -> None:
-    from swarmtui.engine.run.dispatch import free_memory_bytes
+    from swarmtui.engine.runtime.files import free_memory_bytes
 
     for name in sorted(config.agents):
         problems = missing_binaries(config, {name})

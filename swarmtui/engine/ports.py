@@ -21,6 +21,7 @@ from swarmtui.config import Config
 from swarmtui.engine.messages import Message
 from swarmtui.engine.runners.base import Runner
 from swarmtui.engine.runtime import reaper
+from swarmtui.engine.runtime.files import free_memory_bytes
 from swarmtui.engine.runtime.git import Git
 from swarmtui.engine.runtime.ingest import AgentFolders, AttemptFiles
 from swarmtui.model import Event, Payload, RunState
@@ -91,6 +92,7 @@ class Ports:
     workers: Workers
     clock: Callable[[], float]
     agent_env: dict[str, str] = field(default_factory=dict)  # the caller's env, by pass_env
+    free_memory: Callable[[], int | None] = free_memory_bytes  # this machine's, in bytes
     folders: AgentFolders = field(init=False)
 
     def __post_init__(self) -> None:

@@ -32,17 +32,6 @@ _IDLE_KINDS = frozenset({
 REPLAN_S = 1.0
 
 
-def free_memory_bytes() -> int | None:
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        return None
-    return None
-
-
 class Dispatcher:
     def __init__(self, ports: Ports, ask: Ask) -> None:
         self.ports = ports
@@ -107,7 +96,7 @@ class Dispatcher:
                 open_ = False
                 if not st.budget_exhausted:
                     ports.emit(p.BudgetExhausted(spent_usd=round(spent, 4), budget_usd=budget))
-        mem = free_memory_bytes()
+        mem = ports.free_memory()
         floor = ports.config.slots.min_free_memory
         low = mem is not None and mem < floor
         if low and not st.memory_low:

@@ -67,7 +67,7 @@ class Loop:
         dst = STATE_OF_EVENT.get(payload.KIND)
         if dst is not None and task is not None and task in self.state.tasks:
             check_transition(task, self.state.tasks[task].state, dst)
-        ev = self.store.append(payload, task, attempt, run=self.run_id)
+        ev = self.store.append(payload, task, attempt, run=self.run_id, at=self.clock())
         self._fold(ev)
         return ev
 
@@ -119,7 +119,7 @@ class Loop:
         before the first is folded or heard of. Anything else is emitted one by one."""
         if len(items) < 2 or any(STATE_OF_EVENT.get(pl.KIND) is not None for pl, _, _ in items):
             return [self.emit(pl, task, attempt) for pl, task, attempt in items]
-        events = self.store.append_many(items, run=self.run_id)
+        events = self.store.append_many(items, run=self.run_id, at=self.clock())
         for ev in events:
             self._fold(ev)
         return events
@@ -182,7 +182,7 @@ class Loop:
 
     def _busy(self, e: StoreBusy) -> None:
         if self.store_busy is None:
-            self.store_busy = (time.time(), str(e))
+            self.store_busy = (self.clock(), str(e))
             self._busy_wait = BUSY_BACKOFF[0]
             self.on_store_busy(True)
 
