@@ -199,7 +199,10 @@ def _write_caller_env(repo: Path, config: Any) -> None:
     used for agents."""
     from swarmtui.engine.attempts.envpolicy import passed
 
-    env = passed(os.environ, config.run.pass_env)
+    # The variables [[accounts]] read their keys from, too (the spawn takes them out of
+    # every agent's environment and gives each attempt its own account's key only).
+    env = passed(os.environ, [*config.run.pass_env,
+                              *(a.env for a in getattr(config, "accounts", []) if a.env)])
     path = repo / P.SWARM_DIR / CALLER_ENV_FILE
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     tmp = path.with_name(f".{path.name}.{os.getpid()}")

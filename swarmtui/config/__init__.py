@@ -19,6 +19,7 @@ The package is split by concern: ``units`` (durations and sizes), ``model`` (the
 messages) and ``load`` (lookup and loading); everything is imported from here.
 """
 
+from swarmtui.config.accounts import AccountConfig
 from swarmtui.config.agentcfg import (
     DEFAULT_ALLOW,
     ContextConfig,
@@ -74,6 +75,7 @@ __all__ = [
     "DEFAULT_PASS_ENV",
     "ID_PATTERN",
     "REPO_CONFIG",
+    "AccountConfig",
     "AgentConfig",
     "Argv",
     "BreakerConfig",

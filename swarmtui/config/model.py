@@ -14,6 +14,7 @@ import annotated_types as at
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints, model_validator
 from pydantic_core import PydanticCustomError
 
+from swarmtui.config.accounts import AccountConfig, check_accounts
 from swarmtui.config.agentcfg import (
     ContextConfig,
     ModelPrice,
@@ -239,6 +240,9 @@ class AgentConfig(_Section):
     account: str = ""
     """Usage limits are per account; agents naming the same account wait together (default:
     the agent's own name)."""
+    accounts: list[Name] = Field(default_factory=list)
+    """``[[accounts]]`` names to run on, in order: each attempt takes the first that is not
+    usage-limited and under its cost cap (empty: the credentials of the environment)."""
     secret_env: list[EnvName] = Field(default_factory=list)
     """More names of env whose values are secret (besides *KEY*, *TOKEN*, *SECRET*,
     *PASSWORD*): never stored with the run, redacted from logs, events and prompts."""
@@ -377,16 +381,26 @@ class Config(_Section):
     in ``engine/adapters/prices.py``)."""
     hosts: list[HostConfig] = Field(default_factory=list)
     """``[[hosts]]``: machines reached over SSH that run agents too (config/hosts.py)."""
+    accounts: list[AccountConfig] = Field(default_factory=list)
+    """``[[accounts]]``: credentials of the agent CLIs, chosen per attempt (config/accounts.py)."""
 
     _source: Path | None = PrivateAttr(default=None)
 
     def account_of(self, agent: str) -> str:
+        """The name an agent's usage limits are kept under when it runs on no [[accounts]]."""
         a = self.agents.get(agent)
         return (a.account if a is not None and a.account else agent)
 
+    def accounts_of(self, agent: str) -> list[AccountConfig]:
+        """The [[accounts]] an agent runs on, in its order of preference."""
+        a = self.agents.get(agent)
+        by_name = {acct.name: acct for acct in self.accounts}
+        return [by_name[n] for n in (a.accounts if a is not None else []) if n in by_name]
+
     @model_validator(mode="after")
     def _hosts_consistent(self) -> Config:
-        problem = check_hosts(self.hosts, set(self.slots.pools))
+        problem = check_hosts(self.hosts, set(self.slots.pools)) or check_accounts(
+            self.accounts, self.agents)
         if problem is not None:
             raise problem
         return self

@@ -21,7 +21,7 @@ from swarmtui.config import Config
 from swarmtui.engine.messages import Message
 from swarmtui.engine.runners.base import Runner
 from swarmtui.engine.runtime import reaper
-from swarmtui.engine.runtime.files import free_memory_bytes
+from swarmtui.engine.runtime.files import free_memory_bytes, read_key_file
 from swarmtui.engine.runtime.git import Git
 from swarmtui.engine.runtime.ingest import AgentFolders, AttemptFiles
 from swarmtui.model import Event, Payload, RunState
@@ -143,4 +143,10 @@ def redactor_for(ports: Ports) -> Redactor:
     values = secret_values(ports.agent_env)
     for agent in ports.config.agents.values():
         values += secret_values(agent.env, agent.secret_env)
+    for acct in ports.config.accounts:  # [[accounts]] keys, from the environment or a file
+        try:
+            values.append(ports.agent_env.get(acct.env, "") if acct.env else read_key_file(
+                acct.file))
+        except OSError:
+            pass  # unreadable now: the attempt that needs it fails to start, saying why
     return Redactor(values)

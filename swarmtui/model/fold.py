@@ -204,7 +204,8 @@ def _spawned(run: RunState, t: TaskView, ev: Event) -> None:
     reset_readings(t)
     run.attempts[f"{t.id}-{t.attempt}"] = AttemptRec(
         task=t.id, attempt=t.attempt, window=pl.window, worktree=pl.worktree, branch=pl.branch,
-        agent=pl.agent, runner=pl.runner, spawned_at=ev.time, resolving=tuple(pl.resolving))
+        agent=pl.agent, runner=pl.runner, spawned_at=ev.time, resolving=tuple(pl.resolving),
+        account=pl.account)
 
 
 def _attempt(run: RunState, ev: Event) -> AttemptRec | None:

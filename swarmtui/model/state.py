@@ -117,6 +117,7 @@ class AttemptRec:
     # tokens and cost of its turns per model, counted until an exit record reports its own
     turn_models: dict[str, dict[str, float]] = field(default_factory=dict)
     resolving: tuple[str, ...] = ()  # a resolver's files with conflict markers at its start
+    account: str | None = None  # the [[accounts]] entry it runs on
 
     @property
     def id(self) -> str:

@@ -57,6 +57,13 @@ def _turn(run: RunState, t: TaskView, ev: Event) -> None:
     _add(t, pl.model, figures, 1)
 
 
+def attempt_cost(a: AttemptRec) -> float:
+    """What one attempt cost: its exit record's figure when it reported one, else its turns."""
+    if reported(a.exit_record):
+        return _finite(a.exit_record.cost_usd)  # as the task counts it (exit_usage)
+    return sum(float(f.get("cost_usd", 0.0)) for f in a.turn_models.values())
+
+
 def exit_usage(t: TaskView, a: AttemptRec | None, pl: p.AgentExited) -> None:
     """Count an exit record's usage on its task, in place of its attempt's turns."""
     if not reported(pl):

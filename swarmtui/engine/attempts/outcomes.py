@@ -13,7 +13,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from swarmtui import protocol as P
 from swarmtui.config import ModelPrice
+from swarmtui.engine.accounts.choose import after_limit
 from swarmtui.engine.adapters import ADAPTERS, capabilities
 from swarmtui.engine.adapters.base import Can
 from swarmtui.engine.attempts.failures import fail, fail_if_current
@@ -26,6 +28,9 @@ from swarmtui.model import payloads as p
 RATE_LIMIT_WAIT = 60.0  # a plain 429 whose back-off the agent CLI did not say
 RESUME_FOLLOW_UP = ("The usage limit has lifted. Carry on with the task where you left off: "
                     "keep reporting progress and write results.json when you are done.")
+FAILOVER_FOLLOW_UP = ("You were stopped by a usage limit; you now run on another account. Carry "
+                      "on with the task where you left off: keep reporting progress and write "
+                      "results.json when you are done.")
 
 
 @dataclass(frozen=True)
@@ -146,11 +151,24 @@ class Outcomes:
         not_before = pl.usage_limited_until
         if v.cause == Cause.API_RATE_LIMITED:
             not_before = ports.now() + (pl.retry_delay_s or RATE_LIMIT_WAIT)
+        reason, follow_up = v.reason, RESUME_FOLLOW_UP
+        rec = ports.state.attempts.get(P.agent_id(t.id, t.attempt))
+        if v.cause == Cause.USAGE_LIMITED and rec is not None and rec.account:
+            # Its account is limited: on at once on the next free one, else at the earliest
+            # reset of any (the account chosen then is the spawn's to say).
+            nxt = after_limit(ports.state, ports.config, t.spec.agent, ports.now())
+            reason = f"{reason} (account {rec.account})"
+            if nxt.account is not None:
+                not_before, follow_up = ports.now(), FAILOVER_FOLLOW_UP
+                reason += f"; carrying on at once on account {nxt.account}"
+            elif nxt.at is not None:
+                not_before = nxt.at
+                reason += "; every account of the agent is limited: waiting for the first reset"
         resume = None
         if v.cause == Cause.USAGE_LIMITED and session and self._resumes(t):
             resume = session
-        fail(ports, t, v.cause, v.reason, health=v.health, not_before=not_before,
-             resume_session=resume, follow_up=RESUME_FOLLOW_UP if resume else "")
+        fail(ports, t, v.cause, reason, health=v.health, not_before=not_before,
+             resume_session=resume, follow_up=follow_up if resume else "")
         if v.hold_agent and t.spec.agent not in ports.state.held_agents:
             ports.emit(p.AgentHeld(agent=t.spec.agent, reason=v.reason), t.id, t.attempt)
 

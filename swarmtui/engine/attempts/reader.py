@@ -222,7 +222,9 @@ class AttemptReader:
     def _usage_limited(self, task: str, attempt: int, until: float, limit_type: str,
                        source: str) -> None:
         ports = self.ports
-        account = ports.config.account_of(ports.task(task).spec.agent)
+        rec = ports.state.attempts.get(P.agent_id(task, attempt))
+        account = (rec.account if rec is not None and rec.account
+                   else ports.config.account_of(ports.task(task).spec.agent))
         cur = ports.state.usage_limits.get(account)
         if cur is None or cur.until < until:
             ports.emit(p.UsageLimited(until=until, account=account, limit_type=limit_type,

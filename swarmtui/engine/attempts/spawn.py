@@ -22,7 +22,9 @@ from pathlib import Path
 
 from swarmtui import protocol as P
 from swarmtui.agentfiles import AgentFileError, parse_results
-from swarmtui.config import AgentConfig
+from swarmtui.config import AccountConfig, AgentConfig
+from swarmtui.engine.accounts.choose import choose, waits
+from swarmtui.engine.accounts.credential import NoCredential, credential, key_names, with_account
 from swarmtui.engine.adapters import claude_launch
 from swarmtui.engine.adapters import launch as other_launch
 from swarmtui.engine.attempts.carryover import Carried, carried, relaunched_in_place
@@ -67,6 +69,7 @@ class Plan:
     base_url: str | None = None
     guard: Guard | None = None  # screens every piece of agent text on its way into the prompt
     earlier: tuple[p.AgentExited, ...] = ()  # exit records of the resumed session's runs
+    account: AccountConfig | None = None  # the [[accounts]] entry it runs on
 
 
 class Spawner:
@@ -96,6 +99,9 @@ class Spawner:
     def spawn(self, t: TaskView) -> None:
         ports = self.ports
         st = ports.state
+        if (account := choose(st, ports.config, t.spec.agent, ports.now())) is None and waits(
+                st, ports.config, t.spec.agent, ports.now()):
+            return  # none of its accounts is free now: it waits, pending
         where = ports.runner.place(t.spec.role, runner_load(st))
         if where is None:
             return  # no host has a free slot for its role now: it waits, pending
@@ -136,7 +142,8 @@ class Spawner:
             resolving = list(prev_rec.resolving)
         ports.emit(p.AttemptSpawned(window=aid, worktree=worktree, branch=branch,
                                   agent=t.spec.agent, base=start, handoff=prev is not None,
-                                  runner=where, resumes=resume, resolving=resolving), t.id, n)
+                                  runner=where, resumes=resume, resolving=resolving,
+                                  account=account.name if account else None), t.id, n)
         ports.runner.track(aid, where)
         plan = Plan(task=before, attempt=n, prev=prev,
                     job=PrepareJob(task=before.id, attempt=n, branch=branch, start=start,
@@ -152,7 +159,8 @@ class Spawner:
                     guard=self.ask(GuardFor(judge=True)),
                     earlier=tuple(a.exit_record for a in st.attempts.values()
                                   if resume and a.task == t.id and a.session_id == resume
-                                  and isinstance(a.exit_record, p.AgentExited)))
+                                  and isinstance(a.exit_record, p.AgentExited)),
+                    account=account)
         ports.submit(ports.workers.git, lambda: self._prepare(plan),
                    lambda e: Prepared(aid, error=f"{type(e).__name__}: {e}",
                                       cause=Cause.LOST if isinstance(e, ServerGone)
@@ -201,6 +209,12 @@ class Spawner:
             P.ENV_STATE_DB: str(ports.swarm / P.STATE_DB),
         }
         env = agent_environment(plan.env, ports.config.run.pass_env, agent.env, protocol)
+        if (acct := plan.account) is not None:
+            try:  # its key, under the variable its CLI reads; no other account's
+                env = with_account(env, acct, credential(acct, plan.env), ports.config.accounts,
+                                   agent.command)
+            except NoCredential as e:
+                return Prepared(aid, error=str(e), cause=Cause.COULD_NOT_START)
         argv = list(agent.command)
         extra: dict[str, object] = {}
         if agent.adapter == "claude":
@@ -220,7 +234,8 @@ class Spawner:
                    orphan_timeout=ports.config.heartbeat.orphan_timeout,
                    kill_grace=ports.config.run.kill_grace,
                    log_max_bytes=ports.config.run.log_max_bytes,
-                   adapter=agent.adapter, extra=extra, secret_names=list(agent.secret_env),
+                   adapter=agent.adapter, extra=extra,
+                   secret_names=[*agent.secret_env, *key_names(plan.account)],
                    # A resumed attempt carries on in a worktree that was set up already.
                    setup="" if plan.job.reuse_worktree else ports.config.worktree.setup,
                    setup_timeout=ports.config.worktree.setup_timeout).write(adir)

@@ -1,13 +1,15 @@
 """Dispatch: each tick, start what may start, inside every budget and gate.
 
 Gates, each visible as an event when it closes: paused, breaker open, usage limits (per
-account: the agent config's name), cost budget, free memory, disk full. The slot plan itself is
-pure (``scheduler.plan``); attempts still holding a slot after they ended in the log (their
-process has not exited yet) shrink the budget, so ``max_agents`` is never exceeded.
+account: an agent on ``[[accounts]]`` waits while none of them is free, any other while its
+``account``, by default its name, is limited), cost budget, free memory, disk full. The slot
+plan itself is pure (``scheduler.plan``); attempts still holding a slot after they ended in the
+log (their process has not exited yet) shrink the budget, so ``max_agents`` is never exceeded.
 """
 
 from __future__ import annotations
 
+from swarmtui.engine.accounts.choose import waits
 from swarmtui.engine.intents import (
     Ask,
     CheckDiskRecovered,
@@ -55,7 +57,10 @@ class Dispatcher:
         dispatch = self._gates_open()
         st = self.ports.state
         limited = {acct for acct, lim in st.usage_limits.items() if lim.until > now}
-        held = {a for a in self.ports.config.agents if self.ports.config.account_of(a) in limited}
+        cfg = self.ports.config
+        # An agent on [[accounts]] waits only while none of them is free (limited or capped).
+        held = {a for a, ac in cfg.agents.items()
+                if (waits(st, cfg, a, now) if ac.accounts else cfg.account_of(a) in limited)}
         held |= set(st.held_agents)
         gates = (dispatch, frozenset(held))
         if not self._dirty and gates == self._gates and now - self._planned_at < REPLAN_S:

@@ -166,3 +166,16 @@ def free_memory_bytes() -> int | None:
     except OSError:
         return None
     return None
+
+
+KEY_FILE_CAP = 64 * 1024
+
+
+def read_key_file(path: str) -> str:
+    """A credential from the file a config names (``~`` is the home folder): its text without
+    surrounding whitespace, at most ``KEY_FILE_CAP`` bytes. Read when it is needed, never kept."""
+    with open(Path(path).expanduser(), "rb") as f:
+        data = f.read(KEY_FILE_CAP + 1)
+    if len(data) > KEY_FILE_CAP:
+        raise OSError(errno.EFBIG, f"larger than {KEY_FILE_CAP} bytes: not a key")
+    return data.decode("utf-8", "replace").strip()

@@ -22,6 +22,7 @@ class AttemptSpawned(Payload):
     runner: str = "local"
     resumes: str | None = None  # the agent session it continues
     resolving: list[str] = Field(default_factory=list)  # a resolver: files handed with markers
+    account: str | None = None  # the [[accounts]] entry it runs on (None: the environment's)
 
 
 @_register
