@@ -216,17 +216,20 @@ class RecordingRunner:
 
 def make_ports(root: Path, config: Config, *, clock: FakeClock | None = None,
                run_id: int = 1, git: Git | None = None, runner: RecordingRunner | None = None,
-               inline: bool = False) -> tuple[Ports, Loop]:
+               inline: bool = False, agent_env: Mapping[str, str] | None = None
+               ) -> tuple[Ports, Loop]:
     """Ports around a real store in ``root/.swarm`` (on the fake clock) and a loop on the same
     clock, with a recording runner; the loop's queue is drained by the test (``loop.drain()``).
-    ``inline``: the worker pools run their jobs at once (see ``InlineWorkers``)."""
+    ``inline``: the worker pools run their jobs at once (see ``InlineWorkers``); ``agent_env``:
+    the supervisor's environment as agents get it (``Ports.agent_env``)."""
     clock = clock or FakeClock()
     (root / ".swarm" / "agents").mkdir(parents=True, exist_ok=True)
     store = ClockedStore(root / ".swarm" / "state.db", clock)
     loop = Loop(store, RunState(), run_id, clock=clock)
     workers = InlineWorkers(loop.post) if inline else Workers(loop.post)
     ports = Ports(repo=root, config=config, store=store, log=loop, git=git or Git(root),
-                  runner=runner or RecordingRunner(root), workers=workers, clock=clock)
+                  runner=runner or RecordingRunner(root), workers=workers, clock=clock,
+                  agent_env=dict(agent_env or {}))
     return ports, loop
 
 
@@ -238,13 +241,15 @@ class Engine:
     ``exits`` writes the exit record its wrapper would and closes its window."""
 
     def __init__(self, root: Path, config: Config, *, clock: FakeClock | None = None,
-                 git: Git | None = None, target: str = "main") -> None:
+                 git: Git | None = None, target: str = "main",
+                 agent_env: Mapping[str, str] | None = None) -> None:
         self.root = root
         self.clock = clock or FakeClock()
         self.runner = RecordingRunner(root)
         self.git = git or NoGit(root)
         self.ports, self.loop = make_ports(root, config, clock=self.clock, git=self.git,
-                                           runner=self.runner, inline=True)
+                                           runner=self.runner, inline=True,
+                                           agent_env=agent_env)
         self.store = self.ports.store
         self.parts = wiring.build(self.ports, self.loop, [])
         self.loop.emit(p.RunStarted(run=1, repo=str(root), base="0" * 40, target=target))
