@@ -175,7 +175,8 @@ def task_row(t: TaskView, max_attempts: int, now: float) -> dict[str, Any]:
 
 
 def format_status_table(run: RunState, rows: list[dict[str, Any]], live: bool,
-                        slots: dict[str, Any], held: list[dict[str, Any]] | None = None) -> str:
+                        slots: dict[str, Any], held: list[dict[str, Any]] | None = None,
+                        accounts: list[dict[str, Any]] | None = None) -> str:
     now = time.time()
     head = (f"run {run.run}: {run.status}{'' if live else ' (no supervisor)'}  "
             f"target {run.target or '-'}  slots {slots['used']}/{slots['max']} "
@@ -185,6 +186,8 @@ def format_status_table(run: RunState, rows: list[dict[str, Any]], live: bool,
         head += f"\nbreaker open: {run.breaker_reason}"
     if run.last_crash is not None:
         head += "\n" + crash_line(run.last_crash)
+    if accounts:
+        head += "\n" + accounts_line(accounts)
     cols = ["id", "state", "try", "role", "health", "last progress"]
     lines = [head, ""]
     data = [[r["id"], r["state"], f"{r['attempt']}/{r['max_attempts']}", r["role"],
@@ -201,6 +204,23 @@ def format_status_table(run: RunState, rows: list[dict[str, Any]], live: bool,
             lines.append(f"  {h['qid']}  {h['task'] or '-'}  {h['source']}: "
                          f"{_short(', '.join(h['reasons']), 40)}  \"{_short(h['excerpt'], 60)}\"")
     return term_safe("\n".join(lines), multiline=True)
+
+
+def accounts_line(accounts: list[dict[str, Any]]) -> str:
+    """``accounts: work (claude) 2 running $1.20 · home (claude) limited until 14:05 $0.40 of
+    $5.00``: each account's use, limit and spend, for people."""
+    parts = []
+    for a in accounts:
+        bits = [f"{a['name']} ({a['cli'] or '?'})"]
+        if a["in_use"]:
+            bits.append(f"{a['in_use']} running")
+        if a["limited_until"] is not None:
+            until = datetime.fromtimestamp(a["limited_until"]).strftime("%H:%M")
+            bits.append(f"limited until {until}")
+        cap = f" of ${a['max_cost_usd']:.2f}" if a["max_cost_usd"] else ""
+        bits.append(f"${a['spend_usd']:.2f}{cap}" + (" (cap reached)" if a["capped"] else ""))
+        parts.append(" ".join(bits))
+    return "accounts: " + " · ".join(parts)
 
 
 def crash_line(c: Crash, *, hint: bool = True) -> str:

@@ -417,7 +417,8 @@ def test_json_is_stable_and_documented(report: Report) -> None:
     assert a == b
     obj = json.loads(a)
     assert set(obj) == {"schema", "run", "totals", "cost_per_merged_task_usd", "waste",
-                        "by_role", "by_model", "unpriced_models", "failures_by_cause",
+                        "by_role", "by_model", "by_account", "by_cli", "unpriced_models",
+                        "failures_by_cause",
                         "retries", "retries_by_cause", "slots", "time", "reviews", "tasks",
                         "attempts", "merges", "timeline"}
     assert obj["schema"] == 1
@@ -425,7 +426,7 @@ def test_json_is_stable_and_documented(report: Report) -> None:
         "id", "task", "attempt", "role", "agent", "start", "end", "exited", "duration_s",
         "outcome", "cause", "cause_class", "style", "reason", "exit_how", "tokens", "cost_usd",
         "priced", "cost_estimated", "models", "summary", "retry_after", "merged_at", "lane",
-        "wasted"}
+        "wasted", "account"}
     assert obj["waste"] == {"cost_usd": 0.5, "tokens": 5000, "agent_s": 27.0,
                             "attempts": ["crashy-1", "killme-1"], "share": 0.25}
     assert obj["slots"]["peak"] == 3 and obj["time"]["parallelism"] == round(85 / 60, 4)

@@ -87,12 +87,32 @@ def status_obj(repo: Path, config: Any, store: Any, state: Any = None) -> dict[s
                       for role, n in config.slots.pools.items()}},
         "merge_queue": [m.task for m in state.merge_queue],
         "agents": agents_obj(config),
+        "accounts": accounts_obj(config, state, now),
         "alerts": alerts,
         "held": [{"qid": h.qid, "task": h.task, "attempt": h.attempt, "source": h.source,
                   "reasons": h.reasons, "excerpt": h.excerpt, "count": h.count}
                  for h in state.quarantine.values() if h.state == "held"],
         "tasks": rows,
     }
+
+
+def accounts_obj(config: Any, state: Any, now: float) -> list[dict[str, Any]]:
+    """Each [[accounts]] entry (and any account the log names that the config no longer has):
+    its CLI, attempts running on it, until when a usage limit holds it, what its attempts
+    cost and its cap. Never where its key is, nor the key."""
+    from swarmtui.engine.accounts.choose import in_use, limited_until, spend
+
+    names = [(a.name, a.cli, a.max_cost_usd) for a in config.accounts]
+    known = {n for n, _, _ in names}
+    names += [(n, "", 0.0) for n in sorted({a.account for a in state.attempts.values()
+                                            if a.account and a.account not in known})]
+    out = []
+    for name, cli, cap in names:
+        spent = round(spend(state, name), 4)
+        out.append({"name": name, "cli": cli, "in_use": in_use(state, name),
+                    "limited_until": limited_until(state, name, now), "spend_usd": spent,
+                    "max_cost_usd": cap or None, "capped": bool(cap) and spent >= cap})
+    return out
 
 
 def agents_obj(config: Any) -> dict[str, Any]:
@@ -118,7 +138,7 @@ def cmd_status(ctx: Ctx) -> int:
         print(json.dumps(obj, sort_keys=True))
     else:
         print(format_status_table(state, obj["tasks"], obj["run"]["supervisor"],
-                                  obj["slots"], obj["held"]))
+                                  obj["slots"], obj["held"], obj["accounts"]))
     return 0
 
 

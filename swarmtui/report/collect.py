@@ -55,6 +55,7 @@ class _Attempt:
     merged_at: float | None = None
     replaced_by: str = ""  # "resolve" or "operator" when a passing attempt was replaced
     turns: dict[str, Usage] = field(default_factory=dict)  # turn_usage sums per model
+    account: str | None = None  # the [[accounts]] entry it ran on
 
 
 @dataclass
@@ -80,7 +81,8 @@ class _Walk:
 def _spawned(w: _Walk, ev: Event, task: str) -> None:
     pl = ev.get(p.AttemptSpawned)
     key = (task, ev.attempt or 0)
-    w.attempts[key] = _Attempt(task=task, attempt=key[1], agent=pl.agent, start=ev.time)
+    w.attempts[key] = _Attempt(task=task, attempt=key[1], agent=pl.agent, start=ev.time,
+                               account=pl.account)
 
 
 def _exited(w: _Walk, ev: Event, task: str) -> None:
@@ -186,7 +188,8 @@ def _finish(a: _Attempt, state: RunState, end: float, retry_after: str | None) -
         exit_how=str(a.exit.how) if a.exit is not None else None,
         tokens=_tokens(a.exit if reported(a.exit) else None, models), cost_usd=cost or 0.0,
         priced=cost is not None, cost_estimated=estimated,
-        models=models, summary=a.summary, retry_after=retry_after, merged_at=a.merged_at)
+        models=models, summary=a.summary, retry_after=retry_after, merged_at=a.merged_at,
+        account=a.account)
 
 
 def _retry_reason(prev: _Attempt) -> str:
@@ -345,6 +348,22 @@ def _by_role(attempts: list[AttemptFigures]) -> dict[str, Spend]:
     return {r: _spend(a for a in attempts if a.role == r) for r in roles}
 
 
+def _by_account(attempts: list[AttemptFigures]) -> dict[str, Spend]:
+    """Spend per [[accounts]] entry, of the attempts that ran on one."""
+    names = sorted({a.account for a in attempts if a.account})
+    return {n: _spend(a for a in attempts if a.account == n) for n in names}
+
+
+def _by_cli(attempts: list[AttemptFigures], config: Config) -> dict[str, Spend]:
+    """Spend per agent CLI (the adapter of each attempt's agent; ``generic`` for any other)."""
+    def cli(a: AttemptFigures) -> str:
+        agent = config.agents.get(a.agent)
+        return agent.adapter if agent is not None else "generic"
+
+    clis = sorted({cli(a) for a in attempts})
+    return {c: _spend(a for a in attempts if cli(a) == c) for c in clis}
+
+
 def _causes(attempts: list[AttemptFigures]) -> tuple[dict[str, int], dict[str, int]]:
     """(failures by cause, retries by what ended the attempt before)."""
     failures = _count(str(a.cause) for a in attempts if a.cause is not None)
@@ -376,6 +395,7 @@ def build_report(events: Iterable[Event], config: Config, *, now: float | None =
         lanes=_lane_ids(attempts), agent_cost_usd=sum(a.cost_usd for a in attempts),
         tokens=sum(a.tokens for a in attempts), waste=_spend(wasted),
         waste_ids=tuple(a.id for a in wasted), by_role=_by_role(attempts), by_model=by_model,
+        by_account=_by_account(attempts), by_cli=_by_cli(attempts, config),
         failures_by_cause=failures, retries_by_cause=retries,
         slots=_slots(attempts, max(0.0, end - start), config),
         agent_s=sum(a.duration_s for a in attempts), reviews=_reviews(w),

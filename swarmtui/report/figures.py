@@ -123,6 +123,7 @@ class AttemptFigures:
     retry_after: str | None = None  # why this attempt follows an earlier one of its task
     merged_at: float | None = None
     lane: int = 0  # the timeline lane (0-based)
+    account: str | None = None  # the [[accounts]] entry it ran on
 
     @property
     def id(self) -> str:
@@ -232,6 +233,8 @@ class Report:
     reviews: Reviews
     unpriced_models: tuple[str, ...]  # models with tokens but no cost and no price
     states: dict[str, int]  # task state -> how many tasks end in it
+    by_account: dict[str, Spend] = field(default_factory=dict)  # attempts on [[accounts]]
+    by_cli: dict[str, Spend] = field(default_factory=dict)  # agent CLI (adapter) -> spend
 
     @property
     def wall_s(self) -> float:

@@ -114,6 +114,12 @@ def _breakdowns(r: Report) -> str:
     parts.append(_table(["role", "attempts", "agent time", "tokens", "cost"], (
         [xml(k), str(v.attempts), duration(v.agent_s), f"{v.tokens:,}", usd(v.cost_usd)]
         for k, v in r.by_role.items()), frozenset({1, 2, 3, 4})))
+    if r.by_account:
+        for title, spend in (("account", r.by_account), ("CLI", r.by_cli)):
+            parts.append(f"</div><div><h2>Spend by {title}</h2>")
+            parts.append(_table([title, "attempts", "agent time", "tokens", "cost"], (
+                [xml(k), str(v.attempts), duration(v.agent_s), f"{v.tokens:,}",
+                 usd(v.cost_usd)] for k, v in spend.items()), frozenset({1, 2, 3, 4})))
     parts.append("</div><div><h2>Retries and failures by cause</h2>")
     causes = sorted(set(r.retries_by_cause) | set(r.failures_by_cause))
     parts.append(_table(["cause", "failures", "retries"], (

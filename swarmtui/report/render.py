@@ -15,6 +15,8 @@ merged task, no wall time).
 * ``waste``: ``cost_usd``, ``tokens``, ``agent_s``, ``attempts`` (ids), ``share`` (of the
   agents' spend): every attempt whose outcome is failed, killed, lost or discarded
 * ``by_role``: role -> ``cost_usd``, ``tokens``, ``attempts``, ``agent_s``
+* ``by_account``: ``[[accounts]]`` name -> ``cost_usd``, ``tokens``, ``attempts``,
+  ``agent_s`` of the attempts that ran on it; ``by_cli``: the same per agent CLI (adapter)
 * ``by_model``: model -> ``input``, ``output``, ``cache_read``, ``cache_write``, ``cost_usd``
 * ``unpriced_models``: models that reported tokens but neither a cost nor a price
 * ``failures_by_cause``: cause -> attempts that ended with it
@@ -35,7 +37,7 @@ merged task, no wall time).
   lost, discarded, unfinished), ``cause``, ``cause_class`` (agent, check, api, setup),
   ``style``, ``reason``, ``exit_how``, ``tokens``, ``cost_usd``, ``priced``,
   ``cost_estimated`` (true when the cost is the price table's, not the agent CLI's), ``models``,
-  ``summary``, ``retry_after``, ``merged_at``, ``lane``, ``wasted``
+  ``summary``, ``retry_after``, ``merged_at``, ``lane``, ``wasted``, ``account``
 * ``merges``: list of ``task``, ``attempt``, ``time``, ``landed_late``
 * ``timeline``: ``start``, ``end``, ``lanes`` (attempt ids per lane)
 """
@@ -45,7 +47,7 @@ from __future__ import annotations
 import textwrap
 from typing import Any
 
-from swarmtui.report.figures import AttemptFigures, Report, TaskFigures, Usage
+from swarmtui.report.figures import AttemptFigures, Report, Spend, TaskFigures, Usage
 from swarmtui.report.fmt import (
     cut_middle,
     distinct_cut,
@@ -69,6 +71,11 @@ def _usage(u: Usage) -> dict[str, Any]:
             "cache_write": u.cache_write, "cost_usd": _r(u.cost_usd)}
 
 
+def _spend(v: Spend) -> dict[str, Any]:
+    return {"cost_usd": _r(v.cost_usd), "tokens": v.tokens, "attempts": v.attempts,
+            "agent_s": _r(v.agent_s, 3)}
+
+
 def _attempt(a: AttemptFigures) -> dict[str, Any]:
     return {
         "id": a.id, "task": a.task, "attempt": a.attempt, "role": a.role, "agent": a.agent,
@@ -80,7 +87,7 @@ def _attempt(a: AttemptFigures) -> dict[str, Any]:
         "cost_usd": _r(a.cost_usd), "priced": a.priced, "cost_estimated": a.cost_estimated,
         "models": {k: _usage(u) for k, u in a.models.items()}, "summary": a.summary,
         "retry_after": a.retry_after, "merged_at": _r(a.merged_at, 3), "lane": a.lane,
-        "wasted": a.wasted,
+        "wasted": a.wasted, "account": a.account,
     }
 
 
@@ -111,9 +118,10 @@ def report_json(r: Report) -> dict[str, Any]:
         "waste": {"cost_usd": _r(r.waste.cost_usd), "tokens": r.waste.tokens,
                   "agent_s": _r(r.waste.agent_s, 3), "attempts": list(r.waste_ids),
                   "share": _r(r.waste_share, 4)},
-        "by_role": {k: {"cost_usd": _r(v.cost_usd), "tokens": v.tokens, "attempts": v.attempts,
-                        "agent_s": _r(v.agent_s, 3)} for k, v in r.by_role.items()},
+        "by_role": {k: _spend(v) for k, v in r.by_role.items()},
         "by_model": {k: _usage(u) for k, u in r.by_model.items()},
+        "by_account": {k: _spend(v) for k, v in r.by_account.items()},
+        "by_cli": {k: _spend(v) for k, v in r.by_cli.items()},
         "unpriced_models": list(r.unpriced_models),
         "failures_by_cause": dict(r.failures_by_cause),
         "retries": r.retries,
@@ -175,6 +183,11 @@ def headline(r: Report) -> list[str]:
         f"time          wall {duration(r.wall_s)}, agents {duration(r.agent_s)}: "
         f"parallelism {ratio(r.parallelism)}x",
     ]
+    for label, spend in (("by account    ", r.by_account), ("by CLI        ", r.by_cli)):
+        if r.by_account and spend:  # a run on [[accounts]]: whose money, and which CLI's
+            lines.append(label + "; ".join(f"{one_line(k)} {usd(v.cost_usd)} in "
+                                           f"{_n(v.attempts, 'attempt')}"
+                                           for k, v in spend.items()))
     if r.by_model:
         lines.append("by model      " + "; ".join(
             f"{one_line(k, 40)} {usd(u.cost_usd)} ({u.tokens:,} tokens)"
