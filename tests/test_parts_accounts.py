@@ -39,6 +39,7 @@ def config(tmp: Path, *, work: dict[str, Any] | None = None,
         "slots": {"min_free_memory": "0", "reserve": 0, "max_agents": 4,
                   "pools": {"worker": 4}},
         "heartbeat": {"progress_interval": "1h"},
+        "context": {"count_with_api": False},  # the caller's key below is not for counting
         "accounts": [{"name": "work", "cli": "claude", "env": "WORK_CLAUDE_TOKEN", **(work or {})},
                      {"name": "home", "cli": "claude", "file": str(key_file), **(home or {})}],
         "agents": {"claude": {"command": ["claude", "-p"], "adapter": "claude",
@@ -209,3 +210,37 @@ def test_bad_accounts_are_refused_naming_the_file_and_key(
             "command": ["claude"], "adapter": "claude", **agent}}}, "my.toml")
     assert str(err.value).startswith("my.toml: ") and says in str(err.value)
     assert "sk-ant-api03-oops" not in str(err.value)  # a key written by mistake is not echoed
+
+
+def test_status_and_the_report_show_each_account(tmp_path: Path) -> None:
+    from swarmtui.cli.inspect import accounts_obj
+    from swarmtui.render import accounts_line
+    from swarmtui.report import build_report
+    from swarmtui.report.render import report_json
+
+    cfg = config(tmp_path, home={"max_cost_usd": 5.0})
+    e = engine(tmp_path, cfg)
+    e.add(task("t"))
+    e.tick()
+    e.advance(60)
+    e.exits("t", 1, {**RECORD, "cost_usd": 0.75}, signals=SIGNALS)
+    e.tick()
+    e.tick()  # on home now
+    shown = {a["name"]: a for a in accounts_obj(cfg, e.state, e.clock.now)}
+    assert shown["work"] == {"name": "work", "cli": "claude", "in_use": 0,
+                             "limited_until": RESET, "spend_usd": 0.75, "max_cost_usd": None,
+                             "capped": False}
+    assert shown["home"] == {"name": "home", "cli": "claude", "in_use": 1,
+                             "limited_until": None, "spend_usd": 0.0, "max_cost_usd": 5.0,
+                             "capped": False}
+    line = accounts_line(list(shown.values()))
+    assert line.startswith("accounts: work (claude) limited until ") and "$0.75" in line
+    assert "home (claude) 1 running $0.00 of $5.00" in line
+    assert "WORK_CLAUDE_TOKEN" not in json.dumps(shown) and "home.key" not in json.dumps(shown)
+    e.exits("t", 2, {"cost_usd": 0.5, "tokens": 10})
+    e.tick()
+    r = report_json(build_report(e.events(), cfg))
+    assert {k: (v["cost_usd"], v["attempts"]) for k, v in r["by_account"].items()} == {
+        "home": (0.5, 1), "work": (0.75, 1)}
+    assert r["by_cli"]["claude"]["cost_usd"] == 1.25
+    assert [a["account"] for a in r["attempts"]] == ["work", "home"]
