@@ -291,6 +291,14 @@ class Request:
         return str(self.body.get("model", "")) if isinstance(self.body, dict) else ""
 
     @property
+    def credential(self) -> str:
+        """The key the client sent: ``x-api-key`` (a Console key) or the bearer token of
+        ``authorization`` (a claude.ai subscriber's OAuth token); "" for neither."""
+        auth = self.headers.get("authorization", "")
+        return self.headers.get("x-api-key") or (auth[7:] if auth.lower().startswith(
+            "bearer ") else "")
+
+    @property
     def stream(self) -> bool:
         return isinstance(self.body, dict) and bool(self.body.get("stream"))
 
