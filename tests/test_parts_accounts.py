@@ -16,7 +16,7 @@ import pytest
 
 from swarmtui import protocol as P
 from swarmtui.config import Config, config_from_dict
-from swarmtui.engine.accounts.choose import after_limit, spend
+from swarmtui.engine.accounts.choose import after_limit, held_until, limit_account, spend
 from swarmtui.engine.attempts.outcomes import FAILOVER_FOLLOW_UP
 from swarmtui.engine.wrapper.launch import LAUNCH_FILE
 from swarmtui.errors import ConfigError
@@ -133,6 +133,10 @@ def test_a_usage_limit_carries_on_at_once_on_the_next_account_in_the_same_sessio
     assert env["ANTHROPIC_API_KEY"] == HOME_KEY and WORK_KEY not in json.dumps(env)
     t = e.task("t")
     assert (t.state, t.failures, e.state.breaker_window) == (TaskState.RUNNING, 0, [])
+    # Work is not held back: the run is not called usage-limited, nor is the task.
+    assert limit_account(e.state, e.ports.config, "claude", e.clock.now) == ""
+    assert held_until(e.state, e.ports.config, e.clock.now) is None
+    assert not e.parts.alerts.status_line(e.clock.now).startswith("usage-limited")
     assert e.replays()
 
 
@@ -152,6 +156,8 @@ def test_with_every_account_limited_it_waits_for_the_earliest_reset(
     assert requeued["not_before"] == first and requeued["resume_session"] == SESSION
     assert "waiting for the first reset" in e.events("attempt_failed")[-1].data["reason"]
     e.add(task("w"))  # another task of the agent waits too
+    assert held_until(e.state, e.ports.config, e.clock.now) == first
+    assert e.parts.alerts.status_line(e.clock.now).startswith("usage-limited until")
     e.at(first - 1)
     assert (accounts(e, "t"), accounts(e, "w")) == (["work"], [])
     e.at(first)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from swarmtui.config import Config
+from swarmtui.engine.accounts.choose import held_until
 from swarmtui.model import ACTIVE, TERMINAL, RunState, TaskState
 from swarmtui.model.labels import RUN_LABEL, STATE_LABEL
 from swarmtui.render import format_age
@@ -41,7 +42,8 @@ class Header:
     paused: bool = False  # dispatch paused or the breaker open (p resumes)
 
 
-def _status(state: RunState, now: float, live: bool) -> tuple[str, str]:
+def _status(state: RunState, now: float, live: bool, config: Config | None = None
+            ) -> tuple[str, str]:
     status = str(state.status)
     text = RUN_LABEL.get(state.status, status)
     if status not in ("finished", "stopped"):
@@ -51,7 +53,8 @@ def _status(state: RunState, now: float, live: bool) -> tuple[str, str]:
                 when = datetime.fromtimestamp(crash.time).strftime("%H:%M")
                 return "orphaned", f"supervisor crashed at {when}: {crash.error[:48]}"
             return "orphaned", "no supervisor"
-        if (until := state.usage_limited_until) is not None and until > now:
+        until = state.usage_limited_until if config is None else held_until(state, config, now)
+        if until is not None and until > now:
             return "usage_limited", ("usage-limited until "
                                      + datetime.fromtimestamp(until).strftime("%H:%M"))
     return status, text
@@ -69,7 +72,8 @@ def _counts(state: RunState) -> dict[str, int]:
 
 def make_header(state: RunState, config: Config, now: float, *, repo: str, live: bool,
                 read_only: bool, rows: dict[str, Row] | None = None) -> Header:
-    status, text = _status(state, now, live) if state.run else ("no_run", "no run yet")
+    status, text = _status(state, now, live, config) if state.run else ("no_run",
+                                                                        "no run yet")
     c = _counts(state)
     if status == "finished" and c["used"]:
         text += f" ({c['used']} running again)"  # an operator's retry after the run finished

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from swarmtui.config import Config
+from swarmtui.engine.accounts.choose import limit_account
 from swarmtui.model import ACTIVE, AttemptRec, Health, RunState, TaskState, TaskView
 from swarmtui.model.labels import HEALTH_LABEL, STATE_LABEL, cause_label
 from swarmtui.render import format_age, task_row
@@ -293,7 +294,9 @@ def make_rows(state: RunState, config: Config, now: float) -> dict[str, Row]:
     hb = config.heartbeat
     limits = (hb.context_warn, hb.context_act)
     hosts = bool(config.hosts)
-    return {t.id: make_row(t, i, ma, now, need_of(t, state, config.account_of(t.spec.agent),
-                                                  now), limits,
+    # The account each agent's work waits on (one on [[accounts]] waits only when all are).
+    waits_on = {a: limit_account(state, config, a, now) for a in config.agents}
+    return {t.id: make_row(t, i, ma, now, need_of(t, state, waits_on.get(
+                t.spec.agent, config.account_of(t.spec.agent)), now), limits,
                            host_cell(state.attempts.get(f"{t.id}-{t.attempt}"), hosts))
             for i, t in enumerate(state.tasks.values())}

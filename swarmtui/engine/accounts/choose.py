@@ -65,3 +65,25 @@ def after_limit(run: RunState, config: Config, agent: str, now: float) -> Next:
     resets = [u for a in config.accounts_of(agent) if not capped(run, a)
               and (u := limited_until(run, a.name, now)) is not None]
     return Next(None, min(resets) if resets else None)
+
+
+def limit_account(run: RunState, config: Config, agent: str, now: float) -> str:
+    """The account whose usage limit the agent's work waits on: for an agent on accounts, the
+    one that lifts first when none is free ("" while one is free); else its ``account``."""
+    if not config.accounts_of(agent):
+        return config.account_of(agent)
+    nxt = after_limit(run, config, agent, now)
+    if nxt.account is not None or nxt.at is None:
+        return ""
+    return next(a.name for a in config.accounts_of(agent)
+                if limited_until(run, a.name, now) == nxt.at)
+
+
+def held_until(run: RunState, config: Config, now: float) -> float | None:
+    """Until when usage limits hold the run's work back: the latest reset of a limit some
+    agent waits on. An account limited while its agent carries on on another holds nothing."""
+    if not config.accounts:
+        return run.usage_limited_until
+    holding = {limit_account(run, config, a, now) for a in config.agents} - {""}
+    return max((lim.until for name, lim in run.usage_limits.items() if name in holding),
+               default=None)

@@ -12,6 +12,7 @@ import logging
 import os
 import time
 
+from swarmtui.engine.accounts.choose import held_until
 from swarmtui.engine.messages import StatusSet
 from swarmtui.engine.ports import Ports
 from swarmtui.engine.runtime import proc
@@ -63,7 +64,7 @@ class Alerts:
 
     def status_line(self, now: float) -> str:
         st = self.ports.state
-        limited = st.usage_limited_until
+        limited = held_until(st, self.ports.config, now)
         state = (f"usage-limited until {time.strftime('%H:%M', time.localtime(limited))}"
                  if limited and limited > now and not (st.paused or st.breaker_open)
                  else RUN_LABEL[st.status])
