@@ -286,6 +286,32 @@ def test_doctor_outside_a_repository_fails(run_cli: Callable[..., Result], outsi
     assert str(outside) in repo_check["detail"]
 
 
+def test_doctor_checks_each_account_key_without_showing_it(
+        run_cli: Callable[..., Result], git_repo: Path, tmux_socket: str, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    key = tmp_path / "open.key"
+    key.write_text("sk-ant-api03-file-key-0123456789\n")
+    key.chmod(0o644)
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(
+        '[[accounts]]\nname = "work"\ncli = "claude"\nenv = "DOCTOR_WORK_KEY"\n\n'
+        f'[[accounts]]\nname = "open"\ncli = "claude"\nfile = "{key}"\n\n'
+        '[[accounts]]\nname = "unset"\ncli = "claude"\nenv = "DOCTOR_UNSET_KEY"\n\n'
+        '[agents.claude]\ncommand = ["claude", "-p"]\nadapter = "claude"\n'
+        'accounts = ["work", "open", "unset"]\n')
+    monkeypatch.setenv("DOCTOR_WORK_KEY", "sk-ant-api03-env-key-0123456789")
+    monkeypatch.delenv("DOCTOR_UNSET_KEY", raising=False)
+    res = run_cli("doctor", "--json", "--repo", str(git_repo), "--config", str(cfg))
+    checks = {c["what"]: c for c in json.loads(res.out)["checks"]}
+    assert checks["account work"] == {"level": "ok", "what": "account work",
+                                      "detail": "claude: a key in $DOCTOR_WORK_KEY"}
+    assert checks["account open"]["level"] == "warn" and "chmod 600" in checks[
+        "account open"]["detail"]
+    assert checks["account unset"]["level"] == "fail" and "$DOCTOR_UNSET_KEY is not set" in (
+        checks["account unset"]["detail"])
+    assert "0123456789" not in res.out and res.code == 1
+
+
 # -- status and events on a store populated directly ---------------------------------------------
 
 

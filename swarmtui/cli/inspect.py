@@ -286,6 +286,7 @@ def cmd_doctor(ctx: Ctx) -> int:
         from swarmtui.tasks.programs import doctor_verify
 
         doctor_verify(ctx, config, check)
+        _doctor_accounts(config, check)
         if config.hosts:
             from swarmtui.cli.hosts_cmd import doctor_hosts
 
@@ -304,6 +305,28 @@ def cmd_doctor(ctx: Ctx) -> int:
         for lv, w, d in checks:
             print(f"{lv:<5} {w:<16} {d}")
     return 0 if worst == "ok" else 1
+
+
+def _doctor_accounts(config: Any, check: Any) -> None:
+    """Each [[accounts]] key can be had where it says (never shown), and a key file is not
+    readable by others."""
+    import os
+
+    from swarmtui.engine.accounts.credential import NoCredential, credential
+
+    for acct in config.accounts:
+        what = f"account {acct.name}"
+        where = f"${acct.env}" if acct.env else acct.file
+        try:
+            credential(acct, os.environ)
+        except NoCredential as e:
+            check("fail", what, str(e))
+            continue
+        if acct.file and Path(acct.file).expanduser().stat().st_mode & 0o077:
+            check("warn", what, f"{acct.cli}: its key file {acct.file} can be read by others "
+                  f"(chmod 600 it)")
+            continue
+        check("ok", what, f"{acct.cli}: a key in {where}")
 
 
 def _doctor_repo(ctx: Ctx, check: Any) -> Path | None:
