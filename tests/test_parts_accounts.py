@@ -250,3 +250,31 @@ def test_status_and_the_report_show_each_account(tmp_path: Path) -> None:
         "home": (0.5, 1), "work": (0.75, 1)}
     assert r["by_cli"]["claude"]["cost_usd"] == 1.25
     assert [a["account"] for a in r["attempts"]] == ["work", "home"]
+
+
+@pytest.mark.parametrize(("cli", "argv", "key", "variable", "gets", "drops"), [
+    ("claude", ["claude", "-p"], "sk-ant-api03-k", "", ["ANTHROPIC_API_KEY"],
+     ["CLAUDE_CODE_OAUTH_TOKEN", "ANTHROPIC_AUTH_TOKEN"]),
+    ("claude", ["claude", "-p"], "sk-ant-oat01-k", "", ["CLAUDE_CODE_OAUTH_TOKEN"],
+     ["ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN"]),
+    ("codex", ["codex", "exec", "--json", "-"], "sk-proj-k", "",
+     ["CODEX_API_KEY", "OPENAI_API_KEY"], []),
+    ("gemini", ["gemini"], "AIza-k", "", ["GEMINI_API_KEY"], ["GOOGLE_API_KEY"]),
+    ("opencode", ["opencode", "run", "-m", "openai/gpt-5"], "sk-k", "", ["OPENAI_API_KEY"], []),
+    ("opencode", ["opencode", "run", "--model=stub/m"], "k", "", ["STUB_API_KEY"], []),
+    ("opencode", ["opencode", "run", "-m", "stub/m"], "k", "MY_KEY", ["MY_KEY"], []),
+])
+def test_each_cli_gets_the_key_where_it_reads_it(
+        cli: str, argv: list[str], key: str, variable: str, gets: list[str],
+        drops: list[str]) -> None:
+    from swarmtui.config import AccountConfig
+    from swarmtui.engine.accounts.credential import with_account
+
+    acct = AccountConfig(name="a", cli=cli, env="A_SRC", variable=variable)  # type: ignore[arg-type]
+    other = AccountConfig(name="b", cli=cli, file="/b.key")  # type: ignore[arg-type]
+    env = {"A_SRC": key, "PATH": "/bin", **dict.fromkeys(
+        ["ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "CLAUDE_CODE_OAUTH_TOKEN",
+         "GOOGLE_API_KEY"], "old")}
+    out = with_account(env, acct, key, [acct, other], argv)
+    assert {v: out[v] for v in gets} == dict.fromkeys(gets, key)
+    assert not set(drops) & set(out) and "A_SRC" not in out and out["PATH"] == "/bin"
