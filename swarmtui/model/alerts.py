@@ -126,7 +126,8 @@ def _raise_run(ev: Event) -> Raise | None:
     if isinstance(pl, p.UsageLimited):
         return Raise(("usage", pl.account), AlertLevel.WARNING,
                      f"usage-limited{(' (' + pl.account + ')') if pl.account else ''}: "
-                     "dispatch holds until the limit lifts")
+                     "nothing new starts on it until the limit lifts (an agent with other "
+                     "[[accounts]] carries on on a free one)")
     if isinstance(pl, p.AgentHeld):
         return Raise(("held", pl.agent), AlertLevel.ERROR,
                      f"agent {pl.agent} held: {_one_line(pl.reason)}", bell=True)
