@@ -14,20 +14,7 @@ from typing import Any
 from swarmtui import protocol as P
 from swarmtui.cli.common import Ctx, existing_run_state, out, run_lock, tmux_for
 from swarmtui.errors import InputError, SwarmError
-
-
-def target_tip(repo: Path, target: str | None) -> str | None:
-    """The target branch's commit now (one ``rev-parse``; None when there is no such branch)."""
-    if not target:
-        return None
-    try:
-        proc = subprocess.run(["git", "rev-parse", "--verify", "--quiet",
-                               f"refs/heads/{target}^{{commit}}"], cwd=repo,
-                              capture_output=True, text=True, timeout=10)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    tip = proc.stdout.strip()
-    return tip if proc.returncode == 0 and tip else None
+from swarmtui.gitview import target_tip
 
 
 def forecast_obj(fc: dict[str, Any] | None, tip: str | None) -> dict[str, Any] | None:
@@ -46,6 +33,7 @@ def forecast_obj(fc: dict[str, Any] | None, tip: str | None) -> dict[str, Any] |
 
 def status_obj(repo: Path, config: Any, store: Any, state: Any = None) -> dict[str, Any]:
     from swarmtui.model import ACTIVE
+    from swarmtui.model.attention import needs_you
     from swarmtui.render import task_row
 
     state = store.replay() if state is None else state
@@ -91,6 +79,9 @@ def status_obj(repo: Path, config: Any, store: Any, state: Any = None) -> dict[s
         "held": [{"qid": h.qid, "task": h.task, "attempt": h.attempt, "source": h.source,
                   "reasons": h.reasons, "excerpt": h.excerpt, "count": h.count}
                  for h in state.quarantine.values() if h.state == "held"],
+        "needs_you": [{"task": t.id, "kind": str(need.kind), "text": need.text,
+                       "command": need.command}
+                      for t, need in needs_you(state, config.account_of, now)],
         "tasks": rows,
     }
 

@@ -368,10 +368,11 @@ def cmd_supervise(ctx: Ctx) -> int:
         # The TUI in the foreground; the supervisor loop in a thread of the same process. The
         # app reads the run from the store like any other client, so `watch` is the same app.
         from swarmtui.tui.app import run_app
+        from swarmtui.windows import RunWindows
 
         thread = threading.Thread(target=sup.run, name="supervisor", daemon=True)
         thread.start()
-        rc = run_app(repo, sup.config, read_only=False, tmux=sup.tmux,
+        rc = run_app(repo, sup.config, read_only=False, windows=RunWindows(sup.tmux),
                      supervisor_alive=thread.is_alive, theme=ctx.args.theme)
         sup.request_stop()
         thread.join(timeout=30)
@@ -384,11 +385,12 @@ def cmd_watch(ctx: Ctx) -> int:
     """The same app as window 0, read-only: actions are hidden, nothing is sent."""
     from swarmtui.client import RunClient
     from swarmtui.tui.app import run_app
+    from swarmtui.windows import RunWindows
 
     repo = ctx.repo
     RunClient(repo)  # exit 3 when there is no run
     _, config, _ = existing_run(ctx)
-    return run_app(repo, config, read_only=True, tmux=tmux_for(repo, config),
+    return run_app(repo, config, read_only=True, windows=RunWindows(tmux_for(repo, config)),
                    supervisor_alive=None, theme=ctx.args.theme)
 
 
