@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from swarmtui import protocol as P
-from swarmtui.cli.common import Ctx, existing_run_state, out, run_lock, tmux_for
+from swarmtui.cli.common import Invocation, existing_run_state, out, run_lock, tmux_for
 from swarmtui.errors import InputError, SwarmError
 from swarmtui.gitview import target_tip
 
@@ -100,7 +100,7 @@ def agents_obj(config: Any) -> dict[str, Any]:
     return out
 
 
-def cmd_status(ctx: Ctx) -> int:
+def cmd_status(ctx: Invocation) -> int:
     from swarmtui.render import format_status_table
 
     repo, config, store, state = existing_run_state(ctx)
@@ -113,7 +113,7 @@ def cmd_status(ctx: Ctx) -> int:
     return 0
 
 
-def cmd_events(ctx: Ctx) -> int:
+def cmd_events(ctx: Invocation) -> int:
     from swarmtui.render import format_event
 
     repo = ctx.repo
@@ -134,7 +134,7 @@ def cmd_events(ctx: Ctx) -> int:
             time.sleep(0.2)  # a reader polling another process's appends
 
 
-def cmd_ledger(ctx: Ctx) -> int:
+def cmd_ledger(ctx: Invocation) -> int:
     from swarmtui.engine.integrate.ledger import entries_from_events
     from swarmtui.textsafe import term_safe
 
@@ -201,7 +201,7 @@ def agent_problems(config: Any, agents: set[str]) -> list[str]:
     return missing_binaries(config, agents) + unattended_problems(config, agents)
 
 
-def cmd_validate(ctx: Ctx) -> int:
+def cmd_validate(ctx: Invocation) -> int:
     from swarmtui.cli.session import load_tasks
 
     repo = ctx.repo
@@ -225,7 +225,7 @@ def _version(s: str) -> tuple[int, int]:
     return (int(m.group(1)), int(m.group(2))) if m else (0, 0)
 
 
-def cmd_doctor(ctx: Ctx) -> int:
+def cmd_doctor(ctx: Invocation) -> int:
     checks: list[tuple[str, str, str]] = []  # (level, what, detail)
 
     def check(level: str, what: str, detail: str) -> None:
@@ -277,7 +277,7 @@ def cmd_doctor(ctx: Ctx) -> int:
     return 0 if worst == "ok" else 1
 
 
-def _doctor_repo(ctx: Ctx, check: Any) -> Path | None:
+def _doctor_repo(ctx: Invocation, check: Any) -> Path | None:
     from swarmtui.engine.runtime.git import Git
 
     try:
@@ -337,7 +337,7 @@ def _doctor_config(config: Any, check: Any) -> None:
               f"{mem / 2**30:.1f} GiB available (floor {floor / 2**30:.1f} GiB)")
 
 
-def _doctor_store(ctx: Ctx, repo: Path, check: Any) -> None:
+def _doctor_store(ctx: Invocation, repo: Path, check: Any) -> None:
     db = repo / P.SWARM_DIR / P.STATE_DB
     if not db.exists():
         check("ok", "store", "no run yet")
