@@ -1,9 +1,10 @@
 """A client of a run: what the CLI and the TUI share.
 
 It reads the run from the store (incrementally: only events after the last one seen are folded
-into its projection) and asks the supervisor for actions through the command inbox, which is the
-one path every action takes, whoever asks. All calls block (SQLite, files); the TUI calls them
-from worker threads.
+into its projection), reads the run's git (the target's tip, an attempt's diff: ``gitview.py``)
+and asks the supervisor for actions through the command inbox, which is the one path every
+action takes, whoever asks. All calls block (SQLite, files, git); the TUI calls them from worker
+threads. The run's tmux windows are ``windows.py``'s.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from swarmtui import gitview
 from swarmtui import protocol as P
 from swarmtui.errors import NoRunError, SwarmError
 from swarmtui.model import Event, RunState, RunStatus, apply
@@ -118,6 +120,18 @@ class RunClient:
 
     def worktree(self, task: str, attempt: int) -> Path:
         return P.worktree_dir(self.repo, task, attempt)
+
+    def target_tip(self, target: str | None) -> str | None:
+        """The target branch's commit now (it moves when tasks merge); None when there is no
+        such branch or git cannot say."""
+        return gitview.target_tip(self.repo, target)
+
+    def attempt_diff(self, task: str, attempt: int, start: str) -> str:
+        """What an attempt changed since ``start`` (the commit it started from), committed and
+        not yet committed: terminal-safe text, bounded (``gitview.DIFF_LINES``)."""
+        return gitview.attempt_diff(self.repo, self.worktree(task, attempt),
+                                    P.agent_id(task, attempt), start,
+                                    P.branch_name(task, attempt))
 
     # -- acting -------------------------------------------------------------------------------
 

@@ -66,7 +66,7 @@ GIT_ID = ["-c", "user.name=recorder", "-c", "user.email=recorder@stub.invalid"]
 
 
 @dataclass
-class Ctx:
+class Recording:
     """Where a scenario runs: the repository, the progress file, the hook output folder."""
 
     work: Path
@@ -79,7 +79,7 @@ class Ctx:
 class Scenario:
     name: str
     description: str
-    script: Callable[[Ctx], list[ScriptItem]]
+    script: Callable[[Recording], list[ScriptItem]]
     args: Sequence[str] = ()
     prompt: str = "Do the task: record progress, write hello.txt, commit, write results.json."
     oauth: bool = False  # a claude.ai subscriber (CLAUDE_CODE_OAUTH_TOKEN) instead of an API key
@@ -90,15 +90,15 @@ class Scenario:
     env: dict[str, str] = field(default_factory=dict)
     kill_after: float | None = None  # send SIGTERM after this many seconds (hang scenarios)
     timeout: float = 120.0
-    settings: Callable[[Ctx], dict[str, Any]] | None = None
-    routes: Callable[[Ctx], list[Route]] | None = None
+    settings: Callable[[Recording], dict[str, Any]] | None = None
+    routes: Callable[[Recording], list[Route]] | None = None
     # settings written to CLAUDE_CONFIG_DIR/settings.json (the user settings) instead of --settings
-    config_settings: Callable[[Ctx], dict[str, Any]] | None = None
+    config_settings: Callable[[Recording], dict[str, Any]] | None = None
 
 
 # -- the agent's tool calls ---------------------------------------------------------------------
 
-def task_turns(ctx: Ctx, *, end: bool = True) -> list[ScriptItem]:
+def task_turns(ctx: Recording, *, end: bool = True) -> list[ScriptItem]:
     """The scripted agent: heartbeat, a file, a commit, results.json, a final text."""
     turns: list[ScriptItem] = [
         Turn(text="Starting: recording progress.", tool_uses=[ToolUse("Bash", {
@@ -129,7 +129,7 @@ def text_turn(text: str = "All done.", **kw: Any) -> Turn:
     return Turn(text=text, usage=Usage(input_tokens=500, output_tokens=12), **kw)
 
 
-def accept_edits_turns(ctx: Ctx) -> list[ScriptItem]:
+def accept_edits_turns(ctx: Recording) -> list[ScriptItem]:
     return [
         Turn(tool_uses=[ToolUse("Write", {"file_path": str(ctx.work / "hello.txt"),
                                           "content": "written under acceptEdits\n"})]),
@@ -142,7 +142,7 @@ def accept_edits_turns(ctx: Ctx) -> list[ScriptItem]:
 SUB_PROMPT = "Run `ls | wc -l` in the repository and report the number."
 
 
-def subagent_main(background: bool, model: str | None) -> Callable[[Ctx], list[ScriptItem]]:
+def subagent_main(background: bool, model: str | None) -> Callable[[Recording], list[ScriptItem]]:
     """The main loop's script: start a subagent, then report what came back."""
     def final(req: Request) -> Turn:
         seen = " ".join(json.dumps(r.get("content"))[:160] for r in req.tool_results())
@@ -150,7 +150,7 @@ def subagent_main(background: bool, model: str | None) -> Callable[[Ctx], list[S
         return Turn(text=f"Subagent finished; what reached me: {what}",
                     usage=Usage(input_tokens=900, output_tokens=30))
 
-    def script(ctx: Ctx) -> list[ScriptItem]:
+    def script(ctx: Recording) -> list[ScriptItem]:
         call: dict[str, Any] = {"description": "Count files", "prompt": SUB_PROMPT,
                                 "subagent_type": "general-purpose"}
         if not background:
@@ -170,7 +170,7 @@ def subagent_main(background: bool, model: str | None) -> Callable[[Ctx], list[S
     return script
 
 
-def subagent_routes(ctx: Ctx) -> list[Route]:
+def subagent_routes(ctx: Recording) -> list[Route]:
     """The subagent's own requests (its first user message is SUB_PROMPT)."""
     return [Route("subagent", first_user_text_contains(SUB_PROMPT), [
         Turn(text="Counting.", tool_uses=[ToolUse("Bash", {"command": "ls | wc -l",
@@ -180,7 +180,7 @@ def subagent_routes(ctx: Ctx) -> list[Route]:
     ])]
 
 
-def context_growth_turns(ctx: Ctx) -> list[ScriptItem]:
+def context_growth_turns(ctx: Recording) -> list[ScriptItem]:
     """A conversation whose context grows turn by turn (usage as a long session reports it),
     with one answer that calls two tools at once, and a subagent-free end."""
     def bash(command: str, what: str) -> ToolUse:
@@ -206,7 +206,7 @@ def context_growth_turns(ctx: Ctx) -> list[ScriptItem]:
     ]
 
 
-def resume_turns(ctx: Ctx) -> list[ScriptItem]:
+def resume_turns(ctx: Recording) -> list[ScriptItem]:
     return [text_turn("First run: noted the plan."),
             text_turn("Second run: I remember the plan.")]
 
@@ -369,7 +369,7 @@ def shown_env(env: dict[str, str]) -> dict[str, str]:
     return out
 
 
-def run_cli(claude: Path, sc: Scenario, ctx: Ctx, stub: StubServer, args: Sequence[str],
+def run_cli(claude: Path, sc: Scenario, ctx: Recording, stub: StubServer, args: Sequence[str],
             prompt: str) -> dict[str, Any]:
     env = isolated_env(stub.base_url, ctx.home, api_key=None if sc.oauth else sc.api_key,
                        oauth_token=OAUTH_TOKEN if sc.oauth else None,
@@ -413,7 +413,7 @@ def run_cli(claude: Path, sc: Scenario, ctx: Ctx, stub: StubServer, args: Sequen
             "duration_s": round(duration, 2), "stdout": out, "stderr": err.decode(errors="replace")}
 
 
-def collect_hooks(ctx: Ctx) -> dict[str, list[Any]]:
+def collect_hooks(ctx: Recording) -> dict[str, list[Any]]:
     found: dict[str, list[Any]] = {}
     for path in sorted(ctx.hooks_dir.glob("*.jsonl")):
         payloads: list[Any] = []
@@ -439,7 +439,7 @@ def git_state(work: Path) -> dict[str, Any]:
 def record(claude: Path, sc: Scenario, out_dir: Path) -> dict[str, Any]:
     tmp = Path(tempfile.mkdtemp(prefix=f"claude-rec-{sc.name}-"))
     try:
-        ctx = Ctx(work=make_repo(tmp), home=tmp / "home", progress=tmp / "repo" / ".swarm"
+        ctx = Recording(work=make_repo(tmp), home=tmp / "home", progress=tmp / "repo" / ".swarm"
                   / "progress.md", hooks_dir=tmp / "hooks")
         ctx.progress.parent.mkdir(parents=True)
         runs: list[tuple[str, dict[str, Any], list[dict[str, Any]]]] = []

@@ -18,8 +18,8 @@ import pytest
 from swarmtui import protocol as P
 from swarmtui.engine.adapters.prices import cost_of, price_for
 from swarmtui.model import payloads as p
+from swarmtui.model.attention import need_of
 from swarmtui.report.collect import build_report
-from swarmtui.tui.attention import need_of
 from tests.anthropic_stub import Hang, Request, StubServer, ToolUse, Turn, Usage
 from tests.fleet import Fleet, start, task
 from tests.test_claude_e2e import claude_config, now_iso, prompt_paths, route, steps_done

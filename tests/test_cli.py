@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import subprocess
 import sys
 import time
@@ -660,6 +661,43 @@ def test_end_to_end_headless(run_cli: Callable[..., Result], live_run: LiveRun) 
     assert exit2["how"] == "terminated"
     log = run.log.read_text()
     assert "run 1" in log
+
+
+def _needs(run_cli: Callable[..., Result], run: LiveRun) -> dict[str, dict[str, Any]]:
+    return {n["task"]: n for n in _status(run_cli, run.repo, "--config",
+                                          str(run.config))["needs_you"]}
+
+
+def test_status_json_lists_what_needs_you_on_a_real_run(run_cli: Callable[..., Result],
+                                                        live_run: LiveRun) -> None:
+    """`needs_you` names each task that waits for the operator (a typed kind, the words, the
+    command that acts on it): an agent waiting for input (its CLI's hook said so), then a
+    killed attempt; running the listed command clears it."""
+    run = live_run
+    _wait_task(run_cli, run, "stall", lambda r: r["state"] == "running" and r["last_progress"],
+               "stall to run")
+    assert _needs(run_cli, run) == {}
+    hook = subprocess.run(
+        [sys.executable, "-m", "swarmtui.hook", "Notification"],
+        input=json.dumps({"notification_type": "idle_prompt",
+                          "message": "Claude is waiting for your input"}).encode(),
+        env={**os.environ, "SWARM_AGENT_DIR": str(P.agent_dir(run.repo, "stall", 1))},
+        timeout=30, check=True)
+    assert hook.returncode == 0
+    _deadline_wait(lambda: "stall" in _needs(run_cli, run), what="stall to wait for input")
+    assert _needs(run_cli, run)["stall"] == {
+        "task": "stall", "kind": "input", "text": "waiting for input",
+        "command": "swarmtui attach"}
+
+    assert run_cli("kill", "stall", *run.args()).code == 0
+    need = _needs(run_cli, run)["stall"]
+    assert (need["kind"], need["command"]) == ("failed", "swarmtui retry stall")
+    assert need["text"].startswith("failed: ")
+    res = run_cli(*shlex.split(need["command"])[1:], *run.args())
+    assert res.code == 0, res.err
+    _wait_task(run_cli, run, "stall", lambda r: r["attempt"] == 2 and r["state"] == "running",
+               "attempt 2 of stall")
+    assert "stall" not in _needs(run_cli, run)
 
 
 def test_headless_reports_a_stopped_run_after_down(run_cli: Callable[..., Result],

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from swarmtui.cli.common import Ctx
+from swarmtui.cli.common import Invocation
 from swarmtui.cli.report_cmd import cmd_plan
 from swarmtui.cli.session import load_tasks
 from swarmtui.config import Config, config_from_dict
@@ -239,14 +239,14 @@ def test_cmd_plan_reads_the_task_file_and_the_repository(
                    'orchestrator = 1\n[agents.tool]\ncommand = ["tool", "--model", "mini-1"]\n'
                    '[agents.bare]\ncommand = ["bare-agent"]\n[prices.mini-1]\ninput = 2.0\n')
     tasks = write_tasks(repo / "tasks.toml", TASKS)
-    ctx = Ctx(_args(repo=str(repo), config=str(cfg), json=True, tasks=str(tasks), turns=3.0))
+    ctx = Invocation(_args(repo=str(repo), config=str(cfg), json=True, tasks=str(tasks), turns=3.0))
     assert cmd_plan(ctx) == 0
     obj = json.loads(capsys.readouterr().out)
     assert obj["max_parallel"] == 3 and obj["depth"] == 2
     est = {e["id"]: e for e in obj["estimate"]["tasks"]}
     assert est["a"]["files"] == 1 and est["e"]["cost_usd"] == pytest.approx(300 * 2.0 / 1e6)
     assert obj["estimate"]["turns"] == 3.0
-    ctx = Ctx(_args(repo=str(repo), config=str(cfg), tasks=str(tasks)))
+    ctx = Invocation(_args(repo=str(repo), config=str(cfg), tasks=str(tasks)))
     assert cmd_plan(ctx) == 0
     out = capsys.readouterr().out
     assert "at most 3 of 6 (limited by slots)" in out
@@ -257,7 +257,7 @@ def test_cmd_plan_refuses_a_bad_task_file(tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text('[[task]]\nid = "x"\n')
     with pytest.raises(TaskFileError) as e:
-        cmd_plan(Ctx(_args(repo=None, tasks=str(bad))))
+        cmd_plan(Invocation(_args(repo=None, tasks=str(bad))))
     assert e.value.exit_code == 2
 
 
@@ -267,7 +267,7 @@ def test_cmd_plan_outside_a_repository_skips_the_files(
     plain_dir.mkdir()
     tasks = write_tasks(plain_dir / "tasks.toml", [
         {"id": "a", "prompt": PROMPT, "files": ["src/**"]}])
-    assert cmd_plan(Ctx(_args(repo=str(plain_dir), json=True, tasks=str(tasks)))) == 0
+    assert cmd_plan(Invocation(_args(repo=str(plain_dir), json=True, tasks=str(tasks)))) == 0
     obj = json.loads(capsys.readouterr().out)
     assert obj["estimate"]["tasks"][0]["files"] == 0
     assert obj["estimate"]["tasks"][0]["tokens"] == 100

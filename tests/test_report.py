@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from swarmtui.cli.common import Ctx
+from swarmtui.cli.common import Invocation
 from swarmtui.cli.report_cmd import cmd_plan, cmd_report, register
 from swarmtui.config import Config, config_from_dict
 from swarmtui.errors import InputError, NoRunError
@@ -496,23 +496,23 @@ def _store_run(repo: Path) -> None:
 def test_cmd_report_text_json_html(git_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     _store_run(git_repo)
     p = _parser()
-    assert cmd_report(Ctx(p.parse_args(["report", "--repo", str(git_repo), "--json"]))) == 0
+    assert cmd_report(Invocation(p.parse_args(["report", "--repo", str(git_repo), "--json"]))) == 0
     obj = json.loads(capsys.readouterr().out)
     assert obj["waste"]["attempts"] == ["crashy-1", "killme-1"]
-    assert cmd_report(Ctx(p.parse_args(["report", "--repo", str(git_repo)]))) == 0
+    assert cmd_report(Invocation(p.parse_args(["report", "--repo", str(git_repo)]))) == 0
     assert "per merged" in capsys.readouterr().out
     out = git_repo / "out" / "r.html"
-    assert cmd_report(Ctx(p.parse_args(["report", "--repo", str(git_repo), "--html",
+    assert cmd_report(Invocation(p.parse_args(["report", "--repo", str(git_repo), "--html",
                                         str(out)]))) == 0
     assert capsys.readouterr().out.strip() == str(out.resolve())
     assert "&lt;script&gt;" in out.read_text()
     with pytest.raises(InputError):
-        cmd_report(Ctx(p.parse_args(["report", "--repo", str(git_repo), "--run", "7"])))
+        cmd_report(Invocation(p.parse_args(["report", "--repo", str(git_repo), "--run", "7"])))
 
 
 def test_cmd_report_without_a_run_exits_3(git_repo: Path) -> None:
     with pytest.raises(NoRunError) as e:
-        cmd_report(Ctx(_parser().parse_args(["report", "--repo", str(git_repo)])))
+        cmd_report(Invocation(_parser().parse_args(["report", "--repo", str(git_repo)])))
     assert e.value.exit_code == 3
 
 
@@ -561,7 +561,7 @@ def test_report_of_a_real_headless_run(git_repo: Path, fleets: list[Any],
         spawned_ids)
     # and through the command, from the store alone
     args = _parser().parse_args(["report", "--repo", str(git_repo), "--json"])
-    assert cmd_report(Ctx(args)) == 0
+    assert cmd_report(Invocation(args)) == 0
     obj = json.loads(capsys.readouterr().out)
     assert obj["waste"]["attempts"] == ["bad-1"]
     assert [a["id"] for a in obj["attempts"]] == [a.id for a in r.attempts]

@@ -24,6 +24,7 @@ from swarmtui.tui.app import SwarmApp
 from swarmtui.tui.dialogs import ConfirmScreen
 from swarmtui.tui.reportview import HostsScreen, ReportScreen
 from swarmtui.tui.screens import AlertsScreen
+from swarmtui.windows import RunWindows
 from tests.test_tui_world import (  # noqa: F401 - utc_private_config is an autouse fixture
     NOW,
     Answerer,
@@ -51,8 +52,9 @@ def world(tmp_path: Path) -> Iterator[World]:
 
 
 def app_for(w: World, theme: str = "swarm-dark", *, read_only: bool = False) -> SwarmApp:
-    return SwarmApp(w.repo, w.config, read_only=read_only, tmux=no_tmux(w.repo.parent),
-                    supervisor_alive=None, theme=theme, clock=lambda: NOW)
+    return SwarmApp(w.repo, w.config, read_only=read_only,
+                    windows=RunWindows(no_tmux(w.repo.parent)), supervisor_alive=None,
+                    theme=theme, clock=lambda: NOW)
 
 
 async def _until(pilot: Pilot[Any], cond: Any, timeout: float = 15.0) -> None:

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from swarmtui.model import Event, UsageLimit
+from swarmtui.model.attention import need_of
 from swarmtui.tui import logfmt
-from swarmtui.tui.attention import need_of
 from swarmtui.tui.bindings import FLEET_KEYS, known_ids
 from swarmtui.tui.eventfmt import describe
 from swarmtui.tui.feed import news_of

@@ -19,6 +19,7 @@ from textual.widgets._toast import Toast
 from swarmtui.engine.runtime.tmux import Tmux
 from swarmtui.tui.app import SwarmApp
 from swarmtui.tui.screens import AlertsScreen
+from swarmtui.windows import RunWindows
 from tests.test_tui_world import NOW, World, commands, no_tmux
 
 if TYPE_CHECKING:
@@ -29,14 +30,15 @@ def make_app(world: World, *, read_only: bool = False, tmux: Tmux | None = None,
              alive: Callable[[], bool] | None = lambda: True, **kw: Any) -> SwarmApp:
     """The app on the recorded world, with the world's frozen clock."""
     return SwarmApp(world.repo, kw.pop("config", world.config), read_only=read_only,
-                    tmux=tmux or no_tmux(world.repo.parent), supervisor_alive=alive,
+                    windows=RunWindows(tmux or no_tmux(world.repo.parent)),
+                    supervisor_alive=alive,
                     clock=lambda: NOW, **kw)
 
 
 def app_on(f: Fleet) -> SwarmApp:
     """The app on a real fleet (a supervisor running in this process)."""
-    return SwarmApp(f.repo, f.config, read_only=False, tmux=f.tmux, supervisor_alive=None,
-                    poll=0.05)
+    return SwarmApp(f.repo, f.config, read_only=False, windows=RunWindows(f.tmux),
+                    supervisor_alive=None, poll=0.05)
 
 
 async def until(pilot: Pilot[Any], cond: Callable[[], object], timeout: float = 60.0,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 
-from swarmtui.cli.common import Ctx
+from swarmtui.cli.common import Invocation
 from swarmtui.errors import SwarmError
 from swarmtui.textsafe import term_safe
 
@@ -24,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as e:  # argparse exits 2 on bad usage, 0 on --help
         return int(e.code or 0)
     try:
-        return int(args.fn(Ctx(args)) or 0)
+        return int(args.fn(Invocation(args)) or 0)
     except SwarmError as e:
         print(f"swarmtui: {term_safe(str(e), multiline=True)}", file=sys.stderr)
         return e.exit_code
@@ -34,4 +34,4 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
 
-__all__ = ["Ctx", "main"]
+__all__ = ["Invocation", "main"]

@@ -10,11 +10,11 @@ from collections.abc import Callable
 from typing import Any
 
 from swarmtui import protocol as P
-from swarmtui.cli.common import Ctx, existing_run, out, parse_agent_ref, run_lock, say
+from swarmtui.cli.common import Invocation, existing_run, out, parse_agent_ref, run_lock, say
 from swarmtui.errors import InputError, RunLiveError, SwarmError
 
 
-def submit(ctx: Ctx, kind: str, cargs: dict[str, Any], *, source: str | None = None,
+def submit(ctx: Invocation, kind: str, cargs: dict[str, Any], *, source: str | None = None,
            timeout: float = 60.0) -> dict[str, Any]:
     """Append a command for the live supervisor and wait for its answer. Run from inside an
     agent's window, the command says so (``agent:<id>``): the supervisor treats what an agent
@@ -27,7 +27,7 @@ def submit(ctx: Ctx, kind: str, cargs: dict[str, Any], *, source: str | None = N
     return RunClient(ctx.repo).submit(kind, cargs, source=source, timeout=timeout).to_json_obj()
 
 
-def task_ref(ctx: Ctx) -> dict[str, Any]:
+def task_ref(ctx: Invocation) -> dict[str, Any]:
     """{"task", "attempt"} for an ID argument: "task-N" names that attempt; a bare task id
     names the attempt that is current as this command reads the log, so an action the
     supervisor gets after it moved on is refused rather than applied to a newer attempt."""
@@ -51,8 +51,8 @@ def task_ref(ctx: Ctx) -> dict[str, Any]:
 
 def _simple(kind: str, *, with_task: bool = True,
             extra: Callable[[argparse.Namespace], dict[str, Any]] | None = None
-            ) -> Callable[[Ctx], int]:
-    def run(ctx: Ctx) -> int:
+            ) -> Callable[[Invocation], int]:
+    def run(ctx: Invocation) -> int:
         cargs: dict[str, Any] = task_ref(ctx) if with_task else {}
         if extra:
             cargs.update(extra(ctx.args))
@@ -75,7 +75,7 @@ cmd_approve = _simple("approve", with_task=False, extra=lambda a: {"quarantine":
 cmd_reject = _simple("reject", with_task=False, extra=lambda a: {"quarantine": a.qid})
 
 
-def cmd_review(ctx: Ctx) -> int:
+def cmd_review(ctx: Invocation) -> int:
     cargs = task_ref(ctx)
     res = submit(ctx, "review", cargs, timeout=300)
     msg = res.get("message") or res.get("error") or res.get("reason") or res["status"]
@@ -85,7 +85,7 @@ cmd_pause = _simple("pause", with_task=False)
 cmd_resume = _simple("resume", with_task=False)
 
 
-def cmd_ack(ctx: Ctx) -> int:
+def cmd_ack(ctx: Invocation) -> int:
     cargs: dict[str, Any] = {}
     if ctx.args.alert is not None:
         cargs["alert"] = ctx.args.alert
@@ -102,7 +102,7 @@ def _task_args(a: argparse.Namespace) -> dict[str, Any]:
             "priority": a.priority, "title": a.title}
 
 
-def cmd_add(ctx: Ctx) -> int:
+def cmd_add(ctx: Invocation) -> int:
     res = submit(ctx, "add", _task_args(ctx.args))
     out(ctx.args, res, str(res.get("message") or res.get("error") or res["status"]))
     if res["status"] == "done":
@@ -112,7 +112,7 @@ def cmd_add(ctx: Ctx) -> int:
     return 2 if "swarmtui" in str(res.get("error", "")) else 1
 
 
-def cmd_spawn(ctx: Ctx) -> int:
+def cmd_spawn(ctx: Invocation) -> int:
     """From inside an agent: ask for a sub-agent within this agent's subtree budget."""
     requester = os.environ.get(P.ENV_TASK_ID)
     if not requester:
@@ -133,7 +133,7 @@ def cmd_spawn(ctx: Ctx) -> int:
     return 1
 
 
-def cmd_merge(ctx: Ctx) -> int:
+def cmd_merge(ctx: Invocation) -> int:
     """Merge a passed task: through the live supervisor's queue, or directly under the lock
     when no supervisor runs (e.g. after a headless run has ended)."""
     from swarmtui.engine.run.supervisor import Supervisor
@@ -177,7 +177,7 @@ def cmd_merge(ctx: Ctx) -> int:
     return 0 if outcome.status == "merged" else 1
 
 
-def cmd_gc(ctx: Ctx) -> int:
+def cmd_gc(ctx: Invocation) -> int:
     from swarmtui.engine.integrate.gc import collect
 
     repo = ctx.repo
@@ -192,13 +192,13 @@ def cmd_gc(ctx: Ctx) -> int:
     return 0 if not report.kept else 1
 
 
-def cmd_wrap(ctx: Ctx) -> int:
+def cmd_wrap(ctx: Invocation) -> int:
     from swarmtui.engine.wrapper.main import main as wrap_main
 
     return wrap_main(ctx.args.agent_dir)
 
 
-def cmd_fake_agent(ctx: Ctx) -> int:
+def cmd_fake_agent(ctx: Invocation) -> int:
     from swarmtui import fake_agent
 
     return fake_agent.run(ctx.args)

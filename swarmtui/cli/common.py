@@ -23,7 +23,10 @@ if TYPE_CHECKING:  # heavy modules load only in the commands that need them
 
 
 @dataclass
-class Ctx:
+class Invocation:
+    """One command as the user typed it: its arguments, and the repository and config they
+    name."""
+
     args: argparse.Namespace
 
     @property
@@ -58,13 +61,13 @@ class Ctx:
         return Store(db)
 
 
-def existing_run(ctx: Ctx) -> tuple[Path, Config, Store]:
+def existing_run(ctx: Invocation) -> tuple[Path, Config, Store]:
     """(repo, the run's own config, store) of the repository's run; exit 3 when none."""
     repo, config, store, _ = existing_run_state(ctx)
     return repo, config, store
 
 
-def existing_run_state(ctx: Ctx) -> tuple[Path, Config, Store, RunState]:
+def existing_run_state(ctx: Invocation) -> tuple[Path, Config, Store, RunState]:
     """``existing_run`` and the run's state, replayed once."""
     from swarmtui.engine.run.runconfig import config_of_run
 

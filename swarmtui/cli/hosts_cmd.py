@@ -16,7 +16,7 @@ from typing import Any
 
 from swarmtui import __version__
 from swarmtui import protocol as P
-from swarmtui.cli.common import Ctx, run_lock
+from swarmtui.cli.common import Invocation, run_lock
 from swarmtui.config import Config
 from swarmtui.config.hosts import LOCAL_HOST, HostConfig
 from swarmtui.textsafe import term_safe
@@ -139,7 +139,7 @@ def _local(config: Config) -> dict[str, Any]:
             "versions": {}, "has_clone": True}
 
 
-def cmd_hosts(ctx: Ctx) -> int:
+def cmd_hosts(ctx: Invocation) -> int:
     repo = ctx.repo
     config = ctx.config(repo)
     view = None if ctx.args.probe else supervisor_view(repo)

@@ -12,22 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from swarmtui import protocol as P
-from swarmtui.cli.common import Ctx, existing_run_state, out, run_lock, tmux_for
+from swarmtui.cli.common import Invocation, existing_run_state, out, run_lock, tmux_for
 from swarmtui.errors import InputError, SwarmError
-
-
-def target_tip(repo: Path, target: str | None) -> str | None:
-    """The target branch's commit now (one ``rev-parse``; None when there is no such branch)."""
-    if not target:
-        return None
-    try:
-        proc = subprocess.run(["git", "rev-parse", "--verify", "--quiet",
-                               f"refs/heads/{target}^{{commit}}"], cwd=repo,
-                              capture_output=True, text=True, timeout=10)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    tip = proc.stdout.strip()
-    return tip if proc.returncode == 0 and tip else None
+from swarmtui.gitview import target_tip
 
 
 def forecast_obj(fc: dict[str, Any] | None, tip: str | None) -> dict[str, Any] | None:
@@ -45,7 +32,9 @@ def forecast_obj(fc: dict[str, Any] | None, tip: str | None) -> dict[str, Any] |
 
 
 def status_obj(repo: Path, config: Any, store: Any, state: Any = None) -> dict[str, Any]:
+    from swarmtui.engine.accounts.choose import limit_account
     from swarmtui.model import ACTIVE
+    from swarmtui.model.attention import needs_you
     from swarmtui.render import task_row
 
     state = store.replay() if state is None else state
@@ -92,6 +81,10 @@ def status_obj(repo: Path, config: Any, store: Any, state: Any = None) -> dict[s
         "held": [{"qid": h.qid, "task": h.task, "attempt": h.attempt, "source": h.source,
                   "reasons": h.reasons, "excerpt": h.excerpt, "count": h.count}
                  for h in state.quarantine.values() if h.state == "held"],
+        "needs_you": [{"task": t.id, "kind": str(need.kind), "text": need.text,
+                       "command": need.command}
+                      for t, need in needs_you(state, lambda agent: limit_account(
+                          state, config, agent, now), now)],
         "tasks": rows,
     }
 
@@ -129,7 +122,7 @@ def agents_obj(config: Any) -> dict[str, Any]:
     return out
 
 
-def cmd_status(ctx: Ctx) -> int:
+def cmd_status(ctx: Invocation) -> int:
     from swarmtui.render import format_status_table
 
     repo, config, store, state = existing_run_state(ctx)
@@ -142,7 +135,7 @@ def cmd_status(ctx: Ctx) -> int:
     return 0
 
 
-def cmd_events(ctx: Ctx) -> int:
+def cmd_events(ctx: Invocation) -> int:
     from swarmtui.render import format_event
 
     repo = ctx.repo
@@ -163,7 +156,7 @@ def cmd_events(ctx: Ctx) -> int:
             time.sleep(0.2)  # a reader polling another process's appends
 
 
-def cmd_ledger(ctx: Ctx) -> int:
+def cmd_ledger(ctx: Invocation) -> int:
     from swarmtui.engine.integrate.ledger import entries_from_events
     from swarmtui.textsafe import term_safe
 
@@ -230,7 +223,7 @@ def agent_problems(config: Any, agents: set[str]) -> list[str]:
     return missing_binaries(config, agents) + unattended_problems(config, agents)
 
 
-def cmd_validate(ctx: Ctx) -> int:
+def cmd_validate(ctx: Invocation) -> int:
     from swarmtui.cli.session import load_tasks
 
     repo = ctx.repo
@@ -254,7 +247,7 @@ def _version(s: str) -> tuple[int, int]:
     return (int(m.group(1)), int(m.group(2))) if m else (0, 0)
 
 
-def cmd_doctor(ctx: Ctx) -> int:
+def cmd_doctor(ctx: Invocation) -> int:
     checks: list[tuple[str, str, str]] = []  # (level, what, detail)
 
     def check(level: str, what: str, detail: str) -> None:
@@ -329,7 +322,7 @@ def _doctor_accounts(config: Any, check: Any) -> None:
         check("ok", what, f"{acct.cli}: a key in {where}")
 
 
-def _doctor_repo(ctx: Ctx, check: Any) -> Path | None:
+def _doctor_repo(ctx: Invocation, check: Any) -> Path | None:
     from swarmtui.engine.runtime.git import Git
 
     try:
@@ -389,7 +382,7 @@ def _doctor_config(config: Any, check: Any) -> None:
               f"{mem / 2**30:.1f} GiB available (floor {floor / 2**30:.1f} GiB)")
 
 
-def _doctor_store(ctx: Ctx, repo: Path, check: Any) -> None:
+def _doctor_store(ctx: Invocation, repo: Path, check: Any) -> None:
     db = repo / P.SWARM_DIR / P.STATE_DB
     if not db.exists():
         check("ok", "store", "no run yet")

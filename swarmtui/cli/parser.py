@@ -10,9 +10,9 @@ from swarmtui import __version__
 from swarmtui.cli import actions as A
 from swarmtui.cli import inspect as I
 from swarmtui.cli import session as S
-from swarmtui.cli.common import Ctx
+from swarmtui.cli.common import Invocation
 
-Fn = Callable[[Ctx], int]
+Fn = Callable[[Invocation], int]
 
 
 def _common() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from swarmtui.cli.common import Ctx, existing_run, run_lock
+from swarmtui.cli.common import Invocation, existing_run, run_lock
 from swarmtui.errors import InputError, NoRunError, SwarmError
 from swarmtui.textsafe import term_safe
 
@@ -35,7 +35,7 @@ PLAN_TURNS = 10.0  # swarmtui.report.plan.DEFAULT_TURNS (tests/test_plan.py hold
 class AddCommand(Protocol):
     """The ``add`` helper of ``swarmtui.cli.parser.build_parser``."""
 
-    def __call__(self, name: str, fn: Callable[[Ctx], int], text: str | None,
+    def __call__(self, name: str, fn: Callable[[Invocation], int], text: str | None,
                  parents: tuple[Any, ...] = ...) -> argparse.ArgumentParser: ...
 
 
@@ -43,13 +43,13 @@ def _width() -> int:
     return max(60, min(160, shutil.get_terminal_size((100, 24)).columns))
 
 
-def _run_config(ctx: Ctx, repo: Path, store: Store, run: int) -> Config:
+def _run_config(ctx: Invocation, repo: Path, store: Store, run: int) -> Config:
     from swarmtui.engine.run.runconfig import config_of_run
 
     return config_of_run(store.replay(run).settings, ctx.config(repo))
 
 
-def load_report(ctx: Ctx) -> Report:
+def load_report(ctx: Invocation) -> Report:
     """The report of the repository's newest run, or of ``--run N``."""
     from swarmtui.report import build_report
 
@@ -84,7 +84,7 @@ def write_html(path: Path, page: str) -> None:
         raise SwarmError(f"cannot write {path}: {e.strerror or e}") from None
 
 
-def cmd_report(ctx: Ctx) -> int:
+def cmd_report(ctx: Invocation) -> int:
     """``swarmtui report [--html FILE] [--json] [--run N]``."""
     from swarmtui.report import report_html, report_json, report_text
 
@@ -100,7 +100,7 @@ def cmd_report(ctx: Ctx) -> int:
     return 0
 
 
-def cmd_plan(ctx: Ctx) -> int:
+def cmd_plan(ctx: Invocation) -> int:
     """``swarmtui plan TASKS [--json] [--turns N] [--model NAME] [--overhead TOKENS]``."""
     from swarmtui.cli.session import load_tasks
     from swarmtui.report.plan import PlanOptions, plan_json, plan_tasks, plan_text

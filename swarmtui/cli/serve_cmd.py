@@ -8,12 +8,12 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from swarmtui.cli.common import Ctx, existing_run
+from swarmtui.cli.common import Invocation, existing_run
 
 AddCommand = Callable[..., argparse.ArgumentParser]
 
 
-def cmd_serve(ctx: Ctx) -> int:
+def cmd_serve(ctx: Invocation) -> int:
     from swarmtui.web.server import WebView, is_loopback
 
     args = ctx.args

@@ -16,7 +16,7 @@ from typing import Any
 
 from swarmtui import __version__
 from swarmtui import protocol as P
-from swarmtui.cli.common import Ctx, existing_run, run_lock, say, tmux_for
+from swarmtui.cli.common import Invocation, existing_run, run_lock, say, tmux_for
 from swarmtui.errors import InputError, NoRunError, RunLiveError, SwarmError
 from swarmtui.runlock import START_LOCK, RunLock
 from swarmtui.textsafe import term_safe
@@ -45,7 +45,7 @@ def _require_commits(repo: Path) -> None:
                          "-m init`)")
 
 
-def cmd_up(ctx: Ctx) -> int:
+def cmd_up(ctx: Invocation) -> int:
     repo = ctx.repo
     config = ctx.config(repo)
     _require_commits(repo)
@@ -103,7 +103,7 @@ def start_lock(repo: Path, config: Any) -> RunLock:
     return lock
 
 
-def _ui_flags(ctx: Ctx) -> list[str]:
+def _ui_flags(ctx: Invocation) -> list[str]:
     flags: list[str] = []
     if getattr(ctx.args, "theme", None):
         flags += ["--theme", ctx.args.theme]
@@ -122,7 +122,7 @@ def _say_config(sup: Any, printer: Callable[[str], None]) -> None:
                 f"{keys}. `swarmtui down` and a new `up` start over with yours.")
 
 
-def run_headless(ctx: Ctx, repo: Path, config: Any, tasks: list[Any], tasks_file: str,
+def run_headless(ctx: Invocation, repo: Path, config: Any, tasks: list[Any], tasks_file: str,
                  *, printer: Callable[[str], None] = print,
                  started: Callable[[], None] = lambda: None) -> int:
     from swarmtui.engine.run.supervisor import Supervisor
@@ -223,7 +223,7 @@ def read_caller_env(repo: Path) -> dict[str, str] | None:
     return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else None
 
 
-def start_session(ctx: Ctx, repo: Path, config: Any, extra: list[str], *,
+def start_session(ctx: Invocation, repo: Path, config: Any, extra: list[str], *,
                   started: Callable[[], None] = lambda: None) -> int:
     """Start the supervisor in window 0 of the repository's tmux session, then attach.
     ``started`` is called once that supervisor holds the run lock (before attaching)."""
@@ -344,7 +344,7 @@ def after_attach(repo: Path) -> str:
             "in window 0 and it adopts them.")
 
 
-def cmd_supervise(ctx: Ctx) -> int:
+def cmd_supervise(ctx: Invocation) -> int:
     """Internal: the supervisor process in window 0 (the TUI, or the plain event stream)."""
     from swarmtui.engine.run.supervisor import Supervisor
     from swarmtui.render import format_event
@@ -371,10 +371,11 @@ def cmd_supervise(ctx: Ctx) -> int:
         # The TUI in the foreground; the supervisor loop in a thread of the same process. The
         # app reads the run from the store like any other client, so `watch` is the same app.
         from swarmtui.tui.app import run_app
+        from swarmtui.windows import RunWindows
 
         thread = threading.Thread(target=sup.run, name="supervisor", daemon=True)
         thread.start()
-        rc = run_app(repo, sup.config, read_only=False, tmux=sup.tmux,
+        rc = run_app(repo, sup.config, read_only=False, windows=RunWindows(sup.tmux),
                      supervisor_alive=thread.is_alive, theme=ctx.args.theme)
         sup.request_stop()
         thread.join(timeout=30)
@@ -383,19 +384,20 @@ def cmd_supervise(ctx: Ctx) -> int:
         lock.release()
 
 
-def cmd_watch(ctx: Ctx) -> int:
+def cmd_watch(ctx: Invocation) -> int:
     """The same app as window 0, read-only: actions are hidden, nothing is sent."""
     from swarmtui.client import RunClient
     from swarmtui.tui.app import run_app
+    from swarmtui.windows import RunWindows
 
     repo = ctx.repo
     RunClient(repo)  # exit 3 when there is no run
     _, config, _ = existing_run(ctx)
-    return run_app(repo, config, read_only=True, tmux=tmux_for(repo, config),
+    return run_app(repo, config, read_only=True, windows=RunWindows(tmux_for(repo, config)),
                    supervisor_alive=None, theme=ctx.args.theme)
 
 
-def cmd_attach(ctx: Ctx) -> int:
+def cmd_attach(ctx: Invocation) -> int:
     from swarmtui.model import RunStatus
 
     repo, config, store = existing_run(ctx)
@@ -422,7 +424,7 @@ def cmd_attach(ctx: Ctx) -> int:
     return attach_tmux(tmux, repo)
 
 
-def cmd_demo(ctx: Ctx) -> int:
+def cmd_demo(ctx: Invocation) -> int:
     from swarmtui.demo import build_demo
 
     base = Path(ctx.args.dir) if ctx.args.dir else None
@@ -435,7 +437,7 @@ def cmd_demo(ctx: Ctx) -> int:
     return cmd_up(ctx)
 
 
-def cmd_down(ctx: Ctx) -> int:
+def cmd_down(ctx: Invocation) -> int:
     from swarmtui.client import RunClient
     from swarmtui.engine.run.supervisor import Supervisor
     from swarmtui.model import RunStatus

@@ -19,6 +19,7 @@ from swarmtui.model.kinds import (
     ExitHow,
     Health,
     MergeOutcomeKind,
+    NoteKind,
     Retry,
     RunStatus,
     TaskState,
@@ -46,7 +47,7 @@ __all__ = [
     "ACTIVE", "CAUSE_POLICY", "PAYLOADS", "STATE_OF_EVENT", "TERMINAL", "TRANSITIONS",
     "Alert", "AlertLevel", "AttemptRec", "Cause", "CausePolicy", "DeadWhy", "Event",
     "EventKind", "EventSchemaError", "ExitHow", "Health", "MergeItem", "MergeOutcomeKind",
-    "Payload", "Retry", "RunSettings", "RunState", "RunStatus", "TaskSpec", "TaskState",
+    "NoteKind", "Payload", "Retry", "RunSettings", "RunState", "RunStatus", "TaskSpec", "TaskState",
     "TaskView", "UsageLimit", "apply", "can_transition", "check_transition", "decode",
     "next_state", "payloads", "project",
 ]

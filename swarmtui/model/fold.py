@@ -13,7 +13,7 @@ from dataclasses import replace
 from swarmtui.model import payloads as p
 from swarmtui.model.alerts import fold_alerts
 from swarmtui.model.event import Event
-from swarmtui.model.kinds import EventKind, Health, RunStatus
+from swarmtui.model.kinds import EventKind, Health, NoteKind, RunStatus
 from swarmtui.model.readings import READING_FOLDERS, reset_readings
 from swarmtui.model.state import (
     AttemptRec,
@@ -196,6 +196,7 @@ def _spawned(run: RunState, t: TaskView, ev: Event) -> None:
     t.verify_tail = ""
     t.forecast_head = ""
     t.note = ""
+    t.note_kind = None
     t.last_heard_at = None
     t.denied = []
     t.resume_session = None
@@ -238,6 +239,7 @@ def _progress(run: RunState, t: TaskView, ev: Event) -> None:
     t.last_heard_at = ev.time
     if t.note and not t.denied:
         t.note = ""  # a progress line says more than a passing API retry
+        t.note_kind = None
     t.last_progress = pl.status
     t.progress_lines = pl.n
     t.progress_offset = pl.offset
@@ -400,39 +402,46 @@ def _heard(run: RunState, t: TaskView, ev: Event) -> None:
     t.last_heard_at = ev.time
     if isinstance(ev.payload, p.Signal):
         t.signals_offset = max(t.signals_offset, ev.payload.offset)
-    note = signal_note(ev.payload)
+    said = signal_note(ev.payload)
     if isinstance(ev.payload, p.PermissionDenied):
         rule = ev.payload.rule or ev.payload.tool
         if rule not in t.denied:
             t.denied.append(rule)
-    if note:
-        t.note = note
+    if said is not None:
+        t.note_kind, t.note = said
 
 
-def signal_note(pl: p.Payload) -> str:
-    """The few words the health column shows for a signal from the agent CLI."""
+def signal_note(pl: p.Payload) -> tuple[NoteKind, str] | None:
+    """What a signal from the agent CLI says: its kind (for decisions) and the few words the
+    health column shows (for people); None when it says nothing worth a note."""
     if isinstance(pl, p.ApiRetry):
         why = str(pl.status) if pl.status else pl.error or "error"
-        return f"API retry {pl.attempt}/{pl.max_retries} ({why})"
+        return NoteKind.API_RETRY, f"API retry {pl.attempt}/{pl.max_retries} ({why})"
     if isinstance(pl, p.ApiErrorSeen):
-        return f"API error {pl.status or ''} ({pl.error or pl.api_error})".replace("  ", " ")
+        return NoteKind.API_ERROR, f"API error {pl.status or ''} ({pl.error or pl.api_error})" \
+            .replace("  ", " ")
     if isinstance(pl, p.RateLimit):
         if pl.status == "allowed_warning" and pl.utilization is not None:
-            return f"{pl.utilization:.0%} of the {pl.limit_type.replace('_', ' ')} limit used"
+            return NoteKind.LIMIT_WARNING, (f"{pl.utilization:.0%} of the "
+                                            f"{pl.limit_type.replace('_', ' ')} limit used")
         if pl.status == "rejected":
-            return f"usage-limited ({pl.limit_type.replace('_', ' ')})"
-        return ""
+            return NoteKind.USAGE_LIMITED, f"usage-limited ({pl.limit_type.replace('_', ' ')})"
+        return None
     if isinstance(pl, p.PermissionDenied):
-        return f"needs permission: {pl.rule or pl.tool}"
+        return NoteKind.PERMISSION_DENIED, f"needs permission: {pl.rule or pl.tool}"
     if isinstance(pl, p.AgentHook):
         if pl.event == "Notification":
-            return ("waiting for permission" if "permission" in pl.notification_type
-                    else "waiting for input")
+            # notification_type is the hook's type code ("permission_prompt", "idle_prompt"),
+            # not a message: Claude Code names its permission prompts this way.
+            if "permission" in pl.notification_type:
+                return NoteKind.WAITING_PERMISSION, "waiting for permission"
+            return NoteKind.WAITING_INPUT, "waiting for input"
         if pl.event == "StopFailure":
-            return f"stopped on {pl.error or 'an error'}".replace("_", " ")
+            return NoteKind.STOPPED_ON_ERROR, f"stopped on {pl.error or 'an error'}" \
+                .replace("_", " ")
         if pl.event == "Stop":
-            return "stopped"
-    return ""
+            return NoteKind.STOPPED, "stopped"
+    return None
 
 
 def _setup(run: RunState, t: TaskView, ev: Event) -> None:
@@ -444,6 +453,8 @@ def _setup(run: RunState, t: TaskView, ev: Event) -> None:
     t.setup_running = pl.phase == "start"
     if pl.phase == "done":
         t.setup_done_at = ev.time
+    t.note_kind = {"start": NoteKind.SETUP_RUNNING, "done": None,
+                   "failed": NoteKind.SETUP_FAILED}[pl.phase]
     t.note = {"start": "running the worktree setup", "done": "",
               "failed": f"worktree setup failed (exit {pl.code})"}[pl.phase]
 

@@ -156,6 +156,23 @@ class Cause(StrEnum):
     API_CONTEXT_TOO_LONG = "api_context_too_long"  # the API refused: the context is too long
 
 
+class NoteKind(StrEnum):
+    """What the agent CLI says right now (``TaskView.note_kind``), folded from the typed signal
+    that set ``TaskView.note``: decisions read this, the note's words are for people."""
+
+    API_RETRY = "api_retry"  # an API call is being retried
+    API_ERROR = "api_error"  # an API error was seen
+    LIMIT_WARNING = "limit_warning"  # most of a usage limit is used
+    USAGE_LIMITED = "usage_limited"  # a usage limit refused the agent
+    PERMISSION_DENIED = "permission_denied"  # a tool was denied
+    WAITING_PERMISSION = "waiting_permission"  # it asks a person for a permission
+    WAITING_INPUT = "waiting_input"  # it waits for a person's input
+    STOPPED_ON_ERROR = "stopped_on_error"  # it stopped on an error
+    STOPPED = "stopped"  # it stopped (its turn ended)
+    SETUP_RUNNING = "setup_running"  # the worktree's setup command runs
+    SETUP_FAILED = "setup_failed"  # the worktree's setup command failed
+
+
 class Retry(StrEnum):
     AUTO = "auto"  # a fresh attempt follows by itself (within max_attempts)
     OPERATOR = "operator"  # the task waits for `swarmtui retry`

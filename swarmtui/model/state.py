@@ -18,6 +18,7 @@ from swarmtui.model.kinds import (
     EventKind,
     ExitHow,
     Health,
+    NoteKind,
     RunStatus,
     TaskState,
 )
@@ -72,7 +73,8 @@ class TaskView:
     resolve: dict[str, Any] | None = None  # set when the next attempt resolves conflicts
     start_commit: str = ""  # the commit the current attempt's branch started from
     forecast_head: str = ""  # the branch commit the forecast was computed for
-    note: str = ""  # what the agent CLI says right now: "API retry 3/10 (529)", ...
+    note: str = ""  # what the agent CLI says right now: "API retry 3/10 (529)", ... (people)
+    note_kind: NoteKind | None = None  # what that note is (decisions read this, not the words)
     last_heard_at: float | None = None  # newest progress line or sign of life from its CLI
     denied: list[str] = field(default_factory=list)  # permission rules the attempt lacked
     allow: list[str] = field(default_factory=list)  # rules the operator granted (all attempts)

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any, cast
 from textual.screen import Screen
 
 from swarmtui.config.hosts import LOCAL_HOST
-from swarmtui.engine.runtime.tmux import session_name_for
 from swarmtui.model import ACTIVE, AttemptRec, TaskState, TaskView
 from swarmtui.textsafe import term_safe
 from swarmtui.tui.bindings import ACTING_ACTIONS, key_of
@@ -25,6 +24,7 @@ from swarmtui.tui.forms import NewTaskScreen
 from swarmtui.tui.remote import shell_argv, ssh_attach_argv, window_name
 from swarmtui.tui.runview import AlertItem, Header
 from swarmtui.tui.table import AgentsTable
+from swarmtui.windows import session_name
 
 if TYPE_CHECKING:
     from swarmtui.tui.app import SwarmApp
@@ -143,7 +143,7 @@ class ActionScreen(Screen[None]):
                 self.app.notify(f"{t.window} runs on {rec.runner}, which the config no longer "
                                 "lists ([[hosts]])", severity="error", timeout=6)
                 return
-            session = session_name_for(self.swarm.repo)
+            session = session_name(self.swarm.repo)
             self.swarm.open_window(window_name("ssh", t.window),
                                    ssh_attach_argv(host, session, t.window), self.swarm.repo)
             return

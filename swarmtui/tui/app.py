@@ -3,7 +3,8 @@
 The app reads the run like any other client (a ``RunClient`` on the store, followed by the
 feed thread) and acts through the command inbox, the same path as the CLI. Nothing blocking
 runs on the event loop: the store, files, git and tmux are all used from thread workers, whose
-results come back as messages.
+results come back as messages. The app runs no git and no tmux itself: it asks the client
+(``client.py``: the store, git) and the run's windows (``windows.py``: tmux).
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import asyncio
 import os
 import re
 import stat
-import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -32,7 +32,6 @@ from textual.worker import get_current_worker
 from swarmtui import protocol as P
 from swarmtui.client import RunClient
 from swarmtui.config import Config
-from swarmtui.engine.runtime.tmux import Tmux, TmuxError
 from swarmtui.errors import SwarmError
 from swarmtui.textsafe import term_safe
 from swarmtui.tui.bindings import PALETTE, check_keymap
@@ -47,6 +46,7 @@ from swarmtui.tui.themes import (
     with_swarm_variables,
 )
 from swarmtui.tui.view import COLUMN_KEYS
+from swarmtui.windows import RunWindows, WindowError
 
 ANSWER_TIMEOUT = 60.0  # how long an action waits for the supervisor's answer
 COMPACT = (100, 30)  # below this many columns or rows toasts are one line, one at a time
@@ -63,7 +63,7 @@ class Answered(Message):
 
 
 class TipRead(Message):
-    """The target branch's current commit, read with git in a worker."""
+    """The target branch's current commit, read through the client in a worker."""
 
     def __init__(self, target: str, tip: str) -> None:
         super().__init__()
@@ -81,7 +81,7 @@ class SwarmApp(App[int]):
         Binding("ctrl+q", "quit_key", "Quit", show=False, priority=True, system=True),
     ]
 
-    def __init__(self, repo: Path, config: Config, *, read_only: bool, tmux: Tmux,
+    def __init__(self, repo: Path, config: Config, *, read_only: bool, windows: RunWindows,
                  supervisor_alive: Callable[[], bool] | None = None, theme: str | None = None,
                  client: RunClient | None = None, clock: Callable[[], float] = time.time,
                  theme_dirs: list[Path] | None = None, poll: float = 0.15) -> None:
@@ -91,7 +91,7 @@ class SwarmApp(App[int]):
         self.repo = Path(repo)
         self.config = config
         self.read_only = read_only
-        self.tmux = tmux
+        self.windows = windows
         self.supervisor_alive = supervisor_alive
         self.clock = clock
         self.client: RunClient | None = client
@@ -284,15 +284,11 @@ class SwarmApp(App[int]):
 
     @work(thread=True, group="git", exclusive=True, exit_on_error=False)
     def read_tip(self, target: str) -> None:
-        """The target branch's commit now (it moves when tasks merge), with git, off the loop."""
-        try:
-            proc = subprocess.run(["git", "rev-parse", "--verify", "--quiet",
-                                   f"refs/heads/{target}^{{commit}}"], cwd=self.repo,
-                                  capture_output=True, text=True, timeout=10)
-        except (OSError, subprocess.TimeoutExpired):
-            return
-        tip = proc.stdout.strip()
-        if proc.returncode == 0 and tip:
+        """The target branch's commit now (it moves when tasks merge), asked of the client off
+        the loop."""
+        client = self.client or self.feed.client
+        tip = client.target_tip(target) if client is not None else None  # asked again later
+        if tip:
             self.post_message(TipRead(target, tip))
 
     def on_tip_read(self, msg: TipRead) -> None:
@@ -338,14 +334,12 @@ class SwarmApp(App[int]):
         worker = get_current_worker()
         deadline = time.monotonic() + JUMP_WAIT
         while True:
-            proc = self.tmux.server.cmd("select-window", "-t",
-                                        f"={self.tmux.session}:={window}")
-            if proc.returncode == 0 or worker.is_cancelled:
+            err = self.windows.show(window)
+            if err is None or worker.is_cancelled:
                 return
             if time.monotonic() > deadline:
                 break
             time.sleep(0.2)  # the supervisor's tmux worker opens the window
-        err = " ".join(proc.stderr) or "tmux failed"
         self.call_from_thread(self.notify, f"cannot jump to {window}: {err}",
                               severity="error", timeout=6)
 
@@ -354,23 +348,21 @@ class SwarmApp(App[int]):
         """Open a window of this session running ``argv`` (ssh to a remote agent, a shell in a
         worktree) and show it; F12 comes back as from an agent's window."""
         try:
-            self.tmux.new_window(name, argv, cwd)
-        except (TmuxError, OSError) as e:
+            self.windows.open(name, argv, cwd)
+        except WindowError as e:
             self.call_from_thread(self.notify, f"cannot open {name}: {e}", severity="error",
                                   timeout=8)
             return
-        proc = self.tmux.server.cmd("select-window", "-t", f"={self.tmux.session}:={name}")
-        if proc.returncode != 0:
-            err = " ".join(proc.stderr) or "tmux failed"
+        err = self.windows.show(name)
+        if err is not None:
             self.call_from_thread(self.notify, f"opened {name}, cannot show it: {err}",
                                   severity="warning", timeout=6)
 
     @work(thread=True, group="tmux", exit_on_error=False)
     def detach(self) -> None:
         """Detach the tmux client (the one showing this session); agents and app keep running."""
-        proc = self.tmux.server.cmd("detach-client")
-        if proc.returncode != 0:
-            err = " ".join(proc.stderr) or "tmux failed"
+        err = self.windows.detach()
+        if err is not None:
             self.call_from_thread(self.notify, f"cannot detach: {err}", severity="warning",
                                   timeout=6)
 
@@ -438,10 +430,10 @@ def held_text(repo: Path, qid: str) -> str | None:
     return term_safe(text, multiline=True) + more
 
 
-def run_app(repo: Path, config: Config, *, read_only: bool, tmux: Tmux,
+def run_app(repo: Path, config: Config, *, read_only: bool, windows: RunWindows,
             supervisor_alive: Callable[[], bool] | None, theme: str | None) -> int:
     """Run the app until it quits (watch), or until the supervisor thread ends (window 0)."""
-    app = SwarmApp(repo, config, read_only=read_only, tmux=tmux,
+    app = SwarmApp(repo, config, read_only=read_only, windows=windows,
                    supervisor_alive=supervisor_alive, theme=theme)
     app.run()
     return int(app.return_code or 0)

@@ -1,13 +1,13 @@
-"""What the detail tabs show, read from files, git and the store (blocking: worker threads only).
+"""What the detail tabs show, read from files and through the client (the store, git): blocking,
+worker threads only.
 
-Every loader is bounded: it reads the end of a file, not all of it, and caps a diff, so a huge
-log or a runaway diff cannot stall the app or fill its memory.
+Every loader is bounded: it reads the end of a file, not all of it, and the client caps a diff,
+so a huge log or a runaway diff cannot stall the app or fill its memory.
 """
 
 from __future__ import annotations
 
 import json
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +21,6 @@ from swarmtui.tui.eventfmt import format_event
 from swarmtui.tui.view import context_words
 
 TEXT_CAP = 128 * 1024
-DIFF_LINES = 3000
 EVENT_LINES = 400
 
 
@@ -67,59 +66,14 @@ def load_progress(client: RunClient, t: TaskView, target: Target) -> str:
     return text.rstrip("\n")
 
 
-def _git(cwd: Path, *args: str) -> tuple[int, str]:
-    try:
-        proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True,
-                              errors="replace", timeout=20)
-    except (OSError, subprocess.TimeoutExpired) as e:
-        return 1, str(e)
-    return proc.returncode, proc.stdout if proc.returncode == 0 else proc.stderr
-
-
-def _cap(text: str, budget: list[int]) -> str:
-    """``text`` cut to the lines left in ``budget`` (shared by the parts of one diff)."""
-    lines = text.splitlines()
-    if len(lines) <= budget[0]:
-        budget[0] -= len(lines)
-        return text.rstrip("\n")
-    keep, budget[0] = budget[0], 0
-    return "\n".join(lines[:keep]) + f"\n[... {len(lines) - keep} more lines not shown ...]"
-
-
 def load_diff(client: RunClient, t: TaskView, target: Target) -> str:
-    """The attempt's work as ``git diff START..BRANCH`` shows it (START: the commit the attempt
-    started from), then what its worktree has not committed yet."""
+    """The attempt's work since the commit it started from, then what its worktree has not
+    committed yet (the client asks git; bounded and terminal-safe)."""
     if target.attempt <= t.attempt_base:
         return _no_attempt(t)
-    branch = P.branch_name(target.task, target.attempt)
     start = (t.start_commit if t.attempt == target.attempt and t.start_commit
              else target.base) or "HEAD"
-    rng = f"{start}..{branch}"
-    budget = [DIFF_LINES]
-    head = f"{target.agent_id}: git diff {start[:10]}..{branch} (from the commit it started at)"
-    code, stat = _git(client.repo, "diff", "--stat", rng)
-    parts: list[str] = []
-    if code != 0:
-        parts.append(f"{head}\n{stat.strip() or 'git diff failed'}")
-        committed = ""
-    else:
-        parts.append(f"{head}\n{stat.rstrip() or 'no committed changes'}")
-        committed = _git(client.repo, "diff", rng)[1]
-    wt = client.worktree(target.task, target.attempt)
-    dirty = ""
-    if wt.is_dir():
-        _, wstat = _git(wt, "diff", "--stat", "HEAD")
-        _, untracked = _git(wt, "ls-files", "--others", "--exclude-standard")
-        if wstat.strip():
-            parts.append("not committed yet, in its worktree:\n" + wstat.rstrip())
-            dirty = _git(wt, "diff", "HEAD")[1]
-        if untracked.strip():
-            parts.append("untracked files in its worktree:\n" + "\n".join(
-                "  " + u for u in untracked.splitlines()))
-    else:
-        parts.append(f"(its worktree {wt} is gone: only committed work is shown)")
-    body = [_cap(x, budget) for x in (committed, dirty) if x.strip()]
-    return term_safe("\n\n".join(parts + body), multiline=True)
+    return client.attempt_diff(target.task, target.attempt, start)
 
 
 def _summary_lines(t: TaskView) -> list[str]:

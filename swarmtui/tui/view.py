@@ -14,11 +14,11 @@ from typing import Any
 
 from swarmtui.config import Config
 from swarmtui.engine.accounts.choose import limit_account
-from swarmtui.model import ACTIVE, AttemptRec, Health, RunState, TaskState, TaskView
+from swarmtui.model import ACTIVE, AttemptRec, Health, NoteKind, RunState, TaskState, TaskView
+from swarmtui.model.attention import NONE_RANK, Need, need_of
 from swarmtui.model.labels import HEALTH_LABEL, STATE_LABEL, cause_label
 from swarmtui.render import format_age, task_row
 from swarmtui.textsafe import term_safe
-from swarmtui.tui.attention import NONE_RANK, Need, need_of
 
 
 @dataclass(frozen=True)
@@ -86,8 +86,9 @@ HEALTH_WORD: dict[Health, str] = {
     Health.CHECK_FAILING: "chk fail",
 }
 NEED_WORD = {"permission": "perm", "held": "held", "input": "input"}
-NOTE_WORD = {"API retry": "retrying", "API error": "API err", "usage-limited": "limited",
-             "stopped": "stopped"}
+NOTE_WORD = {NoteKind.API_RETRY: "retrying", NoteKind.API_ERROR: "API err",
+             NoteKind.USAGE_LIMITED: "limited", NoteKind.STOPPED_ON_ERROR: "stopped",
+             NoteKind.STOPPED: "stopped"}
 
 # Sort modes in the order ``s`` cycles through them; the first is the default.
 SORT_MODES = ("attention", "added", "state", "health", "age", "runtime", "cost", "id")
@@ -183,9 +184,9 @@ def health_cell(t: TaskView, need: Need | None) -> Cell:
     if need is not None and need.kind in NEED_WORD:
         return Cell(NEED_WORD[need.kind], "health--bad")
     if t.state in ACTIVE:
-        for prefix, word in NOTE_WORD.items():
-            if t.note.startswith(prefix) and t.health == Health.OK:
-                return Cell(word, "health--warn")
+        word = NOTE_WORD.get(t.note_kind) if t.note_kind is not None else None
+        if word is not None and t.health == Health.OK:
+            return Cell(word, "health--warn")
         return Cell(HEALTH_WORD[t.health], f"health--{hclass}")
     if t.state == TaskState.PASSED and t.health == Health.STALE_RESULT:
         return Cell(HEALTH_WORD[t.health], "health--warn")
