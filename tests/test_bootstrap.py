@@ -17,9 +17,9 @@ from swarmtui.config import config_from_dict
 from swarmtui.engine.bootstrap import copy_untracked
 from swarmtui.errors import ConfigError
 from swarmtui.model import Cause
-from tests.clirun import wait_for
 from tests.conftest import git
 from tests.fleet import Fleet, fast_config, start, task
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -134,7 +134,7 @@ def test_kill_during_setup_ends_the_setup(repo: Path, fleets: list[Fleet]) -> No
     assert failed.data["cause"] == Cause.KILLED
     f.wait_kind("agent_exited", "t")
     # The setup's group dies with the wrapper; its corpses may wait a while for PID 1 to reap them.
-    wait_for(lambda: not group_alive(pgid), timeout=10, what=f"process group {pgid} gone")
+    wait_until(lambda: not group_alive(pgid), timeout=10, what=f"process group {pgid} gone")
     assert not (P.agent_dir(repo, "t", 1) / "agent-ran").exists()
 
 

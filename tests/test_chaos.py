@@ -27,11 +27,11 @@ from tests.clirun import (
     start,
     store_of,
     supervisor_pid,
-    wait_for,
     write_config,
     write_tasks,
 )
 from tests.fleet import fake
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -119,7 +119,7 @@ def test_chaos(git_repo: Path, tmux_socket: str, tmp_path: Path) -> None:
             if kills >= KILLS:
                 break
             try:
-                wait_for(lambda: supervisor_pid(git_repo) is not None, timeout=30)
+                wait_until(lambda: supervisor_pid(git_repo) is not None, timeout=30)
             except AssertionError:
                 if proc.poll() is not None:
                     break  # the run finished before we got to it

@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,7 @@ from swarmtui.cli.parser import build_parser
 from swarmtui.model import Health, TaskSpec, TaskState
 from swarmtui.runlock import RunLock
 from swarmtui.store import Store
+from tests.waiting import wait_until
 
 PUBLIC_COMMANDS = ("up", "demo", "status", "events", "add", "spawn", "kill", "retry", "cancel",
                    "verify", "merge", "pause", "resume", "attach", "watch", "down", "gc", "doctor",
@@ -70,15 +70,6 @@ def _all_commands() -> list[str]:
         if isinstance(action, argparse._SubParsersAction):
             return sorted(action.choices)
     raise AssertionError("no subcommands")
-
-
-def _deadline_wait(cond: Callable[[], bool], timeout: float = 30.0, what: str = "") -> None:
-    """Poll ``cond`` until it holds; fail (naming ``what``) when the deadline passes."""
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what or cond}")
-        time.sleep(0.05)
 
 
 # -- parsing and help ----------------------------------------------------------------------------
@@ -562,7 +553,7 @@ def _wait_task(run_cli: Callable[..., Result], run: LiveRun, tid: str,
             return True
         return False
 
-    _deadline_wait(check, timeout=45, what=what)
+    wait_until(check, timeout=45, what=what)
     return found
 
 

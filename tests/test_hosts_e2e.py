@@ -21,7 +21,6 @@ from tests.clirun import (
     events,
     kill_supervisor,
     py_agent,
-    wait_for,
     wait_state,
     write_config,
     write_tasks,
@@ -31,6 +30,7 @@ from tests.conftest import git
 from tests.fleet import Fleet, fake, fast_config, start, task
 from tests.sshd import HostFactory, SshdHost
 from tests.sshd import ssh_hosts as ssh_hosts  # the fixture
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -144,7 +144,7 @@ def test_a_remote_agent_is_adopted_alive_after_the_supervisor_is_killed(
     first.wait(10)
     second = start_cli(*argv, log=tmp_path / "second.log")
     try:
-        wait_for(lambda: bool(events(git_repo, "attempt_adopted", "w")), timeout=60,
+        wait_until(lambda: bool(events(git_repo, "attempt_adopted", "w")), timeout=60,
                  what="the attempt adopted")
         go.touch()
         assert second.wait(120) == 0, (tmp_path / "second.log").read_text()
