@@ -30,8 +30,10 @@ def write_config(path: Path, agents: dict[str, list[str]], *, extra: str = "",
                  orphan: str = "1m", pass_env: list[str] | None = None) -> Path:
     lines = [f'[slots]\nmax_agents = {max_agents}\nreserve = 0\nmin_free_memory = "0"\n'
              f'[slots.pools]\nworker = {max_agents}\n',
+             # quiet and stuck after 5 and 10 silent intervals: a slow start on a loaded
+             # machine is not a stuck agent (no test of these helpers is about the watchdog)
              f'[heartbeat]\ntick = "{tick}"\nprogress_interval = "{interval}"\n'
-             f'orphan_timeout = "{orphan}"\n',
+             f'quiet_after = 5\nstuck_after = 10\norphan_timeout = "{orphan}"\n',
              '[retry]\nbackoff = "200ms"\nbackoff_max = "1s"\n',
              f'[run]\ndefault_agent = "{next(iter(agents))}"\nkill_grace = "1s"\n'
              + (f"pass_env = {json.dumps(pass_env)}\n" if pass_env is not None else ""), extra]

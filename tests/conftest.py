@@ -22,6 +22,14 @@ def git(repo: Path, *args: str) -> str:
                           text=True).stdout
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """End-to-end tests first. They wait on real processes for seconds each; started early, they
+    overlap with everything else when the suite runs in several workers (pytest-xdist), and the
+    many short tests fill the workers in at the end instead of one long test running alone.
+    Within each group the order stays the collection order."""
+    items.sort(key=lambda item: item.get_closest_marker("e2e") is None)
+
+
 @pytest.fixture
 def git_repo(tmp_path: Path) -> Path:
     """A fresh repository on branch main with one commit (README.md and shared.txt)."""

@@ -90,9 +90,11 @@ def test_failed_setup_fails_the_attempt_with_its_output(repo: Path, fleets: list
 
 
 def test_slow_setup_is_not_a_stuck_agent(repo: Path, fleets: list[Fleet]) -> None:
-    # Stuck after 3 silent intervals of 1 s: a 4 s setup is longer than that.
+    # Stuck after 3 silent intervals of 2 s: a 7 s setup is longer than that. (Intervals of
+    # 2 s leave the agent, once set up, 4 s to start on a loaded machine before it is quiet.)
     cfg = fast_config({"a": agent()}, worktree={"copy": [".env"],
-                                               "setup": "sleep 4 && touch .setup-done"})
+                                               "setup": "sleep 7 && touch .setup-done"},
+                      heartbeat={"progress_interval": "2s", "quiet_after": 2, "stuck_after": 3})
     f = start(fleets, repo, cfg, [task("t", "a")])
     assert f.wait_done(), f.summary()
     assert not [e for e in f.of("health", "t") if e.data["health"] in ("stuck", "quiet")]

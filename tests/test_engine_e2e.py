@@ -67,7 +67,10 @@ def test_slow_passes(git_repo: Path, fleets: list[Fleet]) -> None:
 
 
 def test_stall_is_stuck_killed_and_retried(git_repo: Path, fleets: list[Fleet]) -> None:
-    cfg = fast_config({"stall": fake("stall", "--until-attempt", "1")})
+    # Quiet after two silent intervals, stuck after three; intervals of 2 s leave a slow start
+    # (a loaded machine) 4 s before the first line, so the first health change is the stall's.
+    cfg = fast_config({"stall": fake("stall", "--until-attempt", "1")},
+                      heartbeat={"progress_interval": "2s", "quiet_after": 2, "stuck_after": 3})
     f = start(fleets, git_repo, cfg,
               [task("st", "stall", verify=verify_command_for("stall", "st"))])
     assert f.wait_done()

@@ -7,6 +7,10 @@ through ``wait_until`` so that a timeout names its condition, and no test sleeps
 where it can wait for what it needs. The TUI tests wait through the app's event loop instead
 (``tests/tui_pilot.py``'s ``until``), with the same message.
 
+A condition is polled every 0.1 s unless a test says otherwise: many conditions read the run's
+whole event log, and in a parallel run (pytest-xdist) many tests wait at once, so a tighter
+poll costs the other workers CPU for a few hundredths of a second of latency.
+
 Not a test module (it defines no tests).
 """
 
@@ -44,7 +48,7 @@ def timed_out(cond: Callable[..., object], timeout: float, what: str,
     return msg
 
 
-def eventually(cond: Callable[[], T], timeout: float, *, interval: float = 0.05) -> T | None:
+def eventually(cond: Callable[[], T], timeout: float, *, interval: float = 0.1) -> T | None:
     """Call ``cond`` every ``interval`` seconds until it returns something true, and return
     that; None when ``timeout`` seconds pass first (for clean-ups that carry on either way:
     a test's wait is ``wait_until``, which fails instead)."""
@@ -59,7 +63,7 @@ def eventually(cond: Callable[[], T], timeout: float, *, interval: float = 0.05)
 
 
 def wait_until(cond: Callable[[], T], timeout: float = 30.0, what: str = "", *,
-               interval: float = 0.05, seen: Callable[[], object] | None = None) -> T:
+               interval: float = 0.1, seen: Callable[[], object] | None = None) -> T:
     """Call ``cond`` every ``interval`` seconds until it returns something true, and return
     that. After ``timeout`` seconds raise AssertionError naming ``what`` (or the condition's
     source) and, when ``seen`` is given, what it returns at that moment."""
