@@ -92,7 +92,11 @@ def test_twelve_tasks_over_three_machines_survive_a_dropped_host(
     assert all(not e.data["counts_attempt"] for e in lost)
     for e in lost:
         assert st.attempts[f"{e.task}-{e.attempt}"].runner == b.name
-    after = [e for e in f.events[dropped_at:] if e.kind == "attempt_spawned"]
+    # Once the supervisor knows the host is gone (its first attempt there settled as lost), it
+    # gives it no more work. (Between the drop and that moment a slot freed there may still be
+    # filled, on a busy machine: that attempt is lost and done again like the others.)
+    known = min(e.seq for e in lost)
+    after = [e for e in f.events[dropped_at:] if e.kind == "attempt_spawned" and e.seq > known]
     assert all(e.data["runner"] != b.name for e in after), "work given to a dropped host"
     # Never two live agents of one task: each retry started after the lost one's exit.
     for e in lost:
