@@ -386,8 +386,10 @@ def test_tmux_server_killed_requeues(git_repo: Path, fleets: list[Fleet],
     for tid in ("a", "b"):
         f.wait_event(lambda e, tid=tid: e.kind == "attempt_failed" and e.task == tid)
     lost = [e for e in f.of("attempt_failed") if e.data["cause"] == "lost"]
-    assert {e.task for e in lost} == {"a", "b"} and not any(e.data["counts_attempt"] for e in lost), \
-        [(e.task, e.attempt, e.data["cause"], e.data["reason"]) for e in f.of("attempt_failed")]
+    seen = [(e.task, e.attempt, e.data["cause"], e.data["reason"])
+            for e in f.of("attempt_failed")]
+    assert {e.task for e in lost} == {"a", "b"} and not any(e.data["counts_attempt"]
+                                                          for e in lost), seen
     assert f.wait_done()
     assert spawned_attempts(f, "a") == [1, 2] and spawned_attempts(f, "b") == [1, 2]
 
