@@ -75,9 +75,9 @@ def swarmtui_cmd() -> list[str]:
 
 
 @pytest.fixture
-def fleets(tmux_socket: str) -> Iterator[list]:
+def fleets(tmux_socket: str) -> Iterator[list[Any]]:
     """End-to-end fleets started by a test (see tests/fleet.py), closed afterwards."""
-    made: list = []
+    made: list[Any] = []
     yield made
     for f in made:
         f.close()

@@ -3,6 +3,7 @@ the runner's bounds, the task key, the health they raise, end to end with real a
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from swarmtui.cli.inspect import status_obj
@@ -43,7 +44,11 @@ def test_a_check_that_runs_too_long_is_killed_with_everything_it_started(tmp_pat
     assert last_line(out.output) == "waiting"
     for pid in (int(x) for x in pids.read_text().split()):
         # SIGKILLed; the kernel tears a process down a moment later on a busy machine.
-        wait_until(lambda pid=pid: not running(pid), 5, f"process {pid} to be gone")
+        wait_until(functools.partial(gone, pid), 5, f"process {pid} to be gone")
+
+
+def gone(pid: int) -> bool:
+    return not running(pid)
 
 
 def running(pid: int) -> bool:

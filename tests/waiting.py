@@ -48,7 +48,7 @@ def timed_out(cond: Callable[..., object], timeout: float, what: str,
     return msg
 
 
-def eventually(cond: Callable[[], T], timeout: float, *, interval: float = 0.1) -> T | None:
+def eventually(cond: Callable[[], T | None], timeout: float, *, interval: float = 0.1) -> T | None:
     """Call ``cond`` every ``interval`` seconds until it returns something true, and return
     that; None when ``timeout`` seconds pass first (for clean-ups that carry on either way:
     a test's wait is ``wait_until``, which fails instead)."""
@@ -62,7 +62,7 @@ def eventually(cond: Callable[[], T], timeout: float, *, interval: float = 0.1) 
         time.sleep(interval)
 
 
-def wait_until(cond: Callable[[], T], timeout: float = 30.0, what: str = "", *,
+def wait_until(cond: Callable[[], T | None], timeout: float = 30.0, what: str = "", *,
                interval: float = 0.1, seen: Callable[[], object] | None = None) -> T:
     """Call ``cond`` every ``interval`` seconds until it returns something true, and return
     that. After ``timeout`` seconds raise AssertionError naming ``what`` (or the condition's
