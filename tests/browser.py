@@ -67,11 +67,16 @@ class Browser:
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
 
     def call(self, op: str, timeout: float = 30.0, **args: Any) -> Any:
+        """Send one request and wait for its answer. ``timeout`` is also the driver's own
+        limit for the ops that wait (``goto``, ``wait``, ``click``); the answer itself may take
+        a little longer (the first request waits for Chromium to start)."""
         assert self.proc.stdin is not None and self.proc.stdout is not None
-        self.proc.stdin.write(json.dumps({"op": op, **args}) + "\n")
+        self.proc.stdin.write(json.dumps({"op": op, "timeout": int(timeout * 1000), **args})
+                              + "\n")
         self.proc.stdin.flush()
-        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
-        assert ready, f"the browser did not answer {op} within {timeout}s"
+        limit = timeout + 30
+        ready, _, _ = select.select([self.proc.stdout], [], [], limit)
+        assert ready, f"the browser did not answer {op} within {limit}s"
         line = self.proc.stdout.readline()
         assert line, f"the browser exited (code {self.proc.poll()}) during {op}"
         answer = json.loads(line)

@@ -15,7 +15,8 @@ async function main() {
   });
   const page = ctx.pages()[0] || await ctx.newPage();
   const ops = {
-    goto: async (r) => { const resp = await page.goto(r.url);
+    goto: async (r) => {
+      const resp = await page.goto(r.url, { timeout: r.timeout || 30000 });
       return { status: resp ? resp.status() : 0, url: page.url() }; },
     // Polled from here (page.evaluate is not subject to the page's CSP, which forbids the
     // string evaluation waitForFunction uses).

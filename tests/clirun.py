@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 from swarmtui import protocol as P
 from swarmtui.model import RunState
 from swarmtui.store import Store
+from tests.waiting import describe, wait_until
 
 SWARMTUI = [sys.executable, "-m", "swarmtui"]
 
@@ -30,8 +30,10 @@ def write_config(path: Path, agents: dict[str, list[str]], *, extra: str = "",
                  orphan: str = "1m", pass_env: list[str] | None = None) -> Path:
     lines = [f'[slots]\nmax_agents = {max_agents}\nreserve = 0\nmin_free_memory = "0"\n'
              f'[slots.pools]\nworker = {max_agents}\n',
+             # quiet and stuck after 5 and 10 silent intervals: a slow start on a loaded
+             # machine is not a stuck agent (no test of these helpers is about the watchdog)
              f'[heartbeat]\ntick = "{tick}"\nprogress_interval = "{interval}"\n'
-             f'orphan_timeout = "{orphan}"\n',
+             f'quiet_after = 5\nstuck_after = 10\norphan_timeout = "{orphan}"\n',
              '[retry]\nbackoff = "200ms"\nbackoff_max = "1s"\n',
              f'[run]\ndefault_agent = "{next(iter(agents))}"\nkill_grace = "1s"\n'
              + (f"pass_env = {json.dumps(pass_env)}\n" if pass_env is not None else ""), extra]
@@ -69,27 +71,22 @@ def store_of(repo: Path) -> Store:
 
 def wait_state(repo: Path, pred: Callable[[RunState], bool], timeout: float = 60.0,
                what: str = "") -> RunState:
+    """Replay the run's log (another process writes it) until ``pred`` holds on the state."""
     db = repo / P.SWARM_DIR / P.STATE_DB
-    deadline = time.monotonic() + timeout
-    last: RunState | None = None
-    while True:
-        if db.exists():
-            with Store(db) as s:
-                last = s.replay()
-            if pred(last):
-                return last
-        if time.monotonic() > deadline:
-            tasks = {t.id: (str(t.state), t.reason) for t in last.tasks.values()} if last else {}
-            raise AssertionError(f"timed out waiting for {what or pred}; tasks: {tasks}")
-        time.sleep(0.1)  # another process writes the store
+    last: list[RunState] = []
 
+    def check() -> RunState | None:
+        if not db.exists():
+            return None
+        with Store(db) as s:
+            last[:] = [s.replay()]
+        return last[0] if pred(last[0]) else None
 
-def wait_for(cond: Callable[[], bool], timeout: float = 30.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what or cond}")
-        time.sleep(0.05)
+    def tasks() -> dict[str, tuple[str, str]]:
+        return {t.id: (str(t.state), t.reason) for t in last[0].tasks.values()} if last else {}
+
+    return wait_until(check, timeout, what or f"the run's state to satisfy {describe(pred)}",
+                      interval=0.1, seen=tasks)
 
 
 def supervisor_pid(repo: Path) -> int | None:
@@ -103,7 +100,7 @@ def kill_supervisor(repo: Path) -> int:
     pid = supervisor_pid(repo)
     assert pid is not None, "no supervisor holds the lock"
     os.kill(pid, signal.SIGKILL)
-    wait_for(lambda: supervisor_pid(repo) is None, what="the lock to be released")
+    wait_until(lambda: supervisor_pid(repo) is None, what="the lock to be released")
     return pid
 
 

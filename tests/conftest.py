@@ -22,6 +22,14 @@ def git(repo: Path, *args: str) -> str:
                           text=True).stdout
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """End-to-end tests first. They wait on real processes for seconds each; started early, they
+    overlap with everything else when the suite runs in several workers (pytest-xdist), and the
+    many short tests fill the workers in at the end instead of one long test running alone.
+    Within each group the order stays the collection order."""
+    items.sort(key=lambda item: item.get_closest_marker("e2e") is None)
+
+
 @pytest.fixture
 def git_repo(tmp_path: Path) -> Path:
     """A fresh repository on branch main with one commit (README.md and shared.txt)."""
@@ -35,21 +43,30 @@ def git_repo(tmp_path: Path) -> Path:
     return repo
 
 
-@pytest.fixture
-def tmux_socket(tmp_path_factory: pytest.TempPathFactory,
-                monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A tmux socket path of this test's own; the server on it is killed afterwards.
+@pytest.fixture(autouse=True)
+def _private_tmux(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Every test gets a tmux socket path of its own (unused unless something starts a server
+    there), so no test, and no test running beside it in another worker, ever reaches the
+    shared default server; a server started there is killed afterwards.
 
     Socket paths must stay short (sun_path is ~100 bytes), so they live in /tmp directly.
     """
     path = f"/tmp/swt-{os.getpid()}-{uuid.uuid4().hex[:8]}.sock"
     monkeypatch.setenv("SWARMTUI_TMUX_SOCKET", path)
     yield path
-    subprocess.run(["tmux", "-S", path, "kill-server"], capture_output=True)
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
+    if os.path.exists(path):
+        subprocess.run(["tmux", "-S", path, "kill-server"], capture_output=True)
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+
+
+@pytest.fixture
+def tmux_socket(_private_tmux: str) -> str:
+    """This test's own tmux socket path (``$SWARMTUI_TMUX_SOCKET``); the server on it is
+    killed after the test."""
+    return _private_tmux
 
 
 @pytest.fixture
@@ -58,9 +75,9 @@ def swarmtui_cmd() -> list[str]:
 
 
 @pytest.fixture
-def fleets(tmux_socket: str) -> Iterator[list]:
+def fleets(tmux_socket: str) -> Iterator[list[Any]]:
     """End-to-end fleets started by a test (see tests/fleet.py), closed afterwards."""
-    made: list = []
+    made: list[Any] = []
     yield made
     for f in made:
         f.close()

@@ -23,17 +23,24 @@ from swarmtui.store import Store
 
 
 def fake(scenario: str, *extra: str, pace: float = 0.05) -> list[str]:
-    return [sys.executable, "-m", "swarmtui", "fake-agent", "--scenario", scenario,
+    """The simulated agent's command line. It runs the module itself (what ``swarmtui
+    fake-agent`` runs, minus the CLI's imports: a tenth of the start-up CPU, which adds up over
+    hundreds of agents); the demo's tests go through ``swarmtui fake-agent``."""
+    return [sys.executable, "-m", "swarmtui.fake_agent", "--scenario", scenario,
             "--pace", str(pace), "--seed", "3", *extra]
 
 
 def fast_config(agents: dict[str, list[str]], **sections: dict[str, Any]) -> Config:
-    """A config with second-scale intervals; ``sections`` override keys per section."""
+    """A config with second-scale intervals; ``sections`` override keys per section.
+
+    The watchdog gives an agent ten silent seconds (from its start) before it calls it stuck:
+    an agent that starts slowly on a loaded machine (several test workers, each starting
+    Python processes) is not stuck. A test about the watchdog sets its own thresholds."""
     data: dict[str, Any] = {
         "slots": {"max_agents": 4, "reserve": 0, "min_free_memory": "0",
                   "pools": {"worker": 4, "orchestrator": 2}},
-        "heartbeat": {"tick": "100ms", "progress_interval": "1s", "quiet_after": 2,
-                      "stuck_after": 3, "unproductive_after": 3, "orphan_timeout": "1m",
+        "heartbeat": {"tick": "100ms", "progress_interval": "1s", "quiet_after": 5,
+                      "stuck_after": 10, "unproductive_after": 3, "orphan_timeout": "1m",
                       "stale_result_after": 100},
         "retry": {"max_attempts": 3, "backoff": "200ms", "backoff_max": "1s"},
         "breaker": {"max_failures": 50, "period": "1m"},

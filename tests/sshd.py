@@ -55,12 +55,13 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+
+from tests.waiting import eventually
 
 SSHD = "/usr/sbin/sshd"
 SSHD_NAMES = ("sshd", "sshd-session", "sshd-auth")  # OpenSSH >= 9.8 splits the server
@@ -272,15 +273,6 @@ def _cmdline(pid: int) -> bytes:
             return f.read()
     except OSError:
         return b""
-
-
-def _wait_until(pred: Callable[[], bool], timeout: float, interval: float = 0.02) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return True
-        time.sleep(interval)
-    return pred()
 
 
 def _established(address: str, port: int) -> int:
@@ -505,7 +497,7 @@ class SshdHost:
         def listening() -> bool:
             return ready in self.log_bytes()[offset:] or not pid_alive(pid)
 
-        _wait_until(listening, 10)
+        eventually(listening, 10, interval=0.02)
         if not pid_alive(pid) or ready not in self.log_bytes()[offset:]:
             err = (self.root / "sshd.stderr").read_text(errors="replace") \
                 if (self.root / "sshd.stderr").exists() else ""
@@ -527,7 +519,7 @@ class SshdHost:
         self._frozen = False
         pids = [p.pid for p in self.sshd_processes()]
         self._kill(pids)
-        if not _wait_until(lambda: not any(pid_alive(p) for p in pids), 10):
+        if not eventually(lambda: not any(pid_alive(p) for p in pids), 10, interval=0.02):
             raise SshdError(f"{self.name}: sshd processes survived SIGKILL: {pids}")
         self.listener_pid = None
 
@@ -540,7 +532,7 @@ class SshdHost:
             self.thaw()
         pid = self.listener_pid
         self._kill([pid])
-        _wait_until(lambda: not pid_alive(pid), 10)
+        eventually(lambda: not pid_alive(pid), 10, interval=0.02)
         self.listener_pid = None
 
     def freeze(self) -> None:
@@ -702,7 +694,7 @@ class SshdFleet:
                     os.kill(pid, sig)
                 except ProcessLookupError:
                     pass
-            if _wait_until(lambda: not any(pid_alive(p) for p in clients), 3):
+            if eventually(lambda: not any(pid_alive(p) for p in clients), 3, interval=0.02):
                 break
         shutil.rmtree(self.base, ignore_errors=True)
 

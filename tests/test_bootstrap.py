@@ -17,9 +17,9 @@ from swarmtui.config import config_from_dict
 from swarmtui.engine.runners.bootstrap import copy_untracked
 from swarmtui.errors import ConfigError
 from swarmtui.model import Cause
-from tests.clirun import wait_for
 from tests.conftest import git
 from tests.fleet import Fleet, fast_config, start, task
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -90,9 +90,11 @@ def test_failed_setup_fails_the_attempt_with_its_output(repo: Path, fleets: list
 
 
 def test_slow_setup_is_not_a_stuck_agent(repo: Path, fleets: list[Fleet]) -> None:
-    # Stuck after 3 silent intervals of 1 s: a 4 s setup is longer than that.
+    # Stuck after 3 silent intervals of 2 s: a 7 s setup is longer than that. (Intervals of
+    # 2 s leave the agent, once set up, 4 s to start on a loaded machine before it is quiet.)
     cfg = fast_config({"a": agent()}, worktree={"copy": [".env"],
-                                               "setup": "sleep 4 && touch .setup-done"})
+                                               "setup": "sleep 7 && touch .setup-done"},
+                      heartbeat={"progress_interval": "2s", "quiet_after": 2, "stuck_after": 3})
     f = start(fleets, repo, cfg, [task("t", "a")])
     assert f.wait_done(), f.summary()
     assert not [e for e in f.of("health", "t") if e.data["health"] in ("stuck", "quiet")]
@@ -134,7 +136,7 @@ def test_kill_during_setup_ends_the_setup(repo: Path, fleets: list[Fleet]) -> No
     assert failed.data["cause"] == Cause.KILLED
     f.wait_kind("agent_exited", "t")
     # The setup's group dies with the wrapper; its corpses may wait a while for PID 1 to reap them.
-    wait_for(lambda: not group_alive(pgid), timeout=10, what=f"process group {pgid} gone")
+    wait_until(lambda: not group_alive(pgid), timeout=10, what=f"process group {pgid} gone")
     assert not (P.agent_dir(repo, "t", 1) / "agent-ran").exists()
 
 

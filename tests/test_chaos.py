@@ -27,11 +27,11 @@ from tests.clirun import (
     start,
     store_of,
     supervisor_pid,
-    wait_for,
     write_config,
     write_tasks,
 )
 from tests.fleet import fake
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -47,6 +47,7 @@ class AgentMonitor:
 
     def __init__(self, repo: Path) -> None:
         self.marker = f"{P.ENV_REPO}={repo}"
+        self._needle = os.fsencode(self.marker)
         self.peak = 0
         self.overlaps: list[tuple[str, set[str]]] = []
         self._stop = threading.Event()
@@ -59,11 +60,14 @@ class AgentMonitor:
             if not d.name.isdigit():
                 continue
             try:
+                raw = (d / "environ").read_bytes()
+                if self._needle not in raw:  # most processes: not this run's (cheap to tell)
+                    continue
                 if (d / "stat").read_text().rsplit(")", 1)[1].split()[0] in ("Z", "X"):
                     continue
-                env = (d / "environ").read_bytes().split(b"\0")
             except OSError:
                 continue
+            env = raw.split(b"\0")
             vals = dict(e.decode("utf-8", "replace").split("=", 1) for e in env if b"=" in e)
             if f"{P.ENV_REPO}={vals.get(P.ENV_REPO)}" != self.marker:
                 continue
@@ -119,7 +123,7 @@ def test_chaos(git_repo: Path, tmux_socket: str, tmp_path: Path) -> None:
             if kills >= KILLS:
                 break
             try:
-                wait_for(lambda: supervisor_pid(git_repo) is not None, timeout=30)
+                wait_until(lambda: supervisor_pid(git_repo) is not None, timeout=30)
             except AssertionError:
                 if proc.poll() is not None:
                     break  # the run finished before we got to it

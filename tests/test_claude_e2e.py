@@ -249,8 +249,8 @@ def test_a_hung_api_call_is_caught_as_stuck_and_retried(
         anthropic_stub: StubServer) -> None:
     anthropic_stub.add_route(route("h", Hang(seconds=120), worker("h")))
     cfg = claude_config(claude, anthropic_stub, tmp_path / "home",
-                        heartbeat={"progress_interval": "1s", "quiet_after": 2,
-                                   "stuck_after": 4})
+                        heartbeat={"progress_interval": "2s", "quiet_after": 2,
+                                   "stuck_after": 4})  # 8 s: the retry's CLI starts in time
     f = start(fleets, git_repo, cfg, [task("h", "claude")])
     assert f.wait_done(timeout=180), f.summary()
     assert f.of("attempt_failed", "h")[0].data["cause"] == "stuck"

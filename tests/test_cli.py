@@ -8,7 +8,6 @@ import os
 import shlex
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +21,7 @@ from swarmtui.cli.parser import build_parser
 from swarmtui.model import Health, TaskSpec, TaskState
 from swarmtui.runlock import RunLock
 from swarmtui.store import Store
+from tests.waiting import wait_until
 
 PUBLIC_COMMANDS = ("up", "demo", "status", "events", "add", "spawn", "kill", "retry", "cancel",
                    "verify", "merge", "pause", "resume", "attach", "watch", "down", "gc", "doctor",
@@ -71,15 +71,6 @@ def _all_commands() -> list[str]:
         if isinstance(action, argparse._SubParsersAction):
             return sorted(action.choices)
     raise AssertionError("no subcommands")
-
-
-def _deadline_wait(cond: Callable[[], bool], timeout: float = 30.0, what: str = "") -> None:
-    """Poll ``cond`` until it holds; fail (naming ``what``) when the deadline passes."""
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what or cond}")
-        time.sleep(0.05)
 
 
 # -- parsing and help ----------------------------------------------------------------------------
@@ -589,7 +580,7 @@ def _wait_task(run_cli: Callable[..., Result], run: LiveRun, tid: str,
             return True
         return False
 
-    _deadline_wait(check, timeout=45, what=what)
+    wait_until(check, timeout=45, what=what)
     return found
 
 
@@ -684,7 +675,7 @@ def test_status_json_lists_what_needs_you_on_a_real_run(run_cli: Callable[..., R
         env={**os.environ, "SWARM_AGENT_DIR": str(P.agent_dir(run.repo, "stall", 1))},
         timeout=30, check=True)
     assert hook.returncode == 0
-    _deadline_wait(lambda: "stall" in _needs(run_cli, run), what="stall to wait for input")
+    wait_until(lambda: "stall" in _needs(run_cli, run), what="stall to wait for input")
     assert _needs(run_cli, run)["stall"] == {
         "task": "stall", "kind": "input", "text": "waiting for input",
         "command": "swarmtui attach"}

@@ -22,7 +22,9 @@ from swarmtui import protocol as P
 from swarmtui.fake_agent import INJECTION_TEXT, verify_command_for
 from swarmtui.model import payloads as p
 from swarmtui.store import Store
+from tests.clirun import wait_state
 from tests.fleet import Fleet, fake, fast_config, start, task
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -65,7 +67,10 @@ def test_slow_passes(git_repo: Path, fleets: list[Fleet]) -> None:
 
 
 def test_stall_is_stuck_killed_and_retried(git_repo: Path, fleets: list[Fleet]) -> None:
-    cfg = fast_config({"stall": fake("stall", "--until-attempt", "1")})
+    # Quiet after two silent intervals, stuck after three; intervals of 2 s leave a slow start
+    # (a loaded machine) 4 s before the first line, so the first health change is the stall's.
+    cfg = fast_config({"stall": fake("stall", "--until-attempt", "1")},
+                      heartbeat={"progress_interval": "2s", "quiet_after": 2, "stuck_after": 3})
     f = start(fleets, git_repo, cfg,
               [task("st", "stall", verify=verify_command_for("stall", "st"))])
     assert f.wait_done()
@@ -300,10 +305,7 @@ def test_orphan_agent_ends_itself(git_repo: Path, fleets: list[Fleet]) -> None:
     f.wait_kind("progress", "o")
     f.stop()  # the supervisor goes silent; the agent's wrapper must notice
     exit_file = P.agent_dir(git_repo, "o", 1) / P.EXIT_FILE
-    deadline = time.monotonic() + 20
-    while not exit_file.exists():
-        assert time.monotonic() < deadline, "the orphaned agent did not end itself"
-        time.sleep(0.05)
+    wait_until(exit_file.exists, 20, "the orphaned agent to end itself")
     assert json.loads(exit_file.read_text())["how"] == "orphaned"
     # A new supervisor settles the attempt from exit.json and retries it.
     f2 = Fleet(git_repo, cfg, [])
@@ -337,18 +339,6 @@ def _write_files(tmp: Path, agents: dict[str, list[str]], tasks_toml: str,
     return cfg, tf
 
 
-def _wait_store(repo: Path, pred, timeout: float = 30.0):
-    deadline = time.monotonic() + timeout
-    db = repo / P.SWARM_DIR / P.STATE_DB
-    while True:
-        if db.exists():
-            st = Store(db).replay()
-            if pred(st):
-                return st
-        assert time.monotonic() < deadline, "condition not reached"
-        time.sleep(0.1)
-
-
 def test_supervisor_sigkill_recovery(git_repo: Path, tmux_socket: str, tmp_path: Path) -> None:
     agents = {"slow": fake("slow", pace=0.15)}
     toml = "".join(f'[[task]]\nid = "t{i}"\nprompt = "p{i}"\n' for i in range(3))
@@ -358,8 +348,9 @@ def test_supervisor_sigkill_recovery(git_repo: Path, tmux_socket: str, tmp_path:
         # Every agent is alive in its pane (it has reported progress). A kill in the instant
         # between recording an attempt and opening its window is settled as crashed and
         # retried, by design; this test is about adopting live agents.
-        _wait_store(git_repo, lambda st: sum(str(t.state) == "running" and t.progress_lines > 0
-                                             for t in st.tasks.values()) == 3)
+        wait_state(git_repo, lambda st: sum(str(t.state) == "running" and t.progress_lines > 0
+                                            for t in st.tasks.values()) == 3, 30,
+                   "three agents running with progress")
         os.killpg(p1.pid, signal.SIGKILL)
         p1.wait(10)
         p2 = _headless(git_repo, tf, cfg, tmp_path / "run2.log")
@@ -395,7 +386,10 @@ def test_tmux_server_killed_requeues(git_repo: Path, fleets: list[Fleet],
     for tid in ("a", "b"):
         f.wait_event(lambda e, tid=tid: e.kind == "attempt_failed" and e.task == tid)
     lost = [e for e in f.of("attempt_failed") if e.data["cause"] == "lost"]
-    assert {e.task for e in lost} == {"a", "b"} and not any(e.data["counts_attempt"] for e in lost)
+    seen = [(e.task, e.attempt, e.data["cause"], e.data["reason"])
+            for e in f.of("attempt_failed")]
+    assert {e.task for e in lost} == {"a", "b"} and not any(e.data["counts_attempt"]
+                                                          for e in lost), seen
     assert f.wait_done()
     assert spawned_attempts(f, "a") == [1, 2] and spawned_attempts(f, "b") == [1, 2]
 
@@ -411,20 +405,19 @@ def test_alerts_reach_notify_command_and_tmux_status(git_repo: Path, fleets: lis
                       notify={"command": [str(script)]})
     f = start(fleets, git_repo, cfg, [task("c", "crash")], exit_when_done=False)
     f.wait_kind("verify_passed", "c")
-    deadline = time.monotonic() + 10
-    while "attempt_failed|c|" not in (log.read_text() if log.exists() else ""):
-        assert time.monotonic() < deadline, "notify.command never saw the failure"
-        time.sleep(0.05)
+    wait_until(lambda: "attempt_failed|c|" in (log.read_text() if log.exists() else ""), 10,
+               "notify.command to see the failure")
     assert "crashed" in log.read_text()
-    deadline = time.monotonic() + 10
-    while True:
-        out = subprocess.run(["tmux", "-S", tmux_socket, "show-options", "-t",
-                              f"={f.tmux.session}:", "@swarm_status"], capture_output=True,
-                             text=True).stdout
-        if "slots" in out and "alert" in out:
-            break
-        assert time.monotonic() < deadline, out
-        time.sleep(0.05)
+    shown = [""]
+
+    def status_line() -> str:
+        shown[0] = subprocess.run(["tmux", "-S", tmux_socket, "show-options", "-t",
+                                   f"={f.tmux.session}:", "@swarm_status"],
+                                  capture_output=True, text=True).stdout
+        return shown[0] if "slots" in shown[0] and "alert" in shown[0] else ""
+
+    out = wait_until(status_line, 10, "@swarm_status to show the slots and the alert",
+                     seen=lambda: shown[0])
     assert "/4" in out
 
 

@@ -37,6 +37,7 @@ from swarmtui.protocol import (
     ENV_WORKTREE,
     HANDOFF_HEADING,
 )
+from tests.waiting import wait_until
 
 PACE = "0.02"
 PROGRESS_RE = re.compile(r"^(?P<time>\S+) - (?P<status>.+?)(?: \[outputs: (?P<outputs>\d+)\])?$")
@@ -147,11 +148,11 @@ def make_attempt(tmp_path: Path) -> Callable[..., Attempt]:
 
 
 def wait_for_lines(a: Attempt, n: int, proc: subprocess.Popen[str], timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while len(a.lines()) < n:
+    def enough() -> bool:
         assert proc.poll() is None, "the agent exited early"
-        assert time.monotonic() < deadline, f"no {n} progress lines within {timeout}s"
-        time.sleep(0.02)
+        return len(a.lines()) >= n
+
+    wait_until(enough, timeout, f"{n} progress lines", interval=0.02, seen=a.lines)
 
 
 def test_success_reports_commits_and_results(make_attempt: Callable[..., Attempt]) -> None:

@@ -15,6 +15,7 @@ import pytest
 from swarmtui import protocol as P
 from tests.clirun import py_agent, run
 from tests.fleet import Fleet, fake, fast_config, start, task
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -235,10 +236,11 @@ def test_disk_full_is_an_event_and_the_supervisor_goes_on(tmp_path: Path, fleets
         full = f.wait_kind("disk_full", timeout=30)
         assert "full" in full.data["error"]
         ticks = len(f.sup.loop.tick_seconds)
-        deadline = time.monotonic() + 10
-        while len(f.sup.loop.tick_seconds) == ticks:  # the loop still ticks
-            assert time.monotonic() < deadline and f.thread is not None and f.thread.is_alive()
-            time.sleep(0.05)
+        def ticked() -> bool:
+            assert f.thread is not None and f.thread.is_alive()
+            return len(f.sup.loop.tick_seconds) > ticks
+
+        wait_until(ticked, 10, "the loop to tick on with the disk full")
         filler.unlink()
         f.wait_kind("disk_ok", timeout=30)
         f.command("kill", task="p")

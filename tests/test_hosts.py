@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -24,6 +23,7 @@ from swarmtui.engine.runtime.tmux import Tmux, session_name_for
 from swarmtui.errors import ConfigError
 from tests.sshd import HostFactory, SshdHost
 from tests.sshd import ssh_hosts as ssh_hosts  # the fixture
+from tests.waiting import wait_until
 
 HOST_PATH = f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin"
 SWARMTUI = [sys.executable, "-m", "swarmtui"]
@@ -104,14 +104,15 @@ def test_a_host_refusing_ssh_is_shown_with_the_reason_and_gets_no_work(
     runner = HostsRunner.from_config(git_repo, cfg, Tmux(session_name_for(git_repo)),
                                      Git(git_repo))
     try:
-        deadline = time.monotonic() + 20
         states: dict[str, HostStatus] = {}
-        while time.monotonic() < deadline:
+
+        def settled() -> bool:
             runner.snapshot()
-            states = {s.name: s for s in runner.status()}
-            if states["hostA"].state == "up" and states["hostB"].state == "unreachable":
-                break
-            time.sleep(0.1)
+            states.update((s.name, s) for s in runner.status())
+            return states["hostA"].state == "up" and states["hostB"].state == "unreachable"
+
+        wait_until(settled, 20, "hostA up and hostB unreachable", interval=0.1,
+                   seen=lambda: states)
         a, b = states["hostA"], states["hostB"]
         assert a.state == "up" and b.state == "unreachable", (a, b)
         assert "refused" in b.reason

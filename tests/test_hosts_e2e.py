@@ -21,7 +21,6 @@ from tests.clirun import (
     events,
     kill_supervisor,
     py_agent,
-    wait_for,
     wait_state,
     write_config,
     write_tasks,
@@ -31,6 +30,7 @@ from tests.conftest import git
 from tests.fleet import Fleet, fake, fast_config, start, task
 from tests.sshd import HostFactory, SshdHost
 from tests.sshd import ssh_hosts as ssh_hosts  # the fixture
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -92,7 +92,11 @@ def test_twelve_tasks_over_three_machines_survive_a_dropped_host(
     assert all(not e.data["counts_attempt"] for e in lost)
     for e in lost:
         assert st.attempts[f"{e.task}-{e.attempt}"].runner == b.name
-    after = [e for e in f.events[dropped_at:] if e.kind == "attempt_spawned"]
+    # Once the supervisor knows the host is gone (its first attempt there settled as lost), it
+    # gives it no more work. (Between the drop and that moment a slot freed there may still be
+    # filled, on a busy machine: that attempt is lost and done again like the others.)
+    known = min(e.seq for e in lost)
+    after = [e for e in f.events[dropped_at:] if e.kind == "attempt_spawned" and e.seq > known]
     assert all(e.data["runner"] != b.name for e in after), "work given to a dropped host"
     # Never two live agents of one task: each retry started after the lost one's exit.
     for e in lost:
@@ -144,7 +148,7 @@ def test_a_remote_agent_is_adopted_alive_after_the_supervisor_is_killed(
     first.wait(10)
     second = start_cli(*argv, log=tmp_path / "second.log")
     try:
-        wait_for(lambda: bool(events(git_repo, "attempt_adopted", "w")), timeout=60,
+        wait_until(lambda: bool(events(git_repo, "attempt_adopted", "w")), timeout=60,
                  what="the attempt adopted")
         go.touch()
         assert second.wait(120) == 0, (tmp_path / "second.log").read_text()

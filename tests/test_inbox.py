@@ -26,12 +26,12 @@ from tests.clirun import (
     start,
     store_of,
     supervisor_pid,
-    wait_for,
     wait_state,
     write_config,
     write_tasks,
 )
 from tests.fleet import fake
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -95,10 +95,10 @@ def test_a_down_sent_as_a_headless_run_ends_is_refused_at_once(
                log=tmp_path / "up.log", env={"SWARMTUI_FAULT": "supervisor-exit:stop"})
     down: subprocess.Popen[str] | None = None
     try:
-        wait_for(lambda: _paused(up.pid), timeout=120, what="the supervisor to leave the run")
+        wait_until(lambda: _paused(up.pid), timeout=120, what="the supervisor to leave the run")
         down = subprocess.Popen([*SWARMTUI, "down", "--repo", str(git_repo)], text=True,
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        wait_for(lambda: _pending(git_repo, "down"), what="the down command to be queued")
+        wait_until(lambda: _pending(git_repo, "down"), what="the down command to be queued")
         os.kill(up.pid, signal.SIGCONT)
         said, _ = down.communicate(timeout=30)  # answered as the supervisor leaves, not at 60 s
         assert down.returncode == 1, said
@@ -147,7 +147,7 @@ def test_a_cli_waiting_on_a_supervisor_that_dies_answers_at_once(
         os.kill(up.pid, signal.SIGSTOP)  # alive (the lock held) but not answering
         pause = subprocess.Popen([*SWARMTUI, "pause", "--repo", str(git_repo)], text=True,
                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        wait_for(lambda: _pending(git_repo, "pause"), what="the pause to be queued")
+        wait_until(lambda: _pending(git_repo, "pause"), what="the pause to be queued")
         os.kill(up.pid, signal.SIGKILL)
         said, _ = pause.communicate(timeout=20)
         assert pause.returncode == 1
@@ -159,7 +159,7 @@ def test_a_cli_waiting_on_a_supervisor_that_dies_answers_at_once(
     again = start("up", str(tf), "--headless", "--repo", str(git_repo), "--config", str(cfg),
                   log=tmp_path / "again.log")
     try:
-        wait_for(lambda: bool(events(git_repo, "run_resumed")), what="the run to resume")
+        wait_until(lambda: bool(events(git_repo, "run_resumed")), what="the run to resume")
         gate.touch()
         assert again.wait(120) == 0
     finally:
@@ -196,7 +196,7 @@ def test_an_add_killed_between_its_effects_and_its_answer_is_applied_once(
                 c = s.command(cid)
             return c is not None and c.status != "pending"
 
-        wait_for(answered, timeout=60, what="the restarted supervisor to apply the add")
+        wait_until(answered, timeout=60, what="the restarted supervisor to apply the add")
         gate.touch()
         assert again.wait(120) == 0
     finally:
@@ -251,7 +251,7 @@ def test_a_poisoned_row_in_a_live_run_is_skipped_by_every_reader(
                           "(1, ?, 'dispatch_paused', NULL, ?, 2)", (time.time(), data)).lastrowid
         raw.commit()
         raw.close()
-        wait_for(lambda: any(e.seq > bad for e in events(git_repo)), what="events after it")
+        wait_until(lambda: any(e.seq > bad for e in events(git_repo)), what="events after it")
         client = RunClient(git_repo)
         client.refresh()
         assert client.state.last_seq > bad and not client.state.paused
@@ -265,8 +265,8 @@ def test_a_poisoned_row_in_a_live_run_is_skipped_by_every_reader(
         up.wait(10)
         again = start("up", str(tf), "--headless", "--repo", str(git_repo), "--config",
                       str(cfg), log=tmp_path / "again.log")
-        wait_for(lambda: bool(events(git_repo, "run_resumed")), what="the run to resume")
-        wait_for(lambda: supervisor_pid(git_repo) == again.pid, what="the new supervisor")
+        wait_until(lambda: bool(events(git_repo, "run_resumed")), what="the run to resume")
+        wait_until(lambda: supervisor_pid(git_repo) == again.pid, what="the new supervisor")
         down = run("down", "--repo", str(git_repo))
         assert down.returncode == 0, down.stdout + down.stderr
         assert "run stopped" in down.stdout
@@ -321,11 +321,11 @@ def test_a_store_locked_past_the_busy_timeout_is_waited_for_and_said(
         # The lock is taken while the agent keeps reporting: the supervisor must write.
         holder_ready = holder.stdout.readline().strip()
         assert holder_ready == "locked"
-        wait_for(lambda: "store busy" in _status_line(tmux_socket, git_repo), timeout=30,
+        wait_until(lambda: "store busy" in _status_line(tmux_socket, git_repo), timeout=30,
                  what="the status line to say the store is busy")
         hb = git_repo / P.SWARM_DIR / P.HEARTBEAT_FILE
         busy_at = hb.stat().st_mtime
-        wait_for(lambda: hb.stat().st_mtime > busy_at, what="the heartbeat to go on")
+        wait_until(lambda: hb.stat().st_mtime > busy_at, what="the heartbeat to go on")
         # The CLI: says so, waits with backoff, then a clean error.
         gave_up = run("kill", "a", "--repo", str(git_repo),
                       env={**fast, "SWARMTUI_STORE_WAIT": "1"})
@@ -344,10 +344,10 @@ def test_a_store_locked_past_the_busy_timeout_is_waited_for_and_said(
         assert holder.wait(10) == 0
         said, _ = pause.communicate(timeout=60)
         assert pause.returncode == 0 and "dispatch paused" in said
-        wait_for(lambda: "store busy" not in _status_line(tmux_socket, git_repo),
+        wait_until(lambda: "store busy" not in _status_line(tmux_socket, git_repo),
                  what="the status line to recover")
         seen = max(e.seq for e in events(git_repo))
-        wait_for(lambda: any(e.kind == "progress" and e.seq > seen for e in events(git_repo)),
+        wait_until(lambda: any(e.kind == "progress" and e.seq > seen for e in events(git_repo)),
                  what="progress to be recorded again")  # caught up, no restart
         assert up.poll() is None and supervisor_pid(git_repo) == up.pid
         gate.touch()
@@ -388,7 +388,7 @@ def test_a_merge_command_killed_mid_merge_is_answered_by_the_merge_not_refused(
         with store_of(git_repo) as s:
             cid = s.append_command("merge", {"task": "a", "attempt": 1}, source="cli")
         nudge(git_repo)
-        wait_for(lambda: bool(events(git_repo, "merge_started", "a")), timeout=60,
+        wait_until(lambda: bool(events(git_repo, "merge_started", "a")), timeout=60,
                  what="the merge of a to start")
         os.kill(first.pid, signal.SIGKILL)
         first.wait(10)
@@ -406,7 +406,7 @@ def test_a_merge_command_killed_mid_merge_is_answered_by_the_merge_not_refused(
                 c = s.command(cid)
             return c.status if c is not None else "?"
 
-        wait_for(lambda: answer() != "pending", what="the merge command's answer")
+        wait_until(lambda: answer() != "pending", what="the merge command's answer")
         assert answer() == "done"
         applied = [e.data["status"] for e in events(git_repo, "command_applied")
                    if e.data["id"] == cid]

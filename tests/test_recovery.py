@@ -25,13 +25,13 @@ from tests.clirun import (
     start,
     store_of,
     supervisor_pid,
-    wait_for,
     wait_state,
     write_config,
     write_tasks,
 )
 from tests.fleet import Fleet, fake, fast_config, task
 from tests.fleet import start as start_fleet
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -178,7 +178,7 @@ def test_results_written_while_no_supervisor_ran_are_honoured(
     p.wait(10)
     go.touch()
     exit_file = P.agent_dir(git_repo, "w", 1) / P.EXIT_FILE
-    wait_for(exit_file.exists, what="the agent to finish and its wrapper to record it")
+    wait_until(exit_file.exists, what="the agent to finish and its wrapper to record it")
     _tmux(tmux_socket, "kill-server")  # and the tmux server is gone too
     again = run("up", str(tf), "--headless", "--repo", str(git_repo), "--config", str(cfg))
     assert again.returncode == 0, again.stdout + again.stderr
@@ -230,7 +230,7 @@ def test_a_queued_merge_lands_after_a_restart(git_repo: Path, tmux_socket: str,
                                           {"id": "b", "prompt": "b", "depends_on": ["a"]}])
     p = start("up", str(tf), "--headless", "--repo", str(git_repo), "--config", str(cfg),
               log=tmp_path / "h1.log")
-    wait_for(lambda: bool(events(git_repo, "merge_started", "a")), timeout=60,
+    wait_until(lambda: bool(events(git_repo, "merge_started", "a")), timeout=60,
              what="the merge of a to start")
     os.kill(p.pid, signal.SIGKILL)
     p.wait(10)
@@ -266,7 +266,7 @@ def test_a_headless_run_leaves_nothing_running(git_repo: Path, tmux_socket: str,
     done = run("up", str(tf), "--headless", "--repo", str(git_repo), "--config", str(cfg))
     assert done.returncode == 0, done.stdout + done.stderr
     assert _tmux(tmux_socket, "has-session").returncode != 0
-    wait_for(lambda: processes_mentioning(str(git_repo)) == [], timeout=10,
+    wait_until(lambda: processes_mentioning(str(git_repo)) == [], timeout=10,
              what="every process of the run to be gone")
 
 

@@ -31,19 +31,12 @@ from swarmtui.engine.wrapper.launch import LaunchSpec
 from tests.conftest import git
 from tests.sshd import HostFactory, SshdHost, pid_alive
 from tests.sshd import ssh_hosts as ssh_hosts  # the fixture
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
 AGENT = str(Path(__file__).with_name("conformance_agent.py"))
 HOST_PATH = f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin"
-
-
-def wait_for(pred: Callable[[], object], timeout: float = 20, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while not pred():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout}s: {what}")
-        time.sleep(0.05)
 
 
 def host_config(host: SshdHost, **kw: object) -> HostConfig:
@@ -167,8 +160,8 @@ def kit(request: pytest.FixtureRequest, git_repo: Path, tmux_socket: str) -> Ite
 
 def test_spawn_opens_a_window_running_the_wrapper(kit: Kit) -> None:
     aid = kit.launch("spawn", "forever")
-    wait_for(lambda: kit.alive(aid), what="the attempt's window in the snapshot")
-    wait_for(lambda: kit.files(aid).pgid() is not None, what="agent.pgid here")
+    wait_until(lambda: kit.alive(aid), what="the attempt's window in the snapshot")
+    wait_until(lambda: kit.files(aid).pgid() is not None, what="agent.pgid here")
     pgid = kit.files(aid).pgid()
     assert pgid is not None
     assert kit.runner.group_alive(pgid, aid)
@@ -183,14 +176,14 @@ def test_progress_reaches_the_local_agent_folder(kit: Kit) -> None:
         seen.extend(item.status for item in files.new_progress())
         return any(s.startswith("tick 5") for s in seen)
 
-    wait_for(ticks, what="five ticks read through ingest")
+    wait_until(ticks, what="five ticks read through ingest")
     assert seen[:2] == ["starting", "committed"]
 
 
 def test_results_exit_and_branch_come_back(kit: Kit) -> None:
     aid = kit.launch("results", "finish")
     files = kit.files(aid)
-    wait_for(lambda: files.exit_record() is not None, what="exit.json here")
+    wait_until(lambda: files.exit_record() is not None, what="exit.json here")
     record = files.exit_record()
     assert record is not None and record.how == "exited" and record.code == 0
     seen = files.results(time.time_ns(), final=True)
@@ -201,28 +194,28 @@ def test_results_exit_and_branch_come_back(kit: Kit) -> None:
     assert log.strip() == f"work of {aid}"
     wt = kit.runner.worktree("results", 1)
     assert (wt / "work" / f"{aid}.txt").is_file()
-    wait_for(lambda: kit.gone(aid), what="the window closed after the agent exited")
+    wait_until(lambda: kit.gone(aid), what="the window closed after the agent exited")
 
 
 def test_kill_ends_the_agent_and_its_group(kit: Kit) -> None:
     aid = kit.launch("kill", "forever")
     files = kit.files(aid)
-    wait_for(lambda: files.pgid() is not None and files.wrapper_pid() is not None,
+    wait_until(lambda: files.pgid() is not None and files.wrapper_pid() is not None,
              what="agent.pgid and wrap.pid here")
     pgid = files.pgid()
     assert pgid is not None
-    wait_for(lambda: kit.alive(aid), what="the window")
+    wait_until(lambda: kit.alive(aid), what="the window")
     kit.runner.end(aid, pgid=pgid, wrapper_pid=files.wrapper_pid(), hard=False)
-    wait_for(lambda: files.exit_record() is not None, what="exit.json after the kill")
+    wait_until(lambda: files.exit_record() is not None, what="exit.json after the kill")
     record = files.exit_record()
     assert record is not None and record.how == "terminated"
-    wait_for(lambda: kit.gone(aid), what="the window closed")
-    wait_for(lambda: not kit.runner.group_alive(pgid, aid), what="the group gone")
+    wait_until(lambda: kit.gone(aid), what="the window closed")
+    wait_until(lambda: not kit.runner.group_alive(pgid, aid), what="the group gone")
 
 
 def test_lost_host_is_reported_as_server_gone(kit: Kit) -> None:
     aid = kit.launch("lost", "forever")
-    wait_for(lambda: kit.alive(aid), what="the window")
+    wait_until(lambda: kit.alive(aid), what="the window")
     kit.drop()
 
     def raises_gone() -> bool:
@@ -234,14 +227,14 @@ def test_lost_host_is_reported_as_server_gone(kit: Kit) -> None:
             return False
         return False
 
-    wait_for(raises_gone, what="snapshot raising ServerGone")
+    wait_until(raises_gone, what="snapshot raising ServerGone")
 
 
 def test_adopt_after_restart(kit: Kit) -> None:
     aid = kit.launch("adopt", "forever")
     files = kit.files(aid)
-    wait_for(lambda: kit.alive(aid), what="the window")
-    wait_for(lambda: files.pgid() is not None, what="agent.pgid here")
+    wait_until(lambda: kit.alive(aid), what="the window")
+    wait_until(lambda: files.pgid() is not None, what="agent.pgid here")
     kit.runner.close()  # the supervisor goes away; the attempt keeps running
     size = (kit.swarm / P.AGENTS_DIR / aid / P.PROGRESS_FILE).stat().st_size
     kit.runner = kit.new_runner()
@@ -249,9 +242,9 @@ def test_adopt_after_restart(kit: Kit) -> None:
     kit.runner.settle()  # what a restarted supervisor does before adopting
     assert kit.alive(aid), "the new runner's first snapshot left the live window out"
     path = kit.swarm / P.AGENTS_DIR / aid / P.PROGRESS_FILE
-    wait_for(lambda: path.stat().st_size > size, what="progress still arriving")
+    wait_until(lambda: path.stat().st_size > size, what="progress still arriving")
     kit.runner.end(aid, pgid=files.pgid(), wrapper_pid=files.wrapper_pid(), hard=True)
-    wait_for(lambda: kit.gone(aid), what="the window ended by the new runner")
+    wait_until(lambda: kit.gone(aid), what="the window ended by the new runner")
 
 
 def test_an_orphaned_attempt_ends_itself(kit: Kit) -> None:
@@ -260,7 +253,7 @@ def test_an_orphaned_attempt_ends_itself(kit: Kit) -> None:
     os.utime(hb, (old, old))  # no supervisor here: its heartbeat has been silent for an hour
     aid = kit.launch("orphan", "forever", orphan_timeout=2.0)
     files = kit.files(aid)
-    wait_for(lambda: files.exit_record() is not None, timeout=30,
+    wait_until(lambda: files.exit_record() is not None, timeout=30,
              what="exit.json of an agent that ended itself")
     record = files.exit_record()
     assert record is not None and record.how == "orphaned"

@@ -15,11 +15,11 @@ from tests.clirun import (
     processes_mentioning,
     run,
     supervisor_pid,
-    wait_for,
     write_config,
     write_tasks,
 )
 from tests.fleet import fake
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -54,7 +54,7 @@ def test_two_ups_at_once_leave_exactly_one_supervisor(git_repo: Path, tmux_socke
             assert f"pid {pid}, in window 0 of tmux session" in loser, loser
         down = run("down", "--repo", str(git_repo))
         assert down.returncode == 0, down.stdout + down.stderr
-        wait_for(lambda: not _supervisors(git_repo), what="the supervisor to leave")
+        wait_until(lambda: not _supervisors(git_repo), what="the supervisor to leave")
 
 
 # -- issue 18.9: every way out of an attached client says what happened ----------------------
@@ -99,7 +99,7 @@ class Attached:
         return res.stdout.split()
 
     def wait_attached(self) -> str:
-        wait_for(lambda: bool(self.clients()), what="the tmux client to attach")
+        wait_until(lambda: bool(self.clients()), what="the tmux client to attach")
         return self.clients()[0]
 
     def said(self) -> str:
@@ -128,7 +128,7 @@ def test_leaving_an_attached_client_says_what_happened(git_repo: Path, tmux_sock
     up = run("up", str(tf), "--detach", "--no-tui", "--repo", str(git_repo), "--config",
              str(cfg))
     assert up.returncode == 0, up.stdout + up.stderr
-    wait_for(lambda: "a-1" in _windows(tmux_socket), what="the agent's window")
+    wait_until(lambda: "a-1" in _windows(tmux_socket), what="the agent's window")
     clients: list[Attached] = []
     try:
         # Detached: the run goes on.
@@ -144,8 +144,8 @@ def test_leaving_an_attached_client_says_what_happened(git_repo: Path, tmux_sock
         pid = supervisor_pid(git_repo)
         assert pid is not None
         os.kill(pid, signal.SIGKILL)
-        wait_for(lambda: supervisor_pid(git_repo) is None, what="the lock to go")
-        wait_for(lambda: c.clients() == ["1:a-1"], what="tmux to show the agent's window")
+        wait_until(lambda: supervisor_pid(git_repo) is None, what="the lock to go")
+        wait_until(lambda: c.clients() == ["1:a-1"], what="tmux to show the agent's window")
         _detach(tmux_socket)
         said = c.said()
         assert "swarmtui: the supervisor is not running: it ended without" in said, said
@@ -192,9 +192,9 @@ def test_q_in_window_zero_says_the_run_was_stopped(git_repo: Path, tmux_socket: 
     c = Attached(git_repo, cfg, tmux_socket)
     try:
         assert c.wait_attached() == "0:swarmtui"
-        wait_for(lambda: "a-1" in screen(), timeout=60, what="the TUI to show the agent")
+        wait_until(lambda: "a-1" in screen(), timeout=60, what="the TUI to show the agent")
         subprocess.run(["tmux", "-S", tmux_socket, "send-keys", "-t", target, "Q"], check=True)
-        wait_for(lambda: "Stop the run?" in screen(), what="the confirmation")
+        wait_until(lambda: "Stop the run?" in screen(), what="the confirmation")
         subprocess.run(["tmux", "-S", tmux_socket, "send-keys", "-t", target, "y"], check=True)
         said = c.said()
         assert "swarmtui: the run was stopped (swarmtui down, or Q" in said, said

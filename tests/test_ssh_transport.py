@@ -8,7 +8,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -27,6 +27,7 @@ from swarmtui.engine.runtime.ssherrors import (
 from tests.conftest import git
 from tests.sshd import HostFactory, SshdFleet, SshdHost, pid_alive, require_sshd
 from tests.sshd import ssh_hosts as ssh_hosts  # the fixture
+from tests.waiting import wait_until
 
 
 @pytest.fixture
@@ -48,15 +49,6 @@ def connect(ssh_hosts: HostFactory, transports: list[SshHost], host: SshdHost,
                 keepalive_interval=keepalive[0], keepalive_count=keepalive[1])
     transports.append(t)
     return t
-
-
-def wait_for(pred: Callable[[], bool], timeout: float = 5) -> bool:
-    deadline = time.monotonic() + timeout
-    while not pred():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
 
 
 def one(ssh_hosts: HostFactory, transports: list[SshHost],
@@ -226,7 +218,7 @@ def test_master_killed_behind_our_back_is_restarted(ssh_hosts: HostFactory,
                            host.alias], capture_output=True, text=True, check=False)
     pid = int(done.stderr.split("pid=")[1].split(")")[0])
     os.kill(pid, 9)  # the master dies without a word; its socket is left behind
-    assert wait_for(lambda: not pid_alive(pid))
+    wait_until(lambda: not pid_alive(pid), 5, interval=0.02)
     assert t.run(["echo", "2"])[1] == "2\n"  # noticed by ssh -O check
     assert t.masters_started == 3
     # A master that dies between the check and the command: the client's guard reports it
@@ -235,7 +227,7 @@ def test_master_killed_behind_our_back_is_restarted(ssh_hosts: HostFactory,
     master = t._check()
     assert master
     os.kill(master, 9)
-    assert wait_for(lambda: not pid_alive(master))
+    wait_until(lambda: not pid_alive(master), 5, interval=0.02)
     before = host.connections()
     assert t.run(["echo", "3"])[1] == "3\n"
     assert t.masters_started == 4 and host.connections() - before == 1
@@ -282,7 +274,7 @@ def test_frozen_host_times_out(ssh_hosts: HostFactory, transports: list[SshHost]
     assert not ok and "did not answer in time" in reason and host.alias in reason
     assert time.monotonic() - start < 4
     # The master's keepalives give up after about 4 s: the master ends and says why.
-    assert wait_for(lambda: not t.master_running(), 8)
+    wait_until(lambda: not t.master_running(), 8, interval=0.02)
     assert time.monotonic() - frozen < 8
     host.thaw()
     assert t.run(["echo", "ok"])[1] == "ok\n"
@@ -346,10 +338,8 @@ def test_stream_delivers_lines_at_once_and_ends_its_command(
     t.close_stream(proc)
     assert proc.returncode is not None
     # Closing the stream ended the remote command too.
-    deadline = time.monotonic() + 3
-    while any(p.comm.startswith("python") for p in host.processes()):
-        assert time.monotonic() < deadline, host.processes()
-        time.sleep(0.05)
+    wait_until(lambda: not any(p.comm.startswith("python") for p in host.processes()), 3,
+               "the remote command to end with its stream", seen=host.processes)
 
 
 # -- git -----------------------------------------------------------------------------------------

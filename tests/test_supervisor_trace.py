@@ -24,6 +24,7 @@ from swarmtui.model import Event
 from swarmtui.model import payloads as p
 from swarmtui.store import Store
 from tests.fleet import fake, fast_config, start, task
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -117,8 +118,8 @@ command = {argv!r}
             [sys.executable, "-m", "swarmtui", "up", str(tasks), "--headless", "--repo",
              str(git_repo), "--config", str(cfg)], stdout=out, stderr=subprocess.STDOUT)
     try:
-        _await(lambda: b"attempt_started" in log.read_bytes() or proc.poll() is not None,
-               "the agent to start")
+        wait_until(lambda: b"attempt_started" in log.read_bytes() or proc.poll() is not None,
+                   60, "the agent to start")
         assert proc.poll() is None, log.read_text()
         shutil.rmtree(git_repo)
         rc = proc.wait(timeout=60)
@@ -131,16 +132,6 @@ command = {argv!r}
     assert "supervisor stopped:" in out_text and "the repository was deleted" in out_text
     assert "agents were ended" in out_text
     assert not git_repo.exists(), "the supervisor re-created the deleted repository's files"
-
-
-def _await(cond, what: str, timeout: float = 60.0) -> None:  # type: ignore[no-untyped-def]
-    import time
-
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)  # polling another process's output file
 
 
 def test_a_crashed_headless_supervisor_says_so_and_status_shows_it(
@@ -192,8 +183,9 @@ def test_a_helper_thread_that_raises_is_recorded_as_the_supervisors_crash(
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                           env={**os.environ, "SWARMTUI_FAULT": "wake:raise"})
     try:
-        _await(lambda: (P.swarm_dir(git_repo) / P.STATE_DB).exists() and any(
-            e.kind == "attempt_started" for e in _events(git_repo)), "the agent to start")
+        wait_until(lambda: (P.swarm_dir(git_repo) / P.STATE_DB).exists() and any(
+            e.kind == "attempt_started" for e in _events(git_repo)), timeout=60,
+            what="the agent to start")
         nudge(git_repo)
         said, _ = up.communicate(timeout=120)
     finally:

@@ -5,8 +5,6 @@ an agent that runs on another host attaching to its window over ssh (a real sshd
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -24,6 +22,7 @@ from tests.test_tui_world import (  # noqa: F401 - utc_private_config is an auto
     utc_private_config,
 )
 from tests.tui_pilot import loaded, make_app, select, toasts, until
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -39,13 +38,6 @@ def session(world: World, socket: str) -> Tmux:
 def pane(tmux: Tmux, window: str, fmt: str) -> str:
     out = tmux.server.cmd("display-message", "-p", "-t", f"={tmux.session}:={window}", fmt)
     return out.stdout[0] if out.returncode == 0 and out.stdout else ""
-
-
-def wait(cond: Callable[[], bool], what: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while not cond():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
 
 
 async def test_the_shell_key_opens_a_shell_in_the_attempts_worktree(
@@ -105,12 +97,12 @@ async def test_enter_on_a_remote_agent_attaches_over_ssh(world: World, tmux_sock
         await pilot.press("enter")
         await until(pilot, lambda: pane(tmux, "ssh:far-1", "#{pane_pid}") != "",
                     what="the local window running ssh")
-        wait(lambda: attached() == "1", "the ssh client attached to far-1 on the host")
+        wait_until(lambda: attached() == "1", what="the ssh client attached to far-1 on the host")
         shown = sshd.ssh("tmux", "-L", TMUX_SOCKET, "display-message", "-p", "-t", f"={name}:",
                          "#{window_name}").stdout.strip()
         assert shown == "far-1"
     tmux.server.cmd("kill-window", "-t", f"={tmux.session}:=ssh:far-1")
-    wait(lambda: attached() == "0", "the ssh client gone with its window")
+    wait_until(lambda: attached() == "0", what="the ssh client gone with its window")
 
 
 def test_the_attach_command_line_uses_the_hosts_ssh_settings() -> None:

@@ -15,16 +15,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from textual.css.query import NoMatches
 from textual.pilot import Pilot
-from textual.widgets import Input, RichLog, TextArea
+from textual.widgets import Input, TextArea
 
 from swarmtui import protocol as P
 from swarmtui.tui.app import SwarmApp
 from swarmtui.tui.dialogs import ConfirmScreen
 from swarmtui.tui.reportview import HostsScreen, ReportScreen
 from swarmtui.tui.screens import AlertsScreen
-from swarmtui.windows import RunWindows
+from tests import tui_pilot
 from tests.test_tui_world import (  # noqa: F401 - utc_private_config is an autouse fixture
     NOW,
     Answerer,
@@ -33,6 +32,7 @@ from tests.test_tui_world import (  # noqa: F401 - utc_private_config is an auto
     no_tmux,
     utc_private_config,
 )
+from tests.tui_pilot import body, make_app
 
 THEMES = ("swarm-dark", "swarm-light", "swarm-contrast")
 SIZES = ((80, 24), (120, 40), (160, 48))
@@ -51,27 +51,23 @@ def world(tmp_path: Path) -> Iterator[World]:
     w.store.close()
 
 
+@pytest.fixture(autouse=True)
+def steady_cursors(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Text cursors do not blink in snapshots: each input's cursor shows exactly while it has
+    the focus, however late the screenshot is taken (a blink caught mid-way, or a form mounted
+    after the test had stopped the blinking, made snapshots differ under load)."""
+    for cls in (Input, TextArea):
+        mount = cls._on_mount
+
+        def _on_mount(self: Any, event: Any, _mount: Any = mount) -> None:
+            self.cursor_blink = False  # before the blink timer starts: it starts paused
+            _mount(self, event)
+
+        monkeypatch.setattr(cls, "_on_mount", _on_mount)
+
+
 def app_for(w: World, theme: str = "swarm-dark", *, read_only: bool = False) -> SwarmApp:
-    return SwarmApp(w.repo, w.config, read_only=read_only,
-                    windows=RunWindows(no_tmux(w.repo.parent)), supervisor_alive=None,
-                    theme=theme, clock=lambda: NOW)
-
-
-async def _until(pilot: Pilot[Any], cond: Any, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            if cond():
-                return
-        except NoMatches:
-            pass  # run_before starts before the screen is composed
-        assert time.monotonic() < deadline, "the app did not settle"
-        await pilot.pause(0.02)
-
-
-def _body(app: SwarmApp, name: str) -> str:
-    view = app.fleet.query_one(f"#view-{name}", RichLog)
-    return "\n".join(line.text for line in view.lines)
+    return make_app(w, read_only=read_only, alive=None, theme=theme)
 
 
 def settled(*keys: str, task: str | None = None, tab: str | None = None,
@@ -83,30 +79,21 @@ def settled(*keys: str, task: str | None = None, tab: str | None = None,
         app = pilot.app
         assert isinstance(app, SwarmApp)
         fleet = app.fleet
-        await _until(pilot, lambda: fleet.table.row_count == 10
-                     and fleet.header.status in ("running", "orphaned"))
-        await _until(pilot, lambda: fleet.detail.task_view is not None
-                     and _body(app, "progress").strip() != "")
+        await tui_pilot.until(pilot, lambda: fleet.table.row_count == 10
+                              and fleet.header.status in ("running", "orphaned"))
+        await tui_pilot.until(pilot, lambda: fleet.detail.task_view is not None
+                              and body(app, "progress").strip() != "")
         if task is not None:
             await pilot.press("home")
             while fleet.table.selected_task != task:
                 await pilot.press("down")
-            await _until(pilot, lambda: f"{task}-" in str(fleet.detail.border_title))
+            await tui_pilot.until(pilot, lambda: f"{task}-" in str(fleet.detail.border_title))
         await pilot.press(*keys)
         if tab is not None:
-            await _until(pilot, lambda: len(_body(app, tab).splitlines()) > 2)
+            await tui_pilot.until(pilot, lambda: len(body(app, tab).splitlines()) > 2)
         if until is not None:
-            await _until(pilot, lambda: until(app))
-        for w in app.query(Input):
-            w.cursor_blink = False
-        for w in app.query(TextArea):
-            w.cursor_blink = False
-        await pilot.pause(0.1)
-        # A blink already queued may have hidden the cursor after the blinking stopped.
-        for w in app.query(Input):
-            w._cursor_visible = w.has_focus
+            await tui_pilot.until(pilot, lambda: until(app))
         app.clear_notifications()  # answers to what the keys did: toasts come and go
-        await pilot.pause(0.1)
 
     return run
 

@@ -12,7 +12,6 @@ import re
 import shlex
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -22,6 +21,7 @@ import pytest
 from swarmtui import protocol as P
 from swarmtui.runlock import RunLock
 from swarmtui.store import Store
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -51,14 +51,15 @@ class Terminal:
         self.tmux("send-keys", "-t", "term", *(["-l"] if literal else []), *keys)
 
     def wait(self, what: str, cond: Callable[[str], bool], timeout: float = 40.0) -> str:
-        deadline = time.monotonic() + timeout
-        while True:
-            text = self.screen()
-            if cond(text):
-                return text
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out waiting for {what}; the screen:\n{text}")
-            time.sleep(0.1)  # polling a terminal that another process draws
+        """Poll the terminal (another process draws it) until ``cond`` holds on its text."""
+        shown = [""]
+
+        def check() -> str:
+            shown[0] = self.screen()
+            return shown[0] if cond(shown[0]) else ""
+
+        return wait_until(check, timeout, what, interval=0.1,
+                          seen=lambda: "the screen:\n" + shown[0])
 
     def wait_for(self, text: str, timeout: float = 40.0) -> str:
         return self.wait(repr(text), lambda s: text in s, timeout)
@@ -149,10 +150,8 @@ def test_demo_driven_from_a_terminal(tmp_path: Path, terminal: Terminal,
     t.wait_for("Stop the run?")
     t.keys("y")
     t.wait_for("DETACHED-rc=", timeout=60)
-    deadline = time.monotonic() + 30
-    while lock.holder_alive():
-        assert time.monotonic() < deadline, "the supervisor did not exit after the stop"
-        time.sleep(0.1)  # waiting for another process to exit
+    wait_until(lambda: not lock.holder_alive(), 30, "the supervisor to exit after the stop",
+               interval=0.1)
     store = Store(repo / P.SWARM_DIR / P.STATE_DB)
     try:
         assert str(store.replay().status) == "stopped"

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.clirun import kill_supervisor, run, start, wait_for, write_config, write_tasks
+from tests.clirun import kill_supervisor, run, start, write_config, write_tasks
 from tests.fleet import fake
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -73,18 +74,18 @@ def test_a_verify_ends_with_its_supervisor_and_with_down(git_repo: Path, tmux_so
     up = ["up", str(tf), "--headless", "--repo", str(git_repo), "--config", str(cfg)]
     first = start(*up, log=tmp_path / "h1.log")
     run1 = marks / "run-1.json"
-    wait_for(run1.exists, timeout=60, what="the first verify to run")
+    wait_until(run1.exists, timeout=60, what="the first verify to run")
     old = json.loads(run1.read_text())["pids"]
     kill_supervisor(git_repo)
     first.wait(10)
     second = start(*up, log=tmp_path / "h2.log")
     run2 = marks / "run-2.json"
-    wait_for(run2.exists, timeout=60, what="the restarted supervisor's verify to run")
+    wait_until(run2.exists, timeout=60, what="the restarted supervisor's verify to run")
     rec = json.loads(run2.read_text())
     assert rec["alive_before"] == []  # the old verify and its daemon ended before it began
     assert not any(running(p) for p in old)
     down = run("down", "--repo", str(git_repo))
     assert down.returncode == 0, down.stdout + down.stderr
     second.wait(30)
-    wait_for(lambda: not any(running(p) for p in rec["pids"]), timeout=15,
+    wait_until(lambda: not any(running(p) for p in rec["pids"]), timeout=15,
              what="the verify and its daemon to end with the run")

@@ -182,7 +182,13 @@ def test_serve_command_warns_off_loopback_and_logs_no_token(
             assert b'"id": "one"' in r.read()
     finally:
         proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=30)
+        try:
+            _, err = proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()  # not left behind
+            _, err = proc.communicate()
+            raise AssertionError("swarmtui serve did not exit within 30 s of SIGINT; its "
+                                 f"stderr:\n{err}") from None
     assert proc.returncode == 0, err
     assert "WARNING: serving on 0.0.0.0, not 127.0.0.1" in err
     assert "GET /api/fleet 403" in err and "GET /api/fleet 200" in err

@@ -29,6 +29,7 @@ from swarmtui.protocol import (
     PROMPT_FILE,
     WRAP_PID_FILE,
 )
+from tests.waiting import wait_until
 
 ECHO_TAG = "ECHO-RECORD:"
 SHELL_PROMPT = (
@@ -50,15 +51,6 @@ if "--file" in sys.argv:
     rec["file_text"] = open(path).read()
 print({ECHO_TAG!r} + json.dumps(rec), flush=True)
 """
-
-
-def _deadline_wait(cond: Callable[[], bool], timeout: float = 15.0, what: str = "") -> None:
-    """Poll ``cond`` until it holds; fail (naming ``what``) when the deadline passes."""
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what or cond}")
-        time.sleep(0.02)
 
 
 def _pid_alive(pid: int) -> bool:
@@ -377,7 +369,7 @@ def _start_group_agent(make_agent: Callable[..., Agent],
     pids_file = tmp_path / f"pids-{len(extra)}.json"
     agent = make_agent(GROUP_AGENT, args=(str(pids_file), *extra), kill_grace=0.5)
     wrapper = popen_wrap(agent)
-    _deadline_wait(pids_file.exists, what="the agent to record its pids")
+    wait_until(pids_file.exists, what="the agent to record its pids")
     pids = json.loads(pids_file.read_text())
     assert _pid_alive(pids["agent"]) and _pid_alive(pids["grandchild"])
     return wrapper, agent, pids
@@ -402,7 +394,7 @@ def test_sigterm_is_forwarded_to_the_process_group(
         assert pgid != os.getpgid(wrapper.pid)
         wrapper.send_signal(signal.SIGTERM)
         rc = wrapper.wait(timeout=15)
-        _deadline_wait(lambda: not _pid_alive(pids["grandchild"]), what="the grandchild to end")
+        wait_until(lambda: not _pid_alive(pids["grandchild"]), what="the grandchild to end")
         assert not _pid_alive(pids["agent"])
         data = agent.exit_data
         assert data["signal"] == "SIGTERM"
@@ -421,7 +413,7 @@ def test_sighup_ends_the_group_as_a_hangup(
     try:
         wrapper.send_signal(signal.SIGHUP)
         wrapper.wait(timeout=15)
-        _deadline_wait(lambda: not _pid_alive(pids["grandchild"]), what="the grandchild to end")
+        wait_until(lambda: not _pid_alive(pids["grandchild"]), what="the grandchild to end")
         assert not _pid_alive(pids["agent"])
         data = agent.exit_data
         assert data["how"] == "hangup"
@@ -437,7 +429,7 @@ def test_agent_ignoring_sigterm_is_killed_after_grace(
     try:
         wrapper.send_signal(signal.SIGTERM)
         rc = wrapper.wait(timeout=15)
-        _deadline_wait(lambda: not _pid_alive(pids["grandchild"]), what="the grandchild to end")
+        wait_until(lambda: not _pid_alive(pids["grandchild"]), what="the grandchild to end")
         assert not _pid_alive(pids["agent"])
         data = agent.exit_data
         assert data["signal"] == "SIGKILL"
@@ -455,7 +447,7 @@ def test_sigterm_kills_a_stubborn_grandchild_after_grace(
     try:
         wrapper.send_signal(signal.SIGTERM)
         # kill_grace is 0.5 s; the deadline only bounds a hang.
-        _deadline_wait(lambda: wrapper.poll() is not None, timeout=2.5,
+        wait_until(lambda: wrapper.poll() is not None, timeout=2.5,
                        what="the wrapper to end after KILLing the group")
         assert not _pid_alive(pids["grandchild"])
         assert agent.exit_data["how"] == "terminated"
@@ -478,14 +470,14 @@ def test_exit_recorded_when_agent_leaves_a_background_child(
     pids_file = tmp_path / "bg.json"
     agent = make_agent(LEAVES_A_CHILD, args=(str(pids_file),), kill_grace=0.5)
     wrapper = popen_wrap(agent)
-    _deadline_wait(pids_file.exists, what="the agent to record its child")
+    wait_until(pids_file.exists, what="the agent to record its child")
     pids = json.loads(pids_file.read_text())
     try:
-        _deadline_wait(lambda: (agent.agent_dir / EXIT_FILE).exists(), timeout=2.5,
+        wait_until(lambda: (agent.agent_dir / EXIT_FILE).exists(), timeout=2.5,
                        what="exit.json after the agent exited")
         assert agent.exit_data["code"] == 0
         assert agent.exit_data["how"] == "exited"
-        _deadline_wait(lambda: wrapper.poll() is not None, timeout=2.5, what="the wrapper to end")
+        wait_until(lambda: wrapper.poll() is not None, timeout=2.5, what="the wrapper to end")
     finally:
         _cleanup(pids)
 
@@ -506,7 +498,7 @@ def test_sigterm_before_the_agent_starts_is_not_lost(
     fifo.unlink()
     os.mkfifo(fifo)  # the wrapper blocks reading its prompt, with its handlers installed
     wrapper = popen_wrap(agent)
-    _deadline_wait(lambda: _catches_sigterm(wrapper.pid), what="the wrapper's SIGTERM handler")
+    wait_until(lambda: _catches_sigterm(wrapper.pid), what="the wrapper's SIGTERM handler")
     wrapper.send_signal(signal.SIGTERM)
     with open(fifo, "w") as f:
         f.write("the prompt\n")

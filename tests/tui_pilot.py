@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
+from textual.css.query import NoMatches
 from textual.pilot import Pilot
 from textual.widgets import OptionList, RichLog
 from textual.widgets._toast import Toast
@@ -21,6 +22,7 @@ from swarmtui.tui.app import SwarmApp
 from swarmtui.tui.screens import AlertsScreen
 from swarmtui.windows import RunWindows
 from tests.test_tui_world import NOW, World, commands, no_tmux
+from tests.waiting import timed_out
 
 if TYPE_CHECKING:
     from tests.fleet import Fleet
@@ -43,15 +45,22 @@ def app_on(f: Fleet) -> SwarmApp:
 
 async def until(pilot: Pilot[Any], cond: Callable[[], object], timeout: float = 60.0,
                 what: str = "") -> None:
-    """Wait (letting the app run) until ``cond()`` is true; fail after ``timeout``."""
+    """Wait (letting the app run) until ``cond()`` is true; fail after ``timeout``, naming
+    ``what`` (or the condition's source). A widget not mounted yet (``NoMatches``, as before
+    the first screen is composed) counts as "not yet"."""
     deadline = time.monotonic() + timeout
-    while not cond():
+    while True:
+        try:
+            if cond():
+                return
+        except NoMatches:
+            pass
         if time.monotonic() > deadline:
             app = pilot.app
             shown = ""
             if isinstance(app, SwarmApp) and app.fleet.is_mounted:
                 shown = f"; progress tab: {body(app, 'progress')[:300]!r}"
-            raise AssertionError(f"timed out waiting for {what or cond}{shown}")
+            raise AssertionError(timed_out(cond, timeout, what) + shown)
         await pilot.pause(0.02)
 
 
