@@ -164,7 +164,8 @@ def test_serve_command_warns_off_loopback_and_logs_no_token(
     f.wait_done()
     proc = subprocess.Popen([*swarmtui_cmd, "serve", "--repo", str(git_repo), "--host",
                              "0.0.0.0", "--port", "0"], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL,
+                            env={**os.environ, "PYTHONFAULTHANDLER": "1"})
     try:
         assert proc.stdout is not None
         printed = proc.stdout.readline() + proc.stdout.readline()
@@ -185,8 +186,12 @@ def test_serve_command_warns_off_loopback_and_logs_no_token(
         try:
             _, err = proc.communicate(timeout=30)
         except subprocess.TimeoutExpired:
-            proc.kill()  # not left behind
-            _, err = proc.communicate()
+            proc.send_signal(signal.SIGABRT)  # the fault handler prints every thread's stack
+            try:
+                _, err = proc.communicate(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()  # not left behind
+                _, err = proc.communicate()
             raise AssertionError("swarmtui serve did not exit within 30 s of SIGINT; its "
                                  f"stderr:\n{err}") from None
     assert proc.returncode == 0, err
