@@ -206,6 +206,8 @@ class SwarmApp(App[int]):
         """Toasts show on the top screen only, and never on a dialog: a screen under a dialog
         shows through it, and its toasts would lie over the dialog."""
         super()._refresh_notifications()
+        if not self.screen_stack:
+            return  # shutting down: no screen to show them on
         modal = isinstance(self.screen, ModalScreen)
         for screen in self.screen_stack[:-1] if not modal else self.screen_stack:
             for rack in screen.query(ToastRack):

@@ -46,9 +46,13 @@ class Verifier:
 
     def start(self, t: TaskView) -> None:
         ports = self.ports
+        aid = P.agent_id(t.id, t.attempt)
+        if aid in self.running:
+            # Already verifying: a second run in the same worktree would end the first (one
+            # verify per tree), and the first's SIGTERM would read as a failed check.
+            return
         if t.state != TaskState.VERIFYING:
             ports.emit(p.VerifyStarted(command=t.spec.verify or ""), t.id, t.attempt)
-        aid = P.agent_id(t.id, t.attempt)
         task, attempt = t.id, t.attempt
         command = t.spec.verify
         cfg = ports.config.verify

@@ -167,10 +167,12 @@ class Supervisor:
             panes: dict[str, Any] | None = self.runner.snapshot()
         except (ServerGone, RunnerError):
             panes = None
+        # Verifications that died with the last supervisor; a task whose results are read
+        # during adoption gets its verify started there, once.
+        verifying = [t.id for t in ports.state.tasks.values() if t.state.value == "verifying"]
         parts.liveness.adopt(panes)
-        for t in list(ports.state.tasks.values()):
-            if t.state.value == "verifying":
-                parts.verifier.start(t)  # restarted: its last verification died with us
+        for tid in verifying:
+            parts.verifier.start(ports.task(tid))  # restarted: its verification died with us
 
     def attach_offline(self) -> Parts:
         """The newest run's parts on its replayed state, for a command that acts under the
