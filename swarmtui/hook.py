@@ -8,6 +8,7 @@ get in the agent's way: bounded input, no output, exit 0 whatever happens.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -34,7 +35,7 @@ def signal_of(event: str, payload: Any) -> dict[str, Any]:
 
 def _read_input(argv: list[str]) -> bytes:
     """The hook's payload: from ``--input FILE`` (the shell's copy in the attempt's folder,
-    removed once read; never a link) or else from stdin."""
+    removed once the line is written; never a link) or else from stdin."""
     if len(argv) > 3 and argv[2] == "--input":
         path = argv[3]
         try:
@@ -43,13 +44,23 @@ def _read_input(argv: list[str]) -> bytes:
                 return os.read(fd, MAX_INPUT)
             finally:
                 os.close(fd)
-                os.unlink(path)
         except OSError:
             return b""
     return sys.stdin.buffer.read(MAX_INPUT) if sys.stdin is not None else b""
 
 
 def main(argv: list[str]) -> int:
+    try:
+        return _main(argv)
+    finally:
+        # The payload file goes last: the wrapper waits for it (bounded) before the attempt's
+        # exit record, so the line is written by then even on a busy machine.
+        if len(argv) > 3 and argv[2] == "--input":
+            with contextlib.suppress(OSError):
+                os.unlink(argv[3])
+
+
+def _main(argv: list[str]) -> int:
     try:
         event = argv[1] if len(argv) > 1 else ""
         raw = _read_input(argv)

@@ -51,6 +51,7 @@ _PR_SET_PDEATHSIG = 1
 SETUP_TAIL_BYTES = 8192  # of the setup command's output, for its event and the exit record
 PARTIAL_LINE_WAIT = 0.2  # seconds a partial output line waits for its end before it is shown
 LINGER_S = 2.0  # what the agent left running may finish by itself this long (a hook's line)
+HOOK_WAIT_S = 5.0  # a hook's payload still waiting for its line, at most this long
 REAP_EVERY_S = 1.0  # orphans re-parented to the wrapper are reaped this often
 
 
@@ -109,8 +110,23 @@ class Wrapper:
         """Nothing the attempt started outlives its wrapper: what is left may finish briefly
         (none of it when the agent was asked to end), then is TERMed and KILLed."""
         linger = 0.0 if self._ending.is_set() else min(LINGER_S, self.spec.kill_grace)
+        if linger:
+            self._await_hooks()
         with self._reap_lock:
             procs.end_descendants(self.spec.kill_grace, linger=linger, own=self._own)
+
+    def _await_hooks(self) -> None:
+        """A hook the agent CLI ran as it exited keeps its payload (``.hook.*``) here until its
+        detached reader has written its line: wait for those (bounded), so the line lands
+        before the exit record even on a busy machine."""
+        deadline = time.monotonic() + HOOK_WAIT_S
+        while time.monotonic() < deadline:
+            try:
+                if not any(n.startswith(".hook.") for n in os.listdir(self.agent_dir)):
+                    return
+            except OSError:
+                return
+            time.sleep(0.05)  # the hook is another process; its file going is the only sign
 
     def end_agent(self, how: str) -> None:
         """TERM the agent's process group, then KILL it after the grace period."""
