@@ -290,18 +290,15 @@ class AttemptFiles:
 
     def pgid(self) -> int | None:
         """The agent's process group as its wrapper recorded it."""
-        try:
-            chunk = read_small(self.swarm, self._rel(P.AGENT_PGID_FILE), cap=64)
-        except (Refused, OSError):
-            return None
-        if chunk is None:
-            return None
-        text = chunk.data.decode("ascii", "replace").strip()
-        return int(text) if text.isdigit() and int(text) > 1 else None
+        return self._pid_file(P.AGENT_PGID_FILE)
 
     def wrapper_pid(self) -> int | None:
+        return self._pid_file(P.WRAP_PID_FILE)
+
+    def _pid_file(self, name: str) -> int | None:
+        """A process id the wrapper wrote (bounded, never followed); None unless it is one."""
         try:
-            chunk = read_small(self.swarm, self._rel(P.WRAP_PID_FILE), cap=64)
+            chunk = read_small(self.swarm, self._rel(name), cap=64)
         except (Refused, OSError):
             return None
         if chunk is None:
