@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from swarmtui.refusal import Refusal as Refusal  # re-exported: the model's vocabulary
+
 
 class TaskState(StrEnum):
     PENDING = "pending"
@@ -239,19 +241,6 @@ CAUSE_POLICY: dict[Cause, CausePolicy] = {
     Cause.API_CONTEXT_TOO_LONG: CausePolicy(False, False, Retry.OPERATOR, False,
                                             label="context too long for the model"),
 }
-
-
-class Refusal(StrEnum):
-    """Why a file an agent wrote was not taken (``file_refused``; the limit travels with it)."""
-
-    TOO_LARGE = "too_large"  # over its byte cap
-    TOO_DEEP = "too_deep"  # JSON nested deeper than the limit
-    LINK = "link"  # a symbolic link (anywhere below .swarm)
-    NOT_REGULAR = "not_regular"  # a FIFO, device, socket or directory
-    NOT_OWNED = "not_owned"  # owned by another user than swarmtui's
-    WRONG_AGENT = "wrong_agent"  # says it belongs to another attempt than its folder's
-    INVALID = "invalid"  # not JSON, or not the shape the protocol asks for
-    FORGED = "forged"  # an exit record written while the agent still runs
 
 
 class ExitHow(StrEnum):
