@@ -170,6 +170,10 @@ class RecordingRunner:
     def gone(self, window: str) -> None:
         self.panes.pop(window, None)
 
+    def steer(self, task: str, attempt: int, line: bytes) -> bool:
+        self.calls.append(("steer", (task, attempt, line)))
+        return f"{task}-{attempt}" in self.panes
+
     def snapshot(self) -> dict[str, PaneInfo]:
         return dict(self.panes)
 

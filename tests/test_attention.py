@@ -21,7 +21,7 @@ from swarmtui.model import (
     apply,
 )
 from swarmtui.model.attention import NONE_RANK, RANKS, Need, NeedKind, need_of, needs_you
-from swarmtui.model.state import Held
+from swarmtui.model.state import Asked, Held
 from tests.test_tui_world import NOW, T0, build_world
 
 ACCOUNT = "acct"
@@ -52,6 +52,9 @@ CASES: dict[str, tuple[TaskView, RunState | None, NeedKind, str, str | None]] = 
                   RunState(quarantine={"q-abcd1234": held_text("t")}), NeedKind.HELD,
                   "text from its results held for review (q-abcd1234): approve or reject it",
                   "swarmtui approve q-abcd1234"),
+    "asks": (task(state=TaskState.RUNNING, attempt=1, asks=[
+        Asked(2, "Bash", '{"command": "git push"}', "Bash(git push:*)", 0.0, 900.0)]), None,
+        NeedKind.ASKS, "asks to use Bash(git push:*)", "swarmtui allow 't#2'"),
     "denied": (task(state=TaskState.RUNNING, attempt=1, denied=["Bash(git add:*)"]), None,
                NeedKind.PERMISSION, "needs permission: Bash(git add:*)",
                "swarmtui retry t --allow 'Bash(git add:*)'"),

@@ -172,8 +172,8 @@ def test_a_denied_permission_is_its_own_state_and_a_retry_grants_it(
         claude: str, git_repo: Path, fleets: list[Fleet], tmp_path: Path,
         anthropic_stub: StubServer) -> None:
     anthropic_stub.add_route(route("p", worker("p")))
-    # A policy that allows edits but not git: the commit is denied.
-    perms = {"mode": "acceptEdits", "allow": ["Bash(echo:*)"]}
+    # A policy that allows edits but not git, and asks nobody: the commit is denied.
+    perms = {"mode": "acceptEdits", "allow": ["Bash(echo:*)"], "ask": False}
     cfg = claude_config(claude, anthropic_stub, tmp_path / "home", permissions=perms)
     f = start(fleets, git_repo, cfg, [task("p", "claude")], exit_when_done=False)
     failed = f.wait_kind("attempt_failed", "p", timeout=120)

@@ -159,7 +159,7 @@ def test_a_denial_is_recorded_once_with_the_rule_the_screen_shows_and_granted_as
         claude: str, git_repo: Path, fleets: list[Fleet], tmp_path: Path,
         anthropic_stub: StubServer) -> None:
     anthropic_stub.add_route(route("g", tag_then_finish))
-    perms = {"mode": "acceptEdits", "allow": ["Bash(echo:*)"]}
+    perms = {"mode": "acceptEdits", "allow": ["Bash(echo:*)"], "ask": False}
     cfg = claude_config(claude, anthropic_stub, tmp_path / "home", permissions=perms)
     f = start(fleets, git_repo, cfg, [task("g", "claude")], exit_when_done=False)
     failed = f.wait_kind("attempt_failed", "g", timeout=120)

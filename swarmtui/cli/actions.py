@@ -68,11 +68,38 @@ cmd_kill = _simple("kill")
 cmd_retry = _simple("retry", extra=lambda a: {"note": a.note or "", "resume": a.resume,
                                              "allow": a.allow or [], "force": a.force})
 cmd_send = _simple("send", extra=lambda a: {"text": a.text})
+cmd_interrupt = _simple("interrupt")
 cmd_cancel = _simple("cancel")
 cmd_verify = _simple("verify")
 cmd_resolve = _simple("resolve")
 cmd_approve = _simple("approve", with_task=False, extra=lambda a: {"quarantine": a.qid})
 cmd_reject = _simple("reject", with_task=False, extra=lambda a: {"quarantine": a.qid})
+
+
+def _answer(allow: bool) -> Callable[[Invocation], int]:
+    """``allow TASK[#N]`` / ``deny TASK[#N]``: answer the live request N (the oldest when no
+    number is given) of the task's running attempt."""
+
+    def run(ctx: Invocation) -> int:
+        ref, _, number = str(ctx.args.id).partition("#")
+        if number and not number.isdigit():
+            raise InputError(f"{ctx.args.id!r}: expected TASK or TASK#N (N the request's "
+                             "number, as `status` shows it)")
+        ctx.args.id = ref
+        cargs = task_ref(ctx)
+        cargs.update(request=int(number) if number else None, allow=allow,
+                     scope=getattr(ctx.args, "scope", "once"), why=getattr(ctx.args, "why", "")
+                     or "")
+        res = submit(ctx, "answer", cargs)
+        msg = res.get("message") or res.get("error") or res.get("reason") or res["status"]
+        out(ctx.args, res, str(msg))
+        return 0 if res["status"] == "done" else 1
+
+    return run
+
+
+cmd_allow = _answer(True)
+cmd_deny = _answer(False)
 
 
 def cmd_review(ctx: Invocation) -> int:

@@ -103,8 +103,24 @@ def build_parser() -> argparse.ArgumentParser:
                     help="grant a permission from now on, e.g. 'Bash(make:*)' (repeatable)")
     sp.add_argument("--force", action="store_true",
                     help="start it even if its prompt does not fit the context window")
-    sp = add("send", A.cmd_send, "send a follow-up instruction to an attempt that ended "
-             "(resumes its agent session, in its worktree, as a new attempt)", (common, js))
+    sp = add("allow", A.cmd_allow, "let a live agent use the tool it asks for (TASK#N: its "
+             "request N; TASK: the oldest)", (common, js))
+    _target(sp)
+    scope = sp.add_mutually_exclusive_group()
+    scope.add_argument("--task", dest="scope", action="store_const", const="task",
+                       default="once", help="allow the rule for every attempt of the task")
+    scope.add_argument("--role", dest="scope", action="store_const", const="role",
+                       help="allow the rule for every task of the task's role")
+    sp = add("deny", A.cmd_deny, "refuse a live agent the tool it asks for; it reads why and "
+             "carries on", (common, js))
+    _target(sp)
+    sp.add_argument("--why", metavar="TEXT", default="",
+                    help="the reason the agent reads as the tool's error")
+    _target(add("interrupt", A.cmd_interrupt, "end a live agent's current turn; its session "
+                "goes on (send it a message next)", (common, js)))
+    sp = add("send", A.cmd_send, "send a message: into a running agent's live session, or as "
+             "a follow-up to an attempt that ended (resumes its session as a new attempt)",
+             (common, js))
     _target(sp)
     sp.add_argument("text", metavar="TEXT")
     _target(add("review", A.cmd_review, "have a model review a finished attempt (task, check, "

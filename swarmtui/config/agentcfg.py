@@ -40,6 +40,12 @@ class PermissionsConfig(_Section):
     """The machine is a sandbox: sets IS_SANDBOX=1 (Claude Code's bypass mode needs it as root)."""
     directories: list[Annotated[str, at.MinLen(1)]] = Field(default_factory=list)
     """Folders it may use besides its worktree (its own progress/results folder is added)."""
+    ask: bool = True
+    """A tool use neither list covers waits for the operator's answer, in the same session
+    (Claude Code); false denies it at once and the attempt ends "needs permission"."""
+    ask_timeout: PositiveDuration = 900.0
+    """How long such a request waits before it is denied, with the reason, so an unattended run
+    never hangs."""
 
 
 Price = Annotated[float, at.Ge(0)]

@@ -241,6 +241,21 @@ class DecideHeld(Intent[tuple[str, dict[str, object]]]):
 # -- run ------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
+class Steer(Intent[tuple[str, dict[str, object]]]):
+    """An operator's ``answer``, ``interrupt`` or ``send`` for a running attempt's live
+    session: (status, result), ``deferred`` while it is delivered."""
+    command: Command
+    task: TaskView
+    op: dict[str, object]
+
+
+@dataclass(frozen=True)
+class SteerableNow(Intent[str | None]):
+    """Why the task's running attempt cannot be steered now (None: it can)."""
+    task: TaskView
+
+
+@dataclass(frozen=True)
 class AnswerCommand(Intent[None]):
     """An inbox command's row and its ``command_applied`` event, in one transaction."""
     command_id: int

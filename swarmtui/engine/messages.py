@@ -162,6 +162,20 @@ class CheckDone:
     outcome: Any  # engine.readiness.CheckOutcome
 
 
+
+@dataclass(frozen=True)
+class Steered:
+    """A steering command reached the attempt's wrapper (or could not: ``error``)."""
+
+    task: str
+    attempt: int
+    command_id: int
+    kind: str
+    source: str
+    what: str  # what was delivered, for the command's answer
+    error: str = ""
+
+
 Message = (Wake | FilesChanged | WatcherRestarted | Panes | Prepared | Started | VerifyDone
            | MergeDone | ForecastDone | Sampled | Recheck | ResolveChecked | StatusSet
-           | Reviewed | CheckDone | HelperCrashed)
+           | Reviewed | CheckDone | HelperCrashed | Steered)

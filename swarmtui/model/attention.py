@@ -27,6 +27,7 @@ from swarmtui.model.state import ACTIVE, RunState, TaskView
 class NeedKind(StrEnum):
     """Why a task needs the operator (``status --json``'s ``needs_you[].kind``)."""
 
+    ASKS = "asks"  # its live agent waits, now, for a tool's permission (allow or deny it)
     PERMISSION = "permission"  # its agent was denied a tool, or stopped needing a permission
     INPUT = "input"  # its agent waits for a person's input or permission prompt
     HELD = "held"  # its prompt, or text from it, is held for review
@@ -42,7 +43,7 @@ class NeedKind(StrEnum):
 
 # A lower rank needs the operator sooner.
 RANKS: dict[str, int] = {
-    NeedKind.PERMISSION: 0, NeedKind.INPUT: 0, NeedKind.HELD: 0,
+    NeedKind.ASKS: -1, NeedKind.PERMISSION: 0, NeedKind.INPUT: 0, NeedKind.HELD: 0,
     NeedKind.CONFLICT: 1,
     NeedKind.DEAD: 2, NeedKind.AGENT_HELD: 2,
     NeedKind.STUCK: 3,
@@ -81,6 +82,11 @@ def _cmd(*argv: str) -> str:
 
 def _blocked_on_you(t: TaskView, state: RunState) -> Need | None:
     """Permission, input or a held text: nothing moves until the operator acts."""
+    if t.asks and t.state in ACTIVE:
+        a = t.asks[0]
+        more = f" (+{len(t.asks) - 1} more)" if len(t.asks) > 1 else ""
+        return Need(NeedKind.ASKS, f"asks to use {a.rule}{more}",
+                    _cmd("allow", f"{t.id}#{a.n}"))
     if t.held:
         return Need(NeedKind.HELD, f"prompt held for review ({t.held}): approve or reject it",
                     _cmd("approve", t.held))
@@ -100,6 +106,8 @@ def _blocked_on_you(t: TaskView, state: RunState) -> Need | None:
         return Need(NeedKind.PERMISSION, "needs permission: " + (_one_line(t.reason)
                                                                  or "see its log"),
                     _cmd("retry", t.id))
+    if t.state in ACTIVE and t.note_kind == NoteKind.INTERRUPTED:
+        return Need(NeedKind.INPUT, t.note, _cmd("send", t.id, "TEXT"))
     if t.state in ACTIVE and t.note_kind in (NoteKind.WAITING_INPUT,
                                              NoteKind.WAITING_PERMISSION):
         return Need(NeedKind.INPUT, t.note, _cmd("attach"))

@@ -8,7 +8,7 @@ with a message naming the argument instead of failing half-way.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -32,6 +32,8 @@ class CommandKind(StrEnum):
     REVIEW = "review"
     APPROVE = "approve"
     REJECT = "reject"
+    ANSWER = "answer"  # allow or deny a live agent's permission request
+    INTERRUPT = "interrupt"  # end a live agent's current turn; its session goes on
 
 
 class Args(BaseModel):
@@ -63,6 +65,15 @@ class RetryArgs(TaskRef):
 
 class SendArgs(TaskRef):
     text: str
+
+
+class AnswerArgs(TaskRef):
+    """``request``: the number the task's request shows (``TASK#N``); None answers its oldest."""
+
+    request: int | None = None
+    allow: bool
+    scope: Literal["once", "task", "role"] = "once"
+    why: str = Field(default="", max_length=2000)  # a denial's reason, as the agent reads it
 
 
 class AddArgs(Args):
@@ -98,6 +109,7 @@ ARGS: dict[CommandKind, type[Args]] = {
     CommandKind.MERGE: TaskRef, CommandKind.RESOLVE: TaskRef, CommandKind.ACK: AckArgs,
     CommandKind.SEND: SendArgs, CommandKind.REVIEW: TaskRef,
     CommandKind.APPROVE: QuarantineRef, CommandKind.REJECT: QuarantineRef,
+    CommandKind.ANSWER: AnswerArgs, CommandKind.INTERRUPT: TaskRef,
 }
 
 

@@ -24,6 +24,7 @@ from swarmtui.model.state import (
     TaskView,
     UsageLimit,
 )
+from swarmtui.model.steering import STEERING_FOLDERS, asking_note, reset_steering
 from swarmtui.model.transitions import STATE_OF_EVENT, check_transition
 from swarmtui.model.usage import USAGE_FOLDERS, exit_usage
 
@@ -203,6 +204,7 @@ def _spawned(run: RunState, t: TaskView, ev: Event) -> None:
     t.follow_up = ""
     t.force_context = False
     reset_readings(t)
+    reset_steering(t)
     run.attempts[f"{t.id}-{t.attempt}"] = AttemptRec(
         task=t.id, attempt=t.attempt, window=pl.window, worktree=pl.worktree, branch=pl.branch,
         agent=pl.agent, runner=pl.runner, spawned_at=ev.time, resolving=tuple(pl.resolving),
@@ -284,6 +286,8 @@ def _exited(run: RunState, t: TaskView, ev: Event) -> None:
             a.session_id = pl.session_id
     if t.attempt == ev.attempt:
         t.ended_at = ev.time
+        reset_steering(t)  # nothing it asked can be answered now
+        asking_note(t)
         # What the result line listed as denied, as the cause's reason shows it: what a grant
         # gives (a denial the agent CLI printed no line for is only there).
         for rule in pl.outcome.denials if pl.outcome is not None else []:
@@ -508,6 +512,7 @@ TASK_FOLDERS: dict[EventKind, TaskFolder] = {
     EventKind.INTEGRATION_FAILED: _merge_over,
     EventKind.MERGE_LANDED: _merge_over,
     **READING_FOLDERS,
+    **STEERING_FOLDERS,
     **USAGE_FOLDERS,
 }
 

@@ -97,6 +97,12 @@ class EventKind(StrEnum):
     AGENT_HOOK = "agent_hook"
     SETUP = "setup"  # the worktree's setup command started, finished or failed
     AGENT_ACTIVITY = "agent_activity"  # a turn or tool call the agent CLI reported (alive)
+    PERMISSION_ASKED = "permission_asked"  # a live session waits for a tool's permission
+    PERMISSION_ANSWERED = "permission_answered"  # ... and was answered (by whom, how)
+    OPERATOR_SAID = "operator_said"  # a message went into a live session
+    TURN_INTERRUPTED = "turn_interrupted"  # a live session's turn was interrupted
+    STEER_REFUSED = "steer_refused"  # a steering command without the attempt's token
+    RULE_GRANTED = "rule_granted"  # the operator allowed a tool rule for a task or a role
     WORKTREE_COPIED = "worktree_copied"
     CONTEXT_FIT = "context_fit"
     CONTEXT_FILL = "context_fill"  # how full the agent's context window is (latest turn)
@@ -172,6 +178,7 @@ class NoteKind(StrEnum):
     STOPPED_ON_ERROR = "stopped_on_error"  # it stopped on an error
     STOPPED = "stopped"  # it stopped (its turn ended)
     SETUP_RUNNING = "setup_running"  # the worktree's setup command runs
+    INTERRUPTED = "interrupted"  # the operator interrupted its turn: it waits for a message
     SETUP_FAILED = "setup_failed"  # the worktree's setup command failed
 
 

@@ -30,6 +30,22 @@ TERMINAL = frozenset({TaskState.PASSED, TaskState.MERGED, TaskState.DEAD, TaskSt
 ACTIVE = frozenset({TaskState.RUNNING, TaskState.VERIFYING})
 
 
+@dataclass(frozen=True)
+class Asked:
+    """A permission request a live session waits on."""
+
+    n: int  # per attempt: 1, 2, ...
+    tool: str
+    input: str  # the tool's input (JSON, cut)
+    rule: str  # what would allow it
+    at: float
+    timeout: float  # seconds from ``at`` until it is denied unanswered
+
+    @property
+    def ref(self) -> str:
+        return f"#{self.n}"
+
+
 @dataclass
 class TaskView:
     """The projected state of one task."""
@@ -77,6 +93,7 @@ class TaskView:
     note_kind: NoteKind | None = None  # what that note is (decisions read this, not the words)
     last_heard_at: float | None = None  # newest progress line or sign of life from its CLI
     denied: list[str] = field(default_factory=list)  # permission rules the attempt lacked
+    asks: list[Asked] = field(default_factory=list)  # its live session's requests, waiting
     allow: list[str] = field(default_factory=list)  # rules the operator granted (all attempts)
     resume_session: str | None = None  # the next attempt continues this agent session
     follow_up: str = ""  # what a resumed attempt is told to do
@@ -214,6 +231,7 @@ class RunState:
     alert_keys: dict[tuple[str, ...], int] = field(default_factory=dict)  # open alerts by key
     usage_limits: dict[str, UsageLimit] = field(default_factory=dict)  # by account
     held_agents: dict[str, str] = field(default_factory=dict)  # agent -> why it is held
+    granted: dict[str, list[str]] = field(default_factory=dict)  # role -> rules allowed live
     quarantine: dict[str, Held] = field(default_factory=dict)  # by qid
 
     def released(self) -> frozenset[str]:

@@ -18,6 +18,7 @@ from swarmtui.config.hosts import LOCAL_HOST
 from swarmtui.model import ACTIVE, AttemptRec, TaskState, TaskView
 from swarmtui.textsafe import term_safe
 from swarmtui.tui.bindings import ACTING_ACTIONS, key_of
+from swarmtui.tui.askdialog import AskScreen, Decision
 from swarmtui.tui.describe import agent, cancel_lines, grant_lines, merge_forecast
 from swarmtui.tui.dialogs import ConfirmScreen, NoteScreen, TextScreen
 from swarmtui.tui.forms import NewTaskScreen
@@ -235,6 +236,9 @@ class ActionScreen(Screen[None]):
         t = self._selected()
         if t is None:
             return
+        if t.asks:
+            self._answer_live(t)
+            return
         if not t.denied:
             self.app.notify(f"{agent(t)} was denied no permission", severity="warning",
                             timeout=4)
@@ -248,6 +252,19 @@ class ActionScreen(Screen[None]):
         self.app.push_screen(ConfirmScreen(f"Grant {agent(t)} what it was denied, and retry?",
                                            lines=grant_lines(t), verb="grant"), done)
 
+    def _answer_live(self, t: TaskView) -> None:
+        """Its live session waits on a request: answer the oldest, in place."""
+        asked = t.asks[0]
+
+        def done(d: Decision | None) -> None:
+            if d is None:
+                return
+            self.send("answer", {**ref(t), "request": asked.n, "allow": d.allow,
+                                 "scope": d.scope, "why": d.why},
+                      f"{'allow' if d.allow else 'deny'} {t.id}#{asked.n}")
+
+        self.app.push_screen(AskScreen(agent(t), t.spec.role, asked, len(t.asks) - 1), done)
+
     def action_send_follow_up(self) -> None:
         t = self._selected()
         if t is None:
@@ -257,10 +274,19 @@ class ActionScreen(Screen[None]):
             if text is not None:
                 self.send("send", {**ref(t), "text": text.strip()}, f"send {t.id}")
 
+        live = str(t.state) == "running"
         self.app.push_screen(TextScreen(
-            f"Send {agent(t)} a follow-up instruction", "what the agent should do next",
-            lines=["Its agent session resumes in its worktree, as a new attempt, with this."],
-            required=True, dialog_id="send"), done)
+            f"Send {agent(t)} a {'message' if live else 'follow-up instruction'}",
+            "what the agent should do next",
+            lines=["It goes into its running session (it reads it at its next step)." if live
+                   else "Its agent session resumes in its worktree, as a new attempt, with "
+                   "this."], required=True, dialog_id="send"), done)
+
+    def action_interrupt(self) -> None:
+        t = self._selected()
+        if t is None:
+            return
+        self.send("interrupt", ref(t), f"interrupt {t.id}")
 
     def action_review(self) -> None:
         t = self._selected()

@@ -50,10 +50,14 @@ FLEET_KEYS: tuple[Key, ...] = (
         "Retry by resuming the agent's own session (--resume), with an optional note",
         acts=True),
     Key("grant", "g", "grant", "Grant",
-        "Grant the permissions the attempt was denied, and retry with them (--allow)",
+        "Answer what the live agent asks to use (allow once, for the task or the role, or "
+        "deny); or grant what an ended attempt was denied and retry with it (--allow)",
         acts=True, destructive=True, bar=5),
     Key("send", "t", "send_follow_up", "Send",
-        "Send a follow-up instruction: the agent's session resumes as a new attempt",
+        "Send a message: into the running agent's live session, or as a follow-up that "
+        "resumes an ended attempt's session", acts=True),
+    Key("interrupt", "ctrl+x", "interrupt", "Interrupt",
+        "Interrupt the live agent's turn; its session waits for your message (t)",
         acts=True),
     Key("review", "w", "review", "Review", "Ask a model to review the finished attempt",
         acts=True),

@@ -81,6 +81,29 @@ def argv_extras(settings_path: str, resume_session: str | None,
     return extras
 
 
+LIVE_FLAGS = ("--input-format", "stream-json", "--permission-prompt-tool", "stdio",
+              "--replay-user-messages")
+
+
+def steerable(adapter: str, ask: bool, prompt_via: str) -> bool:
+    """Whether an agent of this config runs a live session the operator can steer."""
+    return adapter == "claude" and ask and prompt_via == "stdin"
+
+
+def live_argv(argv: list[str]) -> list[str]:
+    """The command line of a session kept open for the operator: the task as the first message
+    on standard input, permission requests asked over the same streams (answered by the
+    wrapper), each message echoed when the CLI takes it. Flags the command already has stay."""
+    out = list(argv)
+    if "--input-format" not in out:
+        out += ["--input-format", "stream-json"]
+    if "--permission-prompt-tool" not in out:
+        out += ["--permission-prompt-tool", "stdio"]
+    if "--replay-user-messages" not in out:
+        out.append("--replay-user-messages")
+    return out
+
+
 def env_extras(p: Permissions) -> dict[str, str]:
     return {"IS_SANDBOX": "1"} if p.sandbox else {}
 

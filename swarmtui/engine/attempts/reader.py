@@ -376,8 +376,8 @@ def signal_payload(obj: dict[str, Any], offset: int,
     malformed is dropped (the file is in the agent's folder: it may have been tampered with)."""
     kind = obj.get("kind")
     fields: dict[str, Any] = {
-        k: (redact(clean_text(v))[:TAIL_CHARS if k == "tail" else 300] if isinstance(v, str)
-            else v) for k, v in obj.items() if k not in ("kind", "t")}
+        k: (redact(clean_text(v))[:TAIL_CHARS if k in _LONG_FIELDS else 300] if isinstance(
+            v, str) else v) for k, v in obj.items() if k not in ("kind", "t")}
     cls = _SIGNAL_KINDS.get(str(kind))
     if cls is None:
         return None
@@ -393,4 +393,8 @@ _SIGNAL_KINDS: dict[str, type[p.Signal]] = {
     "session": p.AgentSession, "api_retry": p.ApiRetry, "api_error": p.ApiErrorSeen,
     "rate_limit": p.RateLimit, "permission_denied": p.PermissionDenied, "hook": p.AgentHook,
     "setup": p.SetupRan, "usage": p.TurnUsage, "activity": p.AgentActivity,
+    "permission_request": p.PermissionAsked, "permission_answer": p.PermissionAnswered,
+    "said": p.OperatorSaid, "interrupted": p.TurnInterrupted, "steer_refused": p.SteerRefused,
 }
+# Kept longer than a note: a setup's output, a tool's input, what the operator said.
+_LONG_FIELDS = frozenset({"tail", "input", "text", "message"})

@@ -30,6 +30,7 @@ from swarmtui.engine.adapters import launch as other_launch
 from swarmtui.engine.attempts.carryover import Carried, carried, relaunched_in_place
 from swarmtui.engine.attempts.envpolicy import agent_environment
 from swarmtui.engine.attempts.failures import fail_if_current
+from swarmtui.engine.attempts.ownfiles import read_text, tail_lines, write_private
 from swarmtui.engine.attempts.prompt import Handoff, render_follow_up, render_prompt
 from swarmtui.engine.guard.quarantine import Guard
 from swarmtui.engine.integrate.ledger import LedgerEntry, relevant, render_for_prompt
@@ -38,8 +39,9 @@ from swarmtui.engine.messages import Prepared, Started
 from swarmtui.engine.ports import Ports
 from swarmtui.engine.review.fit import Fit, fit, pick_files
 from swarmtui.engine.runners.base import PrepareJob, ServerGone
-from swarmtui.engine.runtime.files import Refused, read_small, read_under
+from swarmtui.engine.runtime.files import Refused, read_small
 from swarmtui.engine.wrapper.launch import LaunchSpec
+from swarmtui.engine.wrapper.steerpipe import TOKEN_ENV, run_key, token
 from swarmtui.model import Cause, ExitHow, RunState, TaskView
 from swarmtui.model import payloads as p
 
@@ -134,6 +136,8 @@ class Spawner:
         # What the handoff needs (the last attempt's reason, verify output, the operator's
         # note) is cleared by the spawn event: the worker gets a copy taken before it.
         before = copy.deepcopy(t)
+        # Rules the operator allowed for the task's role in a live session hold for it too.
+        before.allow = sorted({*before.allow, *st.granted.get(t.spec.role, [])})
         # The files a resolver was handed with conflict markers; an attempt that carries on
         # from its branch or worktree inherits them (verification refuses leftover markers).
         resolving = list((t.resolve or {}).get("conflicts") or []) if merge_in else []
@@ -193,13 +197,13 @@ class Spawner:
             handoff = self._handoff(plan) if plan.prev is not None else None
             safe = plan.guard if plan.guard is not None else _as_is
             prompt = render_prompt(
-                t.spec, plan.attempt, paths, role_text=_read_text(ports.swarm / "roles" /
+                t.spec, plan.attempt, paths, role_text=read_text(ports.swarm / "roles" /
                                                                   f"{t.spec.role}.md"),
-                rules_text=_read_text(ports.swarm / "rules.md"), handoff=handoff,
+                rules_text=read_text(ports.swarm / "rules.md"), handoff=handoff,
                 ledger_text=render_for_prompt(list(plan.ledger), safe=safe), safe=safe)
-        _write_private(adir / P.PROMPT_FILE, prompt)
+        write_private(adir / P.PROMPT_FILE, prompt)
         fit = None if plan.resume_session else self._fit(plan, prompt)
-        _write_private(adir / P.PROGRESS_FILE, "", exist_ok=True)
+        write_private(adir / P.PROGRESS_FILE, "", exist_ok=True)
         protocol = {
             P.ENV_AGENT_ID: aid, P.ENV_TASK_ID: t.id, P.ENV_ATTEMPT: str(plan.attempt),
             P.ENV_ROLE: t.spec.role, P.ENV_DEPTH: str(t.spec.depth),
@@ -219,6 +223,10 @@ class Spawner:
         extra: dict[str, object] = {}
         if agent.adapter == "claude":
             argv, env = self._claude(plan, agent, adir, argv, env)
+            if claude_launch.steerable(agent.adapter, agent.permissions.ask, agent.prompt_via):
+                argv = claude_launch.live_argv(argv)
+                env[TOKEN_ENV] = token(run_key(ports.swarm), aid)  # the wrapper takes it out
+                extra["live"] = {"ask_timeout": agent.permissions.ask_timeout}
         else:
             pc = agent.permissions
             argv, extra = other_launch.launch(
@@ -267,7 +275,7 @@ class Spawner:
                                           verify=plan.task.spec.verify,
                                           extra_allow=list(plan.task.allow))
         path = adir / CLAUDE_SETTINGS
-        _write_private(path, json.dumps(settings, indent=2) + "\n")
+        write_private(path, json.dumps(settings, indent=2) + "\n")
         argv = [*argv, *claude_launch.argv_extras(str(path), plan.resume_session,
                                                   [str(adir)])]
         return argv, {**env, **claude_launch.env_extras(perms)}
@@ -288,7 +296,7 @@ class Spawner:
         prev = plan.prev or 0
         aid = P.agent_id(t.id, prev)
         rel = f"{P.AGENTS_DIR}/{aid}"
-        progress = _tail_lines(ports.swarm, f"{rel}/{P.PROGRESS_FILE}", HANDOFF_PROGRESS_LINES)
+        progress = tail_lines(ports.swarm, f"{rel}/{P.PROGRESS_FILE}", HANDOFF_PROGRESS_LINES)
         summary = ""
         try:
             chunk = read_small(ports.swarm, f"{rel}/{P.RESULTS_FILE}", cap=1024 * 1024)
@@ -405,36 +413,3 @@ def runner_load(st: RunState) -> dict[str, int]:
 
 def _as_is(text: str, source: str) -> str:
     return text
-
-
-def _read_text(path: Path) -> str:
-    try:
-        if path.is_symlink():
-            return ""
-        return path.read_text()
-    except (OSError, UnicodeDecodeError):
-        return ""
-
-
-def _write_private(path: Path, text: str, *, exist_ok: bool = False) -> None:
-    flags = os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW
-    if not exist_ok:
-        flags |= os.O_TRUNC
-    fd = os.open(path, flags, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-
-
-def _tail_lines(root: Path, rel: str, n: int) -> list[str]:
-    try:
-        chunk = read_under(root, rel, offset=0, limit=0)
-        if chunk is None:
-            return []
-        size = chunk.stat.size
-        chunk = read_under(root, rel, offset=max(0, size - 16384), limit=16384)
-    except (Refused, OSError):
-        return []
-    if chunk is None:
-        return []
-    lines = chunk.data.decode("utf-8", "replace").splitlines()
-    return [ln[:500] for ln in lines if ln.strip()][-n:]

@@ -25,6 +25,7 @@ from swarmtui.engine.runtime.files import stat_under
 from swarmtui.engine.runtime.git import GitError
 from swarmtui.model import Cause, Event, EventKind, Health, TaskState, TaskView
 from swarmtui.model import payloads as p
+from swarmtui.model.steering import waits_on_operator
 
 
 @dataclass
@@ -87,6 +88,9 @@ class Watchdog:
             prod.next_sample = now + self.policy.interval
             self._sample(t.id, t.attempt)
         self.ask(CheckReadiness(t, began, now))
+        if waits_on_operator(t):
+            prod.last_productive_at = now  # its clock starts again once answered
+            return
         # A sign of life from the agent CLI (an API retry, a hook) counts like a progress
         # line: three minutes of 529s are not silence.
         heard = t.last_heard_at if t.last_heard_at is not None else t.last_progress_at

@@ -33,6 +33,8 @@ from swarmtui.engine.intents import (
     ScreenText,
     StartReview,
     StartVerify,
+    Steer,
+    SteerableNow,
     StopRun,
 )
 from swarmtui.engine.messages import Wake
@@ -43,6 +45,7 @@ from swarmtui.model import payloads as p
 from swarmtui.model.commands import (
     AckArgs,
     AddArgs,
+    AnswerArgs,
     Args,
     CommandKind,
     DownArgs,
@@ -89,6 +92,7 @@ class Commands:
                 a.quarantine, approve=True, by=c.source)),
             CommandKind.REJECT: lambda c, a: self.ask(DecideHeld(
                 a.quarantine, approve=False, by=c.source)),
+            CommandKind.ANSWER: self._answer, CommandKind.INTERRUPT: self._interrupt,
         }
 
     # -- the inbox --------------------------------------------------------------------------
@@ -322,12 +326,34 @@ class Commands:
         rec = self.ports.state.attempts.get(P.agent_id(t.id, t.attempt))
         return rec.session_id if rec is not None else None
 
-    def _send(self, cmd: Command, a: SendArgs) -> Answer:
-        """A follow-up instruction for an attempt that ended: resume its session, in its
-        worktree, as a new attempt."""
+    def _answer(self, cmd: Command, a: AnswerArgs) -> Answer:
+        """Allow or deny a live agent's permission request (delivered by ``Steer``)."""
         t = self._target(a)
         if not isinstance(t, TaskView):
             return t
+        return self.ask(Steer(cmd, t, {"op": "answer", "request": a.request, "scope": a.scope,
+                                       "decision": "allow" if a.allow else "deny",
+                                       "message": a.why}))
+
+    def _interrupt(self, cmd: Command, a: TaskRef) -> Answer:
+        t = self._target(a)
+        if not isinstance(t, TaskView):
+            return t
+        return self.ask(Steer(cmd, t, {"op": "interrupt"}))
+
+    def _send(self, cmd: Command, a: SendArgs) -> Answer:
+        """A message for a running live session goes into it; a follow-up for an attempt that
+        ended resumes its session, in its worktree, as a new attempt."""
+        t = self._target(a)
+        if not isinstance(t, TaskView):
+            return t
+        if t.state in ACTIVE and a.text.strip() and self.ask(SteerableNow(t)) is None:
+            if cmd.source.startswith("agent:"):
+                _, qid = self.ask(ScreenText(a.text, f"a message from {cmd.source}", t.id,
+                                              t.attempt))
+                if qid:
+                    return _refuse(t.id, f"the message is held for review ({qid})")
+            return self.ask(Steer(cmd, t, {"op": "say", "text": a.text.strip()}))
         if t.state in ACTIVE:
             return _refuse(t.id, f"{P.agent_id(t.id, t.attempt)} is {t.state}; send follows up "
                            "on an attempt that ended (kill it first, or wait)")

@@ -16,6 +16,7 @@ from swarmtui.engine.attempts.liveness import Liveness
 from swarmtui.engine.attempts.outcomes import Outcomes
 from swarmtui.engine.attempts.reader import AttemptReader
 from swarmtui.engine.attempts.spawn import Spawner
+from swarmtui.engine.attempts.steering import Steering
 from swarmtui.engine.attempts.watchdog import Watchdog
 from swarmtui.engine.health.disk import DiskGuard
 from swarmtui.engine.health.readiness import Readiness
@@ -54,6 +55,7 @@ class Parts:
     merges: MergeQueue
     resolver: Resolver
     reviews: Reviews
+    steering: Steering
     dispatcher: Dispatcher
     forecasts: ForecastDriver
     alerts: Alerts
@@ -80,6 +82,7 @@ def build(ports: Ports, loop: Loop, ledger: list[LedgerEntry]) -> Parts:
         merges=MergeQueue(ports, ask, ledger),
         resolver=Resolver(ports, ask, ledger),
         reviews=Reviews(ports, ask),
+        steering=Steering(ports, ask),
         dispatcher=Dispatcher(ports, ask),
         forecasts=ForecastDriver(ports, ledger),
         alerts=Alerts(ports),
@@ -124,6 +127,8 @@ def _owners(loop: Loop, p: Parts) -> None:
         (i.ReviewMissing, p.merges.missing_review),
         (i.MergeWorking, p.merges.is_working),
         (i.StartReview, p.reviews.start),
+        (i.Steer, p.steering.steer),
+        (i.SteerableNow, p.steering.steerable),
         (i.CheckResolve, p.resolver.check),
         (i.ForecastsSettled, p.forecasts.settled),
         (i.GuardFor, p.holds.guard_for),
@@ -153,6 +158,7 @@ def _messages(loop: Loop, p: Parts) -> None:
     loop.on(m.MergeDone, p.merges.done)
     loop.on(m.ResolveChecked, p.resolver.checked)
     loop.on(m.Reviewed, p.reviews.done)
+    loop.on(m.Steered, p.steering.done)
     loop.on(m.ForecastDone, p.forecasts.done)
     loop.on(m.StatusSet, p.alerts.status_set)
 

@@ -71,6 +71,12 @@ class Runner(Protocol):
         """Ask the attempt to end (TERM to its wrapper and group); ``hard`` kills outright."""
         ...
 
+    def steer(self, task: str, attempt: int, line: bytes) -> bool:
+        """Hand one command line to the attempt's wrapper through its steering pipe; False
+        when nobody listens there (the session ended or cannot be steered). Blocks briefly
+        (a remote host: one round trip); call it from a worker."""
+        ...
+
     def group_alive(self, pgid: int, window: str | None = None) -> bool:
         """Whether the agent's process group (of the attempt in ``window``) still exists.
         Never blocks: a remote runner answers from what its host last said."""

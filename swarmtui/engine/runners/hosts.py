@@ -136,6 +136,9 @@ class HostsRunner:
             hard: bool) -> None:
         self._of(window).end(window, pgid=pgid, wrapper_pid=wrapper_pid, hard=hard)
 
+    def steer(self, task: str, attempt: int, line: bytes) -> bool:
+        return self._of(P.agent_id(task, attempt)).steer(task, attempt, line)
+
     def group_alive(self, pgid: int, window: str | None = None) -> bool:
         if window is None:
             return self.local.group_alive(pgid)

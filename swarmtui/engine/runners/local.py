@@ -21,6 +21,7 @@ from swarmtui.engine.runtime.tmux import (
     TmuxError,
     TmuxServerGone,
 )
+from swarmtui.engine.wrapper import steerpipe
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +83,9 @@ class LocalRunner:
             raise ServerGone(str(e)) from None
         except TmuxError as e:
             raise RunnerError(str(e)) from None
+
+    def steer(self, task: str, attempt: int, line: bytes) -> bool:
+        return steerpipe.send(steerpipe.steer_path(self.agent_dir(task, attempt)), line)
 
     def end(self, window: str, *, pgid: int | None, wrapper_pid: int | None,
             hard: bool) -> None:

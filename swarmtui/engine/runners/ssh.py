@@ -296,6 +296,12 @@ class SshRunner:
             self.given_up.add(window)
         return False
 
+    def steer(self, task: str, attempt: int, line: bytes) -> bool:
+        where = self.remote_path(self.agent_dir(task, attempt))
+        answer = self._remote("steer", {"agent_dir": where, "line": line.decode()},
+                              stdin=True, timeout=30)
+        return bool(answer.get("sent"))
+
     def end(self, window: str, *, pgid: int | None, wrapper_pid: int | None,
             hard: bool) -> None:
         self._remote("end", {"session": self.session, "window": window, "pgid": pgid,

@@ -228,6 +228,14 @@ def cmd_end(req: dict[str, Any]) -> None:
     _out({"sent": sent})
 
 
+def cmd_steer(req: dict[str, Any]) -> None:
+    """One command line into a remote attempt's steering pipe (the wrapper checks its token)."""
+    from swarmtui.engine.wrapper import steerpipe
+
+    path = steerpipe.steer_path(Path(req["agent_dir"]))
+    _out({"sent": steerpipe.send(path, str(req["line"]).encode())})
+
+
 def cmd_close(req: dict[str, Any]) -> None:
     _tmux("kill-session", "-t", f"={req['session']}")
     _out({"ok": True})
@@ -251,7 +259,7 @@ def main(argv: list[str]) -> int:
         Mirror(Path(req["root"]), req["session"]).run()
         return 0
     handler = {"info": cmd_info, "init": cmd_init, "prepare": cmd_prepare, "put": cmd_put,
-               "start": cmd_start, "end": cmd_end, "close": cmd_close,
+               "start": cmd_start, "end": cmd_end, "close": cmd_close, "steer": cmd_steer,
                "tmuxcheck": cmd_tmuxcheck}.get(cmd)
     if handler is None:
         sys.stderr.write(f"unknown command {cmd!r}\n")

@@ -29,6 +29,7 @@ from typing import Any
 
 from swarmtui.boundedjson import STREAM_MAX_DEPTH, too_deep
 from swarmtui.engine.adapters import adapter_for
+from swarmtui.engine.adapters.base import object_line
 from swarmtui.engine.runtime import proc as procs
 from swarmtui.engine.wrapper.launch import (
     CappedLog,
@@ -37,6 +38,8 @@ from swarmtui.engine.wrapper.launch import (
     write_json_atomic,
     write_text_atomic,
 )
+from swarmtui.engine.wrapper.steered import Steered
+from swarmtui.engine.wrapper.steerpipe import TOKEN_ENV
 from swarmtui.protocol import (
     AGENT_PGID_FILE,
     EXIT_FILE,
@@ -75,6 +78,14 @@ class Wrapper:
         self._lock = threading.Lock()
         self.adapter = adapter_for(self.spec.adapter, self.spec.extra)
         self.redact = Redactor(secret_values(self.spec.env, self.spec.secret_names))
+        # The steering token is the wrapper's alone: never in the agent's environment.
+        self._steer_token = self.spec.env.pop(TOKEN_ENV, "")
+        live = self.spec.extra.get("live")
+        self._live_cfg: dict[str, Any] | None = live if (
+            isinstance(live, dict) and self._steer_token and self.spec.prompt_via == "stdin"
+        ) else None
+        self.live: Steered | None = None
+        self._sig_lock = threading.Lock()
         self._tail: bytearray | None = None  # collects the setup command's output
         self._own: set[int] = set()  # our Popen children: their objects reap them, not us
         self._reap_lock = threading.Lock()  # a child is in _own before anyone may reap it
@@ -214,11 +225,15 @@ class Wrapper:
         write_text_atomic(self.agent_dir / AGENT_PGID_FILE, f"{self.proc.pid}\n")
         if self._ending.is_set():
             self._terminate_group()  # a signal arrived while the agent was starting
-        if spec.prompt_via == "stdin":
+        if self._live_cfg is not None:
+            self._start_live(prompt_text)
+        elif spec.prompt_via == "stdin":
             threading.Thread(target=self._feed_stdin, args=(prompt_text,), daemon=True).start()
         pump = threading.Thread(target=self._pump, args=(log,), daemon=True)
         pump.start()
         rc = self.proc.wait()
+        if self.live is not None:
+            self.live.end()
         # The agent is gone; whatever it left behind in its group (a dev server, a stuck
         # grandchild) may hold the output pipe open. Drain briefly, then end the group.
         pump.join(timeout=1.0)
@@ -295,6 +310,15 @@ class Wrapper:
         last = next((ln.strip() for ln in reversed(tail.splitlines()) if ln.strip()), "")
         return rc, f"`{self.spec.setup}` {why}" + (f": {last[:200]}" if last else "")
 
+    def _start_live(self, prompt_text: str) -> None:
+        """Keep the agent's input open for the operator (its permission requests, messages,
+        interrupts), commanded through the attempt's steering pipe."""
+        assert self.proc is not None
+        assert self.proc.stdin is not None
+        self.live = Steered(self.proc.stdin, self.agent_dir, self._steer_token,
+                            self._live_cfg or {}, self._signals)
+        self.live.start(prompt_text)
+
     def _feed_stdin(self, text: str) -> None:
         assert self.proc is not None
         assert self.proc.stdin is not None
@@ -360,6 +384,8 @@ class Wrapper:
         if too_deep(text, STREAM_MAX_DEPTH):
             return
         self._signals(self.adapter.observe(text))
+        if self.live is not None and (obj := object_line(text)) is not None:
+            self.live.session.on_line(obj)
 
     def _signals(self, signals: list[dict[str, Any]]) -> None:
         """Append what the adapter learnt to signals.jsonl, where the supervisor reads it."""
@@ -367,14 +393,17 @@ class Wrapper:
             return
         path = self.agent_dir / SIGNALS_FILE
         try:
-            if path.exists() and path.stat().st_size > SIGNALS_MAX_BYTES:
-                return  # bounded: a flood of signals stops here, the exit record still comes
-            with open(path, "a", encoding="utf-8") as f:
-                for s in signals:
-                    f.write(self.redact(json.dumps({"t": time.time(), **s}, sort_keys=True))
-                            + "\n")
+            with self._sig_lock:  # the pump, the steering pipe and the timeouts all report
+                self._append_signals(path, signals)
         except OSError:
             pass
+
+    def _append_signals(self, path: Path, signals: list[dict[str, Any]]) -> None:
+        if path.exists() and path.stat().st_size > SIGNALS_MAX_BYTES:
+            return  # bounded: a flood of signals stops here, the exit record still comes
+        with open(path, "a", encoding="utf-8") as f:
+            for s in signals:
+                f.write(self.redact(json.dumps({"t": time.time(), **s}, sort_keys=True)) + "\n")
 
     def _write_exit(self, *, code: int | None, sig: str | None, started: float, how: str,
                     error: str | None = None) -> None:

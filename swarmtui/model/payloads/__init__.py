@@ -23,6 +23,7 @@ from swarmtui.model.payloads.quarantine import *  # noqa: F403
 from swarmtui.model.payloads.readings import *  # noqa: F403
 from swarmtui.model.payloads.run import *  # noqa: F403
 from swarmtui.model.payloads.signals import *  # noqa: F403
+from swarmtui.model.payloads.steering import *  # noqa: F403
 from swarmtui.model.payloads.tasks import *  # noqa: F403
 
 

@@ -1,0 +1,97 @@
+"""Folding a live session's requests and the operator's answers into the task's view (pure).
+
+``fold.py`` registers ``STEERING_FOLDERS`` with its own and calls ``reset_steering`` when an
+attempt is spawned or exits: what the session asked ends with it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from swarmtui.model import payloads as p
+from swarmtui.model.event import Event
+from swarmtui.model.kinds import EventKind, NoteKind
+from swarmtui.model.state import Asked, RunState, TaskView
+
+
+def reset_steering(t: TaskView) -> None:
+    t.asks = []
+
+
+def _offset(t: TaskView, ev: Event) -> bool:
+    """Counts the signal as read; True when it is about the task's current attempt."""
+    if t.attempt != ev.attempt:
+        return False
+    if isinstance(ev.payload, p.Signal):
+        t.signals_offset = max(t.signals_offset, ev.payload.offset)
+    t.last_heard_at = ev.time
+    return True
+
+
+def asking_note(t: TaskView) -> None:
+    """The task's note while requests wait: the oldest one, for people."""
+    if t.asks:
+        a = t.asks[0]
+        more = f" (+{len(t.asks) - 1} more)" if len(t.asks) > 1 else ""
+        t.note_kind, t.note = NoteKind.WAITING_PERMISSION, f"asks to use {a.rule}{more}"
+    elif t.note_kind == NoteKind.WAITING_PERMISSION:
+        t.note_kind, t.note = None, ""
+
+
+def _asked(run: RunState, t: TaskView, ev: Event) -> None:
+    pl = ev.get(p.PermissionAsked)
+    if not _offset(t, ev) or any(a.n == pl.request for a in t.asks):
+        return
+    t.asks.append(Asked(pl.request, pl.tool, pl.input, pl.rule or pl.tool, ev.time, pl.timeout))
+    asking_note(t)
+
+
+def _answered(run: RunState, t: TaskView, ev: Event) -> None:
+    pl = ev.get(p.PermissionAnswered)
+    if not _offset(t, ev):
+        return
+    t.asks = [a for a in t.asks if a.n != pl.request]
+    asking_note(t)
+
+
+def waits_on_operator(t: TaskView) -> bool:
+    """Its live session waits for a person (a request, or a message after an interrupt):
+    silence now is not the agent's."""
+    return bool(t.asks) or t.note_kind == NoteKind.INTERRUPTED
+
+
+def _heard(run: RunState, t: TaskView, ev: Event) -> None:
+    _offset(t, ev)
+
+
+def _said(run: RunState, t: TaskView, ev: Event) -> None:
+    if _offset(t, ev) and ev.get(p.OperatorSaid).outcome == "delivered" and (
+            t.note_kind == NoteKind.INTERRUPTED):
+        t.note_kind, t.note = None, ""
+        asking_note(t)
+
+
+def _interrupted(run: RunState, t: TaskView, ev: Event) -> None:
+    if _offset(t, ev) and ev.get(p.TurnInterrupted).outcome == "delivered" and not t.asks:
+        t.note_kind, t.note = NoteKind.INTERRUPTED, "interrupted: waits for your message"
+
+
+def _granted(run: RunState, t: TaskView, ev: Event) -> None:
+    pl = ev.get(p.RuleGranted)
+    if pl.scope == "task":
+        if pl.rule not in t.allow:
+            t.allow = sorted({*t.allow, pl.rule})
+    else:
+        rules = run.granted.setdefault(pl.role or t.spec.role, [])
+        if pl.rule not in rules:
+            rules.append(pl.rule)
+
+
+STEERING_FOLDERS: dict[EventKind, Callable[[RunState, TaskView, Event], None]] = {
+    EventKind.PERMISSION_ASKED: _asked,
+    EventKind.PERMISSION_ANSWERED: _answered,
+    EventKind.OPERATOR_SAID: _said,
+    EventKind.TURN_INTERRUPTED: _interrupted,
+    EventKind.STEER_REFUSED: _heard,
+    EventKind.RULE_GRANTED: _granted,
+}

@@ -1,0 +1,155 @@
+"""Steering a live Claude Code session for real: the real CLI, run by swarmtui in real tmux
+windows and git worktrees against the local Messages API stand-in, keeps its session open; a
+tool use its policy does not cover waits as a request that the operator allows or denies, a
+message goes into the running conversation, and an interrupt ends a turn, not the session.
+
+Skipped only when Node.js or npm is missing (CI installs both).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from swarmtui import protocol as P
+from tests.anthropic_stub import Request, StubServer, ToolUse, Turn
+from tests.fleet import Fleet, start, task
+from tests.test_claude_e2e import claude, claude_config, prompt_paths, route, worker
+from tests.waiting import wait_until
+
+pytestmark = pytest.mark.e2e
+__all__ = ["claude"]
+
+# Edits and progress lines are allowed; git is not: the commit becomes a request.
+POLICY = {"mode": "acceptEdits", "allow": ["Bash(echo:*)"]}
+
+
+def _conversation_has(stub: StubServer, needle: str) -> Request | None:
+    for req in stub.messages_requests(None):
+        if needle in str(req.messages):
+            return req
+    return None
+
+
+def test_an_unknown_tool_waits_and_allow_runs_it_in_the_same_session(
+        claude: str, git_repo: Path, fleets: list[Fleet], tmp_path: Path,
+        anthropic_stub: StubServer) -> None:
+    anthropic_stub.add_route(route("p", worker("p")))
+    cfg = claude_config(claude, anthropic_stub, tmp_path / "home", permissions=POLICY)
+    f = start(fleets, git_repo, cfg, [task("p", "claude")])
+    asked = f.wait_kind("permission_asked", "p", timeout=120)
+    assert asked.data["tool"] == "Bash" and "git commit" in asked.data["input"]
+    assert asked.data["rule"].startswith("Bash(git add")  # what the CLI suggests allowing
+    st = f.sup.state.tasks["p"]
+    assert [a.n for a in st.asks] == [1] and str(st.state) == "running"
+    t0 = time.monotonic()
+    f.command("answer", task="p", attempt=1, request=1, allow=True, scope="task")
+    # The tool runs in the same conversation: the stand-in gets its result (not an error).
+    use = asked.data["tool_use"]
+
+    def ran() -> bool:
+        return any(r.get("tool_use_id") == use and not r.get("is_error")
+                   for req in anthropic_stub.messages_requests(None) for r in req.tool_results())
+
+    wait_until(ran, timeout=60)
+    print(f"answer to the tool's result at the API: {time.monotonic() - t0:.3f} s")
+    answered = f.wait_kind("permission_answered", "p", timeout=30)
+    assert answered.data["decision"] == "allow" and answered.data["scope"] == "task"
+    assert f.wait_done(timeout=180), f.summary()
+    assert len(f.of("attempt_spawned", "p")) == 1  # no new attempt: the same session went on
+    assert (P.worktree_dir(git_repo, "p", 1) / "hello-p.txt").exists()
+    granted = f.of("rule_granted", "p")
+    assert granted and granted[0].data["scope"] == "task"
+    assert granted[0].data["rule"] in f.sup.state.tasks["p"].allow
+    sessions = {e.data["session_id"] for e in f.of("agent_session", "p")}
+    assert len(sessions) == 1
+
+
+def _denied_then_stops(why_seen: list[str]) -> Any:
+    base = worker("d")
+
+    def answer(req: Request) -> Turn:
+        errors = [r for r in req.tool_results() if r.get("is_error")]
+        if errors:
+            why_seen.append(str(errors[-1].get("content")))
+            paths = prompt_paths(req)
+            return Turn(tool_uses=[ToolUse("Write", {"file_path": paths["results"],
+                                                     "content": '{"status": "blocked", '
+                                                     '"summary": "not allowed to commit"}'})]
+                        ) if len(why_seen) == 1 else Turn(text="Stopping.")
+        return base(req)
+
+    return answer
+
+
+def test_deny_why_reaches_the_model_and_an_unanswered_request_times_out(
+        claude: str, git_repo: Path, fleets: list[Fleet], tmp_path: Path,
+        anthropic_stub: StubServer) -> None:
+    seen_d: list[str] = []
+    seen_t: list[str] = []
+    anthropic_stub.add_route(route("d", _denied_then_stops(seen_d)))
+    anthropic_stub.add_route(route("t", _denied_then_stops(seen_t)))
+    cfg = claude_config(claude, anthropic_stub, tmp_path / "home",
+                        permissions={**POLICY, "ask_timeout": 3.0})
+    f = start(fleets, git_repo, cfg, [task("d", "claude"), task("t", "claude")],
+              exit_when_done=False)
+    f.wait_kind("permission_asked", "d", timeout=120)
+    f.command("answer", task="d", attempt=1, allow=False, why="No commits in this repo today.")
+    denied = f.wait_kind("permission_answered", "d", timeout=30)
+    assert denied.data["decision"] == "deny" and denied.data["by"] == "test"
+    timed_out = f.wait_kind("permission_answered", "t", timeout=120)
+    assert timed_out.data["by"] == "timeout" and timed_out.data["decision"] == "deny"
+    assert wait_until(lambda: seen_d and seen_t, timeout=60)
+    assert seen_d[0] == "No commits in this repo today."  # word for word, as the tool's error
+    assert "No operator answered within 3 s" in seen_t[0]
+    f.wait_kind("task_dead", "d", timeout=120)  # it reported itself blocked
+    assert not f.sup.state.tasks["d"].asks
+
+
+def _slow_worker(tid: str, heard: list[str]) -> Any:
+    """Writes a progress line, then takes its time over a long turn (long enough for the
+    operator to speak), then finishes with whatever the operator said in its results."""
+    def answer(req: Request) -> Turn:
+        paths = prompt_paths(req)
+        texts = [b.get("text", "") for m in req.messages if m.get("role") == "user"
+                 and isinstance(m.get("content"), list) for b in m["content"]
+                 if isinstance(b, dict) and b.get("type") == "text"]
+        texts += [m["content"] for m in req.messages if m.get("role") == "user"
+                  and isinstance(m.get("content"), str)]
+        said = [x for x in texts if x.startswith("operator:")]
+        if said:
+            heard.extend(said)
+            return Turn(tool_uses=[ToolUse("Write", {"file_path": paths["results"],
+                                                     "content": '{"status": "done", '
+                                                     '"summary": "' + said[-1] + '"}'})]) if (
+                "results" not in str(req.messages[-1])) else Turn(text="Done.")
+        return Turn(text="Thinking it over.", delay=4.0)
+
+    return answer
+
+
+def test_a_message_reaches_the_running_session_and_an_interrupt_keeps_it(
+        claude: str, git_repo: Path, fleets: list[Fleet], tmp_path: Path,
+        anthropic_stub: StubServer) -> None:
+    heard: list[str] = []
+    anthropic_stub.add_route(route("m", _slow_worker("m", heard)))
+    cfg = claude_config(claude, anthropic_stub, tmp_path / "home", permissions=POLICY)
+    f = start(fleets, git_repo, cfg, [task("m", "claude")], exit_when_done=False)
+    f.wait_kind("agent_session", "m", timeout=120)
+    # Interrupt the slow first turn: the session stays, waiting for a message.
+    f.command("interrupt", task="m", attempt=1)
+    f.wait_kind("turn_interrupted", "m", timeout=30)
+    assert wait_until(lambda: str(f.sup.state.tasks["m"].note_kind) == "interrupted",
+                      timeout=30)
+    assert str(f.sup.state.tasks["m"].state) == "running"
+    f.command("send", task="m", attempt=1, text="operator: use the short plan")
+    said = f.wait_kind("operator_said", "m", timeout=30)
+    assert said.data["outcome"] == "delivered"
+    f.wait_kind("results", "m", timeout=120)
+    assert heard and heard[-1] == "operator: use the short plan"
+    f.wait_kind("agent_exited", "m", timeout=60)
+    assert len(f.of("attempt_spawned", "m")) == 1
+    assert len({e.data["session_id"] for e in f.of("agent_session", "m")}) == 1
