@@ -6,6 +6,8 @@ reaches its callbacks in a file, and obeys lines typed into it:
     /boom    raise (an uncaught exception, console still open)
     /exit    sys.exit(3) without closing (the console restores itself at exit)
     /flood   show 200 lines at once
+    /raw     plain output in pieces (a line redrawn with CR, an escape sequence cut in two,
+             a partial line), then a transcript line
     anything else is shown as the operator's message
 
 Usage: console_driver.py NOTES_FILE TRANSCRIPT.jsonl
@@ -76,6 +78,11 @@ def main(notes: Path, transcript: Path) -> int:
             raise RuntimeError("the driver fails on purpose")
         elif cmd == "/exit":
             sys.exit(3)
+        elif cmd == "/raw":
+            for piece in (b"progress 50%", b"\rprogress 100%\n", b"\x1b]0;pwn", b"ed\x07ti",
+                          b"tle \xe6\x97", b"\xa5\n", b"partial"):
+                console.raw(piece)
+            console.show([Shown(ShownKind.INFO, "after the raw output")])
         elif cmd == "/flood":
             console.show([Shown(ShownKind.INFO, f"flood line {i}") for i in range(200)])
         else:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import atexit
 import codecs
 import os
+import re
 import select
 import signal
 import sys
@@ -35,7 +36,7 @@ from swarmtui.engine.wrapper.paneio import (
     parse_keys,
     raw_mode,
 )
-from swarmtui.engine.wrapper.transcript import ESC_SEQ, Shown, ShownKind, one_line, terminal_safe
+from swarmtui.engine.wrapper.transcript import Shown, ShownKind, one_line, terminal_safe
 
 OUT_BUFFER = 256 * 1024  # bytes waiting for the pane before output is dropped
 KEEP_LINES = 300  # lines kept for a repaint after a resize
@@ -48,6 +49,12 @@ _STYLE = {ShownKind.INFO: "2", ShownKind.ASSISTANT: "0", ShownKind.TOOL_CALL: "3
           ShownKind.ERROR: "1;31", ShownKind.RESULT: "1;35"}
 HIDE, SHOW, SAVE, RESTORE, EL, RESET = "\x1b[?25l", "\x1b[?25h", "\x1b7", "\x1b8", "\x1b[K", \
     "\x1b[0m"
+
+
+# The start of an escape sequence at the very end of a piece of output (its rest is to come).
+_BODY = "[^\x07\x1b\x90\x98\x9c-\x9f]*"  # of a string control, up to what ends or starts one
+_UNFINISHED = re.compile(f"(?:\x1b(?:\\[[0-?]*[ -/]*|[\\]PX^_]{_BODY}|[ -/]*)"
+                         f"|\x9b[0-?]*[ -/]*|[\x90\x98\x9d\x9e\x9f]{_BODY})\\Z")
 
 
 def _cup(row: int, col: int = 1) -> str:
@@ -187,8 +194,8 @@ class Console:
             if self._closed:
                 return
             text = self._carry + self._decode(data)
-            at = text.rfind("\x1b")
-            cut = at if at >= 0 and len(text) - at < 64 and not ESC_SEQ.match(text, at) else None
+            m = _UNFINISHED.search(text, max(len(text) - 4200, 0))
+            cut = m.start() if m else None  # an escape sequence cut in two: keep its start
             self._carry = text[cut:] if cut is not None else ""
             text = terminal_safe(text[:cut], keep_cr=True)
             if not text:
@@ -197,11 +204,8 @@ class Console:
                 self._put(text)
                 return
             lead = "" if self._fresh or self._partial else "\r\n"
-            if self._partial and self._kept:
-                text = self._kept.pop() + text
-            self._kept.extend(text.split("\n"))
-            if text.endswith("\n"):
-                self._kept.pop()
+            kept = (self._kept.pop() if self._partial and self._kept else "") + text
+            self._kept.extend(kept.removesuffix("\n").split("\n"))
             body = lead + text.replace("\n", "\r\n")
             self._fresh = text.endswith("\n")
             self._partial = not self._fresh
