@@ -9,6 +9,7 @@ import os
 import shlex
 import subprocess
 import sys
+import termios
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -269,6 +270,28 @@ def test_output_never_waits_for_a_pane_nobody_reads() -> None:
     finally:
         os.close(r)
         os.close(w)
+
+
+def test_a_terminal_nobody_reads_stalls_nothing_and_gets_its_modes_back() -> None:
+    master, slave = os.openpty()
+    try:
+        before = termios.tcgetattr(slave)
+        console = Console(slave, slave, on_submit=lambda _: None, on_key=lambda _: False)
+        console.start()
+        raw = termios.tcgetattr(slave)
+        assert not raw[3] & (termios.ICANON | termios.ECHO | termios.ISIG)
+        t0 = time.monotonic()
+        for i in range(3000):
+            console.show([Shown(ShownKind.TOOL_RESULT, f"  ⎿ line {i} " + "x" * 200)])
+            console.set_hint(f"hint {i}")
+        assert time.monotonic() - t0 < 5  # the pty's buffer filled long ago
+        t0 = time.monotonic()
+        console.close()
+        assert time.monotonic() - t0 < 3
+        assert termios.tcgetattr(slave) == before
+    finally:
+        os.close(master)
+        os.close(slave)
 
 
 def test_plain_output_when_not_a_terminal() -> None:
