@@ -135,7 +135,7 @@ class Transcript:
     """Reads one session's output lines in order and says what to show for each. It keeps the
     little state that reading needs: the session's working directory (paths under it are shown
     relative), the operator messages whose echo is still to come, and the tool calls whose
-    denial was already shown."""
+    denial was already shown. Not thread-safe: one thread, or one lock around every call."""
 
     def __init__(self) -> None:
         self.cwd = ""
