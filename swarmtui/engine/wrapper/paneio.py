@@ -164,10 +164,6 @@ class BoundedWriter:
             n, self._dropped = self._dropped, 0
             return n
 
-    def pending(self) -> int:
-        with self._cond:
-            return self._size
-
     def _run(self) -> None:
         while True:
             with self._cond:
