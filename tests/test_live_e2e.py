@@ -8,6 +8,7 @@ Skipped only when Node.js or npm is missing (CI installs both).
 
 from __future__ import annotations
 
+import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -153,3 +154,41 @@ def test_a_message_reaches_the_running_session_and_an_interrupt_keeps_it(
     f.wait_kind("agent_exited", "m", timeout=60)
     assert len(f.of("attempt_spawned", "m")) == 1
     assert len({e.data["session_id"] for e in f.of("agent_session", "m")}) == 1
+
+
+def _tmux(sock: str, *args: str) -> str:
+    return subprocess.run(["tmux", "-S", sock, *args], capture_output=True, text=True,
+                          timeout=10).stdout
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+def test_the_agents_window_is_a_conversation_and_y_there_allows(
+        claude: str, git_repo: Path, fleets: list[Fleet], tmp_path: Path, tmux_socket: str,
+        anthropic_stub: StubServer, size: tuple[int, int]) -> None:
+    anthropic_stub.add_route(route("w", worker("w")))
+    cfg = claude_config(claude, anthropic_stub, tmp_path / "home", permissions=POLICY)
+    f = start(fleets, git_repo, cfg, [task("w", "claude")])
+    f.wait_kind("permission_asked", "w", timeout=120)
+    target = f"{f.tmux.session}:w-1"
+    _tmux(tmux_socket, "resize-window", "-t", target, "-x", str(size[0]), "-y", str(size[1]))
+
+    def screen() -> str | None:
+        s = _tmux(tmux_socket, "capture-pane", "-p", "-t", target)
+        return s if "y allow once" in s else None
+
+    # The transcript for people, not JSON, and the request with its keys at the bottom.
+    shown = wait_until(screen, timeout=30)
+    print(shown)
+    assert '{"type"' not in shown
+    assert "Bash: echo" in shown and "git commit" in shown
+    rows = shown.rstrip("\n").split("\n")
+    assert rows[-1].startswith("›") and rows[-2].startswith("y allow · a allow for this session")
+    _tmux(tmux_socket, "send-keys", "-t", target, "y")
+    answered = f.wait_kind("permission_answered", "w", timeout=30)
+    assert answered.data["by"] == "pane" and answered.data["decision"] == "allow"
+    # A line typed there is a message into the session (recorded as such).
+    _tmux(tmux_socket, "send-keys", "-t", target, "-l", "thanks, carry on")
+    _tmux(tmux_socket, "send-keys", "-t", target, "Enter")
+    said = f.wait_kind("operator_said", "w", timeout=30)
+    assert said.data["by"] == "pane" and said.data["text"] == "thanks, carry on"
+    assert f.wait_done(timeout=180), f.summary()

@@ -158,7 +158,7 @@ def test_the_same_sessions_next_turn_does_not_repeat_its_header() -> None:
 def test_a_permission_request_names_the_tool_its_input_and_the_keys() -> None:
     got = Transcript().feed_line(CONTROL_REQUEST)
     assert got == [Shown(ShownKind.PERMISSION, f"⚠ Bash: touch x — make\n  {PERMISSION_KEYS}")]
-    assert PERMISSION_KEYS == "y allow once · n deny · a allow always"
+    assert PERMISSION_KEYS == "y allow once · a allow for this session · n deny"
 
 
 def test_answers_and_operator_messages() -> None:

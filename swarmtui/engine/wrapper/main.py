@@ -38,14 +38,14 @@ from swarmtui.engine.wrapper.launch import (
     write_json_atomic,
     write_text_atomic,
 )
+from swarmtui.engine.wrapper.pane import LivePane
+from swarmtui.engine.wrapper.signallog import SignalLog
 from swarmtui.engine.wrapper.steered import Steered
 from swarmtui.engine.wrapper.steerpipe import TOKEN_ENV
 from swarmtui.protocol import (
     AGENT_PGID_FILE,
     EXIT_FILE,
     OUTPUT_LOG,
-    SIGNALS_FILE,
-    SIGNALS_MAX_BYTES,
     WRAP_PID_FILE,
 )
 from swarmtui.secrets import Redactor, secret_values
@@ -85,7 +85,8 @@ class Wrapper:
             isinstance(live, dict) and self._steer_token and self.spec.prompt_via == "stdin"
         ) else None
         self.live: Steered | None = None
-        self._sig_lock = threading.Lock()
+        self.pane: LivePane | None = None  # the window as a conversation (live sessions)
+        self._signals = SignalLog(agent_dir, self.redact)  # what the supervisor reads
         self._tail: bytearray | None = None  # collects the setup command's output
         self._own: set[int] = set()  # our Popen children: their objects reap them, not us
         self._reap_lock = threading.Lock()  # a child is in _own before anyone may reap it
@@ -177,14 +178,31 @@ class Wrapper:
             if silent > self.spec.orphan_timeout:
                 msg = (f"\n[swarmtui wrap] supervisor heartbeat silent for {silent:.0f}s "
                        f"(orphan timeout {self.spec.orphan_timeout:.0f}s): ending the agent\n")
-                sys.stdout.write(msg)
-                sys.stdout.flush()
+                self._say(msg)
                 self.end_agent("orphaned")
                 return
+
+    def _say(self, msg: str) -> None:
+        """The wrapper's own words in the pane."""
+        if self.pane is not None:
+            self.pane.say(msg)
+            return
+        sys.stdout.write(msg)
+        sys.stdout.flush()
 
     # -- main -----------------------------------------------------------------------------
 
     def run(self) -> int:
+        if self._live_cfg is not None:
+            self.pane = LivePane()
+            self.pane.start()
+        try:
+            return self._run()
+        finally:
+            if self.pane is not None:
+                self.pane.close()
+
+    def _run(self) -> int:
         spec = self.spec
         procs.set_child_subreaper()  # every descendant stays below us, however it detaches
         write_text_atomic(self.agent_dir / WRAP_PID_FILE, f"{os.getpid()}\n")
@@ -215,7 +233,7 @@ class Wrapper:
             )
         except OSError as e:
             msg = f"[swarmtui wrap] cannot start {argv[0]!r}: {e}\n"
-            sys.stdout.write(msg)
+            self._say(msg)
             log.write(msg.encode())
             log.close()
             self._write_exit(code=127, sig=None, started=started, error=str(e),
@@ -316,7 +334,7 @@ class Wrapper:
         assert self.proc is not None
         assert self.proc.stdin is not None
         self.live = Steered(self.proc.stdin, self.agent_dir, self._steer_token,
-                            self._live_cfg or {}, self._signals)
+                            self._live_cfg or {}, self._signals, self.pane)
         self.live.start(prompt_text)
 
     def _feed_stdin(self, text: str) -> None:
@@ -334,11 +352,14 @@ class Wrapper:
         if self._tail is not None:
             self._tail += data
             del self._tail[:-SETUP_TAIL_BYTES]
-        try:
-            sys.stdout.buffer.write(data)
-            sys.stdout.buffer.flush()
-        except OSError:
-            pass  # the pane may be gone; the log still gets everything
+        if self.pane is not None:
+            self.pane.output(data)
+        else:
+            try:
+                sys.stdout.buffer.write(data)
+                sys.stdout.buffer.flush()
+            except OSError:
+                pass  # the pane may be gone; the log still gets everything
         log.write(data)
 
     def _pump(self, log: CappedLog, observe: bool = True) -> None:
@@ -386,24 +407,6 @@ class Wrapper:
         self._signals(self.adapter.observe(text))
         if self.live is not None and (obj := object_line(text)) is not None:
             self.live.session.on_line(obj)
-
-    def _signals(self, signals: list[dict[str, Any]]) -> None:
-        """Append what the adapter learnt to signals.jsonl, where the supervisor reads it."""
-        if not signals:
-            return
-        path = self.agent_dir / SIGNALS_FILE
-        try:
-            with self._sig_lock:  # the pump, the steering pipe and the timeouts all report
-                self._append_signals(path, signals)
-        except OSError:
-            pass
-
-    def _append_signals(self, path: Path, signals: list[dict[str, Any]]) -> None:
-        if path.exists() and path.stat().st_size > SIGNALS_MAX_BYTES:
-            return  # bounded: a flood of signals stops here, the exit record still comes
-        with open(path, "a", encoding="utf-8") as f:
-            for s in signals:
-                f.write(self.redact(json.dumps({"t": time.time(), **s}, sort_keys=True)) + "\n")
 
     def _write_exit(self, *, code: int | None, sig: str | None, started: float, how: str,
                     error: str | None = None) -> None:

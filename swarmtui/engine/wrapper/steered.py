@@ -9,6 +9,7 @@ from typing import IO, Any
 
 from swarmtui.engine.adapters.base import Signal
 from swarmtui.engine.wrapper.live import LiveSession
+from swarmtui.engine.wrapper.pane import LivePane
 from swarmtui.engine.wrapper.steerpipe import SteerReader, steer_path
 
 DEFAULT_ASK_TIMEOUT = 900.0
@@ -22,13 +23,23 @@ def timeout_reason(seconds: float) -> str:
 
 class Steered:
     def __init__(self, stdin: IO[bytes], agent_dir: Path, token: str, cfg: dict[str, Any],
-                 emit: Callable[[list[Signal]], None]) -> None:
+                 record: Callable[[list[Signal]], None], pane: LivePane | None = None) -> None:
         timeout = cfg.get("ask_timeout")
         seconds = float(timeout) if isinstance(timeout, (int, float)) and timeout > 0 else (
             DEFAULT_ASK_TIMEOUT)
+
+        def emit(signals: list[Signal]) -> None:
+            """Recorded for the supervisor, and shown in the agent's window."""
+            record(signals)
+            if pane is not None:
+                pane.signals(signals)
+
         self.emit = emit
         self.session = LiveSession(stdin, emit, ask_timeout=seconds,
                                    timeout_reason=timeout_reason(seconds))
+        if pane is not None:
+            pane.session = self.session
+            self.session.on_change = pane.hint
         self.pipe = SteerReader(steer_path(agent_dir), token, self.session.command,
                                 self._refused)
 

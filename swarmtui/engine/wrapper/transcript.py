@@ -125,7 +125,7 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-PERMISSION_KEYS = "y allow once · n deny · a allow always"
+PERMISSION_KEYS = "y allow once · a allow for this session · n deny"
 _DECISIONS = {"allow": "allowed once", "allow_once": "allowed once", "once": "allowed once",
               "y": "allowed once", "deny": "denied", "n": "denied", "always": "allowed always",
               "allow_always": "allowed always", "a": "allowed always"}
