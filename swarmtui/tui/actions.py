@@ -17,8 +17,8 @@ from textual.screen import Screen
 from swarmtui.config.hosts import LOCAL_HOST
 from swarmtui.model import ACTIVE, AttemptRec, TaskState, TaskView
 from swarmtui.textsafe import term_safe
-from swarmtui.tui.bindings import ACTING_ACTIONS, key_of
 from swarmtui.tui.askdialog import AskScreen, Decision
+from swarmtui.tui.bindings import ACTING_ACTIONS, key_of
 from swarmtui.tui.describe import agent, cancel_lines, grant_lines, merge_forecast
 from swarmtui.tui.dialogs import ConfirmScreen, NoteScreen, TextScreen
 from swarmtui.tui.forms import NewTaskScreen
