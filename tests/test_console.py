@@ -123,7 +123,8 @@ def pane(tmux_socket: str, tmp_path: Path, request: pytest.FixtureRequest) -> Pa
 def test_the_transcript_scrolls_above_a_hint_and_an_input_line(pane: Pane) -> None:
     rows = pane.wait_screen("the layout", lambda r: pane.layout_ok(r, ASKING))
     above = rows[:-2]
-    assert above[-2:] == ["⚠ Bash: touch x — make", "  y allow once · a allow for this session · n deny"]
+    assert above[-2:] == ["⚠ Bash: touch x — make",
+                          "  y allow once · a allow for this session · n deny"]
     assert "● Bash: git add -A && git commit -q -m 'Add hello.txt'" in above
     assert "done · 5 turns · session cost $0.0310" in above
     print("\n".join(rows))  # for the record of what the pane looks like (pytest -s)

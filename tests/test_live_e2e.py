@@ -8,7 +8,11 @@ Skipped only when Node.js or npm is missing (CI installs both).
 
 from __future__ import annotations
 
+import json
+import os
+import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -16,7 +20,10 @@ from typing import Any
 import pytest
 
 from swarmtui import protocol as P
+from swarmtui.config.model import builtin_agents
+from swarmtui.store import Store
 from tests.anthropic_stub import Request, StubServer, ToolUse, Turn
+from tests.claude_cli import isolated_env
 from tests.fleet import Fleet, start, task
 from tests.test_claude_e2e import claude, claude_config, prompt_paths, route, worker
 from tests.waiting import wait_until
@@ -192,3 +199,67 @@ def test_the_agents_window_is_a_conversation_and_y_there_allows(
     said = f.wait_kind("operator_said", "w", timeout=30)
     assert said.data["by"] == "pane" and said.data["text"] == "thanks, carry on"
     assert f.wait_done(timeout=180), f.summary()
+
+
+def test_a_request_outlives_a_killed_supervisor_and_is_answered_once(
+        claude: str, git_repo: Path, tmp_path: Path, tmux_socket: str,
+        anthropic_stub: StubServer) -> None:
+    """The supervisor is SIGKILLed while the agent waits on a request: the agent keeps
+    waiting, a new supervisor adopts it, and `swarmtui allow` (the real CLI) answers it once;
+    the same attempt finishes."""
+    anthropic_stub.add_route(route("s", worker("s")))
+    env = isolated_env(anthropic_stub.base_url, tmp_path / "home", api_key="sk-ant-api03-stub",
+                       max_retries=2, sandbox=False)
+    argv = [claude, *builtin_agents()["claude"].command[1:]]
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(
+        '[slots]\nmax_agents = 2\nreserve = 0\nmin_free_memory = "0"\n'
+        '[heartbeat]\ntick = "100ms"\nprogress_interval = "5s"\norphan_timeout = "2m"\n'
+        '[run]\ndefault_agent = "claude"\nkill_grace = "1s"\n'
+        f'[agents.claude]\ncommand = {json.dumps(argv)}\nadapter = "claude"\n'
+        '[agents.claude.permissions]\nmode = "acceptEdits"\nallow = ["Bash(echo:*)"]\n'
+        '[agents.claude.env]\n' + "".join(f"{k} = {json.dumps(v)}\n" for k, v in env.items()))
+    tasks = tmp_path / "tasks.toml"
+    tasks.write_text('[[task]]\nid = "s"\nprompt = "do s"\n')
+
+    def up(log: str) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            [sys.executable, "-m", "swarmtui", "up", str(tasks), "--headless", "--repo",
+             str(git_repo), "--config", str(cfg)], stdout=(tmp_path / log).open("wb"),
+            stderr=subprocess.STDOUT, start_new_session=True)
+
+    def asks() -> list[Any]:
+        with Store(git_repo / P.SWARM_DIR / P.STATE_DB) as store:
+            return list(store.replay().tasks["s"].asks) if store.replay().tasks else []
+
+    first = up("run1.log")
+    second: subprocess.Popen[bytes] | None = None
+    try:
+        wait_until(asks, timeout=120, what="the agent's request in the log")
+        os.killpg(first.pid, signal.SIGKILL)
+        first.wait(10)
+        second = up("run2.log")
+
+        def adopted() -> bool:
+            with Store(git_repo / P.SWARM_DIR / P.STATE_DB) as store:
+                return any(e.kind == "attempt_adopted" for e in store.events())
+
+        wait_until(adopted, timeout=60, what="the new supervisor adopting the waiting agent")
+        assert asks(), "the request still waits after the restart"
+        t0 = time.monotonic()
+        done = subprocess.run([sys.executable, "-m", "swarmtui", "allow", "s#1", "--repo",
+                               str(git_repo)], capture_output=True, text=True, timeout=120)
+        print(f"`swarmtui allow` (the CLI, start to answer): {time.monotonic() - t0:.2f} s")
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "allowed" in done.stdout
+        assert second.wait(180) == 0, (tmp_path / "run2.log").read_text()
+    finally:
+        for proc in (first, second):
+            if proc is not None and proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+    with Store(git_repo / P.SWARM_DIR / P.STATE_DB) as store:
+        events = store.events()
+    answers = [e for e in events if e.kind == "permission_answered"]
+    assert [(a.attempt, a.data["request"], a.data["by"]) for a in answers] == [(1, 1, "cli")]
+    assert [e.attempt for e in events if e.kind == "attempt_spawned"] == [1]
+    assert any(e.kind == "attempt_adopted" for e in events)

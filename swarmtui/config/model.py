@@ -322,7 +322,7 @@ class UIConfig(_Section):
 
 # What is pushed by default: an agent waits for the operator (a permission, its input), a task
 # is dead, the breaker opened, the account is usage-limited, the run finished or crashed.
-PUSH_KINDS = ("permission_denied", "agent_hook", "task_dead", "breaker_opened",
+PUSH_KINDS = ("permission_asked", "permission_denied", "agent_hook", "task_dead", "breaker_opened",
               "usage_limited", "run_finished", "supervisor_crashed")
 
 

@@ -93,6 +93,10 @@ def _raise_task(ev: Event) -> Raise | None:
         what = f"review: {pl.verdict}: {_one_line(pl.summary)}" if pl.ok else (
             f"no review: {_one_line(pl.error)}")
         return Raise(("review", task), AlertLevel.WARNING, f"{_who(ev)} {what}")
+    if isinstance(pl, p.PermissionAsked):
+        return Raise(("ask", task, str(ev.attempt), str(pl.request)), AlertLevel.WARNING,
+                     f"{_who(ev)} asks to use {pl.rule or pl.tool} (request #{pl.request}); "
+                     f"it waits", bell=True, ref=f"{task}#{pl.request}")
     if isinstance(pl, p.PermissionDenied):
         return Raise(("permission", task), AlertLevel.WARNING,
                      f"{_who(ev)} needs permission: {pl.rule or pl.tool}")
@@ -162,7 +166,12 @@ def cleared_by(ev: Event) -> list[tuple[str, ...]]:
     if k == EventKind.HEALTH and ev.get(p.HealthChanged).health == Health.OK:
         return [("health", t)]
     if k == EventKind.ATTEMPT_SPAWNED:
-        return [("health", t), ("results", t), ("file", t), ("permission", t), ("hook", t)]
+        return [("health", t), ("results", t), ("file", t), ("permission", t), ("hook", t),
+                ("ask", t)]
+    if k == EventKind.PERMISSION_ANSWERED:
+        return [("ask", t, str(ev.attempt), str(ev.get(p.PermissionAnswered).request))]
+    if k == EventKind.AGENT_EXITED:
+        return [("ask", t, str(ev.attempt))]
     if k == EventKind.VERIFY_PASSED:
         return [("failed", t), ("dead", t), ("results", t)]
     if k == EventKind.TASK_REQUEUED and t:
@@ -203,6 +212,7 @@ _RELEVANT = frozenset({
     EventKind.USAGE_LIMIT_LIFTED, EventKind.DISK_OK, EventKind.MEMORY_OK,
     EventKind.RUN_RESUMED, EventKind.RUN_STARTED, EventKind.ALERT_ACKED,
     EventKind.PERMISSION_DENIED, EventKind.AGENT_HOOK, EventKind.RATE_LIMIT,
+    EventKind.PERMISSION_ASKED, EventKind.PERMISSION_ANSWERED, EventKind.AGENT_EXITED,
     EventKind.AGENT_HELD, EventKind.CONTEXT_FIT, EventKind.REVIEW,
     EventKind.TEXT_QUARANTINED, EventKind.TEXT_APPROVED, EventKind.TEXT_REJECTED,
     EventKind.SUPERVISOR_CRASHED,

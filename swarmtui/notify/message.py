@@ -50,6 +50,8 @@ def action(alert: Alert) -> str:
     """The command that acts on ``alert`` (what the operator types after reading it)."""
     t = alert.task or ""
     k = alert.kind
+    if k == EventKind.PERMISSION_ASKED and alert.ref:
+        return f"swarmtui allow {_q(alert.ref)} (or swarmtui deny {_q(alert.ref)} --why TEXT)"
     if k == EventKind.PERMISSION_DENIED and t:
         rule = alert.text.rsplit("needs permission: ", 1)[-1]
         return f"swarmtui retry {_q(t)} --allow {_q(rule)}"
