@@ -51,6 +51,7 @@ class Can(StrEnum):
     CONTEXT_FILL = "context_fill"  # how full its context window is, per turn
     HOOKS = "hooks"  # calls back into swarmtui (waiting for input, stopped)
     APPROVAL_POLICY = "approval_policy"  # runs unattended under a policy swarmtui sets
+    LIVE = "live"  # its running session takes the operator's answers, messages and interrupts
 
 
 class Adapter:

@@ -86,7 +86,8 @@ LIVE_FLAGS = ("--input-format", "stream-json", "--permission-prompt-tool", "stdi
 
 
 def steerable(adapter: str, ask: bool, prompt_via: str) -> bool:
-    """Whether an agent of this config runs a live session the operator can steer."""
+    """Whether an agent of this config runs a live session the operator can steer (only
+    Claude Code's stream-json input can be kept open and answered today)."""
     return adapter == "claude" and ask and prompt_via == "stdin"
 
 

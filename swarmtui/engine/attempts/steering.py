@@ -17,7 +17,8 @@ import itertools
 import os
 
 from swarmtui import protocol as P
-from swarmtui.engine.adapters import claude_launch
+from swarmtui.engine.adapters import capabilities, claude_launch
+from swarmtui.engine.adapters.base import Can
 from swarmtui.engine.intents import AnswerCommand, Ask, Steer, SteerableNow
 from swarmtui.engine.messages import Steered
 from swarmtui.engine.ports import Ports, redactor_for
@@ -50,9 +51,12 @@ class Steering:
         agent = self.ports.config.agents.get(t.spec.agent)
         if agent is None or not claude_launch.steerable(agent.adapter, agent.permissions.ask,
                                                         agent.prompt_via):
-            return (f"{t.id}'s agent ({t.spec.agent}) runs without a live session (only "
-                    "Claude Code with permissions.ask = true and the prompt on standard "
-                    "input can be steered)")
+            why = ("its CLI cannot take messages or answers while it runs" if agent is None
+                   or Can.LIVE not in capabilities(agent.adapter) else
+                   "permissions.ask is off or its prompt does not go in on standard input")
+            return (f"{P.agent_id(t.id, t.attempt)} ({t.spec.agent}) has no live session: "
+                    f"{why}; `swarmtui kill {t.id}` then `swarmtui send {t.id} TEXT` resumes "
+                    "its session with your message, or wait for it to end")
         return None
 
     def steer(self, it: Steer) -> Answer:

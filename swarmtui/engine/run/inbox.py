@@ -347,13 +347,16 @@ class Commands:
         t = self._target(a)
         if not isinstance(t, TaskView):
             return t
-        if t.state in ACTIVE and a.text.strip() and self.ask(SteerableNow(t)) is None:
+        why_not = self.ask(SteerableNow(t)) if t.state == TaskState.RUNNING else None
+        if t.state == TaskState.RUNNING and a.text.strip() and why_not is None:
             if cmd.source.startswith("agent:"):
                 _, qid = self.ask(ScreenText(a.text, f"a message from {cmd.source}", t.id,
                                               t.attempt))
                 if qid:
                     return _refuse(t.id, f"the message is held for review ({qid})")
             return self.ask(Steer(cmd, t, {"op": "say", "text": a.text.strip()}))
+        if why_not is not None:
+            return _refuse(t.id, why_not)
         if t.state in ACTIVE:
             return _refuse(t.id, f"{P.agent_id(t.id, t.attempt)} is {t.state}; send follows up "
                            "on an attempt that ended (kill it first, or wait)")
