@@ -19,6 +19,8 @@ from swarmtui.fake_agent import CONFLICT_FILE, verify_command_for
 DEMO_TASKS: list[tuple[str, str, str, dict[str, object]]] = [
     ("parser", "success", "Write the config parser", {"files": ["fake/parser.txt"]}),
     ("docs", "slow", "Document the public API", {"files": ["fake/docs*"]}),
+    ("publish", "ask", "Publish the docs preview (asks you first: press g)",
+     {"files": ["fake/publish*", "fake/published.txt"], "verify": None}),
     ("flaky", "fail-verify-once", "Fix the off-by-one (first try leaves a bug)", {}),
     ("stall", "stall", "Refactor storage (the first attempt stalls)", {}),
     ("crash", "crash", "Add the cache (the first attempt crashes)", {}),
@@ -45,6 +47,12 @@ def _toml_value(v: object) -> str:
     return f'"{s}"'
 
 
+def ask_agent(py: str, pace: float) -> str:
+    argv = [py, "-P", "-m", "swarmtui.fake_live", "--pace", str(pace)]
+    return (f"[agents.ask]\ncommand = {_toml_value(argv)}\nprompt_via = \"stdin\"\n"
+            "adapter = \"claude\"\n[agents.ask.permissions]\nask_timeout = \"1m\"\n")
+
+
 def demo_config(pace: float) -> str:
     py = sys.executable
 
@@ -62,6 +70,9 @@ def demo_config(pace: float) -> str:
         agent("stall", "--until-attempt", "1"), agent("crash", "--until-attempt", "1"),
         agent("loop", "--until-attempt", "1", "--max-loops", "40"),
         agent("conflict"), agent("inject"), agent("spawner", "--child-agent", "success"),
+        # A simulated Claude Code session that asks before it publishes (swarmtui/fake_live.py):
+        # answer it with g; unanswered, it is denied after a minute and carries on without.
+        ask_agent(py, pace),
     ])
     return f"""# swarmtui demo configuration: intervals in seconds so everything happens quickly.
 [slots]
@@ -130,7 +141,7 @@ def build_demo(base: Path | None = None, *, pace: float = 0.5) -> tuple[Path, Pa
     config.write_text(demo_config(pace))
     lines = ["# swarmtui demo tasks: one per simulated-agent scenario.", ""]
     for tid, scenario, title, extra in DEMO_TASKS:
-        verify = extra.get("verify", verify_command_for(scenario, tid))
+        verify = extra["verify"] if "verify" in extra else verify_command_for(scenario, tid)
         lines += ["[[task]]", f"id = {_toml_value(tid)}", f"title = {_toml_value(title)}",
                   f"prompt = {_toml_value(title + '. (Simulated: scenario ' + scenario + '.)')}",
                   f"agent = {_toml_value(scenario)}"]

@@ -97,6 +97,10 @@ def _raise_task(ev: Event) -> Raise | None:
         return Raise(("ask", task, str(ev.attempt), str(pl.request)), AlertLevel.WARNING,
                      f"{_who(ev)} asks to use {pl.rule or pl.tool} (request #{pl.request}); "
                      f"it waits", bell=True, ref=f"{task}#{pl.request}")
+    if isinstance(pl, p.PermissionAnswered) and pl.by == "timeout":
+        return Raise(("ask-timeout", task), AlertLevel.WARNING,
+                     f"{_who(ev)} request #{pl.request} ({pl.rule or pl.tool}) was denied: "
+                     "nobody answered in time")
     if isinstance(pl, p.PermissionDenied):
         return Raise(("permission", task), AlertLevel.WARNING,
                      f"{_who(ev)} needs permission: {pl.rule or pl.tool}")
@@ -167,7 +171,7 @@ def cleared_by(ev: Event) -> list[tuple[str, ...]]:
         return [("health", t)]
     if k == EventKind.ATTEMPT_SPAWNED:
         return [("health", t), ("results", t), ("file", t), ("permission", t), ("hook", t),
-                ("ask", t)]
+                ("ask", t), ("ask-timeout", t)]
     if k == EventKind.PERMISSION_ANSWERED:
         return [("ask", t, str(ev.attempt), str(ev.get(p.PermissionAnswered).request))]
     if k == EventKind.AGENT_EXITED:

@@ -153,7 +153,8 @@ class ClaudeAdapter(Adapter):
             return []  # the system line said it already
         if cid and len(self._denied) < MAX_CALLS:
             self._denied.add(cid)
-        return [{"kind": "permission_denied", "tool": tool, "rule": rule, "message": message}]
+        return [{"kind": "permission_denied", "tool": tool, "rule": rule, "message": message,
+                 "tool_use": cid}]
 
     def _result_denials(self, denials: Any) -> list[Signal]:
         out: list[Signal] = []

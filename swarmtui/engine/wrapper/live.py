@@ -45,6 +45,7 @@ class Pending:
     suggestions: list[Any]
     rule: str
     asked_at: float
+    tool_use: str = ""
 
 
 def rule_of(tool: str, suggestions: list[Any]) -> str:
@@ -79,6 +80,7 @@ class LiveSession:
         self._numbers = itertools.count(1)
         self.pending: dict[int, Pending] = {}
         self._answered: set[str] = set()
+        self.denied_uses: set[str] = set()  # tool uses answered "deny" (by anyone, or the clock)
         self._written = 0  # user messages written
         self._replayed = 0  # user messages the CLI echoed (took)
         self._replay_after_result = False
@@ -156,7 +158,7 @@ class LiveSession:
                 return
             n = next(self._numbers)
             p = Pending(n, rid, tool, tool_input, suggestions, rule_of(tool, suggestions),
-                        self._clock())
+                        self._clock(), str(req.get("tool_use_id") or "")[:100])
             self.pending[n] = p
             self._lock.notify_all()
         self._emit([{"kind": "permission_request", "request": n, "tool": tool,
@@ -199,6 +201,8 @@ class LiveSession:
             else:
                 answer = {"behavior": "deny",
                           "message": message or "The operator denied this tool use."}
+                if p.tool_use:
+                    self.denied_uses.add(p.tool_use)
             ok = self._write({"type": "control_response", "response": {
                 "subtype": "success", "request_id": p.request_id, "response": answer}})
             self._lock.notify_all()

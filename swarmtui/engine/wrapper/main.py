@@ -404,9 +404,16 @@ class Wrapper:
         text = line.decode("utf-8", "replace")
         if too_deep(text, STREAM_MAX_DEPTH):
             return
-        self._signals(self.adapter.observe(text))
-        if self.live is not None and (obj := object_line(text)) is not None:
-            self.live.session.on_line(obj)
+        signals = self.adapter.observe(text)
+        if self.live is not None:
+            # A denial the session itself gave (the operator, the timeout) is its answer's
+            # event already, not a permission the attempt still lacks.
+            gone = self.live.session.denied_uses
+            signals = [s for s in signals if not (s.get("kind") == "permission_denied"
+                                                  and s.get("tool_use") in gone)]
+            if (obj := object_line(text)) is not None:
+                self.live.session.on_line(obj)
+        self._signals(signals)
 
     def _write_exit(self, *, code: int | None, sig: str | None, started: float, how: str,
                     error: str | None = None) -> None:

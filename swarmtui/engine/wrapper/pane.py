@@ -12,6 +12,7 @@ this session, ``n`` denies it.
 from __future__ import annotations
 
 import os
+import subprocess
 import threading
 from typing import Any
 
@@ -21,6 +22,22 @@ from swarmtui.engine.wrapper.transcript import Shown, ShownKind, Transcript
 
 IDLE_HINT = "type a message for the agent, enter sends · F12: back to the fleet"
 LINE_MAX = 1024 * 1024  # an output line longer than this is not rendered (the log has it)
+LINGER_S = 10.0  # a watched window stays this long after the session ends (any key closes it)
+
+
+def watched() -> bool:
+    """Whether someone looks at this window now (its window is the active one of a session
+    with a client): closing it under them would send their next keys to another window."""
+    pane = os.environ.get("TMUX_PANE")
+    if not pane or not os.environ.get("TMUX"):
+        return False
+    try:
+        out = subprocess.run(["tmux", "display-message", "-p", "-t", pane,
+                              "#{window_active} #{session_attached}"], capture_output=True,
+                             text=True, timeout=2).stdout.split()
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return len(out) == 2 and out[0] == "1" and out[1].isdigit() and int(out[1]) > 0
 
 
 class LivePane:
@@ -29,6 +46,8 @@ class LivePane:
         self.session: LiveSession | None = None
         self._lock = threading.Lock()  # the transcript is read from the pump and the keys
         self._buf = b""
+        self._leave = threading.Event()  # set: the session is over and a key closes the window
+        self._ending = False
         self.console = Console(1, 0 if os.isatty(0) else None, on_submit=self._submit,
                                on_key=self._key)
 
@@ -40,6 +59,13 @@ class LivePane:
     def close(self) -> None:
         if self._buf:
             self.output(b"\n")
+        if self.console.tty and watched():
+            # Whoever is typing here should not have their next keys land in another window.
+            self._ending = True
+            self.say(f"The session has ended. This window closes in {LINGER_S:g} s, or now on "
+                     "any key.")
+            self.console.set_hint("any key closes this window · F12: back to the fleet")
+            self._leave.wait(LINGER_S)
         self.console.close()
 
     # -- what the agent printed, what happened ---------------------------------------------
@@ -88,15 +114,22 @@ class LivePane:
             what = self.transcript.tool_summary(p.tool, p.input)
         more = f" (+{len(pending) - 1} more)" if len(pending) > 1 else ""
         # The keys first: a narrow window cuts the end of the line, never what to press.
-        self.console.set_hint(f"y allow · a allow for this session · n deny: {what}{more}")
+        self.console.set_hint(f"y allow · a allow for this session · n deny · F12 back: "
+                              f"{what}{more}")
 
     # -- keys (the console's reader thread) --------------------------------------------------
 
     def _submit(self, text: str) -> None:
+        if self._ending:
+            self._leave.set()
+            return
         if self.session is not None and text.strip():
             self.session.say(text.strip(), by="pane")
 
     def _key(self, key: str) -> bool:
+        if self._ending:
+            self._leave.set()
+            return True
         s = self.session
         if s is None or not s.pending or key not in ("y", "a", "n"):
             return False
