@@ -15,10 +15,11 @@ from swarmtui.engine.adapters.claude import ClaudeAdapter
 from swarmtui.engine.adapters.codex import CodexAdapter
 from swarmtui.engine.adapters.gemini import GeminiAdapter
 from swarmtui.engine.adapters.opencode import OpencodeAdapter
+from swarmtui.engine.adapters.qwen import QwenAdapter
 
 ADAPTERS: dict[str, type[Adapter]] = {"generic": GenericAdapter, "claude": ClaudeAdapter,
                                       "codex": CodexAdapter, "gemini": GeminiAdapter,
-                                      "opencode": OpencodeAdapter}
+                                      "opencode": OpencodeAdapter, "qwen": QwenAdapter}
 
 
 def adapter_for(name: str, extra: Mapping[str, Any] | None = None) -> Adapter:
