@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from swarmtui.engine.adapters.aider import AiderAdapter
 from swarmtui.engine.adapters.base import Adapter, Can, GenericAdapter
 from swarmtui.engine.adapters.claude import ClaudeAdapter
 from swarmtui.engine.adapters.codex import CodexAdapter
@@ -19,7 +20,8 @@ from swarmtui.engine.adapters.qwen import QwenAdapter
 
 ADAPTERS: dict[str, type[Adapter]] = {"generic": GenericAdapter, "claude": ClaudeAdapter,
                                       "codex": CodexAdapter, "gemini": GeminiAdapter,
-                                      "opencode": OpencodeAdapter, "qwen": QwenAdapter}
+                                      "opencode": OpencodeAdapter, "qwen": QwenAdapter,
+                                      "aider": AiderAdapter}
 
 
 def adapter_for(name: str, extra: Mapping[str, Any] | None = None) -> Adapter:

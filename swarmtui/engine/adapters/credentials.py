@@ -5,7 +5,9 @@ claude.ai subscription's token (``claude setup-token``; it starts ``sk-ant-oat``
 limits apply. Codex: ``CODEX_API_KEY`` (what ``codex exec`` reads) and ``OPENAI_API_KEY`` (the
 default provider's ``env_key``). Gemini CLI: ``GEMINI_API_KEY``. opencode: the variable of the
 provider its ``-m PROVIDER/MODEL`` names (``anthropic`` -> ``ANTHROPIC_API_KEY``, ...). Qwen
-Code (its OpenAI-compatible client, with ``OPENAI_BASE_URL``): ``OPENAI_API_KEY``. An
+Code (its OpenAI-compatible client, with ``OPENAI_BASE_URL``): ``OPENAI_API_KEY``. Aider: the
+provider's of its ``--model PROVIDER/MODEL`` as for opencode; a model named without a provider
+is OpenAI's. An
 account's ``variable`` overrides all of these (a provider of one's own, say).
 """
 
@@ -49,6 +51,8 @@ def key_variables(cli: str, argv: Sequence[str], key: str, variable: str = "") -
         return (_provider_var(argv),)
     if cli == "qwen":
         return _QWEN
+    if cli == "aider":
+        return (_provider_var(argv) if "/" in model_of(list(argv)) else "OPENAI_API_KEY",)
     return ()
 
 
@@ -64,4 +68,6 @@ def competing(cli: str, argv: Sequence[str]) -> tuple[str, ...]:
         return (_provider_var(argv),)
     if cli == "qwen":
         return _QWEN
+    if cli == "aider":
+        return (_provider_var(argv) if "/" in model_of(list(argv)) else "OPENAI_API_KEY",)
     return ()

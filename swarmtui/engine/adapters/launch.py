@@ -10,9 +10,17 @@ the CLI itself needs in its environment (opencode's permission set) travels in
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from pathlib import PurePath
 from typing import Any
 
-from swarmtui.engine.adapters import codex_launch, gemini_launch, opencode_launch, qwen_launch
+from swarmtui import protocol as P
+from swarmtui.engine.adapters import (
+    aider_launch,
+    codex_launch,
+    gemini_launch,
+    opencode_launch,
+    qwen_launch,
+)
 from swarmtui.model import payloads as p
 
 
@@ -36,7 +44,7 @@ def launch(adapter: str, argv: list[str], *, mode: str, sandbox: bool,
            earlier: Iterable[p.AgentExited] = (),
            env: Mapping[str, str] | None = None) -> tuple[list[str], dict[str, Any]]:
     """The command line and the adapter's launch facts for a ``codex``, ``gemini``,
-    ``opencode`` or ``qwen`` agent."""
+    ``opencode``, ``qwen`` or ``aider`` agent."""
     if adapter == "codex":
         extra: dict[str, Any] = {"model": codex_launch.model_of(argv)}
         env = env or {}
@@ -68,6 +76,11 @@ def launch(adapter: str, argv: list[str], *, mode: str, sandbox: bool,
             extra["session_tokens"] = session_tokens(earlier)
         return qwen_launch.argv_for(argv, qw, agent_dir=agent_dir,
                                     resume_session=resume_session), extra
+    if adapter == "aider":
+        return aider_launch.argv_for(argv, mode=mode, agent_dir=agent_dir, prompt_file=str(
+            PurePath(agent_dir) / P.PROMPT_FILE)), {
+            "model": aider_launch.model_of(argv),
+            "analytics_log": aider_launch.analytics_log(argv, agent_dir)}
     return list(argv), {}
 
 
@@ -88,4 +101,6 @@ def unattended_problems(adapter: str, argv: list[str], *, where: str) -> list[st
         return opencode_launch.unattended_problems(argv, where=where)
     if adapter == "qwen":
         return qwen_launch.unattended_problems(argv, where=where)
+    if adapter == "aider":
+        return aider_launch.unattended_problems(argv, where=where)
     return []
