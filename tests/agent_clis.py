@@ -1,10 +1,11 @@
-"""Find (or install) the real Codex CLI, Gemini CLI and opencode for tests, and the environments
-that run them in isolation against the local API stand-ins (tests/openai_stub.py,
+"""Find (or install) the real Codex CLI, Gemini CLI, opencode and Qwen Code for tests, and the
+environments that run them in isolation against the local API stand-ins (tests/openai_stub.py,
 tests/gemini_stub.py).
 
 Each CLI is installed pinned from npm into its own cache folder (``.ci/cache/codex``,
-``.ci/cache/gemini``, ``.ci/cache/opencode``; ``SWARMTUI_CODEX_DIR``, ``SWARMTUI_GEMINI_DIR``,
-``SWARMTUI_OPENCODE_DIR`` override them), the way ``tests/claude_cli.py`` does for Claude Code.
+``.ci/cache/gemini``, ``.ci/cache/opencode``, ``.ci/cache/qwen``; ``SWARMTUI_CODEX_DIR``,
+``SWARMTUI_GEMINI_DIR``, ``SWARMTUI_OPENCODE_DIR``, ``SWARMTUI_QWEN_DIR`` override them), the
+way ``tests/claude_cli.py`` does for Claude Code (Aider, a Python package: tests/aider_cli.py).
 ``codex_env`` / ``gemini_env`` build a complete environment (nothing inherited but PATH and
 locale) whose home folder is a fresh directory under the test's tmp, so neither CLI ever reads
 or writes the user's own ``~/.codex`` or ``~/.gemini``, nor a key from the caller's environment.
@@ -49,6 +50,8 @@ class CliSpec:
 CODEX = CliSpec("codex", "@openai/codex", "0.171.0", "SWARMTUI_CODEX_DIR")
 GEMINI = CliSpec("gemini", "@google/gemini-cli", "0.61.0", "SWARMTUI_GEMINI_DIR")
 OPENCODE = CliSpec("opencode", "opencode-ai", "1.18.33", "SWARMTUI_OPENCODE_DIR")
+# 0.24.4 declares Node.js 22 or newer; it runs on Node 20 (npm warns, nothing fails).
+QWEN = CliSpec("qwen", "@qwen-code/qwen-code", "0.24.4", "SWARMTUI_QWEN_DIR")
 
 
 @dataclass(frozen=True)
@@ -218,9 +221,38 @@ def opencode_env(home: Path, base_url: str, *, model: str, api_key: str | None =
     return env
 
 
+def qwen_env(home: Path, base_url: str, *, model: str, api_key: str | None = STUB_OPENAI_KEY,
+             settings: dict[str, Any] | None = None) -> dict[str, str]:
+    """A fresh ``~/.qwen`` under ``home``: its OpenAI-compatible client pointed at the
+    stand-in's Chat Completions API (``OPENAI_BASE_URL``, ``OPENAI_API_KEY``, ``OPENAI_MODEL``),
+    no auto-update, no usage statistics, no telemetry, and its retries cut short: it retries a
+    failed request in three nested layers (its HTTP client ``maxRetries`` times, then seven
+    attempts with backoff, then for a 429 or 503 ``maxRetries`` more rounds 60 s apart by
+    default); ``maxRetries`` 1 and half a second between rounds leave 28 requests for a lasting
+    429 (a second apart with a ``retry-after: 1``)."""
+    env = _base_env(home)
+    qdir = home / ".qwen"
+    qdir.mkdir(exist_ok=True)
+    base: dict[str, Any] = {
+        "general": {"enableAutoUpdate": False},
+        "privacy": {"usageStatisticsEnabled": False},
+        "telemetry": {"enabled": False},
+        "model": {"generationConfig": {"maxRetries": 1, "retryInitialDelayMs": 500,
+                                       "retryMaxDelayMs": 1000}},
+    }
+    for key, value in (settings or {}).items():
+        base[key] = {**base.get(key, {}), **value} if isinstance(value, dict) else value
+    (qdir / "settings.json").write_text(json.dumps(base, indent=2) + "\n")
+    env.update({"OPENAI_BASE_URL": f"{base_url}/v1", "OPENAI_MODEL": model,
+                "QWEN_CODE_SUPPRESS_YOLO_WARNING": "1"})
+    if api_key is not None:
+        env["OPENAI_API_KEY"] = api_key
+    return env
+
+
 def main() -> int:
     """Install the pinned CLIs if needed; exit 1 when an install was possible and failed."""
-    for spec in (CODEX, GEMINI, OPENCODE):
+    for spec in (CODEX, GEMINI, OPENCODE, QWEN):
         try:
             found = find_cli(spec)
         except RuntimeError as exc:

@@ -26,7 +26,7 @@ from swarmtui.config.units import _Expect
 if TYPE_CHECKING:
     from swarmtui.config.model import AgentConfig
 
-AccountCli = Literal["claude", "codex", "gemini", "opencode"]
+AccountCli = Literal["claude", "codex", "gemini", "opencode", "qwen", "aider"]
 """The agent CLIs an account can be for: the adapters that know their CLI's credentials."""
 
 _VAR = r"^[A-Za-z_][A-Za-z0-9_]*$"

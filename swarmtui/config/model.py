@@ -230,7 +230,8 @@ class AgentConfig(_Section):
         _Expect("a non-empty array of non-empty strings (the command and its arguments)"),
     ]
     prompt_via: Literal["stdin", "file", "argument"] = "stdin"
-    adapter: Literal["generic", "claude", "codex", "gemini", "opencode"] = "generic"
+    adapter: Literal["generic", "claude", "codex", "gemini", "opencode", "qwen",
+                     "aider"] = "generic"
     """How output is read: "generic" knows the agent only through the protocol files;
     the others read that CLI's own JSON stream (docs/agents.md)."""
     env: dict[EnvName, str] = Field(default_factory=dict)

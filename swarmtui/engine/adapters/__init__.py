@@ -10,15 +10,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from swarmtui.engine.adapters.aider import AiderAdapter
 from swarmtui.engine.adapters.base import Adapter, Can, GenericAdapter
 from swarmtui.engine.adapters.claude import ClaudeAdapter
 from swarmtui.engine.adapters.codex import CodexAdapter
 from swarmtui.engine.adapters.gemini import GeminiAdapter
 from swarmtui.engine.adapters.opencode import OpencodeAdapter
+from swarmtui.engine.adapters.qwen import QwenAdapter
 
 ADAPTERS: dict[str, type[Adapter]] = {"generic": GenericAdapter, "claude": ClaudeAdapter,
                                       "codex": CodexAdapter, "gemini": GeminiAdapter,
-                                      "opencode": OpencodeAdapter}
+                                      "opencode": OpencodeAdapter, "qwen": QwenAdapter,
+                                      "aider": AiderAdapter}
 
 
 def adapter_for(name: str, extra: Mapping[str, Any] | None = None) -> Adapter:

@@ -1,18 +1,26 @@
 """The launch of an attempt for the agent CLIs other than Claude Code (pure).
 
 What the adapter in the wrapper needs travels in ``launch.json``'s ``extra``: the model the
-command line sets (Codex never names it in its output) and, for a resumed Codex thread, the
-tokens the thread had used before (its usage totals cover the whole thread). What the CLI
-itself needs in its environment (opencode's permission set) travels in ``extra["env"]``, which
-the spawner takes out (:func:`with_env`) before ``launch.json`` is written.
+command line sets (Codex never names it in its output) and, for a resumed Codex thread or Qwen
+Code session, the tokens it had used before (their usage totals cover the whole session). What
+the CLI itself needs in its environment (opencode's permission set) travels in
+``extra["env"]``, which the spawner takes out (:func:`with_env`) before ``launch.json`` is written.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from pathlib import PurePath
 from typing import Any
 
-from swarmtui.engine.adapters import codex_launch, gemini_launch, opencode_launch
+from swarmtui import protocol as P
+from swarmtui.engine.adapters import (
+    aider_launch,
+    codex_launch,
+    gemini_launch,
+    opencode_launch,
+    qwen_launch,
+)
 from swarmtui.model import payloads as p
 
 
@@ -36,7 +44,7 @@ def launch(adapter: str, argv: list[str], *, mode: str, sandbox: bool,
            earlier: Iterable[p.AgentExited] = (),
            env: Mapping[str, str] | None = None) -> tuple[list[str], dict[str, Any]]:
     """The command line and the adapter's launch facts for a ``codex``, ``gemini``,
-    ``opencode`` or ``qwen`` agent."""
+    ``opencode``, ``qwen`` or ``aider`` agent."""
     if adapter == "codex":
         extra: dict[str, Any] = {"model": codex_launch.model_of(argv)}
         env = env or {}
@@ -60,6 +68,19 @@ def launch(adapter: str, argv: list[str], *, mode: str, sandbox: bool,
         return out, {"model": opencode_launch.model_of(argv), "env": oc_env,
                      "allowed": opencode_launch.bash_rules(allow)
                      if opencode_launch.approval(oc) == "rules" else []}
+    if adapter == "qwen":
+        qw = qwen_launch.QwenPolicy(mode, sandbox, directories, allow, deny)
+        extra = {"allowed_tools": gemini_launch.allowed_tools(allow)
+                 if qwen_launch.approval_mode(qw) == "auto-edit" else []}
+        if resume_session:  # its result line's usage adds up over the session
+            extra["session_tokens"] = session_tokens(earlier)
+        return qwen_launch.argv_for(argv, qw, agent_dir=agent_dir,
+                                    resume_session=resume_session), extra
+    if adapter == "aider":
+        return aider_launch.argv_for(argv, mode=mode, agent_dir=agent_dir, prompt_file=str(
+            PurePath(agent_dir) / P.PROMPT_FILE)), {
+            "model": aider_launch.model_of(argv),
+            "analytics_log": aider_launch.analytics_log(argv, agent_dir)}
     return list(argv), {}
 
 
@@ -78,4 +99,8 @@ def unattended_problems(adapter: str, argv: list[str], *, where: str) -> list[st
         return gemini_launch.unattended_problems(argv, where=where)
     if adapter == "opencode":
         return opencode_launch.unattended_problems(argv, where=where)
+    if adapter == "qwen":
+        return qwen_launch.unattended_problems(argv, where=where)
+    if adapter == "aider":
+        return aider_launch.unattended_problems(argv, where=where)
     return []

@@ -8,7 +8,7 @@ import re
 
 # The versions the recorded transcripts (tests/data/<cli>) and the end-to-end tests ran with.
 TESTED: dict[str, str] = {"claude": "2.1.332", "codex": "0.171.0", "gemini": "0.61.0",
-                          "opencode": "1.18.33"}
+                          "opencode": "1.18.33", "qwen": "0.24.4", "aider": "0.86.2"}
 _VERSION = re.compile(r"(\d+)\.(\d+)(?:\.(\d+))?")
 
 
