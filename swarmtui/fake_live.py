@@ -93,7 +93,7 @@ class Session:
                   "usage": {"input_tokens": 120, "output_tokens": 24},
                   "permission_denials": denials or []})
 
-    def wait(self, seconds: float) -> dict[str, Any] | None | str:
+    def wait(self, seconds: float) -> dict[str, Any] | str | None:
         """The next line on its input within ``seconds``; "" when none came."""
         try:
             return self.inbox.get(timeout=seconds)

@@ -189,7 +189,8 @@ def test_the_agents_window_is_a_conversation_and_y_there_allows(
     assert '{"type"' not in shown
     assert "Bash: echo" in shown and "git commit" in shown
     rows = shown.rstrip("\n").split("\n")
-    assert rows[-1].startswith("›") and rows[-2].startswith("y allow · a allow for this session · n deny")
+    assert rows[-1].startswith("›")
+    assert rows[-2].startswith("y allow · a allow for this session · n deny")
     _tmux(tmux_socket, "send-keys", "-t", target, "y")
     answered = f.wait_kind("permission_answered", "w", timeout=30)
     assert answered.data["by"] == "pane" and answered.data["decision"] == "allow"
