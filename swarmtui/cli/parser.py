@@ -15,6 +15,12 @@ from swarmtui.cli.common import Invocation
 Fn = Callable[[Invocation], int]
 
 
+def _cmd_hosts(ctx: Invocation) -> int:
+    from swarmtui.cli.hosts_cmd import cmd_hosts  # the config and pydantic: only when needed
+
+    return cmd_hosts(ctx)
+
+
 def _common() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--repo", metavar="DIR",
@@ -168,9 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
              (common, js))
     sp.add_argument("tasks", metavar="TASKS", nargs="?",
                     help="also check this task file's verify commands")
-    from swarmtui.cli.hosts_cmd import cmd_hosts
-
-    sp = add("hosts", cmd_hosts, "list the machines agents run on ([[hosts]]): reachable or "
+    sp = add("hosts", _cmd_hosts, "list the machines agents run on ([[hosts]]): reachable or "
              "why not, slots used, latency", (common, js))
     sp.add_argument("--probe", action="store_true",
                     help="ask every host now instead of showing the supervisor's view")

@@ -222,11 +222,11 @@ class Spawner:
         argv = list(agent.command)
         extra: dict[str, object] = {}
         if agent.adapter == "claude":
-            argv, env = self._claude(plan, agent, adir, argv, env)
             if claude_launch.steerable(agent.adapter, agent.permissions.ask, agent.prompt_via):
                 argv = claude_launch.live_argv(argv)
                 env[TOKEN_ENV] = token(run_key(ports.swarm), aid)  # the wrapper takes it out
                 extra["live"] = {"ask_timeout": agent.permissions.ask_timeout}
+            argv, env = self._claude(plan, agent, adir, argv, env)
         else:
             pc = agent.permissions
             argv, extra = other_launch.launch(

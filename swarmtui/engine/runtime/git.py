@@ -14,8 +14,8 @@ import stat
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-import git
 
 
 class GitError(Exception):
@@ -41,14 +41,25 @@ class MergeTree:
     conflicts: tuple[str, ...] = ()
 
 
-_RUNNER = git.Git()  # no working directory of its own: every call names one with -C
+_RUNNER: Any = None  # git.Git(), made on first use (GitPython's import costs ~70 ms)
+
+
+def _runner() -> Any:
+    global _RUNNER
+    if _RUNNER is None:
+        import git
+
+        _RUNNER = git.Git()  # no working directory of its own: every call names one with -C
+    return _RUNNER
 
 
 def run_git(cwd: Path, *args: str, ok: tuple[int, ...] = (0,),
             env: dict[str, str] | None = None) -> tuple[int, str, str]:
     """``git -C cwd args...``; raises GitError when the exit code is not in ``ok``."""
+    import git
+
     try:
-        code, out, err = _RUNNER.execute(
+        code, out, err = _runner().execute(
             ["git", "-C", str(cwd), *args], with_extended_output=True, with_exceptions=False,
             strip_newline_in_stdout=False, env=env)
     except git.GitCommandNotFound as e:
@@ -62,12 +73,19 @@ def run_git(cwd: Path, *args: str, ok: tuple[int, ...] = (0,),
 
 
 def find_root(start: Path) -> Path:
-    """The top of the git repository around ``start`` (the main worktree's root)."""
+    """The top of the git repository around ``start`` (the main worktree's root). Plain
+    ``git`` (every CLI command asks this first; GitPython is not worth importing for it)."""
     try:
-        _, out, _ = run_git(start, "rev-parse", "--path-format=absolute", "--git-common-dir",
-                            "--show-toplevel")
-    except GitError:
-        raise GitError(f"{start}: not inside a git repository (use --repo DIR)") from None
+        done = subprocess.run(["git", "-C", str(start), "rev-parse", "--path-format=absolute",
+                               "--git-common-dir", "--show-toplevel"], capture_output=True,
+                              text=True, timeout=30, check=False)
+    except FileNotFoundError as e:
+        raise GitError(f"git is not installed: {e}") from None
+    except (OSError, subprocess.SubprocessError) as e:
+        raise GitError(f"git rev-parse in {start}: {e}") from None
+    out = done.stdout
+    if done.returncode != 0:
+        raise GitError(f"{start}: not inside a git repository (use --repo DIR)")
     lines = out.splitlines()
     if len(lines) < 2:
         raise GitError(f"{start}: a bare repository has no working tree")

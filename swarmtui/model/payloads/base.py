@@ -23,7 +23,7 @@ class EventSchemaError(SwarmError):
 
 
 class Payload(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
     KIND: ClassVar[EventKind]
 
     def to_json(self) -> dict[str, Any]:
