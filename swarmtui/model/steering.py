@@ -6,12 +6,33 @@ attempt is spawned or exits: what the session asked ends with it.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 from swarmtui.model import payloads as p
 from swarmtui.model.event import Event
 from swarmtui.model.kinds import EventKind, NoteKind
 from swarmtui.model.state import Asked, RunState, TaskView
+from swarmtui.textsafe import term_safe
+
+
+def input_lines(raw: str) -> list[str]:
+    """The tool's input for people: a command as it would be typed, else its fields."""
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return [term_safe(raw)]
+    if not isinstance(data, dict):
+        return [term_safe(raw)]
+    out: list[str] = []
+    if isinstance(data.get("command"), str):
+        out.append("$ " + term_safe(data["command"]))
+    for key, value in data.items():
+        if key == "command":
+            continue
+        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        out.append(f"{term_safe(str(key))}: {term_safe(text)}")
+    return out
 
 
 def reset_steering(t: TaskView) -> None:

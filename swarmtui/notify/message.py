@@ -29,9 +29,10 @@ _MARKUP = str.maketrans({
 })
 _SCHEME = re.compile(r"(?i)\b([a-z][a-z0-9+.-]{1,15}):/+")
 _WWW = re.compile(r"(?i)\bwww\.")
-# What a command line may show as is: a task id, a quoted permission rule; anything else in it
-# came from an agent and is made inert like the rest.
-_PLAIN_COMMAND = re.compile(r"[A-Za-z0-9 ._:/=,'()*+-]*")
+# What a command line may show as is: a task id, a request (`'task#2'`: mid-line, so no
+# heading), a quoted permission rule; anything else in it came from an agent and is made inert
+# like the rest.
+_PLAIN_COMMAND = re.compile(r"[A-Za-z0-9 ._:/=,'()*+#-]*")
 
 
 def inert(text: str, limit: int) -> str:

@@ -3,7 +3,6 @@ for each answer (allow once, for the task, for the role; deny, with a reason it 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar, Literal
@@ -17,6 +16,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from swarmtui.model.state import Asked
+from swarmtui.model.steering import input_lines
 from swarmtui.textsafe import term_safe
 from swarmtui.tui.dialogs import SCROLL_KEYS
 
@@ -28,25 +28,6 @@ class Decision:
     allow: bool
     scope: Literal["once", "task", "role"] = "once"
     why: str = ""
-
-
-def input_lines(raw: str) -> list[str]:
-    """The tool's input for people: a command as it would be typed, else its fields."""
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        return [term_safe(raw)]
-    if not isinstance(data, dict):
-        return [term_safe(raw)]
-    out: list[str] = []
-    if isinstance(data.get("command"), str):
-        out.append("$ " + term_safe(data["command"]))
-    for key, value in data.items():
-        if key == "command":
-            continue
-        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-        out.append(f"{term_safe(str(key))}: {term_safe(text)}")
-    return out
 
 
 class AskScreen(ModalScreen[Decision | None]):

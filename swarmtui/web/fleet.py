@@ -7,6 +7,7 @@ from typing import Any
 
 from swarmtui.model.labels import HEALTH_LABEL, RUN_LABEL, STATE_LABEL
 from swarmtui.model.state import RunState
+from swarmtui.model.steering import input_lines
 
 TEXT_MAX = 300
 ALERTS_MAX = 50
@@ -35,6 +36,10 @@ def fleet_json(state: RunState, *, max_agents: int, supervisor_live: bool,
                    "state": STATE_LABEL[t.state], "state_key": str(t.state),
                    "attempt": t.attempt, "health": HEALTH_LABEL[t.health],
                    "health_key": str(t.health),
-                   "note": _cut(t.reason or t.last_progress or t.summary)}
+                   "note": _cut(t.reason or t.last_progress or t.summary),
+                   # What a live agent waits on: the page offers allow and deny for each.
+                   "asks": [{"n": a.n, "tool": _cut(a.tool, 60), "rule": _cut(a.rule, 160),
+                             "input": _cut(" · ".join(input_lines(a.input)))}
+                            for a in t.asks]}
                   for t in state.tasks.values()],
     }

@@ -42,6 +42,9 @@ td.note { overflow-wrap:anywhere; color:var(--mu); }
 button { background:#21262d; color:var(--fg); border:1px solid var(--bd); border-radius:6px;
   padding:6px 10px; margin:2px; font-size:14px; }
 .actions { margin-top:6px; }
+.ask { border-left:4px solid var(--warn); padding:4px 8px; margin:4px 0; background:#1c2128;
+  overflow-wrap:anywhere; }
+.ask .input { font-family:ui-monospace, monospace; font-size:13px; }
 @media (max-width: 640px) {
   thead { display:none; }
   table, tbody, tr, td { display:block; width:100%; }
@@ -100,6 +103,17 @@ function render(f) {
       el('td', t.health, 'health' + (t.health_key === 'ok' ? '' : ' health-bad')),
       el('td', t.note, 'note'));
     const td = el('td', undefined, 'acts');
+    for (const a of t.asks) {
+      const d = el('div', undefined, 'ask');
+      d.append(el('div', 'asks to use ' + a.rule + ' (#' + a.n + ')'),
+        el('div', a.input, 'input muted'));
+      if (f.actions) {
+        const ref = {task: t.id, attempt: t.attempt, request: a.n};
+        d.append(button('allow', 'answer', Object.assign({allow: true}, ref)),
+          button('deny', 'answer', Object.assign({allow: false}, ref)));
+      }
+      td.append(d);
+    }
     if (f.actions) {
       td.append(button('kill', 'kill', {task: t.id}), button('retry', 'retry', {task: t.id}));
     }

@@ -30,7 +30,7 @@ from swarmtui.web.page import CSS, HTML, JS
 
 log = logging.getLogger("swarmtui.web")
 
-ACTIONS = frozenset({"pause", "resume", "kill", "retry", "cancel", "ack"})
+ACTIONS = frozenset({"pause", "resume", "kill", "retry", "cancel", "ack", "answer"})
 BODY_MAX = 4096
 _CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
         "base-uri 'none'; frame-ancestors 'none'; form-action 'none'")

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 
-
 class GitError(Exception):
     pass
 
@@ -46,10 +45,9 @@ _RUNNER: Any = None  # git.Git(), made on first use (GitPython's import costs ~7
 
 def _runner() -> Any:
     global _RUNNER
-    if _RUNNER is None:
-        import git
+    import git
 
-        _RUNNER = git.Git()  # no working directory of its own: every call names one with -C
+    _RUNNER = _RUNNER or git.Git()  # no working directory: every call names one with -C
     return _RUNNER
 
 
@@ -73,20 +71,15 @@ def run_git(cwd: Path, *args: str, ok: tuple[int, ...] = (0,),
 
 
 def find_root(start: Path) -> Path:
-    """The top of the git repository around ``start`` (the main worktree's root). Plain
-    ``git`` (every CLI command asks this first; GitPython is not worth importing for it)."""
+    """The main worktree's root around ``start``, by plain git (not worth GitPython)."""
     try:
         done = subprocess.run(["git", "-C", str(start), "rev-parse", "--path-format=absolute",
                                "--git-common-dir", "--show-toplevel"], capture_output=True,
-                              text=True, timeout=30, check=False)
-    except FileNotFoundError as e:
-        raise GitError(f"git is not installed: {e}") from None
+                              text=True, timeout=30, check=True)
     except (OSError, subprocess.SubprocessError) as e:
-        raise GitError(f"git rev-parse in {start}: {e}") from None
-    out = done.stdout
-    if done.returncode != 0:
-        raise GitError(f"{start}: not inside a git repository (use --repo DIR)")
-    lines = out.splitlines()
+        raise GitError(f"{start}: not inside a git repository (use --repo DIR)" if isinstance(
+            e, subprocess.CalledProcessError) else f"git rev-parse in {start}: {e}") from None
+    lines = done.stdout.splitlines()
     if len(lines) < 2:
         raise GitError(f"{start}: a bare repository has no working tree")
     common, top = Path(lines[0]), Path(lines[1])
