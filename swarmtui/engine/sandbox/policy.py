@@ -5,11 +5,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from swarmtui.config import SandboxConfig
+from swarmtui.config import Config, SandboxConfig
+from swarmtui.model import payloads as p
 from swarmtui.engine.sandbox.layout import SandboxError
 from swarmtui.engine.sandbox.probe import probe
 
 LOCAL = ("local", "")
+
+
+def run_check(config: Config) -> p.SandboxChecked:
+    """At a run's start: which agents will run unsandboxed here, and why."""
+    found = probe()
+    off = sorted(n for n, a in config.agents.items()
+                 if a.sandbox.mode == "off" or (a.sandbox.mode == "auto" and not found.ok))
+    why = found.why if not found.ok else ""
+    if not why and off:
+        why = "[agents." + "/".join(off) + ".sandbox] mode = \"off\""
+    return p.SandboxChecked(on=found.ok, tool=found.version, why=why, off=off)
 
 
 def launch_extra(cfg: SandboxConfig, *, runner: str, repo: str, task: str, worktree: str,
