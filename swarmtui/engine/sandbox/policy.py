@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from swarmtui.config import Config, SandboxConfig
-from swarmtui.model import payloads as p
 from swarmtui.engine.sandbox.layout import SandboxError
 from swarmtui.engine.sandbox.probe import probe
+from swarmtui.model import payloads as p
 
 LOCAL = ("local", "")
 
