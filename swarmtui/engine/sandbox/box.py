@@ -81,7 +81,7 @@ class Box:
         self.channel.start()
         refs = self.refs.mounts()
         ms = mounts(worktree=Path(cwd), agent_dir=self.agent_dir, view=self.view,
-                    private=self.private, adapter=adapter, env=env, argv0=argv[0],
+                    private=self.private, adapter=adapter, env=env, argv=argv,
                     read=self.read, write=self.write, socket_dir=self.socket_dir, refs=refs)
         self.refs.start()
         exe = probe().path or "bwrap"

@@ -27,7 +27,9 @@ STATE_DIRS: dict[str, tuple[tuple[str, str], ...]] = {  # adapter: ((variable, d
     "gemini": (("", "~/.gemini"),),
     "opencode": (("", "~/.config/opencode"), ("", "~/.local/share/opencode")),
 }
-HOME_FILES = {"claude": (".claude.json",)}  # copied into the private home (renamed over there)
+# Copied into the private home (a file renamed over, or git's identity for the agent's commits).
+HOME_FILES = {"claude": (".claude.json",)}
+EVERY_HOME = (".gitconfig",)
 
 
 class SandboxError(OSError):
@@ -90,7 +92,7 @@ def python_dirs() -> list[str]:
 
 
 def mounts(*, worktree: Path, agent_dir: Path, view: GitView, private: Path, adapter: str,
-           env: dict[str, str], argv0: str, read: list[str], write: list[str],
+           env: dict[str, str], argv: list[str], read: list[str], write: list[str],
            socket_dir: Path | None, refs: list[Mount]) -> list[Mount]:
     real_home = os.path.expanduser("~")
     home = env.get("HOME", "")
@@ -100,15 +102,17 @@ def mounts(*, worktree: Path, agent_dir: Path, view: GitView, private: Path, ada
             out.append(Mount("symlink", d, os.readlink(d)))
         elif os.path.isdir(d):
             out.append(Mount("ro", d, d))
-    for d in (*python_dirs(), *executables(argv0, env.get("PATH", os.defpath))):
+    for d in (*python_dirs(), *executables(argv[0], env.get("PATH", os.defpath))):
         if os.path.isdir(d) and not any(d == s or d.startswith(s + "/") for s in SYSTEM):
             out.append(Mount("ro", d, d))
+    # A script named on the command line (``bash /path/to/agent.sh``) is read in the box.
+    out += [Mount("ro", a, a) for a in argv[1:] if a.startswith("/") and os.path.isfile(a)]
     (private / "tmp").mkdir(parents=True, exist_ok=True)
     out.append(Mount("rw", "/tmp", str(private / "tmp")))
     if home.startswith("/") and home != "/":
         (private / "home").mkdir(exist_ok=True)
         out.append(Mount("rw", home, str(private / "home")))
-        for name in HOME_FILES.get(adapter, ()):
+        for name in (*HOME_FILES.get(adapter, ()), *EVERY_HOME):
             if os.path.isfile(os.path.join(home, name)):
                 shutil.copy2(os.path.join(home, name), private / "home" / name)
     for var, default in STATE_DIRS.get(adapter, ()):
