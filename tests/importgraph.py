@@ -19,8 +19,8 @@ PACKAGE = ROOT / "swarmtui"
 # The engine's rooms from the bottom up: a room may import the rooms below it, never one above.
 # The top-level modules of ``engine/`` (ports, intents, messages) sit below every room but
 # ``runtime`` and ``adapters``, which know nothing of the supervisor at all.
-ROOMS = ("runtime", "adapters", "wrapper", "guard", "runners", "<base>", "accounts", "health",
-         "integrate", "review", "attempts", "run")
+ROOMS = ("runtime", "sandbox", "adapters", "wrapper", "guard", "runners", "<base>", "accounts",
+         "health", "integrate", "review", "attempts", "run")
 
 
 def module_name(path: Path) -> str:

@@ -145,9 +145,17 @@ def cmd_spawn(ctx: Invocation) -> int:
     if not requester:
         raise InputError(f"swarmtui spawn runs inside an agent (${P.ENV_TASK_ID} is not set); "
                          "operators use `swarmtui add`")
+    from swarmtui.engine.sandbox.channel import SOCKET_ENV
+    from swarmtui.engine.sandbox.channel import ask as channel_ask
+
     cargs = _task_args(ctx.args)
     cargs["requester"] = requester
-    res = submit(ctx, "spawn", cargs, source=f"agent:{os.environ.get(P.ENV_AGENT_ID, requester)}")
+    sock = os.environ.get(SOCKET_ENV)
+    if sock:  # in a sandbox: the store is not here; the wrapper sends it on as this attempt
+        res = channel_ask(sock, "spawn", cargs)
+    else:
+        res = submit(ctx, "spawn", cargs,
+                     source=f"agent:{os.environ.get(P.ENV_AGENT_ID, requester)}")
     if res["status"] == "done":
         if ctx.args.json:
             print(json.dumps(res, sort_keys=True))

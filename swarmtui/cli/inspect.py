@@ -66,6 +66,7 @@ def status_obj(repo: Path, config: Any, store: Any, state: Any = None) -> dict[s
                 "breaker_open": state.breaker_open, "breaker_reason": state.breaker_reason,
                 "usage_limited_until": state.usage_limited_until, "usage_limits": limits,
                 "disk_full": state.disk_full, "queued": queued,
+                "unsandboxed": state.unsandboxed,
                 "config": state.settings.config_path if state.settings else None,
                 "cost_usd": round(sum(t.cost_usd for t in state.tasks.values()), 4),
                 "last_seq": state.last_seq},
@@ -280,6 +281,7 @@ def cmd_doctor(ctx: Invocation) -> int:
 
         doctor_verify(ctx, config, check)
         _doctor_accounts(config, check)
+        _doctor_sandbox(config, check)
         if config.hosts:
             from swarmtui.cli.hosts_cmd import doctor_hosts
 
@@ -298,6 +300,22 @@ def cmd_doctor(ctx: Invocation) -> int:
         for lv, w, d in checks:
             print(f"{lv:<5} {w:<16} {d}")
     return 0 if worst == "ok" else 1
+
+
+def _doctor_sandbox(config: Any, check: Any) -> None:
+    """bubblewrap, for the agents whose sandbox is not off."""
+    from swarmtui.engine.sandbox.probe import probe
+
+    wanted = {n: a.sandbox.mode for n, a in config.agents.items() if a.sandbox.mode != "off"}
+    if not wanted:
+        check("ok", "sandbox", "off for every agent (agents run as you, unsandboxed)")
+        return
+    found = probe()
+    if found.ok:
+        check("ok", "sandbox", f"{found.version} ({found.path}) for {', '.join(sorted(wanted))}")
+    else:
+        level = "fail" if "bwrap" in wanted.values() else "warn"
+        check(level, "sandbox", f"agents will run unsandboxed: {found.why}")
 
 
 def _doctor_accounts(config: Any, check: Any) -> None:

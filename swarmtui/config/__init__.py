@@ -26,6 +26,7 @@ from swarmtui.config.agentcfg import (
     ModelPrice,
     PermissionsConfig,
     ReviewConfig,
+    SandboxConfig,
     ScreenConfig,
     WorktreeConfig,
 )
@@ -96,6 +97,7 @@ __all__ = [
     "RetryConfig",
     "ReviewConfig",
     "RunConfig",
+    "SandboxConfig",
     "ScreenConfig",
     "Size",
     "SlotsConfig",

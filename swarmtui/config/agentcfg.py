@@ -48,6 +48,30 @@ class PermissionsConfig(_Section):
     never hangs."""
 
 
+class SandboxConfig(_Section):
+    """The box each attempt of the agent runs in (bubblewrap, Linux): what it may write, read
+    and reach. The worktree, the attempt's own folder, a private /tmp and the CLI's own state
+    folder are always writable; the system readable; the rest of the machine is not there."""
+
+    mode: Literal["auto", "bwrap", "off"] = "auto"
+    """"auto": in bubblewrap where it works here, else unsandboxed with a warning at start;
+    "bwrap": always (an attempt fails to start when bubblewrap does not work); "off": never."""
+    network: Literal["full", "none"] = "full"
+    """"full": the machine's network; "none": none at all (loopback of its own only)."""
+    read: list[Annotated[str, at.MinLen(1)]] = Field(default_factory=list)
+    """More absolute paths (or ~/...) the agent may read."""
+    write: list[Annotated[str, at.MinLen(1)]] = Field(default_factory=list)
+    """More absolute paths (or ~/...) the agent may write."""
+
+    @field_validator("read", "write")
+    @classmethod
+    def _absolute(cls, v: list[str]) -> list[str]:
+        for path in v:
+            if not path.startswith(("/", "~/")):
+                raise ValueError(f"{path!r} must be an absolute path or start with ~/")
+        return v
+
+
 Price = Annotated[float, at.Ge(0)]
 
 

@@ -20,6 +20,7 @@ from swarmtui.config.agentcfg import (
     ModelPrice,
     PermissionsConfig,
     ReviewConfig,
+    SandboxConfig,
     ScreenConfig,
     WorktreeConfig,
 )
@@ -238,6 +239,8 @@ class AgentConfig(_Section):
     """Extra environment variables for the agent."""
     permissions: PermissionsConfig = Field(default_factory=PermissionsConfig)
     """For the claude adapter: what it may do unattended."""
+    sandbox: SandboxConfig = Field(default_factory=SandboxConfig)
+    """The OS box its attempts run in (bubblewrap)."""
     account: str = ""
     """Usage limits are per account; agents naming the same account wait together (default:
     the agent's own name)."""

@@ -47,6 +47,11 @@ def _run_started(run: RunState, ev: Event) -> None:
     run.settings = pl.settings
 
 
+def _sandbox(run: RunState, ev: Event) -> None:
+    pl = ev.get(p.SandboxChecked)
+    run.unsandboxed = "" if not pl.off else (pl.why or "sandbox off")
+
+
 def _crashed(run: RunState, ev: Event) -> None:
     run.last_crash = Crash(ev.time, ev.get(p.SupervisorCrashed).error)
 
@@ -158,6 +163,7 @@ RUN_FOLDERS: dict[EventKind, RunFolder] = {
     EventKind.MEMORY_OK: _flag("memory_low", False),
     EventKind.DISK_FULL: _flag("disk_full", True),
     EventKind.DISK_OK: _flag("disk_full", False),
+    EventKind.SANDBOX_CHECKED: _sandbox,
     EventKind.TASK_ADDED: _task_added,
     EventKind.AGENT_HELD: _held,
 }

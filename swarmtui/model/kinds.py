@@ -60,6 +60,7 @@ class EventKind(StrEnum):
     MEMORY_OK = "memory_ok"
     DISK_FULL = "disk_full"
     DISK_OK = "disk_ok"
+    SANDBOX_CHECKED = "sandbox_checked"  # whether agents run in a sandbox here
     USAGE_LIMITED = "usage_limited"
     USAGE_LIMIT_LIFTED = "usage_limit_lifted"
     TMUX_SERVER_GONE = "tmux_server_gone"

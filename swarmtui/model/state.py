@@ -243,6 +243,7 @@ class RunState:
     budget_exhausted: bool = False
     memory_low: bool = False
     disk_full: bool = False
+    unsandboxed: str = ""  # why (some) agents run outside a sandbox; "" when none do
     last_seq: int = 0
     last_crash: Crash | None = None  # the supervisor's last crash in this run
 

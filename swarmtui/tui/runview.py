@@ -75,6 +75,7 @@ def make_header(state: RunState, config: Config, now: float, *, repo: str, live:
     status, text = _status(state, now, live, config) if state.run else ("no_run",
                                                                         "no run yet")
     c = _counts(state)
+    text += " · agents NOT sandboxed" if state.unsandboxed and state.run else ""
     if status == "finished" and c["used"]:
         text += f" ({c['used']} running again)"  # an operator's retry after the run finished
     elapsed = "-"

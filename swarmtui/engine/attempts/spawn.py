@@ -40,6 +40,8 @@ from swarmtui.engine.ports import Ports
 from swarmtui.engine.review.fit import Fit, fit, pick_files
 from swarmtui.engine.runners.base import PrepareJob, ServerGone
 from swarmtui.engine.runtime.files import Refused, read_small
+from swarmtui.engine.sandbox.layout import SandboxError
+from swarmtui.engine.sandbox.policy import launch_extra
 from swarmtui.engine.wrapper.launch import LaunchSpec
 from swarmtui.engine.wrapper.steerpipe import TOKEN_ENV, run_key, token
 from swarmtui.model import Cause, ExitHow, RunState, TaskView
@@ -72,6 +74,7 @@ class Plan:
     guard: Guard | None = None  # screens every piece of agent text on its way into the prompt
     earlier: tuple[p.AgentExited, ...] = ()  # exit records of the resumed session's runs
     account: AccountConfig | None = None  # the [[accounts]] entry it runs on
+    runner: str = "local"  # where it runs (its sandbox is built for this machine)
 
 
 class Spawner:
@@ -164,7 +167,7 @@ class Spawner:
                     earlier=tuple(a.exit_record for a in st.attempts.values()
                                   if resume and a.task == t.id and a.session_id == resume
                                   and isinstance(a.exit_record, p.AgentExited)),
-                    account=account)
+                    account=account, runner=where)
         ports.submit(ports.workers.git, lambda: self._prepare(plan),
                    lambda e: Prepared(aid, error=f"{type(e).__name__}: {e}",
                                       cause=Cause.LOST if isinstance(e, ServerGone)
@@ -236,6 +239,12 @@ class Spawner:
                 allow=(*pc.allow, *claude_launch.verify_rule(plan.task.spec.verify),
                        *plan.task.allow), deny=tuple(pc.deny))
             env = other_launch.with_env(env, extra)
+        try:
+            extra["sandbox"] = launch_extra(
+                agent.sandbox, runner=plan.runner, repo=str(ports.repo), task=t.id,
+                worktree=str(wt), branch=plan.job.branch, where=f"agents.{t.spec.agent}.sandbox")
+        except SandboxError as e:
+            return Prepared(aid, error=str(e), cause=Cause.COULD_NOT_START)
         LaunchSpec(argv=argv, cwd=str(wt), env=env, prompt_via=agent.prompt_via,
                    prompt_file=str(adir / P.PROMPT_FILE),
                    heartbeat_file=str(ports.swarm / P.HEARTBEAT_FILE),

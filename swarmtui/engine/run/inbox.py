@@ -247,6 +247,12 @@ class Commands:
                      req if parent is not None else None)
             return _refuse(req or None, reason)
 
+        own = cmd.source.removeprefix("agent:").rsplit("-", 1)[0]  # a sandbox's wrapper names it
+        if cmd.source.startswith("agent:") and own != req:
+            why = f"forged: {cmd.source[6:]} asked as {req!r}; an agent spawns only as itself"
+            ports.emit(p.SpawnRefused(reason=why, requester=req, prompt=a.prompt[:200]),
+                       own if own in ports.state.tasks else None)
+            return _refuse(own, why)
         if parent is None:
             return refuse(f"requester {req!r} is not a task of this run")
         if parent.state not in ACTIVE:

@@ -142,8 +142,19 @@ class Supervisor:
         ports.emit(p.RunStarted(run=run_id, repo=str(self.repo), base=base, target=target,
                               tasks_file=tasks_file, pid=os.getpid(),
                               settings=settings_for(self.config, tasks_file)))
+        self._check_sandbox(ports)
         for spec in tasks:
             ports.emit(p.TaskAdded(spec=spec, attempt_base=used.get(spec.id, 0)), spec.id)
+
+    def _check_sandbox(self, ports: Ports) -> None:
+        """Said once per start: a run whose agents are not sandboxed says so (the TUI's top bar,
+        ``status``), never silently."""
+        from swarmtui.engine.sandbox.policy import run_check
+
+        checked = run_check(self.config)
+        if checked.off:
+            log.warning("agents not sandboxed (%s): %s", ", ".join(checked.off), checked.why)
+        ports.emit(checked)
 
     def _resume(self, run_id: int, prior: RunState, tasks: list[TaskSpec]) -> None:
         self.loop.state = prior
@@ -159,6 +170,7 @@ class Supervisor:
         ports, parts = self._build()
         ports.emit(p.RunResumed(pid=os.getpid(), settings=new_settings,
                               caller_config_differs=self.config_differs))
+        self._check_sandbox(ports)
         for spec in tasks:
             if spec.id not in ports.state.tasks:
                 ports.emit(p.TaskAdded(spec=spec), spec.id)

@@ -31,6 +31,7 @@ from swarmtui.boundedjson import STREAM_MAX_DEPTH, too_deep
 from swarmtui.engine.adapters import adapter_for
 from swarmtui.engine.adapters.base import object_line
 from swarmtui.engine.runtime import proc as procs
+from swarmtui.engine.sandbox.box import Box
 from swarmtui.engine.wrapper.launch import (
     CappedLog,
     LaunchSpec,
@@ -72,6 +73,7 @@ class Wrapper:
         self.agent_dir = agent_dir
         self.spec = LaunchSpec.read(agent_dir)
         self.proc: subprocess.Popen[bytes] | None = None
+        self.box = Box.none()  # the agent's sandbox (engine/sandbox), when the run asks
         self.how = "exited"
         self._ending = threading.Event()
         self._done = threading.Event()
@@ -225,8 +227,10 @@ class Wrapper:
                 log.close()
                 return 1
         try:
+            self.box = Box.open(self.agent_dir, spec.extra)
+            argv, env = self.box.command(argv, dict(spec.env), spec.adapter, spec.cwd)
             self.proc = self._popen(
-                argv, cwd=spec.cwd, env=dict(spec.env), start_new_session=True,
+                argv, cwd=spec.cwd, env=env, start_new_session=True,
                 preexec_fn=_die_with_parent,
                 stdin=subprocess.PIPE if spec.prompt_via == "stdin" else subprocess.DEVNULL,
                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -263,11 +267,13 @@ class Wrapper:
                 pump.join(timeout=2.0)
         sig_name = signal.Signals(-rc).name if rc < 0 else None
         how = self.how if (sig_name or self._ending.is_set()) else "exited"
+        self.box.settle()  # its last commit is on the real branch before the record
         # The record first: the supervisor believes it only once this wrapper and the agent's
         # group are gone, so what the leftovers write meanwhile still counts.
         self._write_exit(code=rc if rc >= 0 else None, sig=sig_name, started=started, how=how)
         self._end_leftovers()
         pump.join(timeout=2.0)
+        self.box.close()
         self._done.set()
         log.close()
         return rc if rc >= 0 else 128 - rc

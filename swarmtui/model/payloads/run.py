@@ -98,6 +98,17 @@ class DiskOk(Payload):
 
 
 @_register
+class SandboxChecked(Payload):
+    """Whether this run's agents are sandboxed; ``why`` says why (some) are not."""
+
+    KIND = EventKind.SANDBOX_CHECKED
+    on: bool
+    tool: str = ""  # bubblewrap's version when it works
+    why: str = ""
+    off: list[str] = Field(default_factory=list)  # agents running unsandboxed
+
+
+@_register
 class UsageLimited(Payload):
     KIND = EventKind.USAGE_LIMITED
     until: float

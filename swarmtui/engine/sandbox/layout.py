@@ -1,0 +1,167 @@
+"""What an attempt's box holds: the mounts, found from its launch spec and the disk.
+
+Writable: the worktree, the attempt's own folder, a private /tmp and home, the agent CLI's own
+state folder, the repository's object store and the worktree's git admin folder, and a
+per-attempt folder standing in for its branch's ref directory (``refsync.py``). Read-only: the
+system, the Python running swarmtui, the agent's executable, and the rest of the repository's
+``.git`` (refs of every other branch, its config and hooks). Nothing else is there: not the
+main work tree, not ``.swarm`` (the store, the inbox, other agents' folders), not ``~/.ssh``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from swarmtui.engine.sandbox.bwrap import Mount
+
+SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/opt",
+          "/run/systemd/resolve")
+# Each agent CLI's own state (sessions, credentials, settings), as its environment names it.
+STATE_DIRS: dict[str, tuple[tuple[str, str], ...]] = {  # adapter: ((variable, default), ...)
+    "claude": (("CLAUDE_CONFIG_DIR", "~/.claude"),),
+    "codex": (("CODEX_HOME", "~/.codex"),),
+    "gemini": (("", "~/.gemini"),),
+    "opencode": (("", "~/.config/opencode"), ("", "~/.local/share/opencode")),
+}
+# Copied into the private home (a file renamed over, or git's identity for the agent's commits).
+HOME_FILES = {"claude": (".claude.json",)}
+EVERY_HOME = (".gitconfig",)
+
+
+class SandboxError(OSError):
+    """The box cannot be made as asked: the attempt does not start (its cause says why)."""
+
+
+@dataclass(frozen=True)
+class GitView:
+    common: Path  # <repo>/.git
+    admin: Path  # <repo>/.git/worktrees/<name>
+    dotgit: Path  # <worktree>/.git, the file pointing at admin
+    branch: str  # swarm/<task>-<n>
+
+
+def git_view(worktree: Path, repo: Path, branch: str) -> GitView:
+    """The worktree's git folders, checked to be this repository's (a worktree an earlier
+    attempt used could have had its ``.git`` file pointed elsewhere)."""
+    dotgit = worktree / ".git"
+    common = (repo / ".git").resolve()
+    try:
+        text = dotgit.read_text()[:4096] if dotgit.is_file() and not dotgit.is_symlink() else ""
+    except OSError:
+        text = ""
+    if not text.startswith("gitdir:"):
+        raise SandboxError(f"{dotgit} is not a git worktree's .git file")
+    admin = (worktree / text.split(":", 1)[1].strip()).resolve()
+    if admin.parent != common / "worktrees" or not (admin / "HEAD").is_file():
+        raise SandboxError(f"{dotgit} points to {admin}, not into {common}/worktrees")
+    if "/" not in branch or branch.startswith("/") or ".." in branch.split("/"):
+        raise SandboxError(f"branch {branch!r} cannot have a ref folder of its own")
+    return GitView(common, admin, dotgit, branch)
+
+
+def expand(path: str, home: str) -> str:
+    return home + path[1:] if path.startswith("~/") else path
+
+
+def executables(argv0: str, path_env: str) -> list[str]:
+    """Folders that hold the agent's executable: where its name is found and where it really
+    is (a package's own folder when it has one, for the files beside the binary)."""
+    found = argv0 if "/" in argv0 else shutil.which(argv0, path=path_env)
+    if not found:
+        return []
+    out = [str(Path(found).absolute().parent)]
+    real = Path(found).resolve()
+    for up in (real.parent, real.parent.parent):
+        if (up / "package.json").is_file():
+            out.append(str(up))
+            break
+    else:
+        out.append(str(real.parent))
+    return out
+
+
+def python_dirs() -> list[str]:
+    """The interpreter and swarmtui itself: hooks and ``swarmtui spawn`` run inside the box."""
+    import swarmtui
+
+    return sorted({sys.prefix, sys.base_prefix, str(Path(swarmtui.__file__).parent)})
+
+
+def mounts(*, worktree: Path, agent_dir: Path, view: GitView, private: Path, adapter: str,
+           env: dict[str, str], argv: list[str], read: list[str], write: list[str],
+           socket_dir: Path | None, refs: list[Mount]) -> list[Mount]:
+    real_home = os.path.expanduser("~")
+    home = env.get("HOME", "")
+    out: list[Mount] = []
+    for d in SYSTEM:
+        if os.path.islink(d):
+            out.append(Mount("symlink", d, os.readlink(d)))
+        elif os.path.isdir(d):
+            out.append(Mount("ro", d, d))
+    for d in (*python_dirs(), *executables(argv[0], env.get("PATH", os.defpath))):
+        if os.path.isdir(d) and not any(d == s or d.startswith(s + "/") for s in SYSTEM):
+            out.append(Mount("ro", d, d))
+    # A script named on the command line (``bash /path/to/agent.sh``) is read in the box.
+    out += [Mount("ro", a, a) for a in argv[1:] if a.startswith("/") and os.path.isfile(a)]
+    (private / "tmp").mkdir(parents=True, exist_ok=True)
+    out.append(Mount("rw", "/tmp", str(private / "tmp")))
+    if home.startswith("/") and home != "/":
+        (private / "home").mkdir(exist_ok=True)
+        out.append(Mount("rw", home, str(private / "home")))
+        for name in (*HOME_FILES.get(adapter, ()), *EVERY_HOME):
+            if os.path.isfile(os.path.join(home, name)):
+                shutil.copy2(os.path.join(home, name), private / "home" / name)
+    for var, default in STATE_DIRS.get(adapter, ()):
+        d = env.get(var, "") if var else ""
+        d = d or expand(default, home or real_home)
+        if d.startswith("/"):
+            os.makedirs(d, mode=0o700, exist_ok=True)
+            out.append(Mount("rw", d, d))
+    c, a = str(view.common), str(view.admin)
+    out += [Mount("ro", c, c), Mount("rw", f"{c}/objects", f"{c}/objects"), Mount("rw", a, a),
+            *refs, Mount("rw", str(worktree), str(worktree)),
+            Mount("rw", str(agent_dir), str(agent_dir))]
+    # Where git finds its repository stays as the supervisor made it.
+    out += [Mount("ro", str(view.dotgit), str(view.dotgit))]
+    out += [Mount("ro", f"{a}/{n}", f"{a}/{n}") for n in ("commondir", "gitdir")
+            if (view.admin / n).is_file()]
+    for extra, kind in ((read, "ro"), (write, "rw")):
+        for p in extra:
+            p = expand(p, real_home)
+            if os.path.exists(p):
+                out.append(Mount("ro" if kind == "ro" else "rw", p, p))
+    if socket_dir is not None:
+        from swarmtui.engine.sandbox.bwrap import SOCKET_DIR
+
+        out.append(Mount("rw", SOCKET_DIR, str(socket_dir)))
+    return shielded(out, ["/tmp", home], private / "skel")
+
+
+def shielded(ms: list[Mount], writable: list[str], skel: Path) -> list[Mount]:
+    """A repository under the private /tmp or home (a test's, say) would have its mount points
+    made as folders there, and the agent could write beside them (a ``.swarm/state.db`` of its
+    own that nobody reads): the path down to them is a read-only skeleton of folders instead."""
+    dests = {m.dest for m in ms}
+    out = list(ms)
+    for top in (w for w in writable if w.startswith("/") and w != "/"):
+        for m in ms:
+            if not m.dest.startswith(top + "/"):
+                continue
+            first = f"{top}/{m.dest[len(top) + 1:].split('/')[0]}"
+            if first in dests and not any(x.dest == first and x.src.startswith(str(skel))
+                                          for x in out):
+                continue
+            where = skel / m.dest.lstrip("/")
+            if m.kind in ("ro", "rw") and os.path.isfile(m.src):
+                where.parent.mkdir(parents=True, exist_ok=True)
+                where.touch()
+            else:
+                where.mkdir(parents=True, exist_ok=True)
+            if first not in dests:
+                dests.add(first)
+                out.append(Mount("ro", first, str(skel / first.lstrip("/"))))
+    return out

@@ -1,0 +1,45 @@
+"""What the supervisor asks of an attempt's box (``launch.json``'s ``extra["sandbox"]``), from
+the agent's ``[agents.X.sandbox]`` and whether bubblewrap works here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from swarmtui.config import Config, SandboxConfig
+from swarmtui.engine.sandbox.layout import SandboxError
+from swarmtui.engine.sandbox.probe import probe
+from swarmtui.model import payloads as p
+
+LOCAL = ("local", "")
+
+
+def run_check(config: Config) -> p.SandboxChecked:
+    """At a run's start: which agents will run unsandboxed here, and why."""
+    found = probe()
+    off = sorted(n for n, a in config.agents.items()
+                 if a.sandbox.mode == "off" or (a.sandbox.mode == "auto" and not found.ok))
+    why = found.why if not found.ok else ""
+    if not why and off:
+        why = "[agents." + "/".join(off) + ".sandbox] mode = \"off\""
+    return p.SandboxChecked(on=found.ok, tool=found.version, why=why, off=off)
+
+
+def launch_extra(cfg: SandboxConfig, *, runner: str, repo: str, task: str, worktree: str,
+                 branch: str, where: str) -> dict[str, Any]:
+    """``{"mode": "bwrap", ...}`` or ``{"mode": "off", "why": ...}``; SandboxError when the
+    config requires a box this attempt cannot have (``where`` names the config key)."""
+    if cfg.mode == "off":
+        return {"mode": "off", "why": f"{where}.mode = \"off\""}
+    if runner not in LOCAL:
+        if cfg.mode == "bwrap":
+            raise SandboxError(f"{where}.mode = \"bwrap\": attempts on [[hosts]] ({runner}) "
+                               "are not sandboxed yet; use mode = \"auto\" or \"off\"")
+        return {"mode": "off", "why": f"attempts on host {runner} are not sandboxed"}
+    found = probe()
+    if not found.ok:
+        if cfg.mode == "bwrap":
+            raise SandboxError(f"{where}.mode = \"bwrap\" but {found.why}")
+        return {"mode": "off", "why": found.why}
+    return {"mode": "bwrap", "network": cfg.network, "read": list(cfg.read),
+            "write": list(cfg.write), "repo": repo, "task": task, "worktree": worktree,
+            "branch": branch}
