@@ -92,7 +92,8 @@ class Commands:
                 a.quarantine, approve=True, by=c.source)),
             CommandKind.REJECT: lambda c, a: self.ask(DecideHeld(
                 a.quarantine, approve=False, by=c.source)),
-            CommandKind.ANSWER: self._answer, CommandKind.INTERRUPT: self._interrupt,
+            CommandKind.ANSWER: self._answer,
+            CommandKind.INTERRUPT: lambda c, a: self._steer(c, a, {"op": "interrupt"}),
         }
 
     # -- the inbox --------------------------------------------------------------------------
@@ -248,11 +249,10 @@ class Commands:
             return _refuse(req or None, reason)
 
         own = cmd.source.removeprefix("agent:").rsplit("-", 1)[0]  # a sandbox's wrapper names it
-        if cmd.source.startswith("agent:") and own != req:
-            why = f"forged: {cmd.source[6:]} asked as {req!r}; an agent spawns only as itself"
-            ports.emit(p.SpawnRefused(reason=why, requester=req, prompt=a.prompt[:200]),
-                       own if own in ports.state.tasks else None)
-            return _refuse(own, why)
+        if cmd.source.startswith("agent:") and own != req:  # recorded against the real sender
+            req, parent = own, ports.state.tasks.get(own)
+            return refuse(f"forged: {cmd.source[6:]} asked as {a.requester!r}; an agent spawns "
+                          "only as itself")
         if parent is None:
             return refuse(f"requester {req!r} is not a task of this run")
         if parent.state not in ACTIVE:
@@ -332,20 +332,15 @@ class Commands:
         rec = self.ports.state.attempts.get(P.agent_id(t.id, t.attempt))
         return rec.session_id if rec is not None else None
 
-    def _answer(self, cmd: Command, a: AnswerArgs) -> Answer:
-        """Allow or deny a live agent's permission request (delivered by ``Steer``)."""
+    def _steer(self, cmd: Command, a: TaskRef, op: dict[str, object]) -> Answer:
+        """An answer, a message or an interrupt for a live session (delivered by ``Steer``)."""
         t = self._target(a)
-        if not isinstance(t, TaskView):
-            return t
-        return self.ask(Steer(cmd, t, {"op": "answer", "request": a.request, "scope": a.scope,
-                                       "decision": "allow" if a.allow else "deny",
-                                       "message": a.why}))
+        return self.ask(Steer(cmd, t, op)) if isinstance(t, TaskView) else t
 
-    def _interrupt(self, cmd: Command, a: TaskRef) -> Answer:
-        t = self._target(a)
-        if not isinstance(t, TaskView):
-            return t
-        return self.ask(Steer(cmd, t, {"op": "interrupt"}))
+    def _answer(self, cmd: Command, a: AnswerArgs) -> Answer:
+        return self._steer(cmd, a, {"op": "answer", "request": a.request, "scope": a.scope,
+                                    "decision": "allow" if a.allow else "deny",
+                                    "message": a.why})
 
     def _send(self, cmd: Command, a: SendArgs) -> Answer:
         """A message for a running live session goes into it; a follow-up for an attempt that

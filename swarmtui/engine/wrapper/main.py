@@ -15,7 +15,6 @@ signal) and the supervisor ends the rest of the group from ``agent.pgid``.
 
 from __future__ import annotations
 
-import ctypes
 import json
 import os
 import select
@@ -40,6 +39,7 @@ from swarmtui.engine.wrapper.launch import (
     write_text_atomic,
 )
 from swarmtui.engine.wrapper.pane import LivePane
+from swarmtui.engine.wrapper.setupstep import RunsSetup, die_with_parent
 from swarmtui.engine.wrapper.signallog import SignalLog
 from swarmtui.engine.wrapper.steered import Steered
 from swarmtui.engine.wrapper.steerpipe import TOKEN_ENV
@@ -51,7 +51,6 @@ from swarmtui.protocol import (
 )
 from swarmtui.secrets import Redactor, secret_values
 
-_PR_SET_PDEATHSIG = 1
 SETUP_TAIL_BYTES = 8192  # of the setup command's output, for its event and the exit record
 PARTIAL_LINE_WAIT = 0.2  # seconds a partial output line waits for its end before it is shown
 LINGER_S = 2.0  # what the agent left running may finish by itself this long (a hook's line)
@@ -59,16 +58,7 @@ HOOK_WAIT_S = 5.0  # a hook's payload still waiting for its line, at most this l
 REAP_EVERY_S = 1.0  # orphans re-parented to the wrapper are reaped this often
 
 
-def _die_with_parent() -> None:
-    """In the agent, before exec: SIGKILL it when the wrapper dies (Linux only)."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
-
-
-class Wrapper:
+class Wrapper(RunsSetup):
     def __init__(self, agent_dir: Path) -> None:
         self.agent_dir = agent_dir
         self.spec = LaunchSpec.read(agent_dir)
@@ -231,7 +221,7 @@ class Wrapper:
             argv, env = self.box.command(argv, dict(spec.env), spec.adapter, spec.cwd)
             self.proc = self._popen(
                 argv, cwd=spec.cwd, env=env, start_new_session=True,
-                preexec_fn=_die_with_parent,
+                preexec_fn=die_with_parent,
                 stdin=subprocess.PIPE if spec.prompt_via == "stdin" else subprocess.DEVNULL,
                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             )
@@ -277,62 +267,6 @@ class Wrapper:
         self._done.set()
         log.close()
         return rc if rc >= 0 else 128 - rc
-
-    def _setup(self, log: CappedLog) -> tuple[int | None, str] | None:
-        """Run ``[worktree] setup`` in the worktree, in its own process group (ended like an
-        agent would be), its output in the pane and the log. None when it passed; else the exit
-        code and a sentence with the output's last line."""
-        spec = self.spec
-        self._signals([{"kind": "setup", "phase": "start", "command": spec.setup}])
-        self._show(f"[swarmtui wrap] worktree setup: {spec.setup}\n".encode(), log)
-        self._tail = bytearray()
-        t0 = time.monotonic()
-        try:
-            self.proc = self._popen(
-                ["/bin/sh", "-c", spec.setup], cwd=spec.cwd, env=dict(spec.env),
-                start_new_session=True, preexec_fn=_die_with_parent,
-                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        except OSError as e:
-            return self._setup_ended(None, f"cannot run it: {e}", t0)
-        write_text_atomic(self.agent_dir / AGENT_PGID_FILE, f"{self.proc.pid}\n")
-        if self._ending.is_set():
-            self._terminate_group()
-        pump = threading.Thread(target=self._pump, args=(log, False), daemon=True)
-        pump.start()
-        timed_out = False
-        try:
-            rc = self.proc.wait(timeout=spec.setup_timeout)
-        except subprocess.TimeoutExpired:
-            timed_out = True
-            self._signal_group(signal.SIGTERM)
-            try:
-                rc = self.proc.wait(timeout=spec.kill_grace)
-            except subprocess.TimeoutExpired:
-                self._signal_group(signal.SIGKILL)
-                rc = self.proc.wait()
-        pump.join(timeout=2.0)
-        if pump.is_alive():  # a daemon it left holds the pipe: it goes with the group
-            self._signal_group(signal.SIGKILL)
-            pump.join(timeout=2.0)
-        if timed_out:
-            return self._setup_ended(rc, f"timed out after {spec.setup_timeout:g} s", t0)
-        if rc != 0:
-            how = f"killed by {signal.Signals(-rc).name}" if rc < 0 else f"exit {rc}"
-            return self._setup_ended(rc, how, t0)
-        self._setup_ended(0, "", t0)
-        return None
-
-    def _setup_ended(self, rc: int | None, why: str, t0: float) -> tuple[int | None, str] | None:
-        tail = bytes(self._tail or b"").decode("utf-8", "replace")
-        self._tail = None
-        seconds = round(time.monotonic() - t0, 3)
-        self._signals([{"kind": "setup", "phase": "failed" if why else "done",
-                        "command": self.spec.setup, "code": rc, "seconds": seconds,
-                        "tail": tail[-2000:]}])
-        if not why:
-            return None
-        last = next((ln.strip() for ln in reversed(tail.splitlines()) if ln.strip()), "")
-        return rc, f"`{self.spec.setup}` {why}" + (f": {last[:200]}" if last else "")
 
     def _start_live(self, prompt_text: str) -> None:
         """Keep the agent's input open for the operator (its permission requests, messages,
