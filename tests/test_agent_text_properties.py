@@ -309,6 +309,8 @@ def test_wrapper_gives_the_adapter_no_deep_line(deep: str) -> None:
 
     w = Wrapper.__new__(Wrapper)
     w.adapter = Spy()  # type: ignore[assignment]
+    w.live = None  # not a live session
+    w._signals = lambda signals: None
     w._observe(('{"type": "assistant", "message": ' + deep + "}").encode())
     w._observe(b'{"type": "system"}')
     assert seen == ['{"type": "system"}']

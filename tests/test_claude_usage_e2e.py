@@ -161,6 +161,11 @@ def test_a_denial_is_recorded_once_with_the_rule_the_screen_shows_and_granted_as
     anthropic_stub.add_route(route("g", tag_then_finish))
     perms = {"mode": "acceptEdits", "allow": ["Bash(echo:*)"], "ask": False}
     cfg = claude_config(claude, anthropic_stub, tmp_path / "home", permissions=perms)
+    # A tag is a ref the sandbox keeps an agent from writing (only its own branch moves): this
+    # test is about Claude Code's own denial, so its agent runs outside the box.
+    agent = cfg.agents["claude"]
+    cfg.agents["claude"] = agent.model_copy(update={
+        "sandbox": agent.sandbox.model_copy(update={"mode": "off"})})
     f = start(fleets, git_repo, cfg, [task("g", "claude")], exit_when_done=False)
     failed = f.wait_kind("attempt_failed", "g", timeout=120)
     assert failed.data["cause"] == "needs_permission", failed.data

@@ -80,7 +80,9 @@ def test_a_misled_agent_is_stopped_by_the_os_and_spawns_only_as_itself(
     cfg = claude_config(claude, anthropic_stub, tmp_path / "home",
                         permissions={"mode": "bypassPermissions", "ask": False})
     cfg.agents["ok"] = cfg.agents["claude"].model_copy(update={
-        "command": fake("success"), "adapter": "generic", "prompt_via": "stdin"})
+        "command": fake("success"), "adapter": "generic", "prompt_via": "stdin",
+        # "auto" boxes only the CLIs checked in it; this one is boxed on purpose.
+        "sandbox": cfg.agents["claude"].sandbox.model_copy(update={"mode": "bwrap"})})
     f = start(fleets, git_repo, cfg, [task("red", "claude")])
     assert f.wait_done(timeout=240), f.summary()
     assert f.state_of("red") == "passed", f.summary()

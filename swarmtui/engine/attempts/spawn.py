@@ -242,7 +242,8 @@ class Spawner:
         try:
             extra["sandbox"] = launch_extra(
                 agent.sandbox, runner=plan.runner, repo=str(ports.repo), task=t.id,
-                worktree=str(wt), branch=plan.job.branch, where=f"agents.{t.spec.agent}.sandbox")
+                worktree=str(wt), branch=plan.job.branch, where=f"agents.{t.spec.agent}.sandbox",
+                adapter=agent.adapter)
         except SandboxError as e:
             return Prepared(aid, error=str(e), cause=Cause.COULD_NOT_START)
         LaunchSpec(argv=argv, cwd=str(wt), env=env, prompt_via=agent.prompt_via,
