@@ -138,7 +138,7 @@ def decision(model: Model, text: str) -> tuple[float, list[tuple[str, float]]]:
 
 def raw_decision(model: Model, text: str) -> tuple[float, list[tuple[str, float]], int]:
     """The linear decision value exactly as trained (sublinear tf-idf, l2-normalised), the
-    strongest positive features and the number of tokens."""
+    strongest positive word features and the number of tokens."""
     terms = model.terms
     feats = features(text)
     n = sum(1 for f in feats if f.startswith("w:"))
@@ -149,7 +149,9 @@ def raw_decision(model: Model, text: str) -> tuple[float, list[tuple[str, float]
     norm = math.sqrt(sum(v * v for v in vals.values())) or 1.0
     contrib = [(f, v / norm * terms[f][1]) for f, v in vals.items()]
     z = model.intercept + sum(c for _, c in contrib)
-    top = sorted((c for c in contrib if c[1] > 0), key=lambda c: -c[1])[:4]
+    # word groups are not words of the text: an excerpt shows only what is there
+    top = sorted((c for c in contrib if c[1] > 0 and not c[0].startswith("g:")),
+                 key=lambda c: -c[1])[:4]
     return z, top, n
 
 
