@@ -60,6 +60,13 @@ _GROUPS: dict[str, frozenset[str]] = {
     "main": _words("main master production prod"),
     "authority": _words("operator supervisor admin administrator maintainer maintainers owner "
                         "root system team"),
+    # authority claimed in plain words, what it is claimed for, and where secrets are moved
+    "approval": _words("approved okayed signed waived agreed confirmed authorised authorized "
+                       "allowed decided lifted cleared preapproved greenlit permitted"),
+    "checks": _words("tests test suite verify review ci lint linter checks coverage scan hooks "
+                     "pipeline workflow"),
+    "sink": _words("readme commit branch tag summary notes docs changelog fixture fixtures "
+                   "description comment handoff"),
     "meta": _words("injection injections attack attacks attacker payload payloads malicious "
                    "advisory cve example examples detect detects detected detection flag "
                    "flags flagged screen screening corpus docs"),

@@ -29,7 +29,8 @@ _RISKY = (r"(?:skip\w*|bypass\w*|disabl\w*|delet\w*|remov\w*|merg\w*|push\w*|for
           r"lower\w*|turn\w* off|install\w*|commit\w* (?:the )?(?:\.env|secrets?|vendor)|"
           r"read (?:the )?tokens|full (?:rights|access|permissions)|write access|sudo|root|"
           r"approve\w*|ignor\w*|(?:is|are) (?:informational|optional|advisory)|"
-          r"(?:does not|doesn't|don't|do not) apply|even if)")
+          r"(?:does not|doesn't|don't|do not) apply|even if|(?:is|are) lifted|(?:just )?a "
+          r"(?:guideline|suggestion))")
 _SCOPE = (r"(?:scope(?: list)?|file scope|file restrictions|restrictions|limits|brief|guidance|"
           r"instructions|rules?|constraints|guardrails|protected (?:files|paths)(?: list| check)?|"
           r"allowed commands|setup|prompt)")
@@ -37,7 +38,7 @@ _WRONG = (r"(?:a mistake|an? (?:error|oversight|accident)|wrong(?:ly)?|a leftove
           r"a (?:first )?draft|outdated|out of date|obsolete|lifted|waived|not binding|"
           r"generated wrongly|copied from another task|never meant|meant for (?:someone|junior|"
           r"other|another)\w*|from an older plan|a template|stale|bogus|not for you|"
-          r"(?:does not|doesn't|don't|do not) apply)")
+          r"(?:does not|doesn't|don't|do not) apply|(?:just )?a (?:guideline|suggestion))")
 _SINK = (r"(?:file|commit(?: message)?|readme|docs?\b|documentation|branch(?: name)?|tag(?: "
          r"name)?|summary|handoff|notes?|pr description|pull request|code comment|comment|"
          r"fixtures?|changelog|author|title|tarball|results|settings\.py|[\w./-]+\.(?:md|txt|"
@@ -99,6 +100,21 @@ ROWS: tuple[tuple[str, float, str, str, str, str], ...] = (
     ("ci_tamper", 0.6, SAY, "status check|branch protection",
      (r"\b(?:turn off|disable|remove|drop|switch off|bypass)\s+(?:the\s+)?(?:required\s+)?"
       r"(?:status checks|branch protection)"), "en"),
+    ("ci_tamper", 0.55, SAY, "rename|move",
+     (r"\b(?:rename|move)\b[^.\n]{0,40}\b(?:failing|flaky|slow|broken)\b[^.\n]{0,60}\b(?:no "
+      r"longer|not|doesn'?t|don'?t|isn'?t|never)\s+(?:collect|look|run|see|pick)"), "en"),
+    ("ci_tamper", 0.55, SAY, "hard|match|stub|exit code|always",
+     (r"\bhard-?code\w*\s+(?:the\s+)?expected\b|\bmatch(?:es)?\s+the\s+(?:broken|wrong|buggy)\s+"
+      r"output|\bstub\s+out\s+(?:the\s+)?(?:\w+\s+){0,2}(?:job|scan|check|step|tests?|suite)|"
+      r"\bexit code\b[^.\n]{0,30}\balways\b[^.\n]{0,10}\b0\b|\balways\s+(?:exit|return)\s+"
+      r"(?:0|zero|success)"), "en"),
+    ("ci_tamper", 0.55, SAY, "pytest.skip|skip_|conftest",
+     (r"\bpytest\.skip\(\)[^.\n]{0,60}\b(?:conftest|top|ci|every)|\bconftest\b[^.\n]{0,40}"
+      r"pytest\.skip|\bset\s+skip_\w+\s*=\s*1\b[^.\n]{0,40}\b(?:ci|permanently|pipeline)"),
+     "en"),
+    ("ci_tamper", 0.65, SAY, "change|set|replace",
+     (r"\b(?:change|set|replace)\s+(?:the\s+)?(?:task'?s\s+)?verify\s+(?:line|command|step|"
+      r"script)\s+(?:to|with)\s+[`'\"]?(?:true|exit 0|:|echo)"), "en"),
     ("ci_tamper", 0.55, SAY, "expect whatever|match whatever",
      r"\b(?:expect|match|assert)\s+whatever\s+(?:the\s+)?(?:code|function|it)\b", "en"),
     # -- secrets moved into the work (files, commits, branch names) -------------------------------
@@ -116,6 +132,10 @@ ROWS: tuple[tuple[str, float, str, str, str, str], ...] = (
     ("destructive", 0.45, CMD, "drop",
      (r"(?:^|[.;:!]\s+|\b(?:and|then|please|just)\s+)drop\s+(?:the\s+|all\s+)?\w+\s+tables?\b"
       r"(?![^.\n]{0,20}\bif exists)"), "en"),
+    ("exfiltration", 0.6, CMD, "commit|check in|push",
+     rf"\b(?:commit|check in|push)\s+(?:the\s+|your\s+)?(?:{_SEC})", "en"),
+    ("destructive", 0.55, SAY, "truncate",
+     r"\btruncate\s+(?:all|every)\s+(?:\w+\s+)?tables?\b", "en"),
     ("exfiltration", 0.7, CMD, "name|call|tag",
      (r"\b(?:name|call|tag)\s+(?:the|your|a|this)?\s*(?:new\s+)?(?:branch|tag|release|commit)\w*"
       rf"[^.\n]{{0,30}}\b(?:after|with|using)\b[^.\n]{{0,30}}(?:{_SEC})"), "en"),
