@@ -188,12 +188,13 @@ def _rotated_line(line: str) -> list[_Part]:
     if len(line) < 20:
         return []
     plain = _english_words(line)
-    if plain >= 3:  # already reads as English, but a plain lead-in may introduce a rotated tail
-        pieces = _PIECE.split(line)
-        if len(pieces) < 2:
-            return []
-        return [part for piece in pieces[1:] if 3 * _english_words(piece) < len(piece.split())
-                for part in _rotated_line(piece)]
-    return [(code, dec) for code, dec in ((SignalCode.ROT13, codecs.encode(line, "rot13")),
-                                          (SignalCode.REVERSED, line[::-1]))
-            if _english_words(dec) >= max(3, 2 * plain + 1)]
+    found = [] if plain >= 3 else [
+        (code, dec) for code, dec in ((SignalCode.ROT13, codecs.encode(line, "rot13")),
+                                      (SignalCode.REVERSED, line[::-1]))
+        if _english_words(dec) >= max(3, 2 * plain + 1)]
+    if found:
+        return found
+    # a plain lead-in ("read it backwards:") may introduce a rotated or reversed tail
+    pieces = _PIECE.split(line)
+    return [part for piece in pieces[1:] if 3 * _english_words(piece) < len(piece.split())
+            for part in _rotated_line(piece)] if len(pieces) > 1 else []

@@ -13,7 +13,8 @@ from swarmtui.engine.guard.screening.rules_shell import SECRET
 SAY, CMD = "say", "cmd"
 
 _SEC = (SECRET + r"|api[- ]?(?:schlüssel|clave|chave|chiave|clé|sleutel|anahtar\w*|klucz)|"
-        r"schlüssel|clave|chave|chiave|clé|jeton|sleutel|klucz|mot de passe|passwort|contraseña|senha|hasło|şifre|"
+        r"schlüssel|clave|chave|chiave|clé|jeton|sleutel|klucz|mot de passe|passwort|"
+        r"contraseña|senha|hasło|şifre|"
         r"wachtwoord|token|密钥|令牌|密码|パスワード|トークン|秘密鍵|비밀번호|토큰|пароль|ключ\w*|"
         r"токен\w*")
 
@@ -68,7 +69,8 @@ ROWS: tuple[tuple[str, float, str, str, str, str], ...] = (
       r"pozwolił|zaakceptował)"), "pl"),
     # -- secrets into files, commits, branch names ---------------------------------------------
     ("exfiltration", 0.65, CMD, ("key|token|secret|password|.ssh|id_rsa|.env|credential|"
-     "schlüssel|clave|chave|chiave|clé|jeton|sleutel|klucz|mot de passe|passwort|contraseña|senha|hasło|şifre|"
+     "schlüssel|clave|chave|chiave|clé|jeton|sleutel|klucz|mot de passe|passwort|contraseña|"
+     "senha|hasło|şifre|"
      "wachtwoord|密钥|令牌|密码|パスワード|トークン|秘密鍵|비밀번호|토큰|пароль|ключ|токен|api"),
      (rf"(?:{_SEC})[^.\n]{{0,60}}\b(?:dans|en|in|nel|nella|na|no|em|в|para|al|à|into|içine|"
       r"naar)\b[^.\n]{0,30}(?:readme|fichier|datei|archivo|arquivo|file|commit|branche|branch|"
