@@ -40,8 +40,10 @@ def test_held_summary_stays_out_until_approved(git_repo: Path, fleets: list[Flee
     plan.write_text(json.dumps({"write": {"src/guard.py": "GUARD = True\n"}, "results": {
         "summary": f"Added the guard. {INJECTION_TEXT}", "do_not_revert": True,
         "files_modified": ["src/guard.py"]}}))
+    # The merge would wait for the approval too (tests/test_held_merge.py): off here, so the
+    # next task starts with the held text in its ledger.
     cfg = fast_config({"inj": [sys.executable, SCRIPTED, str(plan)], "ok": fake("success")},
-                      merge={"auto": True})
+                      merge={"auto": True}, screen={"hold_merge": False})
     f = start(fleets, git_repo, cfg, [task("i", "inj"), task("j", "ok", depends_on=("i",))],
               exit_when_done=False)
     held = f.wait_kind("text_quarantined", "i")

@@ -228,6 +228,7 @@ async def test_alerts_worklist_acks_approves_and_goes_to_the_task(world: World,
         screen.query_one(OptionList).highlighted = held
         await pilot.press("plus")
         assert isinstance(app.screen, ConfirmScreen)
+        assert any("+40 -0 in" in line for line in app.screen.lines)  # the task's change
         await pilot.press("y")
         await until(pilot, lambda: cmds(world)[-1] == ("approve", {"quarantine": "q-3f2a9c"}))
         assert app.screen is screen

@@ -197,6 +197,9 @@ def cmd_merge(ctx: Invocation) -> int:
                              f"({P.agent_id(tid, t.attempt)} is)")
         if t.state != TaskState.PASSED:
             raise SwarmError(f"{tid} is {t.state}; only a passed task can be merged")
+        held = parts.merges.held(t, t.attempt)[2]
+        if held:
+            raise SwarmError(f"{tid} is not merged: {held}")
         parts.merges.enqueue(t, auto=False, by="cli")
         outcome = parts.merges.merge_now(MergeItem(task=tid, attempt=t.attempt, auto=False,
                                                    by="cli"))

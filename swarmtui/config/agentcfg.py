@@ -117,6 +117,9 @@ class ScreenConfig(_Section):
     api_key_env: str = "ANTHROPIC_API_KEY"
     base_url_env: str = "ANTHROPIC_BASE_URL"
     timeout: PositiveDuration = 20.0
+    hold_merge: bool = True
+    """Hold the merge of an attempt whose results summary or final message the screen flags
+    (also with ``merge.auto``) until the operator approves the text."""
 
 
 class WorktreeConfig(_Section):

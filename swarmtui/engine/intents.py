@@ -182,6 +182,13 @@ class ReviewMissing(Intent[str]):
 
 
 @dataclass(frozen=True)
+class MergeHeld(Intent[str]):
+    """Why the task's current attempt may not merge: the screen held what it said about its
+    work, and the operator has not approved it ("" when it may merge)."""
+    task: TaskView
+
+
+@dataclass(frozen=True)
 class MergeWorking(Intent[bool]):
     """Whether a merge runs now or waits in the queue."""
 

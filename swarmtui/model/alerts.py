@@ -75,6 +75,13 @@ def _raise_task(ev: Event) -> Raise | None:
                      f"{_who(ev)} {pl.file} not read: {_one_line(pl.why)}")
     if isinstance(pl, p.TextQuarantined):
         why = ", ".join(r.replace("_", " ") for r in pl.reasons) or "uncertain"
+        if pl.source in p.WORK_SOURCES:
+            return Raise(("injection", pl.digest), AlertLevel.ERROR,
+                         f"{_who(ev)}: its {pl.source} reads like a prompt injection ({why}): "
+                         f"\u201c{_one_line(pl.excerpt)}\u201d; the agent may have obeyed "
+                         f"one, so its merge is held: `swarmtui approve {pl.qid}` lets it "
+                         f"merge, `swarmtui reject {pl.qid}` refuses it", ref=pl.qid,
+                         bell=True)
         return Raise(("injection", pl.digest), AlertLevel.ERROR,
                      f"{_who(ev)}: text from its {pl.source} held for review ({why}): "
                      f"\u201c{_one_line(pl.excerpt)}\u201d; `swarmtui approve {pl.qid}` "

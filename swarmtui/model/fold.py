@@ -122,6 +122,9 @@ def _task_added(run: RunState, ev: Event) -> None:
 
 def _quarantined(run: RunState, ev: Event) -> None:
     pl = ev.get(p.TextQuarantined)
+    t = run.tasks.get(ev.task or "")
+    if t is not None and pl.source in p.WORK_SOURCES and ev.attempt is not None:
+        t.held_work[pl.qid] = ev.attempt  # its merge waits for the operator (mergequeue)
     h = run.quarantine.get(pl.qid)
     if h is not None:
         h.count += 1

@@ -101,6 +101,7 @@ class TaskView:
     context: dict[str, Any] | None = None  # the last context fit (tokens, window, level)
     review: dict[str, Any] | None = None  # the last review (verdict, attempt, summary, ...)
     held: str = ""  # the quarantine id of its prompt, while that waits for approval
+    held_work: dict[str, int] = field(default_factory=dict)  # qid -> attempt: held summaries
     models: dict[str, dict[str, Any]] = field(default_factory=dict)  # tokens and cost per model
     # Readings beside liveness (model/readings.py), of the current attempt unless said:
     context_pct: float | None = None  # percent of the window the latest turn filled

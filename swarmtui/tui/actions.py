@@ -383,6 +383,12 @@ class ActionScreen(Screen[None]):
                  [f"the held text itself cannot be read (.swarm/quarantine/{a.ref}.txt)"])
         question = (f"Release the held text {a.ref} as written?" if approve else
                     f"Reject the held text {a.ref}?")
+        t = self.tasks.get(a.task or "")
+        if t is not None and t.diff:  # a held summary holds the merge: what would merge
+            n = t.diff.get("files", 0)
+            whole.insert(0, f"{t.id}'s change beside it: +{t.diff.get('insertions', 0)} "
+                         f"-{t.diff.get('deletions', 0)} in {n} file{'s' if n != 1 else ''} "
+                         "(the diff tab shows it)")
         self._confirm(ConfirmScreen(question, lines=[a.text, *whole], after=[f"{verb}: {effect}"],
                                     verb="release it as written" if approve else verb),
                       verb, {"quarantine": a.ref}, f"{verb} {a.ref}")

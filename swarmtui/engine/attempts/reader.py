@@ -267,8 +267,8 @@ class AttemptReader:
                            files_modified=list(res.files_modified),
                            do_not_revert=res.do_not_revert, outputs=res.outputs,
                            extra=res.extra), task, attempt)
-        # Held now (and alerted) so the operator sees it at once; every prompt it would reach
-        # later screens it again.
+        # Held now (and alerted) so the operator sees it at once, and the attempt's merge waits
+        # for the operator (mergequeue); every prompt it would reach later screens it again.
         self.ask(ScreenText(res.summary, "results summary", task, attempt))
         t = ports.task(task)
         if res.status == "done":
@@ -304,6 +304,9 @@ class AttemptReader:
                 "outcome": pl.outcome.model_copy(update={"message": self.redact(
                     pl.outcome.message)}) if pl.outcome is not None else None})
         ports.emit(pl, task, attempt)
+        if pl.outcome is not None and pl.outcome.message:
+            # Screened as it is ingested, like the summary: held, it holds the merge.
+            self.ask(ScreenText(pl.outcome.message, "final message", task, attempt))
         self.ask(AttemptExited(task, attempt))
 
     def _exit_believed(self, task: str, attempt: int) -> bool:

@@ -18,7 +18,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from swarmtui.engine.guard.screen import Verdict, screen, withheld_notice
+from swarmtui.engine.guard.screen import ReasonCode, Verdict, screen, withheld_notice
 from swarmtui.engine.guard.screening.judge import Judge
 from swarmtui.engine.guard.screening.signals import safe_excerpt
 from swarmtui.secrets import Redactor
@@ -86,14 +86,20 @@ class Guard:
         flag = Flag(qid=qid, digest=v.digest, source=source,
                     reasons=tuple(r.code.value for r in v.reasons) or ("uncertain",),
                     sentences=tuple(r.sentence for r in v.reasons[:3]),
-                    excerpt=term_safe(v.reasons[0].excerpt if v.reasons
-                                      else safe_excerpt(text, 80)),
+                    excerpt=term_safe(_quoted(v, text)),
                     score=round(v.score, 3), length=len(text), judged=judged)
         with self._lock:
             if all(f.digest != v.digest for f in self.flags):
                 self.flags.append(flag)
         keep(self.folder, qid, text)
         return flag
+
+
+def _quoted(v: Verdict, text: str) -> str:
+    """What the alert quotes: the strongest rule's excerpt (words of the text itself; the
+    classifier's reason lists features, which are not), else the text's opening."""
+    return next((r.excerpt for r in v.reasons if r.code != ReasonCode.CLASSIFIER),
+                safe_excerpt(text, 80))
 
 
 def keep(folder: Path, qid: str, text: str) -> None:

@@ -22,6 +22,7 @@ from swarmtui.engine.intents import (
     Ask,
     EnqueueMerge,
     FailAttempt,
+    MergeHeld,
     MergePending,
     MergeWorking,
     ReviewMissing,
@@ -41,7 +42,8 @@ def run_protected(ports: Ports) -> tuple[str, ...]:
 
 
 class MergeQueue:
-    """Owns ``EnqueueMerge``, ``MergePending``, ``ReviewMissing`` and ``MergeWorking``."""
+    """Owns ``EnqueueMerge``, ``MergePending``, ``ReviewMissing``, ``MergeHeld`` and
+    ``MergeWorking``."""
 
     def __init__(self, ports: Ports, ask: Ask, ledger: list[LedgerEntry]) -> None:
         self.ports = ports
@@ -63,6 +65,42 @@ class MergeQueue:
 
     def missing_review(self, it: ReviewMissing) -> str:
         return self.review_missing(it.task)
+
+    def held_reason(self, it: MergeHeld) -> str:
+        return self.held(it.task, it.task.attempt)[2]
+
+    def held(self, t: TaskView, attempt: int) -> tuple[str, str, str]:
+        """(qid, state, why) of what ``attempt`` said about its work that the screen held and
+        the operator has not approved; empty when there is none (or ``screen.hold_merge`` is
+        off). Its agent may have read something hostile and obeyed it: the work waits."""
+        if not self.ports.config.screen.hold_merge:
+            return "", "", ""
+        for qid, a in t.held_work.items():
+            h = self.ports.state.quarantine.get(qid)
+            if a != attempt or h is None or h.state == "approved":
+                continue
+            if h.state == "rejected":
+                return qid, h.state, (f"the operator rejected its {h.source} ({qid}) as a "
+                                      "possible prompt injection")
+            return qid, h.state, (f"its {h.source} reads like a prompt injection: the merge "
+                                  f"waits for `swarmtui approve {qid}`")
+        return "", "", ""
+
+    def _next(self) -> MergeItem | None:
+        """The first queued item that may merge now. Held ones wait in the queue (approving
+        their text lets them go); one whose text was rejected leaves it, refused."""
+        st = self.ports.state
+        for item in list(st.merge_queue):
+            t = st.tasks.get(item.task)
+            qid, state, why = self.held(t, item.attempt) if t is not None else ("", "", "")
+            if not qid:
+                return item
+            if state == "rejected":
+                self.ports.emit(p.MergeRefused(reason=why), item.task, item.attempt)
+                if item.command_id is not None:
+                    self.ask(AnswerCommand(item.command_id, "merge", item.by, "refused",
+                                           {"task": item.task, "message": why, "reason": why}))
+        return None
 
     def is_working(self, it: MergeWorking) -> bool:
         return self.working
@@ -105,7 +143,9 @@ class MergeQueue:
         if item is None:
             if not st.merge_queue:
                 return
-            item = st.merge_queue[0]
+            item = self._next()
+            if item is None:
+                return
             self.ports.emit(p.MergeStarted(), item.task, item.attempt)
         self.working = True
         job = self.job(item)

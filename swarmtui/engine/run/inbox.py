@@ -28,6 +28,7 @@ from swarmtui.engine.intents import (
     EndAttempt,
     EnqueueMerge,
     FailAttempt,
+    MergeHeld,
     MergePending,
     ReviewMissing,
     ScreenText,
@@ -421,7 +422,7 @@ class Commands:
             return _refuse(t.id, f"{t.id} is {t.state}; only a passed task can be merged")
         if self.ask(MergePending(t.id)):
             return _refuse(t.id, f"{t.id} is already in the merge queue")
-        why = self.ask(ReviewMissing(t))
+        why = self.ask(ReviewMissing(t)) or self.ask(MergeHeld(t))
         if why:
             return _refuse(t.id, why)
         self.ask(EnqueueMerge(t, auto=False, by=cmd.source, command_id=cmd.id))

@@ -125,6 +125,7 @@ def _owners(loop: Loop, p: Parts) -> None:
         (i.EnqueueMerge, p.merges.enqueue_it),
         (i.MergePending, p.merges.is_pending),
         (i.ReviewMissing, p.merges.missing_review),
+        (i.MergeHeld, p.merges.held_reason),
         (i.MergeWorking, p.merges.is_working),
         (i.StartReview, p.reviews.start),
         (i.Steer, p.steering.steer),

@@ -7,6 +7,10 @@ from pydantic import Field
 from swarmtui.model.kinds import EventKind
 from swarmtui.model.payloads.base import Payload, _register
 
+# Screened as they are ingested: what an attempt says about its own work. Held text from one of
+# these holds that attempt's merge too (the agent may have read something hostile and obeyed it).
+WORK_SOURCES = ("results summary", "final message")
+
 
 @_register
 class TextQuarantined(Payload):

@@ -60,6 +60,13 @@ _GROUPS: dict[str, frozenset[str]] = {
     "main": _words("main master production prod"),
     "authority": _words("operator supervisor admin administrator maintainer maintainers owner "
                         "root system team"),
+    # authority claimed in plain words, what it is claimed for, and where secrets are moved
+    "approval": _words("approved okayed signed waived agreed confirmed authorised authorized "
+                       "allowed decided lifted cleared preapproved greenlit permitted"),
+    "checks": _words("tests test suite verify review ci lint linter checks coverage scan hooks "
+                     "pipeline workflow"),
+    "sink": _words("readme commit branch tag summary notes docs changelog fixture fixtures "
+                   "description comment handoff"),
     "meta": _words("injection injections attack attacks attacker payload payloads malicious "
                    "advisory cve example examples detect detects detected detection flag "
                    "flags flagged screen screening corpus docs"),
@@ -138,7 +145,7 @@ def decision(model: Model, text: str) -> tuple[float, list[tuple[str, float]]]:
 
 def raw_decision(model: Model, text: str) -> tuple[float, list[tuple[str, float]], int]:
     """The linear decision value exactly as trained (sublinear tf-idf, l2-normalised), the
-    strongest positive features and the number of tokens."""
+    strongest positive word features and the number of tokens."""
     terms = model.terms
     feats = features(text)
     n = sum(1 for f in feats if f.startswith("w:"))
@@ -149,7 +156,9 @@ def raw_decision(model: Model, text: str) -> tuple[float, list[tuple[str, float]
     norm = math.sqrt(sum(v * v for v in vals.values())) or 1.0
     contrib = [(f, v / norm * terms[f][1]) for f, v in vals.items()]
     z = model.intercept + sum(c for _, c in contrib)
-    top = sorted((c for c in contrib if c[1] > 0), key=lambda c: -c[1])[:4]
+    # word groups are not words of the text: an excerpt shows only what is there
+    top = sorted((c for c in contrib if c[1] > 0 and not c[0].startswith("g:")),
+                 key=lambda c: -c[1])[:4]
     return z, top, n
 
 

@@ -181,12 +181,20 @@ def _rotated_parts(text: str) -> list[_Part]:
     return out
 
 
+_PIECE = re.compile(r"(?<=[:;.!?])\s+|\s+[-\u2013\u2014]\s+")
+
+
 def _rotated_line(line: str) -> list[_Part]:
     if len(line) < 20:
         return []
     plain = _english_words(line)
-    if plain >= 3:  # already reads as English
-        return []
-    return [(code, dec) for code, dec in ((SignalCode.ROT13, codecs.encode(line, "rot13")),
-                                          (SignalCode.REVERSED, line[::-1]))
-            if _english_words(dec) >= max(3, 2 * plain + 1)]
+    found = [] if plain >= 3 else [
+        (code, dec) for code, dec in ((SignalCode.ROT13, codecs.encode(line, "rot13")),
+                                      (SignalCode.REVERSED, line[::-1]))
+        if _english_words(dec) >= max(3, 2 * plain + 1)]
+    if found:
+        return found
+    # a plain lead-in ("read it backwards:") may introduce a rotated or reversed tail
+    pieces = _PIECE.split(line)
+    return [part for piece in pieces[1:] if 3 * _english_words(piece) < len(piece.split())
+            for part in _rotated_line(piece)] if len(pieces) > 1 else []

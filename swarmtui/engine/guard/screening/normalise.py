@@ -35,6 +35,7 @@ from swarmtui.engine.guard.screening.signals import (
     safe_excerpt,
     word_window,
 )
+from swarmtui.engine.guard.screening.structure import role_parts
 
 __all__ = [
     "DECODED",
@@ -255,8 +256,10 @@ _CODE = re.compile(r"```.*?(?:```|$)|`[^`\n]*`", re.DOTALL)
 
 
 def _markup(text: str, acc: _Acc) -> None:
-    """Add the parts of HTML and markdown a reader does not see (or sees only as a link).
-    Inside code spans and fences markup is shown as written, so it hides nothing there."""
+    """Add the parts of HTML and markdown a reader does not see (or sees only as a link), and
+    the bodies of role fences and role objects (``structure``). Inside code spans and fences
+    markup is shown as written, so it hides nothing there."""
+    role_parts(text, acc)
     if "`" in text:
         text = _CODE.sub(lambda m: " " * len(m.group()), text)
     if "<" in text:

@@ -22,7 +22,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from swarmtui.engine.guard.screening import lexicon, rules_say, rules_shell
+from swarmtui.engine.guard.screening import (
+    lexicon,
+    lexicon_claims,
+    rules_claims,
+    rules_say,
+    rules_shell,
+)
 from swarmtui.engine.guard.screening.normalise import (
     DECODED,
     HIDDEN,
@@ -125,7 +131,8 @@ def _find(rule: Rule, low: str) -> re.Match[str] | None:
 @functools.cache
 def all_rules() -> tuple[Rule, ...]:
     """Every rule, compiled once: English instructions, shell and exfiltration, other languages."""
-    rows = [(*row, "en") for row in rules_say.ROWS] + [*rules_shell.ROWS, *lexicon.ROWS]
+    rows = [(*row, "en") for row in rules_say.ROWS] + [*rules_shell.ROWS, *rules_claims.ROWS,
+                                                           *lexicon.ROWS, *lexicon_claims.ROWS]
     return tuple(_rule(ReasonCode(code), weight, kind, needles, pattern, lang)
                  for code, weight, kind, needles, pattern, lang in rows)
 
@@ -144,9 +151,12 @@ _NEGATION = re.compile(
     r"that called|delete the (?:old|unused|legacy)|"
     r"fixed|reverted|guarded|detects?|detected|catches|caught|flags?|flagged|used to|was|were|"
     r"had been|previously|vulnerable|exploit\w*|instead|unsafe|dangerous|stop using|"
-    r"stopped|such as|like|e\.g\.)\b[^.\n]{0,50}$", re.IGNORECASE)
+    r"stopped|such as|like|e\.g\.|append(?:ing|ed)|planted|injected)\b[^.\n]{0,50}$",
+    re.IGNORECASE)
 
 
+_COMMIT = re.compile(r"(?:(?:fix|feat|docs|chore|test|tests|refactor|ci|build|perf|style|"
+                     r"revert|security)(?:\([\w./-]{1,30}\))?!?:|revert \"|merge (?:branch|pull))")
 _URL = re.compile(r"\b(?:https?|ftp)://\S+|`[^`\n]*`")
 
 
@@ -178,6 +188,8 @@ def _factor(rule: Rule, low: str, start: int, quoted: bool, meta: float,
         before = low[max(0, start - 40): start]
         if _NEGATION.search(before) or lexicon.NEGATION.search(before):
             f *= 0.4
+        elif _COMMIT.match(low):
+            f *= 0.6  # a commit message names the command it fixes, guards or removes
     if address and f >= 0.55:
         f *= 1.15
     return f
@@ -306,8 +318,23 @@ _UNICODE_SIGNALS = (SignalCode.TAG_CHARS, SignalCode.VARIATION_SELECTORS, Signal
                     SignalCode.BIDI_CONTROL, SignalCode.HOMOGLYPHS, SignalCode.LEETSPEAK,
                     SignalCode.COMPATIBILITY_FORMS)
 # Where an instruction found inside counts once more: origins of the segment, and the reason.
-_CARRIERS = ((DECODED, R.ENCODED),
-             (frozenset({SignalCode.HTML_COMMENT, SignalCode.HIDDEN_HTML}), R.HIDDEN_MARKUP))
+_MARKUP = frozenset({SignalCode.HTML_COMMENT, SignalCode.HIDDEN_HTML})
+_ROLES = frozenset({SignalCode.ROLE_FENCE, SignalCode.ROLE_OBJECT})
+_CARRIERS = ((DECODED, R.ENCODED), (_MARKUP, R.HIDDEN_MARKUP), (_ROLES, R.FAKE_MARKER))
+# Inside hidden markup or a role block, words addressed to a reader and an order are enough:
+# nobody hides a note to a model for a person to read.
+_HIDDEN_TO = re.compile(
+    r"\b(?:agents?|assistants?|models?|ai|llm|bot|next \w+|whoever|you|your|dear|note to|"
+    r"instructions? for|directive|priority|system)\b")
+_HIDDEN_DO = re.compile(
+    r"\b(?:must|should|need to|is to|are to|do it|now|please|ignore|disregard|forget|delete|"
+    r"remove|push|merge|upload|send|copy|write|add|print|run|set|disable|skip|report|say|"
+    r"approve|replace|export|commit|install|change|turn|lower|mark|e-?mail|include|read|put|"
+    r"may|can|allowed)\b")
+_HIDDEN_ORDER = re.compile(
+    r"(?:^|[.!?:;]\s)\s*(?:please\s+)?(?:ignore|disregard|forget|delete|remove|push|merge|"
+    r"upload|send|copy|disable|skip|approve|export|install|e-?mail|print|run|change|replace|"
+    r"write|commit)\b")
 
 
 def _unicode_weight(norm: Normalised) -> float:
@@ -340,6 +367,16 @@ def signal_hits(norm: Normalised, instruction_hits: Sequence[Hit]) -> list[Hit]:
         inside = [h for h in instruction_hits if h.origin in origin and h.weight >= 0.3]
         if inside:
             out.append(Hit(code, 0.7, inside[0].excerpt, inside[0].origin))
+    roles = [s for s in norm.signals if s.code in _ROLES]
+    if roles:  # imitates a system or instruction message, whatever it says
+        out.append(Hit(R.FAKE_MARKER, 0.25, roles[0].example, roles[0].code))
+    for seg in norm.segments:
+        if seg.origin in _MARKUP or seg.origin in _ROLES:
+            low = seg.text.lower()
+            if (_HIDDEN_TO.search(low) and _HIDDEN_DO.search(low)) or _HIDDEN_ORDER.search(low):
+                code = R.HIDDEN_MARKUP if seg.origin in _MARKUP else R.FAKE_MARKER
+                out.append(Hit(code, 0.6, safe_excerpt(seg.text), seg.origin))
+                break
     return out
 
 

@@ -191,8 +191,10 @@ ROWS: tuple[tuple[str, float, str, str, str, str], ...] = (
      r"everything)\b"), "en"),
     # -- git force ------------------------------------------------------------------------------
     ("git_force", 0.45, CMD, "git push",
-     r"\bgit\s+push\b(?![^\n;&|]*\bswarm/)[^\n;&|]{0,80}(?:\s--force\b|\s-f\b|"
-     r"\s--force-with-lease\b|\s\+[\w/]+)",
+     # --force-with-lease alone is the safe way to update one's own branch: only towards a
+     # shared branch (the row below) does it count
+     r"\bgit\s+push\b(?![^\n;&|]*\bswarm/)[^\n;&|]{0,80}(?:\s--force(?!-with-lease)\b|"
+     r"\s-f\b|\s\+[\w/]+)",
      "en"),
     ("git_force", 0.8, CMD, "git push",
      (r"\bgit\s+push\b[^\n;&|]{0,80}(?:(?:\s--force\b|\s-f\b|\s--force-with-lease\b)[^\n;&|]{0,40}"

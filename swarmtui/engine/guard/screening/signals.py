@@ -43,6 +43,8 @@ class SignalCode(StrEnum):
     HIDDEN_HTML = "hidden_html"
     LINK_TARGET = "link_target"
     ALT_TEXT = "alt_text"
+    ROLE_FENCE = "role_fence"  # a fenced block labelled system, instructions, prompt...
+    ROLE_OBJECT = "role_object"  # a chat-API {"role": ..., "content": ...} object
     TRUNCATED = "truncated"
 
 
@@ -51,7 +53,8 @@ DECODED = frozenset({SignalCode.BASE64, SignalCode.HEX, SignalCode.PERCENT,
                      SignalCode.HTML_ENTITIES, SignalCode.ESCAPES, SignalCode.ROT13,
                      SignalCode.REVERSED})
 HIDDEN = frozenset({SignalCode.TAG_CHARS, SignalCode.VARIATION_SELECTORS,
-                    SignalCode.HTML_COMMENT, SignalCode.HIDDEN_HTML})
+                    SignalCode.HTML_COMMENT, SignalCode.HIDDEN_HTML, SignalCode.ROLE_FENCE,
+                    SignalCode.ROLE_OBJECT})
 
 
 @dataclass(frozen=True)

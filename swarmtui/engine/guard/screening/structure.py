@@ -1,0 +1,55 @@
+"""Instructions carried by structure rather than words: fenced blocks labelled as a system or
+instruction message, and chat-API role objects (``{"role": "system", "content": ...}``) inside
+agent text (pure, bounded).
+
+A model reading a results summary cannot tell a fenced ```` ```system ```` block or a JSON role
+object from the turns of its own conversation, so their bodies are screened as hidden parts are:
+without the discount that quoting earns elsewhere. A fence or an object of the system, developer
+or tool role counts a little on its own (``rules.signal_hits``); code that builds such objects
+from variables is not text about anything and yields no part.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from swarmtui.engine.guard.screening.signals import _MAX_BLOBS, SignalCode, _Acc
+
+# The info string of a fence that claims to be a message to the model.
+_ROLE_FENCE = re.compile(
+    r"^[ \t]{0,3}(`{3,}|~{3,})[ \t]*(?:role\s*[:=]\s*)?\[?(system(?:[ _-]?(?:prompt|message))?|"
+    r"sys|developer(?:[ _-]?message)?|instructions?|assistant[ _-]instructions|prompt|"
+    r"(?:agent|model|ai)[ _-]instructions)\]?[ \t]*\n(.{0,4000}?)(?:\n[ \t]{0,3}\1|\Z)",
+    re.MULTILINE | re.DOTALL | re.IGNORECASE)
+_ROLE_OBJECT = re.compile(
+    r"""(["'])role\1\s*:\s*(["'])(system|developer|tool|assistant|user|function)\2\s*,\s*"""
+    r"""(?:(["'])name\4\s*:\s*(["'])[^"'\n]{0,80}\5\s*,\s*)?(["'])content\6\s*:\s*"""
+    r"""(?:"((?:[^"\\\n]|\\.){1,2000})"|'((?:[^'\\\n]|\\.){1,2000})')""", re.IGNORECASE)
+OWN_ROLES = frozenset({"system", "developer", "tool", "function"})
+
+
+def _unquote(body: str) -> str:
+    try:
+        out = json.loads(f'"{body}"')
+        return out if isinstance(out, str) else body
+    except ValueError:
+        return body.replace("\\'", "'").replace('\\"', '"')
+
+
+def role_parts(text: str, acc: _Acc) -> None:
+    """Add the bodies of role fences and role objects in ``text`` as segments, with a signal
+    for each (counted once per fence or object of a model-side role)."""
+    if "```" in text or "~~~" in text:
+        for m in list(_ROLE_FENCE.finditer(text))[:_MAX_BLOBS]:
+            body = m.group(3)
+            if body.strip():
+                acc.add(body, SignalCode.ROLE_FENCE)
+                acc.signal(SignalCode.ROLE_FENCE, 1, f"{m.group(2)}: {body}")
+    if "role" in text.lower():
+        for m in list(_ROLE_OBJECT.finditer(text))[:_MAX_BLOBS]:
+            role = m.group(3).lower()
+            body = _unquote(m.group(7) if m.group(7) is not None else m.group(8))
+            acc.add(body, SignalCode.ROLE_OBJECT)
+            if role in OWN_ROLES:
+                acc.signal(SignalCode.ROLE_OBJECT, 1, f"{role}: {body}")
