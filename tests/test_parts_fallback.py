@@ -231,3 +231,31 @@ def test_the_digest_is_bounded_and_keeps_the_newest() -> None:
     assert got[-1].startswith("said: message 99 ") and all(len(x) <= 600 for x in got)
     plain = entries(["Applied edit to hello.txt", "", "Commit abc1234 Add hello"])
     assert plain == ["printed: Applied edit to hello.txt", "printed: Commit abc1234 Add hello"]
+
+
+@pytest.mark.parametrize(("name", "code", "writes"), [
+    ("success", 0, True), ("quota_429", 0, False), ("auth_401", 0, False),
+    ("plan_ask", 0, False), ("success", 1, False)])
+def test_aiders_results_are_written_for_it_only_after_a_clean_exit_with_commits(
+        tmp_path: Path, name: str, code: int, writes: bool) -> None:
+    """From Aider's recorded output (tests/data/aider): a clean run that committed gets
+    results.json written by the adapter, labelled; an API error, an ask-only run (no commit)
+    or a failing exit gets none; an existing file is never replaced."""
+    from swarmtui.engine.adapters.aider import AiderAdapter
+
+    out = tmp_path / P.RESULTS_FILE
+    a = AiderAdapter()
+    a.configure({"results_file": str(out)})
+    for line in (DATA / "aider" / f"{name}.txt").read_text().splitlines():
+        a.observe(line)
+    a.exited(code)
+    assert out.exists() == writes
+    if writes:
+        got = json.loads(out.read_text())
+        assert got["status"] == "done" and got["files_modified"] == ["hello.txt"]
+        assert got["summary"].startswith("Not the agent's own word")
+        assert got["reported_by"].startswith("swarmtui's aider adapter")
+        out.write_text('{"status": "failed", "summary": "its own"}')
+        a.exited(code)
+        assert json.loads(out.read_text())["summary"] == "its own"
+    assert [x.name for x in tmp_path.iterdir() if x.name != P.RESULTS_FILE] == []
