@@ -132,6 +132,13 @@ def test_a_usage_limit_on_claude_carries_on_on_codex_in_the_same_worktree(
     assert "used Bash: git add hello-f.txt" in first and "used Write: " in first
     t = f.store.replay().tasks["f"]
     assert str(t.state) in ("passed", "merged") and t.failures == 0
+    # status --json says what the newest attempt ran on; so does the TUI's task view.
+    from swarmtui.cli.inspect import status_obj
+
+    row = next(r for r in status_obj(git_repo, cfg, f.store)["tasks"] if r["id"] == "f")
+    assert (row["agent"], row["attempt_agent"], row["cli"], row["account"]) == (
+        "claude", "codex", "codex", "oa")
+    assert (t.ran_on, t.account) == ("codex", "oa")
     # Each attempt's cost once, on its own account and CLI.
     from swarmtui.report import build_report
     from swarmtui.report.render import report_json

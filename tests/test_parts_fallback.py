@@ -103,6 +103,7 @@ def test_a_usage_limit_on_claude_carries_on_at_once_on_codex_with_a_digest(
     assert "said: Done: hello.txt committed, results.json written." in prompt
     t = e.task("t")
     assert (t.state, t.failures) == (TaskState.RUNNING, 0)
+    assert (t.ran_on, t.account) == ("codex", "oa")  # what the TUI's task view shows
     # Cost: each attempt once, on its own account and CLI.
     e.exits("t", 2, {"cost_usd": 0.25, "tokens": 10})
     e.tick()
