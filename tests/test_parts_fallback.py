@@ -214,6 +214,8 @@ def test_a_task_file_takes_accounts(tmp_path: Path) -> None:
     ("gemini", "success.jsonl", ["used run_shell_command: git add hello.txt && git commit -q "
                                  "-m 'Add hello'", "used write_file: /tmp/rec-gemini-tei8486x/"
                                  "repo/hello.txt", "said: Done."]),
+    ("opencode", "success.jsonl", ["used bash: echo 'started [outputs: 0]' >> /tmp/rec-"
+                                   "opencode-_h03qzuw/repo/.progress.md", "said: Done."]),
     ("claude", "success.jsonl", ["said: Starting: recording progress.",
                                  "said: Done: hello.txt committed, results.json written."]),
 ])

@@ -4,7 +4,8 @@ When a usage limit moves a task to an account of another CLI, the new agent cann
 old session: it starts fresh in the same worktree, and its handoff says what the old one did
 and said last. This reads the tail of the old attempt's ``output.log`` in whichever format its
 CLI printed (Claude Code's and Qwen Code's ``stream-json``, Codex's ``exec --json``, Gemini
-CLI's ``stream-json``; any other output: its last plain lines) and keeps, in order, what it
+CLI's ``stream-json``, opencode's ``run --format json``; any other output, Aider's text say:
+its last plain lines) and keeps, in order, what it
 said and which tools it ran. Everything here is agent-written text: read bounded and without
 following links (``read_under``), each line cleaned and cut, the whole capped, and screened by
 the prompt's guard when the handoff is rendered.
@@ -134,6 +135,15 @@ def _of(obj: dict[str, Any]) -> list[str]:
             paths = [str(c.get("path")) for c in changes if isinstance(c, dict)] if isinstance(
                 changes, list) else []
             return [_cut(f"changed: {', '.join(paths) or 'files'}", ENTRY_CHARS)]
+        return []
+    part = obj.get("part")
+    if isinstance(part, dict):  # opencode
+        if kind == "text" and str(part.get("text") or "").strip():
+            return [_said(str(part["text"]))]
+        state = part.get("state")
+        if kind == "tool_use":
+            return [_tool(str(part.get("tool") or "a tool"),
+                          state.get("input") if isinstance(state, dict) else None)]
         return []
     if kind == "tool_use":  # Gemini CLI
         return [_tool(str(obj.get("tool_name") or "a tool"), obj.get("parameters"))]
