@@ -3,11 +3,14 @@
 An account is one credential for one agent CLI: a name, the CLI (``cli``, an adapter name),
 and where its key lives: ``env`` names a variable of the supervisor's environment, ``file`` a
 file read each time an attempt starts. The config holds neither key: only the variable's name
-or the file's path, so the config as stored with the run holds no secret. An agent lists the
-accounts it may use in order of preference (``[agents.NAME] accounts = ["work", "personal"]``);
-each attempt runs on the first one that is not usage-limited and under its cost cap, and an
-attempt that hits a usage limit carries on on the next free one (``engine/accounts/``).
-Checks across entries (unique names, agents naming accounts that exist and fit their CLI) are
+or the file's path, so the config as stored with the run holds no secret. Work runs on a
+fallback list in order of preference: a task's own (``accounts`` in the task file), else its role's
+(``[roles.NAME] accounts``, ``RoleConfig``), else its agent's (``[agents.NAME] accounts``);
+an entry names an account or a CLI (``expand``: every account of it). Each attempt runs on the
+first that is not usage-limited and under its cost cap, with the agent config ``agent_for``
+says (the account's ``agent``, else the task's own agent of that CLI, else the only agent
+config of that CLI), so a list may cross CLIs (``engine/accounts/``). Checks across entries
+(unique names, lists naming accounts that exist and have an agent config to run) are
 ``check_accounts``, called by ``Config``'s validator so the message names the key at fault.
 """
 

@@ -5,10 +5,10 @@ old session: it starts fresh in the same worktree, and its handoff says what the
 and said last. This reads the tail of the old attempt's ``output.log`` in whichever format its
 CLI printed (Claude Code's and Qwen Code's ``stream-json``, Codex's ``exec --json``, Gemini
 CLI's ``stream-json``, opencode's ``run --format json``; any other output, Aider's text say:
-its last plain lines) and keeps, in order, what it
-said and which tools it ran. Everything here is agent-written text: read bounded and without
-following links (``read_under``), each line cleaned and cut, the whole capped, and screened by
-the prompt's guard when the handoff is rendered.
+its last plain lines) and keeps, in order, what it said and which tools it ran. Everything
+here is agent-written text: read bounded and without following links (``read_under``), each
+line cleaned and cut, the whole capped, and screened by the prompt's guard when the handoff is
+rendered.
 """
 
 from __future__ import annotations
