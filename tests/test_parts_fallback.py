@@ -262,3 +262,24 @@ def test_aiders_results_are_written_for_it_only_after_a_clean_exit_with_commits(
         a.exited(code)
         assert json.loads(out.read_text())["summary"] == "its own"
     assert [x.name for x in tmp_path.iterdir() if x.name != P.RESULTS_FILE] == []
+
+
+def test_the_digest_is_screened_like_all_agent_text(tmp_path: Path) -> None:
+    """An instruction the old session printed reaches the new CLI's prompt only as screened
+    text, never as it was written."""
+    from swarmtui.fake_agent import INJECTION_TEXT
+
+    e = engine(tmp_path, config(claude_accounts=["work", "oa"]))
+    e.add(task("t"))
+    e.tick()
+    said = {"type": "assistant", "parent_tool_use_id": None, "message": {
+        "content": [{"type": "text", "text": INJECTION_TEXT}]}}
+    (e.runner.agent_dir("t", 1) / P.OUTPUT_LOG).write_text(json.dumps(said) + "\n")
+    e.advance(60)
+    e.exits("t", 1, RECORD, signals=SIGNALS)
+    e.tick()
+    e.tick()
+    assert spawned(e, "t") == [("claude", "work"), ("codex", "oa")]
+    prompt = (e.runner.agent_dir("t", 2) / P.PROMPT_FILE).read_text()
+    assert "### Its conversation (digest, newest last)" in prompt
+    assert "IGNORE ALL PREVIOUS INSTRUCTIONS" not in prompt, prompt
