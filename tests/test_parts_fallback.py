@@ -181,6 +181,8 @@ def test_bad_fallback_lists_are_refused_naming_the_key(more: dict[str, Any], say
 
 
 def test_a_tasks_own_list_is_checked_against_the_config() -> None:
+    from swarmtui.engine.accounts.fallback import agents_run
+
     cfg = config()
     ok = TaskSpec(id="a", title="a", prompt="p", role="worker", agent="claude",
                   accounts=("gemini", "oa"))
@@ -189,6 +191,8 @@ def test_a_tasks_own_list_is_checked_against_the_config() -> None:
     assert task_problems(cfg, [ok, bad]) == [
         "task 'b': key `accounts[1]`: expected the name of an [[accounts]] entry (work, oa, "
         "gem) or of a CLI that has one, got 'nope'"]
+    # validate and up check the commands of every CLI a task may move to.
+    assert agents_run(cfg, [ok]) == {"claude", "gemini", "codex"}
 
 
 def test_a_task_file_takes_accounts(tmp_path: Path) -> None:

@@ -234,9 +234,10 @@ def cmd_validate(ctx: Invocation) -> int:
     repo = ctx.repo
     config = ctx.config(repo)
     tasks = load_tasks(repo, config, ctx.args.tasks)
+    from swarmtui.engine.accounts.fallback import agents_run
     from swarmtui.tasks.programs import verify_problems
 
-    problems = agent_problems(config, {t.agent for t in tasks})
+    problems = agent_problems(config, agents_run(config, tasks))
     problems += verify_problems(tasks, gate=config.merge.verify)
     if problems:
         raise InputError("\n".join(f"{ctx.args.tasks}: {p}" for p in problems))

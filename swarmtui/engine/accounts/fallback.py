@@ -41,6 +41,16 @@ def cli_of(config: Config, agent: str) -> str:
     return a.adapter if a is not None else "generic"
 
 
+def agents_run(config: Config, tasks: Iterable[TaskSpec]) -> set[str]:
+    """Every agent config the tasks may run: their own and those of their lists' accounts (so
+    ``validate`` and ``up`` check the other CLIs' commands too)."""
+    out: set[str] = set()
+    for t in tasks:
+        out.add(t.agent)
+        out |= {agent_for(config, a, t.agent) for a in chain(config, t)}
+    return out
+
+
 def task_problems(config: Config, tasks: Iterable[TaskSpec]) -> list[str]:
     """Why a task's own ``accounts`` cannot be run: each as ``task 'ID': key ...: ...``."""
     out: list[str] = []
