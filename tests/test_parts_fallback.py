@@ -113,8 +113,8 @@ def test_a_usage_limit_on_claude_carries_on_at_once_on_codex_with_a_digest(
     r = report_json(build_report(e.events(), e.ports.config))
     assert {k: v["cost_usd"] for k, v in r["by_account"].items()} == {"work": 0.5, "oa": 0.25}
     assert {k: v["cost_usd"] for k, v in r["by_cli"].items()} == {"claude": 0.5, "codex": 0.25}
-    assert [(a["agent"], a["account"]) for a in r["attempts"]] == [("claude", "work"),
-                                                                    ("codex", "oa")]
+    assert [(a["agent"], a["cli"], a["account"]) for a in r["attempts"]] == [
+        ("claude", "claude", "work"), ("codex", "codex", "oa")]
     assert e.replays()
 
 
