@@ -2,7 +2,10 @@
 
 Intervals are in seconds so the whole run (stalls detected and killed, crashes retried with a
 handoff, a failed verification fixed, scope locks, dependencies, sub-agents and a refused
-spawn) takes about two minutes.
+spawn) takes about two minutes. A mixed fleet: besides plain simulated agents, some speak
+Claude Code's, Codex's and Gemini CLI's own output (``fake_speech.py``), read by those adapters;
+one task runs on a Claude account that hits its usage limit and carries on, at once, on a Codex
+account (demo keys in files of the demo folder: nothing real is used or sent anywhere).
 """
 
 from __future__ import annotations
@@ -21,6 +24,10 @@ DEMO_TASKS: list[tuple[str, str, str, dict[str, object]]] = [
     ("docs", "slow", "Document the public API", {"files": ["fake/docs*"]}),
     ("publish", "ask", "Publish the docs preview (asks you first: press g)",
      {"files": ["fake/publish*", "fake/published.txt"], "verify": None}),
+    ("port", "codex-style", "Port the CLI flags (a Codex-style agent)", {}),
+    ("changelog", "gemini-style", "Write the changelog (a Gemini-style agent)", {}),
+    ("migrate", "claude-style", "Migrate the settings (its Claude account hits a usage limit; "
+     "a Codex account carries on)", {"accounts": ["claude-team", "codex-spare"]}),
     ("flaky", "fail-verify-once", "Fix the off-by-one (first try leaves a bug)", {}),
     ("stall", "stall", "Refactor storage (the first attempt stalls)", {}),
     ("crash", "crash", "Add the cache (the first attempt crashes)", {}),
@@ -34,6 +41,10 @@ DEMO_TASKS: list[tuple[str, str, str, dict[str, object]]] = [
      {"role": "orchestrator", "verify": None}),
     ("release", "success", "Write the release notes", {"depends_on": ["parser", "docs"]}),
 ]
+# The demo's accounts: keys are made-up words in files; the Claude one says "limited", which the
+# simulated Claude-style agent answers with its usage limit.
+DEMO_KEYS = {"claude-team": "sk-ant-oat01-demo-limited-not-a-real-key",
+             "codex-spare": "sk-demo-codex-not-a-real-key"}
 
 
 def _toml_value(v: object) -> str:
@@ -53,7 +64,35 @@ def ask_agent(py: str, pace: float) -> str:
             "adapter = \"claude\"\n[agents.ask.permissions]\nask_timeout = \"1m\"\n")
 
 
-def demo_config(pace: float) -> str:
+def styled_agents(py: str, pace: float) -> str:
+    """Simulated agents that speak Claude Code's, Codex's and Gemini CLI's output, and the
+    accounts the failover task runs on."""
+    def agent(style: str, adapter: str, extra: list[str], cli: list[str], more: str = "") -> str:
+        argv = [py, "-P", "-m", "swarmtui.fake_speech", "--speaks", adapter, "--scenario",
+                "success", "--pace", str(pace), "--seed", "7", *extra, "--", *cli]
+        return (f"[agents.{style}]\ncommand = {_toml_value(argv)}\nprompt_via = \"stdin\"\n"
+                f"adapter = \"{adapter}\"\n{more}")
+
+    return "\n".join([
+        agent("claude-style", "claude", ["--limited-key", "limited"], ["-p"],
+              "[agents.claude-style.permissions]\nask = false\n"),
+        agent("codex-style", "codex", [], ["exec", "--json", "-m", "gpt-5.5", "-"]),
+        agent("gemini-style", "gemini", [], ["--output-format", "stream-json"]),
+    ])
+
+
+def accounts_config(keys: Path) -> str:
+    clis = {"claude-team": ("claude", ""), "codex-spare": ("codex", "codex-style")}
+    out = []
+    for name, (cli, agent) in clis.items():
+        out += ["[[accounts]]", f"name = {_toml_value(name)}", f"cli = {_toml_value(cli)}",
+                f"file = {_toml_value(str(keys / f'{name}.key'))}"]
+        out += [f"agent = {_toml_value(agent)}"] if agent else []
+        out.append("")
+    return "\n".join(out)
+
+
+def demo_config(pace: float, keys: Path | None = None) -> str:
     py = sys.executable
 
     def agent(scenario: str, *extra: str) -> str:
@@ -73,7 +112,9 @@ def demo_config(pace: float) -> str:
         # A simulated Claude Code session that asks before it publishes (swarmtui/fake_live.py):
         # answer it with g; unanswered, it is denied after a minute and carries on without.
         ask_agent(py, pace),
+        styled_agents(py, pace),
     ])
+    accounts = accounts_config(keys) if keys is not None else ""
     return f"""# swarmtui demo configuration: intervals in seconds so everything happens quickly.
 [slots]
 max_agents = 4
@@ -114,6 +155,16 @@ default_agent = "success"
 default_role = "worker"
 kill_grace = "2s"
 
+# US dollars per million tokens, for the Codex-style and Gemini-style agents (made-up figures).
+[prices."gpt-5.5"]
+input = 1.25
+output = 10.0
+
+[prices."gemini-2.5-pro"]
+input = 1.25
+output = 10.0
+
+{accounts}
 {agents}"""
 
 
@@ -137,11 +188,17 @@ def build_demo(base: Path | None = None, *, pace: float = 0.5) -> tuple[Path, Pa
     git("init", "-q", "-b", "main")
     git("add", "-A")
     git("commit", "-q", "-m", "demo: initial commit")
+    keys = root / "keys"
+    keys.mkdir(mode=0o700)
+    for name, key in DEMO_KEYS.items():
+        (keys / f"{name}.key").write_text(key + "\n")
+        (keys / f"{name}.key").chmod(0o600)
     config = root / "config.toml"
-    config.write_text(demo_config(pace))
+    config.write_text(demo_config(pace, keys))
     lines = ["# swarmtui demo tasks: one per simulated-agent scenario.", ""]
     for tid, scenario, title, extra in DEMO_TASKS:
-        verify = extra["verify"] if "verify" in extra else verify_command_for(scenario, tid)
+        kind = "success" if scenario.endswith("-style") else scenario
+        verify = extra["verify"] if "verify" in extra else verify_command_for(kind, tid)
         lines += ["[[task]]", f"id = {_toml_value(tid)}", f"title = {_toml_value(title)}",
                   f"prompt = {_toml_value(title + '. (Simulated: scenario ' + scenario + '.)')}",
                   f"agent = {_toml_value(scenario)}"]

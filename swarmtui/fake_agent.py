@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from swarmtui.protocol import (
     ENV_AGENT_ID,
@@ -34,6 +34,9 @@ from swarmtui.protocol import (
     ENV_TASK_ID,
     HANDOFF_HEADING,
 )
+
+if TYPE_CHECKING:
+    from swarmtui.fake_speech import Speaker
 
 SCENARIOS = (
     "success",
@@ -177,6 +180,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="read the prompt here (default: piped stdin, else SWARM_PROMPT_FILE)",
     )
     parser.add_argument(
+        "--speaks",
+        choices=("plain", "claude", "codex", "gemini"),
+        default="plain",
+        help="print what that agent CLI prints (its adapter reads it; swarmtui/fake_speech.py)",
+    )
+    parser.add_argument(
+        "--limited-key",
+        default="",
+        metavar="WORD",
+        help="with --speaks: hit the usage limit after one step if the account key holds WORD",
+    )
+    parser.add_argument(
         "--spawn-command",
         default=None,
         help="spawner: command prefix that asks for a sub-agent (default: python -m swarmtui)",
@@ -201,6 +216,7 @@ class _Agent:
     pace: float
     rng: random.Random
     produced: list[str] = field(default_factory=list)  # worktree-relative paths, in order
+    speaker: Speaker | None = None  # prints an agent CLI's format instead of plain lines
 
     @property
     def outputs(self) -> int:
@@ -220,7 +236,9 @@ class _Agent:
         with self.progress_file.open("a", encoding="utf-8") as fh:
             fh.write(line + "\n")
             fh.flush()
-        if echo:
+        if echo and self.speaker is not None:
+            self.speaker.said(status)
+        elif echo:
             print(status, flush=True)
 
     def pause(self) -> None:
@@ -266,6 +284,9 @@ class _Agent:
         if staged.returncode == 0:
             return
         self._git(*_GIT_IDENTITY, "commit", "-q", "--no-verify", "-m", message, "--", *paths)
+        if self.speaker is not None:
+            self.speaker.ran(f"git add {shlex.join(paths)} && git commit -q -m "
+                             f"{shlex.quote(message)}")
 
     def _git(self, *args: str) -> None:
         try:
@@ -502,6 +523,38 @@ def run(args: argparse.Namespace) -> int:
     scenario: str = args.scenario
     if scenario in MISBEHAVING and args.until_attempt and attempt > args.until_attempt:
         scenario = "success"
+    speaks = getattr(args, "speaks", "plain")
+    if speaks == "plain":
+        return _play(agent, args, scenario)
+    from swarmtui.fake_speech import Speaker, limited
+
+    agent.speaker = Speaker(speaks, prompt)
+    agent.speaker.start()
+    if limited(getattr(args, "limited_key", "")):
+        return _hit_limit(agent, agent.speaker)
+    code = _play(agent, args, scenario)
+    if code == EXIT_OK:
+        agent.speaker.finish(f"Done: task {task_id}.")
+    return code
+
+
+def _hit_limit(agent: _Agent, speaker: Speaker) -> int:
+    """A first step of real work (committed), then the CLI's usage limit, an hour away."""
+    main = output_path(agent.task_id)
+    agent.progress(agent.rng.choice(_READ_STATUSES))
+    agent.pause()
+    try:
+        agent.write(main, _render(agent, _body(agent.seed, agent.task_id, 2), None))
+        agent.commit([main], f"{agent.task_id}: {main} part 1 (before the usage limit)")
+        agent.progress(f"drafted {main} (part 1)")
+    except (_GitError, OSError) as exc:
+        agent.progress(f"could not commit: {exc}")
+    agent.pause()
+    return speaker.usage_limit(time.time() + 3600)
+
+
+def _play(agent: _Agent, args: argparse.Namespace, scenario: str) -> int:
+    task_id = agent.task_id
     done = f"wrote {output_path(task_id)} for task {task_id}"
     try:
         if scenario == "success":

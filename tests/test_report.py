@@ -426,7 +426,7 @@ def test_json_is_stable_and_documented(report: Report) -> None:
         "id", "task", "attempt", "role", "agent", "start", "end", "exited", "duration_s",
         "outcome", "cause", "cause_class", "style", "reason", "exit_how", "tokens", "cost_usd",
         "priced", "cost_estimated", "models", "summary", "retry_after", "merged_at", "lane",
-        "wasted", "account"}
+        "wasted", "account", "cli"}
     assert obj["waste"] == {"cost_usd": 0.5, "tokens": 5000, "agent_s": 27.0,
                             "attempts": ["crashy-1", "killme-1"], "share": 0.25}
     assert obj["slots"]["peak"] == 3 and obj["time"]["parallelism"] == round(85 / 60, 4)

@@ -45,6 +45,11 @@ def status_obj(repo: Path, config: Any, store: Any, state: Any = None) -> dict[s
     for row, t in zip(rows, state.tasks.values(), strict=True):
         rec = state.attempts.get(f"{t.id}-{t.attempt}")
         row["host"] = rec.runner if rec is not None else None  # where its attempt runs
+        # What its newest attempt runs: the agent config, its CLI and its account (a usage
+        # limit may have moved it to another account, even another CLI's).
+        ran = rec.agent if rec is not None else t.spec.agent
+        row["attempt_agent"], row["account"] = ran, rec.account if rec is not None else None
+        row["cli"] = config.agents[ran].adapter if ran in config.agents else "generic"
         row["forecast"] = forecast_obj(t.forecast, tip)
     queued = sum(1 for t in state.tasks.values() if str(t.state) in ("pending", "blocked"))
     run_state = str(state.status)
@@ -230,9 +235,10 @@ def cmd_validate(ctx: Invocation) -> int:
     repo = ctx.repo
     config = ctx.config(repo)
     tasks = load_tasks(repo, config, ctx.args.tasks)
+    from swarmtui.engine.accounts.fallback import agents_run
     from swarmtui.tasks.programs import verify_problems
 
-    problems = agent_problems(config, {t.agent for t in tasks})
+    problems = agent_problems(config, agents_run(config, tasks))
     problems += verify_problems(tasks, gate=config.merge.verify)
     if problems:
         raise InputError("\n".join(f"{ctx.args.tasks}: {p}" for p in problems))

@@ -32,8 +32,14 @@ def load_tasks(repo: Path, config: Any, path: str) -> list[Any]:
         raise InputError(f"{path}: no such task file")
     if p.suffix == ".json":
         p = p.resolve()  # feature lists get `passes` written back later, from any cwd
-    return load(p, roles=config.roles, agents=set(config.agents),
-                default_role=config.run.default_role, default_agent=config.run.default_agent)
+    tasks = load(p, roles=config.roles, agents=set(config.agents),
+                 default_role=config.run.default_role, default_agent=config.run.default_agent)
+    from swarmtui.engine.accounts.fallback import task_problems
+
+    problems = task_problems(config, tasks)  # a task's own accounts, against the config
+    if problems:
+        raise InputError("\n".join(f"{path}: {x}" for x in problems))
+    return tasks
 
 
 def _require_commits(repo: Path) -> None:
@@ -51,9 +57,10 @@ def cmd_up(ctx: Invocation) -> int:
     _require_commits(repo)
     tasks = load_tasks(repo, config, ctx.args.tasks)
     from swarmtui.cli.inspect import agent_problems
+    from swarmtui.engine.accounts.fallback import agents_run
     from swarmtui.tasks.programs import verify_problems
 
-    problems = agent_problems(config, {t.agent for t in tasks})
+    problems = agent_problems(config, agents_run(config, tasks))
     problems += verify_problems(tasks, gate=config.merge.verify)
     if problems:
         raise InputError("\n".join(f"{ctx.args.tasks}: {p}" for p in problems))

@@ -19,7 +19,7 @@ The package is split by concern: ``units`` (durations and sizes), ``model`` (the
 messages) and ``load`` (lookup and loading); everything is imported from here.
 """
 
-from swarmtui.config.accounts import AccountConfig
+from swarmtui.config.accounts import AccountConfig, RoleConfig
 from swarmtui.config.agentcfg import (
     DEFAULT_ALLOW,
     ContextConfig,
@@ -96,6 +96,7 @@ __all__ = [
     "PositiveDuration",
     "RetryConfig",
     "ReviewConfig",
+    "RoleConfig",
     "RunConfig",
     "SandboxConfig",
     "ScreenConfig",

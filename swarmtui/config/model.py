@@ -6,7 +6,7 @@ involve several fields raise ``_cross_error`` so the message names the key at fa
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -14,7 +14,7 @@ import annotated_types as at
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints, model_validator
 from pydantic_core import PydanticCustomError
 
-from swarmtui.config.accounts import AccountConfig, check_accounts
+from swarmtui.config.accounts import AccountConfig, RoleConfig, check_accounts, expand
 from swarmtui.config.agentcfg import (
     ContextConfig,
     ModelPrice,
@@ -245,8 +245,9 @@ class AgentConfig(_Section):
     """Usage limits are per account; agents naming the same account wait together (default:
     the agent's own name)."""
     accounts: list[Name] = Field(default_factory=list)
-    """``[[accounts]]`` names to run on, in order: each attempt takes the first that is not
-    usage-limited and under its cost cap (empty: the credentials of the environment)."""
+    """``[[accounts]]`` (or CLI) names to run on, in order: each attempt takes the first that
+    is not usage-limited and under its cost cap (empty: the credentials of the environment).
+    A role's or a task's own list comes first (config/accounts.py)."""
     secret_env: list[EnvName] = Field(default_factory=list)
     """More names of env whose values are secret (besides *KEY*, *TOKEN*, *SECRET*,
     *PASSWORD*): never stored with the run, redacted from logs, events and prompts."""
@@ -387,6 +388,9 @@ class Config(_Section):
     """``[[hosts]]``: machines reached over SSH that run agents too (config/hosts.py)."""
     accounts: list[AccountConfig] = Field(default_factory=list)
     """``[[accounts]]``: credentials of the agent CLIs, chosen per attempt (config/accounts.py)."""
+    role_settings: dict[Name, RoleConfig] = Field(default_factory=dict, alias="roles")
+    """``[roles.NAME]``: the accounts a role's tasks run on, over their agent's own list (the
+    roles themselves are the keys of ``[slots.pools]``: ``Config.roles``)."""
 
     _source: Path | None = PrivateAttr(default=None)
 
@@ -395,16 +399,20 @@ class Config(_Section):
         a = self.agents.get(agent)
         return (a.account if a is not None and a.account else agent)
 
-    def accounts_of(self, agent: str) -> list[AccountConfig]:
-        """The [[accounts]] an agent runs on, in its order of preference."""
+    def accounts_of(self, agent: str, role: str = "", task: Sequence[str] = ()
+                    ) -> list[AccountConfig]:
+        """The [[accounts]] work runs on, in order of preference: the task's own list, else
+        its role's, else its agent's."""
         a = self.agents.get(agent)
-        by_name = {acct.name: acct for acct in self.accounts}
-        return [by_name[n] for n in (a.accounts if a is not None else []) if n in by_name]
+        r = self.role_settings.get(role)
+        names = (list(task) or (r.accounts if r is not None else [])
+                 or (a.accounts if a is not None else []))
+        return expand(names, self.accounts)
 
     @model_validator(mode="after")
     def _hosts_consistent(self) -> Config:
         problem = check_hosts(self.hosts, set(self.slots.pools)) or check_accounts(
-            self.accounts, self.agents)
+            self.accounts, self.agents, self.role_settings, set(self.slots.pools))
         if problem is not None:
             raise problem
         return self

@@ -214,6 +214,7 @@ def _spawned(run: RunState, t: TaskView, ev: Event) -> None:
     t.force_context = False
     reset_readings(t)
     reset_steering(t)
+    t.ran_on, t.account = pl.agent, pl.account
     run.attempts[f"{t.id}-{t.attempt}"] = AttemptRec(
         task=t.id, attempt=t.attempt, window=pl.window, worktree=pl.worktree, branch=pl.branch,
         agent=pl.agent, runner=pl.runner, spawned_at=ev.time, resolving=tuple(pl.resolving),

@@ -27,11 +27,13 @@ class TaskSpec:
     depth: int = 0
     manual: bool = False  # added by an operator or a spawn: may use the reserve
     feature: dict[str, Any] | None = None  # {"file": ..., "index": n} for feature-list tasks
+    accounts: tuple[str, ...] = ()  # accounts (or CLIs) to run on, in order: over role's, agent's
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
         d["files"] = list(self.files)
         d["depends_on"] = list(self.depends_on)
+        d["accounts"] = list(self.accounts)
         return d
 
     @classmethod
@@ -40,6 +42,7 @@ class TaskSpec:
         kw = {k: v for k, v in d.items() if k in known}
         kw["files"] = tuple(kw.get("files") or ())
         kw["depends_on"] = tuple(kw.get("depends_on") or ())
+        kw["accounts"] = tuple(kw.get("accounts") or ())
         return cls(**kw)
 
 

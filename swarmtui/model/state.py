@@ -59,6 +59,8 @@ class TaskView:
     dead_why: DeadWhy | None = None
     not_before: float = 0.0  # earliest time of the next attempt (backoff)
     window: str | None = None
+    ran_on: str = ""  # the agent config of the newest attempt (another CLI's after a failover)
+    account: str | None = None  # the [[accounts]] entry the newest attempt runs on
     started_at: float | None = None  # start of the current attempt
     ended_at: float | None = None
     last_progress_at: float | None = None

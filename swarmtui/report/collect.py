@@ -354,14 +354,16 @@ def _by_account(attempts: list[AttemptFigures]) -> dict[str, Spend]:
     return {n: _spend(a for a in attempts if a.account == n) for n in names}
 
 
+def _cli_of(config: Config, agent: str) -> str:
+    a = config.agents.get(agent)
+    return a.adapter if a is not None else "generic"
+
+
 def _by_cli(attempts: list[AttemptFigures], config: Config) -> dict[str, Spend]:
     """Spend per agent CLI (the adapter of each attempt's agent; ``generic`` for any other)."""
-    def cli(a: AttemptFigures) -> str:
-        agent = config.agents.get(a.agent)
-        return agent.adapter if agent is not None else "generic"
-
-    clis = sorted({cli(a) for a in attempts})
-    return {c: _spend(a for a in attempts if cli(a) == c) for c in clis}
+    clis = sorted({a.cli or _cli_of(config, a.agent) for a in attempts})
+    return {c: _spend(a for a in attempts if (a.cli or _cli_of(config, a.agent)) == c)
+            for c in clis}
 
 
 def _causes(attempts: list[AttemptFigures]) -> tuple[dict[str, int], dict[str, int]]:
@@ -383,7 +385,8 @@ def build_report(events: Iterable[Event], config: Config, *, now: float | None =
     for ev in evs:
         w.add(ev)
     start, end, live = _run_span(evs, w, now)
-    attempts = _attempt_figures(w, state, end)
+    attempts = [replace(a, cli=_cli_of(config, a.agent))
+                for a in _attempt_figures(w, state, end)]
     tasks = _task_figures(state, attempts, w, end)
     wasted = [a for a in attempts if a.wasted]
     by_model = _by_model(attempts)

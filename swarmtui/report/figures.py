@@ -124,6 +124,7 @@ class AttemptFigures:
     merged_at: float | None = None
     lane: int = 0  # the timeline lane (0-based)
     account: str | None = None  # the [[accounts]] entry it ran on
+    cli: str = ""  # the adapter (CLI) of the agent config it ran (a failover may change it)
 
     @property
     def id(self) -> str:

@@ -37,7 +37,7 @@ merged task, no wall time).
   lost, discarded, unfinished), ``cause``, ``cause_class`` (agent, check, api, setup),
   ``style``, ``reason``, ``exit_how``, ``tokens``, ``cost_usd``, ``priced``,
   ``cost_estimated`` (true when the cost is the price table's, not the agent CLI's), ``models``,
-  ``summary``, ``retry_after``, ``merged_at``, ``lane``, ``wasted``, ``account``
+  ``summary``, ``retry_after``, ``merged_at``, ``lane``, ``wasted``, ``account``, ``cli``
 * ``merges``: list of ``task``, ``attempt``, ``time``, ``landed_late``
 * ``timeline``: ``start``, ``end``, ``lanes`` (attempt ids per lane)
 """
@@ -87,7 +87,7 @@ def _attempt(a: AttemptFigures) -> dict[str, Any]:
         "cost_usd": _r(a.cost_usd), "priced": a.priced, "cost_estimated": a.cost_estimated,
         "models": {k: _usage(u) for k, u in a.models.items()}, "summary": a.summary,
         "retry_after": a.retry_after, "merged_at": _r(a.merged_at, 3), "lane": a.lane,
-        "wasted": a.wasted, "account": a.account,
+        "wasted": a.wasted, "account": a.account, "cli": a.cli,
     }
 
 

@@ -133,6 +133,7 @@ class _Fields:
     depends_on: tuple[str, ...] = ()
     max_attempts: int | None = None
     priority: int = 0
+    accounts: tuple[str, ...] = ()
 
 
 def _common_fields(
@@ -164,6 +165,11 @@ def _common_fields(
         f.depends_on = _dedupe(deps or ())
     if "max_attempts" in d:
         f.max_attempts = _check_max_attempts(d["max_attempts"], report)
+    if "accounts" in d:
+        names = _check_str_list("accounts", d["accounts"], report) or []
+        if len(set(names)) != len(names):
+            report("accounts", "expected each account (or CLI) once, in order of preference")
+        f.accounts = _dedupe(names)
     if "priority" in d:
         if _is_int(d["priority"]):
             f.priority = d["priority"]

@@ -37,6 +37,7 @@ TOML_KEYS = (
     "depends_on",
     "max_attempts",
     "priority",
+    "accounts",
 )
 
 
@@ -139,6 +140,7 @@ def _load_toml(
                 check=f.check,
                 max_attempts=f.max_attempts,
                 priority=f.priority,
+                accounts=f.accounts,
                 source=path.name,
             )
 

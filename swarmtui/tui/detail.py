@@ -231,7 +231,8 @@ class DetailPanel(Vertical):
             f" · {term_safe(task.spec.title)}"
         live = task.state in ("running", "verifying")
         self.border_subtitle = " · ".join(x for x in (
-            STATE_LABEL[task.state], task.spec.role, task.spec.agent,
+            STATE_LABEL[task.state], task.spec.role, task.ran_on or task.spec.agent,
+            f"account {task.account}" if task.account else "",
             f"context {task.context_pct:.0f}%" if live and task.context_pct is not None
             else "",
             f"window {task.window}" if task.window and task.state in ("running", "verifying")

@@ -1,4 +1,5 @@
-"""Accounts: which of an agent's ``[[accounts]]`` an attempt runs on, and its credential.
+"""Accounts: which ``[[accounts]]`` entry an attempt runs on (its task's fallback list, which
+may cross CLIs: ``fallback``), and its credential.
 
 ``choose`` is pure (the run's projection and the config in, a decision out): the first account
 that is not usage-limited and under its cost cap; when an attempt hits a usage limit, whether

@@ -3,6 +3,8 @@
 An account is *free* when no usage limit holds it (``RunState.usage_limits``, kept under the
 account's name) and its attempts have cost less than its ``max_cost_usd``. Its spend is the cost
 of every attempt recorded on it (``attempt_spawned.account``), so a replay sees the same spend.
+``who`` is a task's spec (its own list, else its role's, else its agent's: ``fallback.chain``)
+or an agent config's name (that agent's list: what dispatch and the views hold agents by).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from swarmtui.config import AccountConfig, Config
+from swarmtui.engine.accounts.fallback import Who, chain
 from swarmtui.model import RunState
 from swarmtui.model.usage import attempt_cost
 
@@ -37,15 +40,14 @@ def free(run: RunState, acct: AccountConfig, now: float) -> bool:
     return limited_until(run, acct.name, now) is None and not capped(run, acct)
 
 
-def choose(run: RunState, config: Config, agent: str, now: float) -> AccountConfig | None:
-    """The first of the agent's accounts that is free; None when none is (or it has none)."""
-    return next((a for a in config.accounts_of(agent) if free(run, a, now)), None)
+def choose(run: RunState, config: Config, who: Who, now: float) -> AccountConfig | None:
+    """The first of the work's accounts that is free; None when none is (or it has none)."""
+    return next((a for a in chain(config, who) if free(run, a, now)), None)
 
 
-def waits(run: RunState, config: Config, agent: str, now: float) -> bool:
-    """Whether the agent runs on accounts and none of them is free now (dispatch holds it)."""
-    return bool(config.agents.get(agent) and config.agents[agent].accounts) and choose(
-        run, config, agent, now) is None
+def waits(run: RunState, config: Config, who: Who, now: float) -> bool:
+    """Whether the work runs on accounts and none of them is free now (it is held)."""
+    return bool(chain(config, who)) and choose(run, config, who, now) is None
 
 
 @dataclass(frozen=True)
@@ -56,27 +58,27 @@ class Next:
     at: float | None  # none free: the earliest time one is (None: none will be, all capped)
 
 
-def after_limit(run: RunState, config: Config, agent: str, now: float) -> Next:
-    """After one of the agent's accounts hit its usage limit (already in ``run``): a free
+def after_limit(run: RunState, config: Config, who: Who, now: float) -> Next:
+    """After one of the work's accounts hit its usage limit (already in ``run``): a free
     account to go on with at once, else the earliest reset among those a limit holds."""
-    chosen = choose(run, config, agent, now)
+    chosen = choose(run, config, who, now)
     if chosen is not None:
         return Next(chosen.name, now)
-    resets = [u for a in config.accounts_of(agent) if not capped(run, a)
+    resets = [u for a in chain(config, who) if not capped(run, a)
               and (u := limited_until(run, a.name, now)) is not None]
     return Next(None, min(resets) if resets else None)
 
 
-def limit_account(run: RunState, config: Config, agent: str, now: float) -> str:
-    """The account whose usage limit the agent's work waits on: for an agent on accounts, the
-    one that lifts first when none is free ("" while one is free); else its ``account``."""
-    if not config.accounts_of(agent):
-        return config.account_of(agent)
-    nxt = after_limit(run, config, agent, now)
+def limit_account(run: RunState, config: Config, who: Who, now: float) -> str:
+    """The account whose usage limit the work waits on: for work on accounts, the one that
+    lifts first when none is free ("" while one is free); else its agent's ``account``."""
+    accts = chain(config, who)
+    if not accts:
+        return config.account_of(who if isinstance(who, str) else who.agent)
+    nxt = after_limit(run, config, who, now)
     if nxt.account is not None or nxt.at is None:
         return ""
-    return next(a.name for a in config.accounts_of(agent)
-                if limited_until(run, a.name, now) == nxt.at)
+    return next(a.name for a in accts if limited_until(run, a.name, now) == nxt.at)
 
 
 def held_until(run: RunState, config: Config, now: float) -> float | None:
@@ -84,6 +86,8 @@ def held_until(run: RunState, config: Config, now: float) -> float | None:
     agent waits on. An account limited while its agent carries on on another holds nothing."""
     if not config.accounts:
         return run.usage_limited_until
-    holding = {limit_account(run, config, a, now) for a in config.agents} - {""}
+    waiting: list[Who] = [*config.agents, *(t.spec for t in run.tasks.values()
+                                            if t.state.value in ("pending", "failed"))]
+    holding = {limit_account(run, config, w, now) for w in waiting} - {""}
     return max((lim.until for name, lim in run.usage_limits.items() if name in holding),
                default=None)

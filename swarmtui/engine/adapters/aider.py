@@ -18,13 +18,22 @@ recorded from the real CLI are in ``tests/data/aider``):
   (for about a minute), or an explanation, and the run ends with exit code 0 all the same; a
   context overflow is ``Model ... has hit a token limit!``. Long lines are wrapped at the
   terminal's width. No error says when a usage limit lifts.
+
+Aider edits only inside its repository, so it can never write the attempt's ``results.json``
+(in the attempt's folder, outside the worktree). When it exits 0 with no API error after
+committing its edits, this adapter writes that file for it (``exited``), saying in the summary
+and in ``reported_by`` that the words are swarmtui's, read off Aider's exit and commits, not
+the agent's own: status ``done`` and the files it edited, for the task's verify command to
+judge. A run that committed nothing writes none (the attempt fails as ended without results).
 """
 
 from __future__ import annotations
 
 import json
 import math
+import os
 import re
+import tempfile
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -34,6 +43,8 @@ from swarmtui.engine.adapters.apierrors import FALLBACK_WAIT, ErrorClass, count,
 from swarmtui.engine.adapters.base import MAX_LINE, Adapter, Can, Signal
 
 MAX_LOG = 8 * 1024 * 1024  # the analytics log is read up to this size
+MAX_NOTED = 50  # commit subjects and edited files kept for the results it writes
+REPORTED_BY = "swarmtui's aider adapter, from Aider's exit and commits"
 _TOKENS = re.compile(r"^Tokens: ([\d.]+k?) sent(?:, ([\d.]+k?) cache write)?"
                      r"(?:, ([\d.]+k?) cache hit)?, ([\d.]+k?) received\.")
 _COST = re.compile(r"Cost: \$(\d+(?:\.\d+)?) message, \$(\d+(?:\.\d+)?) session\.")
@@ -92,6 +103,9 @@ class AiderAdapter(Adapter):
         self.error: tuple[str, str] | None = None  # (litellm class, message) of the last error
         self.error_at = 0.0
         self._reading_error = False
+        self.results_file: Path | None = None
+        self.subjects: list[str] = []  # of its commits
+        self.files: list[str] = []  # it applied edits to
 
     def configure(self, extra: Mapping[str, Any]) -> None:
         model = extra.get("model")
@@ -100,6 +114,9 @@ class AiderAdapter(Adapter):
         log = extra.get("analytics_log")
         if isinstance(log, str) and log.startswith("/"):
             self.log = Path(log)
+        results = extra.get("results_file")
+        if isinstance(results, str) and results.startswith("/"):
+            self.results_file = Path(results)
 
     def observe(self, line: str) -> list[Signal]:
         if len(line) > MAX_LINE:
@@ -127,10 +144,14 @@ class AiderAdapter(Adapter):
             return []
         if m := _COMMIT.match(text):
             self.commits += 1
+            if len(self.subjects) < MAX_NOTED:
+                self.subjects.append(m.group(2).strip())
             return [{"kind": "activity", "turn": self.answers, "tools": self.edits,
                      "tool": f"commit {m.group(1)}"}]
-        if _APPLIED.match(text):
+        if m := _APPLIED.match(text):
             self.edits += 1
+            if len(self.files) < MAX_NOTED and m.group(1).strip() not in self.files:
+                self.files.append(m.group(1).strip())
             return [{"kind": "activity", "turn": self.answers, "tools": self.edits,
                      "tool": "edit"}]
         if m := _RETRY.match(text):
@@ -148,6 +169,31 @@ class AiderAdapter(Adapter):
             return [{"kind": "api_error", "error": str(ErrorClass.CONTEXT), "status": None,
                      "api_error": "token limit"}]
         return None
+
+    def exited(self, code: int | None) -> None:
+        """Results on Aider's behalf (it cannot write them): only for a clean exit after
+        committed edits, and never over a results.json that is there already."""
+        if (code != 0 or self.error is not None or not self.commits
+                or self.results_file is None):
+            return
+        commits = "; ".join(self.subjects) or f"{self.commits} commits"
+        summary = (f"Not the agent's own word: written by {REPORTED_BY} (Aider cannot write "
+                   f"this file, which is outside its repository). Aider exited 0 after "
+                   f"{self.edits} edit(s) and {self.commits} commit(s): {commits}")
+        data = {"status": "done", "summary": short(summary, 2000),
+                "files_modified": list(self.files), "do_not_revert": False,
+                "reported_by": REPORTED_BY}
+        folder = self.results_file.parent
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=".results-", suffix=".tmp", dir=folder)
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(data, f, indent=2)
+            if not self.results_file.exists() and not self.results_file.is_symlink():
+                os.replace(tmp, self.results_file)
+            else:
+                os.unlink(tmp)
+        except OSError:
+            return
 
     def _answer(self, m: re.Match[str], text: str) -> list[Signal]:
         self.answers += 1

@@ -80,7 +80,8 @@ def launch(adapter: str, argv: list[str], *, mode: str, sandbox: bool,
         return aider_launch.argv_for(argv, mode=mode, agent_dir=agent_dir, prompt_file=str(
             PurePath(agent_dir) / P.PROMPT_FILE)), {
             "model": aider_launch.model_of(argv),
-            "analytics_log": aider_launch.analytics_log(argv, agent_dir)}
+            "analytics_log": aider_launch.analytics_log(argv, agent_dir),
+            "results_file": str(PurePath(agent_dir) / P.RESULTS_FILE)}
     return list(argv), {}
 
 

@@ -22,7 +22,7 @@ from swarmtui.engine.attempts.failures import fail, fail_if_current
 from swarmtui.engine.intents import AfterExit, FailAttempt
 from swarmtui.engine.ports import Ports
 from swarmtui.engine.runtime.ingest import ResultsRefusal
-from swarmtui.model import Cause, ExitHow, Health, TaskState, TaskView
+from swarmtui.model import Cause, ExitHow, Health, TaskState
 from swarmtui.model import payloads as p
 
 RATE_LIMIT_WAIT = 60.0  # a plain 429 whose back-off the agent CLI did not say
@@ -146,33 +146,39 @@ class Outcomes:
         ports = self.ports
         if t.state != TaskState.RUNNING:
             return
-        agent = ports.config.agents.get(t.spec.agent)
+        rec = ports.state.attempts.get(P.agent_id(t.id, t.attempt))
+        ran = rec.agent if rec is not None and rec.agent else t.spec.agent  # maybe another CLI
+        agent = ports.config.agents.get(ran)
         v = exit_verdict(pl, results_refused, agent.adapter if agent is not None else "generic")
         not_before = pl.usage_limited_until
         if v.cause == Cause.API_RATE_LIMITED:
             not_before = ports.now() + (pl.retry_delay_s or RATE_LIMIT_WAIT)
         reason, follow_up = v.reason, RESUME_FOLLOW_UP
-        rec = ports.state.attempts.get(P.agent_id(t.id, t.attempt))
         if v.cause == Cause.USAGE_LIMITED and rec is not None and rec.account:
             # Its account is limited: on at once on the next free one, else at the earliest
             # reset of any (the account chosen then is the spawn's to say).
-            nxt = after_limit(ports.state, ports.config, t.spec.agent, ports.now())
+            nxt = after_limit(ports.state, ports.config, t.spec, ports.now())
             reason = f"{reason} (account {rec.account})"
             if nxt.account is not None:
                 not_before, follow_up = ports.now(), FAILOVER_FOLLOW_UP
-                reason += f"; carrying on at once on account {nxt.account}"
+                cli = next(a.cli for a in ports.config.accounts if a.name == nxt.account)
+                other = (f" ({cli}: a fresh session in the same worktree, with a handoff)"
+                         if agent is None or cli != agent.adapter else "")
+                reason += f"; carrying on at once on account {nxt.account}{other}"
             elif nxt.at is not None:
                 not_before = nxt.at
                 reason += "; every account of the agent is limited: waiting for the first reset"
         resume = None
-        if v.cause == Cause.USAGE_LIMITED and session and self._resumes(t):
+        if v.cause == Cause.USAGE_LIMITED and session and self._resumes(ran):
             resume = session
         fail(ports, t, v.cause, reason, health=v.health, not_before=not_before,
              resume_session=resume, follow_up=follow_up if resume else "")
         if v.hold_agent and t.spec.agent not in ports.state.held_agents:
             ports.emit(p.AgentHeld(agent=t.spec.agent, reason=v.reason), t.id, t.attempt)
 
-    def _resumes(self, t: TaskView) -> bool:
-        agent = self.ports.config.agents.get(t.spec.agent)
+    def _resumes(self, ran: str) -> bool:
+        """Whether the agent config that ran can continue its session (on the same CLI;
+        on another, the spawn starts fresh with a handoff instead)."""
+        agent = self.ports.config.agents.get(ran)
         return agent is not None and Can.RESUME in capabilities(agent.adapter) and bool(
             getattr(agent, "resume_after_limit", True))

@@ -33,6 +33,8 @@ class Handoff:
     in_place: bool = False  # a fresh session in the same worktree (its context had filled)
     files_touched: list[str] = field(default_factory=list)
     last_words: str = ""  # the newest text the previous session wrote
+    crossed_from: str = ""  # the CLI (and account) a usage limit stopped; this one is another
+    digest: list[str] = field(default_factory=list)  # what that session did and said last
 
 
 Safe = Callable[[str, str], str]  # (agent text, where it came from) -> what may enter a prompt
@@ -58,6 +60,13 @@ def render_handoff(h: Handoff, safe: Safe = _quoted) -> str:
             "Its context window had filled, so you carry on its work in a fresh session, in "
             "the same worktree: everything it changed, committed or not, is there (`git status`,"
             " `git diff`). Do not redo what is done; check it and go on from where it stopped.")
+    if h.in_place and h.crossed_from:
+        parts[-1] = (
+            f"It ran on {h.crossed_from}, which hit its usage limit, so you carry on its work "
+            "in a fresh session of another agent CLI, in the same worktree: everything it "
+            "changed, committed or not, is there (`git status`, `git log`, `git diff`). Do not"
+            " redo what is done; check it and go on from where it stopped. A digest of its "
+            "conversation follows.")
     if h.conflicts:
         parts += ["", "### Merge conflicts to resolve", "",
                   f"Your worktree is on your previous branch with `{h.target}` merged in: the "
@@ -83,6 +92,9 @@ def render_handoff(h: Handoff, safe: Safe = _quoted) -> str:
     if h.last_words:
         parts += ["", "### The last thing it wrote", "",
                   *_block(h.last_words.splitlines(), "the previous session's last words", safe)]
+    if h.digest:
+        parts += ["", "### Its conversation (digest, newest last)", "",
+                  *_block(h.digest, "the previous session's conversation (digest)", safe)]
     if h.files_touched:
         parts += ["", "### Files it touched", "",
                   *_block(h.files_touched, "the files it touched (names)", safe)]

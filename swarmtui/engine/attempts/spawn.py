@@ -25,9 +25,11 @@ from swarmtui.agentfiles import AgentFileError, parse_results
 from swarmtui.config import AccountConfig, AgentConfig
 from swarmtui.engine.accounts.choose import choose, waits
 from swarmtui.engine.accounts.credential import NoCredential, credential, key_names, with_account
+from swarmtui.engine.accounts.fallback import agent_for
 from swarmtui.engine.adapters import claude_launch
 from swarmtui.engine.adapters import launch as other_launch
 from swarmtui.engine.attempts.carryover import Carried, carried, relaunched_in_place
+from swarmtui.engine.attempts.digest import crossed, digest
 from swarmtui.engine.attempts.envpolicy import agent_environment
 from swarmtui.engine.attempts.failures import fail_if_current
 from swarmtui.engine.attempts.ownfiles import read_text, tail_lines, write_private
@@ -75,6 +77,8 @@ class Plan:
     earlier: tuple[p.AgentExited, ...] = ()  # exit records of the resumed session's runs
     account: AccountConfig | None = None  # the [[accounts]] entry it runs on
     runner: str = "local"  # where it runs (its sandbox is built for this machine)
+    agent: str = ""  # the agent config it runs (its account's CLI's); "": the task's
+    crossed: str = ""  # the CLI a usage limit moved it from (a fresh session, same worktree)
 
 
 class Spawner:
@@ -104,9 +108,10 @@ class Spawner:
     def spawn(self, t: TaskView) -> None:
         ports = self.ports
         st = ports.state
-        if (account := choose(st, ports.config, t.spec.agent, ports.now())) is None and waits(
-                st, ports.config, t.spec.agent, ports.now()):
+        if (account := choose(st, ports.config, t.spec, ports.now())) is None and waits(
+                st, ports.config, t.spec, ports.now()):
             return  # none of its accounts is free now: it waits, pending
+        agent = agent_for(ports.config, account, t.spec.agent)  # may be another CLI's
         where = ports.runner.place(t.spec.role, runner_load(st))
         if where is None:
             return  # no host has a free slot for its role now: it waits, pending
@@ -125,13 +130,16 @@ class Spawner:
         branch = P.branch_name(t.id, n)
         self.taken.add(branch)
         prev_rec = st.attempts.get(P.agent_id(t.id, prev)) if prev is not None else None
-        # A usage limit or a follow-up continues the agent's own session, in its worktree.
+        # A usage limit or a follow-up continues the agent's own session, in its worktree;
+        # on another CLI's account a fresh session carries on in it with a handoff.
+        cross = crossed(ports.config, t, prev_rec, agent)
         resume = t.resume_session if prev_rec is not None and t.resume_session else None
+        resume = None if cross else resume
         worktree = str(ports.runner.worktree(t.id, n))
         reuse: str | None = None
         if resume and prev_rec is not None and Path(prev_rec.worktree).is_dir():
             worktree = reuse = prev_rec.worktree
-        elif (relaunched_in_place(t) and prev_rec is not None
+        elif ((relaunched_in_place(t) or cross) and prev_rec is not None
               and Path(prev_rec.worktree).is_dir()):
             worktree = reuse = prev_rec.worktree  # a full context: a fresh session, same work
         elif resume:
@@ -148,7 +156,7 @@ class Spawner:
                 reuse or (prev is not None and start == P.branch_name(t.id, prev))):
             resolving = list(prev_rec.resolving)
         ports.emit(p.AttemptSpawned(window=aid, worktree=worktree, branch=branch,
-                                  agent=t.spec.agent, base=start, handoff=prev is not None,
+                                  agent=agent, base=start, handoff=prev is not None,
                                   runner=where, resumes=resume, resolving=resolving,
                                   account=account.name if account else None), t.id, n)
         ports.runner.track(aid, where)
@@ -167,7 +175,7 @@ class Spawner:
                     earlier=tuple(a.exit_record for a in st.attempts.values()
                                   if resume and a.task == t.id and a.session_id == resume
                                   and isinstance(a.exit_record, p.AgentExited)),
-                    account=account, runner=where)
+                    account=account, runner=where, agent=agent, crossed=cross)
         ports.submit(ports.workers.git, lambda: self._prepare(plan),
                    lambda e: Prepared(aid, error=f"{type(e).__name__}: {e}",
                                       cause=Cause.LOST if isinstance(e, ServerGone)
@@ -179,10 +187,10 @@ class Spawner:
         ports = self.ports
         t = plan.task
         aid = P.agent_id(t.id, plan.attempt)
-        agent = ports.config.agents.get(t.spec.agent)
+        agent = ports.config.agents.get(plan.agent or t.spec.agent)
         if agent is None:
-            return Prepared(aid, error=f"agent {t.spec.agent!r} is not in the run's config",
-                            cause=Cause.COULD_NOT_START)
+            return Prepared(aid, error=f"agent {plan.agent or t.spec.agent!r} is not in the "
+                            "run's config", cause=Cause.COULD_NOT_START)
         adir = ports.runner.agent_dir(t.id, plan.attempt)
         wt = Path(plan.worktree)
         old = os.umask(0o077)
@@ -242,7 +250,8 @@ class Spawner:
         try:
             extra["sandbox"] = launch_extra(
                 agent.sandbox, runner=plan.runner, repo=str(ports.repo), task=t.id,
-                worktree=str(wt), branch=plan.job.branch, where=f"agents.{t.spec.agent}.sandbox",
+                worktree=str(wt), branch=plan.job.branch,
+                where=f"agents.{plan.agent or t.spec.agent}.sandbox",
                 adapter=agent.adapter)
         except SandboxError as e:
             return Prepared(aid, error=str(e), cause=Cause.COULD_NOT_START)
@@ -315,7 +324,8 @@ class Spawner:
         except (AgentFileError, Refused, OSError) as e:
             log.info("handoff for %s: the last attempt's summary is unreadable (%s)", t.id, e)
         diff = ""
-        in_place = relaunched_in_place(t) and plan.job.reuse_worktree is not None
+        in_place = (relaunched_in_place(t) or bool(plan.crossed)) and (
+            plan.job.reuse_worktree is not None)
         wt = Path(plan.worktree) if in_place else ports.runner.worktree(t.id, prev)
         if wt.is_dir() and not wt.is_symlink():
             diff = ports.git.diff_stat_text(wt, plan.prev_start_commit or plan.base)
@@ -330,7 +340,9 @@ class Spawner:
                        their_intent=list(resolve.get("theirs") or []),
                        merge_refused=t.merge_note, merge_conflicts=list(t.conflicts),
                        in_place=in_place, files_touched=kept.files,
-                       last_words=kept.last_words)
+                       last_words="" if plan.crossed else kept.last_words,
+                       crossed_from=plan.crossed if in_place else "",
+                       digest=digest(ports.swarm, aid) if plan.crossed and in_place else [])
 
     # -- back on the loop -------------------------------------------------------------------
 

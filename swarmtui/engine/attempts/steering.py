@@ -48,13 +48,16 @@ class Steering:
         t = it.task
         if t.state != TaskState.RUNNING:
             return f"{t.id} is {t.state}, not running"
-        agent = self.ports.config.agents.get(t.spec.agent)
+        # The attempt's own agent: a usage limit may have moved it to another CLI's.
+        rec = self.ports.state.attempts.get(P.agent_id(t.id, t.attempt))
+        name = rec.agent if rec is not None and rec.agent else t.spec.agent
+        agent = self.ports.config.agents.get(name)
         if agent is None or not claude_launch.steerable(agent.adapter, agent.permissions.ask,
                                                         agent.prompt_via):
             why = ("its CLI cannot take messages or answers while it runs" if agent is None
                    or Can.LIVE not in capabilities(agent.adapter) else
                    "permissions.ask is off or its prompt does not go in on standard input")
-            return (f"{P.agent_id(t.id, t.attempt)} ({t.spec.agent}) has no live session: "
+            return (f"{P.agent_id(t.id, t.attempt)} ({name}) has no live session: "
                     f"{why}; `swarmtui kill {t.id}` then `swarmtui send {t.id} TEXT` resumes "
                     "its session with your message, or wait for it to end")
         return None

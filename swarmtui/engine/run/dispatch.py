@@ -59,8 +59,12 @@ class Dispatcher:
         limited = {acct for acct, lim in st.usage_limits.items() if lim.until > now}
         cfg = self.ports.config
         # An agent on [[accounts]] waits only while none of them is free (limited or capped).
+        # Where roles or tasks name their own accounts, the spawn holds each task instead.
+        own = any(r.accounts for r in cfg.role_settings.values()) or any(
+            t.spec.accounts for t in st.tasks.values())
         held = {a for a, ac in cfg.agents.items()
-                if (waits(st, cfg, a, now) if ac.accounts else cfg.account_of(a) in limited)}
+                if (not own and waits(st, cfg, a, now) if ac.accounts
+                    else cfg.account_of(a) in limited)}
         held |= set(st.held_agents)
         gates = (dispatch, frozenset(held))
         if not self._dirty and gates == self._gates and now - self._planned_at < REPLAN_S:
