@@ -49,6 +49,31 @@ def _read_input(argv: list[str]) -> bytes:
     return sys.stdin.buffer.read(MAX_INPUT) if sys.stdin is not None else b""
 
 
+def finish_hook(path: Path) -> list[dict[str, Any]]:
+    """A payload (``.hook.<Event>.XXXXXX``) whose detached reader never wrote its line, read
+    and removed by the wrapper: the signal it stands for (none for a file of another name)."""
+    parts = path.name.split(".")
+    event = parts[2] if len(parts) == 4 and parts[2].isalpha() else ""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return []  # gone: its reader wrote the line after all
+    try:
+        raw = os.read(fd, MAX_INPUT)
+    finally:
+        os.close(fd)
+        with contextlib.suppress(OSError):
+            path.unlink()
+    if not event:
+        return []
+    try:
+        payload = loads(raw, max_chars=MAX_INPUT, max_depth=STREAM_MAX_DEPTH) if (
+            raw.strip()) else {}
+    except ValueError:
+        payload = {}
+    return [signal_of(event, payload)]
+
+
 def main(argv: list[str]) -> int:
     try:
         return _main(argv)

@@ -31,6 +31,9 @@ MALICIOUS_KINDS = {"paraphrase", "non_english", "fake_marker", "encoded", "hidde
                    "direct_override", "ci_tamper"}
 BENIGN_KINDS = {"injection_docs", "git_message", "summary", "code_and_logs",
                 "security_advisory", "non_english_benign", "progress_line", "verify_output"}
+# Added to the training part after the held-out sets were scored (instructions.jsonl holds apart
+# task instructions; tests/data/screen/README.md).
+LATER_KINDS = {"task_instruction", "failure_reason"}
 
 
 def load(name: str) -> list[dict[str, Any]]:
@@ -50,8 +53,9 @@ def test_corpus_is_labelled_split_and_disjoint() -> None:
     of the held-out part is in the training part."""
     train, held = load("train.jsonl"), load("heldout.jsonl")
     assert len(train) + len(held) >= 360
+    assert {r["kind"] for r in train} == MALICIOUS_KINDS | BENIGN_KINDS | LATER_KINDS
+    assert {r["kind"] for r in held} == MALICIOUS_KINDS | BENIGN_KINDS
     for rows in (train, held):
-        assert {r["kind"] for r in rows} == MALICIOUS_KINDS | BENIGN_KINDS
         for r in rows:
             assert set(r) == {"text", "label", "kind", "lang"}
             assert r["label"] == ("malicious" if r["kind"] in MALICIOUS_KINDS else "benign")

@@ -102,7 +102,8 @@ def load(name: str) -> list[dict[str, Any]]:
 
 def test_held_out_sets_are_apart_and_labelled() -> None:
     """No text is in two files; every row has the documented fields and a consistent label."""
-    files = ("train.jsonl", "heldout.jsonl", "heldout2.jsonl", "last.jsonl")
+    files = ("train.jsonl", "heldout.jsonl", "heldout2.jsonl", "last.jsonl",
+             "instructions.jsonl")
     seen: dict[str, str] = {}
     for name in files:
         for r in load(name):
@@ -119,3 +120,11 @@ def test_second_held_out_set_meets_the_bar() -> None:
     fp = sum(1 for r, f in rows if f and r["label"] == "benign")
     pos = sum(1 for r, _ in rows if r["label"] == "malicious")
     assert tp / max(1, tp + fp) >= 0.95 and tp / pos >= 0.90, (tp, fp, pos)
+
+
+def test_instructions_to_an_agent_are_not_taken_for_injections() -> None:
+    """A spawn request or a follow-up is an instruction to an agent by nature: none of a set
+    written apart and never trained on is flagged (the classifier alone once held every
+    sub-task an orchestrator asked for)."""
+    flagged = [r["text"] for r in load("instructions.jsonl") if screen(r["text"]).flagged]
+    assert flagged == []

@@ -51,7 +51,8 @@ def settings(p: Permissions, *, agent_dir: str, verify: str | None, extra_allow:
         # payload into the attempt's folder at once (bounded), and the Python part runs
         # detached from the CLI's streams, finishing after it (the wrapper, a subreaper, waits
         # for it before the attempt is settled).
-        return (f'[ -n "$SWARM_AGENT_DIR" ] || exit 0; f=$(mktemp "$SWARM_AGENT_DIR/.hook.XXXXXX")'
+        return (f'[ -n "$SWARM_AGENT_DIR" ] || exit 0; f=$(mktemp '
+                f'"$SWARM_AGENT_DIR/.hook.{event}.XXXXXX")'
                 f' && head -c {HOOK_INPUT_MAX} > "$f" && ({shlex.quote(python)} -P -m '
                 f'swarmtui.hook {event} --input "$f" </dev/null >/dev/null 2>&1 &)')
 

@@ -43,6 +43,7 @@ from swarmtui.engine.wrapper.setupstep import RunsSetup, die_with_parent
 from swarmtui.engine.wrapper.signallog import SignalLog
 from swarmtui.engine.wrapper.steered import Steered
 from swarmtui.engine.wrapper.steerpipe import TOKEN_ENV
+from swarmtui.hook import finish_hook
 from swarmtui.protocol import (
     AGENT_PGID_FILE,
     EXIT_FILE,
@@ -120,17 +121,25 @@ class Wrapper(RunsSetup):
             procs.end_descendants(self.spec.kill_grace, linger=linger, own=self._own)
 
     def _await_hooks(self) -> None:
-        """A hook the agent CLI ran as it exited keeps its payload (``.hook.*``) here until its
-        detached reader has written its line: wait for those (bounded), so the line lands
-        before the exit record even on a busy machine."""
+        """A hook the agent CLI ran as it exited keeps its payload (``.hook.<Event>.*``) here
+        until its detached reader has written its line: wait for those (bounded) while such a
+        reader may still run. One that can no longer (a sandbox ends every process in it with
+        the agent) is finished here, so its line still lands."""
         deadline = time.monotonic() + HOOK_WAIT_S
         while time.monotonic() < deadline:
-            try:
-                if not any(n.startswith(".hook.") for n in os.listdir(self.agent_dir)):
-                    return
-            except OSError:
+            if not self._hook_files():
+                return
+            if not procs.descendants(os.getpid()):  # no reader left to write them
+                for name in self._hook_files():
+                    self._signals(finish_hook(self.agent_dir / name))
                 return
             time.sleep(0.05)  # the hook is another process; its file going is the only sign
+
+    def _hook_files(self) -> list[str]:
+        try:
+            return sorted(n for n in os.listdir(self.agent_dir) if n.startswith(".hook."))
+        except OSError:
+            return []
 
     def end_agent(self, how: str) -> None:
         """TERM the agent's process group, then KILL it after the grace period."""
