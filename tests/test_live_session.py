@@ -137,3 +137,26 @@ def test_nobody_listening_is_said_at_once(tmp_path: Path) -> None:
     path.write_text("")  # whatever an agent left there instead of a pipe is not written to
     assert send(path, b"{}\n") is False
     assert path.read_text() == ""
+
+
+def test_a_hook_payload_left_by_a_dead_reader_is_finished_once(tmp_path: Path) -> None:
+    """What the wrapper does with ``.hook.<Event>.XXXXXX`` files whose detached reader died with
+    the agent (a sandbox ends every process in it): one signal each, the file gone; a file of
+    another name says nothing; a link is never followed; one already gone says nothing."""
+    from swarmtui.hook import finish_hook
+
+    stop = tmp_path / ".hook.StopFailure.a1B2c3"
+    stop.write_text(json.dumps({"hook_event_name": "StopFailure", "error": "rate_limit"}))
+    got = finish_hook(stop)
+    assert [s["event"] for s in got] == ["StopFailure"] and got[0]["error"] == "rate_limit"
+    assert not stop.exists()
+    assert finish_hook(stop) == []  # its reader wrote the line after all: nothing twice
+    odd = tmp_path / ".hook.XXXXXX"  # written by an older swarmtui: no event in the name
+    odd.write_text("{}")
+    assert finish_hook(odd) == [] and not odd.exists()
+    target = tmp_path / "secret"
+    target.write_text('{"message": "not yours"}')
+    link = tmp_path / ".hook.Notification.zz9"
+    link.symlink_to(target)
+    assert finish_hook(link) == []  # never followed
+    assert target.read_text() == '{"message": "not yours"}'
