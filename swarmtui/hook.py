@@ -33,20 +33,36 @@ def signal_of(event: str, payload: Any) -> dict[str, Any]:
             "error": _short(p.get("error"), 60), "t": time.time()}
 
 
+def _read_file(path: str | Path) -> bytes | None:
+    """A payload file as the hook's shell wrote it (bounded, never through a link); None when
+    it cannot be opened (gone, or a link)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    try:
+        return os.read(fd, MAX_INPUT)
+    except OSError:
+        return b""
+    finally:
+        os.close(fd)
+
+
 def _read_input(argv: list[str]) -> bytes:
     """The hook's payload: from ``--input FILE`` (the shell's copy in the attempt's folder,
     removed once the line is written; never a link) or else from stdin."""
     if len(argv) > 3 and argv[2] == "--input":
-        path = argv[3]
-        try:
-            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-            try:
-                return os.read(fd, MAX_INPUT)
-            finally:
-                os.close(fd)
-        except OSError:
-            return b""
+        return _read_file(argv[3]) or b""
     return sys.stdin.buffer.read(MAX_INPUT) if sys.stdin is not None else b""
+
+
+def _payload(raw: bytes) -> Any:
+    """Bounded: a payload nested too deep (or not JSON) is treated as none; the line still
+    goes."""
+    try:
+        return loads(raw, max_chars=MAX_INPUT, max_depth=STREAM_MAX_DEPTH) if raw.strip() else {}
+    except ValueError:
+        return {}
 
 
 def finish_hook(path: Path) -> list[dict[str, Any]]:
@@ -54,24 +70,12 @@ def finish_hook(path: Path) -> list[dict[str, Any]]:
     and removed by the wrapper: the signal it stands for (none for a file of another name)."""
     parts = path.name.split(".")
     event = parts[2] if len(parts) == 4 and parts[2].isalpha() else ""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except OSError:
-        return []  # gone: its reader wrote the line after all
-    try:
-        raw = os.read(fd, MAX_INPUT)
-    finally:
-        os.close(fd)
-        with contextlib.suppress(OSError):
-            path.unlink()
-    if not event:
-        return []
-    try:
-        payload = loads(raw, max_chars=MAX_INPUT, max_depth=STREAM_MAX_DEPTH) if (
-            raw.strip()) else {}
-    except ValueError:
-        payload = {}
-    return [signal_of(event, payload)]
+    raw = _read_file(path)
+    if raw is None:
+        return []  # gone (its reader wrote the line after all), or a link: never followed
+    with contextlib.suppress(OSError):
+        path.unlink()
+    return [signal_of(event, _payload(raw))] if event else []
 
 
 def main(argv: list[str]) -> int:
@@ -88,12 +92,7 @@ def main(argv: list[str]) -> int:
 def _main(argv: list[str]) -> int:
     try:
         event = argv[1] if len(argv) > 1 else ""
-        raw = _read_input(argv)
-        try:  # bounded: a payload nested too deep is treated as none, the line still goes
-            payload = loads(raw, max_chars=MAX_INPUT, max_depth=STREAM_MAX_DEPTH) if (
-                raw.strip()) else {}
-        except ValueError:
-            payload = {}
+        payload = _payload(_read_input(argv))
         agent_dir = os.environ.get("SWARM_AGENT_DIR")
         if not agent_dir or not event:
             return 0

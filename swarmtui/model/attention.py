@@ -22,6 +22,7 @@ from enum import StrEnum
 from swarmtui.model.kinds import Cause, DeadWhy, Health, NoteKind, TaskState
 from swarmtui.model.labels import HEALTH_LABEL, cause_label
 from swarmtui.model.state import ACTIVE, RunState, TaskView
+from swarmtui.model.steering import asking_text
 
 
 class NeedKind(StrEnum):
@@ -83,10 +84,7 @@ def _cmd(*argv: str) -> str:
 def _blocked_on_you(t: TaskView, state: RunState) -> Need | None:
     """Permission, input or a held text: nothing moves until the operator acts."""
     if t.asks and t.state in ACTIVE:
-        a = t.asks[0]
-        more = f" (+{len(t.asks) - 1} more)" if len(t.asks) > 1 else ""
-        return Need(NeedKind.ASKS, f"asks to use {a.rule}{more}",
-                    _cmd("allow", f"{t.id}#{a.n}"))
+        return Need(NeedKind.ASKS, asking_text(t), _cmd("allow", f"{t.id}#{t.asks[0].n}"))
     if t.held:
         return Need(NeedKind.HELD, f"prompt held for review ({t.held}): approve or reject it",
                     _cmd("approve", t.held))

@@ -49,12 +49,18 @@ def _offset(t: TaskView, ev: Event) -> bool:
     return True
 
 
+def asking_text(t: TaskView) -> str:
+    """What waits, for people: the oldest request's rule and how many more ("" for none)."""
+    if not t.asks:
+        return ""
+    more = f" (+{len(t.asks) - 1} more)" if len(t.asks) > 1 else ""
+    return f"asks to use {t.asks[0].rule}{more}"
+
+
 def asking_note(t: TaskView) -> None:
     """The task's note while requests wait: the oldest one, for people."""
     if t.asks:
-        a = t.asks[0]
-        more = f" (+{len(t.asks) - 1} more)" if len(t.asks) > 1 else ""
-        t.note_kind, t.note = NoteKind.WAITING_PERMISSION, f"asks to use {a.rule}{more}"
+        t.note_kind, t.note = NoteKind.WAITING_PERMISSION, asking_text(t)
     elif t.note_kind == NoteKind.WAITING_PERMISSION:
         t.note_kind, t.note = None, ""
 
