@@ -90,6 +90,10 @@ def _raise_task(ev: Event) -> Raise | None:
         return Raise(("injection", task, pl.source), AlertLevel.ERROR,
                      f"{_who(ev)} {pl.source} flagged as a possible prompt injection "
                      f"({', '.join(pl.flags) or 'no reason given'})")
+    if isinstance(pl, p.NetRefused):
+        where = f"{pl.host}:{pl.port}" if pl.host else "more hosts"
+        return Raise(("net", task), AlertLevel.WARNING,
+                     f"{_who(ev)} tried to reach {where}, not its API: the sandbox refused it")
     if isinstance(pl, p.SpawnRefused):
         return Raise(("spawn", task), AlertLevel.WARNING,
                      f"{task} spawn refused: {_one_line(pl.reason)}")
@@ -226,7 +230,7 @@ _RELEVANT = frozenset({
     EventKind.PERMISSION_ASKED, EventKind.PERMISSION_ANSWERED, EventKind.AGENT_EXITED,
     EventKind.AGENT_HELD, EventKind.CONTEXT_FIT, EventKind.REVIEW,
     EventKind.TEXT_QUARANTINED, EventKind.TEXT_APPROVED, EventKind.TEXT_REJECTED,
-    EventKind.SUPERVISOR_CRASHED,
+    EventKind.SUPERVISOR_CRASHED, EventKind.NET_REFUSED,
 })
 
 
