@@ -4,8 +4,10 @@ the wrapper's proxy, and it goes only to the API; with ``"none"`` nothing goes o
 
 from __future__ import annotations
 
+import json
 import os
 import socket
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -97,3 +99,18 @@ def test_network_none_lets_nothing_out_not_even_to_the_api(
         a.box.close()
     assert done.stdout.split() == ["0", "NONE-REFUSED"], (done.stdout, done.stderr)
     assert anthropic_stub.requests == [] and signals == []
+
+
+def test_doctor_makes_an_api_box_for_the_agents_that_ask_for_one(git_repo: Path,
+                                                                 tmp_path: Path) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[agents.claude]\ncommand = ["claude", "-p"]\nadapter = "claude"\n'
+                   '[agents.claude.sandbox]\nnetwork = "api"\napi_hosts = ["llm.internal"]\n')
+    done = subprocess.run([sys.executable, "-P", "-m", "swarmtui", "doctor", "--json",
+                           "--repo", str(git_repo), "--config", str(cfg)],
+                          capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "SWARMTUI_TMUX_SOCKET": str(tmp_path / "tmux")})
+    checks = {c["what"]: c for c in json.loads(done.stdout)["checks"]}
+    net = checks["sandbox network"]
+    assert net["level"] == "ok", net
+    assert net["detail"].startswith('network = "api" for claude: the API proxy works (')
