@@ -256,3 +256,21 @@ def test_bad_network_settings_name_the_key(sandbox: dict[str, Any], message: str
     ok = config_from_dict({"agents": {"w": {"command": ["x"], "sandbox": {
         "network": "api", "api_hosts": ["llm.internal:9000"]}}}}, "t.toml")
     assert ok.agents["w"].sandbox.api_hosts == ["llm.internal:9000"]
+
+
+def test_a_refusal_is_one_alert_per_task_that_counts_repeats() -> None:
+    """What the supervisor makes of the signal (pure): an alert naming the host, or the
+    proxy's reason when the request named none; a later refusal adds to it and says what
+    was refused last."""
+    from swarmtui.model import Event, RunState
+    from swarmtui.model.alerts import fold_alerts
+
+    run = RunState()
+    fold_alerts(run, Event.make(1, 1.0, "net_refused", "t", 2,
+                                {"host": "example.com", "port": 443, "why": "not an API host"}))
+    assert [a.text for a in run.alerts.values()] == [
+        "t-2 tried to reach example.com:443, not its API: the sandbox refused it"]
+    fold_alerts(run, Event.make(2, 2.0, "net_refused", "t", 2, {"why": "GET /: only CONNECT"}))
+    (alert,) = run.alerts.values()
+    assert alert.count == 2
+    assert alert.text == "t-2: the sandbox's API proxy refused a connection: GET /: only CONNECT"

@@ -91,9 +91,10 @@ def _raise_task(ev: Event) -> Raise | None:
                      f"{_who(ev)} {pl.source} flagged as a possible prompt injection "
                      f"({', '.join(pl.flags) or 'no reason given'})")
     if isinstance(pl, p.NetRefused):
-        where = f"{pl.host}:{pl.port}" if pl.host else "more hosts"
-        return Raise(("net", task), AlertLevel.WARNING,
-                     f"{_who(ev)} tried to reach {where}, not its API: the sandbox refused it")
+        return Raise(("net", task), AlertLevel.WARNING, (
+            f"{_who(ev)} tried to reach {pl.host}:{pl.port}, not its API: the sandbox refused "
+            "it" if pl.host else f"{_who(ev)}: the sandbox's API proxy refused a connection: "
+            f"{_one_line(pl.why)}"))
     if isinstance(pl, p.SpawnRefused):
         return Raise(("spawn", task), AlertLevel.WARNING,
                      f"{task} spawn refused: {_one_line(pl.reason)}")

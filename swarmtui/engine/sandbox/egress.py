@@ -14,6 +14,7 @@ import os
 import select
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ HEAD_TIMEOUT = 30.0
 CONNECT_TIMEOUT = 15.0
 MAX_CONNECTIONS = 64  # at once; more are refused with a 503 (not recorded)
 RECORDED_MAX = 32  # distinct refused targets recorded per attempt; then one line says more
+COUNTED_MAX = 1024  # distinct refused targets counted (in memory); the rest count as one
 _DROPPED = frozenset({b"proxy-connection", b"proxy-authorization", b"connection",
                       b"keep-alive"})
 
@@ -49,6 +51,7 @@ class Egress:
         self._wake_r, self._wake_w = os.pipe()
         self._closed = threading.Event()
         self._socks: set[socket.socket] = set()  # listeners and live connections
+        self._live = 0  # the agent's connections being served
         self._threads: list[threading.Thread] = []
 
     # -- the box's port -------------------------------------------------------------------
@@ -115,8 +118,9 @@ class Egress:
             except OSError:
                 continue
             with self._lock:
-                busy = len(self._socks) > MAX_CONNECTIONS
+                busy = self._live >= MAX_CONNECTIONS
                 if not busy:
+                    self._live += 1
                     self._socks.add(conn)
             if busy:
                 _answer(conn, 503, "too many connections at once")
@@ -154,6 +158,7 @@ class Egress:
             pass
         finally:
             with self._lock:
+                self._live -= 1
                 self._socks.discard(conn)
                 if up is not None:
                     self._socks.discard(up)
@@ -202,6 +207,8 @@ class Egress:
         _answer(conn, r.status, f"swarmtui sandbox (network = \"api\"): {r}")
         key = show(r.target) if r.target else str(r)[:100]
         with self._lock:
+            if key not in self.refused and len(self.refused) >= COUNTED_MAX:
+                key = "(others)"
             n = self.refused.get(key, 0) + 1
             self.refused[key] = n
             distinct = len(self.refused)
@@ -252,8 +259,9 @@ class Egress:
                 s.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
+        deadline = time.monotonic() + 2.0  # a thread still connecting out is left to end
         for t in threads:
-            t.join(timeout=2)
+            t.join(timeout=max(0.0, deadline - time.monotonic()))
         for s in socks:
             s.close()
         for fd in (self._wake_r, self._wake_w):
