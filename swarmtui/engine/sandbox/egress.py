@@ -116,6 +116,7 @@ class Egress:
             try:
                 conn, _ = listener.accept()
             except OSError:
+                self._closed.wait(0.1)  # out of descriptors, say: not a busy loop meanwhile
                 continue
             with self._lock:
                 busy = self._live >= MAX_CONNECTIONS
