@@ -114,3 +114,17 @@ def test_doctor_makes_an_api_box_for_the_agents_that_ask_for_one(git_repo: Path,
     net = checks["sandbox network"]
     assert net["level"] == "ok", net
     assert net["detail"].startswith('network = "api" for claude: the API proxy works (')
+
+
+@pytest.mark.parametrize("network", ["api", "none"])
+def test_the_supervisors_channel_still_answers_without_the_network(
+        git_repo: Path, tmp_path: Path, network: str) -> None:
+    """The channel is a Unix socket by path: a box with a network of its own keeps it."""
+    (git_repo / P.SWARM_DIR).mkdir(mode=0o700)
+    a = boxed(git_repo, tmp_path / "home", "c", network, [])
+    try:
+        done = a.sh(f"{sys.executable} -P -c \"import os; from swarmtui.engine.sandbox.channel "
+                    "import ask; print(ask(os.environ['SWARMTUI_AGENT_SOCKET'], 'hello', {}))\"")
+    finally:
+        a.box.close()
+    assert "'hello' is not something an agent asks" in done.stdout, (done.stdout, done.stderr)
