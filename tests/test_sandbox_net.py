@@ -128,3 +128,25 @@ def test_the_supervisors_channel_still_answers_without_the_network(
     finally:
         a.box.close()
     assert "'hello' is not something an agent asks" in done.stdout, (done.stdout, done.stderr)
+
+
+def test_the_machines_abstract_unix_sockets_are_cut_off_with_a_network_of_its_own(
+        git_repo: Path, tmp_path: Path) -> None:
+    """Abstract Unix sockets (a desktop's D-Bus or X server, say) belong to a network
+    namespace: shared with "full", not there with "api" or "none"."""
+    (git_repo / P.SWARM_DIR).mkdir(mode=0o700)
+    name = f"swarmtui-test-{os.getpid()}-{tmp_path.name}"
+    probe_py = (f"{sys.executable} -c \"import socket; c = socket.socket(socket.AF_UNIX); "
+                f"c.connect(chr(0) + '{name}'); print('REACHED')\" 2>&1 | tail -1")
+    with socket.socket(socket.AF_UNIX) as s:
+        s.bind("\0" + name)
+        s.listen(4)
+        seen = {}
+        for network in ("full", "api", "none"):
+            a = boxed(git_repo, tmp_path / f"home-{network}", f"u{network}", network, [])
+            try:
+                seen[network] = a.sh(probe_py).stdout.strip()
+            finally:
+                a.box.close()
+    assert seen["full"] == "REACHED", seen
+    assert all("ConnectionRefusedError" in seen[n] for n in ("api", "none")), seen
