@@ -58,6 +58,31 @@ def in_box(proc: subprocess.Popen[bytes]) -> list[str]:
     return out
 
 
+IDLE_RELAY = """
+import _socket, select, sys, threading
+s = _socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(8)
+threading.Thread(target=lambda: select.select([s], [], []), daemon=True).start()
+print("ready", flush=True)
+sys.stdin.read()
+"""
+
+
+def relay_kib() -> tuple[int, int]:
+    """RSS and PSS of an idle Python relay in the box: what the proxy's design avoids."""
+    proc = subprocess.Popen([sys.executable, "-I", "-S", "-c", IDLE_RELAY],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    assert proc.stdin is not None
+    proc.stdout.readline()
+    text = Path(f"/proc/{proc.pid}/smaps_rollup").read_text()
+    proc.stdin.close()
+    proc.wait()
+    got = {ln.split(":")[0]: int(ln.split()[1]) for ln in text.splitlines()[1:]}
+    return got["Rss"], got["Pss"]
+
+
 def round_trips(c: socket.socket, n: int = 300) -> float:
     """The median time of one small request and its answer on ``c``."""
     xs = []
@@ -144,6 +169,9 @@ def api(repo: Path, env: dict[str, str], n: int) -> None:
           f"a request's round trip {trips['direct'] * 1e6:.0f} us direct, "
           f"{trips['tunnel'] * 1e6:.0f} us through the proxy's tunnel; the proxy in the wrapper: "
           f"{idle:.0f} KiB RSS idle, {per_tunnel:.0f} KiB per open tunnel")
+    rss, pss = relay_kib()
+    print(f"an idle Python relay (the alternative, not built): {rss / 1024:.1f} MiB RSS, "
+          f"{pss / 1024:.1f} MiB PSS")
 
 
 def main(n: int) -> None:
