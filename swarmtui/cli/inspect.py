@@ -322,6 +322,14 @@ def _doctor_sandbox(config: Any, check: Any) -> None:
     else:
         level = "fail" if "bwrap" in wanted.values() else "warn"
         check(level, "sandbox", f"agents will run unsandboxed: {found.why}")
+    api = sorted(n for n in wanted if config.agents[n].sandbox.network == "api")
+    if api and found.ok:
+        from swarmtui.engine.sandbox.probe import api_probe
+
+        net = api_probe()
+        check("ok" if net.ok else "fail", "sandbox network", (
+            f"network = \"api\" for {', '.join(api)}: the API proxy works ({net.why})"
+            if net.ok else f"network = \"api\" for {', '.join(api)} fails: {net.why}"))
 
 
 def _doctor_accounts(config: Any, check: Any) -> None:

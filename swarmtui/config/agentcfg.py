@@ -7,9 +7,11 @@ from pathlib import PurePosixPath
 from typing import Annotated, Literal
 
 import annotated_types as at
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from swarmtui.config.units import PositiveDuration
+from swarmtui.netaddr import host_port
 from swarmtui.protocol import SWARM_DIR
 
 # What a typical repository needs an unattended agent to do: read and edit files, and use git
@@ -24,6 +26,10 @@ DEFAULT_ALLOW = (
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+def _cross(key: str, message: str) -> PydanticCustomError:
+    return PydanticCustomError("swarm_cross", "{message}", {"key": key, "message": message})
 
 
 class PermissionsConfig(_Section):
@@ -56,8 +62,11 @@ class SandboxConfig(_Section):
     mode: Literal["auto", "bwrap", "off"] = "auto"
     """"auto": in bubblewrap where it works here, else unsandboxed with a warning at start;
     "bwrap": always (an attempt fails to start when bubblewrap does not work); "off": never."""
-    network: Literal["full", "none"] = "full"
-    """"full": the machine's network; "none": none at all (loopback of its own only)."""
+    network: Literal["full", "none", "api"] = "full"
+    """"full": the machine's network; "none": none at all (loopback of its own only); "api":
+    only its CLI's API hosts (and ``api_hosts``), through a proxy outside the box."""
+    api_hosts: list[Annotated[str, at.MinLen(1)]] = Field(default_factory=list)
+    """With network = "api": more hosts it may reach, "host" (port 443) or "host:port"."""
     read: list[Annotated[str, at.MinLen(1)]] = Field(default_factory=list)
     """More absolute paths (or ~/...) the agent may read."""
     write: list[Annotated[str, at.MinLen(1)]] = Field(default_factory=list)
@@ -70,6 +79,24 @@ class SandboxConfig(_Section):
             if not path.startswith(("/", "~/")):
                 raise ValueError(f"{path!r} must be an absolute path or start with ~/")
         return v
+
+    @field_validator("api_hosts")
+    @classmethod
+    def _hosts(cls, v: list[str]) -> list[str]:
+        for entry in v:
+            try:
+                host_port(entry)
+            except ValueError as e:
+                raise ValueError(f"{e}; expected \"host\" (port 443) or \"host:port\", such as "
+                                 "\"api.example.com\" or \"10.0.0.5:8443\"") from None
+        return v
+
+    @model_validator(mode="after")
+    def _hosts_need_api(self) -> SandboxConfig:
+        if self.api_hosts and self.network != "api":
+            raise _cross("api_hosts", "takes effect only with network = \"api\", and network "
+                                      f"is \"{self.network}\"")
+        return self
 
 
 Price = Annotated[float, at.Ge(0)]

@@ -90,6 +90,11 @@ def _raise_task(ev: Event) -> Raise | None:
         return Raise(("injection", task, pl.source), AlertLevel.ERROR,
                      f"{_who(ev)} {pl.source} flagged as a possible prompt injection "
                      f"({', '.join(pl.flags) or 'no reason given'})")
+    if isinstance(pl, p.NetRefused):
+        return Raise(("net", task), AlertLevel.WARNING, (
+            f"{_who(ev)} tried to reach {pl.host}:{pl.port}, not its API: the sandbox refused "
+            "it" if pl.host else f"{_who(ev)}: the sandbox's API proxy refused a connection: "
+            f"{_one_line(pl.why)}"))
     if isinstance(pl, p.SpawnRefused):
         return Raise(("spawn", task), AlertLevel.WARNING,
                      f"{task} spawn refused: {_one_line(pl.reason)}")
@@ -226,7 +231,7 @@ _RELEVANT = frozenset({
     EventKind.PERMISSION_ASKED, EventKind.PERMISSION_ANSWERED, EventKind.AGENT_EXITED,
     EventKind.AGENT_HELD, EventKind.CONTEXT_FIT, EventKind.REVIEW,
     EventKind.TEXT_QUARANTINED, EventKind.TEXT_APPROVED, EventKind.TEXT_REJECTED,
-    EventKind.SUPERVISOR_CRASHED,
+    EventKind.SUPERVISOR_CRASHED, EventKind.NET_REFUSED,
 })
 
 

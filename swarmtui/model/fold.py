@@ -497,6 +497,7 @@ TASK_FOLDERS: dict[EventKind, TaskFolder] = {
     EventKind.PERMISSION_DENIED: _heard,
     EventKind.AGENT_HOOK: _heard,
     EventKind.AGENT_ACTIVITY: _heard,
+    EventKind.NET_REFUSED: _heard,
     EventKind.SETUP: _setup,
     EventKind.ATTEMPT_SPAWNED: _spawned,
     EventKind.ATTEMPT_STARTED: _started,

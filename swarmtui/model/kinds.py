@@ -103,6 +103,7 @@ class EventKind(StrEnum):
     OPERATOR_SAID = "operator_said"  # a message went into a live session
     TURN_INTERRUPTED = "turn_interrupted"  # a live session's turn was interrupted
     STEER_REFUSED = "steer_refused"  # a steering command without the attempt's token
+    NET_REFUSED = "net_refused"  # the sandbox's API proxy refused a connection (network "api")
     RULE_GRANTED = "rule_granted"  # the operator allowed a tool rule for a task or a role
     WORKTREE_COPIED = "worktree_copied"
     CONTEXT_FIT = "context_fit"

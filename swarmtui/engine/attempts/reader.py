@@ -398,6 +398,7 @@ _SIGNAL_KINDS: dict[str, type[p.Signal]] = {
     "setup": p.SetupRan, "usage": p.TurnUsage, "activity": p.AgentActivity,
     "permission_request": p.PermissionAsked, "permission_answer": p.PermissionAnswered,
     "said": p.OperatorSaid, "interrupted": p.TurnInterrupted, "steer_refused": p.SteerRefused,
+    "net_refused": p.NetRefused,
 }
 # Kept longer than a note: a setup's output, a tool's input, what the operator said.
 _LONG_FIELDS = frozenset({"tail", "input", "text", "message"})

@@ -14,6 +14,7 @@ from typing import Literal
 Kind = Literal["ro", "rw", "ro-try", "symlink", "dir"]
 SOCKET_DIR = "/run/swarmtui"  # where the agent's channel socket is inside the box
 SOCKET = f"{SOCKET_DIR}/agent.sock"
+NET_SOCKET = f"{SOCKET_DIR}/net.sock"  # network = "api": where the box hands over its port
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ def argv(mounts: Iterable[Mount], *, chdir: str, network: str, root: bool,
     the box could otherwise mount the host's disks)."""
     out = [bwrap, "--die-with-parent", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
            "--unshare-cgroup-try"]
-    if network == "none":
+    if network != "full":  # "none", and "api" (whose one way out is the wrapper's proxy)
         out.append("--unshare-net")
     if root:
         out += ["--cap-drop", "ALL"]

@@ -54,6 +54,7 @@ def launch_extra(cfg: SandboxConfig, *, runner: str, repo: str, task: str, workt
         if cfg.mode == "bwrap":
             raise SandboxError(f"{where}.mode = \"bwrap\" but {found.why}")
         return {"mode": "off", "why": found.why}
-    return {"mode": "bwrap", "network": cfg.network, "read": list(cfg.read),
+    return {"mode": "bwrap", "network": cfg.network, "api_hosts": list(cfg.api_hosts),
+            "read": list(cfg.read),
             "write": list(cfg.write), "repo": repo, "task": task, "worktree": worktree,
             "branch": branch}

@@ -44,3 +44,41 @@ def probe() -> Probe:
             "may be disabled (sysctl kernel.unprivileged_userns_clone, or an AppArmor "
             "profile for bwrap)"))
     return Probe(True, exe, version)
+
+
+@functools.cache
+def api_probe() -> Probe:
+    """Whether a ``network = "api"`` box works here: a box with a network of its own whose
+    first program hands its port to a proxy outside (what every such attempt does first).
+    Nothing beyond bubblewrap and this Python is needed; ``doctor`` asks."""
+    import tempfile
+    import time
+    from pathlib import Path
+
+    from swarmtui.engine.sandbox import netport
+    from swarmtui.engine.sandbox.egress import Egress
+
+    found = probe()
+    if not found.ok:
+        return found
+    proxy = Egress([])
+    with tempfile.TemporaryDirectory(prefix="swarmtui-probe-") as tmp:
+        handoff = Path(tmp) / "net.sock"
+        try:
+            proxy.take(handoff)
+            t0 = time.monotonic()
+            done = subprocess.run(
+                [found.path, "--ro-bind", "/", "/", "--dev", "/dev", "--unshare-net",
+                 sys.executable, "-I", "-S", netport.__file__, str(handoff), "--", "true"],
+                capture_output=True, text=True, timeout=20, stdin=subprocess.DEVNULL)
+            ms = (time.monotonic() - t0) * 1000
+        except (OSError, subprocess.TimeoutExpired) as e:
+            return Probe(False, found.path, found.version, why=f"the proxy's box did not run: {e}")
+        finally:
+            proxy.close()
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or [f"exit {done.returncode}"])[-1]
+        return Probe(False, found.path, found.version, why=(
+            f"a box with a network of its own cannot be made or reach the proxy here "
+            f"({last[:200]})"))
+    return Probe(True, found.path, found.version, why=f"{ms:.0f} ms to start one")

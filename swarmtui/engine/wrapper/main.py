@@ -226,7 +226,7 @@ class Wrapper(RunsSetup):
                 log.close()
                 return 1
         try:
-            self.box = Box.open(self.agent_dir, spec.extra)
+            self.box = Box.open(self.agent_dir, spec.extra, self._signals)
             argv, env = self.box.command(argv, dict(spec.env), spec.adapter, spec.cwd)
             self.proc = self._popen(
                 argv, cwd=spec.cwd, env=env, start_new_session=True,

@@ -121,3 +121,15 @@ class TurnUsage(Signal):
     @property
     def tokens(self) -> int:
         return self.input + self.output + self.cache_read + self.cache_write
+
+
+@_register
+class NetRefused(Signal):
+    """A connection from an agent's box (``network = "api"``) to a host that is not its API,
+    refused by the wrapper's proxy: the first refusal of each host, bounded per attempt. An
+    agent CLI's own side traffic is refused too (recorded like any other)."""
+
+    KIND = EventKind.NET_REFUSED
+    host: str = ""
+    port: int = 0
+    why: str = ""
