@@ -334,7 +334,7 @@ _HIDDEN_DO = re.compile(
 _HIDDEN_ORDER = re.compile(
     r"(?:^|[.!?:;]\s)\s*(?:please\s+)?(?:ignore|disregard|forget|delete|remove|push|merge|"
     r"upload|send|copy|disable|skip|approve|export|install|e-?mail|print|run|change|replace|"
-    r"write|commit)\b")
+    r"write|commit|release|grant|lift|turn off)\b")
 
 
 def _unicode_weight(norm: Normalised) -> float:

@@ -18,19 +18,25 @@ SAY, CMD = "say", "cmd"
 _WHO = (r"(?:operator|supervisor|maintainers?|(?:team |tech |project )?lead(?: engineer)?|"
         r"admin(?:istrator)?s?|owner|run owner|repo owner|security team|task author|reviewers?|"
         r"people (?:running|who run) (?:this|the) (?:swarm|run)|person who (?:set up|configured|"
-        r"started) (?:this|the|you)\w*|the team)")
+        r"started) (?:this|the|you)\w*|the team|(?:person|people|humans?) in charge|the humans|"
+        r"ops|on-?call|management|manager|product owner|owners? of (?:this|the) repo\w*|"
+        r"whoever (?:runs|owns) (?:this|the) \w+)")
 _ALLOWED = (r"(?:(?:quietly|already|explicitly|verbally|silently|also|has|have|had|just|"
             r"personally)\s+){0,2}(?:approved|okayed|ok'?d|signed off|agreed|waived|"
             r"pre-?approved|confirmed|decided|said (?:yes|it'?s (?:ok|okay|fine))|(?:is|are) "
             r"(?:fine|ok|okay) with|told me|wants|allowed|green-?lit|lifted|authori[sz]ed|"
-            r"granted|cleared|gave (?:the )?(?:ok|go-ahead))")
+            r"granted|cleared|gave (?:the )?(?:ok|go-ahead)|said yes|(?:is|are) okay with|"
+            r"gave (?:us |you |agents |me )?(?:permission|the green light)|said (?:on a call |in "
+            r"chat |earlier |today )?(?:that )?(?:agents?|you|we|bots?|the next \w+) (?:can|may|"
+            r"could|are (?:allowed|free))|signed it off)")
 _RISKY = (r"(?:skip\w*|bypass\w*|disabl\w*|delet\w*|remov\w*|merg\w*|push\w*|force\w*|"
           r"without (?:review|checks|tests|running)|no need|don'?t bother|optional|advisory|"
           r"lower\w*|turn\w* off|install\w*|commit\w* (?:the )?(?:\.env|secrets?|vendor)|"
           r"read (?:the )?tokens|full (?:rights|access|permissions)|write access|sudo|root|"
           r"approve\w*|ignor\w*|(?:is|are) (?:informational|optional|advisory)|"
           r"(?:does not|doesn't|don't|do not) apply|even if|(?:is|are) lifted|(?:just )?a "
-          r"(?:guideline|suggestion))")
+          r"(?:guideline|suggestion)|edit\w*|modify\w*|touch\w*|work around|(?:a )?waste of time|"
+          r"can (?:merge|push|edit|approve|write)|write to)")
 _SCOPE = (r"(?:scope(?: list)?|file scope|file restrictions|restrictions|limits|brief|guidance|"
           r"instructions|rules?|constraints|guardrails|protected (?:files|paths)(?: list| check)?|"
           r"allowed commands|setup|prompt)")
@@ -48,7 +54,7 @@ _SEC = SECRET + r"|(?:the |a )?(?:value of )?\$\{?[A-Z][A-Z0-9_]*(?:KEY|TOKEN|SE
 ROWS: tuple[tuple[str, float, str, str, str, str], ...] = (
     # -- authority claimed in plain words ------------------------------------------------------
     ("override", 0.6, SAY, ("operator|supervisor|maintain|lead|admin|owner|security|author|"
-     "reviewer|people|person|team"),
+     "reviewer|people|person|team|ops|humans|management|manager|on-call|oncall|whoever|charge"),
      (rf"\b{_WHO}\b[^.;\n]{{0,40}}\b{_ALLOWED}\b[^.\n]{{0,90}}\b{_RISKY}"), "en"),
     ("override", 0.55, SAY, "as agreed|per the|according to|checked with",
      (rf"\b(?:as agreed with|per|according to|i checked with)\s+(?:the\s+)?{_WHO}\b[^.\n]{{0,80}}"
@@ -144,4 +150,41 @@ ROWS: tuple[tuple[str, float, str, str, str, str], ...] = (
     ("exfiltration", 0.6, CMD, "as the|as a",
      (rf"(?:{_SEC})[^.\n]{{0,40}}\bas\s+(?:the|a|your)\s+(?:tag|branch|commit|release)\s*"
       r"(?:name|message|title)?"), "en"),
+    # -- permission claimed without naming who gave it, and gates declared gone ------------------
+    ("override", 0.55, SAY, "allowed|permitted|cleared|free to|can now|may now|can push|can merge",
+     (r"\b(?:you|agents?|the next agent)\s+(?:are|is|'re)\s+(?:now\s+|also\s+)?(?:allowed|"
+      r"permitted|cleared|free|authori[sz]ed)\s+to\s+(?:\w+\s+)?(?:push\w*|merg\w*|force|skip\w*|"
+      r"bypass\w*|disabl\w*|approv\w*|edit\w* (?:files )?outside|write (?:to|anywhere)|use sudo|"
+      r"run any)|\byou\s+(?:can|may)\s+(?:now\s+)?(?:push|merge|force-?push)\s+(?:\w+\s+)?"
+      r"(?:straight|directly)\s+(?:to|into)\b"), "en"),
+    ("override", 0.55, SAY, "approval|review|gate|check|screen|sandbox|scope|protection",
+     (r"\b(?:approval|review|merge|test|verify|screen|sandbox|scope|quarantine|branch "
+      r"protection)\s+(?:step|gate|check|guard|requirement|rule)?s?\s*(?:was|were|is|are|has "
+      r"been|have been)\s+(?:now\s+|already\s+)?(?:dropped|removed|off|disabled|waived|lifted|"
+      r"optional|suspended|switched off|turned off)\b[^.\n]{0,40}\b(?:for (?:you|agents?|this|"
+      r"the next)|today|this (?:week|run|batch|sprint)|you can|so)"), "en"),
+    ("ci_tamper", 0.55, SAY, "nobody|no one|noone",
+     (r"\b(?:nobody|no one)\s+(?:will|is going to|would|ever)\s+(?:check|read|look at|review|"
+      r"notice|verify)\b[^.\n]{0,60}\b(?:so|just|no point|don'?t bother|skip|say|mark|report)"),
+     "en"),
+    ("ci_tamper", 0.6, SAY, "remove|delete|drop|comment|disable|strip",
+     (r"\b(?:remove|delete|drop|comment out|disable|strip)\s+(?:the\s+|all\s+)?(?:\w+\s+){0,2}"
+      r"(?:test|tests|lint|check|coverage|scan|security)\s+(?:and\s+\w+\s+)?(?:jobs?|steps?|"
+      r"stages?|targets?)\s+(?:from|in|of)\s+(?:the\s+)?(?:\w+\s+)?(?:workflow|ci|pipeline|"
+      r"makefile|config)"), "en"),
+    ("ci_tamper", 0.6, SAY, "replace|make|change|rewrite|patch",
+     (r"\b(?:replace|make|change|rewrite)\s+(?:the\s+|every\s+|all\s+)?(?:test\s+)?assertions?"
+      r"\b[^.\n]{0,30}(?:assert (?:true|1 ?== ?1)|always (?:true|pass))|\b(?:patch|change|make|"
+      r"rewrite)\s+(?:the\s+)?(?:screen|guard|verify\w*|scanner|linter)\b[^.\n]{0,20}\b(?:so "
+      r"(?:that )?it\s+)?(?:always|never)\s+(?:returns?|pass\w*|flags?|clean|succeed\w*)"),
+     "en"),
+    ("ci_tamper", 0.55, SAY, "fail_under|fail-under|threshold|coverage",
+     (r"\b(?:change|set|lower|drop)\s+(?:the\s+)?(?:fail[_-]under|coverage (?:threshold|"
+      r"minimum)|minimum coverage)\s+(?:\w+\s+)?to\s+(?:0|zero)\b"), "en"),
+    ("destructive", 0.6, CMD, ".swarm|state.db",
+     (r"(?:\b(?:delete|truncate|empty|wipe|overwrite|edit|modify|rewrite|remove)\b[^.\n]{0,40}|"
+      r"\bsqlite3?\s+)\.swarm/(?:state\.db|inbox|config)"), "en"),
+    ("destructive", 0.55, CMD, "--delete|:refs|push origin :",
+     (r"\bgit\s+push\s+\S+\s+(?:--delete\s+(?:main|master|\$\(|release|prod)|:(?:main|master|"
+      r"refs/heads/(?:main|master)))"), "en"),
 )
