@@ -18,7 +18,7 @@ SAY, CMD, MARK = "say", "cmd", "mark"
 # cues name the topic; weak ones only suggest a quotation or a discussion.
 META_STRONG = re.compile(
     r"\bprompt[- ]?injections?\b|\bjailbreak(?:s|ing)?\b(?!\s+mode)|\battack(?:s|er|ers|ed)?\b|"
-    r"\bpayloads?\b|\bmalicious\b|\badversarial\b|\bcve-\d{4}|\bghsa-|\bvulnerab\w*|\bexploit"
+    r"\bpayloads?\b|\bmalicious\b|\bpoisoned\b|\badversarial\b|\bcve-\d{4}|\bghsa-|\bvulnerab\w*|\bexploit"
     r"\w*|\bthreat (?:model|intel)\w*|\bphishing\b|\bred[- ]team\w*|\bsmuggl\w*|\badvisory\b|"
     r"\bsecurity (?:advisory|notice|bulletin|training|review)|\bpost-mortem\b|\bincident\b|"
     r"\binyecci(?:[oó]n|ones) de prompts?|\bataques?\b|\battaques?\b|\binjection de prompt|"
@@ -35,7 +35,8 @@ META_WEAK = re.compile(
     r"\bнапример\b|例如|示例|检测|檢測|例えば|検出|예를 들어|예시|탐지|"
     r"\bd[ée]tect\w*|\binyecci[oó]n\b|"
     r"\b(?:paper|study|studies|research|researchers|survey|blog|talk|slides?|docs|documentation|"
-    r"glossary|explainer|hidden (?:text|instructions)|faq|q ?& ?a|checklist|guide|tutorial|"
+    r"glossary|explainer|hidden (?:text|instructions)|faq|erkl[äa]rung|explication|"
+    r"explicaci[oó]n|explica[çc][ãa]o|spiegazione|q ?& ?a|checklist|guide|tutorial|"
     r"explains?|what does)\b|(?:^|\n)\s*q:")
 
 # Words that make a match an instruction aimed at the next agent.

@@ -10,6 +10,8 @@ injection. Rows are ``(code, weight, kind, needles, pattern, lang)`` as in ``rul
 
 from __future__ import annotations
 
+import re
+
 from swarmtui.engine.guard.screening.rules_shell import SECRET
 
 SAY, CMD = "say", "cmd"
@@ -47,9 +49,18 @@ _WRONG = (r"(?:a mistake|an? (?:error|oversight|accident)|wrong(?:ly)?|a leftove
           r"(?:does not|doesn't|don't|do not) apply|(?:just )?a (?:guideline|suggestion))")
 _SINK = (r"(?:file|commit(?: message)?|readme|docs?\b|documentation|branch(?: name)?|tag(?: "
          r"name)?|summary|handoff|notes?|pr description|pull request|code comment|comment|"
-         r"fixtures?|changelog|author|title|tarball|results|settings\.py|[\w./-]+\.(?:md|txt|"
+         r"fixtures?|changelog|author|title|tarball|results|settings\.py|logs?\b|[\w./-]+\.(?:md|txt|"
          r"json|ya?ml|py|toml|cfg|ini|env|log))")
 _SEC = SECRET + r"|(?:the |a )?(?:value of )?\$\{?[A-Z][A-Z0-9_]*(?:KEY|TOKEN|SECRET|PASSWORD)"
+
+# Just before a match: the words are reported, not said ("its description claims the owner
+# approved...", "our agents were told '...'", "der Betreiber hat zugestimmt', schreibt...").
+REPORTED = re.compile(
+    r"\b(?:claims?|claimed|claiming|alleg\w*|says|saying|said that|wrote|writes|written|reads|"
+    r"read:|quot(?:e|es|ed|ing)|told (?:us|them|me|the (?:bot|agent|model)s?)|(?:was|were) told|"
+    r"such as|like|e\.g\.|purport\w*|supposedly|fake|forged|bogus|poisoned|injected|planted|"
+    r"pretend(?:ed|ing|s) (?:that|to)|behauptet|schreibt|sagt|pr[ée]tend|affirme|[ée]crit|dice|"
+    r"afirma|escribe|dizendo|diz)\b[^.\n]{0,50}$")
 
 ROWS: tuple[tuple[str, float, str, str, str, str], ...] = (
     # -- authority claimed in plain words ------------------------------------------------------
@@ -125,9 +136,9 @@ ROWS: tuple[tuple[str, float, str, str, str, str], ...] = (
      r"\b(?:expect|match|assert)\s+whatever\s+(?:the\s+)?(?:code|function|it)\b", "en"),
     # -- secrets moved into the work (files, commits, branch names) -------------------------------
     ("exfiltration", 0.7, CMD, ("copy|put|write|paste|add|include|dump|echo|store|save|append|"
-     "record|embed|use|make"),
+     "record|embed|use|make|print"),
      (r"\b(?:copy|put|write|paste|add|include|dump|echo|store|save|append|record|embed|use|"
-      rf"make)\b[^.\n]{{0,50}}(?:{_SEC})[^.\n]{{0,70}}\b(?:into|to|in|as|under|inside)\s+"
+      rf"make|prints?)\b[^.\n]{{0,50}}(?:{_SEC})[^.\n]{{0,70}}\b(?:into|to|in|as|under|inside)\s+"
       rf"(?:\w+\s+){{0,3}}?{_SINK}"), "en"),
     ("exfiltration", 0.6, CMD, "commit|branch|tag|author|readme|file|message",
      (r"\b(?:commit|branch|tag|author|readme|file|message)\b[^.\n]{0,30}\b(?:the value of|the "
@@ -187,4 +198,45 @@ ROWS: tuple[tuple[str, float, str, str, str, str], ...] = (
     ("destructive", 0.55, CMD, "--delete|:refs|push origin :",
      (r"\bgit\s+push\s+\S+\s+(?:--delete\s+(?:main|master|\$\(|release|prod)|:(?:main|master|"
       r"refs/heads/(?:main|master)))"), "en"),
+    ("override", 0.45, SAY, "limits|restrictions|guardrails|constraints|rules|permissions|scope",
+     (r"\b(?:our|your|the|agents'?|the agents'?)\s+(?:limits|restrictions|guardrails|constraints|"
+      r"rules|permissions|scope)\s+(?:were|have been|got|are|has been)\s+(?:\w+\s+)?(?:loosened|"
+      r"relaxed|widened|extended|lifted|dropped|removed|suspended)\b"), "en"),
+    ("override", 0.5, SAY, "writing|editing|pushing|merging|committing|force",
+     (r"\b(?:writing|editing|pushing|merging|committing|force-pushing)\s+(?:\w+\s+){0,3}?"
+      r"(?:outside (?:the|your) (?:worktree|scope)|(?:straight |directly )?(?:to|into) main|"
+      r"directly)\b[^.\n]{0,30}\b(?:is|are)\s+(?:\w+\s+)?(?:fine|ok|okay|allowed|permitted)\b"),
+     "en"),
+    ("ci_tamper", 0.55, SAY, "melde|berichte|markiere|signale|marque|indique|marca|informa|"
+     "reporta|marque|segna|riporta",
+     (r"\b(?:melde|berichte|markiere|signale|marque|indique|marca|informa|reporta|segna|riporta)"
+      r"\w*\b[^.\n]{0,30}\b(?:als (?:bestanden|grün|erfolgreich)|comme (?:r[ée]ussi|pass[ée]|"
+      r"vert)\w*|como (?:superad|pasad|exitos|aprovad|aprobad)\w*|come (?:superat|passat)\w*)"),
+     "mul"),
+    ("override", 0.5, SAY, "came from|comes from|is from|was from|dates from|copied from",
+     (r"\b(?:restrictions?|limits?|rules?|constraints?|scope|guards?)\b[^.\n]{0,40}\b(?:came|comes|"
+      r"is|was|dates|was copied) from\s+(?:an?\s+|the\s+)?(?:old|older|previous|outdated|stale|"
+      r"different|another|generic|earlier)\s+(?:template|task|plan|run|version|project|sprint)"),
+     "en"),
+    ("ci_tamper", 0.55, SAY, "disable|turn off|switch off|bypass|uninstall|remove|delete",
+     (r"\b(?:disable|turn off|switch off|bypass|uninstall|remove|delete)\s+(?:the\s+|all\s+|"
+      r"every\s+)?(?:\w+\s+)?(?:secret[- ]?scann\w*|pre-?commit hooks?|git hooks|hooks?|"
+      r"scanner|linters?|type ?checks?|injection screen|screen|sandbox)\b[^.\n]{0,60}\b(?:so|"
+      r"then|before|and (?:commit|push|merge))\b"), "en"),
+    ("ci_tamper", 0.5, SAY, "skip_|skip-|=1|=true",
+     (r"\bset\s+skip_\w+\s*=\s*(?:1|true|yes)\b[^.\n]{0,60}\b(?:permanently|in (?:the )?ci|"
+      r"always|for good|nuisance|annoying)"), "en"),
+    ("override", 0.5, SAY, "powers that be|higher-?ups|upstairs|leadership",
+     (r"\b(?:the powers that be|higher-?ups|upstairs|leadership|the bosses)\b[^.\n]{0,40}\b(?:"
+      r"decided|said|agreed|want|approved)\b[^.\n]{0,80}\b(?:skip\w*|approv\w*|merg\w*|push\w*|"
+      r"without|disabl\w*|remov\w*|delet\w*)"), "en"),
+    ("override", 0.5, SAY, "approve and merge|merge each other|approve each other",
+     r"\b(?:approve|merge)\s+(?:and\s+(?:approve|merge)\s+)?each other'?s\b", "en"),
+    ("override", 0.55, SAY, "supervisa|visto bueno|luz verde",
+     (r"\b(?:quien|el que|la que)\s+(?:supervisa|dirige|manda)\b[^.\n]{0,30}\b(?:dio|ha dado|"
+      r"aprob[óo])|\b(?:dio|ha dado|dieron)\s+(?:el\s+)?(?:visto bueno|luz verde)\b[^.\n]{0,60}"
+      r"\b(?:push|merge|fusiona|omite|salta|sin\b|borra)"), "es"),
+    ("ci_tamper", 0.5, SAY, "results.json|results|passed|green",
+     (r"\b(?:write|put|set|report)\s+[`'\"]?(?:all (?:tests|checks) pass(?:ed)?|passed|green|"
+      r"success)[`'\"]?\s+in(?:to)?\s+(?:the\s+)?(?:results(?:\.json)?|summary|status)\b"), "en"),
 )

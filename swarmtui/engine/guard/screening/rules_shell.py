@@ -19,7 +19,8 @@ SECRET = (r"(?:api[ _-]?keys?|secret[ _-]?keys?|access[ _-]?keys?|private[ _-]?k
           r"\.netrc|\.npmrc|\.pypirc|\.git-credentials|kubeconfig|cookies|gh/hosts\.yml|"
           r"\.docker/config\.json|\.kube/config|\.gnupg|\.pgpass|\.vault-token|"
           r"credentials\.json|service[-_]account\S*\.json|secrets?\.(?:ya?ml|json|toml|env)|"
-          r"[A-Z][A-Z0-9]*_(?:API_KEY|TOKEN|SECRET|PASSWORD|ACCESS_KEY)\w*)")
+          r"[A-Z][A-Z0-9]*_(?:API_KEY|TOKEN|SECRET|PASSWORD|ACCESS_KEY)\w*|(?:output|contents|"
+          r"result) of [`'\"]?(?:env|printenv|export -p)\b[`'\"]?)")
 DEST = (r"(?:https?://|ftp://|\b[\w-]+\.(?:com|net|org|io|site|xyz|ru|cn|top|tk|me|app|link|cc|"
         r"info|biz|online|invalid|example)\b|webhook|pastebin|gist|hastebin|requestbin|"
         r"pipedream|ngrok|telegram|an? (?:external|remote|outside) (?:server|host|endpoint|url)"

@@ -34,9 +34,10 @@ OWN_ROLES = frozenset({"system", "developer", "tool", "function"})
 _KEY = re.compile(
     r"""(?:^|[{,]\s*)[ \t-]*(["']?)(system[_ -]?prompt\w*|(?:ai|agent|model|llm|assistant)"""
     r"""[_ -]?(?:instructions?|directives?|notes?|override)|note[_ -]to[_ -](?:ai|agents?|"""
-    r"""models?|assistants?|llms?)|next[_ -]agent|instructions?|directives?)\1[ \t]*[:=][ \t]*"""
+    r"""models?|assistants?|llms?)|next[_-]agent|instructions?|directives?)\1[ \t]*[:=][ \t]*"""
     r"""["']?([^\n"']{6,400})""", re.IGNORECASE | re.MULTILINE)
-_PLAIN_KEY = re.compile(r"instructions?|directives?|next[_ -]agent", re.IGNORECASE)
+_PLAIN_KEY = re.compile(r"instructions?|directives?|next[_-]agent", re.IGNORECASE)
+_YAML_LINE = re.compile(r"^[ \t-]*[\w-]{2,40}:[ \t]", re.MULTILINE)
 _WANTED = re.compile(
     r"\b(?:push|merge|delete|remove|disable|skip|release|approve|copy|upload|commit|force|"
     r"quarantine|secrets?|keys?|tokens?|credentials|sandbox|without review|no review)\b",
@@ -68,7 +69,9 @@ def role_parts(text: str, acc: _Acc) -> None:
             if role in OWN_ROLES:
                 acc.signal(SignalCode.ROLE_OBJECT, 1, f"{role}: {body}")
     if ":" in text or "=" in text:
+        structured = len(_YAML_LINE.findall(text, 0, 4000)) >= 2  # a config, not a prose label
         for m in list(_KEY.finditer(text))[:_MAX_BLOBS]:
             key, body = m.group(2), m.group(3)
-            if _PLAIN_KEY.fullmatch(key) is None or _WANTED.search(body):
+            plain = _PLAIN_KEY.fullmatch(key) is not None
+            if not plain or (_WANTED.search(body) and (m.group(1) or structured)):
                 acc.add(body, SignalCode.ROLE_OBJECT)
