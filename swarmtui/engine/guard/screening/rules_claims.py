@@ -239,4 +239,11 @@ ROWS: tuple[tuple[str, float, str, str, str, str], ...] = (
     ("ci_tamper", 0.5, SAY, "results.json|results|passed|green",
      (r"\b(?:write|put|set|report)\s+[`'\"]?(?:all (?:tests|checks) pass(?:ed)?|passed|green|"
       r"success)[`'\"]?\s+in(?:to)?\s+(?:the\s+)?(?:results(?:\.json)?|summary|status)\b"), "en"),
+    ("exfiltration", 0.6, CMD, "title|name|description|body|message",
+     (r"\b(?:pr|pull request|issue|commit|tag|branch|release|gist)\s+(?:whose\s+|with\s+(?:the\s+|"
+      r"a\s+|its\s+)?)?(?:title|name|description|body|message)\s+(?:is|as|set to|=|to)\s+"
+      rf"(?:the\s+)?(?:full\s+)?(?:value of\s+|contents of\s+)?(?:{_SEC})"), "en"),
+    ("ci_tamper", 0.55, SAY, "rename|move",
+     (r"\b(?:rename|move)\b[^.\n]{0,40}\btests?\b[^.\n]{0,60}\b(?:stops?|no longer|doesn'?t|"
+      r"don'?t|never|won'?t)\s+(?:picking|pick|collect\w*|run\w*|see\w*|find\w*)"), "en"),
 )
