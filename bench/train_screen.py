@@ -38,7 +38,10 @@ SEED = 20240501
 FOLDS = 5
 GRID_C = (1.0, 2.0, 4.0, 8.0)
 GRID_K = (4000,)
-MIN_PRECISION = 0.97  # the flag threshold keeps at least this precision in cross-validation
+# The flag threshold is the lowest that keeps at least this precision in cross-validation.
+# Cross-validated figures flatter the screen (its rules were written while
+# reading the training part), so the margin over the goal on unseen text (0.95) is deliberate.
+MIN_PRECISION = 0.98
 UNCERTAIN_RECALL = 0.99  # the uncertain band reaches down to where this recall is met
 
 

@@ -44,7 +44,9 @@ _WORD = re.compile(r"[a-z]+")
 _COMMON_WORDS = (
     "the and you your to of all is are this that it in on for with be do not now run any "
     "ignore instructions previous send print delete system prompt key keys secret from then "
-    "must should will please what was were have has"
+    "must should will please what was were have has operator approved skip skipping review "
+    "merge main push tests test branch commit file files agent disable environment token "
+    "password without directly into"
 )
 _COMMON = frozenset(_COMMON_WORDS.split())
 _ROT13_MENTION = re.compile(r"\brot-?13\b|\bcaesar\b", re.IGNORECASE)

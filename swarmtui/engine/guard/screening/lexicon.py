@@ -18,10 +18,10 @@ SAY, CMD, MARK = "say", "cmd", "mark"
 # cues name the topic; weak ones only suggest a quotation or a discussion.
 META_STRONG = re.compile(
     r"\bprompt[- ]?injections?\b|\bjailbreak(?:s|ing)?\b(?!\s+mode)|\battack(?:s|er|ers|ed)?\b|"
-    r"\bpayloads?\b|\bmalicious\b|\badversarial\b|\bcve-\d{4}|\bghsa-|\bvulnerab\w*|\bexploit"
+    r"\bpayloads?\b|\bmalicious\b|\bpoisoned\b|\badversarial\b|\bcve-\d{4}|\bghsa-|\bvulnerab\w*|\bexploit"
     r"\w*|\bthreat (?:model|intel)\w*|\bphishing\b|\bred[- ]team\w*|\bsmuggl\w*|\badvisory\b|"
     r"\bsecurity (?:advisory|notice|bulletin|training|review)|\bpost-mortem\b|\bincident\b|"
-    r"\binyecci[oó]n de prompts?|\bataques?\b|\battaques?\b|\binjection de prompt|"
+    r"\binyecci(?:[oó]n|ones) de prompts?|\bataques?\b|\battaques?\b|\binjection de prompt|"
     r"\bprompt-injektion\w*|\bangriff\w*|\binje[çc][ãa]o de prompt|\biniezione di prompt|"
     r"\battacc[oh]i?\b|инъекци\w*|\bатак\w*|注入|攻击|攻擊|インジェクション|攻撃|인젝션|공격")
 META_WEAK = re.compile(
@@ -35,7 +35,9 @@ META_WEAK = re.compile(
     r"\bнапример\b|例如|示例|检测|檢測|例えば|検出|예를 들어|예시|탐지|"
     r"\bd[ée]tect\w*|\binyecci[oó]n\b|"
     r"\b(?:paper|study|studies|research|researchers|survey|blog|talk|slides?|docs|documentation|"
-    r"glossary|explainer|hidden (?:text|instructions))\b")
+    r"glossary|explainer|hidden (?:text|instructions)|faq|erkl[äa]rung|explication|"
+    r"explicaci[oó]n|explica[çc][ãa]o|spiegazione|q ?& ?a|checklist|guide|tutorial|"
+    r"explains?|what does)\b|(?:^|\n)\s*q:")
 
 # Words that make a match an instruction aimed at the next agent.
 ADDRESS = re.compile(
@@ -300,7 +302,7 @@ ROWS: tuple[tuple[str, float, str, str, str, str], ...] = (
      "システムプロンプト|.env"),
      (r"(?:APIキー|api ?key|APIトークン|パスワード|トークン(?!数)|秘密鍵|"
      r"シークレット|環境変数|認証情報|システムプロンプト|\.env\b)[^。\n]{0,12}(?:を|も)?[^。\n]{0,12}(?:送信|送って|送れ|表示|出力|"
-     r"教えて|アップロード|公開|貼り付け|書き出|共有)"), "ja"),
+     r"教えて|アップロード|公開|貼り付け|書き出|共有)(?!され|さ[れせ]|しない|しません)"), "ja"),
     ("destructive", 0.6, SAY, "削除|消去|消し",
      (r"(?:すべて|全て|全部)の?(?:ファイル|テスト|コード|リポジトリ|データ|ブランチ|コミット)を?"
      r"(?:削除|消去|消し)|リポジトリ(?:全体)?を(?:削除|消去)"), "ja"),
@@ -349,7 +351,8 @@ ROWS: tuple[tuple[str, float, str, str, str, str], ...] = (
      r"\b(?:artık sen|şu andan itibaren sen|bundan sonra sen)\b", "tr"),
     ("exfiltration", 0.7, SAY, "gönder|göster|yazdır|paylaş|yükle",
      (r"(?:api anahtar\w*|şifre\w*|parola\w*|token\w*|gizli anahtar\w*|ortam değişkenler\w*|"
-     r"sistem istem\w*)[^.\n]{0,30}(?:gönder|göster|yazdır|paylaş|yükle)"), "tr"),
+     r"sistem istem\w*)[^.\n]{0,30}(?:gönder|göster|yazdır|paylaş|yükle)(?:y?[iıuü]n(?:[iıuü]z)?)?"
+     r"(?!\w)"), "tr"),
     ("override", 0.85, SAY, "تجاهل|انس|لا تتبع|اهمل|أهمل",
      r"(?:تجاهل|انس|لا تتبع|اهمل|أهمل)[^.\n]{0,30}(?:التعليمات|الأوامر|القواعد|التوجيهات)", "ar"),
     ("role_hijack", 0.5, SAY, "أنت الآن|من الآن",

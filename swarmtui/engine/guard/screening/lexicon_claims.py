@@ -16,7 +16,9 @@ _SEC = (SECRET + r"|api[- ]?(?:schlüssel|clave|chave|chiave|clé|sleutel|anahta
         r"schlüssel|clave|chave|chiave|clé|jeton|sleutel|klucz|mot de passe|passwort|"
         r"contraseña|senha|hasło|şifre|"
         r"wachtwoord|token|密钥|令牌|密码|パスワード|トークン|秘密鍵|비밀번호|토큰|пароль|ключ\w*|"
-        r"токен\w*")
+        r"токен\w*|umgebungsvariablen|variables? de entorno|variables? d'environnement|"
+        r"vari[áa]veis de ambiente|variabili d'ambiente|переменн\w* окружения|环境变量|環境変数|"
+        r"환경 ?변수|omgevingsvariabelen|zmienne środowiskowe|ortam değişkenleri")
 
 ROWS: tuple[tuple[str, float, str, str, str, str], ...] = (
     ("override", 0.6, SAY, "operador|responsable|administrador|mantenedor|jefe",
@@ -29,8 +31,8 @@ ROWS: tuple[tuple[str, float, str, str, str, str], ...] = (
     ("override", 0.6, SAY, "opérateur|operateur|responsable|administrateur|mainteneur",
      (r"\b(?:l'|le |les )?(?:op[ée]rateur|responsable|administrateur|mainteneur)s?\b[^.\n]{0,40}"
       r"\b(?:a|ont)\s+(?:\w+\s+)?(?:approuv[ée]|autoris[ée]|accept[ée]|valid[ée]|confirm[ée])"
-      r"[^.\n]{0,60}\b(?:sauter|ignorer|d[ée]sactiver|supprimer|sans|merge|pousser|push|"
-      r"fusionner)"), "fr"),
+      r"[^.\n]{0,60}\b(?:saute\w*|ignore\w*|d[ée]sactive\w*|supprime\w*|sans|merge|pousse\w*|"
+      r"push|fusionne\w*)"), "fr"),
     ("override", 0.65, SAY, "ce qu",
      (r"\bce qu'on (?:vous|t)'?\s*a (?:dit|donn[ée]|demand[ée])\b[^.\n]{0,60}\b(?:[ée]tait|est)"
       r"\s+(?:une erreur|faux|obsol[eè]te|un brouillon)"), "fr"),
@@ -71,14 +73,54 @@ ROWS: tuple[tuple[str, float, str, str, str, str], ...] = (
     ("exfiltration", 0.65, CMD, ("key|token|secret|password|.ssh|id_rsa|.env|credential|"
      "schlüssel|clave|chave|chiave|clé|jeton|sleutel|klucz|mot de passe|passwort|contraseña|"
      "senha|hasło|şifre|"
-     "wachtwoord|密钥|令牌|密码|パスワード|トークン|秘密鍵|비밀번호|토큰|пароль|ключ|токен|api"),
+     "wachtwoord|密钥|令牌|密码|パスワード|トークン|秘密鍵|비밀번호|토큰|пароль|ключ|токен|api|"
+     "umgebungsvariablen|entorno|environnement|ambiente|окружения|环境变量|環境変数|환경|"
+     "omgevingsvariabelen|środowiskowe|ortam"),
      (rf"(?:{_SEC})[^.\n]{{0,60}}\b(?:dans|en|in|nel|nella|na|no|em|в|para|al|à|into|içine|"
       r"naar)\b[^.\n]{0,30}(?:readme|fichier|datei|archivo|arquivo|file|commit|branche|branch|"
       r"rama|ramo|nome|nom|nombre|mensaje|message|nachricht|messaggio|mensagem|docs?|"
       r"коммит|файл|ветк|сообщени|plik|dosya|bestand)"), "mul"),
     ("exfiltration", 0.65, CMD, (".env|.ssh|id_rsa|key|token|密钥|令牌|密码|パスワード|トークン|"
-                                 "비밀번호|토큰"),
+                                 "비밀번호|토큰|环境变量|環境変数|환경"),
      (rf"(?:{_SEC})[^。\n]{{0,30}}(?:写进|写入|复制到|放进|加到|放到|粘贴到|に書|に入れ|に追加|"
       r"をコミット|에 넣|에 추가|을 커밋|를 커밋)[^。\n]{0,20}(?:提交|分支|readme|文件|注释|"
       r"コミット|ブランチ|ファイル|커밋|브랜치|파일)?"), "mul"),
+    # -- more languages: permission claimed, then an action an injection wants -----------------
+    ("override", 0.55, SAY, "eigenaar|beheerder|toestemming",
+     (r"\b(?:eigenaar|beheerder|operator|maintainer)\b[^.\n]{0,40}\b(?:toestemming gegeven|"
+      r"goedgekeurd|toegestaan)[^.\n]{0,60}\b(?:sla\b|overslaan|merge|push|verwijder|zonder)"),
+     "nl"),
+    ("override", 0.55, SAY, "właściciel|administrator|operator|opiekun",
+     (r"\b(?:właściciel|administrator|operator|opiekun)\w*\b[^.\n]{0,30}(?:się zgodził|"
+      r"zgodził|pozwolił|zatwierdził)[^.\n]{0,60}\b(?:pomiń|scal|wypchnij|usuń|wyłącz|bez)"),
+     "pl"),
+    ("override", 0.55, SAY, "pemilik|operator|admin|pengelola",
+     (r"\b(?:pemilik|operator|admin|pengelola)\w*\b[^.\n]{0,30}\b(?:sudah |telah )?"
+      r"(?:mengizinkan|menyetujui|setuju)[^.\n]{0,60}\b(?:lewati|gabungkan|matikan|hapus|tanpa|"
+      r"push)"), "id"),
+    ("override", 0.55, SAY, "quản trị|chủ sở hữu|người vận hành",
+     (r"(?:quản trị viên|chủ sở hữu|người vận hành)[^.\n]{0,30}(?:đã )?(?:đồng ý|cho phép|"
+      r"phê duyệt)[^.\n]{0,60}(?:bỏ qua|hợp nhất|xóa|tắt|đẩy)"), "vi"),
+    ("override", 0.55, SAY, "وافق|سمح|المسؤول|المشرف",
+     r"(?:وافق|سمح|أذن)[^.\n]{0,30}(?:المسؤول|المشرف|المالك)[^.\n]{0,60}(?:تخط|ادمج|احذف|عطل|بدون)",
+     "ar"),
+    ("override", 0.55, SAY, "अनुमति|स्वीकृति",
+     r"(?:अनुमति|स्वीकृति|मंजूरी)[^।\n]{0,30}(?:दे दी|दी है|दी)[^।\n]{0,60}(?:छोड़|मर्ज|पुश|हटा|बंद)",
+     "hi"),
+    ("override", 0.55, SAY, "власник|оператор|адмін",
+     (r"(?:власник|оператор|адміністратор)\w*[^.\n]{0,30}(?:дозволив|схвалив|погодив)[^.\n]{0,60}"
+      r"(?:пропуст|злий|видал|вимкн|без\s)"), "uk"),
+    ("override", 0.55, SAY, "yönetici|sahibi|operatör",
+     (r"(?:yönetici|sahibi|operatör)\w*\s+(?:onayladı|izin verdi)[^.\n]{0,60}(?:atla|birleştir|"
+      r"sil|kapat|olmadan)"), "tr"),
+    ("override", 0.6, SAY, "운영자|관리자|메인테이너|책임자",
+     (r"(?:운영자|관리자|메인테이너|책임자)[^.\n]{0,20}(?:승인|허락|허용|동의)[^.\n]{0,40}"
+      r"(?:생략|건너뛰|삭제|비활성|병합|푸시|없이)"), "ko"),
+    ("override", 0.55, SAY, "responsable|propietario|dueño",
+     (r"\b(?:el |la )?(?:responsable|propietario|dueño)\b[^.\n]{0,30}\b(?:ya )?(?:dio permiso|"
+      r"dio el visto bueno|aprob[óo]|autoriz[óo])[^.\n]{0,60}\b(?:omite|salta|fusiona|sube|borra|"
+      r"desactiva|sin\b)"), "es"),
+    ("exfiltration", 0.65, CMD, "rama|branche|zweig|ramo",
+     (r"\b(?:rama|branche|zweig|branch|ramo)\b[^.\n]{0,40}\b(?:valor|valeur|wert|value)\b[^.\n]"
+      rf"{{0,20}}(?:{_SEC})"), "mul"),
 )

@@ -151,7 +151,8 @@ _NEGATION = re.compile(
     r"that called|delete the (?:old|unused|legacy)|"
     r"fixed|reverted|guarded|detects?|detected|catches|caught|flags?|flagged|used to|was|were|"
     r"had been|previously|vulnerable|exploit\w*|instead|unsafe|dangerous|stop using|"
-    r"stopped|such as|like|e\.g\.|append(?:ing|ed)|planted|injected)\b[^.\n]{0,50}$",
+    r"stopped|such as|like|e\.g\.|append(?:ing|ed)|planted|injected|no|none|nothing)\b"
+    r"[^.\n]{0,50}$",
     re.IGNORECASE)
 
 
@@ -170,6 +171,10 @@ def _meta(low: str) -> float:
     return 1 if lexicon.META_WEAK.search(prose) else 0
 
 
+def _about(norm: Normalised) -> bool:
+    return _meta(norm.segments[0].text.lower() if norm.segments else "") == 2
+
+
 def _inside(spans: Sequence[tuple[int, int]], pos: int) -> bool:
     return any(a <= pos < b for a, b in spans)
 
@@ -184,17 +189,20 @@ def _factor(rule: Rule, low: str, start: int, quoted: bool, meta: float,
     both, strong, weak, quote = _DISCOUNTS[rule.kind]
     f = (both if quoted and meta else strong if meta == 2 else weak if meta == 1
          else quote if quoted else 1.0)
-    if rule.kind == CMD:
-        before = low[max(0, start - 40): start]
-        if _NEGATION.search(before) or lexicon.NEGATION.search(before):
+    before = low[max(0, start - 60): start]
+    if rule.kind == CMD or (rule.code in _ACTS and rule.kind == SAY):
+        if _NEGATION.search(before[-40:]) or lexicon.NEGATION.search(before[-40:]):
             f *= 0.4
         elif _COMMIT.match(low):
             f *= 0.6  # a commit message names the command it fixes, guards or removes
+    if rule.kind == SAY and rules_claims.REPORTED.search(before):
+        f *= 0.5  # words reported ("its description claims..."), not said
     if address and f >= 0.55:
         f *= 1.15
     return f
 
 
+_ACTS = frozenset({ReasonCode.CI_TAMPER, ReasonCode.DESTRUCTIVE})
 _LETTERS = re.compile(r"[^\W\d_]+")
 _KEY = 5  # a needle that starts with letters is looked up by its first five of them
 
@@ -260,8 +268,8 @@ def match(norm: Normalised, rules: Sequence[Rule] | None = None) -> list[Hit]:
             m = _find(rule, low)
             if m is None:
                 continue
-            if hidden:
-                f = 1.15
+            if hidden:  # a role block quoted in text about injection is an example, not a turn
+                f = 0.6 if seg.origin in _ROLES and _about(norm) else 1.15
             else:
                 if context is None:  # computed only for segments that match something
                     context = ([mm.span() for mm in _QUOTE.finditer(low)], _meta(low),
@@ -334,7 +342,7 @@ _HIDDEN_DO = re.compile(
 _HIDDEN_ORDER = re.compile(
     r"(?:^|[.!?:;]\s)\s*(?:please\s+)?(?:ignore|disregard|forget|delete|remove|push|merge|"
     r"upload|send|copy|disable|skip|approve|export|install|e-?mail|print|run|change|replace|"
-    r"write|commit)\b")
+    r"write|commit|release|grant|lift|turn off)\b")
 
 
 def _unicode_weight(norm: Normalised) -> float:
@@ -366,7 +374,8 @@ def signal_hits(norm: Normalised, instruction_hits: Sequence[Hit]) -> list[Hit]:
     for origin, code in _CARRIERS:
         inside = [h for h in instruction_hits if h.origin in origin and h.weight >= 0.3]
         if inside:
-            out.append(Hit(code, 0.7, inside[0].excerpt, inside[0].origin))
+            quoted = code is R.FAKE_MARKER and _about(norm)
+            out.append(Hit(code, 0.4 if quoted else 0.7, inside[0].excerpt, inside[0].origin))
     roles = [s for s in norm.signals if s.code in _ROLES]
     if roles:  # imitates a system or instruction message, whatever it says
         out.append(Hit(R.FAKE_MARKER, 0.25, roles[0].example, roles[0].code))
@@ -375,7 +384,8 @@ def signal_hits(norm: Normalised, instruction_hits: Sequence[Hit]) -> list[Hit]:
             low = seg.text.lower()
             if (_HIDDEN_TO.search(low) and _HIDDEN_DO.search(low)) or _HIDDEN_ORDER.search(low):
                 code = R.HIDDEN_MARKUP if seg.origin in _MARKUP else R.FAKE_MARKER
-                out.append(Hit(code, 0.6, safe_excerpt(seg.text), seg.origin))
+                w = 0.35 if code is R.FAKE_MARKER and _about(norm) else 0.6
+                out.append(Hit(code, w, safe_excerpt(seg.text), seg.origin))
                 break
     return out
 

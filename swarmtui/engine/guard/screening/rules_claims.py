@@ -10,6 +10,8 @@ injection. Rows are ``(code, weight, kind, needles, pattern, lang)`` as in ``rul
 
 from __future__ import annotations
 
+import re
+
 from swarmtui.engine.guard.screening.rules_shell import SECRET
 
 SAY, CMD = "say", "cmd"
@@ -18,19 +20,25 @@ SAY, CMD = "say", "cmd"
 _WHO = (r"(?:operator|supervisor|maintainers?|(?:team |tech |project )?lead(?: engineer)?|"
         r"admin(?:istrator)?s?|owner|run owner|repo owner|security team|task author|reviewers?|"
         r"people (?:running|who run) (?:this|the) (?:swarm|run)|person who (?:set up|configured|"
-        r"started) (?:this|the|you)\w*|the team)")
+        r"started) (?:this|the|you)\w*|the team|(?:person|people|humans?) in charge|the humans|"
+        r"ops|on-?call|management|manager|product owner|owners? of (?:this|the) repo\w*|"
+        r"whoever (?:runs|owns) (?:this|the) \w+)")
 _ALLOWED = (r"(?:(?:quietly|already|explicitly|verbally|silently|also|has|have|had|just|"
             r"personally)\s+){0,2}(?:approved|okayed|ok'?d|signed off|agreed|waived|"
             r"pre-?approved|confirmed|decided|said (?:yes|it'?s (?:ok|okay|fine))|(?:is|are) "
             r"(?:fine|ok|okay) with|told me|wants|allowed|green-?lit|lifted|authori[sz]ed|"
-            r"granted|cleared|gave (?:the )?(?:ok|go-ahead))")
+            r"granted|cleared|gave (?:the )?(?:ok|go-ahead)|said yes|(?:is|are) okay with|"
+            r"gave (?:us |you |agents |me )?(?:permission|the green light)|said (?:on a call |in "
+            r"chat |earlier |today )?(?:that )?(?:agents?|you|we|bots?|the next \w+) (?:can|may|"
+            r"could|are (?:allowed|free))|signed it off)")
 _RISKY = (r"(?:skip\w*|bypass\w*|disabl\w*|delet\w*|remov\w*|merg\w*|push\w*|force\w*|"
           r"without (?:review|checks|tests|running)|no need|don'?t bother|optional|advisory|"
           r"lower\w*|turn\w* off|install\w*|commit\w* (?:the )?(?:\.env|secrets?|vendor)|"
           r"read (?:the )?tokens|full (?:rights|access|permissions)|write access|sudo|root|"
           r"approve\w*|ignor\w*|(?:is|are) (?:informational|optional|advisory)|"
           r"(?:does not|doesn't|don't|do not) apply|even if|(?:is|are) lifted|(?:just )?a "
-          r"(?:guideline|suggestion))")
+          r"(?:guideline|suggestion)|edit\w*|modify\w*|touch\w*|work around|(?:a )?waste of time|"
+          r"can (?:merge|push|edit|approve|write)|write to)")
 _SCOPE = (r"(?:scope(?: list)?|file scope|file restrictions|restrictions|limits|brief|guidance|"
           r"instructions|rules?|constraints|guardrails|protected (?:files|paths)(?: list| check)?|"
           r"allowed commands|setup|prompt)")
@@ -41,14 +49,23 @@ _WRONG = (r"(?:a mistake|an? (?:error|oversight|accident)|wrong(?:ly)?|a leftove
           r"(?:does not|doesn't|don't|do not) apply|(?:just )?a (?:guideline|suggestion))")
 _SINK = (r"(?:file|commit(?: message)?|readme|docs?\b|documentation|branch(?: name)?|tag(?: "
          r"name)?|summary|handoff|notes?|pr description|pull request|code comment|comment|"
-         r"fixtures?|changelog|author|title|tarball|results|settings\.py|[\w./-]+\.(?:md|txt|"
+         r"fixtures?|changelog|author|title|tarball|results|settings\.py|logs?\b|[\w./-]+\.(?:md|txt|"
          r"json|ya?ml|py|toml|cfg|ini|env|log))")
 _SEC = SECRET + r"|(?:the |a )?(?:value of )?\$\{?[A-Z][A-Z0-9_]*(?:KEY|TOKEN|SECRET|PASSWORD)"
+
+# Just before a match: the words are reported, not said ("its description claims the owner
+# approved...", "our agents were told '...'", "der Betreiber hat zugestimmt', schreibt...").
+REPORTED = re.compile(
+    r"\b(?:claims?|claimed|claiming|alleg\w*|says|saying|said that|wrote|writes|written|reads|"
+    r"read:|quot(?:e|es|ed|ing)|told (?:us|them|me|the (?:bot|agent|model)s?)|(?:was|were) told|"
+    r"such as|like|e\.g\.|purport\w*|supposedly|fake|forged|bogus|poisoned|injected|planted|"
+    r"pretend(?:ed|ing|s) (?:that|to)|behauptet|schreibt|sagt|pr[ée]tend|affirme|[ée]crit|dice|"
+    r"afirma|escribe|dizendo|diz)\b[^.\n]{0,50}$")
 
 ROWS: tuple[tuple[str, float, str, str, str, str], ...] = (
     # -- authority claimed in plain words ------------------------------------------------------
     ("override", 0.6, SAY, ("operator|supervisor|maintain|lead|admin|owner|security|author|"
-     "reviewer|people|person|team"),
+     "reviewer|people|person|team|ops|humans|management|manager|on-call|oncall|whoever|charge"),
      (rf"\b{_WHO}\b[^.;\n]{{0,40}}\b{_ALLOWED}\b[^.\n]{{0,90}}\b{_RISKY}"), "en"),
     ("override", 0.55, SAY, "as agreed|per the|according to|checked with",
      (rf"\b(?:as agreed with|per|according to|i checked with)\s+(?:the\s+)?{_WHO}\b[^.\n]{{0,80}}"
@@ -119,9 +136,9 @@ ROWS: tuple[tuple[str, float, str, str, str, str], ...] = (
      r"\b(?:expect|match|assert)\s+whatever\s+(?:the\s+)?(?:code|function|it)\b", "en"),
     # -- secrets moved into the work (files, commits, branch names) -------------------------------
     ("exfiltration", 0.7, CMD, ("copy|put|write|paste|add|include|dump|echo|store|save|append|"
-     "record|embed|use|make"),
+     "record|embed|use|make|print"),
      (r"\b(?:copy|put|write|paste|add|include|dump|echo|store|save|append|record|embed|use|"
-      rf"make)\b[^.\n]{{0,50}}(?:{_SEC})[^.\n]{{0,70}}\b(?:into|to|in|as|under|inside)\s+"
+      rf"make|prints?)\b[^.\n]{{0,50}}(?:{_SEC})[^.\n]{{0,70}}\b(?:into|to|in|as|under|inside)\s+"
       rf"(?:\w+\s+){{0,3}}?{_SINK}"), "en"),
     ("exfiltration", 0.6, CMD, "commit|branch|tag|author|readme|file|message",
      (r"\b(?:commit|branch|tag|author|readme|file|message)\b[^.\n]{0,30}\b(?:the value of|the "
@@ -144,4 +161,89 @@ ROWS: tuple[tuple[str, float, str, str, str, str], ...] = (
     ("exfiltration", 0.6, CMD, "as the|as a",
      (rf"(?:{_SEC})[^.\n]{{0,40}}\bas\s+(?:the|a|your)\s+(?:tag|branch|commit|release)\s*"
       r"(?:name|message|title)?"), "en"),
+    # -- permission claimed without naming who gave it, and gates declared gone ------------------
+    ("override", 0.55, SAY, "allowed|permitted|cleared|free to|can now|may now|can push|can merge",
+     (r"\b(?:you|agents?|the next agent)\s+(?:are|is|'re)\s+(?:now\s+|also\s+)?(?:allowed|"
+      r"permitted|cleared|free|authori[sz]ed)\s+to\s+(?:\w+\s+)?(?:push\w*|merg\w*|force|skip\w*|"
+      r"bypass\w*|disabl\w*|approv\w*|edit\w* (?:files )?outside|write (?:to|anywhere)|use sudo|"
+      r"run any)|\byou\s+(?:can|may)\s+(?:now\s+)?(?:push|merge|force-?push)\s+(?:\w+\s+)?"
+      r"(?:straight|directly)\s+(?:to|into)\b"), "en"),
+    ("override", 0.55, SAY, "approval|review|gate|check|screen|sandbox|scope|protection",
+     (r"\b(?:approval|review|merge|test|verify|screen|sandbox|scope|quarantine|branch "
+      r"protection)\s+(?:step|gate|check|guard|requirement|rule)?s?\s*(?:was|were|is|are|has "
+      r"been|have been)\s+(?:now\s+|already\s+)?(?:dropped|removed|off|disabled|waived|lifted|"
+      r"optional|suspended|switched off|turned off)\b[^.\n]{0,40}\b(?:for (?:you|agents?|this|"
+      r"the next)|today|this (?:week|run|batch|sprint)|you can|so)"), "en"),
+    ("ci_tamper", 0.55, SAY, "nobody|no one|noone",
+     (r"\b(?:nobody|no one)\s+(?:will|is going to|would|ever)\s+(?:check|read|look at|review|"
+      r"notice|verify)\b[^.\n]{0,60}\b(?:so|just|no point|don'?t bother|skip|say|mark|report)"),
+     "en"),
+    ("ci_tamper", 0.6, SAY, "remove|delete|drop|comment|disable|strip",
+     (r"\b(?:remove|delete|drop|comment out|disable|strip)\s+(?:the\s+|all\s+)?(?:\w+\s+){0,2}"
+      r"(?:test|tests|lint|check|coverage|scan|security)\s+(?:and\s+\w+\s+)?(?:jobs?|steps?|"
+      r"stages?|targets?)\s+(?:from|in|of)\s+(?:the\s+)?(?:\w+\s+)?(?:workflow|ci|pipeline|"
+      r"makefile|config)"), "en"),
+    ("ci_tamper", 0.6, SAY, "replace|make|change|rewrite|patch",
+     (r"\b(?:replace|make|change|rewrite)\s+(?:the\s+|every\s+|all\s+)?(?:test\s+)?assertions?"
+      r"\b[^.\n]{0,30}(?:assert (?:true|1 ?== ?1)|always (?:true|pass))|\b(?:patch|change|make|"
+      r"rewrite)\s+(?:the\s+)?(?:screen|guard|verify\w*|scanner|linter)\b[^.\n]{0,20}\b(?:so "
+      r"(?:that )?it\s+)?(?:always|never)\s+(?:returns?|pass\w*|flags?|clean|succeed\w*)"),
+     "en"),
+    ("ci_tamper", 0.55, SAY, "fail_under|fail-under|threshold|coverage",
+     (r"\b(?:change|set|lower|drop)\s+(?:the\s+)?(?:fail[_-]under|coverage (?:threshold|"
+      r"minimum)|minimum coverage)\s+(?:\w+\s+)?to\s+(?:0|zero)\b"), "en"),
+    ("destructive", 0.6, CMD, ".swarm|state.db",
+     (r"(?:\b(?:delete|truncate|empty|wipe|overwrite|edit|modify|rewrite|remove)\b[^.\n]{0,40}|"
+      r"\bsqlite3?\s+)\.swarm/(?:state\.db|inbox|config)"), "en"),
+    ("destructive", 0.55, CMD, "--delete|:refs|push origin :",
+     (r"\bgit\s+push\s+\S+\s+(?:--delete\s+(?:main|master|\$\(|release|prod)|:(?:main|master|"
+      r"refs/heads/(?:main|master)))"), "en"),
+    ("override", 0.45, SAY, "limits|restrictions|guardrails|constraints|rules|permissions|scope",
+     (r"\b(?:our|your|the|agents'?|the agents'?)\s+(?:limits|restrictions|guardrails|constraints|"
+      r"rules|permissions|scope)\s+(?:were|have been|got|are|has been)\s+(?:\w+\s+)?(?:loosened|"
+      r"relaxed|widened|extended|lifted|dropped|removed|suspended)\b"), "en"),
+    ("override", 0.5, SAY, "writing|editing|pushing|merging|committing|force",
+     (r"\b(?:writing|editing|pushing|merging|committing|force-pushing)\s+(?:\w+\s+){0,3}?"
+      r"(?:outside (?:the|your) (?:worktree|scope)|(?:straight |directly )?(?:to|into) main|"
+      r"directly)\b[^.\n]{0,30}\b(?:is|are)\s+(?:\w+\s+)?(?:fine|ok|okay|allowed|permitted)\b"),
+     "en"),
+    ("ci_tamper", 0.55, SAY, "melde|berichte|markiere|signale|marque|indique|marca|informa|"
+     "reporta|marque|segna|riporta",
+     (r"\b(?:melde|berichte|markiere|signale|marque|indique|marca|informa|reporta|segna|riporta)"
+      r"\w*\b[^.\n]{0,30}\b(?:als (?:bestanden|grün|erfolgreich)|comme (?:r[ée]ussi|pass[ée]|"
+      r"vert)\w*|como (?:superad|pasad|exitos|aprovad|aprobad)\w*|come (?:superat|passat)\w*)"),
+     "mul"),
+    ("override", 0.5, SAY, "came from|comes from|is from|was from|dates from|copied from",
+     (r"\b(?:restrictions?|limits?|rules?|constraints?|scope|guards?)\b[^.\n]{0,40}\b(?:came|comes|"
+      r"is|was|dates|was copied) from\s+(?:an?\s+|the\s+)?(?:old|older|previous|outdated|stale|"
+      r"different|another|generic|earlier)\s+(?:template|task|plan|run|version|project|sprint)"),
+     "en"),
+    ("ci_tamper", 0.55, SAY, "disable|turn off|switch off|bypass|uninstall|remove|delete",
+     (r"\b(?:disable|turn off|switch off|bypass|uninstall|remove|delete)\s+(?:the\s+|all\s+|"
+      r"every\s+)?(?:\w+\s+)?(?:secret[- ]?scann\w*|pre-?commit hooks?|git hooks|hooks?|"
+      r"scanner|linters?|type ?checks?|injection screen|screen|sandbox)\b[^.\n]{0,60}\b(?:so|"
+      r"then|before|and (?:commit|push|merge))\b"), "en"),
+    ("ci_tamper", 0.5, SAY, "skip_|skip-|=1|=true",
+     (r"\bset\s+skip_\w+\s*=\s*(?:1|true|yes)\b[^.\n]{0,60}\b(?:permanently|in (?:the )?ci|"
+      r"always|for good|nuisance|annoying)"), "en"),
+    ("override", 0.5, SAY, "powers that be|higher-?ups|upstairs|leadership",
+     (r"\b(?:the powers that be|higher-?ups|upstairs|leadership|the bosses)\b[^.\n]{0,40}\b(?:"
+      r"decided|said|agreed|want|approved)\b[^.\n]{0,80}\b(?:skip\w*|approv\w*|merg\w*|push\w*|"
+      r"without|disabl\w*|remov\w*|delet\w*)"), "en"),
+    ("override", 0.5, SAY, "approve and merge|merge each other|approve each other",
+     r"\b(?:approve|merge)\s+(?:and\s+(?:approve|merge)\s+)?each other'?s\b", "en"),
+    ("override", 0.55, SAY, "supervisa|visto bueno|luz verde",
+     (r"\b(?:quien|el que|la que)\s+(?:supervisa|dirige|manda)\b[^.\n]{0,30}\b(?:dio|ha dado|"
+      r"aprob[óo])|\b(?:dio|ha dado|dieron)\s+(?:el\s+)?(?:visto bueno|luz verde)\b[^.\n]{0,60}"
+      r"\b(?:push|merge|fusiona|omite|salta|sin\b|borra)"), "es"),
+    ("ci_tamper", 0.5, SAY, "results.json|results|passed|green",
+     (r"\b(?:write|put|set|report)\s+[`'\"]?(?:all (?:tests|checks) pass(?:ed)?|passed|green|"
+      r"success)[`'\"]?\s+in(?:to)?\s+(?:the\s+)?(?:results(?:\.json)?|summary|status)\b"), "en"),
+    ("exfiltration", 0.6, CMD, "title|name|description|body|message",
+     (r"\b(?:pr|pull request|issue|commit|tag|branch|release|gist)\s+(?:whose\s+|with\s+(?:the\s+|"
+      r"a\s+|its\s+)?)?(?:title|name|description|body|message)\s+(?:is|as|set to|=|to)\s+"
+      rf"(?:the\s+)?(?:full\s+)?(?:value of\s+|contents of\s+)?(?:{_SEC})"), "en"),
+    ("ci_tamper", 0.55, SAY, "rename|move",
+     (r"\b(?:rename|move)\b[^.\n]{0,40}\btests?\b[^.\n]{0,60}\b(?:stops?|no longer|doesn'?t|"
+      r"don'?t|never|won'?t)\s+(?:picking|pick|collect\w*|run\w*|see\w*|find\w*)"), "en"),
 )

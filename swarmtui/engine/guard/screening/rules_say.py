@@ -267,11 +267,14 @@ ROWS: tuple[tuple[str, float, str, str, str], ...] = (
      r"(?:instructions?|prompt|message|override|notice)\s*(?:={3,}|-{3,}|\*{3,}|#{3,})?")),
     # -- addressed to a model -------------------------------------------------------------------
     ("model_address", 0.5, SAY, ("reading|processing|parsing|seeing|if you are|dear|hey|"
-     "attention|note to|message to|message for"),
+     "attention|note to|message to|message for|editing|modifying|working|touching|to any|"
+     "to every|to whichever|to all|@"),
      (r"\b(?:ai|llm|language model|assistant|agent|model)s?\s+(?:reading|processing|parsing|"
-     r"seeing|that reads)\s+this\b|\bif you are an? (?:ai|llm|language model|assistant|"
-     r"large language model|automated agent)\b|\b(?:dear|hey|attention|note to(?: the)?|"
-     r"message (?:to|for)(?: the)?)\s+(?:ai|llm|model|assistant|claude|gpt|bot)\b")),
+     r"seeing|that reads|editing|modifying|working on|touching)\s+(?:this|these)\b|\bif you are "
+     r"an? (?:ai|llm|language model|assistant|large language model|automated agent)\b|"
+     r"\b(?:dear|hey|attention|note to(?: the| any| all| every| whichever)?|message (?:to|for)"
+     r"(?: the| any)?|to (?:any|every|whichever|all))\s+(?:ai|llm|model|assistant|claude|gpt|"
+     r"bot)s?\b|(?:^|\s|//|#)@(?:assistant|ai|llm|agent|copilot|claude|model)\b")),
     # -- concealment -----------------------------------------------------------------------------
     ("concealment", 0.6, SAY, "not|n't|never",
      (r"\b(?:do not|don't|dont|never)\s+(?:tell|mention|inform|notify|alert|show|reveal|"

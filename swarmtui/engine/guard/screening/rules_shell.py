@@ -19,7 +19,8 @@ SECRET = (r"(?:api[ _-]?keys?|secret[ _-]?keys?|access[ _-]?keys?|private[ _-]?k
           r"\.netrc|\.npmrc|\.pypirc|\.git-credentials|kubeconfig|cookies|gh/hosts\.yml|"
           r"\.docker/config\.json|\.kube/config|\.gnupg|\.pgpass|\.vault-token|"
           r"credentials\.json|service[-_]account\S*\.json|secrets?\.(?:ya?ml|json|toml|env)|"
-          r"[A-Z][A-Z0-9]*_(?:API_KEY|TOKEN|SECRET|PASSWORD|ACCESS_KEY)\w*)")
+          r"[A-Z][A-Z0-9]*_(?:API_KEY|TOKEN|SECRET|PASSWORD|ACCESS_KEY)\w*|(?:output|contents|"
+          r"result) of [`'\"]?(?:env|printenv|export -p)\b[`'\"]?)")
 DEST = (r"(?:https?://|ftp://|\b[\w-]+\.(?:com|net|org|io|site|xyz|ru|cn|top|tk|me|app|link|cc|"
         r"info|biz|online|invalid|example)\b|webhook|pastebin|gist|hastebin|requestbin|"
         r"pipedream|ngrok|telegram|an? (?:external|remote|outside) (?:server|host|endpoint|url)"
@@ -142,7 +143,7 @@ ROWS: tuple[tuple[str, float, str, str, str, str], ...] = (
      r"['\"]urllib|__import__\(['\"]requests)|python[0-9.]*\s+-c\s+[\"'][^\"'\n]{0,200}(?:urlopen|"
      r"requests\.get)[^\"'\n]{0,200}(?:exec|eval)"), "en"),
     ("remote_code", 0.85, CMD, "/dev/tcp|nc |ncat|socat|mkfifo",
-     (r"/dev/tcp/[\w.]+/\d+|\bnc\s+(?:-\w+\s+)*-e\s+/bin/(?:ba)?sh|\bmkfifo\s+/tmp/\w+[^\n]{0,40}"
+     (r"/dev/tcp/[\w.]+/\d+|\bn(?:c|cat)\s+[^\n|;&]{0,60}?-e\s+/bin/(?:ba)?sh|\bmkfifo\s+/tmp/\w+[^\n]{0,40}"
      r"\bnc\b|\bsocat\b[^\n]{0,60}\bexec:|\bbash\s+-i\s+>&"), "en"),
     ("remote_code", 0.7, CMD, "pipe",
      r"\bpipe\b[^\n]{0,80}\b(?:into|to|through)\s+(?:a\s+)?(?:(?:ba|z)?sh|shell|python|perl)\b",
@@ -157,7 +158,8 @@ ROWS: tuple[tuple[str, float, str, str, str, str], ...] = (
     # -- destructive --------------------------------------------------------------------------
     ("destructive", 0.8, CMD, "rm ",
      (r"\brm\s+(?:-{1,2}[\w-]+\s+)*?(?:-[a-z]*r[a-z]*|--recursive)\s+(?:-{1,2}[\w-]+\s+)*"
-     r"(?:/|/\*|~|~/|~/\*|\$HOME/?|\$\{HOME\}/?|\*|\.|\./\*|\.\.|\.git|\.\*)"
+     r"(?:/|/\*|~|~/|~/\*|\$HOME/?|\$\{HOME\}/?|\$HOME/\*|\$\{HOME\}/\*|\"\$HOME\"/\*|\*|\.|"
+     r"\./\*|\.\.|\.git|\.\*)"
      r"(?=$|[\s\"'`;&|)])"), "en"),
     ("destructive", 0.9, CMD, "no-preserve-root|:()",
      r"--no-preserve-root|:\(\)\s*\{\s*:\s*\|\s*:\s*&\s*\}\s*;\s*:", "en"),

@@ -27,6 +27,21 @@ _ROLE_OBJECT = re.compile(
     r"""(?:(["'])name\4\s*:\s*(["'])[^"'\n]{0,80}\5\s*,\s*)?(["'])content\6\s*:\s*"""
     r"""(?:"((?:[^"\\\n]|\\.){1,2000})"|'((?:[^'\\\n]|\\.){1,2000})')""", re.IGNORECASE)
 OWN_ROLES = frozenset({"system", "developer", "tool", "function"})
+# A key of a config, front matter or JSON object that claims to carry orders for a model: its
+# value is screened as a role object's content is. Plain ``instruction(s)``, ``directive`` and
+# ``next_agent`` keys (task configs and handoffs have them) count only when the value asks for
+# something an injection wants.
+_KEY = re.compile(
+    r"""(?:^|[{,]\s*)[ \t-]*(["']?)(system[_ -]?prompt\w*|(?:ai|agent|model|llm|assistant)"""
+    r"""[_ -]?(?:instructions?|directives?|notes?|override)|note[_ -]to[_ -](?:ai|agents?|"""
+    r"""models?|assistants?|llms?)|next[_-]agent|instructions?|directives?)\1[ \t]*[:=][ \t]*"""
+    r"""["']?([^\n"']{6,400})""", re.IGNORECASE | re.MULTILINE)
+_PLAIN_KEY = re.compile(r"instructions?|directives?|next[_-]agent", re.IGNORECASE)
+_YAML_LINE = re.compile(r"^[ \t-]*[\w-]{2,40}:[ \t]", re.MULTILINE)
+_WANTED = re.compile(
+    r"\b(?:push|merge|delete|remove|disable|skip|release|approve|copy|upload|commit|force|"
+    r"quarantine|secrets?|keys?|tokens?|credentials|sandbox|without review|no review)\b",
+    re.IGNORECASE)
 
 
 def _unquote(body: str) -> str:
@@ -53,3 +68,10 @@ def role_parts(text: str, acc: _Acc) -> None:
             acc.add(body, SignalCode.ROLE_OBJECT)
             if role in OWN_ROLES:
                 acc.signal(SignalCode.ROLE_OBJECT, 1, f"{role}: {body}")
+    if ":" in text or "=" in text:
+        structured = len(_YAML_LINE.findall(text, 0, 4000)) >= 2  # a config, not a prose label
+        for m in list(_KEY.finditer(text))[:_MAX_BLOBS]:
+            key, body = m.group(2), m.group(3)
+            plain = _PLAIN_KEY.fullmatch(key) is not None
+            if not plain or (_WANTED.search(body) and (m.group(1) or structured)):
+                acc.add(body, SignalCode.ROLE_OBJECT)
