@@ -1,6 +1,7 @@
 """``python -m swarmtui.hook EVENT``: what Claude Code's hooks call inside an agent.
 
-Claude Code runs it for Notification, Stop and StopFailure with the hook's JSON on stdin; it
+Claude Code runs it for Notification, Stop and StopFailure (an interactive session also for
+SessionStart, UserPromptSubmit, PreToolUse and PostToolUse) with the hook's JSON on stdin; it
 appends one line to the attempt's ``signals.jsonl`` (``$SWARM_AGENT_DIR``), where the supervisor
 reads it within a second: "waiting for input", "stopped", "stopped on rate limit". It must never
 get in the agent's way: bounded input, no output, exit 0 whatever happens.
@@ -29,7 +30,8 @@ def signal_of(event: str, payload: Any) -> dict[str, Any]:
     p = payload if isinstance(payload, dict) else {}
     return {"kind": "hook", "event": _short(event, 40),
             "notification_type": _short(p.get("notification_type"), 60),
-            "message": _short(p.get("message") or p.get("last_assistant_message"), 300),
+            "message": _short(p.get("message") or p.get("last_assistant_message")
+                              or p.get("tool_name"), 300),
             "error": _short(p.get("error"), 60), "t": time.time()}
 
 

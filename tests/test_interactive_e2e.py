@@ -1,0 +1,163 @@
+"""The interactive mode for real: the real Claude Code CLI runs its own screen in a real tmux
+window (its own socket per test), against the local Messages API stand-in. The supervisor
+follows it through its hooks and its transcript file (progress, tokens and cost, "waiting for
+you"), the operator types into its screen with tmux send-keys, the message reaches the
+stand-in as a user turn of the same conversation, and the attempt ends and passes its verify
+as a headless one does.
+
+Skipped only when Node.js or npm is missing (CI installs both).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from swarmtui import protocol as P
+from swarmtui.config.accounts import RoleConfig
+from swarmtui.model import NoteKind
+from tests.anthropic_stub import Request, StubServer, ToolUse, Turn, Usage
+from tests.fleet import Fleet, start, task
+from tests.test_claude_e2e import claude, claude_config, now_iso, prompt_paths, route
+from tests.waiting import wait_until
+
+pytestmark = pytest.mark.e2e
+__all__ = ["claude"]
+
+USAGE = Usage(input_tokens=400, output_tokens=30, cache_read_input_tokens=1000)
+QUESTION = "Which greeting should I write?"
+
+
+def _user_texts(req: Request) -> list[str]:
+    out: list[str] = []
+    for m in req.messages:
+        if m.get("role") != "user":
+            continue
+        content = m.get("content")
+        if isinstance(content, str):
+            out.append(content)
+        elif isinstance(content, list):
+            out += [str(b.get("text", "")) for b in content
+                    if isinstance(b, dict) and b.get("type") == "text"]
+    return out
+
+
+def asking_worker(tid: str) -> Any:
+    """Writes a progress line, asks the operator which greeting to write and ends its turn;
+    once a user turn says ``greeting: X`` it writes X into a file, commits it and writes its
+    results, step by step with the CLI's own tools."""
+
+    def answer(req: Request) -> Turn:
+        paths = prompt_paths(req)
+        said = [t.split("greeting:", 1)[1].strip() for t in _user_texts(req)
+                if "greeting:" in t and "# Task" not in t]
+        done = sum(1 for m in req.messages if m.get("role") == "user"
+                   and isinstance(m.get("content"), list)
+                   for b in m["content"] if isinstance(b, dict)
+                   and b.get("type") == "tool_result")
+        if not said:
+            if done == 0:
+                return Turn(tool_uses=[ToolUse("Bash", {
+                    "command": f"echo '{now_iso()} - asking which greeting [outputs: 0]' >> "
+                               f"{paths['progress']}", "description": "progress"})], usage=USAGE)
+            return Turn(text=QUESTION, usage=USAGE)
+        word = said[-1]
+        plan = [
+            ToolUse("Write", {"file_path": f"{paths['worktree']}/hello-{tid}.txt",
+                              "content": f"{word}\n"}),
+            ToolUse("Bash", {"command": f"git add hello-{tid}.txt && git commit -q -m "
+                                        "'Add greeting'", "description": "commit"}),
+            ToolUse("Write", {"file_path": paths["results"], "content": json.dumps({
+                "status": "done", "summary": f"wrote {word}",
+                "files_modified": [f"hello-{tid}.txt"]})}),
+        ]
+        step = done - 1  # the progress line came first
+        return Turn(tool_uses=[plan[step]], usage=USAGE) if step < len(plan) else Turn(
+            text="Done.", usage=USAGE)
+
+    return answer
+
+
+def _tmux(sock: str, *args: str) -> str:
+    return subprocess.run(["tmux", "-S", sock, *args], capture_output=True, text=True,
+                          timeout=10).stdout
+
+
+def _waiting(f: Fleet, tid: str) -> bool:
+    t = f.sup.state.tasks[tid]
+    return t.note_kind == NoteKind.WAITING_INPUT and t.note == "waiting for you"
+
+
+def test_the_cli_runs_its_own_screen_and_the_operator_types_into_it(
+        claude: str, git_repo: Path, fleets: list[Fleet], tmp_path: Path, tmux_socket: str,
+        anthropic_stub: StubServer) -> None:
+    anthropic_stub.add_route(route("i", asking_worker("i")))
+    cfg = claude_config(claude, anthropic_stub, tmp_path / "home")
+    f = start(fleets, git_repo, cfg, [task("i", "claude", mode="interactive",
+                                           verify="grep -q hola hello-i.txt")])
+    spawned = f.wait_kind("attempt_spawned", "i", timeout=60)
+    assert spawned.data["interactive"] is True
+    target = f"{f.tmux.session}:i-1"
+    _tmux(tmux_socket, "resize-window", "-t", target, "-x", "80", "-y", "24")
+    # Progress from the agent's own file, a session from the transcript, and the wait from
+    # its Stop hook: its turn ended with a question for the operator.
+    f.wait_kind("progress", "i", timeout=120)
+    assert wait_until(lambda: _waiting(f, "i"), timeout=120)
+    screen = wait_until(lambda: (s := _tmux(tmux_socket, "capture-pane", "-p", "-t", target))
+                        and QUESTION in s and s, timeout=30)
+    print(screen)
+    assert '{"type"' not in screen  # the CLI's own screen, not a stream
+    assert "Claude Code" in screen or "❯" in screen
+    # Tokens and cost of each answer, from the transcript, while it runs.
+    assert f.of("turn_usage", "i")
+    assert f.sup.state.tasks["i"].tokens > 0
+    # The operator types into its screen: a user turn of the same conversation.
+    _tmux(tmux_socket, "send-keys", "-t", target, "-l", "greeting: hola")
+    _tmux(tmux_socket, "send-keys", "-t", target, "Enter")
+    assert wait_until(lambda: any("greeting: hola" in t for r in anthropic_stub.messages_requests(
+        "i") for t in _user_texts(r)), timeout=60)
+    assert f.wait_done(timeout=180), f.summary()
+    assert f.state_of("i") == "passed", f.summary()
+    reqs = anthropic_stub.messages_requests("i")
+    last = reqs[-1]
+    assert any(QUESTION in json.dumps(m) for m in last.messages)  # one conversation
+    assert len(f.of("attempt_spawned", "i")) == 1
+    sessions = {e.data["session_id"] for e in f.of("agent_session", "i")}
+    assert len(sessions) == 1
+    # What the stand-in billed for the task's conversation is what the log counted.
+    counted = sum(e.data["input"] + e.data["output"] + e.data["cache_read"]
+                  + e.data["cache_write"] for e in f.of("turn_usage", "i"))
+    assert counted == len(reqs) * USAGE.total
+    exited = f.of("agent_exited", "i")[-1]
+    assert exited.data["how"] == "exited"
+    log = (P.agent_dir(git_repo, "i", 1) / P.OUTPUT_LOG).read_text()
+    assert QUESTION in log  # the conversation, in the stream's own format
+    f.assert_replay_equals_live()
+
+
+def test_a_role_in_interactive_mode_waits_for_the_operator_without_being_stuck(
+        claude: str, git_repo: Path, fleets: list[Fleet], tmp_path: Path, tmux_socket: str,
+        anthropic_stub: StubServer) -> None:
+    anthropic_stub.add_route(route("w", asking_worker("w")))
+    cfg = claude_config(claude, anthropic_stub, tmp_path / "home",
+                        heartbeat={"progress_interval": "1s", "quiet_after": 2,
+                                   "stuck_after": 4})
+    cfg.role_settings["worker"] = RoleConfig(mode="interactive")
+    f = start(fleets, git_repo, cfg, [task("w", "claude")], exit_when_done=False)
+    assert wait_until(lambda: _waiting(f, "w"), timeout=120)
+    waited_from = f.sup.state.tasks["w"].last_heard_at or 0.0
+    # Four silent intervals would make any other agent stuck: this one waits for you.
+    assert wait_until(lambda: time.time() > waited_from + 6, timeout=30)
+    t = f.sup.state.tasks["w"]
+    assert str(t.health) not in ("stuck", "quiet") and str(t.state) == "running"
+    assert not [e for e in f.of("health_changed", "w") if e.data["health"] == "stuck"]
+    target = f"{f.tmux.session}:w-1"
+    _tmux(tmux_socket, "send-keys", "-t", target, "-l", "greeting: hola")
+    _tmux(tmux_socket, "send-keys", "-t", target, "Enter")
+    f.wait_kind("results", "w", timeout=120)
+    f.wait_kind("agent_exited", "w", timeout=60)
