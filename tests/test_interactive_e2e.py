@@ -108,8 +108,12 @@ def test_the_cli_runs_its_own_screen_and_the_operator_types_into_it(
     # its Stop hook: its turn ended with a question for the operator.
     f.wait_kind("progress", "i", timeout=120)
     assert wait_until(lambda: _waiting(f, "i"), timeout=120)
+    def at_80(s: str) -> bool:
+        return QUESTION in s and max(len(line) for line in s.splitlines()) <= 80
+
+    # At 80x24 its screen is redrawn to the pane's size (the resize is passed on).
     screen = wait_until(lambda: (s := _tmux(tmux_socket, "capture-pane", "-p", "-t", target))
-                        and QUESTION in s and s, timeout=30)
+                        and at_80(s) and s, timeout=30)
     print(screen)
     assert '{"type"' not in screen  # the CLI's own screen, not a stream
     assert "Claude Code" in screen or "❯" in screen

@@ -32,7 +32,12 @@ from swarmtui.engine.adapters.claude_interactive import prompt_argument
 from swarmtui.engine.wrapper import firstrun
 from swarmtui.engine.wrapper.launch import CappedLog, LaunchSpec
 from swarmtui.engine.wrapper.ptyrun import PtyAgent
-from swarmtui.engine.wrapper.sessionfile import CONVERSATION, SessionFile, turn_ended
+from swarmtui.engine.wrapper.sessionfile import (
+    CONVERSATION,
+    SessionFile,
+    as_stream,
+    turn_ended,
+)
 from swarmtui.engine.wrapper.steerpipe import SteerReader, steer_path
 from swarmtui.protocol import RESULTS_FILE
 
@@ -102,7 +107,7 @@ class Interactive:
         done."""
         ended = False
         for text, obj in self.file.new_lines():
-            self.record(self.adapter.observe(text))
+            self.record(self.adapter.observe(as_stream(text, obj)))
             if obj.get("type") in CONVERSATION and self._log is not None:
                 self._log.write((self.redact(text) + "\n").encode())
             ended = ended or turn_ended(obj)

@@ -41,6 +41,24 @@ def config_dir(env: Mapping[str, str]) -> Path | None:
     return Path(home) / ".claude" if home.startswith("/") else None
 
 
+# The transcript names an API error's fields as the CLI's objects do; its stream (which the
+# adapter reads) in snake case.
+_STREAM_NAMES = {"apiError": "api_error", "apiErrorParams": "api_error_params",
+                 "apiErrorStatus": "api_error_status"}
+
+
+def as_stream(text: str, obj: dict[str, Any]) -> str:
+    """A transcript line as the adapter reads a stream line: an API error's fields (a usage
+    limit's ``rate_limit_info`` with its reset) under the stream's names."""
+    if not any(k in obj for k in _STREAM_NAMES):
+        return text
+    renamed = {_STREAM_NAMES.get(k, k): v for k, v in obj.items()}
+    params = renamed.get("api_error_params")
+    if isinstance(params, dict) and "rateLimitInfo" in params:
+        renamed["api_error_params"] = {**params, "rate_limit_info": params["rateLimitInfo"]}
+    return json.dumps(renamed)
+
+
 def turn_ended(obj: Mapping[str, Any]) -> bool:
     """A line that closes a turn: the CLI's own turn record, or a final answer (no tool use
     follows it) of the main conversation."""
