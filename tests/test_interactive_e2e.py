@@ -21,7 +21,7 @@ import pytest
 from swarmtui import protocol as P
 from swarmtui.config.accounts import RoleConfig
 from swarmtui.model import NoteKind
-from tests.anthropic_stub import Request, StubServer, ToolUse, Turn, Usage
+from tests.anthropic_stub import Request, StubServer, ToolUse, Turn, Usage, usage_limit_error
 from tests.fleet import Fleet, start, task
 from tests.test_claude_e2e import claude, claude_config, now_iso, prompt_paths, route
 from tests.waiting import wait_until
@@ -102,6 +102,7 @@ def test_the_cli_runs_its_own_screen_and_the_operator_types_into_it(
                                            verify="grep -q hola hello-i.txt")])
     spawned = f.wait_kind("attempt_spawned", "i", timeout=60)
     assert spawned.data["interactive"] is True
+    f.wait_kind("attempt_started", "i", timeout=60)  # its window is there
     target = f"{f.tmux.session}:i-1"
     _tmux(tmux_socket, "resize-window", "-t", target, "-x", "80", "-y", "24")
     # Progress from the agent's own file, a session from the transcript, and the wait from
@@ -162,8 +163,30 @@ def test_a_role_in_interactive_mode_waits_for_the_operator_without_being_stuck(
     t = f.sup.state.tasks["w"]
     assert str(t.health) not in ("stuck", "quiet") and str(t.state) == "running"
     assert not [e for e in f.of("health_changed", "w") if e.data["health"] == "stuck"]
-    target = f"{f.tmux.session}:w-1"
-    _tmux(tmux_socket, "send-keys", "-t", target, "-l", "greeting: hola")
-    _tmux(tmux_socket, "send-keys", "-t", target, "Enter")
+    # `swarmtui send` types the message into its screen: a user turn of the same session.
+    f.command("send", task="w", attempt=1, text="greeting: hola")
+    said = f.wait_kind("operator_said", "w", timeout=30)
+    assert said.data["outcome"] == "delivered" and said.data["text"] == "greeting: hola"
+    assert wait_until(lambda: not _waiting(f, "w"), timeout=30)  # it works again
     f.wait_kind("results", "w", timeout=120)
     f.wait_kind("agent_exited", "w", timeout=60)
+    assert any("greeting: hola" in t for r in anthropic_stub.messages_requests("w")
+               for t in _user_texts(r))
+    assert len(f.of("attempt_spawned", "w")) == 1
+
+
+def test_a_usage_limit_ends_the_interactive_session_with_its_reset(
+        claude: str, git_repo: Path, fleets: list[Fleet], tmp_path: Path,
+        anthropic_stub: StubServer) -> None:
+    reset = time.time() + 3600
+    anthropic_stub.add_route(route("u", usage_limit_error(reset=reset)))
+    cfg = claude_config(claude, anthropic_stub, tmp_path / "home", oauth=True)
+    f = start(fleets, git_repo, cfg, [task("u", "claude", mode="interactive")],
+              exit_when_done=False)
+    limited = f.wait_kind("usage_limited", timeout=120)
+    assert abs(limited.data["until"] - reset) < 2
+    exited = f.wait_kind("agent_exited", "u", timeout=60)
+    assert exited.data["how"] == "exited"  # it typed /exit: the CLI ended by itself
+    assert abs(exited.data["usage_limited_until"] - reset) < 2
+    failed = f.wait_kind("attempt_failed", "u", timeout=30)
+    assert failed.data["cause"] == "usage_limited" and not failed.data["counts_attempt"]
