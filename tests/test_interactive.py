@@ -155,6 +155,9 @@ def test_the_transcript_is_found_by_its_session_and_read_in_whole_lines(tmp_path
     [(_, obj)] = f.new_lines()
     assert turn_ended(obj) and not turn_ended({"type": "assistant", "isSidechain": True,
                                                "message": {"stop_reason": "end_turn"}})
+    resumed = SessionFile({"HOME": str(tmp_path)}, "s1")
+    resumed.skip_written()  # a resumed session appends: the earlier runs are not read again
+    assert resumed.new_lines() == []
     os.symlink(path, folder / "s2.jsonl")
     assert SessionFile({"HOME": str(tmp_path)}, "s2").new_lines() == []  # never a link
 

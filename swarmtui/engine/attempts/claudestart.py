@@ -33,7 +33,8 @@ def claude_start(*, swarm: Path, aid: str, agent: AgentConfig, adir: Path, argv:
     if interactive:
         argv = claude_interactive.interactive_argv(argv)
         sid = resume_session or str(uuid.uuid4())
-        extra["interactive"] = {"session_id": sid, "mode": pc.mode}
+        extra["interactive"] = {"session_id": sid, "mode": pc.mode,
+                                "resumed": bool(resume_session)}
         env[TOKEN_ENV] = token(run_key(swarm), aid)  # `send` types into its screen
     elif claude_launch.steerable(agent.adapter, pc.ask, agent.prompt_via):
         argv = claude_launch.live_argv(argv)

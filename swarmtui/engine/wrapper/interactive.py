@@ -74,6 +74,9 @@ class Interactive:
 
     def prepare(self) -> str | None:
         """The first-run answers (before a sandbox copies the config); why not, or None."""
+        cfg = self.spec.extra.get("interactive")
+        if isinstance(cfg, dict) and cfg.get("resumed"):
+            self.file.skip_written()
         return firstrun.prepare(self.spec.env, self.spec.argv, self.spec.cwd, self.mode)
 
     def argv(self, prompt: str) -> list[str]:

@@ -95,6 +95,14 @@ class SessionFile:
                     return candidate
         return None
 
+    def skip_written(self) -> None:
+        """Start after what the file holds now: a resumed session appends to its transcript,
+        and the earlier runs' answers were counted by their own attempts."""
+        path = self.find()
+        if path is not None:
+            with contextlib.suppress(OSError):
+                self.offset = os.lstat(path).st_size
+
     def new_lines(self) -> list[tuple[str, dict[str, Any]]]:
         """The lines written since the last look, each as its text and its object."""
         path = self.find()
