@@ -21,9 +21,10 @@ import pytest
 from swarmtui import protocol as P
 from swarmtui.config.accounts import RoleConfig
 from swarmtui.model import NoteKind
+from swarmtui.model.attention import needs_you
 from tests.anthropic_stub import Request, StubServer, ToolUse, Turn, Usage, usage_limit_error
 from tests.fleet import Fleet, start, task
-from tests.test_claude_e2e import claude, claude_config, now_iso, prompt_paths, route
+from tests.test_claude_e2e import claude, claude_config, now_iso, prompt_paths, route, worker
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
@@ -118,6 +119,9 @@ def test_the_cli_runs_its_own_screen_and_the_operator_types_into_it(
     print(screen)
     assert '{"type"' not in screen  # the CLI's own screen, not a stream
     assert "Claude Code" in screen or "❯" in screen
+    [(_, need)] = needs_you(f.sup.state, lambda a: a, time.time())
+    assert (need.kind, need.text, need.command) == ("input", "waiting for you",
+                                                    "swarmtui send i TEXT")
     # Tokens and cost of each answer, from the transcript, while it runs.
     assert f.of("turn_usage", "i")
     assert f.sup.state.tasks["i"].tokens > 0
@@ -190,3 +194,25 @@ def test_a_usage_limit_ends_the_interactive_session_with_its_reset(
     assert abs(exited.data["usage_limited_until"] - reset) < 2
     failed = f.wait_kind("attempt_failed", "u", timeout=30)
     assert failed.data["cause"] == "usage_limited" and not failed.data["counts_attempt"]
+
+
+def test_its_own_permission_dialog_waits_for_you_and_is_answered_on_its_screen(
+        claude: str, git_repo: Path, fleets: list[Fleet], tmp_path: Path, tmux_socket: str,
+        anthropic_stub: StubServer) -> None:
+    anthropic_stub.add_route(route("p", worker("p")))
+    # Progress lines are allowed, git is not: the commit shows the CLI's own dialog.
+    cfg = claude_config(claude, anthropic_stub, tmp_path / "home",
+                        permissions={"mode": "acceptEdits", "allow": ["Bash(echo:*)"]})
+    f = start(fleets, git_repo, cfg, [task("p", "claude", mode="interactive")])
+    # The CLI's Notification hook (6 s after its dialog opens) says what it waits for.
+    assert wait_until(lambda: f.sup.state.tasks["p"].note == "waiting for you: permission",
+                      timeout=120)
+    assert f.sup.state.tasks["p"].note_kind == NoteKind.WAITING_PERMISSION
+    target = f"{f.tmux.session}:p-1"
+    assert wait_until(lambda: "Do you want to proceed?" in _tmux(
+        tmux_socket, "capture-pane", "-p", "-t", target), timeout=30)
+    _tmux(tmux_socket, "send-keys", "-t", target, "Enter")  # 1. Yes
+    assert f.wait_done(timeout=180), f.summary()
+    assert f.state_of("p") == "passed"
+    assert (P.worktree_dir(git_repo, "p", 1) / "hello-p.txt").exists()
+    assert not f.of("permission_denied", "p")  # asked and answered on its screen
