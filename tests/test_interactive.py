@@ -185,23 +185,26 @@ def running(tmp: Path, mode: str) -> Engine:
     return e
 
 
-def hook(e: Engine, event: str) -> None:
+def hook(e: Engine, event: str, at: float = 0.0) -> None:
     with open(e.runner.agent_dir("t", 1) / P.SIGNALS_FILE, "a") as f:
-        f.write(json.dumps({"kind": "hook", "event": event, "t": 0}) + "\n")
+        f.write(json.dumps({"kind": "hook", "event": event, "at": at, "t": 0}) + "\n")
     e.at(e.clock.now + 5.0)  # the sweep reads it
 
 
 def test_an_interactive_session_waiting_for_you_is_never_stuck(tmp_path: Path) -> None:
     e = running(tmp_path, "interactive")
-    hook(e, "Stop")
+    hook(e, "Stop", at=T0 + 2)
     t = e.task("t")
     assert (t.note_kind, t.note) == (NoteKind.WAITING_INPUT, "waiting for you")
+    # The last tool's hook, fired before the Stop, whose reader wrote its line after it.
+    hook(e, "PostToolUse", at=T0 + 1)
+    assert e.task("t").note == "waiting for you"
     e.at(T0 + 3600)  # an hour of silence at its prompt
     t = e.task("t")
     assert t.state == TaskState.RUNNING and t.health == Health.OK
     assert e.runner.ended() == [] and not e.events("attempt_failed")
     # The operator answers on its screen: it works again, and silence counts again.
-    hook(e, "UserPromptSubmit")
+    hook(e, "UserPromptSubmit", at=T0 + 3600)
     assert e.task("t").note_kind is None
     e.at(e.clock.now + 30)
     assert e.task("t").health == Health.STUCK and e.events("attempt_failed")

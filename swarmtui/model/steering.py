@@ -37,6 +37,7 @@ def input_lines(raw: str) -> list[str]:
 
 def reset_steering(t: TaskView) -> None:
     t.asks = []
+    t.hook_at = 0.0
 
 
 def _offset(t: TaskView, ev: Event) -> bool:
@@ -98,7 +99,11 @@ def interactive_note(pl: p.AgentHook, t: TaskView) -> tuple[NoteKind | None, str
     """What a hook says of an interactive session: a turn that ended (Stop) leaves the CLI's
     own prompt waiting for the operator, a Notification is its dialog or its idle prompt, and
     a prompt submitted or a tool running clears the wait (None, ""). A headless session's Stop
-    is its end instead, which is why this reading is the interactive mode's alone."""
+    is its end instead, which is why this reading is the interactive mode's alone. A hook
+    fired before the newest one read (its detached reader was slower) says nothing now."""
+    if pl.at and pl.at < t.hook_at:
+        return None
+    t.hook_at = max(t.hook_at, pl.at)
     if pl.event == "Stop":
         return NoteKind.WAITING_INPUT, "waiting for you"
     if pl.event == "Notification":

@@ -116,7 +116,7 @@ class Interactive:
             ended = ended or turn_ended(obj)
         if ended and self._exit_typed is None and self._finished():
             self._exit_typed = time.monotonic()
-            self.term.type(b"/exit")
+            self.term.type(b"\x05\x15/exit")  # Ctrl-E, Ctrl-U: a half-typed line goes
             time.sleep(TYPE_PAUSE)
             self.term.type(b"\r")
 
