@@ -156,14 +156,15 @@ def test_a_role_in_interactive_mode_waits_for_the_operator_without_being_stuck(
         anthropic_stub: StubServer) -> None:
     anthropic_stub.add_route(route("w", asking_worker("w")))
     cfg = claude_config(claude, anthropic_stub, tmp_path / "home",
-                        heartbeat={"progress_interval": "1s", "quiet_after": 2,
-                                   "stuck_after": 4})
+                        heartbeat={"progress_interval": "3s", "quiet_after": 2,
+                                   "stuck_after": 3})
     cfg.role_settings["worker"] = RoleConfig(mode="interactive")
     f = start(fleets, git_repo, cfg, [task("w", "claude")], exit_when_done=False)
     assert wait_until(lambda: _waiting(f, "w"), timeout=120)
     waited_from = f.sup.state.tasks["w"].last_heard_at or 0.0
-    # Four silent intervals would make any other agent stuck: this one waits for you.
-    assert wait_until(lambda: time.time() > waited_from + 6, timeout=30)
+    # Nine silent seconds make any other agent stuck (the CLI's start fits in them, a wait
+    # for the operator does not): this one waits for you.
+    assert wait_until(lambda: time.time() > waited_from + 12, timeout=30)
     t = f.sup.state.tasks["w"]
     assert str(t.health) not in ("stuck", "quiet") and str(t.state) == "running"
     assert not [e for e in f.of("health_changed", "w") if e.data["health"] == "stuck"]
