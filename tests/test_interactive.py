@@ -217,3 +217,15 @@ def test_a_headless_session_that_stopped_is_stuck_as_before(tmp_path: Path) -> N
     assert e.task("t").note == "stopped"
     e.at(e.clock.now + 30)
     assert e.task("t").health == Health.STUCK
+
+
+def test_an_interactive_session_ended_on_its_screen_without_results_waits_for_you() -> None:
+    from swarmtui.engine.attempts.outcomes import exit_verdict
+    from swarmtui.model import Cause, ExitHow
+    from swarmtui.model import payloads as pl
+
+    clean = pl.AgentExited(how=ExitHow.EXITED, code=0)
+    assert exit_verdict(clean, interactive=True).cause == Cause.KILLED
+    assert exit_verdict(clean).cause == Cause.CRASHED  # headless: as before
+    assert exit_verdict(pl.AgentExited(how=ExitHow.EXITED, code=1),
+                        interactive=True).cause == Cause.CRASHED

@@ -217,3 +217,21 @@ def test_its_own_permission_dialog_waits_for_you_and_is_answered_on_its_screen(
     assert f.state_of("p") == "passed"
     assert (P.worktree_dir(git_repo, "p", 1) / "hello-p.txt").exists()
     assert not f.of("permission_denied", "p")  # asked and answered on its screen
+
+
+def test_the_operator_ending_it_on_its_screen_waits_for_the_operator(
+        claude: str, git_repo: Path, fleets: list[Fleet], tmp_path: Path, tmux_socket: str,
+        anthropic_stub: StubServer) -> None:
+    anthropic_stub.add_route(route("x", asking_worker("x")))
+    cfg = claude_config(claude, anthropic_stub, tmp_path / "home")
+    f = start(fleets, git_repo, cfg, [task("x", "claude", mode="interactive")],
+              exit_when_done=False)
+    assert wait_until(lambda: _waiting(f, "x"), timeout=120)
+    target = f"{f.tmux.session}:x-1"
+    _tmux(tmux_socket, "send-keys", "-t", target, "-l", "/exit")
+    _tmux(tmux_socket, "send-keys", "-t", target, "Enter")
+    failed = f.wait_kind("attempt_failed", "x", timeout=60)
+    assert failed.data["cause"] == "killed" and not failed.data["counts_attempt"]
+    assert "/exit" in failed.data["reason"]
+    assert not f.of("task_requeued", "x")  # no new attempt by itself: `retry` starts one
+    assert f.wait_kind("agent_exited", "x", timeout=30).data["code"] == 0

@@ -15,7 +15,8 @@ the window, its state from its hooks and its transcript file.
 * **End.** The session is over when, at the end of a turn, the agent has written a complete
   ``results.json`` or a usage limit stopped it: the wrapper then types ``/exit`` (and ends it
   after ``EXIT_GRACE`` if it is still there). The operator may end it any time (``/exit``,
-  Ctrl-C twice); without results that is an attempt that ended without results, as always.
+  Ctrl-C twice): a clean exit without results is theirs, and the supervisor fails it as
+  killed, waiting for them (``attempts/outcomes.py``).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from typing import Any
 
 from swarmtui.agentfiles import AgentFileError, parse_results
 from swarmtui.engine.adapters.base import Adapter, Signal
+from swarmtui.engine.adapters.claude import ClaudeAdapter
 from swarmtui.engine.adapters.claude_interactive import prompt_argument
 from swarmtui.engine.wrapper import firstrun
 from swarmtui.engine.wrapper.launch import CappedLog, LaunchSpec
@@ -122,8 +124,8 @@ class Interactive:
 
     def _finished(self) -> bool:
         """Its work is over: a complete results.json, or a usage limit that stopped it."""
-        if getattr(self.adapter, "limit_until", None) is not None:
-            return True
+        if isinstance(self.adapter, ClaudeAdapter) and self.adapter.limit_until is not None:
+            return True  # it waits for the reset on its own screen: the supervisor fails over
         path = self.agent_dir / RESULTS_FILE
         try:
             raw = path.read_bytes()[:RESULTS_MAX + 1]
