@@ -127,9 +127,15 @@ def test_the_cli_runs_its_own_screen_and_the_operator_types_into_it(
     assert f.sup.state.tasks["i"].tokens > 0
     # The operator types into its screen: a user turn of the same conversation.
     _tmux(tmux_socket, "send-keys", "-t", target, "-l", "greeting: hola")
+    typed = time.time()
     _tmux(tmux_socket, "send-keys", "-t", target, "Enter")
-    assert wait_until(lambda: any("greeting: hola" in t for r in anthropic_stub.messages_requests(
-        "i") for t in _user_texts(r)), timeout=60)
+    heard = wait_until(lambda: next((r for r in anthropic_stub.messages_requests("i")
+                                     if any("greeting: hola" in t for t in _user_texts(r))),
+                                    None), timeout=60)
+    print(f"Enter in its screen to the user turn at the API: {heard.received_at - typed:.3f} s")
+    stop = f.of("agent_hook", "i")
+    waits = [e for e in stop if e.data["event"] == "Stop"]
+    print(f"its turn's end (Stop fired) to the log: {waits[0].time - waits[0].data['at']:.3f} s")
     assert f.wait_done(timeout=180), f.summary()
     assert f.state_of("i") == "passed", f.summary()
     reqs = anthropic_stub.messages_requests("i")
@@ -169,8 +175,13 @@ def test_a_role_in_interactive_mode_waits_for_the_operator_without_being_stuck(
     assert str(t.health) not in ("stuck", "quiet") and str(t.state) == "running"
     assert not [e for e in f.of("health_changed", "w") if e.data["health"] == "stuck"]
     # `swarmtui send` types the message into its screen: a user turn of the same session.
+    sent = time.time()
     f.command("send", task="w", attempt=1, text="greeting: hola")
     said = f.wait_kind("operator_said", "w", timeout=30)
+    heard = wait_until(lambda: next((r for r in anthropic_stub.messages_requests("w")
+                                     if any("greeting: hola" in t for t in _user_texts(r))),
+                                    None), timeout=60)
+    print(f"`send` to the user turn at the API: {heard.received_at - sent:.3f} s")
     assert said.data["outcome"] == "delivered" and said.data["text"] == "greeting: hola"
     assert wait_until(lambda: not _waiting(f, "w"), timeout=30)  # it works again
     f.wait_kind("results", "w", timeout=120)

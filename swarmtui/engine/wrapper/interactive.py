@@ -14,8 +14,8 @@ the window, its state from its hooks and its transcript file.
   conversation) and ``interrupt`` presses Esc; a permission request is answered on its screen.
 * **End.** The session is over when, at the end of a turn, the agent has written a complete
   ``results.json`` or a usage limit stopped it: the wrapper then types ``/exit`` (and ends it
-  after ``EXIT_GRACE`` if it is still there). The operator may end it any time (``/exit``,
-  Ctrl-C twice): a clean exit without results is theirs, and the supervisor fails it as
+  after ``EXIT_GRACE`` if it is still there). The operator may end it any time (``/exit``
+  on its screen): a clean exit without results is theirs, and the supervisor fails it as
   killed, waiting for them (``attempts/outcomes.py``).
 """
 
