@@ -246,3 +246,54 @@ def test_the_operator_ending_it_on_its_screen_waits_for_the_operator(
     assert "/exit" in failed.data["reason"]
     assert not f.of("task_requeued", "x")  # no new attempt by itself: `retry` starts one
     assert f.wait_kind("agent_exited", "x", timeout=30).data["code"] == 0
+
+
+def slow_second_turn(heard: list[str]) -> Any:
+    """A progress line at once, then a slow answer (long enough to interrupt); once a user
+    turn says ``operator: ...`` it writes that into its results."""
+
+    def answer(req: Request) -> Turn:
+        paths = prompt_paths(req)
+        said = [t for t in _user_texts(req) if t.startswith("operator:")]
+        results = any(r.get("tool_use_id") for r in req.tool_results()) and said and any(
+            "results.json" in json.dumps(m) for m in req.messages[-2:])
+        if said and not results:
+            heard.append(said[-1])
+            return Turn(tool_uses=[ToolUse("Write", {"file_path": paths["results"],
+                                                     "content": json.dumps({
+                                                         "status": "done",
+                                                         "summary": said[-1]})})])
+        if said:
+            return Turn(text="Done.")
+        if not req.tool_results():
+            return Turn(tool_uses=[ToolUse("Bash", {
+                "command": f"echo '{now_iso()} - thinking [outputs: 0]' >> "
+                           f"{paths['progress']}", "description": "progress"})])
+        return Turn(text="Thinking it over.", delay=8.0)
+
+    return answer
+
+
+def test_interrupt_presses_esc_and_the_session_waits_for_your_message(
+        claude: str, git_repo: Path, fleets: list[Fleet], tmp_path: Path,
+        anthropic_stub: StubServer) -> None:
+    heard: list[str] = []
+    anthropic_stub.add_route(route("m", slow_second_turn(heard)))
+    cfg = claude_config(claude, anthropic_stub, tmp_path / "home")
+    f = start(fleets, git_repo, cfg, [task("m", "claude", mode="interactive")],
+              exit_when_done=False)
+    # Its slow second answer is under way: Esc ends the turn, not the session.
+    f.wait_kind("progress", "m", timeout=120)
+    assert wait_until(lambda: len(anthropic_stub.messages_requests("m")) >= 2, timeout=60)
+    f.command("interrupt", task="m", attempt=1)
+    f.wait_kind("turn_interrupted", "m", timeout=30)
+    assert str(f.sup.state.tasks["m"].note_kind) == "interrupted"
+    f.command("send", task="m", attempt=1, text="operator: use the short plan")
+    assert f.wait_kind("operator_said", "m", timeout=30).data["outcome"] == "delivered"
+    f.wait_kind("results", "m", timeout=120)
+    assert heard and heard[-1] == "operator: use the short plan"
+    f.wait_kind("agent_exited", "m", timeout=60)
+    assert len(f.of("attempt_spawned", "m")) == 1
+    # The interrupted answer never reached the conversation: it was cut at Esc.
+    last = anthropic_stub.messages_requests("m")[-1]
+    assert "Thinking it over." not in json.dumps(last.messages)

@@ -46,6 +46,9 @@ from swarmtui.protocol import RESULTS_FILE
 LOOK_EVERY = 0.25  # seconds between looks at the transcript
 EXIT_GRACE = 10.0  # after typing /exit, how long before the session is ended instead
 TYPE_PAUSE = 0.15  # between a message's text and its Enter: a single write reads as a paste
+# After an Esc, nothing is typed for this long: a key that follows a lone Esc too soon is read
+# by the screen as one Alt chord (Esc then "o" became Alt-o: no interrupt, the "o" lost).
+ESC_SETTLE = 1.0
 RESULTS_MAX = 1024 * 1024
 
 
@@ -71,6 +74,7 @@ class Interactive:
         self._exit_typed: float | None = None
         self._end: Callable[[str], None] = lambda how: None
         self._follower: threading.Thread | None = None
+        self._esc_at = 0.0
 
     # -- before the agent starts --------------------------------------------------------------
 
@@ -146,6 +150,7 @@ class Interactive:
         by = str(cmd.get("by") or "operator")[:40]
         if op == "say" and isinstance(cmd.get("text"), str):
             text = cmd["text"][:20000]
+            time.sleep(max(0.0, self._esc_at + ESC_SETTLE - time.monotonic()))
             body = text.encode()
             if "\n" in text:  # one message, not a line each: as a paste
                 body = b"\x1b[200~" + body + b"\x1b[201~"
@@ -155,6 +160,7 @@ class Interactive:
             self.record([{"kind": "said", "id": ident, "text": text[:2000], "by": by,
                           "outcome": "delivered" if ok else "undelivered"}])
         elif op == "interrupt":
+            self._esc_at = time.monotonic()
             if self.term.type(b"\x1b"):
                 self.record([{"kind": "interrupted", "id": ident}])
         else:
