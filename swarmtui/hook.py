@@ -1,6 +1,7 @@
 """``python -m swarmtui.hook EVENT``: what Claude Code's hooks call inside an agent.
 
-Claude Code runs it for Notification, Stop and StopFailure with the hook's JSON on stdin; it
+Claude Code runs it for Notification, Stop and StopFailure (an interactive session also for
+SessionStart, UserPromptSubmit, PreToolUse and PostToolUse) with the hook's JSON on stdin; it
 appends one line to the attempt's ``signals.jsonl`` (``$SWARM_AGENT_DIR``), where the supervisor
 reads it within a second: "waiting for input", "stopped", "stopped on rate limit". It must never
 get in the agent's way: bounded input, no output, exit 0 whatever happens.
@@ -25,11 +26,14 @@ def _short(value: Any, n: int) -> str:
     return "" if value is None else " ".join(str(value).split())[:n]
 
 
-def signal_of(event: str, payload: Any) -> dict[str, Any]:
+def signal_of(event: str, payload: Any, at: float | None = None) -> dict[str, Any]:
+    """The hook's signal; ``at`` is when the CLI fired it (its payload copy's time): the
+    detached readers of two hooks may write their lines in the other order."""
     p = payload if isinstance(payload, dict) else {}
-    return {"kind": "hook", "event": _short(event, 40),
+    return {"kind": "hook", "event": _short(event, 40), "at": at or time.time(),
             "notification_type": _short(p.get("notification_type"), 60),
-            "message": _short(p.get("message") or p.get("last_assistant_message"), 300),
+            "message": _short(p.get("message") or p.get("last_assistant_message")
+                              or p.get("tool_name"), 300),
             "error": _short(p.get("error"), 60), "t": time.time()}
 
 
@@ -70,12 +74,21 @@ def finish_hook(path: Path) -> list[dict[str, Any]]:
     and removed by the wrapper: the signal it stands for (none for a file of another name)."""
     parts = path.name.split(".")
     event = parts[2] if len(parts) == 4 and parts[2].isalpha() else ""
+    at = _fired_at(str(path))
     raw = _read_file(path)
     if raw is None:
         return []  # gone (its reader wrote the line after all), or a link: never followed
     with contextlib.suppress(OSError):
         path.unlink()
-    return [signal_of(event, _payload(raw))] if event else []
+    return [signal_of(event, _payload(raw), at)] if event else []
+
+
+def _fired_at(path: str) -> float | None:
+    """When the hook's shell copied the payload: when the CLI fired the hook."""
+    try:
+        return os.lstat(path).st_mtime
+    except OSError:
+        return None
 
 
 def main(argv: list[str]) -> int:
@@ -92,6 +105,7 @@ def main(argv: list[str]) -> int:
 def _main(argv: list[str]) -> int:
     try:
         event = argv[1] if len(argv) > 1 else ""
+        at = _fired_at(argv[3]) if len(argv) > 3 and argv[2] == "--input" else None
         payload = _payload(_read_input(argv))
         agent_dir = os.environ.get("SWARM_AGENT_DIR")
         if not agent_dir or not event:
@@ -102,7 +116,7 @@ def _main(argv: list[str]) -> int:
         if path.exists() and path.stat().st_size > SIGNALS_MAX_BYTES:
             return 0
         with open(path, "a", encoding="utf-8") as f:
-            f.write(json.dumps(signal_of(event, payload), sort_keys=True) + "\n")
+            f.write(json.dumps(signal_of(event, payload, at), sort_keys=True) + "\n")
     except Exception:  # noqa: BLE001 - a hook must never fail the agent
         pass
     return 0

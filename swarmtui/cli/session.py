@@ -35,8 +35,10 @@ def load_tasks(repo: Path, config: Any, path: str) -> list[Any]:
     tasks = load(p, roles=config.roles, agents=set(config.agents),
                  default_role=config.run.default_role, default_agent=config.run.default_agent)
     from swarmtui.engine.accounts.fallback import task_problems
+    from swarmtui.engine.attempts.modes import mode_problems
 
     problems = task_problems(config, tasks)  # a task's own accounts, against the config
+    problems += mode_problems(config, tasks)  # interactive only where the CLI has a screen
     if problems:
         raise InputError("\n".join(f"{path}: {x}" for x in problems))
     return tasks

@@ -98,6 +98,10 @@ class RoleConfig(BaseModel):
 
     accounts: list[Annotated[str, at.MinLen(1)]] = Field(default_factory=list)
     """Accounts (or CLIs: every account of it) to run on, in order of preference."""
+    mode: Literal["stream", "interactive"] = "stream"
+    """How its tasks' agents run unless the task says: "stream" (headless, read from the
+    CLI's JSON stream) or "interactive" (the CLI's own screen in the window; Claude Code only:
+    docs/agents.md)."""
 
 
 def expand(entries: Sequence[str], accounts: Sequence[AccountConfig]) -> list[AccountConfig]:

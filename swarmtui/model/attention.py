@@ -108,7 +108,9 @@ def _blocked_on_you(t: TaskView, state: RunState) -> Need | None:
         return Need(NeedKind.INPUT, t.note, _cmd("send", t.id, "TEXT"))
     if t.state in ACTIVE and t.note_kind in (NoteKind.WAITING_INPUT,
                                              NoteKind.WAITING_PERMISSION):
-        return Need(NeedKind.INPUT, t.note, _cmd("attach"))
+        # An interactive screen takes a message typed in by `send`, or by you in its window.
+        return Need(NeedKind.INPUT, t.note, _cmd("send", t.id, "TEXT") if (
+            t.interactive and t.note_kind == NoteKind.WAITING_INPUT) else _cmd("attach"))
     return None
 
 

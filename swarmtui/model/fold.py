@@ -24,7 +24,12 @@ from swarmtui.model.state import (
     TaskView,
     UsageLimit,
 )
-from swarmtui.model.steering import STEERING_FOLDERS, asking_note, reset_steering
+from swarmtui.model.steering import (
+    STEERING_FOLDERS,
+    asking_note,
+    interactive_note,
+    reset_steering,
+)
 from swarmtui.model.transitions import STATE_OF_EVENT, check_transition
 from swarmtui.model.usage import USAGE_FOLDERS, exit_usage
 
@@ -215,6 +220,7 @@ def _spawned(run: RunState, t: TaskView, ev: Event) -> None:
     reset_readings(t)
     reset_steering(t)
     t.ran_on, t.account = pl.agent, pl.account
+    t.interactive = pl.interactive
     run.attempts[f"{t.id}-{t.attempt}"] = AttemptRec(
         task=t.id, attempt=t.attempt, window=pl.window, worktree=pl.worktree, branch=pl.branch,
         agent=pl.agent, runner=pl.runner, spawned_at=ev.time, resolving=tuple(pl.resolving),
@@ -416,7 +422,9 @@ def _heard(run: RunState, t: TaskView, ev: Event) -> None:
     t.last_heard_at = ev.time
     if isinstance(ev.payload, p.Signal):
         t.signals_offset = max(t.signals_offset, ev.payload.offset)
-    said = signal_note(ev.payload)
+    said: tuple[NoteKind | None, str] | None = signal_note(ev.payload)
+    if t.interactive and isinstance(ev.payload, p.AgentHook):
+        said = interactive_note(ev.payload, t)
     if isinstance(ev.payload, p.PermissionDenied):
         rule = ev.payload.rule or ev.payload.tool
         if rule not in t.denied:

@@ -28,6 +28,7 @@ class TaskSpec:
     manual: bool = False  # added by an operator or a spawn: may use the reserve
     feature: dict[str, Any] | None = None  # {"file": ..., "index": n} for feature-list tasks
     accounts: tuple[str, ...] = ()  # accounts (or CLIs) to run on, in order: over role's, agent's
+    mode: str = ""  # "stream" or "interactive"; "": its role's ([roles.NAME] mode)
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)

@@ -61,6 +61,8 @@ class TaskView:
     window: str | None = None
     ran_on: str = ""  # the agent config of the newest attempt (another CLI's after a failover)
     account: str | None = None  # the [[accounts]] entry the newest attempt runs on
+    interactive: bool = False  # the newest attempt runs the CLI's own screen (mode)
+    hook_at: float = 0.0  # when the newest hook read of its attempt was fired (interactive)
     started_at: float | None = None  # start of the current attempt
     ended_at: float | None = None
     last_progress_at: float | None = None

@@ -37,6 +37,7 @@ def input_lines(raw: str) -> list[str]:
 
 def reset_steering(t: TaskView) -> None:
     t.asks = []
+    t.hook_at = 0.0
 
 
 def _offset(t: TaskView, ev: Event) -> bool:
@@ -81,10 +82,40 @@ def _answered(run: RunState, t: TaskView, ev: Event) -> None:
     asking_note(t)
 
 
+WAITING = (NoteKind.WAITING_INPUT, NoteKind.WAITING_PERMISSION)
+# Hooks of an interactive session that say it works again (the operator spoke, a tool runs).
+WORKING_HOOKS = frozenset({"UserPromptSubmit", "PreToolUse", "PostToolUse", "SessionStart"})
+
+
 def waits_on_operator(t: TaskView) -> bool:
-    """Its live session waits for a person (a request, or a message after an interrupt):
-    silence now is not the agent's."""
-    return bool(t.asks) or t.note_kind == NoteKind.INTERRUPTED
+    """Its live session waits for a person (a request, or a message after an interrupt), or
+    its interactive screen does (its turn ended, or it asks in its own dialog): silence now is
+    not the agent's."""
+    return bool(t.asks) or t.note_kind == NoteKind.INTERRUPTED or (
+        t.interactive and t.note_kind in WAITING)
+
+
+def interactive_note(pl: p.AgentHook, t: TaskView) -> tuple[NoteKind | None, str] | None:
+    """What a hook says of an interactive session: a turn that ended (Stop) leaves the CLI's
+    own prompt waiting for the operator, a Notification is its dialog or its idle prompt, and
+    a prompt submitted or a tool running clears the wait (None, ""). A headless session's Stop
+    is its end instead, which is why this reading is the interactive mode's alone. A hook
+    fired before the newest one read (its detached reader was slower) says nothing now."""
+    if pl.at and pl.at < t.hook_at:
+        return None
+    t.hook_at = max(t.hook_at, pl.at)
+    if pl.event == "Stop":
+        return NoteKind.WAITING_INPUT, "waiting for you"
+    if pl.event == "Notification":
+        if "permission" in pl.notification_type:
+            return NoteKind.WAITING_PERMISSION, "waiting for you: permission"
+        return NoteKind.WAITING_INPUT, "waiting for you"
+    if pl.event in WORKING_HOOKS and t.note_kind in WAITING:
+        return None, ""
+    if pl.event == "StopFailure":
+        return NoteKind.STOPPED_ON_ERROR, f"stopped on {pl.error or 'an error'}".replace(
+            "_", " ")
+    return None
 
 
 def _heard(run: RunState, t: TaskView, ev: Event) -> None:

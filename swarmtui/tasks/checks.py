@@ -134,6 +134,10 @@ class _Fields:
     max_attempts: int | None = None
     priority: int = 0
     accounts: tuple[str, ...] = ()
+    mode: str = ""
+
+
+MODES = ("stream", "interactive")
 
 
 def _common_fields(
@@ -170,6 +174,12 @@ def _common_fields(
         if len(set(names)) != len(names):
             report("accounts", "expected each account (or CLI) once, in order of preference")
         f.accounts = _dedupe(names)
+    if "mode" in d:
+        if d["mode"] in MODES:
+            f.mode = d["mode"]
+        else:
+            report("mode", f"expected one of {', '.join(map(_q, MODES))}, got "
+                   + (_q(d["mode"]) if isinstance(d["mode"], str) else _type_name(d["mode"])))
     if "priority" in d:
         if _is_int(d["priority"]):
             f.priority = d["priority"]

@@ -38,6 +38,7 @@ TOML_KEYS = (
     "max_attempts",
     "priority",
     "accounts",
+    "mode",
 )
 
 
@@ -141,6 +142,7 @@ def _load_toml(
                 max_attempts=f.max_attempts,
                 priority=f.priority,
                 accounts=f.accounts,
+                mode=f.mode,
                 source=path.name,
             )
 

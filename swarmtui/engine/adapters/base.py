@@ -52,6 +52,7 @@ class Can(StrEnum):
     HOOKS = "hooks"  # calls back into swarmtui (waiting for input, stopped)
     APPROVAL_POLICY = "approval_policy"  # runs unattended under a policy swarmtui sets
     LIVE = "live"  # its running session takes the operator's answers, messages and interrupts
+    INTERACTIVE = "interactive"  # its own interactive screen can run in the window (mode)
 
 
 class Adapter:

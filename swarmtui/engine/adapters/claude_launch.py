@@ -41,7 +41,8 @@ def verify_rule(verify: str | None) -> list[str]:
 
 
 def settings(p: Permissions, *, agent_dir: str, verify: str | None, extra_allow: list[str],
-             python: str = sys.executable) -> dict[str, Any]:
+             python: str = sys.executable, events: tuple[str, ...] = HOOK_EVENTS
+             ) -> dict[str, Any]:
     """The per-attempt ``--settings`` file: permissions and the reporting hooks."""
     allow = [*p.allow, *verify_rule(verify), *extra_allow]
 
@@ -66,7 +67,7 @@ def settings(p: Permissions, *, agent_dir: str, verify: str | None, extra_allow:
         },
         "hooks": {event: [{"matcher": "", "hooks": [
             {"type": "command", "command": hook(event), "timeout": 10}]}]
-            for event in HOOK_EVENTS},
+            for event in events},
     }
 
 

@@ -67,10 +67,12 @@ def _api(oc: p.AgentOutcome, auth_hint: str) -> Verdict | None:
 
 
 def exit_verdict(pl: p.AgentExited, results_refused: ResultsRefusal | None = None,
-                 adapter: str = "claude") -> Verdict:
+                 adapter: str = "claude", interactive: bool = False) -> Verdict:
     """The cause of an attempt whose agent exited without results it could take (pure).
     ``results_refused``: it wrote a results.json, refused (too large, too deep, ...);
-    ``adapter``: whose words the advice on a refused key uses."""
+    ``adapter``: whose words the advice on a refused key uses; ``interactive``: it ran its own
+    screen, which its wrapper ends only with results or a limit, so a clean exit without
+    either is the operator's (``/exit``): it waits for the operator, like a kill."""
     oc = pl.outcome
     if pl.usage_limited_until is not None:
         kind = f" ({pl.limit_type.replace('_', ' ')})" if pl.limit_type else ""
@@ -87,6 +89,9 @@ def exit_verdict(pl: p.AgentExited, results_refused: ResultsRefusal | None = Non
             return api
         if oc.denials:
             return Verdict(Cause.NEEDS_PERMISSION, "needs permission: " + ", ".join(oc.denials))
+    if interactive and pl.how == ExitHow.EXITED and pl.code == 0 and results_refused is None:
+        return Verdict(Cause.KILLED, "ended on its own screen without results.json (/exit): "
+                       "`swarmtui retry` starts it again")
     return _process_verdict(pl, results_refused)
 
 
@@ -149,7 +154,8 @@ class Outcomes:
         rec = ports.state.attempts.get(P.agent_id(t.id, t.attempt))
         ran = rec.agent if rec is not None and rec.agent else t.spec.agent  # maybe another CLI
         agent = ports.config.agents.get(ran)
-        v = exit_verdict(pl, results_refused, agent.adapter if agent is not None else "generic")
+        v = exit_verdict(pl, results_refused, agent.adapter if agent is not None else "generic",
+                         t.interactive)
         not_before = pl.usage_limited_until
         if v.cause == Cause.API_RATE_LIMITED:
             not_before = ports.now() + (pl.retry_delay_s or RATE_LIMIT_WAIT)

@@ -14,7 +14,6 @@ An attempt killed while it is being prepared is never started.
 from __future__ import annotations
 
 import copy
-import json
 import logging
 import os
 from dataclasses import dataclass
@@ -22,16 +21,18 @@ from pathlib import Path
 
 from swarmtui import protocol as P
 from swarmtui.agentfiles import AgentFileError, parse_results
-from swarmtui.config import AccountConfig, AgentConfig
+from swarmtui.config import AccountConfig
 from swarmtui.engine.accounts.choose import choose, waits
 from swarmtui.engine.accounts.credential import NoCredential, credential, key_names, with_account
 from swarmtui.engine.accounts.fallback import agent_for
 from swarmtui.engine.adapters import claude_launch
 from swarmtui.engine.adapters import launch as other_launch
 from swarmtui.engine.attempts.carryover import Carried, carried, relaunched_in_place
+from swarmtui.engine.attempts.claudestart import claude_start
 from swarmtui.engine.attempts.digest import crossed, digest
 from swarmtui.engine.attempts.envpolicy import agent_environment
 from swarmtui.engine.attempts.failures import fail_if_current
+from swarmtui.engine.attempts.modes import interactive
 from swarmtui.engine.attempts.ownfiles import read_text, tail_lines, write_private
 from swarmtui.engine.attempts.prompt import Handoff, render_follow_up, render_prompt
 from swarmtui.engine.guard.quarantine import Guard
@@ -45,14 +46,12 @@ from swarmtui.engine.runtime.files import Refused, read_small
 from swarmtui.engine.sandbox.layout import SandboxError
 from swarmtui.engine.sandbox.policy import launch_extra
 from swarmtui.engine.wrapper.launch import LaunchSpec
-from swarmtui.engine.wrapper.steerpipe import TOKEN_ENV, run_key, token
 from swarmtui.model import Cause, ExitHow, RunState, TaskView
 from swarmtui.model import payloads as p
 
 log = logging.getLogger(__name__)
 
 HANDOFF_PROGRESS_LINES = 10
-CLAUDE_SETTINGS = "claude-settings.json"
 
 
 @dataclass(frozen=True)
@@ -79,6 +78,7 @@ class Plan:
     runner: str = "local"  # where it runs (its sandbox is built for this machine)
     agent: str = ""  # the agent config it runs (its account's CLI's); "": the task's
     crossed: str = ""  # the CLI a usage limit moved it from (a fresh session, same worktree)
+    interactive: bool = False  # mode "interactive": the CLI's own screen (attempts/modes.py)
 
 
 class Spawner:
@@ -158,7 +158,9 @@ class Spawner:
         ports.emit(p.AttemptSpawned(window=aid, worktree=worktree, branch=branch,
                                   agent=agent, base=start, handoff=prev is not None,
                                   runner=where, resumes=resume, resolving=resolving,
-                                  account=account.name if account else None), t.id, n)
+                                  account=account.name if account else None,
+                                  interactive=(inter := interactive(ports.config, t.spec, agent))
+                                  ), t.id, n)
         ports.runner.track(aid, where)
         plan = Plan(task=before, attempt=n, prev=prev,
                     job=PrepareJob(task=before.id, attempt=n, branch=branch, start=start,
@@ -175,7 +177,8 @@ class Spawner:
                     earlier=tuple(a.exit_record for a in st.attempts.values()
                                   if resume and a.task == t.id and a.session_id == resume
                                   and isinstance(a.exit_record, p.AgentExited)),
-                    account=account, runner=where, agent=agent, crossed=cross)
+                    account=account, runner=where, agent=agent, crossed=cross,
+                    interactive=inter)
         ports.submit(ports.workers.git, lambda: self._prepare(plan),
                    lambda e: Prepared(aid, error=f"{type(e).__name__}: {e}",
                                       cause=Cause.LOST if isinstance(e, ServerGone)
@@ -233,11 +236,10 @@ class Spawner:
         argv = list(agent.command)
         extra: dict[str, object] = {}
         if agent.adapter == "claude":
-            if claude_launch.steerable(agent.adapter, agent.permissions.ask, agent.prompt_via):
-                argv = claude_launch.live_argv(argv)
-                env[TOKEN_ENV] = token(run_key(ports.swarm), aid)  # the wrapper takes it out
-                extra["live"] = {"ask_timeout": agent.permissions.ask_timeout}
-            argv, env = self._claude(plan, agent, adir, argv, env)
+            argv, env, extra = claude_start(
+                swarm=ports.swarm, aid=aid, agent=agent, adir=adir, argv=argv, env=env,
+                verify=t.spec.verify, allow=list(t.allow), resume_session=plan.resume_session,
+                interactive=plan.interactive)
         else:
             pc = agent.permissions
             argv, extra = other_launch.launch(
@@ -282,22 +284,6 @@ class Spawner:
                 return Prepared(aid, error=f"could not copy {', '.join(patterns)} into the "
                                 f"worktree: {e}", cause=Cause.SETUP_FAILED, fit=fit)
         return Prepared(aid, start_commit=start_commit, fit=fit, flags=flags, copied=copied)
-
-    def _claude(self, plan: Plan, agent: AgentConfig, adir: Path, argv: list[str],
-                env: dict[str, str]) -> tuple[list[str], dict[str, str]]:
-        """Claude Code's per-attempt settings (permissions and hooks) and resume."""
-        pc = agent.permissions
-        perms = claude_launch.Permissions(mode=pc.mode, allow=tuple(pc.allow),
-                                          deny=tuple(pc.deny), sandbox=pc.sandbox,
-                                          directories=tuple(pc.directories))
-        settings = claude_launch.settings(perms, agent_dir=str(adir),
-                                          verify=plan.task.spec.verify,
-                                          extra_allow=list(plan.task.allow))
-        path = adir / CLAUDE_SETTINGS
-        write_private(path, json.dumps(settings, indent=2) + "\n")
-        argv = [*argv, *claude_launch.argv_extras(str(path), plan.resume_session,
-                                                  [str(adir)])]
-        return argv, {**env, **claude_launch.env_extras(perms)}
 
     def _fit(self, plan: Plan, prompt: str) -> Fit:
         """How much of the model's window the prompt and the task's declared files take."""

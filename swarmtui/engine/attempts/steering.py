@@ -52,6 +52,8 @@ class Steering:
         rec = self.ports.state.attempts.get(P.agent_id(t.id, t.attempt))
         name = rec.agent if rec is not None and rec.agent else t.spec.agent
         agent = self.ports.config.agents.get(name)
+        if t.interactive:
+            return None  # its wrapper types a message into its screen, or presses Esc
         if agent is None or not claude_launch.steerable(agent.adapter, agent.permissions.ask,
                                                         agent.prompt_via):
             why = ("its CLI cannot take messages or answers while it runs" if agent is None

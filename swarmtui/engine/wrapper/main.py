@@ -31,6 +31,7 @@ from swarmtui.engine.adapters import adapter_for
 from swarmtui.engine.adapters.base import object_line
 from swarmtui.engine.runtime import proc as procs
 from swarmtui.engine.sandbox.box import Box
+from swarmtui.engine.wrapper.interactive import Interactive
 from swarmtui.engine.wrapper.launch import (
     CappedLog,
     LaunchSpec,
@@ -80,6 +81,9 @@ class Wrapper(RunsSetup):
         self.live: Steered | None = None
         self.pane: LivePane | None = None  # the window as a conversation (live sessions)
         self._signals = SignalLog(agent_dir, self.redact)  # what the supervisor reads
+        # mode "interactive": the CLI's own screen, followed through its hooks and transcript
+        self.inter = Interactive(agent_dir, self.spec, self.adapter, self._signals, self.redact,
+                                 self._steer_token) if "interactive" in self.spec.extra else None
         self._tail: bytearray | None = None  # collects the setup command's output
         self._own: set[int] = set()  # our Popen children: their objects reap them, not us
         self._reap_lock = threading.Lock()  # a child is in _own before anyone may reap it
@@ -210,7 +214,7 @@ class Wrapper(RunsSetup):
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(sig, self._on_signal)
         prompt_text = Path(spec.prompt_file).read_text()
-        argv = build_argv(spec, prompt_text)
+        argv = self.inter.argv(prompt_text) if self.inter else build_argv(spec, prompt_text)
         log = CappedLog(self.agent_dir / OUTPUT_LOG, spec.log_max_bytes)
         started = time.time()
         threading.Thread(target=self._watch_heartbeat, daemon=True).start()
@@ -225,15 +229,21 @@ class Wrapper(RunsSetup):
                 self._done.set()
                 log.close()
                 return 1
+        if self.inter is not None and (why := self.inter.prepare()) is not None:
+            self._say(f"[swarmtui wrap] the CLI's first-run screens may show: {why}\n")
         try:
             self.box = Box.open(self.agent_dir, spec.extra, self._signals)
             argv, env = self.box.command(argv, dict(spec.env), spec.adapter, spec.cwd)
-            self.proc = self._popen(
-                argv, cwd=spec.cwd, env=env, start_new_session=True,
-                preexec_fn=die_with_parent,
-                stdin=subprocess.PIPE if spec.prompt_via == "stdin" else subprocess.DEVNULL,
-                stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            )
+            if self.inter is not None:
+                self.proc = self.inter.term.popen(self._popen, argv, cwd=spec.cwd, env=env,
+                                                  preexec=die_with_parent)
+            else:
+                self.proc = self._popen(
+                    argv, cwd=spec.cwd, env=env, start_new_session=True,
+                    preexec_fn=die_with_parent,
+                    stdin=subprocess.PIPE if spec.prompt_via == "stdin" else subprocess.DEVNULL,
+                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                )
         except OSError as e:
             msg = f"[swarmtui wrap] cannot start {argv[0]!r}: {e}\n"
             self._say(msg)
@@ -246,15 +256,22 @@ class Wrapper(RunsSetup):
         write_text_atomic(self.agent_dir / AGENT_PGID_FILE, f"{self.proc.pid}\n")
         if self._ending.is_set():
             self._terminate_group()  # a signal arrived while the agent was starting
-        if self._live_cfg is not None:
-            self._start_live(prompt_text)
-        elif spec.prompt_via == "stdin":
-            threading.Thread(target=self._feed_stdin, args=(prompt_text,), daemon=True).start()
-        pump = threading.Thread(target=self._pump, args=(log,), daemon=True)
+        if self.inter is not None:
+            self.inter.start(log, self.end_agent)
+            pump = threading.Thread(target=self.inter.relay, daemon=True)
+        else:
+            if self._live_cfg is not None:
+                self._start_live(prompt_text)
+            elif spec.prompt_via == "stdin":
+                threading.Thread(target=self._feed_stdin, args=(prompt_text,),
+                                 daemon=True).start()
+            pump = threading.Thread(target=self._pump, args=(log,), daemon=True)
         pump.start()
         rc = self.proc.wait()
         if self.live is not None:
             self.live.end()
+        if self.inter is not None:
+            self.inter.end()
         # The agent is gone; whatever it left behind in its group (a dev server, a stuck
         # grandchild) may hold the output pipe open. Drain briefly, then end the group.
         pump.join(timeout=1.0)

@@ -23,6 +23,7 @@ class AttemptSpawned(Payload):
     resumes: str | None = None  # the agent session it continues
     resolving: list[str] = Field(default_factory=list)  # a resolver: files handed with markers
     account: str | None = None  # the [[accounts]] entry it runs on (None: the environment's)
+    interactive: bool = False  # mode "interactive": the CLI's own screen in its window
 
 
 @_register

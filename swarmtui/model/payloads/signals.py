@@ -71,6 +71,7 @@ class AgentHook(Signal):
     notification_type: str = ""
     message: str = ""
     error: str = ""
+    at: float = 0.0  # when the CLI fired it (0: not said); its line may land after a later one's
 
 
 @_register
