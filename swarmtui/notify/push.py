@@ -146,12 +146,19 @@ class Pusher:
         return True
 
     def close(self, timeout: float = 5.0) -> None:
-        """Let the queued pushes go (for up to ``timeout``), then end the worker."""
+        """Let the queued pushes go, then end the worker. Each push still waiting gets its own
+        ``timeout`` (a service's connect and read timeouts bound one send; the first send also
+        loads apprise, slow on a busy machine), so the run's last pages are not cut off by one
+        shared wait; what still waits after that is logged, never silently dropped."""
+        waiting = self._queue.qsize() + 1  # the one being sent, if any
         try:
             self._queue.put(None, timeout=timeout)
         except queue.Full:
+            log.warning("%d pushes not sent: the push service did not take them", waiting)
             return
-        self._thread.join(timeout)
+        self._thread.join(timeout * (waiting + 1))
+        if self._thread.is_alive():
+            log.warning("%d pushes not sent before the run closed", self._queue.qsize())
 
     def _work(self) -> None:
         send = self._sender
