@@ -24,6 +24,10 @@ line has its event; no agent killed as stuck). Prints a table and the goals with
 and saves JSON and markdown under bench/results/. Asserts nothing.
 
 Run: python bench/fleet.py [--quick] [--n 10 50 100] [--idle 30] [--busy 30] [--baseline 20]
+
+Check mode (issue 24's goal table at N = 10, 100 and 500; exits 1 and lists what falls short):
+python bench/fleet.py --check, or python bench/fleet.py --check-file bench/results/X.json to
+judge a saved run again without running it.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import fleet_forecast
+import fleet_goals
 import fleet_profile
 import fleet_report as rep
 from fleet_analyze import analyze
@@ -162,11 +167,23 @@ def main() -> int:
                     help="py-spy records the supervisor in the idle and busy phases (skews "
                          "the figures: use a separate run)")
     ap.add_argument("--keep", action="store_true", help="keep each run's temp folder")
+    ap.add_argument("--check", action="store_true",
+                    help="run N = 10 100 500 (unless --n) and judge issue 24's goal table: "
+                         "exit 1 when a figure falls short")
+    ap.add_argument("--check-file", metavar="JSON", default="",
+                    help="judge a saved run (bench/results/fleet-*.json) against the goals")
     ap.add_argument("--out", default=str(RESULTS))
     ap.add_argument("--snapshot", metavar="REF", default="",
                     help="measure swarmtui as committed at REF (git archive into /tmp and a "
                          "private venv) instead of the working tree")
     args = ap.parse_args()
+    if args.check_file:
+        saved = json.loads(Path(args.check_file).read_text())
+        text, met = fleet_goals.check_text(saved["results"])
+        print(f"goals (issue 24), {args.check_file}:\n{text}")
+        return 0 if met else 1
+    if args.check and "--n" not in sys.argv[1:]:
+        args.n = list(fleet_goals.CHECK_NS)
     if args.snapshot and not os.environ.get("SWT_BENCH_SOURCE"):
         py, sha = snapshot_python(args.snapshot)
         os.environ["SWT_BENCH_SOURCE"] = f"{args.snapshot} ({sha[:10]})"
@@ -220,6 +237,8 @@ def main() -> int:
               f"{forecast['first_pass_s']} s, after one branch moved "
               f"{forecast['after_one_moved_s']} s, nothing moved {forecast['nothing_moved_s']} s")
     print("\ngoals (issue 12):\n" + rep.goals_text(gl))
+    check, met = fleet_goals.check_text(ok)
+    print("\ngoals (issue 24):\n" + check)
     print(f"\nwhole bench: {total} s")
     doc = {"command": command, "machine": info, "started": stamp, "bench_seconds": total,
            "params": dict(vars(args)), "results": results,
@@ -232,7 +251,7 @@ def main() -> int:
     for src, name in ((js, "fleet-latest.json"), (md, "fleet-latest.md")):
         (out_dir / name).write_text(src.read_text())
     print(f"saved {js} and {md}")
-    return 0
+    return 1 if args.check and not met else 0
 
 
 def markdown(doc: dict[str, Any], rows: list[list[str]], gl: list[tuple[str, str, str]]) -> str:
@@ -253,6 +272,7 @@ def markdown(doc: dict[str, Any], rows: list[list[str]], gl: list[tuple[str, str
                   f"one branch moved {fc['after_one_moved_s']} s, nothing moved "
                   f"{fc['nothing_moved_s']} s.", ""]
     parts += ["## Goals", "", rep.goals_md(gl), ""]
+    parts += ["## Goals of issue 24 (`--check`)", "", fleet_goals.check_md(doc["results"]), ""]
     errs = [f"- N={r['n']}: {r['error']}" for r in doc["results"] if r.get("error")]
     if errs:
         parts += ["## Errors", "", *errs, ""]
