@@ -17,6 +17,21 @@ GIT_TIMEOUT = 20.0
 TIP_TIMEOUT = 10.0
 
 
+def main_root(start: Path) -> Path:
+    """The main worktree's root around ``start`` (from inside a linked worktree: the main
+    repository, where ``.swarm`` lives), by one ``git rev-parse``. Raises CalledProcessError
+    outside a repository, OSError or SubprocessError when git cannot run, ValueError in a bare
+    repository (``engine/runtime/git.find_root`` says which in words)."""
+    done = subprocess.run(["git", "-C", str(start), "rev-parse", "--path-format=absolute",
+                           "--git-common-dir", "--show-toplevel"], capture_output=True,
+                          text=True, timeout=30, check=True)
+    lines = done.stdout.splitlines()
+    if len(lines) < 2:
+        raise ValueError(f"{start}: a bare repository has no working tree")
+    common, top = Path(lines[0]), Path(lines[1])
+    return common.parent if common.name == ".git" else top
+
+
 def target_tip(repo: Path, target: str | None) -> str | None:
     """The target branch's commit now (one ``rev-parse``; None when there is no such branch)."""
     if not target:

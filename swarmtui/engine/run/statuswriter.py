@@ -1,0 +1,100 @@
+"""Writes `.swarm/status.json` (``swarmtui/statusfile.py``), so `status` need not fold the log.
+
+When the run has changed: at most once a second by itself, and within ``ASKED_GAP`` of a nudge
+(a `status` reader that found the file behind the log nudges, like any command). The view is
+built on the loop thread, where the state cannot change under it (about 20 ms at 500 tasks on
+this project's 2-core box); serialising and writing, which is as long again, run on the
+snapshot worker, one write at a time. The gaps bound what a reader, or an agent nudging in a
+loop, can cost the loop.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any
+
+from swarmtui import __version__, statusfile
+from swarmtui.engine.messages import Wake
+from swarmtui.engine.ports import Ports
+from swarmtui.engine.run.statusview import valid_until, view
+
+EVERY_S = 1.0  # a changed run is written this often with nobody asking
+ASKED_GAP = 0.1  # and no more often than this when readers ask
+
+# The modules whose code decides what the view says: the fold, the rows and needs, accounts,
+# adapters' capabilities, the config model, the store's rows and the file's own format. A reader
+# uses the file only while every one of them is as the supervisor loaded it.
+CODE = ("swarmtui.model", "swarmtui.render", "swarmtui.engine.run.statusview",
+        "swarmtui.engine.accounts", "swarmtui.engine.adapters", "swarmtui.config",
+        "swarmtui.store", "swarmtui.storerows", "swarmtui.legacy", "swarmtui.textsafe",
+        "swarmtui.statusfile")
+
+
+def code_identity() -> dict[str, Any]:
+    """This process's package, version, and the size and time of each module in ``CODE``."""
+    root = statusfile.package_root()
+    files = []
+    for name, mod in sorted(sys.modules.items()):
+        path = getattr(mod, "__file__", None)
+        if path is None or not any(name == c or name.startswith(c + ".") for c in CODE):
+            continue
+        try:
+            st = os.stat(path)
+            rel = Path(path).resolve().relative_to(root)
+        except (OSError, ValueError):
+            continue
+        files.append([str(rel), st.st_size, st.st_mtime_ns])
+    return {"root": str(root), "version": __version__, "files": files}
+
+
+class StatusWriter:
+    def __init__(self, ports: Ports) -> None:
+        self.ports = ports
+        self._seq = -1  # the log position of the last view handed to the worker
+        self._at = float("-inf")
+        self._asked = False
+        self._job: Future[bool] | None = None
+        self._code: dict[str, Any] | None = None
+        self._vouched: list[statusfile.Identity] = []
+
+    def vouch(self, config: Path | None) -> None:
+        """The config file this supervisor loaded without an error, as it is now: a reader
+        whose own lookup finds this very file may skip loading it."""
+        ident = statusfile.identity(config) if config is not None else None
+        if ident is not None:
+            self._vouched.append(ident)
+
+    def step(self, now: float) -> None:
+        self._maybe_write(now)
+
+    def woken(self, msg: Wake) -> None:
+        """A nudge: perhaps a reader waits for a file as new as the log."""
+        self._asked = True
+        self._maybe_write(self.ports.now())
+
+    def _maybe_write(self, now: float) -> None:
+        st = self.ports.state
+        if not st.run or st.settings is None or st.last_seq == self._seq:
+            self._asked = False
+            return
+        if self._job is not None and not self._job.done():
+            return  # one write at a time; the next step looks again
+        if now - self._at < (ASKED_GAP if self._asked else EVERY_S):
+            return
+        self._asked = False
+        self.write(now)
+
+    def write(self, now: float) -> None:
+        st = self.ports.state
+        if self._code is None:
+            self._code = code_identity()
+        obj, anchors = view(st, self.ports.config, now)
+        doc = {"format": statusfile.FORMAT, "pid": os.getpid(), "run": st.run,
+               "seq": st.last_seq, "at": now, "valid_until": valid_until(st, now),
+               "zone": statusfile.zone(), "code": self._code, "vouched": self._vouched,
+               "view": obj, "anchors": anchors}
+        self._seq, self._at = st.last_seq, now
+        self._job = self.ports.workers.store.submit(statusfile.write, self.ports.swarm, doc)
