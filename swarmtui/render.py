@@ -9,10 +9,11 @@ from typing import Any
 from swarmtui.model import ACTIVE, Event, EventKind, TaskView
 from swarmtui.model.readings import health_text
 from swarmtui.model.state import Crash
-from swarmtui.statustext import crash_text, format_age, short
+from swarmtui.statustext import accounts_line, crash_text, format_age, short
 from swarmtui.textsafe import term_safe
 
-__all__ = ["alert_text", "crash_line", "event_detail", "format_age", "format_event", "task_row"]
+__all__ = ["accounts_line", "alert_text", "crash_line", "event_detail", "format_age",
+           "format_event", "task_row"]
 
 
 _short = short
