@@ -12,8 +12,8 @@ supervisor would have left it. Not a test module; tests import nothing from here
 from __future__ import annotations
 
 import subprocess
-from dataclasses import asdict
 import time
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 

@@ -17,9 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from swarmtui import __version__, statusfile
+from swarmtui.config import Config
 from swarmtui.engine.messages import Wake
 from swarmtui.engine.ports import Ports
 from swarmtui.engine.run.statusview import valid_until, view
+from swarmtui.model import RunState
 
 EVERY_S = 1.0  # a changed run is written this often with nobody asking
 ASKED_GAP = 0.1  # and no more often than this when readers ask
@@ -48,6 +50,16 @@ def code_identity() -> dict[str, Any]:
             continue
         files.append([str(rel), st.st_size, st.st_mtime_ns])
     return {"root": str(root), "version": __version__, "files": files}
+
+
+def document(state: RunState, config: Config, now: float, *, code: dict[str, Any],
+             vouched: list[statusfile.Identity]) -> dict[str, Any]:
+    """What the status file holds for ``state`` at ``now`` (``swarmtui/statusfile.py``)."""
+    obj, anchors = view(state, config, now)
+    return {"format": statusfile.FORMAT, "pid": os.getpid(), "run": state.run,
+            "seq": state.last_seq, "at": now, "valid_until": valid_until(state, now),
+            "zone": statusfile.zone(), "code": code, "vouched": vouched,
+            "view": obj, "anchors": anchors}
 
 
 class StatusWriter:
@@ -91,10 +103,6 @@ class StatusWriter:
         st = self.ports.state
         if self._code is None:
             self._code = code_identity()
-        obj, anchors = view(st, self.ports.config, now)
-        doc = {"format": statusfile.FORMAT, "pid": os.getpid(), "run": st.run,
-               "seq": st.last_seq, "at": now, "valid_until": valid_until(st, now),
-               "zone": statusfile.zone(), "code": self._code, "vouched": self._vouched,
-               "view": obj, "anchors": anchors}
+        doc = document(st, self.ports.config, now, code=self._code, vouched=self._vouched)
         self._seq, self._at = st.last_seq, now
         self._job = self.ports.workers.store.submit(statusfile.write, self.ports.swarm, doc)
