@@ -104,8 +104,8 @@ def measure(n: int, codes: dict[str, Path], runs: int, work: Path) -> dict[str, 
             if live:  # the file names the copy of the code that reads it
                 assert lock.acquire()
                 mine = {**code, "root": str((codes[name] / "swarmtui").resolve())}
-                write(repo / P.SWARM_DIR, document(state, config, time.time(), code=mine,
-                                                   vouched=[]))
+                write(repo / P.SWARM_DIR, *document(state, config, time.time(), code=mine,
+                                                    vouched=[]))
             try:
                 wall, cpu, out = one(codes[name], repo)
             finally:

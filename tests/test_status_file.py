@@ -62,7 +62,7 @@ def quiet_fleet(fleets: list[Fleet], repo: Path) -> Fleet:
     f = start_fleet(fleets, repo, cfg, [task("a", "ok"), task("b", "ok")],
                     exit_when_done=False)
     f.wait_kind("run_finished", timeout=90)
-    wait_until(lambda: statusfile.fresh_view(repo, None), 30, "a status file as new as the log")
+    wait_until(lambda: statusfile.fresh_json(repo, None), 30, "a status file as new as the log")
     return f
 
 
@@ -87,7 +87,9 @@ def test_a_change_since_the_file_is_waited_for_never_missed(git_repo: Path,
     before it is behind, so `status` has the supervisor write a new one and shows the pause."""
     f = quiet_fleet(fleets, git_repo)
     before = statusfile.read(git_repo)
-    assert before is not None and before[0]["view"]["run"]["paused"] is False
+    assert before is not None and before[0]["seq"] == f.store.last_seq()
+    assert json.loads(statusfile.fill(before[1], before[0]["rows"], repo="", tip=None,
+                                      now=0))["run"]["paused"] is False
     paused = run("pause", "--repo", str(git_repo))
     assert paused.returncode == 0, paused.stdout + paused.stderr
     out, from_file = ask(git_repo, "--json")

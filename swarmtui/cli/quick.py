@@ -50,17 +50,16 @@ def answer(args: list[str]) -> str | None:
     as_json, repo_arg, config_arg = parsed
     from swarmtui.configpath import find_config_file
     from swarmtui.gitview import main_root
-    from swarmtui.statusfile import fresh_view
+    from swarmtui.statusfile import fresh_json
 
     start = repo_arg or os.environ.get(P.ENV_REPO) or os.getcwd()
     repo = main_root(Path(start))
-    obj = fresh_view(repo, find_config_file(repo, Path(config_arg) if config_arg else None))
-    if obj is None:
-        return None
-    if as_json:
-        return json.dumps(obj, sort_keys=True)
+    text = fresh_json(repo, find_config_file(repo, Path(config_arg) if config_arg else None))
+    if text is None or as_json:
+        return text
     from swarmtui.statustext import status_text
 
+    obj = json.loads(text)
     return status_text(obj, obj["run"]["state"])
 
 

@@ -20,7 +20,7 @@ from swarmtui import __version__, statusfile
 from swarmtui.config import Config
 from swarmtui.engine.messages import Wake
 from swarmtui.engine.ports import Ports
-from swarmtui.engine.run.statusview import valid_until, view
+from swarmtui.engine.run.statusview import Anchor, valid_until, view
 from swarmtui.model import RunState
 
 EVERY_S = 1.0  # a changed run is written this often with nobody asking
@@ -53,13 +53,15 @@ def code_identity() -> dict[str, Any]:
 
 
 def document(state: RunState, config: Config, now: float, *, code: dict[str, Any],
-             vouched: list[statusfile.Identity]) -> dict[str, Any]:
-    """What the status file holds for ``state`` at ``now`` (``swarmtui/statusfile.py``)."""
+             vouched: list[statusfile.Identity]
+             ) -> tuple[dict[str, Any], dict[str, Any], list[Anchor]]:
+    """What ``statusfile.write`` takes for ``state`` at ``now``: the file's head (who wrote
+    it, for which log position; see ``statusfile.usable``), the view and its anchors."""
     obj, anchors = view(state, config, now)
-    return {"format": statusfile.FORMAT, "pid": os.getpid(), "run": state.run,
+    head = {"format": statusfile.FORMAT, "pid": os.getpid(), "run": state.run,
             "seq": state.last_seq, "at": now, "valid_until": valid_until(state, now),
-            "zone": statusfile.zone(), "code": code, "vouched": vouched,
-            "view": obj, "anchors": anchors}
+            "zone": statusfile.zone(), "code": code, "vouched": vouched}
+    return head, obj, anchors
 
 
 class StatusWriter:
@@ -103,6 +105,8 @@ class StatusWriter:
         st = self.ports.state
         if self._code is None:
             self._code = code_identity()
-        doc = document(st, self.ports.config, now, code=self._code, vouched=self._vouched)
+        head, obj, anchors = document(st, self.ports.config, now, code=self._code,
+                                      vouched=self._vouched)
         self._seq, self._at = st.last_seq, now
-        self._job = self.ports.workers.store.submit(statusfile.write, self.ports.swarm, doc)
+        self._job = self.ports.workers.store.submit(statusfile.write, self.ports.swarm, head,
+                                                    obj, anchors)
