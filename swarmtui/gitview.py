@@ -10,8 +10,6 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from swarmtui.textsafe import term_safe
-
 DIFF_LINES = 3000  # lines of one attempt's diff (committed and not yet committed together)
 GIT_TIMEOUT = 20.0
 TIP_TIMEOUT = 10.0
@@ -93,4 +91,6 @@ def attempt_diff(repo: Path, worktree: Path, agent_id: str, start: str, branch: 
     else:
         parts.append(f"(its worktree {worktree} is gone: only committed work is shown)")
     body = [_cap(x, budget) for x in (committed, dirty) if x.strip()]
+    from swarmtui.textsafe import term_safe  # here: `status` loads this module for the tip
+
     return term_safe("\n\n".join(parts + body), multiline=True)

@@ -12,10 +12,6 @@ supervisor's status file (``cli/quick.py``) before anything else is imported.
 from __future__ import annotations
 
 import sys
-from typing import Any
-
-from swarmtui.errors import SwarmError
-from swarmtui.textsafe import term_safe
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,6 +24,8 @@ def main(argv: list[str] | None = None) -> int:
             return done
     from swarmtui.cli.common import Invocation
     from swarmtui.cli.parser import build_parser
+    from swarmtui.errors import SwarmError
+    from swarmtui.textsafe import term_safe
 
     parser = build_parser()
     try:
@@ -45,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     """``Invocation`` on first use: importing the package must stay cheap for `status`."""
     if name == "Invocation":
         from swarmtui.cli.common import Invocation

@@ -1,17 +1,19 @@
 """Writes `.swarm/status.json` (``swarmtui/statusfile.py``), so `status` need not fold the log.
 
-When the run has changed: at most once a second by itself, and within ``ASKED_GAP`` of a nudge
-(a `status` reader that found the file behind the log nudges, like any command). The view is
-built on the loop thread, where the state cannot change under it (about 20 ms at 500 tasks on
-this project's 2-core box); serialising and writing, which is as long again, run on the
-snapshot worker, one write at a time. The gaps bound what a reader, or an agent nudging in a
-loop, can cost the loop.
+When the run has changed: at most once a second by itself, and soon after a nudge (a `status`
+reader that found the file behind the log nudges, like any command). The view is built on the
+loop thread, where the state cannot change under it (15 to 40 ms at 500 tasks on this project's
+loaded 2-core box: ``bench/status.py`` prints it); turning it into the file's text and writing
+it, as long again, run on the snapshot worker, one write at a time. Writes asked for are at
+least ``ASKED_GAP`` apart, and further when the view is slow to build (``SHARE``): readers, or
+an agent nudging in a loop, can take no more than a tenth of the loop's time.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import time
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,7 @@ from swarmtui.model import RunState
 
 EVERY_S = 1.0  # a changed run is written this often with nobody asking
 ASKED_GAP = 0.1  # and no more often than this when readers ask
+SHARE = 0.1  # nor so often that building views would take more of the loop than this
 
 # The modules whose code decides what the view says: the fold, the rows and needs, accounts,
 # adapters' capabilities, the config model, the store's rows and the file's own format. A reader
@@ -73,6 +76,7 @@ class StatusWriter:
         self._job: Future[bool] | None = None
         self._code: dict[str, Any] | None = None
         self._vouched: list[statusfile.Identity] = []
+        self._cost = 0.0  # seconds the last view took to build
 
     def vouch(self, config: Path | None) -> None:
         """The config file this supervisor loaded without an error, as it is now: a reader
@@ -96,7 +100,8 @@ class StatusWriter:
             return
         if self._job is not None and not self._job.done():
             return  # one write at a time; the next step looks again
-        if now - self._at < (ASKED_GAP if self._asked else EVERY_S):
+        gap = max(ASKED_GAP, self._cost / SHARE) if self._asked else EVERY_S
+        if now - self._at < gap:
             return
         self._asked = False
         self.write(now)
@@ -105,8 +110,10 @@ class StatusWriter:
         st = self.ports.state
         if self._code is None:
             self._code = code_identity()
+        started = time.perf_counter()
         head, obj, anchors = document(st, self.ports.config, now, code=self._code,
                                       vouched=self._vouched)
+        self._cost = time.perf_counter() - started
         self._seq, self._at = st.last_seq, now
         self._job = self.ports.workers.store.submit(statusfile.write, self.ports.swarm, head,
                                                     obj, anchors)
