@@ -13,8 +13,15 @@ them alike, and the median wall and CPU times are printed:
   wheel install does), for boxes where ``PYTHONDONTWRITEBYTECODE`` is set.
 
 Also printed: what the supervisor's loop pays to build the view at N (the rest of a write runs
-on a worker). Each answer from the file is checked against the log's. Asserts nothing; tests
-never time anything. Run: ``.venv/bin/python bench/status.py [--n 10 100 500] [--runs 9]``.
+on a worker). Each answer from the file is checked against the log's.
+
+``--live N`` adds a run with a real supervisor (``swarmtui up --headless`` of the after code, on
+a tmux server of its own) and N agents that each report progress every ``--pace`` seconds: the
+log moves all the time, so most calls find the file behind and wait for the supervisor's next
+write. It prints how many calls the file answered, and the times of both codes.
+
+Asserts nothing; tests never time anything.
+Run: ``.venv/bin/python bench/status.py [--n 10 100 500] [--runs 9] [--live 50 --pace 0.5]``.
 """
 
 from __future__ import annotations
@@ -120,12 +127,79 @@ def measure(n: int, codes: dict[str, Path], runs: int, work: Path) -> dict[str, 
                    round(statistics.median(c for _, c in v) * 1000)) for k, v in times.items()}}
 
 
+AGENT = ("import os, time\np = os.environ['SWARM_PROGRESS_FILE']\nwhile True:\n"
+         "    with open(p, 'a') as f:\n"
+         "        f.write(time.strftime('%Y-%m-%dT%H:%M:%SZ') + ' - tick\\n')\n"
+         "    time.sleep({pace})\n")
+ASK = ("import sys\nfrom swarmtui.cli import main\nrc = main(sys.argv[1:])\n"
+       "print('pydantic' in sys.modules, file=sys.stderr)\n")
+
+
+def live(n: int, pace: float, runs: int, codes: dict[str, Path], work: Path) -> str:
+    """A real supervisor with ``n`` agents reporting every ``pace`` s: `status --json` times."""
+    from status_fleet import make_repo
+
+    repo, _ = make_repo(work / "live")
+    sock = f"/tmp/swt-bench-{os.getpid()}.sock"
+    env = {**os.environ, "PYTHONPATH": str(codes["file"]), "SWARMTUI_TMUX_SOCKET": sock}
+    cfg = work / "live.toml"
+    argv = json.dumps([sys.executable, "-c", AGENT.format(pace=pace)])
+    cfg.write_text(f'[slots]\nmax_agents = {n}\nreserve = 0\nmin_free_memory = "0"\n'
+                   f'[slots.pools]\nworker = {n}\n[run]\ndefault_agent = "a"\n'
+                   f'[agents.a]\ncommand = {argv}\n')
+    tasks = work / "live-tasks.toml"
+    tasks.write_text("".join(f'[[task]]\nid = "t{i}"\nprompt = "tick"\n' for i in range(n)))
+    up = subprocess.Popen([sys.executable, "-m", "swarmtui", "up", str(tasks), "--headless",
+                           "--repo", str(repo), "--config", str(cfg)], env=env, cwd=codes["file"],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 300
+        while True:
+            out = subprocess.run([sys.executable, "-m", "swarmtui", "status", "--json", "--repo",
+                                  str(repo)], env=env, cwd=codes["file"], capture_output=True,
+                                 text=True).stdout
+            if out and sum(r["last_progress"] == "tick" for r in json.loads(out)["tasks"]) == n:
+                break
+            if time.monotonic() > deadline or up.poll() is not None:
+                raise SystemExit("the live run did not get all its agents reporting")
+            time.sleep(1)
+        got: dict[str, list[tuple[float, float]]] = {"before": [], "file": []}
+        answered = 0
+        for _ in range(runs):
+            for name in got:
+                b = resource.getrusage(resource.RUSAGE_CHILDREN)
+                t0 = time.perf_counter()
+                done = subprocess.run([sys.executable, "-c", ASK, "status", "--json", "--repo",
+                                       str(repo)], env={**env, "PYTHONPATH": str(codes[name])},
+                                      cwd=codes[name], capture_output=True, text=True)
+                wall = time.perf_counter() - t0
+                a = resource.getrusage(resource.RUSAGE_CHILDREN)
+                got[name].append((wall, a.ru_utime - b.ru_utime + a.ru_stime - b.ru_stime))
+                if name == "file" and done.stderr.split()[-1:] == ["False"]:
+                    answered += 1
+        med = {k: (round(statistics.median(w for w, _ in v) * 1000),
+                   round(statistics.median(c for _, c in v) * 1000)) for k, v in got.items()}
+        return (f"live: {n} agents, a progress line each every {pace} s: before (log) "
+                f"{med['before'][0]} / {med['before'][1]} ms, after {med['file'][0]} / "
+                f"{med['file'][1]} ms (wall / CPU, median of {runs}); the file answered "
+                f"{answered} of {runs}")
+    finally:
+        subprocess.run([sys.executable, "-m", "swarmtui", "down", "--repo", str(repo)], env=env,
+                       cwd=codes["file"], capture_output=True, timeout=120)
+        if up.poll() is None:
+            up.kill()
+        up.wait(30)
+        subprocess.run(["tmux", "-S", sock, "kill-server"], capture_output=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, nargs="+", default=[10, 100, 500])
     ap.add_argument("--runs", type=int, default=9)
     ap.add_argument("--before", default="main")
     ap.add_argument("--after", default="HEAD")
+    ap.add_argument("--live", type=int, default=0, metavar="N")
+    ap.add_argument("--pace", type=float, default=0.5)
     a = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="swarmtui-status-") as d:
         work = Path(d)
@@ -151,6 +225,8 @@ def main() -> None:
                   f"{r['log'][1]} | {r['file'][0]} / {r['file'][1]} | {r['file+pyc'][0]} / "
                   f"{r['file+pyc'][1]} | {ratio:.1f}x | {r['view_ms']} | {r['file_kb']} | "
                   f"{'yes' if r['same'] else 'NO'} |")
+        if a.live:
+            print(live(a.live, a.pace, a.runs, codes, work))
 
 
 if __name__ == "__main__":
