@@ -19,7 +19,10 @@ def main(argv: list[str] | None = None) -> int:
     if args_in[:1] == ["status"]:
         from swarmtui.cli.quick import quick_status
 
-        done = quick_status(args_in[1:])
+        try:
+            done = quick_status(args_in[1:])
+        except KeyboardInterrupt:  # while it waited for the supervisor's next file
+            return 130
         if done is not None:
             return done
     from swarmtui.cli.common import Invocation
