@@ -3,15 +3,18 @@
 Answering `status` from the log means importing the model (pydantic: most of a second on a
 loaded box), folding the events after the newest snapshot and building the view. A live
 supervisor already holds that projection, so it writes the view (``engine/run/statusview.py``)
-to this file now and then and whenever a reader asks; `status` reads it with the standard
-library alone and finishes it with the reader's own parts (``finish``: whether a supervisor holds
-the run, the repository's path, the target's commit now and the ages at the reader's clock).
+to this file now and then and whenever a reader asks, as `status --json`'s very text with a
+marker for each value only the reader knows (``template``); `status` reads it with the
+standard library alone and fills those in (``fill``: whether a supervisor holds the run, the
+repository's path, the target's commit now, each forecast's staleness and the ages at the
+reader's clock), which is what ``finish`` does to the view on the way from the log.
 
 The file is a cache and never the truth. A reader uses it only when all of these hold, and
 otherwise answers from the log as before (slower, never wrong):
 
 - a supervisor holds the run lock, and it is the process that wrote the file (a file left by a
-  supervisor that died, or by the one before a restart, is ignored);
+  supervisor that died, or by the one before a restart, is ignored); and that supervisor has
+  folded every row of the run (one it did not write or could not read ends its file);
 - it covers the whole log as it was when the reader started: its ``seq`` is at least the log's
   newest. When the supervisor has written events since, the reader nudges it and waits (at
   most ``WAIT_S``) for a newer file. So `status` after a command that was answered always shows
@@ -215,6 +218,20 @@ def write(swarm: Path, head: dict[str, Any], view: dict[str, Any], anchors: list
         except OSError:
             pass
         return False
+    finally:
+        os.close(dfd)
+
+
+def remove(swarm: Path) -> None:
+    """No status file (readers use the log); never through a link, never raises."""
+    try:
+        dfd = os.open(swarm, _DIR)
+    except OSError:
+        return
+    try:
+        os.unlink(FILE, dir_fd=dfd)
+    except OSError:
+        pass
     finally:
         os.close(dfd)
 

@@ -7,6 +7,11 @@ loaded 2-core box: ``bench/status.py`` prints it); turning it into the file's te
 it, as long again, run on the snapshot worker, one write at a time. Writes asked for are at
 least ``ASKED_GAP`` apart, and further when the view is slow to build (``SHARE``): readers, or
 an agent nudging in a loop, can take no more than a tenth of the loop's time.
+
+The file stands for the log only while the projection is the fold of every row of the run: a row
+this supervisor did not write (its seq skips one: a foreign writer, a hand-made row) or could
+not read (``Store.skipped``) ends the file for this supervisor's life, and `status` reads the
+log, which says what it finds there.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from swarmtui.config import Config
 from swarmtui.engine.messages import Wake
 from swarmtui.engine.ports import Ports
 from swarmtui.engine.run.statusview import Anchor, valid_until, view
-from swarmtui.model import RunState
+from swarmtui.model import Event, RunState
 
 EVERY_S = 1.0  # a changed run is written this often with nobody asking
 ASKED_GAP = 0.1  # and no more often than this when readers ask
@@ -77,6 +82,9 @@ class StatusWriter:
         self._code: dict[str, Any] | None = None
         self._vouched: list[statusfile.Identity] = []
         self._cost = 0.0  # seconds the last view took to build
+        self._prev: int | None = ports.state.last_seq or None  # the newest event folded
+        self._whole = True  # no row of the run is missing from the projection
+        self._dropped = False
 
     def vouch(self, config: Path | None) -> None:
         """The config file this supervisor loaded without an error, as it is now: a reader
@@ -84,6 +92,11 @@ class StatusWriter:
         ident = statusfile.identity(config) if config is not None else None
         if ident is not None:
             self._vouched.append(ident)
+
+    def heard(self, ev: Event) -> None:
+        if self._prev is not None and ev.seq != self._prev + 1:
+            self._whole = False  # someone else wrote the rows between
+        self._prev = ev.seq
 
     def step(self, now: float) -> None:
         self._maybe_write(now)
@@ -95,6 +108,11 @@ class StatusWriter:
 
     def _maybe_write(self, now: float) -> None:
         st = self.ports.state
+        if not self._whole or self.ports.store.skipped:
+            if not self._dropped:
+                self._dropped = True
+                self.ports.workers.store.submit(statusfile.remove, self.ports.swarm)
+            return
         if not st.run or st.settings is None or st.last_seq == self._seq:
             self._asked = False
             return

@@ -175,7 +175,7 @@ def _messages(loop: Loop, p: Parts) -> None:
 def _listeners(loop: Loop, p: Parts) -> None:
     """The parts that hear every event as it is written, in this order."""
     loop.listeners.extend([p.window.heard, p.watchdog.heard, p.dispatcher.heard,
-                           p.forecasts.heard, p.alerts.heard])
+                           p.forecasts.heard, p.alerts.heard, p.status.heard])
 
 
 def _tick(loop: Loop, p: Parts) -> None:
