@@ -10,11 +10,24 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from swarmtui.textsafe import term_safe
-
 DIFF_LINES = 3000  # lines of one attempt's diff (committed and not yet committed together)
 GIT_TIMEOUT = 20.0
 TIP_TIMEOUT = 10.0
+
+
+def main_root(start: Path) -> Path:
+    """The main worktree's root around ``start`` (from inside a linked worktree: the main
+    repository, where ``.swarm`` lives), by one ``git rev-parse``. Raises CalledProcessError
+    outside a repository, OSError or SubprocessError when git cannot run, ValueError in a bare
+    repository (``engine/runtime/git.find_root`` says which in words)."""
+    done = subprocess.run(["git", "-C", str(start), "rev-parse", "--path-format=absolute",
+                           "--git-common-dir", "--show-toplevel"], capture_output=True,
+                          text=True, timeout=30, check=True)
+    lines = done.stdout.splitlines()
+    if len(lines) < 2:
+        raise ValueError(f"{start}: a bare repository has no working tree")
+    common, top = Path(lines[0]), Path(lines[1])
+    return common.parent if common.name == ".git" else top
 
 
 def target_tip(repo: Path, target: str | None) -> str | None:
@@ -78,4 +91,6 @@ def attempt_diff(repo: Path, worktree: Path, agent_id: str, start: str, branch: 
     else:
         parts.append(f"(its worktree {worktree} is gone: only committed work is shown)")
     body = [_cap(x, budget) for x in (committed, dirty) if x.strip()]
+    from swarmtui.textsafe import term_safe  # here: `status` loads this module for the tip
+
     return term_safe("\n\n".join(parts + body), multiline=True)

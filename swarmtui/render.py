@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from swarmtui.model import ACTIVE, Event, EventKind, RunState, TaskView
+from swarmtui.model import ACTIVE, Event, EventKind, TaskView
 from swarmtui.model.readings import health_text
 from swarmtui.model.state import Crash
+from swarmtui.statustext import accounts_line, crash_text, format_age, short
 from swarmtui.textsafe import term_safe
 
+__all__ = ["accounts_line", "alert_text", "crash_line", "event_detail", "format_age",
+           "format_event", "task_row"]
 
-def _short(v: Any, n: int = 80) -> str:
-    s = " ".join(str(v).split())
-    return s if len(s) <= n else s[: n - 1] + "…"
+
+_short = short
 
 
 # Per event kind: the detail shown after the kind, from the event's data.
@@ -125,17 +126,6 @@ def format_event(ev: Event) -> str:
     return term_safe(line)  # agent text never reaches a terminal raw
 
 
-def format_age(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    s = int(max(0, seconds))
-    if s < 60:
-        return f"{s}s"
-    if s < 3600:
-        return f"{s // 60}m{s % 60:02d}s"
-    return f"{s // 3600}h{(s % 3600) // 60:02d}m"
-
-
 def task_row(t: TaskView, max_attempts: int, now: float) -> dict[str, Any]:
     runtime = None
     if t.started_at is not None:
@@ -174,71 +164,9 @@ def task_row(t: TaskView, max_attempts: int, now: float) -> dict[str, Any]:
     }
 
 
-def format_status_table(run: RunState, rows: list[dict[str, Any]], live: bool,
-                        slots: dict[str, Any], held: list[dict[str, Any]] | None = None,
-                        accounts: list[dict[str, Any]] | None = None) -> str:
-    now = time.time()
-    head = (f"run {run.run}: {run.status}{'' if live else ' (no supervisor)'}  "
-            f"target {run.target or '-'}  slots {slots['used']}/{slots['max']} "
-            f"(reserve {slots['reserve']})  elapsed "
-            f"{format_age((run.ended_at or now) - (run.started_at or now))}")
-    if run.breaker_open:
-        head += f"\nbreaker open: {run.breaker_reason}"
-    if run.last_crash is not None:
-        head += "\n" + crash_line(run.last_crash)
-    if accounts:
-        head += "\n" + accounts_line(accounts)
-    cols = ["id", "state", "try", "role", "health", "last progress"]
-    lines = [head, ""]
-    data = [[r["id"], r["state"], f"{r['attempt']}/{r['max_attempts']}", r["role"],
-             _short(r["health_text"], 40) if r.get("health") in ("context", "check_failing")
-             or r.get("drift") else r["health"], _short(_note(r), 50)] for r in rows]
-    widths = [max([len(c)] + [len(str(row[i])) for row in data]) for i, c in enumerate(cols)]
-    lines.append("  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True)).rstrip())
-    for row in data:
-        lines.append("  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
-    if held:
-        lines += ["", f"held text ({len(held)}): kept out of prompts until "
-                  "`swarmtui approve QID` or `swarmtui reject QID`"]
-        for h in held:
-            lines.append(f"  {h['qid']}  {h['task'] or '-'}  {h['source']}: "
-                         f"{_short(', '.join(h['reasons']), 40)}  \"{_short(h['excerpt'], 60)}\"")
-    return term_safe("\n".join(lines), multiline=True)
-
-
-def accounts_line(accounts: list[dict[str, Any]]) -> str:
-    """``accounts: work (claude) 2 running $1.20 · home (claude) limited until 14:05 $0.40 of
-    $5.00``: each account's use, limit and spend, for people."""
-    parts = []
-    for a in accounts:
-        bits = [f"{a['name']} ({a['cli'] or '?'})"]
-        if a["in_use"]:
-            bits.append(f"{a['in_use']} running")
-        if a["limited_until"] is not None:
-            until = datetime.fromtimestamp(a["limited_until"]).strftime("%H:%M")
-            bits.append(f"limited until {until}")
-        cap = f" of ${a['max_cost_usd']:.2f}" if a["max_cost_usd"] else ""
-        bits.append(f"${a['spend_usd']:.2f}{cap}" + (" (cap reached)" if a["capped"] else ""))
-        parts.append(" ".join(bits))
-    return "accounts: " + " · ".join(parts)
-
-
 def crash_line(c: Crash, *, hint: bool = True) -> str:
     """The supervisor's last crash, for people: when, what, and where the traceback is."""
-    when = datetime.fromtimestamp(c.time).strftime("%H:%M")
-    after = "; the run was resumed since" if c.resumed else (
-        "; `swarmtui attach` restarts it" if hint else "")
-    return (f"the supervisor crashed at {when}: {c.error} (traceback in .swarm/supervisor.log)"
-            f"{after}")
-
-
-def _note(r: dict[str, Any]) -> str:
-    """The most useful words for a task row: why it waits or failed, else its last progress."""
-    if r["state"] in ("blocked", "failed", "dead", "cancelled"):
-        return str(r["reason"])
-    if r["state"] == "pending":
-        return f"retry after: {r['reason']}" if r["reason"] else "queued"
-    return str(r["last_progress"] if r["state"] in ("running", "verifying") else r["summary"])
+    return crash_text(c.time, c.error, c.resumed, hint=hint)
 
 
 def alert_text(ev: Event) -> str | None:

@@ -17,127 +17,42 @@ from swarmtui.errors import InputError, SwarmError
 from swarmtui.gitview import target_tip
 
 
-def forecast_obj(fc: dict[str, Any] | None, tip: str | None) -> dict[str, Any] | None:
-    """A task's merge forecast as the forecast part recorded it (no git call here); ``stale``
-    says the target has moved since (a new forecast follows within seconds)."""
-    if fc is None:
-        return None
-    made_on = str(fc.get("target_commit") or "")
-    return {"target": fc.get("target"), "files": list(fc.get("files") or []),
-            "conflicts_with": list(fc.get("conflicts_with") or []),
-            "out_of_scope": list(fc.get("out_of_scope") or []),
-            "reverts": list(fc.get("reverts") or []), "head": fc.get("head") or None,
-            "target_commit": made_on or None,
-            "stale": bool(made_on and tip and made_on != tip)}
+def __getattr__(name: str) -> Any:
+    """The status view's pieces, where callers found them before they moved to the engine
+    (``engine/run/statusview.py``); loaded on first use, so building the parser stays cheap."""
+    if name in ("accounts_obj", "agents_obj", "forecast_obj"):
+        from swarmtui.engine.run import statusview
+
+        return getattr(statusview, name)
+    raise AttributeError(name)
 
 
 def status_obj(repo: Path, config: Any, store: Any, state: Any = None) -> dict[str, Any]:
-    from swarmtui.engine.accounts.choose import limit_account
-    from swarmtui.model import ACTIVE
-    from swarmtui.model.attention import needs_you
-    from swarmtui.render import task_row
+    """The status object folded from the log: the engine's view of the run's state with this
+    reader's parts (``statusfile.finish``), the same two steps as an answer from the
+    supervisor's status file."""
+    from swarmtui.engine.run.statusview import view
+    from swarmtui.statusfile import finish
 
     state = store.replay() if state is None else state
     live = run_lock(repo).holder_alive()
     now = time.time()
-    tip = target_tip(repo, state.target)
-    rows = [task_row(t, config.retry.max_attempts, now) for t in state.tasks.values()]
-    for row, t in zip(rows, state.tasks.values(), strict=True):
-        rec = state.attempts.get(f"{t.id}-{t.attempt}")
-        row["host"] = rec.runner if rec is not None else None  # where its attempt runs
-        # What its newest attempt runs: the agent config, its CLI and its account (a usage
-        # limit may have moved it to another account, even another CLI's).
-        ran = rec.agent if rec is not None else t.spec.agent
-        row["attempt_agent"], row["account"] = ran, rec.account if rec is not None else None
-        row["cli"] = config.agents[ran].adapter if ran in config.agents else "generic"
-        row["forecast"] = forecast_obj(t.forecast, tip)
-    queued = sum(1 for t in state.tasks.values() if str(t.state) in ("pending", "blocked"))
-    run_state = str(state.status)
-    if not live and run_state not in ("finished", "stopped"):
-        run_state = "orphaned"  # unfinished, but no supervisor holds it
-    limits = {acct: {"until": lim.until, "type": lim.limit_type}
-              for acct, lim in state.usage_limits.items()}
-    alerts = [{"id": a.id, "task": a.task, "attempt": a.attempt, "kind": str(a.kind),
-               "level": str(a.level), "text": a.text, "count": a.count, "acked": a.acked}
-              for a in state.open_alerts()]
-    return {
-        "run": {"id": state.run, "state": run_state, "supervisor": live, "repo": str(repo),
-                "base": state.base, "target": state.target, "target_tip": tip,
-                "last_crash": None if state.last_crash is None else {
-                    "time": state.last_crash.time, "error": state.last_crash.error,
-                    "resumed": state.last_crash.resumed},
-                "started_at": state.started_at,
-                "ended_at": state.ended_at, "paused": state.paused,
-                "breaker_open": state.breaker_open, "breaker_reason": state.breaker_reason,
-                "usage_limited_until": state.usage_limited_until, "usage_limits": limits,
-                "disk_full": state.disk_full, "queued": queued,
-                "unsandboxed": state.unsandboxed,
-                "config": state.settings.config_path if state.settings else None,
-                "cost_usd": round(sum(t.cost_usd for t in state.tasks.values()), 4),
-                "last_seq": state.last_seq},
-        "slots": {"used": state.slots_used(), "max": config.slots.max_agents,
-                  "reserve": config.slots.reserve,
-                  "pools": {role: {"max": n, "used": sum(
-                      1 for t in state.tasks.values() if t.state in ACTIVE and t.spec.role == role)}
-                      for role, n in config.slots.pools.items()}},
-        "merge_queue": [m.task for m in state.merge_queue],
-        "agents": agents_obj(config),
-        "accounts": accounts_obj(config, state, now),
-        "alerts": alerts,
-        "held": [{"qid": h.qid, "task": h.task, "attempt": h.attempt, "source": h.source,
-                  "reasons": h.reasons, "excerpt": h.excerpt, "count": h.count}
-                 for h in state.quarantine.values() if h.state == "held"],
-        "needs_you": [{"task": t.id, "kind": str(need.kind), "text": need.text,
-                       "command": need.command}
-                      for t, need in needs_you(state, lambda agent: limit_account(
-                          state, config, agent, now), now)],
-        "tasks": rows,
-    }
-
-
-def accounts_obj(config: Any, state: Any, now: float) -> list[dict[str, Any]]:
-    """Each [[accounts]] entry (and any account the log names that the config no longer has):
-    its CLI, attempts running on it, until when a usage limit holds it, what its attempts
-    cost and its cap. Never where its key is, nor the key."""
-    from swarmtui.engine.accounts.choose import in_use, limited_until, spend
-
-    names = [(a.name, a.cli, a.max_cost_usd) for a in config.accounts]
-    known = {n for n, _, _ in names}
-    names += [(n, "", 0.0) for n in sorted({a.account for a in state.attempts.values()
-                                            if a.account and a.account not in known})]
-    out = []
-    for name, cli, cap in names:
-        spent = round(spend(state, name), 4)
-        out.append({"name": name, "cli": cli, "in_use": in_use(state, name),
-                    "limited_until": limited_until(state, name, now), "spend_usd": spent,
-                    "max_cost_usd": cap or None, "capped": bool(cap) and spent >= cap})
-    return out
-
-
-def agents_obj(config: Any) -> dict[str, Any]:
-    """Each configured agent's adapter and what its CLI does and does not tell swarmtui (the
-    adapter's capability set), so a gap is shown rather than silent."""
-    from swarmtui.engine.adapters import capabilities
-    from swarmtui.engine.adapters.base import Can
-
-    out: dict[str, Any] = {}
-    for name, agent in sorted(config.agents.items()):
-        can = capabilities(agent.adapter)
-        out[name] = {"adapter": agent.adapter, "can": sorted(str(c) for c in can),
-                     "cannot": sorted(str(c) for c in set(Can) - can)}
-    return out
+    obj, anchors = view(state, config, now)
+    return finish(obj, anchors, live=live, repo=str(repo), tip=target_tip(repo, state.target),
+                  now=now)
 
 
 def cmd_status(ctx: Invocation) -> int:
-    from swarmtui.render import format_status_table
+    """From the log. (The plain forms of the command were offered to the supervisor's status
+    file first, in ``cli/quick.py``; asking it again here could only wait twice.)"""
+    from swarmtui.statustext import status_text
 
     repo, config, store, state = existing_run_state(ctx)
     obj = status_obj(repo, config, store, state)
     if ctx.args.json:
         print(json.dumps(obj, sort_keys=True))
     else:
-        print(format_status_table(state, obj["tasks"], obj["run"]["supervisor"],
-                                  obj["slots"], obj["held"], obj["accounts"]))
+        print(status_text(obj, str(state.status)))
     return 0
 
 

@@ -214,6 +214,7 @@ class Supervisor:
                       clock=self.clock, agent_env=self.agent_env)
         ledger = entries_from_events(self.store.events(0, kind="task_merged"))
         parts = wiring.build(ports, self.loop, ledger)
+        parts.status.vouch(self.caller_config.source)  # loaded without an error, just now
         try:
             parts.spawner.note_existing(set(self.git.heads("refs/heads/swarm/")))
         except GitError:

@@ -35,6 +35,7 @@ from swarmtui.engine.run.holds import Holds
 from swarmtui.engine.run.inbox import Commands
 from swarmtui.engine.run.loop import Loop
 from swarmtui.engine.run.snapshots import Snapshotter
+from swarmtui.engine.run.statuswriter import StatusWriter
 
 
 @dataclass
@@ -61,6 +62,7 @@ class Parts:
     alerts: Alerts
     finisher: Finisher
     snapshots: Snapshotter
+    status: StatusWriter
 
 
 def build(ports: Ports, loop: Loop, ledger: list[LedgerEntry]) -> Parts:
@@ -88,6 +90,7 @@ def build(ports: Ports, loop: Loop, ledger: list[LedgerEntry]) -> Parts:
         alerts=Alerts(ports),
         finisher=Finisher(ports, ask),
         snapshots=Snapshotter(ports),
+        status=StatusWriter(ports),
     )
     _owners(loop, parts)
     _messages(loop, parts)
@@ -147,7 +150,12 @@ def _owners(loop: Loop, p: Parts) -> None:
 
 def _messages(loop: Loop, p: Parts) -> None:
     """What the helpers (watcher, tmux poller, workers) post, to the part that handles it."""
-    loop.on(m.Wake, p.inbox.woken)
+
+    def woken(msg: m.Wake) -> None:
+        p.inbox.woken(msg)  # a command, perhaps
+        p.status.woken(msg)  # or a `status` reader waiting for a newer status file
+
+    loop.on(m.Wake, woken)
     loop.on(m.FilesChanged, p.reader.changed)
     loop.on(m.Recheck, p.reader.recheck)
     loop.on(m.Panes, p.liveness.panes)
@@ -167,15 +175,15 @@ def _messages(loop: Loop, p: Parts) -> None:
 def _listeners(loop: Loop, p: Parts) -> None:
     """The parts that hear every event as it is written, in this order."""
     loop.listeners.extend([p.window.heard, p.watchdog.heard, p.dispatcher.heard,
-                           p.forecasts.heard, p.alerts.heard])
+                           p.forecasts.heard, p.alerts.heard, p.status.heard])
 
 
 def _tick(loop: Loop, p: Parts) -> None:
     """A tick, in order: commands first (what the operator asked), then what agents wrote and
     whether they live, their health, merges, what may start, forecasts, the status line, the
-    run's end and the snapshot. (The supervisor adds the footing check before all of these and
-    the heartbeat file after.)"""
+    run's end, the snapshot and the status file. (The supervisor adds the footing check before
+    all of these and the heartbeat file after.)"""
     for step in (p.inbox.step, p.reader.sweep_now_and_then, p.liveness.poll, p.window.step,
                  p.watchdog.step, p.merges.step, p.dispatcher.step, p.forecasts.step,
-                 p.alerts.status, p.finisher.step, p.snapshots.step):
+                 p.alerts.status, p.finisher.step, p.snapshots.step, p.status.step):
         loop.every_tick(step)

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from swarmtui.gitview import main_root
+
 
 class GitError(Exception):
     pass
@@ -73,18 +75,12 @@ def run_git(cwd: Path, *args: str, ok: tuple[int, ...] = (0,),
 def find_root(start: Path) -> Path:
     """The main worktree's root around ``start``, by plain git (not worth GitPython)."""
     try:
-        done = subprocess.run(["git", "-C", str(start), "rev-parse", "--path-format=absolute",
-                               "--git-common-dir", "--show-toplevel"], capture_output=True,
-                              text=True, timeout=30, check=True)
+        return main_root(start)
+    except ValueError:
+        raise GitError(f"{start}: a bare repository has no working tree") from None
     except (OSError, subprocess.SubprocessError) as e:
         raise GitError(f"{start}: not inside a git repository (use --repo DIR)" if isinstance(
             e, subprocess.CalledProcessError) else f"git rev-parse in {start}: {e}") from None
-    lines = done.stdout.splitlines()
-    if len(lines) < 2:
-        raise GitError(f"{start}: a bare repository has no working tree")
-    common, top = Path(lines[0]), Path(lines[1])
-    # From inside a linked worktree, report the main repository, where .swarm lives.
-    return common.parent if common.name == ".git" else top
 
 
 class Git:

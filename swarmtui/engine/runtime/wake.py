@@ -1,34 +1,17 @@
-"""A nudge from any process to a repository's supervisor: "look at your inbox now".
-
-Commands travel through the store; this only wakes the loop so a command takes effect at once
-instead of at the next tick. It is a Linux abstract-namespace datagram socket named after the
-repository (no file to clean up, no path-length limit). A lost nudge costs nothing but a tick.
-"""
+"""The supervisor's end of a nudge (``swarmtui/nudge.py``): a thread that wakes the loop when
+any process says "look at your inbox now"."""
 
 from __future__ import annotations
 
-import hashlib
 import socket
 import threading
 from collections.abc import Callable
 from pathlib import Path
 
 from swarmtui import faults
+from swarmtui.nudge import address, nudge
 
-
-def address(repo: Path) -> bytes:
-    digest = hashlib.sha256(str(Path(repo).resolve()).encode()).hexdigest()[:32]
-    return b"\0swarmtui-wake-" + digest.encode()
-
-
-def nudge(repo: Path) -> bool:
-    try:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as s:
-            s.setblocking(False)
-            s.sendto(b"w", address(repo))
-    except OSError:
-        return False
-    return True
+__all__ = ["WakeListener", "address", "nudge"]
 
 
 class WakeListener:
