@@ -37,7 +37,7 @@ class CommandKind(StrEnum):
 
 
 class Args(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class NoArgs(Args):

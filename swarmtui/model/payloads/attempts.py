@@ -54,7 +54,7 @@ class AttemptFailed(Payload):
 
 
 class ModelUsage(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
     input: int = 0
     output: int = 0
     cache_read: int = 0
@@ -66,7 +66,7 @@ class ModelUsage(BaseModel):
 class AgentOutcome(BaseModel):
     """How the agent CLI said its last turn ended (from its own structured output)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
     is_error: bool = False
     subtype: str = ""
     terminal_reason: str = ""

@@ -22,7 +22,7 @@ class Progress(Payload):
 
 
 class HealthEvidence(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
     silent_s: float | None = None
     idle_s: float | None = None
     intervals: float | None = None
@@ -81,7 +81,7 @@ class Diff(Payload):
 
 
 class Revert(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
     task: str
     file: str
     lines: int

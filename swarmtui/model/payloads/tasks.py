@@ -32,7 +32,7 @@ class TaskUnblocked(Payload):
 class ResolveBrief(BaseModel):
     """What a resolver attempt is told about the conflict it resolves."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
     conflicts: list[str]
     theirs: list[str] = Field(default_factory=list)
 
