@@ -7,6 +7,9 @@ row: a change rebuilds that row's strip and repaints that one line, a cursor mov
 lines, and nothing else is touched. Filtering and sorting reorder the rows (cheap: strips are
 kept). Columns grow (up to their cap) as values do; a shorter value is noticed by a re-measure
 every few seconds, not at once.
+RUN and AGE are rendered as a line is painted, from the feed's clock (``now``): when the clock
+moves, only the lines on screen whose RUN or AGE now read differently ("12s" to "13s"; "1h02m"
+stays for a minute) are painted again; rows off screen cost nothing until they scroll in.
 The widths fit the screen: LAST PROGRESS takes the spare width of a wide one; on a narrow one
 TITLE, LAST PROGRESS and ID shrink first, and what still does not fit is a sideways scroll away
 while ID stays put. Colours come from component classes styled in ``app.tcss``.
@@ -14,6 +17,7 @@ while ID stays put. Colours come from component classes styled in ``app.tcss``.
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Sequence
 from typing import ClassVar
@@ -31,7 +35,7 @@ from textual.strip import Strip
 
 from swarmtui.model import TaskState
 from swarmtui.report.fmt import cut_middle, distinct_cut
-from swarmtui.tui.view import COLUMN_INDEX, COLUMNS, SORT_MODES, Row
+from swarmtui.tui.view import AGE, COLUMN_INDEX, COLUMNS, RUNTIME, SORT_MODES, Row
 
 GAP = 2  # spaces between columns
 REMEASURE = 5.0  # seconds between looks for columns that could be narrower
@@ -138,10 +142,13 @@ class AgentsTable(ScrollView, can_focus=True):
         # on whichever task happened to be first when the table filled.
         self.moved = False
         self.rebuilt: list[str] = []  # tasks whose row was rendered again (tests, benchmark)
+        self.now = 0.0  # the feed's clock: RUN and AGE are shown as of this
         self.marked: list[str] = []  # rows marked with space, in the order they were marked
         self.id_tail: int | None = None  # where ids are cut: what keeps every one apart
-        self._strips: dict[str, Strip] = {}
+        # Each row's rendered line, with the RUN and AGE words it was rendered with.
+        self._strips: dict[str, tuple[Strip, tuple[str, str]]] = {}
         self._styles: dict[str, Style] = {}
+        self._base: Style | None = None  # the widget's own style (rich_style walks the DOM)
         self._header: Strip | None = None
         self._announced: str | None = None
         self._measured = time.monotonic()
@@ -167,7 +174,7 @@ class AgentsTable(ScrollView, can_focus=True):
         """A cell as shown (text and style); for tests and the benchmark."""
         row = self.rows_by_task[task]
         i = next(n for n, c in enumerate(COLUMNS) if c.key == column)
-        c = row.cells[i]
+        c = row.shown(self.now)[i]
         if not c.parts:
             return Text(c.text, style=self._style(c.style) or "")
         return Text.assemble(*((s, self._style(k) or "") for s, k in c.parts))
@@ -183,17 +190,26 @@ class AgentsTable(ScrollView, can_focus=True):
             self._styles[name] = st
         return st
 
+    @property
+    def base_style(self) -> Style:
+        if self._base is None:
+            self._base = self.rich_style
+        return self._base
+
     def restyle(self) -> None:
         """After a theme change every row is rendered again (the one full repaint there is)."""
         self._styles.clear()
+        self._base = None
         self._strips.clear()
         self._header = None
         self.refresh()
 
     def on_focus(self) -> None:
+        self._base = None
         self._repaint_row(self.cursor_row)
 
     def on_blur(self) -> None:
+        self._base = None
         self._repaint_row(self.cursor_row)
 
     # -- rendering -------------------------------------------------------------------------------
@@ -221,18 +237,20 @@ class AgentsTable(ScrollView, can_focus=True):
         return Strip(segs)
 
     def _row_strip(self, task: str, *, cursor: bool = False) -> Strip:
-        if not cursor:
-            strip = self._strips.get(task)
-            if strip is not None:
-                return strip
         row = self.rows_by_task[task]
-        cells = [(c.parts or ((c.text, c.style),), w) for c, w in zip(row.cells, self.widths,
+        times = row.times(self.now)
+        if not cursor:
+            cached = self._strips.get(task)
+            if cached is not None and cached[1] == times:
+                return cached[0]
+        shown = row.shown(self.now)
+        cells = [(c.parts or ((c.text, c.style),), w) for c, w in zip(shown, self.widths,
                                                                       strict=True)]
         mark = task in self.marked
         if cursor:
             return self._segments(cells, self._cursor_style(), plain=True, mark=mark)
-        strip = self._segments(cells, self.rich_style, plain=False, mark=mark)
-        self._strips[task] = strip
+        strip = self._segments(cells, self.base_style, plain=False, mark=mark)
+        self._strips[task] = (strip, times)
         self.rebuilt.append(task)
         return strip
 
@@ -243,7 +261,7 @@ class AgentsTable(ScrollView, can_focus=True):
     def _header_strip(self) -> Strip:
         if self._header is None:
             cells = [(((c.label, None),), w) for c, w in zip(COLUMNS, self.widths, strict=True)]
-            self._header = self._segments(cells, self.rich_style + (
+            self._header = self._segments(cells, self.base_style + (
                 self._style("table--header") or Style()), plain=True)
         return self._header
 
@@ -252,10 +270,10 @@ class AgentsTable(ScrollView, can_focus=True):
         x = self.scroll_offset.x
         if y == 0:
             strip = self._header_strip()
-            base = self.rich_style + (self._style("table--header") or Style())
+            base = self.base_style + (self._style("table--header") or Style())
         else:
             index = self.scroll_offset.y + y - 1
-            base = self.rich_style
+            base = self.base_style
             if not 0 <= index < len(self.order):
                 return Strip.blank(width, base)
             on_cursor = index == self.cursor_row
@@ -308,20 +326,25 @@ class AgentsTable(ScrollView, can_focus=True):
         self._measured = time.monotonic()
         natural = [len(c.label) for c in COLUMNS]
         for row in self.rows_by_task.values():
-            for i, (col, c) in enumerate(zip(COLUMNS, row.cells, strict=True)):
-                n = cell_len(c.text) if not c.parts else sum(cell_len(s) for s, _ in c.parts)
-                natural[i] = max(natural[i], min(n, col.max_width) if col.max_width else n)
+            for i, n in enumerate(self._lengths(row)):
+                natural[i] = max(natural[i], n)
         if natural == self.natural:
             return False
         self.natural = natural
         return True
 
+    def _lengths(self, row: Row) -> list[int]:
+        """How wide each of ``row``'s values is as shown now (up to its column's cap)."""
+        out = []
+        for col, c in zip(COLUMNS, row.shown(self.now), strict=True):
+            n = cell_len(c.text) if not c.parts else sum(cell_len(s) for s, _ in c.parts)
+            out.append(min(n, col.max_width) if col.max_width else n)
+        return out
+
     def _grow(self, row: Row) -> bool:
         """Widen columns for ``row``'s values (never narrower); True when any grew."""
         grew = False
-        for i, (col, c) in enumerate(zip(COLUMNS, row.cells, strict=True)):
-            n = cell_len(c.text) if not c.parts else sum(cell_len(s) for s, _ in c.parts)
-            n = min(n, col.max_width) if col.max_width else n
+        for i, n in enumerate(self._lengths(row)):
             if n and i in self.hidden:
                 self.hidden.discard(i)
                 grew = True
@@ -330,9 +353,13 @@ class AgentsTable(ScrollView, can_focus=True):
                 grew = True
         return grew
 
-    def apply(self, changed: dict[str, Row], removed: list[str], *, reset: bool = False) -> None:
-        """Bring the table up to date with the feed's changes."""
+    def apply(self, changed: dict[str, Row], removed: list[str], *, reset: bool = False,
+              now: float | None = None) -> None:
+        """Bring the table up to date with the feed's changes (and its clock: ``now``)."""
         keep = self.selected_task
+        then = self.now
+        if now is not None:
+            self.now = now
         if reset:
             self.rows_by_task, self.order, self._strips = {}, [], {}
             self.natural = [len(c.label) for c in COLUMNS]
@@ -345,6 +372,7 @@ class AgentsTable(ScrollView, can_focus=True):
             self._strips.pop(tid, None)
         if reset or removed:
             self.marked = [m for m in self.marked if m in self.rows_by_task]
+        mode = self.sort_mode
         for tid, row in changed.items():
             old = self.rows_by_task.get(tid)
             self.rows_by_task[tid] = row
@@ -352,10 +380,15 @@ class AgentsTable(ScrollView, can_focus=True):
             # A new id can need a wider ID column to stay apart from the others once cut.
             grew = self._grow(row) or old is None or grew
             if old is None or self.matches(old) != self.matches(row) or \
-                    old.sort_key(self.sort_mode) != row.sort_key(self.sort_mode):
+                    old.sort_key(mode, then) != row.sort_key(mode, self.now):
                 reorder = True
             else:
                 repaint.append(tid)
+        if self.now != then:
+            grew = self._clock_grew() or grew
+            reorder = reorder or self._clock_reorders()
+            if not reorder:
+                repaint += self._clock_moved(then)
         if not grew and time.monotonic() - self._measured >= REMEASURE:
             grew = self._shrink()
         if grew or reset:
@@ -368,10 +401,41 @@ class AgentsTable(ScrollView, can_focus=True):
             if tid in shown:
                 self._repaint_row(shown[tid])
 
+    def _clock_grew(self) -> bool:
+        """Whether RUN or AGE of some row (on screen or not) got wider than its column as the
+        clock moved ("59s" to "1m00s"): a column grows as soon as one value needs it."""
+        grew = False
+        for row in self.rows_by_task.values():
+            if row.run_since is None and row.age_since is None:
+                continue
+            run, age = row.times(self.now)
+            for i, n in ((RUNTIME, cell_len(run)), (AGE, cell_len(age))):
+                if n > self.natural[i]:
+                    self.natural[i] = n
+                    grew = True
+        return grew
+
+    def _clock_reorders(self) -> bool:
+        """Whether the clock moved rows in the sort by runtime (a running attempt overtakes
+        one that ended); no other order moves with the clock."""
+        if self.sort_mode != "runtime":
+            return False
+        mode, now = self.sort_mode, self.now
+        shown = [self.rows_by_task[t] for t in self.order]
+        return any(a.sort_key(mode, now) > b.sort_key(mode, now)
+                   for a, b in itertools.pairwise(shown))
+
+    def _clock_moved(self, then: float) -> list[str]:
+        """The rows on screen whose RUN or AGE read differently now than at ``then``."""
+        top = self.scroll_offset.y
+        on_screen = self.order[top:top + max(0, self.scrollable_content_region.height - 1)]
+        return [t for t in on_screen
+                if self.rows_by_task[t].times(then) != self.rows_by_task[t].times(self.now)]
+
     def _reorder(self, keep: str | None) -> None:
         rows = [r for r in self.rows_by_task.values() if self.matches(r)]
-        mode = self.sort_mode
-        rows.sort(key=lambda r: r.sort_key(mode))
+        mode, now = self.sort_mode, self.now
+        rows.sort(key=lambda r: r.sort_key(mode, now))
         self.order = [r.task for r in rows]
         self._resize_virtual()
         if not self.moved:
