@@ -149,6 +149,7 @@ class AgentsTable(ScrollView, can_focus=True):
         self._strips: dict[str, tuple[Strip, tuple[str, str]]] = {}
         self._styles: dict[str, Style] = {}
         self._base: Style | None = None  # the widget's own style (rich_style walks the DOM)
+        self._regrow_asked = False
         self._header: Strip | None = None
         self._announced: str | None = None
         self._measured = time.monotonic()
@@ -243,15 +244,19 @@ class AgentsTable(ScrollView, can_focus=True):
             cached = self._strips.get(task)
             if cached is not None and cached[1] == times:
                 return cached[0]
+        if not self._regrow_asked and (len(times[0]) > self.natural[RUNTIME]
+                                       or len(times[1]) > self.natural[AGE]):
+            self._regrow_asked = True
+            self.call_later(self._regrow)
         shown = row.shown(self.now)
         cells = [(c.parts or ((c.text, c.style),), w) for c, w in zip(shown, self.widths,
                                                                       strict=True)]
         mark = task in self.marked
+        self.rebuilt.append(task)
         if cursor:
             return self._segments(cells, self._cursor_style(), plain=True, mark=mark)
         strip = self._segments(cells, self.base_style, plain=False, mark=mark)
         self._strips[task] = (strip, times)
-        self.rebuilt.append(task)
         return strip
 
     def _cursor_style(self) -> Style:
@@ -307,6 +312,19 @@ class AgentsTable(ScrollView, can_focus=True):
     def _resize_virtual(self) -> None:
         self.virtual_size = Size(self._content_width(), len(self.order) + 1)
 
+    def _repaint_clock(self, index: int) -> None:
+        """Repaint RUN and AGE of one line only: a second passing changes nothing else, and
+        a terminal is sent only the cells that changed."""
+        line = index - self.scroll_offset.y + 1
+        if not 1 <= line < self.size.height:
+            return
+        if self.scroll_offset.x:
+            self._repaint_row(index)  # scrolled sideways: where they are is not worth working out
+            return
+        x = 1 + sum(w + GAP for w in self.widths[:RUNTIME] if w)
+        width = sum(w + GAP for w in self.widths[RUNTIME:AGE + 1] if w)
+        self.refresh(Region(x, line, width, 1))
+
     def _repaint_row(self, index: int) -> None:
         line = index - self.scroll_offset.y + 1
         if 1 <= line < self.size.height:
@@ -334,11 +352,11 @@ class AgentsTable(ScrollView, can_focus=True):
         return True
 
     def _lengths(self, row: Row) -> list[int]:
-        """How wide each of ``row``'s values is as shown now (up to its column's cap)."""
-        out = []
-        for col, c in zip(COLUMNS, row.shown(self.now), strict=True):
-            n = cell_len(c.text) if not c.parts else sum(cell_len(s) for s, _ in c.parts)
-            out.append(min(n, col.max_width) if col.max_width else n)
+        """How wide each of ``row``'s values is as shown now (up to its column's cap): the
+        feed measured all but RUN and AGE."""
+        out = list(row.lengths)
+        run, age = row.times(self.now)
+        out[RUNTIME], out[AGE] = cell_len(run), cell_len(age)
         return out
 
     def _grow(self, row: Row) -> bool:
@@ -384,11 +402,11 @@ class AgentsTable(ScrollView, can_focus=True):
                 reorder = True
             else:
                 repaint.append(tid)
+        moved: list[str] = []
         if self.now != then:
-            grew = self._clock_grew() or grew
+            moved = self._clock_moved(then)
+            grew = self._clock_grew(moved) or grew
             reorder = reorder or self._clock_reorders()
-            if not reorder:
-                repaint += self._clock_moved(then)
         if not grew and time.monotonic() - self._measured >= REMEASURE:
             grew = self._shrink()
         if grew or reset:
@@ -400,20 +418,28 @@ class AgentsTable(ScrollView, can_focus=True):
         for tid in repaint:
             if tid in shown:
                 self._repaint_row(shown[tid])
+        for tid in set(moved) - set(repaint):
+            self._repaint_clock(shown[tid])
 
-    def _clock_grew(self) -> bool:
-        """Whether RUN or AGE of some row (on screen or not) got wider than its column as the
-        clock moved ("59s" to "1m00s"): a column grows as soon as one value needs it."""
+    def _clock_grew(self, tasks: list[str]) -> bool:
+        """Whether RUN or AGE of one of ``tasks`` got wider than its column as the clock
+        moved ("59s" to "1m00s"). Rows off screen are measured when they are painted
+        (``_row_strip``) and by the re-measure every few seconds."""
         grew = False
-        for row in self.rows_by_task.values():
-            if row.run_since is None and row.age_since is None:
-                continue
-            run, age = row.times(self.now)
+        for tid in tasks:
+            run, age = self.rows_by_task[tid].times(self.now)
             for i, n in ((RUNTIME, cell_len(run)), (AGE, cell_len(age))):
                 if n > self.natural[i]:
                     self.natural[i] = n
                     grew = True
         return grew
+
+    def _regrow(self) -> None:
+        """A row scrolled into view with a RUN or AGE wider than its column: widen it."""
+        self._regrow_asked = False
+        if self._clock_grew(list(self.rows_by_task)) and self._relayout():
+            self._resize_virtual()
+            self.refresh()
 
     def _clock_reorders(self) -> bool:
         """Whether the clock moved rows in the sort by runtime (a running attempt overtakes

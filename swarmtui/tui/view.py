@@ -13,6 +13,8 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
+from rich.cells import cell_len
+
 from swarmtui.config import Config
 from swarmtui.engine.accounts.choose import limit_account
 from swarmtui.model import ACTIVE, AttemptRec, Health, NoteKind, RunState, TaskState, TaskView
@@ -121,6 +123,9 @@ class Row:
     age_since: float | None  # an active task's last progress line (or start): AGE; else "-"
     cost: float
     search: str  # lower-case text the filter matches against
+    # Each cell's width in cells, up to its column's cap (0 for RUN and AGE): measured here,
+    # in the feed's thread, so the UI's loop does not measure every changed row again.
+    lengths: tuple[int, ...] = ()
 
     @property
     def needs_you(self) -> bool:
@@ -327,7 +332,14 @@ def make_row(t: TaskView, order: int, max_attempts: int,
     return Row(task=t.id, cells=cells, order=order, state_rank=STATE_RANK.get(t.state, 99),
                health_rank=HEALTH_RANK[hclass] if active or t.health != Health.OK else 0,
                need_rank=need.rank if need else NONE_RANK, run_since=run_since,
-               run_for=run_for, age_since=age_since, cost=cost, search=search)
+               run_for=run_for, age_since=age_since, cost=cost, search=search,
+               lengths=tuple(cell_width(c, col) for c, col in zip(cells, COLUMNS, strict=True)))
+
+
+def cell_width(c: Cell, col: Column) -> int:
+    """How many cells ``c`` takes on screen, up to ``col``'s cap."""
+    n = cell_len(c.text) if not c.parts else sum(cell_len(s) for s, _ in c.parts)
+    return min(n, col.max_width) if col.max_width else n
 
 
 def make_rows(state: RunState, config: Config, now: float,
