@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from rich.cells import cell_len
@@ -171,8 +172,10 @@ class Row:
         return (self.order,)
 
 
+@lru_cache(maxsize=4096)
 def clip(s: str, n: int = 0) -> str:
-    """One line, terminal-safe, cut to ``n`` characters (0: not cut)."""
+    """One line, terminal-safe, cut to ``n`` characters (0: not cut). Remembered: a task's id,
+    title and role are clipped again each time its row is built."""
     s = " ".join(term_safe(s).split())
     return s if not n or len(s) <= n else s[: n - 1] + "…"
 
@@ -338,7 +341,10 @@ def make_row(t: TaskView, order: int, max_attempts: int,
 
 def cell_width(c: Cell, col: Column) -> int:
     """How many cells ``c`` takes on screen, up to ``col``'s cap."""
-    n = cell_len(c.text) if not c.parts else sum(cell_len(s) for s, _ in c.parts)
+    if not c.parts:
+        n = len(c.text) if c.text.isascii() else cell_len(c.text)
+    else:
+        n = sum(len(s) if s.isascii() else cell_len(s) for s, _ in c.parts)
     return min(n, col.max_width) if col.max_width else n
 
 
