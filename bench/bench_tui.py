@@ -33,6 +33,7 @@ from swarmtui.tui.app import SwarmApp
 from swarmtui.tui.detail import LogView
 from swarmtui.tui.dialogs import ConfirmScreen
 from swarmtui.tui.feed import Feed
+from swarmtui.windows import RunWindows
 
 
 def build(repo: Path, agents: int) -> Store:
@@ -148,7 +149,7 @@ async def measure(app: SwarmApp, agents: int) -> None:
 
         confirms = []
         for _ in range(15):
-            confirms.append(await timed(app, ("k",),
+            confirms.append(await timed(app, ("K",),
                                         lambda: isinstance(app.screen, ConfirmScreen)))
             await press(app, "n")
             while isinstance(app.screen, ConfirmScreen):
@@ -171,6 +172,8 @@ async def measure(app: SwarmApp, agents: int) -> None:
             mode = table.sort_mode
             sorts.append(await timed(app, ("s",), lambda m=mode: table.sort_mode != m))
         print(f"sort key:                          {ms(sorts)}")
+        every = moves + tabs + confirms + opens + filters + sorts
+        print(f"every key to screen (not the log): {ms(every)}")
 
 
 def feed_figures(repo: Path, agents: int) -> None:
@@ -184,7 +187,9 @@ def feed_figures(repo: Path, agents: int) -> None:
     steps = []
     for _ in range(20):
         feed.ready.set()
-        feed._built = 0.0  # force the once-a-second rebuild of ages and runtimes
+        # Force the once-a-second update and a build of every row (ages alone change no row).
+        feed._built_now = feed._built = 0.0  # (_built: the name before ages moved to paint)
+        feed._full_at = -1e9
         t0 = time.perf_counter()
         feed.step()
         steps.append(time.perf_counter() - t0)
@@ -221,8 +226,8 @@ def main() -> None:
                                           "pools": {"worker": args.agents}}}, "bench")
         writer = Writer(repo / P.SWARM_DIR / P.STATE_DB, args.agents, args.rate)
         writer.start()
-        app = SwarmApp(repo, cfg, read_only=False, tmux=Tmux("bench", Path(d) / "none.sock"),
-                       supervisor_alive=None)
+        app = SwarmApp(repo, cfg, read_only=False, supervisor_alive=None,
+                       windows=RunWindows(Tmux("bench", Path(d) / "none.sock")))
         t0 = time.perf_counter()
         print(f"with {args.agents} agents running and progress events arriving (asked for "
               f"{args.rate:.0f}/s; a real fleet of 100 sends about 2/s):")

@@ -29,6 +29,7 @@ from swarmtui.store import Store
 from swarmtui.tui.app import SwarmApp
 from swarmtui.tui.feed import FeedUpdate
 from swarmtui.tui.view import COLUMN_KEYS
+from swarmtui.windows import RunWindows
 
 PROGRESS_COL = COLUMN_KEYS.index("progress")
 
@@ -86,8 +87,8 @@ def main() -> int:
     store = Store(repo / ".swarm" / "state.db")
     config = config_of_run(store.replay().settings, caller)  # what `swarmtui watch` uses
     store.close()
-    app = MeasuredApp(repo, config, read_only=True, tmux=Tmux(session_name_for(repo)),
-                      supervisor_alive=None, out=out)
+    app = MeasuredApp(repo, config, read_only=True, supervisor_alive=None, out=out,
+                      windows=RunWindows(Tmux(session_name_for(repo))))
     try:
         asyncio.run(run(app, stop_file, out.with_suffix(".ready")))
     finally:

@@ -130,7 +130,7 @@ def test_rows_header_and_slots_of_a_recorded_run(tmp_path: Path) -> None:
     w = build_world(tmp_path)
     state = w.store.replay()
     rows = make_rows(state, w.config, NOW)
-    cells = {tid: {c.key: cell.text for c, cell in zip(COLUMNS, r.cells, strict=True)}
+    cells = {tid: {c.key: cell.text for c, cell in zip(COLUMNS, r.shown(NOW), strict=True)}
              for tid, r in rows.items()}
     assert cells["parser"]["state"] == "running"
     assert cells["parser"]["try"] == "1/3"

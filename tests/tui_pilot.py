@@ -30,11 +30,11 @@ if TYPE_CHECKING:
 
 def make_app(world: World, *, read_only: bool = False, tmux: Tmux | None = None,
              alive: Callable[[], bool] | None = lambda: True, **kw: Any) -> SwarmApp:
-    """The app on the recorded world, with the world's frozen clock."""
+    """The app on the recorded world, with the world's frozen clock (or ``clock=``)."""
     return SwarmApp(world.repo, kw.pop("config", world.config), read_only=read_only,
                     windows=RunWindows(tmux or no_tmux(world.repo.parent)),
                     supervisor_alive=alive,
-                    clock=lambda: NOW, **kw)
+                    clock=kw.pop("clock", lambda: NOW), **kw)
 
 
 def app_on(f: Fleet) -> SwarmApp:

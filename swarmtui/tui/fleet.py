@@ -108,7 +108,7 @@ class FleetScreen(ActionScreen):
         self.base = upd.base
         self.header = upd.header
         table = self.table
-        table.apply(upd.rows, upd.removed, reset=upd.reset)
+        table.apply(upd.rows, upd.removed, reset=upd.reset, now=upd.now)
         self.query_one(TopBar).show(upd.header)
         self.query_one(SlotsPanel).show(upd.slots)
         if upd.alerts is not None:

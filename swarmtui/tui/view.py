@@ -9,15 +9,19 @@ a label for people (``model/labels.py``), never an internal name.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
+
+from rich.cells import cell_len
 
 from swarmtui.config import Config
 from swarmtui.engine.accounts.choose import limit_account
 from swarmtui.model import ACTIVE, AttemptRec, Health, NoteKind, RunState, TaskState, TaskView
 from swarmtui.model.attention import NONE_RANK, Need, need_of
 from swarmtui.model.labels import HEALTH_LABEL, STATE_LABEL, cause_label
-from swarmtui.render import format_age, task_row
+from swarmtui.render import format_age
 from swarmtui.textsafe import term_safe
 
 
@@ -68,6 +72,9 @@ COLUMNS: tuple[Column, ...] = (
 )
 COLUMN_KEYS = tuple(c.key for c in COLUMNS)
 COLUMN_INDEX = {c.key: i for i, c in enumerate(COLUMNS)}
+RUNTIME, AGE = COLUMN_INDEX["runtime"], COLUMN_INDEX["age"]
+# The columns that change with the clock alone (``Row.times``).
+CLOCK_COLUMNS = frozenset({RUNTIME, AGE})
 
 STATE_RANK = {s: i for i, s in enumerate((
     TaskState.RUNNING, TaskState.VERIFYING, TaskState.FAILED, TaskState.DEAD, TaskState.BLOCKED,
@@ -101,22 +108,53 @@ BAR_CELLS = 5
 
 @dataclass(frozen=True)
 class Row:
+    """One task's row. Its RUN and AGE cells are kept as instants (``run_since``,
+    ``age_since``), not as words: "12s" turns into "13s" with no event, and a row that held
+    the words would differ from itself every second, so every row would be rebuilt, compared
+    and sent once a second. The table renders them when it paints (``times``)."""
+
     task: str
-    cells: tuple[Cell, ...]
+    cells: tuple[Cell, ...]  # RUN and AGE hold "" here: ``shown`` fills them in
     order: int  # position in the task file / order added
     state_rank: int
     health_rank: int
     need_rank: int  # attention.RANKS, NONE_RANK when the task needs nothing
-    age: float
-    runtime: float
+    run_since: float | None  # a running attempt's start: RUN counts up from it
+    run_for: float | None  # or how long a finished attempt ran (None with neither: "-")
+    age_since: float | None  # an active task's last progress line (or start): AGE; else "-"
     cost: float
     search: str  # lower-case text the filter matches against
+    # Each cell's width in cells, up to its column's cap (0 for RUN and AGE): measured here,
+    # in the feed's thread, so the UI's loop does not measure every changed row again.
+    lengths: tuple[int, ...] = ()
 
     @property
     def needs_you(self) -> bool:
         return self.need_rank < NONE_RANK
 
-    def sort_key(self, mode: str) -> tuple[Any, ...]:
+    def runtime(self, now: float) -> float | None:
+        if self.run_since is not None:
+            return round(now - self.run_since, 1)
+        return self.run_for
+
+    def age(self, now: float) -> float | None:
+        return None if self.age_since is None else round(now - self.age_since, 1)
+
+    def times(self, now: float) -> tuple[str, str]:
+        """What RUN and AGE show at ``now``."""
+        return format_age(self.runtime(now)), format_age(self.age(now))
+
+    def shown(self, now: float) -> tuple[Cell, ...]:
+        """The cells as shown at ``now`` (RUN and AGE filled in)."""
+        run, age = self.times(now)
+        cells = list(self.cells)
+        cells[RUNTIME] = Cell(run, cells[RUNTIME].style)
+        cells[AGE] = Cell(age, cells[AGE].style)
+        return tuple(cells)
+
+    def sort_key(self, mode: str, now: float = 0.0) -> tuple[Any, ...]:
+        """The row's place in ``mode``. Only "runtime" moves with the clock (a running attempt
+        overtakes a finished one); "age" orders by the instant, which keeps its order."""
         if mode == "attention":
             return (self.need_rank, self.state_rank, self.order)
         if mode == "state":
@@ -124,9 +162,9 @@ class Row:
         if mode == "health":
             return (-self.health_rank, self.state_rank, self.order)
         if mode == "age":
-            return (-self.age, self.order)
+            return (self.age_since if self.age_since is not None else float("inf"), self.order)
         if mode == "runtime":
-            return (-self.runtime, self.order)
+            return (-(self.runtime(now) or 0.0), self.order)
         if mode == "cost":
             return (-self.cost, self.order)
         if mode == "id":
@@ -134,8 +172,10 @@ class Row:
         return (self.order,)
 
 
+@lru_cache(maxsize=4096)
 def clip(s: str, n: int = 0) -> str:
-    """One line, terminal-safe, cut to ``n`` characters (0: not cut)."""
+    """One line, terminal-safe, cut to ``n`` characters (0: not cut). Remembered: a task's id,
+    title and role are clipped again each time its row is built."""
     s = " ".join(term_safe(s).split())
     return s if not n or len(s) <= n else s[: n - 1] + "…"
 
@@ -250,27 +290,35 @@ def _k(n: int) -> str:
     return f"{n / 1000:.0f}k" if n >= 10_000 else str(n)
 
 
-def make_row(t: TaskView, order: int, max_attempts: int, now: float,
+def make_row(t: TaskView, order: int, max_attempts: int,
              need: Need | None = None, context: tuple[float, float] = (0.6, 0.8),
              host: Cell = Cell("")) -> Row:
-    r = task_row(t, max_attempts, now)
+    """The task's row; nothing in it depends on the time (the caller's ``need`` may)."""
     active = t.state in ACTIVE
     hclass = HEALTH_CLASS.get(t.health, "ok")
-    age = r["last_progress_age_s"] if active else None
-    if active and age is None and t.started_at is not None:
-        age = now - t.started_at  # no progress line yet: silent since the start
+    # As render.task_row counts them: an active attempt runs until now (unless its agent has
+    # ended), a finished one ran until it ended.
+    run_since = run_for = None
+    if t.started_at is not None:
+        if t.ended_at is not None:
+            run_for = round(t.ended_at - t.started_at, 1)
+        elif active:
+            run_since = t.started_at
+    age_since = None
+    if active:
+        # No progress line yet: silent since the start.
+        age_since = t.last_progress_at if t.last_progress_at is not None else t.started_at
     cost = float(t.cost_usd or 0.0)
     health = health_cell(t, need)
     progress = progress_cell(t, need)
     cells = (
         Cell(clip(t.id), "cell--id"),
         Cell(STATE_LABEL[t.state], f"state--{t.state}"),
-        Cell(f"{r['attempt']}/{r['max_attempts']}"),
+        Cell(f"{t.attempt - t.attempt_base}/{t.spec.max_attempts or max_attempts}"),
         health,
         context_cell(t, *context),
-        Cell(format_age(r["runtime_s"]) if r["runtime_s"] is not None else "-"),
-        Cell(format_age(age) if age is not None else "-", f"health--{hclass}" if active and
-             hclass != "ok" else None),
+        Cell(""),  # RUN: Row.times
+        Cell("", f"health--{hclass}" if active and hclass != "ok" else None),  # AGE
         progress,
         Cell(clip(t.spec.title)),
         Cell(clip(t.spec.role)),
@@ -286,18 +334,31 @@ def make_row(t: TaskView, order: int, max_attempts: int, now: float,
                        need.text if need else "")).lower()
     return Row(task=t.id, cells=cells, order=order, state_rank=STATE_RANK.get(t.state, 99),
                health_rank=HEALTH_RANK[hclass] if active or t.health != Health.OK else 0,
-               need_rank=need.rank if need else NONE_RANK, age=age or 0.0,
-               runtime=r["runtime_s"] or 0.0, cost=cost, search=search)
+               need_rank=need.rank if need else NONE_RANK, run_since=run_since,
+               run_for=run_for, age_since=age_since, cost=cost, search=search,
+               lengths=tuple(cell_width(c, col) for c, col in zip(cells, COLUMNS, strict=True)))
 
 
-def make_rows(state: RunState, config: Config, now: float) -> dict[str, Row]:
+def cell_width(c: Cell, col: Column) -> int:
+    """How many cells ``c`` takes on screen, up to ``col``'s cap."""
+    if not c.parts:
+        n = len(c.text) if c.text.isascii() else cell_len(c.text)
+    else:
+        n = sum(len(s) if s.isascii() else cell_len(s) for s, _ in c.parts)
+    return min(n, col.max_width) if col.max_width else n
+
+
+def make_rows(state: RunState, config: Config, now: float,
+              only: Collection[str] | None = None) -> dict[str, Row]:
+    """The rows of every task, or of the tasks in ``only`` (those that had news). ``now``
+    matters only for what needs the operator (a usage limit that has lifted)."""
     ma = config.retry.max_attempts
     hb = config.heartbeat
     limits = (hb.context_warn, hb.context_act)
     hosts = bool(config.hosts)
     # The account each agent's work waits on (one on [[accounts]] waits only when all are).
     waits_on = {a: limit_account(state, config, a, now) for a in config.agents}
-    return {t.id: make_row(t, i, ma, now, need_of(t, state, waits_on.get(
+    return {t.id: make_row(t, i, ma, need_of(t, state, waits_on.get(
                 t.spec.agent, config.account_of(t.spec.agent)), now), limits,
                            host_cell(state.attempts.get(f"{t.id}-{t.attempt}"), hosts))
-            for i, t in enumerate(state.tasks.values())}
+            for i, t in enumerate(state.tasks.values()) if only is None or t.id in only}
