@@ -232,12 +232,19 @@ def test_a_follow_up_resumes_the_codex_thread_and_counts_nothing_twice(
     openai_stub.add_route(route("fu", worker("fu", "exec_command", "cmd")))
     f = start(fleets, git_repo, codex_config(codex, openai_stub, tmp_path / "home"),
               [task("fu", "codex")], exit_when_done=False)
+    # Verification starts once results.json says done, while Codex may still be answering its
+    # last turn: Codex's tokens are in its exit record, folded with ``agent_exited``, which on
+    # a loaded machine comes after ``verify_passed``. Wait for both.
     f.wait_kind("verify_passed", "fu", timeout=120)
+    f.wait_event(lambda e: e.kind == "agent_exited" and e.task == "fu" and e.attempt == 1,
+                 timeout=120)
     first = f.sup.state.tasks["fu"].tokens
     assert first == openai_stub.total_billed().total
     session = f.of("agent_session", "fu")[0].data["session_id"]
     f.command("send", task="fu", text="Check your work once more and report again.")
     f.wait_event(lambda e: e.kind == "verify_passed" and e.task == "fu" and e.attempt == 2,
+                 timeout=120)
+    f.wait_event(lambda e: e.kind == "agent_exited" and e.task == "fu" and e.attempt == 2,
                  timeout=120)
     assert f.of("attempt_spawned", "fu")[1].data["resumes"] == session
     # The same thread went on: Codex sent its id with the resumed run's requests.

@@ -325,6 +325,43 @@ def test_exit_json_records_normal_exit(make_agent: Callable[..., Agent], code: i
     assert "error" not in data
 
 
+# A Codex-like agent: its last line, printed as it exits, carries the run's usage.
+LAST_LINE_USAGE = """
+import json
+for line in ({"type": "thread.started", "thread_id": "thread-1"}, {"type": "turn.started"},
+             {"type": "turn.completed", "usage": {"input_tokens": 900, "cached_input_tokens": 200,
+                                                  "output_tokens": 40}}):
+    print(json.dumps(line), flush=True)
+"""
+# The wrapper with its output reader starved for a while on that last line, as a thread of it
+# can be on a loaded machine (the agent has exited by then; nothing holds its output open).
+STARVED_READER = """
+import sys, time
+from pathlib import Path
+from swarmtui.engine.wrapper.main import Wrapper
+observe = Wrapper._observe
+def starved(self, line):
+    if b"turn.completed" in line:
+        time.sleep(float(sys.argv[2]))
+    observe(self, line)
+Wrapper._observe = starved
+sys.exit(Wrapper(Path(sys.argv[1])).run())
+"""
+
+
+def test_the_exit_record_waits_for_the_agents_last_line_however_slow_its_reader(
+        make_agent: Callable[..., Agent]) -> None:
+    agent = make_agent(LAST_LINE_USAGE, adapter="codex", kill_grace=0.5)
+    # Longer than every grace the wrapper gives leftovers (1 s + kill_grace + 2 s): there are
+    # none, so the reader is not cut short; the record carries the last line's usage.
+    proc = subprocess.run([sys.executable, "-c", STARVED_READER, str(agent.agent_dir), "5"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    data = agent.exit_data
+    assert data["session_id"] == "thread-1"
+    assert data["tokens"] == 940, data
+
+
 def test_missing_command_exits_127(make_agent: Callable[..., Agent], tmp_path: Path) -> None:
     agent = make_agent("", argv=[str(tmp_path / "no-such-agent-binary"), "-p"])
     proc = run_wrap(agent)

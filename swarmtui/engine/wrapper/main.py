@@ -58,6 +58,8 @@ PARTIAL_LINE_WAIT = 0.2  # seconds a partial output line waits for its end befor
 LINGER_S = 2.0  # what the agent left running may finish by itself this long (a hook's line)
 HOOK_WAIT_S = 5.0  # a hook's payload still waiting for its line, at most this long
 REAP_EVERY_S = 1.0  # orphans re-parented to the wrapper are reaped this often
+DRAIN_S = 1.0  # what the agent left running may hold its output open this long, before TERM
+READ_TO_END_S = 120.0  # the reader of an output no process of ours holds open, at most
 
 
 class Wrapper(RunsSetup):
@@ -272,15 +274,7 @@ class Wrapper(RunsSetup):
             self.live.end()
         if self.inter is not None:
             self.inter.end()
-        # The agent is gone; whatever it left behind in its group (a dev server, a stuck
-        # grandchild) may hold the output pipe open. Drain briefly, then end the group.
-        pump.join(timeout=1.0)
-        if pump.is_alive():
-            self._signal_group(signal.SIGTERM)
-            pump.join(timeout=self.spec.kill_grace)
-            if pump.is_alive():
-                self._signal_group(signal.SIGKILL)
-                pump.join(timeout=2.0)
+        self._await_output(pump)
         sig_name = signal.Signals(-rc).name if rc < 0 else None
         how = self.how if (sig_name or self._ending.is_set()) else "exited"
         self.box.settle()  # its last commit is on the real branch before the record
@@ -293,6 +287,23 @@ class Wrapper(RunsSetup):
         self._done.set()
         log.close()
         return rc if rc >= 0 else 128 - rc
+
+    def _await_output(self, pump: threading.Thread) -> None:
+        """The agent is gone: wait until its output has been read to the end, since the exit
+        record carries what its last lines said (Codex's usage is in its last line). Whatever
+        it left behind in its group (a dev server, a stuck grandchild) may hold the output pipe
+        open: such leftovers get a moment, then TERM, then KILL. Once no process below the
+        wrapper is left, nothing holds the pipe and the reader only has reading left: it is
+        waited for however long a loaded machine makes that take, not cut short as though a
+        leftover held the pipe (bounded only against a pipe handed outside the wrapper)."""
+        pump.join(timeout=DRAIN_S)
+        for sig, wait in ((signal.SIGTERM, self.spec.kill_grace), (signal.SIGKILL, 2.0)):
+            if not pump.is_alive() or not procs.descendants(os.getpid()):
+                break
+            self._signal_group(sig)
+            pump.join(timeout=wait)
+        if pump.is_alive() and not procs.descendants(os.getpid()):
+            pump.join(timeout=READ_TO_END_S)
 
     def _start_live(self, prompt_text: str) -> None:
         """Keep the agent's input open for the operator (its permission requests, messages,
