@@ -88,9 +88,10 @@ def instrument(stats: Stats) -> None:
     cls = loop_mod.Loop
     orig_tick: Callable[[Any], None] = cls.tick
     orig_dispatch: Callable[[Any, Any], None] = cls.dispatch
-    orig_every_tick: Callable[[Any, Any], None] = cls.every_tick
+    orig_every_tick: Callable[..., None] = cls.every_tick
 
-    def every_tick(self: Any, step: Callable[[float], None]) -> None:
+    def every_tick(self: Any, step: Callable[[float], None], **kw: Any) -> None:
+        # ``kw``: the loop's own options (``first``, ``busy_ok``), passed on as given.
         name = getattr(step, "__qualname__", repr(step))
 
         def timed(now: float) -> None:
@@ -100,7 +101,7 @@ def instrument(stats: Stats) -> None:
             finally:
                 stats.step(name, time.perf_counter() - t0)
 
-        orig_every_tick(self, timed)
+        orig_every_tick(self, timed, **kw)
 
     def tick(self: Any) -> None:
         wall = time.time()
