@@ -67,20 +67,28 @@ def expand(path: str, home: str) -> str:
     return home + path[1:] if path.startswith("~/") else path
 
 
-def executables(argv0: str, path_env: str) -> list[str]:
-    """Folders that hold the agent's executable: where its name is found and where it really
-    is (a package's own folder when it has one, for the files beside the binary)."""
+def executables(argv0: str, path_env: str) -> list[tuple[str, str]]:
+    """Folders (where in the box, where on the host) that hold the agent's executable: where
+    its name is found and where it really is. For an npm package, the ``node_modules`` that
+    holds it (a CLI's native binary is a sibling package: ``@openai/codex-linux-x64``), also
+    where the shim's link points when a folder on the way is a symbolic link."""
     found = argv0 if "/" in argv0 else shutil.which(argv0, path=path_env)
     if not found:
         return []
-    out = [str(Path(found).absolute().parent)]
+    here = str(Path(found).absolute().parent)
+    out = [(here, here)]
     real = Path(found).resolve()
+    root = real.parent
     for up in (real.parent, real.parent.parent):
         if (up / "package.json").is_file():
-            out.append(str(up))
+            root = next((p for p in up.parents if p.name == "node_modules"), up)
             break
-    else:
-        out.append(str(real.parent))
+    out.append((str(root), str(root)))
+    if os.path.islink(found):  # a relative link is followed from where it is named
+        seen = os.path.normpath(os.path.join(here, os.readlink(found)))
+        tail = os.path.relpath(real, root)
+        if seen != str(real) and seen.endswith("/" + tail):
+            out.append((seen[:-len(tail) - 1], str(root)))
     return out
 
 
@@ -102,9 +110,10 @@ def mounts(*, worktree: Path, agent_dir: Path, view: GitView, private: Path, ada
             out.append(Mount("symlink", d, os.readlink(d)))
         elif os.path.isdir(d):
             out.append(Mount("ro", d, d))
-    for d in (*python_dirs(), *executables(argv[0], env.get("PATH", os.defpath))):
-        if os.path.isdir(d) and not any(d == s or d.startswith(s + "/") for s in SYSTEM):
-            out.append(Mount("ro", d, d))
+    dirs = [(d, d) for d in python_dirs()] + executables(argv[0], env.get("PATH", os.defpath))
+    for d, src in dirs:
+        if os.path.isdir(src) and not any(d == s or d.startswith(s + "/") for s in SYSTEM):
+            out.append(Mount("ro", d, src))
     # A script named on the command line (``bash /path/to/agent.sh``) is read in the box.
     out += [Mount("ro", a, a) for a in argv[1:] if a.startswith("/") and os.path.isfile(a)]
     (private / "tmp").mkdir(parents=True, exist_ok=True)

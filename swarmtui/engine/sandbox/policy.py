@@ -14,7 +14,7 @@ LOCAL = ("local", "")
 # The agent CLIs seen to run a whole task in the box here (tests/test_sandbox_e2e.py and
 # tests/test_live_e2e.py with the real CLI). Under "auto" any other stays outside, said so at
 # start, until it is checked: a CLI whose state or helpers live elsewhere fails in the box.
-VERIFIED = frozenset({"claude"})
+VERIFIED = frozenset({"claude", "codex"})
 
 
 def _auto_off(adapter: str, where: str) -> str | None:

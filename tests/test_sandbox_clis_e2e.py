@@ -1,0 +1,62 @@
+"""Agent CLIs other than Claude Code in their sandbox, for real: the pinned CLI
+(tests/agent_clis.py), scripted by its local API stand-in, runs in bubblewrap under
+``[agents.X.sandbox] mode = "auto"`` (so only once its adapter is in ``policy.VERIFIED``). Its
+shell tool tries to write the run's store and the main work tree: the OS refuses both, and the
+attempt goes on to commit on its branch and pass with the tokens the stand-in billed."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from swarmtui import protocol as P
+from swarmtui.engine.sandbox.probe import probe
+from tests.fleet import Fleet, start, task
+from tests.openai_stub import OpenAIStub
+from tests.test_agent_clis_e2e import (
+    CODEX_MODEL,
+    check_passed,
+    codex,
+    codex_config,
+    openai_stub,
+    route,
+    worker,
+)
+
+pytestmark = [pytest.mark.e2e, pytest.mark.skipif(
+    not probe().ok and not os.environ.get("CI"), reason=f"no sandbox here: {probe().why}")]
+_ = (codex, openai_stub)  # the fixtures
+
+
+def attacks(repo: Path) -> str:
+    """One shell command: a write to the run's store and one to the main work tree, each
+    saying when it was refused."""
+    db = repo / P.SWARM_DIR / P.STATE_DB
+    return (f"echo x >> {db} || echo DB-REFUSED; "
+            f"echo pwned >> {repo}/README.md || echo MAIN-REFUSED")
+
+
+def check_refused(f: Fleet, repo: Path, tid: str, outputs: str) -> None:
+    assert f.of("sandbox_checked")[0].data["off"] == []  # boxed under "auto": no warning
+    assert "DB-REFUSED" in outputs and "MAIN-REFUSED" in outputs, outputs[-2000:]
+    assert "Read-only file system" in outputs or "No such file" in outputs
+    assert (repo / "README.md").read_text() == "# test repo\n"
+    from tests.conftest import git
+
+    # Its commit is on the real branch, moved by the wrapper.
+    assert git(repo, "log", "-1", "--format=%s", f"swarm/{tid}-1").strip() == "Add hello"
+
+
+def test_a_codex_task_passes_in_its_box_and_cannot_write_outside(
+        codex: str, git_repo: Path, fleets: list[Fleet], tmp_path: Path,
+        openai_stub: OpenAIStub) -> None:
+    openai_stub.add_route(route("cb", worker("cb", "exec_command", "cmd", (attacks(git_repo),))))
+    f = start(fleets, git_repo, codex_config(codex, openai_stub, tmp_path / "home"),
+              [task("cb", "codex")])
+    assert f.wait_done(timeout=120), f.summary()
+    check_passed(f, git_repo, "cb", CODEX_MODEL, openai_stub.total_billed())
+    outputs = " ".join(json.dumps(r.body) for r in openai_stub.model_requests())
+    check_refused(f, git_repo, "cb", outputs)
