@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from swarmtui import protocol as P
+from swarmtui.engine.adapters.codex_launch import BYPASS
 from swarmtui.engine.sandbox.probe import probe
 from tests.fleet import Fleet, start, task
 from tests.openai_stub import OpenAIStub
@@ -54,9 +55,15 @@ def test_a_codex_task_passes_in_its_box_and_cannot_write_outside(
         codex: str, git_repo: Path, fleets: list[Fleet], tmp_path: Path,
         openai_stub: OpenAIStub) -> None:
     openai_stub.add_route(route("cb", worker("cb", "exec_command", "cmd", (attacks(git_repo),))))
-    f = start(fleets, git_repo, codex_config(codex, openai_stub, tmp_path / "home"),
-              [task("cb", "codex")])
+    cfg = codex_config(codex, openai_stub, tmp_path / "home")
+    agent = cfg.agents["codex"]  # permissions.sandbox as by default: the box bypasses Codex's
+    cfg.agents["codex"] = agent.model_copy(update={
+        "permissions": agent.permissions.model_copy(update={"sandbox": False})})
+    f = start(fleets, git_repo, cfg, [task("cb", "codex")])
     assert f.wait_done(timeout=120), f.summary()
     check_passed(f, git_repo, "cb", CODEX_MODEL, openai_stub.total_billed())
     outputs = " ".join(json.dumps(r.body) for r in openai_stub.model_requests())
     check_refused(f, git_repo, "cb", outputs)
+    # Its own sandbox (bubblewrap too) cannot start in ours: bypassed there, ours holds.
+    argv = json.loads((P.agent_dir(git_repo, "cb", 1) / P.LAUNCH_FILE).read_text())["argv"]
+    assert BYPASS in argv and "sandbox_mode=\"workspace-write\"" not in argv
