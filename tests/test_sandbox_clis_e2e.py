@@ -16,12 +16,17 @@ from swarmtui import protocol as P
 from swarmtui.engine.adapters.codex_launch import BYPASS
 from swarmtui.engine.sandbox.probe import probe
 from tests.fleet import Fleet, start, task
+from tests.gemini_stub import GeminiStub
 from tests.openai_stub import OpenAIStub
 from tests.test_agent_clis_e2e import (
     CODEX_MODEL,
+    GEMINI_MODEL,
     check_passed,
     codex,
     codex_config,
+    gemini,
+    gemini_config,
+    gemini_stub,
     openai_stub,
     route,
     worker,
@@ -29,7 +34,7 @@ from tests.test_agent_clis_e2e import (
 
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(
     not probe().ok and not os.environ.get("CI"), reason=f"no sandbox here: {probe().why}")]
-_ = (codex, openai_stub)  # the fixtures
+_ = (codex, openai_stub, gemini, gemini_stub)  # the fixtures
 
 
 def attacks(repo: Path) -> str:
@@ -67,3 +72,16 @@ def test_a_codex_task_passes_in_its_box_and_cannot_write_outside(
     # Its own sandbox (bubblewrap too) cannot start in ours: bypassed there, ours holds.
     argv = json.loads((P.agent_dir(git_repo, "cb", 1) / P.LAUNCH_FILE).read_text())["argv"]
     assert BYPASS in argv and "sandbox_mode=\"workspace-write\"" not in argv
+
+
+def test_a_gemini_task_passes_in_its_box_and_cannot_write_outside(
+        gemini: str, git_repo: Path, fleets: list[Fleet], tmp_path: Path,
+        gemini_stub: GeminiStub) -> None:
+    gemini_stub.add_route(route("gb", worker("gb", "run_shell_command", "command",
+                                             (attacks(git_repo),))))
+    f = start(fleets, git_repo, gemini_config(gemini, gemini_stub, tmp_path / "home"),
+              [task("gb", "gemini")])
+    assert f.wait_done(timeout=180), f.summary()
+    check_passed(f, git_repo, "gb", GEMINI_MODEL, gemini_stub.total_billed())
+    outputs = " ".join(json.dumps(r.body) for r in gemini_stub.model_requests())
+    check_refused(f, git_repo, "gb", outputs)
