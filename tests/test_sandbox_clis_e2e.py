@@ -31,10 +31,12 @@ from tests.test_agent_clis_e2e import (
     route,
     worker,
 )
+from tests.test_opencode_qwen_e2e import chat_steps, opencode, opencode_config
+from tests.test_opencode_qwen_e2e import check_passed as oc_passed
 
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(
     not probe().ok and not os.environ.get("CI"), reason=f"no sandbox here: {probe().why}")]
-_ = (codex, openai_stub, gemini, gemini_stub)  # the fixtures
+_ = (codex, openai_stub, gemini, gemini_stub, opencode)  # the fixtures
 
 
 def attacks(repo: Path) -> str:
@@ -85,3 +87,18 @@ def test_a_gemini_task_passes_in_its_box_and_cannot_write_outside(
     check_passed(f, git_repo, "gb", GEMINI_MODEL, gemini_stub.total_billed())
     outputs = " ".join(json.dumps(r.body) for r in gemini_stub.model_requests())
     check_refused(f, git_repo, "gb", outputs)
+
+
+def test_an_opencode_task_passes_in_its_box_and_cannot_write_outside(
+        opencode: str, git_repo: Path, fleets: list[Fleet], tmp_path: Path,
+        openai_stub: OpenAIStub, monkeypatch: pytest.MonkeyPatch) -> None:
+    import tests.test_agent_clis_e2e as e2e
+
+    monkeypatch.setattr(e2e, "steps_done", chat_steps)
+    openai_stub.add_route(route("ob", worker("ob", "bash", "command", (attacks(git_repo),))))
+    f = start(fleets, git_repo, opencode_config(opencode, openai_stub, tmp_path / "home"),
+              [task("ob", "opencode")])
+    assert f.wait_done(timeout=240), f.summary()
+    oc_passed(f, git_repo, "ob", openai_stub.total_billed())
+    outputs = " ".join(json.dumps(r.body) for r in openai_stub.model_requests())
+    check_refused(f, git_repo, "ob", outputs)

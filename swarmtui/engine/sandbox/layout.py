@@ -20,12 +20,15 @@ from swarmtui.engine.sandbox.bwrap import Mount
 
 SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/opt",
           "/run/systemd/resolve")
-# Each agent CLI's own state (sessions, credentials, settings), as its environment names it.
-STATE_DIRS: dict[str, tuple[tuple[str, str], ...]] = {  # adapter: ((variable, default), ...)
-    "claude": (("CLAUDE_CONFIG_DIR", "~/.claude"),),
-    "codex": (("CODEX_HOME", "~/.codex"),),
-    "gemini": (("", "~/.gemini"),),
-    "opencode": (("", "~/.config/opencode"), ("", "~/.local/share/opencode")),
+# Each agent CLI's own state (sessions, credentials, settings), as its environment names it:
+# the variable's value (with the sub-folder after it), else the default. Bound whole; the rest
+# of the private home stays writable around them (an XDG CLI makes ~/.local/state, ~/.cache).
+STATE_DIRS: dict[str, tuple[tuple[str, str, str], ...]] = {  # adapter: ((var, sub, default),)
+    "claude": (("CLAUDE_CONFIG_DIR", "", "~/.claude"),),
+    "codex": (("CODEX_HOME", "", "~/.codex"),),
+    "gemini": (("", "", "~/.gemini"),),
+    "opencode": (("XDG_CONFIG_HOME", "/opencode", "~/.config/opencode"),
+                 ("XDG_DATA_HOME", "/opencode", "~/.local/share/opencode")),
 }
 # Copied into the private home (a file renamed over, or git's identity for the agent's commits).
 HOME_FILES = {"claude": (".claude.json",)}
@@ -124,12 +127,14 @@ def mounts(*, worktree: Path, agent_dir: Path, view: GitView, private: Path, ada
         for name in (*HOME_FILES.get(adapter, ()), *EVERY_HOME):
             if os.path.isfile(os.path.join(home, name)):
                 shutil.copy2(os.path.join(home, name), private / "home" / name)
-    for var, default in STATE_DIRS.get(adapter, ()):
+    state: list[str] = []
+    for var, sub, default in STATE_DIRS.get(adapter, ()):
         d = env.get(var, "") if var else ""
-        d = d or expand(default, home or real_home)
+        d = d + sub if d.startswith("/") else expand(default, home or real_home)
         if d.startswith("/"):
             os.makedirs(d, mode=0o700, exist_ok=True)
             out.append(Mount("rw", d, d))
+            state.append(d)
     c, a = str(view.common), str(view.admin)
     out += [Mount("ro", c, c), Mount("rw", f"{c}/objects", f"{c}/objects"), Mount("rw", a, a),
             *refs, Mount("rw", str(worktree), str(worktree)),
@@ -147,18 +152,20 @@ def mounts(*, worktree: Path, agent_dir: Path, view: GitView, private: Path, ada
         from swarmtui.engine.sandbox.bwrap import SOCKET_DIR
 
         out.append(Mount("rw", SOCKET_DIR, str(socket_dir)))
-    return shielded(out, ["/tmp", home], private / "skel")
+    return shielded(out, ["/tmp", home], private / "skel", own=state)
 
 
-def shielded(ms: list[Mount], writable: list[str], skel: Path) -> list[Mount]:
+def shielded(ms: list[Mount], writable: list[str], skel: Path,
+             own: list[str] | None = None) -> list[Mount]:
     """A repository under the private /tmp or home (a test's, say) would have its mount points
     made as folders there, and the agent could write beside them (a ``.swarm/state.db`` of its
-    own that nobody reads): the path down to them is a read-only skeleton of folders instead."""
+    own that nobody reads): the path down to them is a read-only skeleton of folders instead.
+    Not so for ``own`` (the CLI's state folders) in the private home: beside them is its own."""
     dests = {m.dest for m in ms}
     out = list(ms)
     for top in (w for w in writable if w.startswith("/") and w != "/"):
         for m in ms:
-            if not m.dest.startswith(top + "/"):
+            if not m.dest.startswith(top + "/") or (m.dest in (own or ()) and top != "/tmp"):
                 continue
             first = f"{top}/{m.dest[len(top) + 1:].split('/')[0]}"
             if first in dests and not any(x.dest == first and x.src.startswith(str(skel))
