@@ -33,10 +33,11 @@ from tests.test_agent_clis_e2e import (
 )
 from tests.test_opencode_qwen_e2e import chat_steps, opencode, opencode_config
 from tests.test_opencode_qwen_e2e import check_passed as oc_passed
+from tests.test_qwen_e2e import qwen, qwen_config
 
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(
     not probe().ok and not os.environ.get("CI"), reason=f"no sandbox here: {probe().why}")]
-_ = (codex, openai_stub, gemini, gemini_stub, opencode)  # the fixtures
+_ = (codex, openai_stub, gemini, gemini_stub, opencode, qwen)  # the fixtures
 
 
 def attacks(repo: Path) -> str:
@@ -102,3 +103,20 @@ def test_an_opencode_task_passes_in_its_box_and_cannot_write_outside(
     oc_passed(f, git_repo, "ob", openai_stub.total_billed())
     outputs = " ".join(json.dumps(r.body) for r in openai_stub.model_requests())
     check_refused(f, git_repo, "ob", outputs)
+
+
+def test_a_qwen_task_passes_in_its_box_and_cannot_write_outside(
+        qwen: str, git_repo: Path, fleets: list[Fleet], tmp_path: Path,
+        openai_stub: OpenAIStub, monkeypatch: pytest.MonkeyPatch) -> None:
+    import tests.test_agent_clis_e2e as e2e
+
+    monkeypatch.setattr(e2e, "steps_done", chat_steps)
+    openai_stub.add_route(route("qb", worker("qb", "run_shell_command", "command",
+                                             (attacks(git_repo),))))
+    f = start(fleets, git_repo, qwen_config(qwen, openai_stub, tmp_path / "home", sandbox=True),
+              [task("qb", "qwen")])
+    assert f.wait_done(timeout=240), f.summary()
+    assert (P.worktree_dir(git_repo, "qb", 1) / "hello-qb.txt").read_text() == "hello from qb\n"
+    assert f.sup.state.tasks["qb"].tokens == openai_stub.total_billed().total
+    outputs = " ".join(json.dumps(r.body) for r in openai_stub.model_requests())
+    check_refused(f, git_repo, "qb", outputs)

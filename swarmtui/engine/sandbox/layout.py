@@ -27,6 +27,7 @@ STATE_DIRS: dict[str, tuple[tuple[str, str, str], ...]] = {  # adapter: ((var, s
     "claude": (("CLAUDE_CONFIG_DIR", "", "~/.claude"),),
     "codex": (("CODEX_HOME", "", "~/.codex"),),
     "gemini": (("", "", "~/.gemini"),),
+    "qwen": (("", "", "~/.qwen"),),
     "opencode": (("XDG_CONFIG_HOME", "/opencode", "~/.config/opencode"),
                  ("XDG_DATA_HOME", "/opencode", "~/.local/share/opencode")),
 }
