@@ -93,10 +93,10 @@ def steps_done(req: Request) -> int:
     return seg.count('"function_call_output"') + seg.count('"functionResponse"')
 
 
-def worker(tid: str, tool: str, arg: str) -> Any:
+def worker(tid: str, tool: str, arg: str, first: tuple[str, ...] = ()) -> Any:
     """A scripted agent that follows the swarmtui protocol with the CLI's own shell tool: a
     progress line, a committed file, results.json; then a final text. Refused a call, it says
-    so and stops (as a model does)."""
+    so and stops (as a model does). ``first``: shell commands it runs before those."""
 
     def answer(req: Request) -> Reply:
         if any("error" in (fr.get("response") or {}) for fr in function_responses(req)):
@@ -106,6 +106,7 @@ def worker(tid: str, tool: str, arg: str) -> Any:
         results = json.dumps({"status": "done", "summary": f"added hello-{tid}.txt",
                               "files_modified": [f"hello-{tid}.txt"]})
         plan = [
+            *first,
             f"echo '{now} - started [outputs: 0]' >> {paths['progress']}",
             f"printf 'hello from {tid}\\n' > {paths['worktree']}/hello-{tid}.txt && "
             f"git -C {paths['worktree']} add hello-{tid}.txt && "

@@ -163,3 +163,30 @@ def test_a_repository_under_tmp_is_shielded(tmp_path: Path) -> None:
     out = shielded(ms, ["/tmp"], tmp_path / "skel")
     assert bwrap.Mount("ro", "/tmp/a", str(tmp_path / "skel" / "tmp" / "a")) in out
     assert (tmp_path / "skel" / "tmp" / "a" / "b" / "wt").is_dir()
+
+
+def test_an_npm_cli_gets_its_node_modules_also_where_its_link_points(tmp_path: Path) -> None:
+    from swarmtui.engine.sandbox.layout import executables
+
+    real = tmp_path / "real" / "node_modules"
+    (real / "@o" / "cli" / "bin").mkdir(parents=True)
+    (real / "@o" / "cli" / "package.json").write_text("{}")
+    (real / "@o" / "cli" / "bin" / "cli.js").write_text("")
+    (real / "@o" / "cli-linux-x64").mkdir()  # its native binary, a sibling package
+    (tmp_path / "cache").symlink_to(tmp_path / "real")  # a folder on the way is a link
+    shim = tmp_path / "cache" / "node_modules" / ".bin"
+    shim.mkdir()
+    (shim / "cli").symlink_to("../@o/cli/bin/cli.js")
+    out = executables(str(shim / "cli"), "")
+    assert (str(shim), str(shim)) in out
+    assert (str(real), str(real)) in out
+    assert (str(tmp_path / "cache" / "node_modules"), str(real)) in out
+
+
+def test_codex_runs_with_its_own_sandbox_bypassed_only_in_ours() -> None:
+    from swarmtui.engine.sandbox.policy import VERIFIED, inner_box_off
+
+    assert "codex" in VERIFIED
+    assert inner_box_off("codex", {"mode": "bwrap"})
+    assert not inner_box_off("codex", {"mode": "off", "why": "x"})
+    assert not inner_box_off("claude", {"mode": "bwrap"})

@@ -44,7 +44,7 @@ from swarmtui.engine.review.fit import Fit, fit, pick_files
 from swarmtui.engine.runners.base import PrepareJob, ServerGone
 from swarmtui.engine.runtime.files import Refused, read_small
 from swarmtui.engine.sandbox.layout import SandboxError
-from swarmtui.engine.sandbox.policy import launch_extra
+from swarmtui.engine.sandbox.policy import inner_box_off, launch_extra
 from swarmtui.engine.wrapper.launch import LaunchSpec
 from swarmtui.model import Cause, ExitHow, RunState, TaskView
 from swarmtui.model import payloads as p
@@ -233,6 +233,14 @@ class Spawner:
                                    agent.command)
             except NoCredential as e:
                 return Prepared(aid, error=str(e), cause=Cause.COULD_NOT_START)
+        try:
+            box = launch_extra(
+                agent.sandbox, runner=plan.runner, repo=str(ports.repo), task=t.id,
+                worktree=str(wt), branch=plan.job.branch,
+                where=f"agents.{plan.agent or t.spec.agent}.sandbox",
+                adapter=agent.adapter)
+        except SandboxError as e:
+            return Prepared(aid, error=str(e), cause=Cause.COULD_NOT_START)
         argv = list(agent.command)
         extra: dict[str, object] = {}
         if agent.adapter == "claude":
@@ -243,20 +251,14 @@ class Spawner:
         else:
             pc = agent.permissions
             argv, extra = other_launch.launch(
-                agent.adapter, argv, mode=pc.mode, sandbox=pc.sandbox,
+                agent.adapter, argv, mode=pc.mode,
+                sandbox=pc.sandbox or inner_box_off(agent.adapter, box),
                 directories=tuple(pc.directories), agent_dir=str(adir),
                 resume_session=plan.resume_session, earlier=plan.earlier, env=env,
                 allow=(*pc.allow, *claude_launch.verify_rule(plan.task.spec.verify),
                        *plan.task.allow), deny=tuple(pc.deny))
             env = other_launch.with_env(env, extra)
-        try:
-            extra["sandbox"] = launch_extra(
-                agent.sandbox, runner=plan.runner, repo=str(ports.repo), task=t.id,
-                worktree=str(wt), branch=plan.job.branch,
-                where=f"agents.{plan.agent or t.spec.agent}.sandbox",
-                adapter=agent.adapter)
-        except SandboxError as e:
-            return Prepared(aid, error=str(e), cause=Cause.COULD_NOT_START)
+        extra["sandbox"] = box
         LaunchSpec(argv=argv, cwd=str(wt), env=env, prompt_via=agent.prompt_via,
                    prompt_file=str(adir / P.PROMPT_FILE),
                    heartbeat_file=str(ports.swarm / P.HEARTBEAT_FILE),

@@ -20,12 +20,16 @@ from swarmtui.engine.sandbox.bwrap import Mount
 
 SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/opt",
           "/run/systemd/resolve")
-# Each agent CLI's own state (sessions, credentials, settings), as its environment names it.
-STATE_DIRS: dict[str, tuple[tuple[str, str], ...]] = {  # adapter: ((variable, default), ...)
-    "claude": (("CLAUDE_CONFIG_DIR", "~/.claude"),),
-    "codex": (("CODEX_HOME", "~/.codex"),),
-    "gemini": (("", "~/.gemini"),),
-    "opencode": (("", "~/.config/opencode"), ("", "~/.local/share/opencode")),
+# Each agent CLI's own state (sessions, credentials, settings), as its environment names it:
+# the variable's value (with the sub-folder after it), else the default. Bound whole; the rest
+# of the private home stays writable around them (an XDG CLI makes ~/.local/state, ~/.cache).
+STATE_DIRS: dict[str, tuple[tuple[str, str, str], ...]] = {  # adapter: ((var, sub, default),)
+    "claude": (("CLAUDE_CONFIG_DIR", "", "~/.claude"),),
+    "codex": (("CODEX_HOME", "", "~/.codex"),),
+    "gemini": (("", "", "~/.gemini"),),
+    "qwen": (("", "", "~/.qwen"),),
+    "opencode": (("XDG_CONFIG_HOME", "/opencode", "~/.config/opencode"),
+                 ("XDG_DATA_HOME", "/opencode", "~/.local/share/opencode")),
 }
 # Copied into the private home (a file renamed over, or git's identity for the agent's commits).
 HOME_FILES = {"claude": (".claude.json",)}
@@ -67,20 +71,28 @@ def expand(path: str, home: str) -> str:
     return home + path[1:] if path.startswith("~/") else path
 
 
-def executables(argv0: str, path_env: str) -> list[str]:
-    """Folders that hold the agent's executable: where its name is found and where it really
-    is (a package's own folder when it has one, for the files beside the binary)."""
+def executables(argv0: str, path_env: str) -> list[tuple[str, str]]:
+    """Folders (where in the box, where on the host) that hold the agent's executable: where
+    its name is found and where it really is. For an npm package, the ``node_modules`` that
+    holds it (a CLI's native binary is a sibling package: ``@openai/codex-linux-x64``), also
+    where the shim's link points when a folder on the way is a symbolic link."""
     found = argv0 if "/" in argv0 else shutil.which(argv0, path=path_env)
     if not found:
         return []
-    out = [str(Path(found).absolute().parent)]
+    here = str(Path(found).absolute().parent)
+    out = [(here, here)]
     real = Path(found).resolve()
+    root = real.parent
     for up in (real.parent, real.parent.parent):
         if (up / "package.json").is_file():
-            out.append(str(up))
+            root = next((p for p in up.parents if p.name == "node_modules"), up)
             break
-    else:
-        out.append(str(real.parent))
+    out.append((str(root), str(root)))
+    if os.path.islink(found):  # a relative link is followed from where it is named
+        seen = os.path.normpath(os.path.join(here, os.readlink(found)))
+        tail = os.path.relpath(real, root)
+        if seen != str(real) and seen.endswith("/" + tail):
+            out.append((seen[:-len(tail) - 1], str(root)))
     return out
 
 
@@ -102,9 +114,10 @@ def mounts(*, worktree: Path, agent_dir: Path, view: GitView, private: Path, ada
             out.append(Mount("symlink", d, os.readlink(d)))
         elif os.path.isdir(d):
             out.append(Mount("ro", d, d))
-    for d in (*python_dirs(), *executables(argv[0], env.get("PATH", os.defpath))):
-        if os.path.isdir(d) and not any(d == s or d.startswith(s + "/") for s in SYSTEM):
-            out.append(Mount("ro", d, d))
+    dirs = [(d, d) for d in python_dirs()] + executables(argv[0], env.get("PATH", os.defpath))
+    for d, src in dirs:
+        if os.path.isdir(src) and not any(d == s or d.startswith(s + "/") for s in SYSTEM):
+            out.append(Mount("ro", d, src))
     # A script named on the command line (``bash /path/to/agent.sh``) is read in the box.
     out += [Mount("ro", a, a) for a in argv[1:] if a.startswith("/") and os.path.isfile(a)]
     (private / "tmp").mkdir(parents=True, exist_ok=True)
@@ -115,12 +128,14 @@ def mounts(*, worktree: Path, agent_dir: Path, view: GitView, private: Path, ada
         for name in (*HOME_FILES.get(adapter, ()), *EVERY_HOME):
             if os.path.isfile(os.path.join(home, name)):
                 shutil.copy2(os.path.join(home, name), private / "home" / name)
-    for var, default in STATE_DIRS.get(adapter, ()):
+    state: list[str] = []
+    for var, sub, default in STATE_DIRS.get(adapter, ()):
         d = env.get(var, "") if var else ""
-        d = d or expand(default, home or real_home)
+        d = d + sub if d.startswith("/") else expand(default, home or real_home)
         if d.startswith("/"):
             os.makedirs(d, mode=0o700, exist_ok=True)
             out.append(Mount("rw", d, d))
+            state.append(d)
     c, a = str(view.common), str(view.admin)
     out += [Mount("ro", c, c), Mount("rw", f"{c}/objects", f"{c}/objects"), Mount("rw", a, a),
             *refs, Mount("rw", str(worktree), str(worktree)),
@@ -138,18 +153,20 @@ def mounts(*, worktree: Path, agent_dir: Path, view: GitView, private: Path, ada
         from swarmtui.engine.sandbox.bwrap import SOCKET_DIR
 
         out.append(Mount("rw", SOCKET_DIR, str(socket_dir)))
-    return shielded(out, ["/tmp", home], private / "skel")
+    return shielded(out, ["/tmp", home], private / "skel", own=state)
 
 
-def shielded(ms: list[Mount], writable: list[str], skel: Path) -> list[Mount]:
+def shielded(ms: list[Mount], writable: list[str], skel: Path,
+             own: list[str] | None = None) -> list[Mount]:
     """A repository under the private /tmp or home (a test's, say) would have its mount points
     made as folders there, and the agent could write beside them (a ``.swarm/state.db`` of its
-    own that nobody reads): the path down to them is a read-only skeleton of folders instead."""
+    own that nobody reads): the path down to them is a read-only skeleton of folders instead.
+    Not so for ``own`` (the CLI's state folders) in the private home: beside them is its own."""
     dests = {m.dest for m in ms}
     out = list(ms)
     for top in (w for w in writable if w.startswith("/") and w != "/"):
         for m in ms:
-            if not m.dest.startswith(top + "/"):
+            if not m.dest.startswith(top + "/") or (m.dest in (own or ()) and top != "/tmp"):
                 continue
             first = f"{top}/{m.dest[len(top) + 1:].split('/')[0]}"
             if first in dests and not any(x.dest == first and x.src.startswith(str(skel))

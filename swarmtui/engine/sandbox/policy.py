@@ -12,9 +12,21 @@ from swarmtui.model import payloads as p
 
 LOCAL = ("local", "")
 # The agent CLIs seen to run a whole task in the box here (tests/test_sandbox_e2e.py and
-# tests/test_live_e2e.py with the real CLI). Under "auto" any other stays outside, said so at
-# start, until it is checked: a CLI whose state or helpers live elsewhere fails in the box.
-VERIFIED = frozenset({"claude"})
+# tests/test_live_e2e.py with the real CLI; tests/test_sandbox_clis_e2e.py for the others).
+# Under "auto" any other stays outside, said so at start, until it is checked: a CLI whose
+# state or helpers live elsewhere fails in the box.
+VERIFIED = frozenset({"claude", "codex", "gemini", "opencode", "qwen"})
+# CLIs whose own sandbox cannot start inside ours: Codex 0.171's is bubblewrap too, and in the
+# box (no capability, no user namespace to map) each shell command it wraps fails with
+# "bwrap: setting up uid map: Operation not permitted". There it runs as if
+# ``permissions.sandbox = true`` (its own bypassed): our box is what holds.
+NO_INNER_BOX = frozenset({"codex"})
+
+
+def inner_box_off(adapter: str, box: dict[str, Any]) -> bool:
+    """Whether the attempt's CLI must run with its own sandbox bypassed (``box``: what
+    ``launch_extra`` asked for)."""
+    return adapter in NO_INNER_BOX and box.get("mode") == "bwrap"
 
 
 def _auto_off(adapter: str, where: str) -> str | None:
