@@ -43,6 +43,7 @@ from swarmtui.engine.runtime.ssh import SshHost
 from swarmtui.engine.runtime.ssherrors import SshError
 from swarmtui.engine.runtime.tmux import PaneInfo, session_name_for
 from swarmtui.engine.runtime.tmuxcli import FLAGS, utf8_locale
+from swarmtui.engine.runtime.worktreelock import worktree_admin
 
 log = logging.getLogger(__name__)
 
@@ -386,7 +387,8 @@ class SshRunner:
             if not local.is_dir():
                 run_git(self.repo, "fetch", "--quiet", "--no-tags", url,
                         f"+refs/heads/{branch}:refs/heads/{branch}", env=env)
-                run_git(self.repo, "worktree", "add", "--quiet", str(local), branch)
+                with worktree_admin(self.repo):
+                    run_git(self.repo, "worktree", "add", "--quiet", str(local), branch)
                 return self.git.head_of(local)
             run_git(local, "fetch", "--quiet", "--no-tags", url, f"+refs/heads/{branch}",
                     env=env)

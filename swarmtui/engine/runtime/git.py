@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from swarmtui.engine.runtime.worktreelock import worktree_admin
 from swarmtui.gitview import main_root
 
 
@@ -151,18 +152,21 @@ class Git:
             raise GitError(f"branch {branch} already exists; not resetting it (it may hold "
                            "unmerged work)")
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._run("worktree", "add", "--quiet", "-b", branch, str(path), start)
+        with worktree_admin(self.root):
+            self._run("worktree", "add", "--quiet", "-b", branch, str(path), start)
 
     def add_detached_worktree(self, path: Path, commit: str) -> None:
         if path.exists():
             self.remove_worktree(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._run("worktree", "add", "--quiet", "--detach", "--force", str(path), commit)
+        with worktree_admin(self.root):
+            self._run("worktree", "add", "--quiet", "--detach", "--force", str(path), commit)
 
     def remove_worktree(self, path: Path, force: bool = True) -> None:
         args = ["worktree", "remove"] + (["--force"] if force else []) + [str(path)]
-        self._run(*args, ok=(0, 128))
-        self._run("worktree", "prune")
+        with worktree_admin(self.root):
+            self._run(*args, ok=(0, 128))
+            self._run("worktree", "prune")
 
     def worktree_of(self, branch: str) -> Path | None:
         """The work tree that has ``branch`` checked out, if any."""
