@@ -152,6 +152,12 @@ def test_actions_are_refused_unless_allowed(
     fifo.write_text("go\n")
 
 
+def _default_sigint() -> None:
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_serve_command_warns_off_loopback_and_logs_no_token(
         git_repo: Path, fleets: list[Fleet], swarmtui_cmd: list[str]) -> None:
     import re
@@ -165,7 +171,11 @@ def test_serve_command_warns_off_loopback_and_logs_no_token(
     proc = subprocess.Popen([*swarmtui_cmd, "serve", "--repo", str(git_repo), "--host",
                              "0.0.0.0", "--port", "0"], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL,
-                            env={**os.environ, "PYTHONFAULTHANDLER": "1"})
+                            env={**os.environ, "PYTHONFAULTHANDLER": "1"},
+                            # ctrl-c as at a terminal, however this suite was started (a
+                            # shell's background job inherits SIGINT ignored: no
+                            # KeyboardInterrupt then, and serve rightly keeps serving)
+                            preexec_fn=_default_sigint)
     try:
         assert proc.stdout is not None
         printed = proc.stdout.readline() + proc.stdout.readline()
