@@ -27,6 +27,7 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
+from swarmtui.engine.adapters.argvflags import without_flags
 from swarmtui.engine.adapters.claude_launch import HOOK_EVENTS, Permissions
 
 # Its hooks, beyond the headless ones: when the session (re)starts, when the operator (or
@@ -34,31 +35,17 @@ from swarmtui.engine.adapters.claude_launch import HOOK_EVENTS, Permissions
 INTERACTIVE_HOOKS = (*HOOK_EVENTS, "SessionStart", "UserPromptSubmit", "PreToolUse",
                      "PostToolUse")
 # Flags of the headless command that the interactive screen does not take.
-_HEADLESS_FLAGS = frozenset({"-p", "--print", "--verbose", "--include-partial-messages",
-                             "--replay-user-messages"})
-_HEADLESS_WITH_VALUE = frozenset({"--output-format", "--input-format",
-                                  "--permission-prompt-tool"})
+# (Each with whether it takes a value.)
+_HEADLESS = {"-p": False, "--print": False, "--verbose": False,
+             "--include-partial-messages": False, "--replay-user-messages": False,
+             "--output-format": True, "--input-format": True, "--permission-prompt-tool": True}
 KEY_SUFFIX = 20  # how much of an API key the CLI remembers as approved
 
 
 def interactive_argv(argv: list[str]) -> list[str]:
     """The configured (headless) command without what makes it headless; the rest (model,
     flags of one's own) stays."""
-    out: list[str] = []
-    skip = False
-    for a in argv:
-        if skip:
-            skip = False
-            continue
-        if a in _HEADLESS_FLAGS:
-            continue
-        if a in _HEADLESS_WITH_VALUE:
-            skip = True
-            continue
-        if a.split("=", 1)[0] in _HEADLESS_WITH_VALUE:
-            continue
-        out.append(a)
-    return out
+    return without_flags(argv, _HEADLESS)
 
 
 def settings(base: Mapping[str, Any], p: Permissions) -> dict[str, Any]:

@@ -14,6 +14,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from swarmtui.engine.adapters.argvflags import without_flags
+
 BYPASS = "--dangerously-bypass-approvals-and-sandbox"
 # exec's options that `exec resume` refuses, with whether each takes a value.
 _NOT_ON_RESUME = {"--sandbox": True, "-s": True, "--add-dir": True, "-C": True, "--cd": True,
@@ -41,18 +43,7 @@ def model_of(argv: list[str]) -> str:
 
 
 def _without_resume_refused(argv: list[str]) -> list[str]:
-    out: list[str] = []
-    skip = False
-    for a in argv:
-        if skip:
-            skip = False
-            continue
-        name = a.split("=", 1)[0]
-        if name in _NOT_ON_RESUME:
-            skip = _NOT_ON_RESUME[name] and "=" not in a
-            continue
-        out.append(a)
-    return out
+    return without_flags(argv, _NOT_ON_RESUME)
 
 
 def argv_for(argv: list[str], policy: CodexPolicy, *, agent_dir: str,
