@@ -256,13 +256,18 @@ def test_pending_commands_order_and_finish(store: Store) -> None:
 APPENDER = textwrap.dedent("""
     import sys
     from pathlib import Path
-    from swarmtui.store import Store
+    from swarmtui.store import Store, StoreBusy
     path, name, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
     s = Store(Path(path))
     print("ready", flush=True)
     sys.stdin.readline()  # wait for "go", so every process appends at the same time
     for i in range(count):
-        s.append_command("spawn", {"i": i, "who": name}, source=name)
+        while True:  # busy past the store's wait: callers try again (as client.py does)
+            try:
+                s.append_command("spawn", {"i": i, "who": name}, source=name)
+                break
+            except StoreBusy:
+                pass
     s.close()
     print("done", flush=True)
 """)
