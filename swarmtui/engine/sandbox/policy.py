@@ -12,10 +12,11 @@ from swarmtui.model import payloads as p
 
 LOCAL = ("local", "")
 # The agent CLIs seen to run a whole task in the box here (tests/test_sandbox_e2e.py and
-# tests/test_live_e2e.py with the real CLI; tests/test_sandbox_clis_e2e.py for the others).
+# tests/test_live_e2e.py with the real CLI; tests/test_sandbox_clis_e2e.py for the others,
+# tests/test_sandbox_aider_e2e.py for Aider).
 # Under "auto" any other stays outside, said so at start, until it is checked: a CLI whose
 # state or helpers live elsewhere fails in the box.
-VERIFIED = frozenset({"claude", "codex", "gemini", "opencode", "qwen"})
+VERIFIED = frozenset({"aider", "claude", "codex", "gemini", "opencode", "qwen"})
 # CLIs whose own sandbox cannot start inside ours: Codex 0.171's is bubblewrap too, and in the
 # box (no capability, no user namespace to map) each shell command it wraps fails with
 # "bwrap: setting up uid map: Operation not permitted". There it runs as if
