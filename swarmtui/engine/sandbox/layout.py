@@ -3,9 +3,11 @@
 Writable: the worktree, the attempt's own folder, a private /tmp and home, the agent CLI's own
 state folder, the repository's object store and the worktree's git admin folder, and a
 per-attempt folder standing in for its branch's ref directory (``refsync.py``). Read-only: the
-system, the Python running swarmtui, the agent's executable, and the rest of the repository's
-``.git`` (refs of every other branch, its config and hooks). Nothing else is there: not the
-main work tree, not ``.swarm`` (the store, the inbox, other agents' folders), not ``~/.ssh``.
+system, the Python running swarmtui, the agent's executable (with a Python program's virtual
+environment), and the rest of the repository's ``.git`` (refs of every other branch, its config
+and hooks); on an SSH host the same, with the host's paths and its bare clone for ``.git``.
+Nothing else is there: not the main work tree, not ``.swarm`` (the store, the inbox, other
+agents' folders), not ``~/.ssh``.
 """
 
 from __future__ import annotations
@@ -63,11 +65,15 @@ class GitView:
     branch: str  # swarm/<task>-<n>
 
 
+# Where a repository's git folder is under the folder the supervisor runs in: ``.git`` here,
+# and on an SSH host the bare clone the runner keeps beside ``.swarm`` (sshremote.CLONE).
+GIT_DIRS = (".git", "clone.git")
+
+
 def git_view(worktree: Path, repo: Path, branch: str) -> GitView:
     """The worktree's git folders, checked to be this repository's (a worktree an earlier
     attempt used could have had its ``.git`` file pointed elsewhere)."""
     dotgit = worktree / ".git"
-    common = (repo / ".git").resolve()
     try:
         text = dotgit.read_text()[:4096] if dotgit.is_file() and not dotgit.is_symlink() else ""
     except OSError:
@@ -75,8 +81,11 @@ def git_view(worktree: Path, repo: Path, branch: str) -> GitView:
     if not text.startswith("gitdir:"):
         raise SandboxError(f"{dotgit} is not a git worktree's .git file")
     admin = (worktree / text.split(":", 1)[1].strip()).resolve()
-    if admin.parent != common / "worktrees" or not (admin / "HEAD").is_file():
-        raise SandboxError(f"{dotgit} points to {admin}, not into {common}/worktrees")
+    commons = [(repo / d).resolve() for d in GIT_DIRS if (repo / d).is_dir()]
+    common = next((c for c in commons if admin.parent == c / "worktrees"), None)
+    if common is None or not (admin / "HEAD").is_file():
+        raise SandboxError(f"{dotgit} points to {admin}, not into "
+                           f"{(commons or [repo / '.git'])[0]}/worktrees")
     if "/" not in branch or branch.startswith("/") or ".." in branch.split("/"):
         raise SandboxError(f"branch {branch!r} cannot have a ref folder of its own")
     return GitView(common, admin, dotgit, branch)
