@@ -31,6 +31,7 @@ from swarmtui.engine.runners.placement import Candidate, place
 from swarmtui.engine.runners.ssh import SshRunner
 from swarmtui.engine.runtime.git import Git
 from swarmtui.engine.runtime.tmux import PaneInfo, Tmux
+from swarmtui.engine.sandbox.policy import host_probe
 
 log = logging.getLogger(__name__)
 
@@ -215,6 +216,9 @@ class HostsRunner:
                        == r.name)
             versions: dict[str, str] = {k: str(r.info[k]) for k in
                                         ("swarmtui", "python", "tmux", "git") if k in r.info}
+            if r.root:  # whether its attempts run boxed (bubblewrap there), as it said
+                box = host_probe(r.name)
+                versions["sandbox"] = (box.version or "on") if box.ok else "none"
             out.append(HostStatus(r.name, "ssh", r.cfg.ssh, state, reason, r.cfg.slots, used,
                                   round(link.latency * 1000, 1) if link.latency is not None
                                   else None, bool(r.root), list(r.cfg.roles), versions))

@@ -44,6 +44,8 @@ from swarmtui.engine.runtime.ssherrors import SshError
 from swarmtui.engine.runtime.tmux import PaneInfo, session_name_for
 from swarmtui.engine.runtime.tmuxcli import FLAGS, utf8_locale
 from swarmtui.engine.runtime.worktreelock import worktree_admin
+from swarmtui.engine.sandbox.policy import forget_host, note_host
+from swarmtui.engine.sandbox.probe import Probe
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +121,20 @@ class SshRunner:
             self._remote("init", {"root": root})
             self.info = {**info, "clone": True}
             self.root = root
+            self._note_sandbox(info.get("sandbox"))
             return root
+
+    def _note_sandbox(self, said: Any) -> None:
+        """What the host said of its bubblewrap, for the attempts placed there (its wrapper
+        boxes them when it works); said in the log when it does not."""
+        if isinstance(said, dict):
+            found = Probe(bool(said.get("ok")), version=str(said.get("version") or "")[:100],
+                          why=str(said.get("why") or "")[:400])
+        else:
+            found = Probe(False, why="its swarmtui does not say whether bubblewrap works there")
+        note_host(self.name, found)
+        if not found.ok:
+            log.warning("host %s: attempts there are not sandboxed: %s", self.name, found.why)
 
     def _mirror_argv(self) -> list[str]:
         try:
@@ -366,6 +381,7 @@ class SshRunner:
         link.wait_seen(max(0.0, left))
 
     def close(self) -> None:
+        forget_host(self.name)
         self.link.close()
         self.transport.close()
 

@@ -13,7 +13,8 @@ tmux runs with ``-u`` (``runtime/tmuxcli.py``): an ssh session often has no loca
 a tmux client in the C locale prints the tabs of a formatted list as ``_``.
 
 Only the standard library, ``swarmtui.protocol`` and ``tmuxcli`` are used here (it starts on
-every call).
+every call); ``info`` also asks ``sandbox.probe`` (standard library only) whether bubblewrap
+works on the host.
 Files written by agents are read without following links (``O_NOFOLLOW`` on every component
 below the work directory), only when regular, and bounded; the supervisor's side checks again.
 """
@@ -76,8 +77,11 @@ def cmd_info(req: dict[str, Any]) -> None:
         probe = probe.parent
     usage = shutil.disk_usage(probe)
     from swarmtui import __version__
+    from swarmtui.engine.sandbox.probe import probe as box_probe
 
+    box = box_probe()  # asked once per host: the runner calls info once per connection
     _out({"root": str(root), "clone": (root / CLONE / "HEAD").is_file(),
+          "sandbox": {"ok": box.ok, "version": box.version, "why": box.why},
           "python": sys.version.split()[0], "swarmtui": __version__,
           "tmux": _version(["tmux", "-V"]), "git": _version(["git", "--version"]),
           "disk_free": usage.free, "disk_total": usage.total})

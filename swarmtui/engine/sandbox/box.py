@@ -20,6 +20,7 @@ from swarmtui.engine.sandbox import bwrap, netport
 from swarmtui.engine.sandbox.apihosts import api_hosts
 from swarmtui.engine.sandbox.channel import ANSWER_TIMEOUT, SOCKET_ENV, ChannelServer
 from swarmtui.engine.sandbox.egress import Egress
+from swarmtui.engine.sandbox.gitident import identity_env
 from swarmtui.engine.sandbox.layout import SandboxError, git_view, mounts
 from swarmtui.engine.sandbox.probe import probe
 from swarmtui.engine.sandbox.refsync import RefSync
@@ -109,8 +110,8 @@ class Box:
             # The box's first program opens its port for the proxy, then becomes the agent.
             boxed += [sys.executable, "-I", "-S", netport.__file__, bwrap.NET_SOCKET, "--"]
         # IS_SANDBOX: it now is one (Claude Code's bypass mode asks for it as root).
-        return [*boxed, *argv], {**env, SOCKET_ENV: bwrap.SOCKET, "IS_SANDBOX": "1",
-                                 "TMPDIR": "/tmp"}
+        return [*boxed, *argv], {**env, **identity_env(adapter, env, cwd),
+                                 SOCKET_ENV: bwrap.SOCKET, "IS_SANDBOX": "1", "TMPDIR": "/tmp"}
 
     def _request(self, op: str, args: dict[str, Any]) -> dict[str, Any]:
         """A request from inside this box: to the inbox as this attempt, whatever it claims."""

@@ -3,15 +3,18 @@
 Writable: the worktree, the attempt's own folder, a private /tmp and home, the agent CLI's own
 state folder, the repository's object store and the worktree's git admin folder, and a
 per-attempt folder standing in for its branch's ref directory (``refsync.py``). Read-only: the
-system, the Python running swarmtui, the agent's executable, and the rest of the repository's
-``.git`` (refs of every other branch, its config and hooks). Nothing else is there: not the
-main work tree, not ``.swarm`` (the store, the inbox, other agents' folders), not ``~/.ssh``.
+system, the Python running swarmtui, the agent's executable (with a Python program's virtual
+environment), and the rest of the repository's ``.git`` (refs of every other branch, its config
+and hooks); on an SSH host the same, with the host's paths and its bare clone for ``.git``.
+Nothing else is there: not the main work tree, not ``.swarm`` (the store, the inbox, other
+agents' folders), not ``~/.ssh``.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import stat
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,9 +34,23 @@ STATE_DIRS: dict[str, tuple[tuple[str, str, str], ...]] = {  # adapter: ((var, s
     "opencode": (("XDG_CONFIG_HOME", "/opencode", "~/.config/opencode"),
                  ("XDG_DATA_HOME", "/opencode", "~/.local/share/opencode")),
 }
-# Copied into the private home (a file renamed over, or git's identity for the agent's commits).
-HOME_FILES = {"claude": (".claude.json",)}
+# Copied into the private home (a file renamed over, git's identity for the agent's commits,
+# or a CLI's state that each attempt gets a copy of: what it writes there goes nowhere).
+HOME_FILES = {
+    "claude": (".claude.json",),
+    # Aider's settings beside the home, and from ~/.aider only what it reads: its OAuth keys,
+    # its install and analytics ids and its caches of price lists (without them it fetches
+    # them), never the whole folder (a help index there runs to hundreds of MB).
+    "aider": (".aider.conf.yml", ".aider.model.settings.yml", ".aider.model.metadata.json",
+              ".aider/oauth-keys.env", ".aider/installs.json", ".aider/analytics.json",
+              ".aider/caches/model_prices_and_context_window.json",
+              ".aider/caches/openrouter_models.json", ".aider/caches/versioncheck"),
+}
 EVERY_HOME = (".gitconfig",)
+HOME_FILE_MAX = 16 * 1024 * 1024  # a larger one is not copied (the CLI makes do without it)
+# Files a CLI reads that its environment names (mounted read-only where they are).
+ENV_FILES = {"aider": ("AIDER_MODEL_METADATA_FILE", "AIDER_MODEL_SETTINGS_FILE", "AIDER_CONFIG",
+                       "AIDER_ENV_FILE")}
 
 
 class SandboxError(OSError):
@@ -48,11 +65,15 @@ class GitView:
     branch: str  # swarm/<task>-<n>
 
 
+# Where a repository's git folder is under the folder the supervisor runs in: ``.git`` here,
+# and on an SSH host the bare clone the runner keeps beside ``.swarm`` (sshremote.CLONE).
+GIT_DIRS = (".git", "clone.git")
+
+
 def git_view(worktree: Path, repo: Path, branch: str) -> GitView:
     """The worktree's git folders, checked to be this repository's (a worktree an earlier
     attempt used could have had its ``.git`` file pointed elsewhere)."""
     dotgit = worktree / ".git"
-    common = (repo / ".git").resolve()
     try:
         text = dotgit.read_text()[:4096] if dotgit.is_file() and not dotgit.is_symlink() else ""
     except OSError:
@@ -60,8 +81,11 @@ def git_view(worktree: Path, repo: Path, branch: str) -> GitView:
     if not text.startswith("gitdir:"):
         raise SandboxError(f"{dotgit} is not a git worktree's .git file")
     admin = (worktree / text.split(":", 1)[1].strip()).resolve()
-    if admin.parent != common / "worktrees" or not (admin / "HEAD").is_file():
-        raise SandboxError(f"{dotgit} points to {admin}, not into {common}/worktrees")
+    commons = [(repo / d).resolve() for d in GIT_DIRS if (repo / d).is_dir()]
+    common = next((c for c in commons if admin.parent == c / "worktrees"), None)
+    if common is None or not (admin / "HEAD").is_file():
+        raise SandboxError(f"{dotgit} points to {admin}, not into "
+                           f"{(commons or [repo / '.git'])[0]}/worktrees")
     if "/" not in branch or branch.startswith("/") or ".." in branch.split("/"):
         raise SandboxError(f"branch {branch!r} cannot have a ref folder of its own")
     return GitView(common, admin, dotgit, branch)
@@ -96,6 +120,51 @@ def executables(argv0: str, path_env: str) -> list[tuple[str, str]]:
     return out
 
 
+def venv_dirs(exe: str) -> list[str]:
+    """A Python program's virtual environment (and the Python it was made from, as its
+    ``pyvenv.cfg`` names it): where the interpreter on its ``#!`` line lives (Aider,
+    installed by pip or pipx). Read-only in the box: the agent runs it, never changes it."""
+    try:
+        with open(exe, "rb") as f:
+            first = f.read(512).split(b"\n", 1)[0]
+    except OSError:
+        return []
+    if not first.startswith(b"#!"):
+        return []
+    words = first[2:].decode("utf-8", "replace").split()
+    if not words or not words[0].startswith("/"):
+        return []
+    venv = Path(words[0]).parent.parent
+    try:
+        cfg = (venv / "pyvenv.cfg").read_text()[:4096] if (venv / "pyvenv.cfg").is_file() else ""
+    except OSError:
+        cfg = ""
+    if not cfg:
+        return []
+    out = [str(venv), str(venv.resolve())]
+    for line in cfg.splitlines():
+        key, _, value = line.partition("=")
+        if key.strip() == "home" and value.strip().startswith("/"):
+            out.append(str(Path(value.strip()).resolve().parent))
+    return list(dict.fromkeys(out))
+
+
+def copy_home_files(names: tuple[str, ...], home: str, into: Path) -> None:
+    """The CLI's files from ``home`` into the private home: regular files only (a link is not
+    followed), each up to HOME_FILE_MAX."""
+    for name in names:
+        src = os.path.join(home, name)
+        try:
+            st = os.lstat(src)
+        except OSError:
+            continue
+        if not stat.S_ISREG(st.st_mode) or st.st_size > HOME_FILE_MAX:
+            continue
+        dst = into / name
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(src, dst, follow_symlinks=False)
+
+
 def python_dirs() -> list[str]:
     """The interpreter and swarmtui itself: hooks and ``swarmtui spawn`` run inside the box."""
     import swarmtui
@@ -114,7 +183,11 @@ def mounts(*, worktree: Path, agent_dir: Path, view: GitView, private: Path, ada
             out.append(Mount("symlink", d, os.readlink(d)))
         elif os.path.isdir(d):
             out.append(Mount("ro", d, d))
-    dirs = [(d, d) for d in python_dirs()] + executables(argv[0], env.get("PATH", os.defpath))
+    exes = executables(argv[0], env.get("PATH", os.defpath))
+    dirs = [(d, d) for d in python_dirs()] + exes
+    if exes:  # a script's interpreter: where it is named and where it really is
+        exe = os.path.join(exes[0][0], os.path.basename(argv[0]))
+        dirs += [(d, d) for d in venv_dirs(exe) + venv_dirs(os.path.realpath(exe))]
     for d, src in dirs:
         if os.path.isdir(src) and not any(d == s or d.startswith(s + "/") for s in SYSTEM):
             out.append(Mount("ro", d, src))
@@ -125,9 +198,9 @@ def mounts(*, worktree: Path, agent_dir: Path, view: GitView, private: Path, ada
     if home.startswith("/") and home != "/":
         (private / "home").mkdir(exist_ok=True)
         out.append(Mount("rw", home, str(private / "home")))
-        for name in (*HOME_FILES.get(adapter, ()), *EVERY_HOME):
-            if os.path.isfile(os.path.join(home, name)):
-                shutil.copy2(os.path.join(home, name), private / "home" / name)
+        copy_home_files((*HOME_FILES.get(adapter, ()), *EVERY_HOME), home, private / "home")
+    named = (env.get(v, "") for v in ENV_FILES.get(adapter, ()))
+    out += [Mount("ro", f, f) for f in named if f.startswith("/") and os.path.isfile(f)]
     state: list[str] = []
     for var, sub, default in STATE_DIRS.get(adapter, ()):
         d = env.get(var, "") if var else ""
