@@ -112,7 +112,7 @@ class InlineWorkers(Workers):
 
     def __init__(self, post: Callable[[Message], None]) -> None:
         super().__init__(post, git_threads=1, verify_threads=1)
-        self.git = self.tmux = self.verify = self.store = InlineExecutor()
+        self.git = self.tmux = self.verify = self.store = self.files = InlineExecutor()
 
 
 class NoGit(Git):

@@ -55,6 +55,9 @@ class Workers:
         self.tmux = ThreadPoolExecutor(1, thread_name_prefix="swarm-tmux")
         self.verify = ThreadPoolExecutor(verify_threads, thread_name_prefix="swarm-verify")
         self.store = ThreadPoolExecutor(1, thread_name_prefix="swarm-snapshot")
+        # The sweep's look at agents' files (engine/attempts/looks.py): its own thread, so a
+        # look never waits behind worktrees being made or a snapshot being written.
+        self.files = ThreadPoolExecutor(1, thread_name_prefix="swarm-files")
         # Parts with threads of their own end here too (pushes still queued go out first).
         self.closers: list[Callable[[], None]] = []
 
@@ -74,7 +77,7 @@ class Workers:
         return pool.submit(job)
 
     def shutdown(self) -> None:
-        for pool in (self.git, self.tmux, self.verify, self.store):
+        for pool in (self.git, self.tmux, self.verify, self.store, self.files):
             pool.shutdown(wait=False, cancel_futures=True)
         for close in self.closers:
             close()

@@ -2,20 +2,22 @@
 
 Called when the watcher reports a change under an attempt's folder, when a results.json that
 was still being written is due for another look, from a slow stat sweep every few seconds (so a
-watcher that lost its folder blinds nothing), and whenever liveness needs the last word before
+watcher that lost its folder blinds nothing: a worker stats the files, ``looks.py``, and only
+what holds something new is read here), and whenever liveness needs the last word before
 settling an attempt.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
-from collections.abc import Callable
-from typing import Any
 
 from swarmtui import protocol as P
 from swarmtui.config.hosts import LOCAL_HOST
 from swarmtui.engine.attempts.failures import fail_if_current
+from swarmtui.engine.attempts.looks import look, to_read
+from swarmtui.engine.attempts.signalpayload import signal_payload
 from swarmtui.engine.intents import (
     AfterExit,
     Ask,
@@ -29,7 +31,7 @@ from swarmtui.engine.intents import (
     SweepAttempts,
     WrapperAlive,
 )
-from swarmtui.engine.messages import FilesChanged, Recheck
+from swarmtui.engine.messages import FilesChanged, Recheck, SweepLooked
 from swarmtui.engine.ports import Ports, redactor_for
 from swarmtui.engine.runtime import proc
 from swarmtui.engine.runtime.files import Refused
@@ -44,6 +46,7 @@ from swarmtui.textsafe import clean_text
 RECHECK_S = 0.3
 DRAIN_LOOKS = 64  # reads of 256 KiB per file when draining an attempt that exited
 SWEEP_S = 5.0
+log = logging.getLogger("swarmtui.reader")
 
 
 class AttemptReader:
@@ -56,6 +59,7 @@ class AttemptReader:
         self._agents = ports.swarm / P.AGENTS_DIR
         self._next_sweep = 0.0
         self._rechecks: set[str] = set()
+        self._looking = False  # a sweep's look is on a worker: the next waits for its answer
 
     def changed(self, msg: FilesChanged) -> None:
         if msg.paths is None:
@@ -107,10 +111,40 @@ class AttemptReader:
             self.read(rec.task, rec.attempt)
 
     def sweep_now_and_then(self, now: float) -> None:
-        """Every ``SWEEP_S``: read every open attempt (a change the watch missed)."""
-        if now >= self._next_sweep:
-            self._next_sweep = now + SWEEP_S
+        """Every ``SWEEP_S``: a worker looks at every open attempt's files (a change the watch
+        missed) and ``looked`` reads what holds something new. One look at a time: a slow one
+        (a loaded box) delays the next rather than piling them up."""
+        if now < self._next_sweep or self._looking:
+            return
+        self._next_sweep = now + SWEEP_S
+        self._looking = True
+        swarm, aids, w = self.ports.swarm, sorted(self._open_aids()), self.ports.workers
+        w.run(w.files, lambda: look(swarm, aids),
+              lambda e: SweepLooked((), error=f"{type(e).__name__}: {e}"))
+
+    def looked(self, msg: SweepLooked) -> None:
+        """The worker's look: read, here, each attempt's files that may hold something new
+        (``looks.to_read``; an attempt with an exit to record or settle: all of them, as the
+        sweep always did). The reads themselves are fresh: a look only says where to read."""
+        self._looking = False
+        if msg.error:  # the look failed as a whole: sweep here, as before
+            log.warning("the sweep's look failed (%s): reading every attempt here", msg.error)
             self.sweep()
+            return
+        st = self.ports.state
+        items: list[tuple[AttemptRec, set[str] | None]] = []
+        for aid, stats in msg.looks:
+            rec = st.attempts.get(aid)
+            if rec is None:
+                continue
+            t = st.tasks.get(rec.task)
+            current = t is not None and t.attempt == rec.attempt and t.state == TaskState.RUNNING
+            names = to_read(self.ports.files_of(rec.task, rec.attempt), stats,
+                            unrecorded=rec.exit is None,
+                            unsettled=current and rec.exit_record is not None)
+            if names is None or names:
+                items.append((rec, names))
+        self._read_batch(items)
 
     def sweep_attempts(self, it: SweepAttempts) -> None:
         self.sweep()
@@ -122,12 +156,16 @@ class AttemptReader:
         self.settle(it.task, it.attempt)
 
     def sweep(self) -> None:
+        """Read every open attempt here (the watcher restarted, the run is stopping)."""
+        st = self.ports.state
+        self._read_batch([(rec, None) for aid in sorted(self._open_aids())
+                          if (rec := st.attempts.get(aid)) is not None])
+
+    def _open_aids(self) -> set[str]:
         st = self.ports.state
         aids = {a.id for a in st.open_attempts()}
-        aids |= {P.agent_id(t.id, t.attempt) for t in st.tasks.values()
-                 if t.state == TaskState.RUNNING}
-        self._read_batch([(rec, None) for aid in sorted(aids)
-                          if (rec := st.attempts.get(aid)) is not None])
+        return aids | {P.agent_id(t.id, t.attempt) for t in st.tasks.values()
+                       if t.state == TaskState.RUNNING}
 
     # -- one attempt ------------------------------------------------------------------------
 
@@ -368,37 +406,3 @@ class AttemptReader:
             self._usage_limited(task, attempt, pl.usage_limited_until, pl.limit_type,
                                 "exit record")
         self.ask(AfterExit(t, pl, rec.session_id, f.results_refusal))
-
-
-TAIL_CHARS = 2000  # of a setup command's output, kept with its event
-
-
-def signal_payload(obj: dict[str, Any], offset: int,
-                   redact: Callable[[str], str] = lambda s: s) -> p.Signal | None:
-    """A signal line (written by the wrapper's adapter or a hook) as a typed payload; anything
-    malformed is dropped (the file is in the agent's folder: it may have been tampered with)."""
-    kind = obj.get("kind")
-    fields: dict[str, Any] = {
-        k: (redact(clean_text(v))[:TAIL_CHARS if k in _LONG_FIELDS else 300] if isinstance(
-            v, str) else v) for k, v in obj.items() if k not in ("kind", "t")}
-    cls = _SIGNAL_KINDS.get(str(kind))
-    if cls is None:
-        return None
-    known = set(cls.model_fields)
-    try:
-        return cls.model_validate({**{k: v for k, v in fields.items() if k in known},
-                                   "offset": offset})
-    except ValueError:
-        return None
-
-
-_SIGNAL_KINDS: dict[str, type[p.Signal]] = {
-    "session": p.AgentSession, "api_retry": p.ApiRetry, "api_error": p.ApiErrorSeen,
-    "rate_limit": p.RateLimit, "permission_denied": p.PermissionDenied, "hook": p.AgentHook,
-    "setup": p.SetupRan, "usage": p.TurnUsage, "activity": p.AgentActivity,
-    "permission_request": p.PermissionAsked, "permission_answer": p.PermissionAnswered,
-    "said": p.OperatorSaid, "interrupted": p.TurnInterrupted, "steer_refused": p.SteerRefused,
-    "net_refused": p.NetRefused,
-}
-# Kept longer than a note: a setup's output, a tool's input, what the operator said.
-_LONG_FIELDS = frozenset({"tail", "input", "text", "message"})

@@ -125,6 +125,11 @@ class AttemptFiles:
             self._progress_seen = st  # read to its end (a partial last line is kept unread)
         return self._lines(chunk.data, reread)
 
+    def progress_read_to(self, st: FileStat) -> bool:
+        """progress.md, as ``st`` describes it, was last read to its end: nothing new in it
+        (what ``new_progress`` checks first, for a look taken elsewhere)."""
+        return st == self._progress_seen
+
     def _unchanged_before_offset(self) -> bool:
         if not self._check:
             return True
@@ -253,6 +258,11 @@ class AttemptFiles:
         self._results_done = True
         self.results_refusal = None
         return ResultsSeen(results=_clean_results(res))
+
+    def results_unseen(self, st: FileStat) -> bool:
+        """results.json, as ``st`` describes it, may say something ``results`` has not taken:
+        it is not yet done with, and the file is not the one it last parsed."""
+        return not self._results_done and (st.size, st.mtime_ns, st.ino) != self._results_seen
 
     def _invalid(self, st: FileStat, age: int, error: str) -> ResultsSeen:
         if age < RESULTS_INVALID_GRACE_NS:
