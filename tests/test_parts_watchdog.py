@@ -74,12 +74,10 @@ def test_a_silent_agent_is_quiet_then_stuck_at_its_intervals_then_ended_and_fail
 
 def test_a_progress_line_starts_the_count_again(tmp_path: Path) -> None:
     e = running(tmp_path, config())
-    e.at(T0 + 10)
+    e.at(T0 + 15)
     progress = e.runner.agent_dir("t", 1) / P.PROGRESS_FILE
     progress.write_text("- reading the code\n")
-    # The sweep every few seconds finds it (no watcher here): its look is a worker's, so the
-    # line is read once the look is back, after the rest of that tick.
-    e.at(T0 + 15)
+    e.tick()  # the sweep every few seconds reads it (no watcher here)
     e.at(T0 + 20)
     assert [ev.data["status"] for ev in e.events("progress")] == ["- reading the code"]
     heard = e.task("t").last_heard_at

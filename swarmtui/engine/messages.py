@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from swarmtui import protocol as P
 from swarmtui.engine.runtime.tmux import PaneInfo
 from swarmtui.model import Cause
 
@@ -117,20 +116,6 @@ class Sampled:
     paths: tuple[str, ...] = ()  # the changed files (committed, uncommitted and untracked)
 
 
-# The files the sweep's look covers, in the order of ``SweepLooked``'s stats.
-LOOKED_FILES = (P.PROGRESS_FILE, P.SIGNALS_FILE, P.RESULTS_FILE, P.EXIT_FILE)
-
-
-@dataclass(frozen=True)
-class SweepLooked:
-    """The periodic sweep's look, taken on a worker: per open attempt, the stat of each of
-    ``LOOKED_FILES`` (a ``FileStat``; None: no such file; a string: not looked at, read it).
-    ``error``: the look itself failed, so the loop sweeps as it used to."""
-
-    looks: tuple[tuple[str, tuple[Any, ...]], ...]
-    error: str = ""
-
-
 @dataclass(frozen=True)
 class Recheck:
     """Look at one attempt's files again (a results.json that was still being written)."""
@@ -193,4 +178,4 @@ class Steered:
 
 Message = (Wake | FilesChanged | WatcherRestarted | Panes | Prepared | Started | VerifyDone
            | MergeDone | ForecastDone | Sampled | Recheck | ResolveChecked | StatusSet
-           | Reviewed | CheckDone | HelperCrashed | Steered | SweepLooked)
+           | Reviewed | CheckDone | HelperCrashed | Steered)

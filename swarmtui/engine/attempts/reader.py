@@ -9,14 +9,13 @@ settling an attempt.
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
 
 from swarmtui import protocol as P
 from swarmtui.config.hosts import LOCAL_HOST
 from swarmtui.engine.attempts.failures import fail_if_current
-from swarmtui.engine.attempts.looks import look, to_read
+from swarmtui.engine.attempts.looks import READS_PER_TICK, Sweep, look, to_read
 from swarmtui.engine.attempts.signalpayload import signal_payload
 from swarmtui.engine.intents import (
     AfterExit,
@@ -31,7 +30,7 @@ from swarmtui.engine.intents import (
     SweepAttempts,
     WrapperAlive,
 )
-from swarmtui.engine.messages import FilesChanged, Recheck, SweepLooked
+from swarmtui.engine.messages import FilesChanged, Recheck
 from swarmtui.engine.ports import Ports, redactor_for
 from swarmtui.engine.runtime import proc
 from swarmtui.engine.runtime.files import Refused
@@ -45,8 +44,6 @@ from swarmtui.textsafe import clean_text
 
 RECHECK_S = 0.3
 DRAIN_LOOKS = 64  # reads of 256 KiB per file when draining an attempt that exited
-SWEEP_S = 5.0
-log = logging.getLogger("swarmtui.reader")
 
 
 class AttemptReader:
@@ -57,9 +54,8 @@ class AttemptReader:
         self.ask = ask
         self.redact = redactor_for(ports)
         self._agents = ports.swarm / P.AGENTS_DIR
-        self._next_sweep = 0.0
+        self._sweep = Sweep()
         self._rechecks: set[str] = set()
-        self._looking = False  # a sweep's look is on a worker: the next waits for its answer
 
     def changed(self, msg: FilesChanged) -> None:
         if msg.paths is None:
@@ -112,36 +108,36 @@ class AttemptReader:
 
     def sweep_now_and_then(self, now: float) -> None:
         """Every ``SWEEP_S``: a worker looks at every open attempt's files (a change the watch
-        missed) and ``looked`` reads what holds something new. One look at a time: a slow one
-        (a loaded box) delays the next rather than piling them up."""
-        if now < self._next_sweep or self._looking:
-            return
-        self._next_sweep = now + SWEEP_S
-        self._looking = True
-        swarm, aids, w = self.ports.swarm, sorted(self._open_aids()), self.ports.workers
-        w.run(w.files, lambda: look(swarm, aids),
-              lambda e: SweepLooked((), error=f"{type(e).__name__}: {e}"))
+        missed), and the ticks after its look is back read what may hold something new, at
+        most ``READS_PER_TICK`` attempts each (``looks.py``)."""
+        sw = self._sweep
+        if sw.planned():
+            self._read_planned()
+        if sw.due(now):
+            swarm, aids, pool = self.ports.swarm, sorted(self._open_aids()), self.ports.workers
+            sw.start(now, aids, lambda since: pool.files.submit(look, swarm, aids, since))
+            if sw.planned():  # a full read (no look to wait for): its first part now
+                self._read_planned()
 
-    def looked(self, msg: SweepLooked) -> None:
-        """The worker's look: read, here, each attempt's files that may hold something new
-        (``looks.to_read``; an attempt with an exit to record or settle: all of them, as the
-        sweep always did). The reads themselves are fresh: a look only says where to read."""
-        self._looking = False
-        if msg.error:  # the look failed as a whole: sweep here, as before
-            log.warning("the sweep's look failed (%s): reading every attempt here", msg.error)
-            self.sweep()
-            return
-        st = self.ports.state
+    def _read_planned(self) -> None:
+        """The next attempts of the sweep under way whose files may hold something unread."""
+        st, sw = self.ports.state, self._sweep
         items: list[tuple[AttemptRec, set[str] | None]] = []
-        for aid, stats in msg.looks:
+        while len(items) < READS_PER_TICK and (nxt := sw.next()) is not None:
+            aid, stats = nxt
             rec = st.attempts.get(aid)
             if rec is None:
                 continue
-            t = st.tasks.get(rec.task)
-            current = t is not None and t.attempt == rec.attempt and t.state == TaskState.RUNNING
-            names = to_read(self.ports.files_of(rec.task, rec.attempt), stats,
-                            unrecorded=rec.exit is None,
-                            unsettled=current and rec.exit_record is not None)
+            f = self.ports.files_of(rec.task, rec.attempt)
+            names: set[str] | None = None
+            if stats is None:
+                f.look_again()  # whatever its stat says
+            else:
+                t = st.tasks.get(rec.task)
+                current = (t is not None and t.attempt == rec.attempt
+                           and t.state == TaskState.RUNNING)
+                names = to_read(f, stats, sw.since_ns, unrecorded=rec.exit is None,
+                                unsettled=current and rec.exit_record is not None)
             if names is None or names:
                 items.append((rec, names))
         self._read_batch(items)

@@ -158,7 +158,6 @@ def _messages(loop: Loop, p: Parts) -> None:
     loop.on(m.Wake, woken)
     loop.on(m.FilesChanged, p.reader.changed)
     loop.on(m.Recheck, p.reader.recheck)
-    loop.on(m.SweepLooked, p.reader.looked)
     loop.on(m.Panes, p.liveness.panes)
     loop.on(m.VerifyDone, p.verifier.done)
     loop.on(m.CheckDone, p.readiness.done)

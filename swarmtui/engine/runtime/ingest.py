@@ -16,6 +16,7 @@ regular files only), every read is bounded, and the loop only ever learns facts 
 from __future__ import annotations
 
 import hashlib
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -86,6 +87,7 @@ class AttemptFiles:
     _check: bytes = b""
     _results_seen: tuple[int, int, int] | None = None  # (size, mtime_ns, ino) last parsed
     _progress_seen: FileStat | None = None  # progress.md as it was when last read to its end
+    progress_read_ns: int = 0  # the loop's time.monotonic_ns() at that read (0: none since)
     _results_done: bool = False
     refused: set[str] = field(default_factory=set)  # files already reported as refused
     # Why results.json was last refused (None once a good one was read): settling an attempt
@@ -113,22 +115,38 @@ class AttemptFiles:
         """Progress lines appended since the last look (Refused propagates)."""
         rel = self._rel(P.PROGRESS_FILE)
         st = stat_under(self.swarm, rel)
-        if st is None or st == self._progress_seen:
-            return []  # nothing new: the sweep's look at an idle agent is one open
+        if st is None:
+            return []
+        if st == self._progress_seen:  # nothing new: a look at an idle agent is one open
+            self.progress_read_ns = time.monotonic_ns()
+            return []
         reread = False
         if st.size < self.progress_offset or not self._unchanged_before_offset():
             self.progress_offset, self._check, reread = 0, b"", True
         chunk = read_under(self.swarm, rel, offset=self.progress_offset, limit=PROGRESS_READ)
-        if chunk is None or not chunk.data:
+        if chunk is None:
             return []
         if chunk.stat == st and len(chunk.data) < PROGRESS_READ:
-            self._progress_seen = st  # read to its end (a partial last line is kept unread)
+            # Read to its end (a partial last line is kept unread), or nothing past the offset.
+            self._progress_seen, self.progress_read_ns = st, time.monotonic_ns()
+        if not chunk.data:
+            return []
         return self._lines(chunk.data, reread)
 
     def progress_read_to(self, st: FileStat) -> bool:
         """progress.md, as ``st`` describes it, was last read to its end: nothing new in it
         (what ``new_progress`` checks first, for a look taken elsewhere)."""
         return st == self._progress_seen
+
+    def progress_read_since(self, ns: int) -> bool:
+        """progress.md was read to its end after ``ns`` (the loop's ``time.monotonic_ns``):
+        whatever was written before then has been read."""
+        return self.progress_read_ns > ns
+
+    def look_again(self) -> None:
+        """Read progress.md from the read position next time, whatever its stat says (a
+        rewrite that kept its size, time and inode is caught by the bytes before the offset)."""
+        self._progress_seen, self.progress_read_ns = None, 0
 
     def _unchanged_before_offset(self) -> bool:
         if not self._check:
@@ -205,7 +223,7 @@ class AttemptFiles:
     def rollback_progress(self, n: int, offset: int) -> None:
         """Forget lines that could not be recorded (the store refused them)."""
         self.progress_n, self.progress_offset, self._check = n, offset, b""
-        self._progress_seen = None
+        self.look_again()
 
     # -- results ----------------------------------------------------------------------------
 
