@@ -191,6 +191,20 @@ def test_a_sweep_reads_at_most_so_many_attempts_a_tick(
     assert e.replays()
 
 
+def test_a_look_that_fails_becomes_a_full_read(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    e = running(tmp_path)
+
+    def failing_look(swarm: Path, aids: Sequence[str], since: int) -> looks.Look:
+        raise MemoryError("the worker could not look")
+
+    monkeypatch.setattr("swarmtui.engine.attempts.reader.look", failing_look)
+    say(e, "reading the code")
+    e.advance(6)
+    assert progress(e) == ["reading the code"]
+    assert e.replays()
+
+
 def test_a_rewrite_no_stat_can_see_is_read_by_the_full_sweep(tmp_path: Path) -> None:
     """progress.md rewritten in place with its size, time and inode kept: the look cannot tell
     it from the file last read; every ``FULL_EVERY``-th sweep reads the files regardless."""

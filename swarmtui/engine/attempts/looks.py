@@ -20,8 +20,8 @@ Why the tick and not the loop's queue takes the look up: a look posted as a mess
 behind everything queued before it (on a loaded box at 500 agents, tens of seconds of the
 watcher's batches), and one look at a time meant no sweep in between; an agent writing a line
 every 2 s then had more than ``PROGRESS_LINES_EMITTED`` lines unread when its file was read,
-and the flood rule folded the surplus into one event (328 lines without their event). Taken up
-by the tick, a sweep's reads run every few seconds of the loop however long its queue is, at
+and the flood rule folded the surplus into one event (tests/test_parts_sweep.py). Taken up by
+the tick, a sweep's reads run every few seconds of the loop however long its queue is, at
 most ``READS_PER_TICK`` attempts per tick so that no tick reads them all.
 """
 
