@@ -85,6 +85,31 @@ def test_a_flood_of_progress_lines_is_coalesced(swarm: Path) -> None:
     assert items[-1].status == "l499"
 
 
+def test_lines_read_late_are_not_folded_at_a_line_a_second(swarm: Path) -> None:
+    """The flood rule counts time, not only lines: a loop that read the file late (a long
+    queue, a loaded box) gets every line written at up to a line a second since its last read
+    to the end; a flood within that time is still folded, and never more than the cap."""
+    prog = adir(swarm) / P.PROGRESS_FILE
+    prog.write_text("".join(line(f"l{i}") for i in range(120)))
+    f = AttemptFiles(swarm, AID)
+    f.progress_since = 1000.0
+    items = f.new_progress(now=1000.0 + 150)  # 120 lines in 150 s: slow, only read late
+    assert [i.status for i in items] == [f"l{i}" for i in range(120)]
+    assert items[0].skipped == 0 and f.progress_since == 1150.0
+    read_to = items[-1].offset
+    with prog.open("a") as fh:
+        fh.write("".join(line(f"m{i}") for i in range(120)))
+    items = f.new_progress(now=1150.0 + 10)  # 120 lines in 10 s: a flood
+    assert len(items) == ingest.PROGRESS_LINES_EMITTED and items[-1].n == 240
+    f.rollback_progress(120, read_to)  # the store refused them
+    assert f.progress_since == 1150.0  # what may become events is counted from before
+    with prog.open("a") as fh:
+        fh.write("".join(line(f"x{i}") for i in range(3000)))
+    g = AttemptFiles(swarm, AID)
+    g.progress_since = 0.0
+    assert len(g.new_progress(now=100_000.0)) == ingest.PROGRESS_LINES_MAX
+
+
 def test_a_runaway_line_without_newline_cannot_wedge_reading(swarm: Path) -> None:
     prog = adir(swarm) / P.PROGRESS_FILE
     prog.write_bytes(b"x" * (ingest.LINE_CAP * 2))

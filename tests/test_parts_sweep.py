@@ -172,6 +172,26 @@ def test_a_long_queue_holds_no_sweep_back_and_no_line_goes_without_its_event(
     assert e.replays()
 
 
+def test_a_file_read_late_keeps_every_line(tmp_path: Path) -> None:
+    """Late for another reason: at 500 agents on a box at a load of 40 to 60, ticks took
+    seconds and a sweep's plan several ticks, and a file went 100 s unread though the tick took
+    the look up. What a read may fold away is counted from the time since the file's last read
+    to the end, so lines written at a line every 2 s all get their event."""
+    e = running(tmp_path)
+    held = e.ports.workers.files = HeldExecutor()
+    e.advance(6)  # the look is out, and stays out for two and a half minutes
+    said = [f"step {i}" for i in range(1, 76)]
+    for line in said:
+        say(e, line)
+        e.advance(2)
+    assert progress(e) == []
+    held.run_next()
+    e.advance(0.5)
+    assert progress(e) == said
+    assert [ev.data["n"] for ev in e.events("progress")] == list(range(1, len(said) + 1))
+    assert e.replays()
+
+
 def test_a_sweep_reads_at_most_so_many_attempts_a_tick(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("swarmtui.engine.attempts.reader.READS_PER_TICK", 1)

@@ -200,8 +200,11 @@ class AttemptReader:
         lines cannot be written."""
         f = self.ports.files_of(task, attempt)
         starts[(task, attempt)] = (f.progress_n, f.progress_offset)
+        if f.progress_since is None:  # no line was written before the spawn
+            rec = self.ports.state.attempts.get(P.agent_id(task, attempt))
+            f.progress_since = rec.spawned_at if rec is not None and rec.spawned_at else None
         try:
-            items = f.new_progress()
+            items = f.new_progress(self.ports.now())
         except Refused as e:
             self._refused(task, attempt, P.PROGRESS_FILE, e)
             return []

@@ -29,7 +29,12 @@ from swarmtui.model.kinds import Refusal
 from swarmtui.textsafe import clean_text
 
 PROGRESS_READ = 256 * 1024  # bytes of progress.md read per look
-PROGRESS_LINES_EMITTED = 50  # lines per look that become events; beyond that, coalesced
+# Lines of one look that become events; beyond that, coalesced: at least 50, and one more per
+# second since the file was last read to its end (up to 1000), so that an agent writing no
+# faster than a line a second never has a line folded away because the loop read it late.
+PROGRESS_LINES_EMITTED = 50
+PROGRESS_LINES_PER_S = 1.0
+PROGRESS_LINES_MAX = 1000
 STATUS_CHARS = 500
 LINE_CAP = 64 * 1024  # a "line" longer than this without a newline is cut there
 RESULTS_CAP = 1024 * 1024
@@ -88,6 +93,9 @@ class AttemptFiles:
     _results_seen: tuple[int, int, int] | None = None  # (size, mtime_ns, ino) last parsed
     _progress_seen: FileStat | None = None  # progress.md as it was when last read to its end
     progress_read_ns: int = 0  # the loop's time.monotonic_ns() at that read (0: none since)
+    # The run's clock at that read (None: not yet read; the reader starts it at the spawn).
+    progress_since: float | None = None
+    _since_before: float | None = None  # what it was before the last read moved it
     _results_done: bool = False
     refused: set[str] = field(default_factory=set)  # files already reported as refused
     # Why results.json was last refused (None once a good one was read): settling an attempt
@@ -111,14 +119,15 @@ class AttemptFiles:
 
     # -- progress ---------------------------------------------------------------------------
 
-    def new_progress(self) -> list[ProgressItem]:
-        """Progress lines appended since the last look (Refused propagates)."""
+    def new_progress(self, now: float | None = None) -> list[ProgressItem]:
+        """Progress lines appended since the last look (Refused propagates). ``now``: the
+        run's clock, for how many lines may become events (``_emitted_at_most``)."""
         rel = self._rel(P.PROGRESS_FILE)
         st = stat_under(self.swarm, rel)
         if st is None:
             return []
         if st == self._progress_seen:  # nothing new: a look at an idle agent is one open
-            self.progress_read_ns = time.monotonic_ns()
+            self._read_to_end(st, now)
             return []
         reread = False
         if st.size < self.progress_offset or not self._unchanged_before_offset():
@@ -126,12 +135,26 @@ class AttemptFiles:
         chunk = read_under(self.swarm, rel, offset=self.progress_offset, limit=PROGRESS_READ)
         if chunk is None:
             return []
+        most = self._emitted_at_most(now)
         if chunk.stat == st and len(chunk.data) < PROGRESS_READ:
             # Read to its end (a partial last line is kept unread), or nothing past the offset.
-            self._progress_seen, self.progress_read_ns = st, time.monotonic_ns()
+            self._read_to_end(st, now)
         if not chunk.data:
             return []
-        return self._lines(chunk.data, reread)
+        return self._lines(chunk.data, reread, most)
+
+    def _read_to_end(self, st: FileStat, now: float | None) -> None:
+        self._progress_seen, self.progress_read_ns = st, time.monotonic_ns()
+        if now is not None:
+            self._since_before, self.progress_since = self.progress_since, now
+
+    def _emitted_at_most(self, now: float | None) -> int:
+        """How many of the lines read now become events: what was written since the last read
+        to the end, at a line a second, is never folded away (a loop far behind reads many)."""
+        if now is None or self.progress_since is None:
+            return PROGRESS_LINES_EMITTED
+        due = int((now - self.progress_since) * PROGRESS_LINES_PER_S) + 1
+        return max(PROGRESS_LINES_EMITTED, min(PROGRESS_LINES_MAX, due))
 
     def progress_read_to(self, st: FileStat) -> bool:
         """progress.md, as ``st`` describes it, was last read to its end: nothing new in it
@@ -156,7 +179,8 @@ class AttemptFiles:
                            limit=len(self._check))
         return chunk is not None and chunk.data == self._check
 
-    def _lines(self, data: bytes, reread: bool) -> list[ProgressItem]:
+    def _lines(self, data: bytes, reread: bool, most: int = PROGRESS_LINES_EMITTED
+               ) -> list[ProgressItem]:
         end = data.rfind(b"\n")
         if end < 0:
             if len(data) < LINE_CAP:
@@ -176,7 +200,7 @@ class AttemptFiles:
         self._check = consumed[-_CHECK_BYTES:] if len(consumed) >= _CHECK_BYTES else (
             self._check + consumed)[-_CHECK_BYTES:]
         out: list[ProgressItem] = []
-        keep = items[-PROGRESS_LINES_EMITTED:]
+        keep = items[-most:]
         skipped = len(items) - len(keep)
         n = self.progress_n + skipped
         for i, (status, outputs, offset) in enumerate(keep):
@@ -223,6 +247,7 @@ class AttemptFiles:
     def rollback_progress(self, n: int, offset: int) -> None:
         """Forget lines that could not be recorded (the store refused them)."""
         self.progress_n, self.progress_offset, self._check = n, offset, b""
+        self.progress_since = self._since_before
         self.look_again()
 
     # -- results ----------------------------------------------------------------------------
