@@ -6,7 +6,8 @@ regular files only), every read is bounded, and the loop only ever learns facts 
 
 * progress.md is read from a byte offset; only complete lines count; a file that shrank or whose
   bytes before the offset changed (rewritten with ``>`` instead of appended) is read again from
-  its start; a flood is coalesced (one event for the newest line, the rest counted);
+  its start; a flood is coalesced (one event for the newest line, the rest counted): more than
+  50 lines in one read, and more than one a second since the file was last read to its end;
 * results.json is read only when it is no larger than its cap and complete: valid JSON that has
   not changed for a moment, or invalid JSON that stays invalid past a grace period (a writer
   that truncates first and writes later is not misread as invalid);
