@@ -9,7 +9,6 @@ rather than one query per agent (peers poll per agent and burn CPU).
 from __future__ import annotations
 
 import fnmatch
-import functools
 import hashlib
 import os
 import shlex
@@ -17,7 +16,8 @@ import subprocess
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
+
+import libtmux
 
 from swarmtui.engine.runtime.tmuxcli import (
     CALL_TIMEOUT,
@@ -26,9 +26,6 @@ from swarmtui.engine.runtime.tmuxcli import (
     round_trip,
     split_fields,
 )
-
-if TYPE_CHECKING:
-    import libtmux
 
 DEFAULT_SOCKET = f"swarmtui-{os.getuid()}"
 SUPERVISOR_WINDOW = "swarmtui"
@@ -96,18 +93,15 @@ class Tmux:
         socket = socket or os.environ.get("SWARMTUI_TMUX_SOCKET") or DEFAULT_SOCKET
         self.socket = str(socket)
         self.session = session
-
-    @functools.cached_property
-    def server(self) -> libtmux.Server:
-        """libtmux's handle, for the TUI's calls whose output nobody parses (swarmtui's own
-        calls go through ``_cmd``). Made on first use: importing libtmux costs a process that
-        never needs it (the supervisor, every CLI command) about a tenth of a second.
-        A value with a slash is a socket path (-S), otherwise a socket name (-L)."""
-        import libtmux
-
+        # A value with a slash is a socket path (-S), otherwise a socket name (-L).
+        # ``server`` is for the TUI's calls whose output nobody parses; swarmtui's own calls
+        # go through ``_cmd``.
         if "/" in self.socket:
-            return libtmux.Server(socket_path=self.socket, config_file=str(tmux_conf_path()))
-        return libtmux.Server(socket_name=self.socket, config_file=str(tmux_conf_path()))
+            self.server = libtmux.Server(socket_path=self.socket,
+                                         config_file=str(tmux_conf_path()))
+        else:
+            self.server = libtmux.Server(socket_name=self.socket,
+                                         config_file=str(tmux_conf_path()))
 
     # -- low level --------------------------------------------------------------------------
 
