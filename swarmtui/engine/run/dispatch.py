@@ -16,7 +16,7 @@ from swarmtui.engine.intents import (
     DiskIsFull,
     IsStopping,
     MergePending,
-    Spawn,
+    SpawnMany,
 )
 from swarmtui.engine.ports import Ports
 from swarmtui.engine.run import scheduler
@@ -86,8 +86,8 @@ class Dispatcher:
         for tid in plan.unblock:
             if tid not in plan.start:
                 self.ports.emit(p.TaskUnblocked(), tid)
-        for tid in plan.start:
-            self.ask(Spawn(self.ports.task(tid)))
+        if plan.start:  # one transaction (one fsync) for the tick's spawn events
+            self.ask(SpawnMany(tuple(self.ports.task(tid) for tid in plan.start)))
 
     def _lift_usage_limits(self, now: float) -> None:
         for account, lim in list(self.ports.state.usage_limits.items()):
