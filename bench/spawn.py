@@ -26,8 +26,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from fleet_run import BENCH, PY, FleetRun, Params  # noqa: E402
-from fleet_stats import count_kind  # noqa: E402
+from fleet_run import BENCH, PY, FleetRun, Params
+from fleet_stats import count_kind
 
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -62,14 +62,18 @@ def one(n: int, source: Path, label: str, keep: bool) -> dict[str, Any]:
         run.wait_for("the store", run.db.exists, 60)
         run.wait_for(f"{n} attempt_started events",
                      lambda: count_kind(run.db, "attempt_started")[0] >= n, 120 + 1.0 * n)
-        res["sup_cpu_s"] = cpu_s(run.sup.pid, children=True)
+        res["sup_cpu_s"] = cpu_s(run.sup.pid, children=True)  # up to the last attempt_started
         run.refresh_pids()
         res["tmux_cpu_s"] = cpu_s(run.tmux_pid, children=False) if run.tmux_pid else None
         t_run = count_kind(run.db, "run_started")[1]
         t_all = count_kind(run.db, "attempt_started")[1]
         res["spawn_s"] = round(t_all - t_run, 2) if t_run and t_all else None
-        wrappers = [p.stat().st_mtime for p in (run.repo / ".swarm" / "agents").glob(
-            "*/wrap.pid")]
+        pids = (run.repo / ".swarm" / "agents").glob
+        try:  # "running": its wrapper is up (it writes wrap.pid once it runs)
+            run.wait_for("every wrapper", lambda: len(list(pids("*/wrap.pid"))) >= n, 60 + n)
+        except TimeoutError:
+            pass
+        wrappers = [p.stat().st_mtime for p in pids("*/wrap.pid")]
         if t_run and wrappers:
             res["last_wrapper_s"] = round(max(wrappers) - t_run, 2)
             res["wrappers_up"] = len(wrappers)

@@ -30,12 +30,13 @@ TIMED: dict[str, tuple[str, ...]] = {
     "  of it: worktree bookkeeping (serialised)": (
         "swarmtui.engine.runtime.worktrees:add_entry",),
     "  of it: checkout (parallel)": ("swarmtui.engine.runtime.worktrees:check_out",),
-    "tmux window creation": ("swarmtui.engine.runtime.tmux:Tmux.new_window",
-                             ),
+    "tmux window creation": ("swarmtui.engine.runtime.tmux:Tmux.new_window",),
     "tmux windows, batched": ("swarmtui.engine.runtime.tmux:Tmux.new_windows",),
-    "window start (tmux worker)": ("swarmtui.engine.runners.local:LocalRunner.start",),
+    "window start (tmux worker)": ("swarmtui.engine.attempts.opening:Opener._drain",
+                                   "swarmtui.engine.runners.local:LocalRunner.start"),
     "prepared handler (loop)": ("swarmtui.engine.attempts.spawn:Spawner.prepared",),
-    "started handler (loop)": ("swarmtui.engine.attempts.spawn:Spawner.started",),
+    "started handler (loop)": ("swarmtui.engine.attempts.spawn:Spawner.started_many",
+                               "swarmtui.engine.attempts.spawn:Spawner.started"),
 }
 
 

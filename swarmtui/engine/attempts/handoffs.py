@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from swarmtui import protocol as P
 from swarmtui.agentfiles import AgentFileError, parse_results
@@ -12,11 +11,9 @@ from swarmtui.engine.attempts.carryover import Carried, carried, relaunched_in_p
 from swarmtui.engine.attempts.digest import digest
 from swarmtui.engine.attempts.ownfiles import tail_lines
 from swarmtui.engine.attempts.prompt import Handoff
+from swarmtui.engine.attempts.spawnplan import Plan
 from swarmtui.engine.ports import Ports
 from swarmtui.engine.runtime.files import Refused, read_small
-
-if TYPE_CHECKING:
-    from swarmtui.engine.attempts.spawn import Plan
 
 log = logging.getLogger(__name__)
 

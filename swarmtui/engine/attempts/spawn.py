@@ -1,10 +1,13 @@
 """Starting attempts: the slot is taken in the log first, the slow parts run off the loop.
 
-1. ``attempt_spawned`` is recorded (the attempt holds its slot from here on);
+1. ``attempt_spawned`` is recorded (the attempt holds its slot from here on); a tick's spawns
+   are one transaction, and step 2 begins only once it is durable;
 2. a git worker gathers the handoff, writes the prompt, ``launch.json`` and ``env.json``, and
    creates the worktree (``Prepared``);
-3. the tmux worker opens the window running the wrapper (``Started``);
-4. ``attempt_started`` is recorded with the commit the branch started from.
+3. the tmux worker opens the window running the wrapper, with the others waiting then
+   (``opening.py``: ``WindowsOpened``);
+4. ``attempt_started`` is recorded with the commit the branch started from (a batch's in one
+   transaction).
 
 A supervisor that dies between 1 and 4 leaves a recorded attempt with no process, which recovery
 settles as lost (not counted); the reverse order could leave an unrecorded agent running twice.
@@ -16,12 +19,10 @@ from __future__ import annotations
 import copy
 import logging
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 from swarmtui import faults
 from swarmtui import protocol as P
-from swarmtui.config import AccountConfig
 from swarmtui.engine.accounts.choose import choose, waits
 from swarmtui.engine.accounts.credential import NoCredential, credential, key_names, with_account
 from swarmtui.engine.accounts.fallback import agent_for
@@ -37,7 +38,7 @@ from swarmtui.engine.attempts.modes import interactive
 from swarmtui.engine.attempts.opening import Opener
 from swarmtui.engine.attempts.ownfiles import read_text, write_private
 from swarmtui.engine.attempts.prompt import render_follow_up, render_prompt
-from swarmtui.engine.guard.quarantine import Guard
+from swarmtui.engine.attempts.spawnplan import Plan
 from swarmtui.engine.integrate.ledger import LedgerEntry, relevant, render_for_prompt
 from swarmtui.engine.intents import Ask, EndAttempt, GuardFor, RecordHeld, Spawn, SpawnMany
 from swarmtui.engine.messages import Prepared, Started, WindowsOpened
@@ -52,33 +53,6 @@ from swarmtui.model import payloads as p
 
 log = logging.getLogger(__name__)
 
-@dataclass(frozen=True)
-class Plan:
-    """Everything the git worker needs, fixed on the loop thread."""
-
-    task: TaskView  # a copy taken before the spawn event (the worker reads it freely)
-    attempt: int
-    prev: int | None
-    job: PrepareJob
-    ledger: tuple[LedgerEntry, ...]
-    env: dict[str, str]
-    prev_start_commit: str
-    base: str
-    target: str
-    worktree: str  # a resumed attempt carries on in the previous attempt's worktree
-    resume_session: str | None = None
-    follow_up: str = ""
-    api_key: str | None = None  # for the context count (never written anywhere)
-    base_url: str | None = None
-    guard: Guard | None = None  # screens every piece of agent text on its way into the prompt
-    earlier: tuple[p.AgentExited, ...] = ()  # exit records of the resumed session's runs
-    account: AccountConfig | None = None  # the [[accounts]] entry it runs on
-    runner: str = "local"  # where it runs (its sandbox is built for this machine)
-    agent: str = ""  # the agent config it runs (its account's CLI's); "": the task's
-    crossed: str = ""  # the CLI a usage limit moved it from (a fresh session, same worktree)
-    interactive: bool = False  # mode "interactive": the CLI's own screen (attempts/modes.py)
-
-
 class Spawner:
     """Owns ``Spawn``."""
 
@@ -88,6 +62,7 @@ class Spawner:
         self.taken: set[str] = set()  # branch names that exist (or are being made)
         self.ledger = ledger
         self._start_commits: dict[str, str] = {}
+        self._fits: dict[str, Fit] = {}  # prepared, window not open yet
         self._held: list[Plan] | None = None  # plans of a SpawnMany whose events are not durable
         self.opener = Opener(ports)
 
@@ -360,8 +335,8 @@ class Spawner:
         if self._current(msg.aid) is None:
             self._never_started(msg.aid, "ended before its window opened")
             return
-        if msg.fit is not None:
-            self._record_fit(rec.task, rec.attempt, msg.fit)
+        if msg.fit is not None:  # recorded with its start (one transaction for a batch)
+            self._fits[msg.aid] = msg.fit
         if msg.flags:
             self.ask(RecordHeld(tuple(msg.flags), rec.task, rec.attempt))
         if msg.copied is not None:
@@ -380,10 +355,16 @@ class Spawner:
         attempt, what follows a start (its reader; an end if it was killed meanwhile)."""
         ports = self.ports
         opened: list[tuple[Started, AttemptRec]] = []
+        pending: list[tuple[Fit, AttemptRec]] = []  # context fits not yet recorded
         for m in msg.items:
             rec = ports.state.attempts.get(m.aid)
             if rec is None:
                 continue
+            if (f := self._fits.pop(m.aid, None)) is not None:
+                if m.error:
+                    self._record_fit(rec.task, rec.attempt, f)
+                else:
+                    pending.append((f, rec))
             if m.error:
                 cause = Cause.LOST if m.server_gone else Cause.COULD_NOT_START
                 fail_if_current(ports, rec.task, rec.attempt, cause, f"could not start: {m.error}")
@@ -391,6 +372,8 @@ class Spawner:
             else:
                 opened.append((m, rec))
         with ports.transaction():
+            for f, rec in pending:
+                self._record_fit(rec.task, rec.attempt, f)
             for m, rec in opened:
                 ports.emit(p.AttemptStarted(start_commit=self._start_commits.pop(m.aid, ""),
                                             pane_pid=m.pane_pid), rec.task, rec.attempt)

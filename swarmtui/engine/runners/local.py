@@ -81,9 +81,13 @@ class LocalRunner:
         """``start`` for several windows with one tmux client call per batch (see
         ``Tmux.new_windows``); per window its pane's pid or why it did not open (nothing is
         raised)."""
+        wanted = [(w, wrapper_argv(adir), wt) for w, adir, wt in windows]
         try:
-            self.ensure_session()
-            got = self.tmux.new_windows([(w, wrapper_argv(adir), wt) for w, adir, wt in windows])
+            try:  # the session is there nearly always: no tmux call to ask first
+                got = self.tmux.new_windows(wanted)
+            except TmuxServerGone:  # or its session: a headless run's first windows
+                self.ensure_session()
+                got = self.tmux.new_windows(wanted)
         except (TmuxServerGone, ServerGone) as e:
             return [ServerGone(str(e)) for _ in windows]
         except (TmuxError, RunnerError) as e:

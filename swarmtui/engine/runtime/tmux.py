@@ -221,7 +221,8 @@ class Tmux:
         """Several ``new_window`` calls as one tmux command sequence (one client process for
         up to ``WINDOWS_PER_CALL``, not one each); name -> its pane, or why it did not open.
         tmux stops a sequence at its first failing command: the windows after it, and any
-        whose arguments tmux would read as a separator (ending in ``;``), open one by one."""
+        whose arguments tmux would read as a separator (ending in ``;``), open one by one.
+        Raises TmuxSessionGone (none opened) when the session is not there."""
         got: dict[str, PaneInfo | TmuxError] = {}
         batch = [(n, a, c) for n, a, c in windows
                  if not any(x.endswith(";") for x in self._new_window_args(n, a, c))]
@@ -232,7 +233,9 @@ class Tmux:
                 if seq:
                     seq.append(";")  # tmux's command separator, an argument of its own
                 seq += self._new_window_args(name, argv, cwd)
-            _, out, _ = self._call(*seq)
+            _, out, err = self._call(*seq)
+            if not out and ("can't find session" in err or "session not found" in err):
+                raise TmuxSessionGone(err)  # none opened: the caller makes the session first
             wanted = {name for name, _, _ in part}
             for line in out:
                 try:
