@@ -8,8 +8,9 @@ concurrent writers. Only one of those steps writes that shared bookkeeping, so i
 1. ``git branch --no-track B START``: a new ref under its own ref lock, safe to run alongside
    others (git reads no worktree entry for a branch that does not exist yet; ``--no-track``
    keeps it from writing ``.git/config``, which concurrent writers would contend for);
-2. ``git worktree add --no-checkout PATH B``: the entry in ``.git/worktrees`` and the ``.git``
-   file in PATH, under the lock (the caller holds it);
+2. the entry in ``.git/worktrees`` and the ``.git`` file in PATH, as ``git worktree add
+   --no-checkout PATH B`` makes them, under the lock (the caller holds it): written directly,
+   so no process has to get a core while every other spawn waits (see ``add_entry``);
 3. ``git checkout -f`` in PATH: fills the worktree's own index and files (and runs a
    ``post-checkout`` hook as ``worktree add`` would), touching nothing another worktree reads.
 
