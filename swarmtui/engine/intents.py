@@ -119,6 +119,13 @@ class Spawn(Intent[None]):
     task: TaskView
 
 
+@dataclass(frozen=True)
+class SpawnMany(Intent[None]):
+    """Start a new attempt of each task: their spawn events are one store transaction (one
+    fsync), and no attempt's preparation begins before that transaction is durable."""
+    tasks: tuple[TaskView, ...]
+
+
 # -- health ---------------------------------------------------------------------------------
 
 @dataclass(frozen=True)

@@ -76,6 +76,13 @@ class Started:
 
 
 @dataclass(frozen=True)
+class WindowsOpened:
+    """A batch of prepared attempts' windows, opened together (each ``Started`` as above)."""
+
+    items: tuple[Started, ...]
+
+
+@dataclass(frozen=True)
 class VerifyDone:
     task: str
     attempt: int
@@ -178,4 +185,4 @@ class Steered:
 
 Message = (Wake | FilesChanged | WatcherRestarted | Panes | Prepared | Started | VerifyDone
            | MergeDone | ForecastDone | Sampled | Recheck | ResolveChecked | StatusSet
-           | Reviewed | CheckDone | HelperCrashed | Steered)
+           | Reviewed | CheckDone | HelperCrashed | Steered | WindowsOpened)

@@ -1,10 +1,13 @@
 """Starting attempts: the slot is taken in the log first, the slow parts run off the loop.
 
-1. ``attempt_spawned`` is recorded (the attempt holds its slot from here on);
+1. ``attempt_spawned`` is recorded (the attempt holds its slot from here on); a tick's spawns
+   are one transaction, and step 2 begins only once it is durable;
 2. a git worker gathers the handoff, writes the prompt, ``launch.json`` and ``env.json``, and
    creates the worktree (``Prepared``);
-3. the tmux worker opens the window running the wrapper (``Started``);
-4. ``attempt_started`` is recorded with the commit the branch started from.
+3. the tmux worker opens the window running the wrapper, with the others waiting then
+   (``opening.py``: ``WindowsOpened``);
+4. ``attempt_started`` is recorded with the commit the branch started from (a batch's in one
+   transaction).
 
 A supervisor that dies between 1 and 4 leaves a recorded attempt with no process, which recovery
 settles as lost (not counted); the reverse order could leave an unrecorded agent running twice.
@@ -16,70 +19,39 @@ from __future__ import annotations
 import copy
 import logging
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
+from swarmtui import faults
 from swarmtui import protocol as P
-from swarmtui.agentfiles import AgentFileError, parse_results
-from swarmtui.config import AccountConfig
 from swarmtui.engine.accounts.choose import choose, waits
 from swarmtui.engine.accounts.credential import NoCredential, credential, key_names, with_account
 from swarmtui.engine.accounts.fallback import agent_for
 from swarmtui.engine.adapters import claude_launch
 from swarmtui.engine.adapters import launch as other_launch
-from swarmtui.engine.attempts.carryover import Carried, carried, relaunched_in_place
+from swarmtui.engine.attempts.carryover import relaunched_in_place
 from swarmtui.engine.attempts.claudestart import claude_start
-from swarmtui.engine.attempts.digest import crossed, digest
+from swarmtui.engine.attempts.digest import crossed
 from swarmtui.engine.attempts.envpolicy import agent_environment
 from swarmtui.engine.attempts.failures import fail_if_current
+from swarmtui.engine.attempts.handoffs import handoff_for
 from swarmtui.engine.attempts.modes import interactive
-from swarmtui.engine.attempts.ownfiles import read_text, tail_lines, write_private
-from swarmtui.engine.attempts.prompt import Handoff, render_follow_up, render_prompt
-from swarmtui.engine.guard.quarantine import Guard
+from swarmtui.engine.attempts.opening import Opener
+from swarmtui.engine.attempts.ownfiles import read_text, write_private
+from swarmtui.engine.attempts.prompt import render_follow_up, render_prompt
+from swarmtui.engine.attempts.spawnplan import Plan
 from swarmtui.engine.integrate.ledger import LedgerEntry, relevant, render_for_prompt
-from swarmtui.engine.intents import Ask, EndAttempt, GuardFor, RecordHeld, Spawn
-from swarmtui.engine.messages import Prepared, Started
+from swarmtui.engine.intents import Ask, EndAttempt, GuardFor, RecordHeld, Spawn, SpawnMany
+from swarmtui.engine.messages import Prepared, Started, WindowsOpened
 from swarmtui.engine.ports import Ports
 from swarmtui.engine.review.fit import Fit, fit, pick_files
 from swarmtui.engine.runners.base import PrepareJob, ServerGone
-from swarmtui.engine.runtime.files import Refused, read_small
 from swarmtui.engine.sandbox.layout import SandboxError
 from swarmtui.engine.sandbox.policy import inner_box_off, launch_extra
 from swarmtui.engine.wrapper.launch import LaunchSpec
-from swarmtui.model import Cause, ExitHow, RunState, TaskView
+from swarmtui.model import AttemptRec, Cause, ExitHow, RunState, TaskView
 from swarmtui.model import payloads as p
 
 log = logging.getLogger(__name__)
-
-HANDOFF_PROGRESS_LINES = 10
-
-
-@dataclass(frozen=True)
-class Plan:
-    """Everything the git worker needs, fixed on the loop thread."""
-
-    task: TaskView  # a copy taken before the spawn event (the worker reads it freely)
-    attempt: int
-    prev: int | None
-    job: PrepareJob
-    ledger: tuple[LedgerEntry, ...]
-    env: dict[str, str]
-    prev_start_commit: str
-    base: str
-    target: str
-    worktree: str  # a resumed attempt carries on in the previous attempt's worktree
-    resume_session: str | None = None
-    follow_up: str = ""
-    api_key: str | None = None  # for the context count (never written anywhere)
-    base_url: str | None = None
-    guard: Guard | None = None  # screens every piece of agent text on its way into the prompt
-    earlier: tuple[p.AgentExited, ...] = ()  # exit records of the resumed session's runs
-    account: AccountConfig | None = None  # the [[accounts]] entry it runs on
-    runner: str = "local"  # where it runs (its sandbox is built for this machine)
-    agent: str = ""  # the agent config it runs (its account's CLI's); "": the task's
-    crossed: str = ""  # the CLI a usage limit moved it from (a fresh session, same worktree)
-    interactive: bool = False  # mode "interactive": the CLI's own screen (attempts/modes.py)
-
 
 class Spawner:
     """Owns ``Spawn``."""
@@ -90,6 +62,9 @@ class Spawner:
         self.taken: set[str] = set()  # branch names that exist (or are being made)
         self.ledger = ledger
         self._start_commits: dict[str, str] = {}
+        self._fits: dict[str, Fit] = {}  # prepared, window not open yet
+        self._held: list[Plan] | None = None  # plans of a SpawnMany whose events are not durable
+        self.opener = Opener(ports)
 
     def note_existing(self, branches: set[str]) -> None:
         self.taken |= branches
@@ -179,10 +154,32 @@ class Spawner:
                                   and isinstance(a.exit_record, p.AgentExited)),
                     account=account, runner=where, agent=agent, crossed=cross,
                     interactive=inter)
-        ports.submit(ports.workers.git, lambda: self._prepare(plan),
-                   lambda e: Prepared(aid, error=f"{type(e).__name__}: {e}",
-                                      cause=Cause.LOST if isinstance(e, ServerGone)
-                                      else Cause.COULD_NOT_START))
+        if self._held is not None:
+            self._held.append(plan)  # prepared once the batch's events are durable
+        else:
+            self._submit(plan)
+
+    def spawn_many(self, it: SpawnMany) -> None:
+        """Every task's spawn, their events in one transaction; no preparation starts before
+        it commits (a rolled-back batch leaves no worktree behind)."""
+        self._held = []
+        try:
+            with self.ports.transaction():
+                for t in it.tasks:
+                    self.spawn(t)
+                faults.point("spawn-batch")  # every spawn event written, none committed
+            held = self._held
+        finally:
+            self._held = None
+        for plan in held:
+            self._submit(plan)
+
+    def _submit(self, plan: Plan) -> None:
+        aid = P.agent_id(plan.task.id, plan.attempt)
+        self.ports.submit(self.ports.workers.git, lambda: self._prepare(plan),
+                          lambda e: Prepared(aid, error=f"{type(e).__name__}: {e}",
+                                             cause=Cause.LOST if isinstance(e, ServerGone)
+                                             else Cause.COULD_NOT_START))
 
     # -- in the git worker ------------------------------------------------------------------
 
@@ -208,7 +205,7 @@ class Spawner:
             # files are now (this attempt's folder is new).
             prompt = render_follow_up(t.spec, plan.attempt, paths, plan.follow_up)
         else:
-            handoff = self._handoff(plan) if plan.prev is not None else None
+            handoff = handoff_for(ports, plan) if plan.prev is not None else None
             safe = plan.guard if plan.guard is not None else _as_is
             prompt = render_prompt(
                 t.spec, plan.attempt, paths, role_text=read_text(ports.swarm / "roles" /
@@ -297,41 +294,6 @@ class Spawner:
                    base_url=plan.base_url if use_api else None,
                    overhead=picked.unread_bytes // 4)
 
-    def _handoff(self, plan: Plan) -> Handoff:
-        ports = self.ports
-        t = plan.task
-        prev = plan.prev or 0
-        aid = P.agent_id(t.id, prev)
-        rel = f"{P.AGENTS_DIR}/{aid}"
-        progress = tail_lines(ports.swarm, f"{rel}/{P.PROGRESS_FILE}", HANDOFF_PROGRESS_LINES)
-        summary = ""
-        try:
-            chunk = read_small(ports.swarm, f"{rel}/{P.RESULTS_FILE}", cap=1024 * 1024)
-            if chunk is not None:
-                summary = parse_results(chunk.data.decode("utf-8", "replace")).summary
-        except (AgentFileError, Refused, OSError) as e:
-            log.info("handoff for %s: the last attempt's summary is unreadable (%s)", t.id, e)
-        diff = ""
-        in_place = (relaunched_in_place(t) or bool(plan.crossed)) and (
-            plan.job.reuse_worktree is not None)
-        wt = Path(plan.worktree) if in_place else ports.runner.worktree(t.id, prev)
-        if wt.is_dir() and not wt.is_symlink():
-            diff = ports.git.diff_stat_text(wt, plan.prev_start_commit or plan.base)
-        kept = carried(ports.swarm, aid, ports.git, wt, plan.prev_start_commit or plan.base) if (
-            in_place) else Carried()
-        resolve = t.resolve or {}
-        return Handoff(previous_attempt=prev, reason=t.reason,
-                       previous_branch=P.branch_name(t.id, prev), progress_tail=progress,
-                       summary=summary, diff_stat=diff, verify_tail=t.verify_tail,
-                       note=t.retry_note, target=plan.target,
-                       conflicts=list(resolve.get("conflicts") or []),
-                       their_intent=list(resolve.get("theirs") or []),
-                       merge_refused=t.merge_note, merge_conflicts=list(t.conflicts),
-                       in_place=in_place, files_touched=kept.files,
-                       last_words="" if plan.crossed else kept.last_words,
-                       crossed_from=plan.crossed if in_place else "",
-                       digest=digest(ports.swarm, aid) if plan.crossed and in_place else [])
-
     # -- back on the loop -------------------------------------------------------------------
 
     def _current(self, aid: str) -> TaskView | None:
@@ -373,8 +335,8 @@ class Spawner:
         if self._current(msg.aid) is None:
             self._never_started(msg.aid, "ended before its window opened")
             return
-        if msg.fit is not None:
-            self._record_fit(rec.task, rec.attempt, msg.fit)
+        if msg.fit is not None:  # recorded with its start (one transaction for a batch)
+            self._fits[msg.aid] = msg.fit
         if msg.flags:
             self.ask(RecordHeld(tuple(msg.flags), rec.task, rec.attempt))
         if msg.copied is not None:
@@ -382,35 +344,44 @@ class Spawner:
             ports.emit(p.WorktreeCopied(files=c.files[:200], missing=c.missing,
                                       skipped=c.skipped[:200]), rec.task, rec.attempt)
         self._start_commits[msg.aid] = msg.start_commit
-        adir = ports.runner.agent_dir(rec.task, rec.attempt)
-        wt = Path(rec.worktree)
-        window = rec.window
-
-        def start() -> Started:
-            try:
-                pid = ports.runner.start(window, adir, wt)
-            except ServerGone as e:
-                return Started(msg.aid, error=f"server gone: {e}", server_gone=True)
-            return Started(msg.aid, pane_pid=pid)
-
-        ports.submit(ports.workers.tmux, start, lambda e: Started(msg.aid, error=str(e)))
+        self.opener.open(msg.aid, rec.window, ports.runner.agent_dir(rec.task, rec.attempt),
+                         Path(rec.worktree))
 
     def started(self, msg: Started) -> None:
+        self.started_many(WindowsOpened((msg,)))
+
+    def started_many(self, msg: WindowsOpened) -> None:
+        """A batch's ``attempt_started`` events in one transaction (one fsync); then, per
+        attempt, what follows a start (its reader; an end if it was killed meanwhile)."""
         ports = self.ports
-        rec = ports.state.attempts.get(msg.aid)
-        if rec is None:
-            return
-        if msg.error:
-            cause = Cause.LOST if msg.server_gone else Cause.COULD_NOT_START
-            fail_if_current(ports, rec.task, rec.attempt, cause, f"could not start: {msg.error}")
-            self._never_started(msg.aid, msg.error)
-            return
-        ports.emit(p.AttemptStarted(start_commit=self._start_commits.pop(msg.aid, ""),
-                                  pane_pid=msg.pane_pid), rec.task, rec.attempt)
-        ports.files_of(rec.task, rec.attempt)
-        if self._current(msg.aid) is None:
-            # Killed or cancelled while its window was opening: end it now.
-            self.ask(EndAttempt(rec.task, rec.attempt))
+        opened: list[tuple[Started, AttemptRec]] = []
+        pending: list[tuple[Fit, AttemptRec]] = []  # context fits not yet recorded
+        for m in msg.items:
+            rec = ports.state.attempts.get(m.aid)
+            if rec is None:
+                continue
+            if (f := self._fits.pop(m.aid, None)) is not None:
+                if m.error:
+                    self._record_fit(rec.task, rec.attempt, f)
+                else:
+                    pending.append((f, rec))
+            if m.error:
+                cause = Cause.LOST if m.server_gone else Cause.COULD_NOT_START
+                fail_if_current(ports, rec.task, rec.attempt, cause, f"could not start: {m.error}")
+                self._never_started(m.aid, m.error)
+            else:
+                opened.append((m, rec))
+        with ports.transaction():
+            for f, rec in pending:
+                self._record_fit(rec.task, rec.attempt, f)
+            for m, rec in opened:
+                ports.emit(p.AttemptStarted(start_commit=self._start_commits.pop(m.aid, ""),
+                                            pane_pid=m.pane_pid), rec.task, rec.attempt)
+        for m, rec in opened:
+            ports.files_of(rec.task, rec.attempt)
+            if self._current(m.aid) is None:
+                # Killed or cancelled while its window was opening: end it now.
+                self.ask(EndAttempt(rec.task, rec.attempt))
 
 
 def runner_load(st: RunState) -> dict[str, int]:

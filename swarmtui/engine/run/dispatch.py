@@ -16,7 +16,7 @@ from swarmtui.engine.intents import (
     DiskIsFull,
     IsStopping,
     MergePending,
-    Spawn,
+    SpawnMany,
 )
 from swarmtui.engine.ports import Ports
 from swarmtui.engine.run import scheduler
@@ -32,6 +32,9 @@ _IDLE_KINDS = frozenset({
     EventKind.AGENT_ACTIVITY,
 })
 REPLAN_S = 1.0
+# Spawns per tick: a fleet started at once is spread over ticks, so no tick holds the loop
+# long; more per tick would not start sooner (the git workers take them a few at a time).
+SPAWNS_PER_TICK = 100
 
 
 class Dispatcher:
@@ -86,8 +89,11 @@ class Dispatcher:
         for tid in plan.unblock:
             if tid not in plan.start:
                 self.ports.emit(p.TaskUnblocked(), tid)
-        for tid in plan.start:
-            self.ask(Spawn(self.ports.task(tid)))
+        start = plan.start[:SPAWNS_PER_TICK]
+        if len(plan.start) > len(start):
+            self._dirty = True  # the rest next tick, planned again
+        if start:  # one transaction (one fsync) for the tick's spawn events
+            self.ask(SpawnMany(tuple(self.ports.task(tid) for tid in start)))
 
     def _lift_usage_limits(self, now: float) -> None:
         for account, lim in list(self.ports.state.usage_limits.items()):

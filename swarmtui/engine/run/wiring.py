@@ -119,6 +119,7 @@ def _owners(loop: Loop, p: Parts) -> None:
         (i.AfterExit, p.outcomes.after_exit),
         (i.FailAttempt, p.outcomes.fail_attempt),
         (i.Spawn, p.spawner.spawn_it),
+        (i.SpawnMany, p.spawner.spawn_many),
         (i.ContextSignal, p.window.signal),
         (i.CheckReadiness, p.readiness.step),
         (i.DiskIsFull, p.disk.full_now),
@@ -164,6 +165,7 @@ def _messages(loop: Loop, p: Parts) -> None:
     loop.on(m.Sampled, p.watchdog.sampled)
     loop.on(m.Prepared, p.spawner.prepared)
     loop.on(m.Started, p.spawner.started)
+    loop.on(m.WindowsOpened, p.spawner.started_many)
     loop.on(m.MergeDone, p.merges.done)
     loop.on(m.ResolveChecked, p.resolver.checked)
     loop.on(m.Reviewed, p.reviews.done)

@@ -118,3 +118,24 @@ class Runner(Protocol):
     def close(self) -> None:
         """Stop background work (connections, mirrors); the attempts keep running."""
         ...
+
+
+def start_windows(runner: Runner, windows: Sequence[tuple[str, Path, Path]]
+                  ) -> list[int | RunnerError | None]:
+    """``runner.start`` for each (window, agent folder, worktree), through the runner's
+    ``start_many`` where it has one (the local runner opens many windows per tmux call). Per
+    window: the pane's pid, or the error that kept it from opening (``ServerGone`` among them);
+    nothing is raised."""
+    many = getattr(runner, "start_many", None)
+    if many is not None:
+        got: list[int | RunnerError | None] = many(windows)
+        return got
+    out: list[int | RunnerError | None] = []
+    for window, adir, wt in windows:
+        try:
+            out.append(runner.start(window, adir, wt))
+        except RunnerError as e:
+            out.append(e)
+        except Exception as e:  # noqa: BLE001 - one window's failure, reported as its own
+            out.append(RunnerError(str(e)))
+    return out

@@ -24,7 +24,12 @@ from typing import Any
 from swarmtui import protocol as P
 from swarmtui.config import Config
 from swarmtui.config.hosts import LOCAL_HOST
-from swarmtui.engine.runners.base import HostUnknown, PrepareJob, ServerGone
+from swarmtui.engine.runners.base import (
+    HostUnknown,
+    PrepareJob,
+    RunnerError,
+    ServerGone,
+)
 from swarmtui.engine.runners.bootstrap import Copied
 from swarmtui.engine.runners.local import LocalRunner
 from swarmtui.engine.runners.placement import Candidate, place
@@ -108,6 +113,22 @@ class HostsRunner:
 
     def start(self, window: str, agent_dir: Path, worktree: Path) -> int | None:
         return self._of(window).start(window, agent_dir, worktree)
+
+    def start_many(self, windows: Sequence[tuple[str, Path, Path]]
+                   ) -> list[int | RunnerError | None]:
+        """This machine's windows in one batch (``LocalRunner.start_many``), each remote one
+        on its own."""
+        mine = [w for w in windows if self._of(w[0]) is self.local]
+        got = dict(zip((w[0] for w in mine), self.local.start_many(mine), strict=True))
+        for w, adir, wt in windows:
+            if w not in got:
+                try:
+                    got[w] = self._of(w).start(w, adir, wt)
+                except RunnerError as e:
+                    got[w] = e
+                except Exception as e:  # noqa: BLE001 - that window's failure only
+                    got[w] = RunnerError(str(e))
+        return [got[w[0]] for w in windows]
 
     def snapshot(self) -> dict[str, PaneInfo]:
         panes: dict[str, PaneInfo] = {}

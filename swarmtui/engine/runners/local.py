@@ -76,6 +76,29 @@ class LocalRunner:
             raise RunnerError(f"tmux: {e}") from None
         return pane.pane_pid
 
+    def start_many(self, windows: Sequence[tuple[str, Path, Path]]
+                   ) -> list[int | RunnerError | None]:
+        """``start`` for several windows with one tmux client call per batch (see
+        ``Tmux.new_windows``); per window its pane's pid or why it did not open (nothing is
+        raised)."""
+        wanted = [(w, wrapper_argv(adir), wt) for w, adir, wt in windows]
+        try:
+            try:  # the session is there nearly always: no tmux call to ask first
+                got = self.tmux.new_windows(wanted)
+            except TmuxServerGone:  # or its session: a headless run's first windows
+                self.ensure_session()
+                got = self.tmux.new_windows(wanted)
+        except (TmuxServerGone, ServerGone) as e:
+            return [ServerGone(str(e)) for _ in windows]
+        except (TmuxError, RunnerError) as e:
+            return [RunnerError(f"tmux: {e}") for _ in windows]
+        out: list[int | RunnerError | None] = []
+        for w, _, _ in windows:
+            pane = got.get(w)
+            out.append(pane.pane_pid if isinstance(pane, PaneInfo) else
+                       RunnerError(f"tmux: {pane or 'no pane reported'}"))
+        return out
+
     def snapshot(self) -> dict[str, PaneInfo]:
         try:
             return self.tmux.list_panes()

@@ -14,14 +14,12 @@ import stat
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from swarmtui.engine.runtime import worktrees
+from swarmtui.engine.runtime.gitcmd import GitError as GitError  # re-exported: its old home
+from swarmtui.engine.runtime.gitcmd import run_git as run_git
 from swarmtui.engine.runtime.worktreelock import worktree_admin
 from swarmtui.gitview import main_root
-
-
-class GitError(Exception):
-    pass
 
 
 @dataclass(frozen=True)
@@ -41,36 +39,6 @@ class MergeTree:
     clean: bool
     tree: str  # the merged tree (with conflict markers when not clean)
     conflicts: tuple[str, ...] = ()
-
-
-_RUNNER: Any = None  # git.Git(), made on first use (GitPython's import costs ~70 ms)
-
-
-def _runner() -> Any:
-    global _RUNNER
-    import git
-
-    _RUNNER = _RUNNER or git.Git()  # no working directory: every call names one with -C
-    return _RUNNER
-
-
-def run_git(cwd: Path, *args: str, ok: tuple[int, ...] = (0,),
-            env: dict[str, str] | None = None) -> tuple[int, str, str]:
-    """``git -C cwd args...``; raises GitError when the exit code is not in ``ok``."""
-    import git
-
-    try:
-        code, out, err = _runner().execute(
-            ["git", "-C", str(cwd), *args], with_extended_output=True, with_exceptions=False,
-            strip_newline_in_stdout=False, env=env)
-    except git.GitCommandNotFound as e:
-        raise GitError(f"git is not installed: {e}") from None
-    except (git.GitCommandError, OSError) as e:
-        raise GitError(f"git {' '.join(args[:2])} in {cwd}: {e}") from None
-    if code not in ok:
-        raise GitError(f"git {' '.join(args[:3])} in {cwd}: "
-                       f"{str(err).strip() or str(out).strip() or f'exit {code}'}")
-    return int(code), str(out), str(err)
 
 
 def find_root(start: Path) -> Path:
@@ -147,13 +115,9 @@ class Git:
 
     def add_worktree(self, path: Path, branch: str, start: str) -> None:
         """Create ``path`` on a new ``branch`` from ``start``. An existing branch of that name is
-        an error rather than reset: it may hold an earlier attempt's unmerged work."""
-        if self.branch_exists(branch):
-            raise GitError(f"branch {branch} already exists; not resetting it (it may hold "
-                           "unmerged work)")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with worktree_admin(self.root):
-            self._run("worktree", "add", "--quiet", "-b", branch, str(path), start)
+        an error rather than reset: it may hold an earlier attempt's unmerged work. Only the
+        worktree entry is made under the repository's lock (see ``worktrees``)."""
+        worktrees.add(self.root, path, branch, start, lambda: worktree_admin(self.root))
 
     def add_detached_worktree(self, path: Path, commit: str) -> None:
         if path.exists():

@@ -107,6 +107,14 @@ class Tmux:
 
     def _cmd(self, *args: str) -> list[str]:
         """Run one tmux command; its output lines (trailing empty lines dropped)."""
+        code, lines, err = self._call(*args)
+        if code != 0:
+            raise TmuxError(f"tmux {args[0]}: {err or f'exit {code}'}")
+        return lines
+
+    def _call(self, *args: str) -> tuple[int, list[str], str]:
+        """Run tmux: exit code, output lines (trailing empty ones dropped), error text. A
+        server that is not there raises TmuxServerGone."""
         try:
             proc = subprocess.run([*self.base_argv(), *args], env=server_env(),
                                   capture_output=True, text=True, encoding="utf-8",
@@ -115,15 +123,13 @@ class Tmux:
             raise TmuxError(f"tmux {args[0]}: no answer within {CALL_TIMEOUT:.0f}s") from None
         except OSError as e:
             raise TmuxError(f"tmux {args[0]}: {e}") from None
-        if proc.returncode != 0:
-            err = " ".join(proc.stderr.split("\n")).strip()
-            if _means_no_server(err):
-                raise TmuxServerGone(err or "tmux server not running")
-            raise TmuxError(f"tmux {args[0]}: {err or f'exit {proc.returncode}'}")
+        err = " ".join(proc.stderr.split("\n")).strip()
+        if proc.returncode != 0 and _means_no_server(err):
+            raise TmuxServerGone(err or "tmux server not running")
         lines = proc.stdout.split("\n")
         while lines and lines[-1] == "":
             lines.pop()
-        return lines
+        return proc.returncode, lines, err
 
     def _socket_args(self) -> list[str]:
         return ["-S" if "/" in self.socket else "-L", self.socket]
@@ -189,15 +195,67 @@ class Tmux:
                    env: dict[str, str] | None = None, *, index: int | None = None) -> PaneInfo:
         """Open a detached window running ``argv`` directly (tmux runs a multi-word command
         without a shell, so nothing is interpolated into a shell string)."""
+        out = self._cmd(*self._new_window_args(name, argv, cwd, env, index))
+        if not out:
+            raise TmuxError(f"tmux new-window {name}: no pane reported")
+        return _parse_pane(out[0])
+
+    def _new_window_args(self, name: str, argv: list[str], cwd: Path,
+                         env: dict[str, str] | None = None, index: int | None = None
+                         ) -> list[str]:
         target = f"={self.session}:" if index is None else f"={self.session}:{index}"
         args = ["new-window", "-d", "-P", "-F", _PANE_FORMAT, "-t", target,
                 "-n", name, "-c", _dir_arg(cwd)]
         for k, v in (env or {}).items():
             args += ["-e", f"{k}={v}"]
-        out = self._cmd(*args, *argv)
-        if not out:
-            raise TmuxError(f"tmux new-window {name}: no pane reported")
-        return _parse_pane(out[0])
+        return [*args, *argv]
+
+    def new_windows(self, windows: list[tuple[str, list[str], Path]]
+                    ) -> dict[str, PaneInfo | TmuxError]:
+        """Several ``new_window`` calls as one tmux command sequence (one client process for
+        up to ``WINDOWS_PER_CALL``, not one each); name -> its pane, or why it did not open.
+        tmux stops a sequence at its first failing command: the windows after it, and any
+        whose arguments tmux would read as a separator (ending in ``;``), open one by one.
+        Raises TmuxSessionGone (none opened) when the session is not there."""
+        got: dict[str, PaneInfo | TmuxError] = {}
+        batch = [(n, a, c) for n, a, c in windows
+                 if not any(x.endswith(";") for x in self._new_window_args(n, a, c))]
+        for i in range(0, len(batch), WINDOWS_PER_CALL):
+            part = batch[i:i + WINDOWS_PER_CALL]
+            seq: list[str] = []
+            for name, argv, cwd in part:
+                if seq:
+                    seq.append(";")  # tmux's command separator, an argument of its own
+                seq += self._new_window_args(name, argv, cwd)
+            _, out, err = self._call(*seq)
+            if not out and ("can't find session" in err or "session not found" in err):
+                raise TmuxSessionGone(err)  # none opened: the caller makes the session first
+            wanted = {name for name, _, _ in part}
+            for line in out:
+                try:
+                    pane = _parse_pane(line)
+                except TmuxError:
+                    continue
+                if pane.window_name in wanted and pane.session == self.session:
+                    got[pane.window_name] = pane
+        if len(got) < len(windows):
+            # Opened but not reported (never expected) must not open twice: look first.
+            try:
+                there = self.list_panes()
+            except TmuxServerGone:
+                raise
+            except TmuxError:
+                there = {}
+            got.update({n: there[n] for n, _, _ in windows if n not in got and n in there})
+        for name, argv, cwd in windows:
+            if name not in got:  # not tried, or stopped by another's failure: on its own
+                try:
+                    got[name] = self.new_window(name, argv, cwd)
+                except TmuxServerGone:
+                    raise
+                except TmuxError as e:
+                    got[name] = e
+        return got
 
     def windows(self) -> dict[int, str]:
         """Window index -> name of this session."""
@@ -292,6 +350,7 @@ def _dir_arg(path: Path) -> str:
 
 
 # The names (free text) come last: a line splits into exactly these fields.
+WINDOWS_PER_CALL = 50  # new windows per tmux client call (bounds one argv)
 _PANE_FORMAT = (
     "#{window_index}\t#{window_id}\t#{pane_id}\t#{pane_pid}\t#{pane_dead}"
     "\t#{pane_dead_status}\t#{session_name}\t#{window_name}"
