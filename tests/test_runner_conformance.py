@@ -51,7 +51,7 @@ def host_config(host: SshdHost, **kw: object) -> HostConfig:
 class Kit:
     kind: str
     repo: Path
-    make: Callable[[], Runner]
+    make: Callable[..., Runner]  # keywords: the host's config (ignored by the local runner)
     drop: Callable[[], None]
     runner: Runner = field(init=False)
     made: list[Runner] = field(default_factory=list)
@@ -59,8 +59,8 @@ class Kit:
     def __post_init__(self) -> None:
         self.runner = self.new_runner()
 
-    def new_runner(self) -> Runner:
-        r = self.make()
+    def new_runner(self, **host: object) -> Runner:
+        r = self.make(**host)
         self.made.append(r)
         return r
 
@@ -133,12 +133,11 @@ def kit(request: pytest.FixtureRequest, git_repo: Path, tmux_socket: str) -> Ite
         def drop_local() -> None:
             tmux.kill_server()
 
-        k = Kit("local", repo, lambda: LocalRunner(repo, tmux, Git(repo)), drop_local)
+        k = Kit("local", repo, lambda **_: LocalRunner(repo, tmux, Git(repo)), drop_local)
     else:
         hosts: HostFactory = request.getfixturevalue("ssh_hosts")
         # A host whose sessions have no locale at all, as sshd gives without PAM or AcceptEnv.
         (host,) = hosts(1, env={"PATH": HOST_PATH}, lang=None)
-        cfg = host_config(host)
 
         def drop_host() -> None:
             host.stop()
@@ -146,7 +145,7 @@ def kit(request: pytest.FixtureRequest, git_repo: Path, tmux_socket: str) -> Ite
                 if p.comm.startswith("tmux"):
                     os.kill(p.pid, signal.SIGKILL)
 
-        k = Kit("ssh", repo, lambda: SshRunner(repo, cfg, Git(repo),
+        k = Kit("ssh", repo, lambda **kw: SshRunner(repo, host_config(host, **kw), Git(repo),
                                                control_dir=hosts.control_dir,
                                                orphan_timeout=300, kill_grace=1.0), drop_host)
     try:
@@ -237,7 +236,9 @@ def test_adopt_after_restart(kit: Kit) -> None:
     wait_until(lambda: files.pgid() is not None, what="agent.pgid here")
     kit.runner.close()  # the supervisor goes away; the attempt keeps running
     size = (kit.swarm / P.AGENTS_DIR / aid / P.PROGRESS_FILE).stat().st_size
-    kit.runner = kit.new_runner()
+    # The new runner's first report needs a new ssh connection and a Python start on the host:
+    # on a loaded box that takes longer than the 2 s the other tests allow before "lost".
+    kit.runner = kit.new_runner(lost_after=30.0)
     kit.runner.track(aid, kit.runner.name)
     kit.runner.settle()  # what a restarted supervisor does before adopting
     assert kit.alive(aid), "the new runner's first snapshot left the live window out"
