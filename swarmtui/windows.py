@@ -10,6 +10,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+# Imported with this module, not on first use: libtmux reads ``sys.stdout.encoding`` when it
+# is imported, and inside a running Textual app stdout is a capture that has none.
+import libtmux
+
 from swarmtui.engine.runtime.tmux import Tmux, TmuxError, session_name_for
 from swarmtui.errors import SwarmError
 
@@ -28,6 +32,7 @@ class RunWindows:
 
     def __init__(self, tmux: Tmux) -> None:
         self._tmux = tmux
+        self._server: libtmux.Server = tmux.server
 
     @property
     def session(self) -> str:
@@ -35,7 +40,7 @@ class RunWindows:
 
     def show(self, window: str) -> str | None:
         """Make ``window`` the session's current window; None, or what tmux said."""
-        proc = self._tmux.server.cmd("select-window", "-t", f"={self.session}:={window}")
+        proc = self._server.cmd("select-window", "-t", f"={self.session}:={window}")
         if proc.returncode == 0:
             return None
         return " ".join(proc.stderr) or "tmux failed"
@@ -49,7 +54,7 @@ class RunWindows:
 
     def detach(self) -> str | None:
         """Detach the tmux client showing this server; None, or what tmux said."""
-        proc = self._tmux.server.cmd("detach-client")
+        proc = self._server.cmd("detach-client")
         if proc.returncode == 0:
             return None
         return " ".join(proc.stderr) or "tmux failed"

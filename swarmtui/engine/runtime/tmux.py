@@ -9,6 +9,7 @@ rather than one query per agent (peers poll per agent and burn CPU).
 from __future__ import annotations
 
 import fnmatch
+import functools
 import hashlib
 import os
 import shlex
@@ -16,8 +17,7 @@ import subprocess
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-
-import libtmux
+from typing import TYPE_CHECKING
 
 from swarmtui.engine.runtime.tmuxcli import (
     CALL_TIMEOUT,
@@ -26,6 +26,9 @@ from swarmtui.engine.runtime.tmuxcli import (
     round_trip,
     split_fields,
 )
+
+if TYPE_CHECKING:
+    import libtmux
 
 DEFAULT_SOCKET = f"swarmtui-{os.getuid()}"
 SUPERVISOR_WINDOW = "swarmtui"
@@ -93,15 +96,18 @@ class Tmux:
         socket = socket or os.environ.get("SWARMTUI_TMUX_SOCKET") or DEFAULT_SOCKET
         self.socket = str(socket)
         self.session = session
-        # A value with a slash is a socket path (-S), otherwise a socket name (-L).
-        # ``server`` is for the TUI's calls whose output nobody parses; swarmtui's own calls
-        # go through ``_cmd``.
+
+    @functools.cached_property
+    def server(self) -> libtmux.Server:
+        """libtmux's handle, for the TUI's calls whose output nobody parses (swarmtui's own
+        calls go through ``_cmd``). Made on first use: importing libtmux costs a process that
+        never needs it (the supervisor, every CLI command) about a tenth of a second.
+        A value with a slash is a socket path (-S), otherwise a socket name (-L)."""
+        import libtmux
+
         if "/" in self.socket:
-            self.server = libtmux.Server(socket_path=self.socket,
-                                         config_file=str(tmux_conf_path()))
-        else:
-            self.server = libtmux.Server(socket_name=self.socket,
-                                         config_file=str(tmux_conf_path()))
+            return libtmux.Server(socket_path=self.socket, config_file=str(tmux_conf_path()))
+        return libtmux.Server(socket_name=self.socket, config_file=str(tmux_conf_path()))
 
     # -- low level --------------------------------------------------------------------------
 
