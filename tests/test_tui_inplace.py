@@ -73,3 +73,20 @@ async def test_reloading_the_same_text_draws_nothing(world: World) -> None:
         kept = list(view.lines)
         view.set_text(view._plain or "", follow=True, fresh=False)
         assert view.lines == kept and all(a is b for a, b in zip(kept, view.lines, strict=True))
+
+
+async def test_a_view_shown_after_a_resize_shows_the_task_selected_since(world: World) -> None:
+    """A hidden tab's view is resized when its tab is shown again; the text it writes again
+    at the new width is the one it holds then, not the one it held when the resize came."""
+    app = make_app(world, alive=None)
+    async with app.run_test(size=(160, 48), notifications=True) as pilot:
+        await select(pilot, "parser")
+        await until(pilot, lambda: "implementing" in body(app, "progress"))
+        await pilot.press("2")
+        await pilot.resize_terminal(80, 24)
+        await select(pilot, "docs")
+        await pilot.press("1")
+        await until(pilot, lambda: "API reference" in body(app, "progress")
+                    or "docs-1: no progress" in body(app, "progress"), what="docs' progress")
+        await pilot.pause(0.3)
+        assert "implementing" not in body(app, "progress")

@@ -107,19 +107,26 @@ class TextView(InPlace):
         width = self.scrollable_content_region.width
         if width != self._width and self._width and self.lines:
             # After the refresh: the console measures text against the new size only then.
-            follow = self._follow
-            self.call_after_refresh(self.set_text, self._source, follow=follow, fresh=follow)
+            self.call_after_refresh(self._rewrap)
         self._width = width
+
+    def _rewrap(self) -> None:
+        """Write the text shown again at the view's width: the text shown when this runs, not
+        when the resize came (a load for another task may have landed in between)."""
+        text = self._plain if self._plain is not None else self._source
+        self.set_text(text, follow=self._follow, fresh=self._follow, rewrap=True)
 
     @property
     def text(self) -> str:
         return "\n".join(line.text.rstrip() for line in self.lines)
 
-    def set_text(self, text: str | Text, *, follow: bool, fresh: bool) -> None:
+    def set_text(self, text: str | Text, *, follow: bool, fresh: bool,
+                 rewrap: bool = False) -> None:
         """Replace the text; keep the reader's place unless ``fresh`` (another task), and
-        keep following the end if ``follow`` and the reader was there."""
+        keep following the end if ``follow`` and the reader was there. ``rewrap``: the same
+        text at a new width, written again in full."""
         at_end = self.scroll_y >= self.max_scroll_y - 1
-        old = self._plain if not fresh and self.lines and self.wrap else None
+        old = self._plain if not (fresh or rewrap) and self.lines and self.wrap else None
         if isinstance(text, str) and old is not None:
             if text == old and follow == self._follow:
                 return  # reloaded, and nothing changed: nothing to draw
