@@ -103,7 +103,7 @@ async def press(app: SwarmApp, *keys: str) -> None:
 
 
 async def timed(app: SwarmApp, keys: tuple[str, ...], done: Callable[[], bool],
-                timeout: float = 5.0) -> float:
+                timeout: float = 30.0) -> float:
     """Seconds from the key to the frame that shows its effect: ``done()`` holds and the
     screen has painted every widget that changed."""
     t0 = time.perf_counter()
@@ -235,9 +235,12 @@ def compare(refs: list[str], agents: int, rate: float, repeat: int) -> None:
     p95: dict[tuple[str, str], list[float]] = {}
     for _ in range(repeat):
         for ref, py in pythons.items():
-            out = subprocess.run([py, __file__, "--agents", str(agents), "--rate", str(rate)],
-                                 capture_output=True, text=True, env={
-                                     **os.environ, "PYTHONPATH": ""}).stdout
+            proc = subprocess.run([py, __file__, "--agents", str(agents), "--rate", str(rate)],
+                                  capture_output=True, text=True, env={
+                                      **os.environ, "PYTHONPATH": ""})
+            out = proc.stdout
+            if proc.returncode:
+                print(f"  {ref}: failed: {proc.stderr.strip().splitlines()[-1:]}", flush=True)
             for line in out.splitlines():
                 m = re.search(r"p95\s+([\d.]+) ms", line)
                 kind = next((k for k in KINDS if line.startswith(k)), None)
