@@ -10,10 +10,9 @@ shows the forecast and asks twice when it is not clean.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from textual.screen import Screen
-from textual.widget import Widget
 
 from swarmtui.config.hosts import LOCAL_HOST
 from swarmtui.model import ACTIVE, AttemptRec, TaskState, TaskView
@@ -30,8 +29,6 @@ from swarmtui.windows import session_name
 
 if TYPE_CHECKING:
     from swarmtui.tui.app import SwarmApp
-
-W = TypeVar("W", bound=Widget)
 
 LONG_ANSWER = 900.0  # merges and reviews are answered when they are done
 
@@ -53,16 +50,7 @@ class ActionScreen(Screen[None]):
 
     @property
     def table(self) -> AgentsTable:
-        return self.one(AgentsTable)
-
-    def one(self, kind: type[W]) -> W:
-        """The screen's one widget of ``kind``, found once: a query walks the whole DOM, and
-        the feed's updates and every key ask for the same few widgets."""
-        found: dict[type[Widget], Widget] = self.__dict__.setdefault("_found", {})
-        w = found.get(kind)
-        if w is None or not w.is_attached:
-            w = found[kind] = self.query_one(kind)
-        return cast("W", w)
+        return self.query_one(AgentsTable)
 
     def shown_key(self, kid: str) -> str:
         app = self.swarm

@@ -13,7 +13,6 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.css.query import NoMatches
 from textual.widgets import Input
 
 from swarmtui.model import AttemptRec, TaskView
@@ -92,18 +91,11 @@ class FleetScreen(ActionScreen):
 
     @property
     def detail(self) -> DetailPanel:
-        return self.one(DetailPanel)
+        return self.query_one(DetailPanel)
 
     def apply(self, upd: Update) -> None:
-        if not self.is_mounted:
-            return
-        try:
-            self._apply(upd)
-        except NoMatches:
-            pass  # the screen's widgets are only ever removed when the app closes
-
-    def _apply(self, upd: Update) -> None:
-        table = self.table
+        if not self.is_mounted or not self.query(AgentsTable):
+            return  # the app is closing: its widgets are gone
         if upd.reset:
             self.tasks = {}
             self.attempts = {}
@@ -115,9 +107,10 @@ class FleetScreen(ActionScreen):
             self.attempts.pop(tid, None)
         self.base = upd.base
         self.header = upd.header
+        table = self.table
         table.apply(upd.rows, upd.removed, reset=upd.reset, now=upd.now)
-        self.one(TopBar).show(upd.header)
-        self.one(SlotsPanel).show(upd.slots)
+        self.query_one(TopBar).show(upd.header)
+        self.query_one(SlotsPanel).show(upd.slots)
         if upd.alerts is not None:
             self._show_alerts(upd.alerts)
         if upd.news and upd.fresh:
@@ -133,7 +126,7 @@ class FleetScreen(ActionScreen):
 
     def _show_alerts(self, alerts: tuple[AlertItem, ...]) -> None:
         self.alerts = alerts
-        self.one(AlertsLine).show(alerts)
+        self.query_one(AlertsLine).show(alerts)
         for screen in self.app.screen_stack:
             if isinstance(screen, AlertsScreen):
                 screen.show_alerts(alerts)

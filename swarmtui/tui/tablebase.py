@@ -290,19 +290,7 @@ class RowsView(ScrollView, can_focus=True):
         return True
 
     def _resize_virtual(self) -> None:
-        size = Size(self._content_width(), len(self.order) + 1)
-        if size == self.virtual_size:
-            return
-        if not self.container_size:
-            self.virtual_size = size  # not laid out yet: the first layout measures it
-            return
-        # The table's box is set by the screen (1fr), not by its rows: more rows or wider
-        # columns move only the scrollbars. Setting ``virtual_size`` would lay out the whole
-        # screen; this does what that pass would do for this view alone (a scrollbar that
-        # appears or goes still takes a layout pass).
-        self.set_reactive(ScrollView.virtual_size, size)
-        self._scroll_update(size)
-        self.refresh()
+        self.virtual_size = Size(self._content_width(), len(self.order) + 1)
 
     def _repaint_clock(self, index: int) -> None:
         """Repaint RUN and AGE of one line only: a second passing changes nothing else, and
