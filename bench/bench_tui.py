@@ -7,12 +7,16 @@ key to the screen showing the effect, after the frame that shows it was rendered
 feed's cost per update, and how a burst of events is coalesced. Prints figures; asserts nothing.
 
 Run: python bench/bench_tui.py [--agents 100] [--rate 200]
+Before and after in one run: python bench/bench_tui.py --refs main . [--repeat 2] measures each
+source tree (a git ref as committed, or ``.`` for this working tree) in its own process, in turn
+(A B A B: the box's noise falls on both), and prints each kind of key's p95 side by side.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import statistics
 import tempfile
@@ -99,7 +103,7 @@ async def press(app: SwarmApp, *keys: str) -> None:
 
 
 async def timed(app: SwarmApp, keys: tuple[str, ...], done: Callable[[], bool],
-                timeout: float = 5.0) -> float:
+                timeout: float = 30.0) -> float:
     """Seconds from the key to the frame that shows its effect: ``done()`` holds and the
     screen has painted every widget that changed."""
     t0 = time.perf_counter()
@@ -145,7 +149,8 @@ async def measure(app: SwarmApp, agents: int) -> None:
             want = f"of agent{(table.cursor_row + 1) % agents:03d}"
             logs.append(await timed(app, ("down",), lambda w=want: any(
                 w in line.text for line in log.lines[-2:])))
-        print(f"log tail of the next agent shown:  {ms(logs)}  (25 ms of it is coalescing)")
+        print(f"log tail of the next agent shown:  {ms(logs)}  (25 ms of it is coalescing)",
+              flush=True)
 
         confirms = []
         for _ in range(15):
@@ -213,11 +218,56 @@ def feed_figures(repo: Path, agents: int) -> None:
     store.close()
 
 
+KINDS = ("cursor move", "detail tab switch", "log tail", "kill key", "filter box opened",
+         "filter applied", "sort key", "every key")
+
+
+def compare(refs: list[str], agents: int, rate: float, repeat: int) -> None:
+    """Each ref's run of this benchmark in its own process, in turn; p95 per kind of key."""
+    import re
+    import subprocess
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from fleet import snapshot_python
+
+    pythons = {ref: (sys.executable if ref == "." else snapshot_python(ref)[0]) for ref in refs}
+    p95: dict[tuple[str, str], list[float]] = {}
+    for _ in range(repeat):
+        for ref, py in pythons.items():
+            proc = subprocess.run([py, __file__, "--agents", str(agents), "--rate", str(rate)],
+                                  capture_output=True, text=True, env={
+                                      **os.environ, "PYTHONPATH": ""})
+            out = proc.stdout
+            if proc.returncode:
+                print(f"  {ref}: failed: {proc.stderr.strip().splitlines()[-1:]}", flush=True)
+            for line in out.splitlines():
+                m = re.search(r"p95\s+([\d.]+) ms", line)
+                kind = next((k for k in KINDS if line.startswith(k)), None)
+                if m and kind:
+                    p95.setdefault((ref, kind), []).append(float(m.group(1)))
+            print(f"  {ref}: every key p95 {p95.get((ref, 'every key'), ['?'])[-1]} ms",
+                  flush=True)
+    print(f"\nkey to screen p95 (ms) at {agents} agents, {rate:g} events/s, median of {repeat}:")
+    print(f"{'':20}" + "".join(f"{ref:>12}" for ref in refs))
+    for kind in KINDS:
+        cells = [statistics.median(p95[(ref, kind)]) if p95.get((ref, kind)) else None
+                 for ref in refs]
+        print(f"{kind:20}" + "".join(f"{c:12.1f}" if c is not None else f"{'-':>12}"
+                                     for c in cells))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--agents", type=int, default=100)
     ap.add_argument("--rate", type=float, default=200.0, help="background events per second")
+    ap.add_argument("--refs", nargs="+", default=[],
+                    help="compare source trees: git refs as committed, '.' is this tree")
+    ap.add_argument("--repeat", type=int, default=2)
     args = ap.parse_args()
+    if args.refs:
+        compare(args.refs, args.agents, args.rate, args.repeat)
+        return
     with tempfile.TemporaryDirectory() as d:
         repo = Path(d) / "fleet"
         build(repo, args.agents).close()

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable
-from typing import ClassVar
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import ClassVar, Self
 
 from rich.cells import cell_len
 from rich.style import Style
@@ -20,6 +21,7 @@ from rich.text import Text
 from textual import events, work
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.geometry import Region
 from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import RichLog, TabbedContent, TabPane
@@ -45,14 +47,47 @@ TAIL_INTERVAL = 0.25
 _FOLLOW = {"progress", "events"}
 
 
-class TextView(RichLog):
+class InPlace(RichLog):
+    """A line-API log whose box is set by the panel around it, never by its text. Textual
+    lays out the whole screen whenever a log's scrollable size changes (and clearing and
+    writing a text changes it twice); here a text change repaints this view only and moves
+    its scrollbars, and only a scrollbar that appears or goes takes a layout pass."""
+
+    _quiet = False  # inside ``in_place``: a size change of the text lays nothing out
+    _resized = False
+
+    def refresh(self, *regions: Region, repaint: bool = True, layout: bool = False,
+                recompose: bool = False) -> Self:
+        if layout and self._quiet:
+            layout = False
+            self._resized = True
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
+
+    @contextmanager
+    def in_place(self) -> Iterator[None]:
+        """Change the text inside this; the view keeps its box (once it has been laid out)."""
+        self._quiet = self._size_known and bool(self.container_size)
+        self._resized = False
+        try:
+            yield
+        finally:
+            quiet, self._quiet = self._quiet, False
+            if quiet and self._resized:
+                # What a layout pass would do for this view: scrollbars and scroll limits.
+                self._scroll_update(self.virtual_size)
+
+
+class TextView(InPlace):
     """Read-only text that can be replaced. A line-API log rather than a Static in a scroll
-    container: replacing the text repaints this view only, with no layout pass of the screen."""
+    container: replacing the text repaints this view only, with no layout pass of the screen.
+    Text that only grew at its end (a progress file, the events) has just its new lines
+    rendered and drawn."""
 
     def __init__(self, *, wrap: bool = True, **kw: object) -> None:
         super().__init__(wrap=wrap, markup=False, highlight=False, auto_scroll=False,
                          min_width=20, **kw)  # type: ignore[arg-type]
         self._source = Text(end="")
+        self._plain: str | None = None  # the text shown, when it was given as a string
         self._follow = False
         self._width = 0
 
@@ -72,26 +107,51 @@ class TextView(RichLog):
         width = self.scrollable_content_region.width
         if width != self._width and self._width and self.lines:
             # After the refresh: the console measures text against the new size only then.
-            follow = self._follow
-            self.call_after_refresh(self.set_text, self._source, follow=follow, fresh=follow)
+            self.call_after_refresh(self._rewrap)
         self._width = width
+
+    def _rewrap(self) -> None:
+        """Write the text shown again at the view's width: the text shown when this runs, not
+        when the resize came (a load for another task may have landed in between)."""
+        text = self._plain if self._plain is not None else self._source
+        self.set_text(text, follow=self._follow, fresh=self._follow, rewrap=True)
 
     @property
     def text(self) -> str:
         return "\n".join(line.text.rstrip() for line in self.lines)
 
-    def set_text(self, text: str | Text, *, follow: bool, fresh: bool) -> None:
+    def set_text(self, text: str | Text, *, follow: bool, fresh: bool,
+                 rewrap: bool = False) -> None:
         """Replace the text; keep the reader's place unless ``fresh`` (another task), and
-        keep following the end if ``follow`` and the reader was there."""
+        keep following the end if ``follow`` and the reader was there. ``rewrap``: the same
+        text at a new width, written again in full."""
         at_end = self.scroll_y >= self.max_scroll_y - 1
+        old = self._plain if not (fresh or rewrap) and self.lines and self.wrap else None
+        if isinstance(text, str) and old is not None:
+            if text == old and follow == self._follow:
+                return  # reloaded, and nothing changed: nothing to draw
+            if follow and self._follow and text.startswith(old + "\n"):
+                self._grow(text, len(old) + 1, at_end)
+                return
         y = self.scroll_y
-        self.clear()
         to_end = follow and (fresh or at_end)
         self._follow = follow
         self._source = text if isinstance(text, Text) else Text(text, end="")
-        self.write(self._source, width=self._render_width(self._source), scroll_end=to_end)
+        self._plain = text if isinstance(text, str) else None
+        with self.in_place():
+            self.clear()
+            self.write(self._source, width=self._render_width(self._source),
+                       scroll_end=to_end)
         if not to_end and not fresh:
             self.call_after_refresh(self.scroll_to, y=y, animate=False)
+
+    def _grow(self, text: str, start: int, at_end: bool) -> None:
+        """``text`` is the text shown plus lines at its end: write only those."""
+        more = Text(text[start:], end="")
+        self._source = Text(text, end="")
+        self._plain = text
+        with self.in_place():
+            self.write(more, width=self._render_width(more), scroll_end=at_end)
 
 
 class DiffView(TextView):
@@ -113,7 +173,7 @@ class DiffView(TextView):
         return out
 
 
-class LogView(RichLog):
+class LogView(InPlace):
     COMPONENT_CLASSES: ClassVar[set[str]] = {f"log--{k}" for k in (
         logfmt.TEXT, logfmt.TOOL, logfmt.RESULT, logfmt.ERROR, logfmt.META, logfmt.RAW)}
 
@@ -124,7 +184,8 @@ class LogView(RichLog):
         self._width = 0
 
     def reset(self) -> None:
-        self.clear()
+        with self.in_place():
+            self.clear()
         self._source.clear()
 
     def on_resize(self, event: events.Resize) -> None:
@@ -154,7 +215,8 @@ class LogView(RichLog):
             if i < len(lines) - 1:
                 text.append("\n")
         width = self.scrollable_content_region.width
-        self.write(text, width=max(self.min_width, width) if width else None)
+        with self.in_place():
+            self.write(text, width=max(self.min_width, width) if width else None)
 
 
 class DetailPanel(Vertical):
