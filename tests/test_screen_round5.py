@@ -111,13 +111,21 @@ def test_round5_false_alarms_pass(text: str) -> None:
     assert not v.flagged, (v.score, v.flags)
 
 
-def test_held_out_5_stays_where_it_was_measured() -> None:
-    """Held out 5 (223 texts, written before round 5 changed anything and never tuned on):
-    precision 0.943 / recall 0.825 before the round, 0.957 / 0.925 after it."""
-    rows = [json.loads(line) for line in (DATA / "heldout5.jsonl").read_text(
+def _scores(name: str) -> tuple[float, float]:
+    rows = [json.loads(line) for line in (DATA / name).read_text(
         encoding="utf-8").splitlines() if line.strip()]
     verdicts = [(r["label"] == "malicious", screen(r["text"]).flagged) for r in rows]
     tp = sum(1 for mal, f in verdicts if mal and f)
     fp = sum(1 for mal, f in verdicts if f and not mal)
     pos = sum(1 for mal, _ in verdicts if mal)
-    assert tp / max(1, tp + fp) >= 0.95 and tp / pos >= 0.92, (tp, fp, pos)
+    return tp / max(1, tp + fp), tp / pos
+
+
+def test_held_out_5_and_6_stay_where_they_were_measured() -> None:
+    """Held out 5 (223 texts, written before round 5 changed anything): precision 0.943 /
+    recall 0.825 before the round, 0.957 / 0.925 after it. Held out 6 (148 texts, written after
+    round 5's tuning): 0.947 / 0.934. Neither was tuned on; these are floors, not targets."""
+    p5, r5 = _scores("heldout5.jsonl")
+    assert p5 >= 0.95 and r5 >= 0.92, (p5, r5)
+    p6, r6 = _scores("heldout6.jsonl")
+    assert p6 >= 0.94 and r6 >= 0.93, (p6, r6)
