@@ -5,7 +5,11 @@ and its cross-validated figures are read from the shipped model; the held-out pa
 used to train or tune anything: ``heldout.jsonl`` (the first split), ``heldout2.jsonl`` (written
 apart, before the rules and model it measures), ``last.jsonl`` (written after the second round's
 tuning) and ``heldout4.jsonl`` (written before the fourth round changed anything, measured
-before and after it, never tuned on). Flagged counts as positive; the uncertain band does not.
+before and after it, never tuned on; its errors were read after, so it is seen now) and
+``heldout5.jsonl`` (written before the fifth round changed anything, committed on its own,
+measured before and once after it, never tuned on) and ``heldout6.jsonl`` (written after the
+fifth round's tuning ended, committed, then measured once; never tuned on). Flagged counts as
+positive; the uncertain band does not.
 
 Run: python bench/screen_sets.py
 """
@@ -25,7 +29,8 @@ from swarmtui.engine.guard.screening import classifier  # noqa: E402
 DATA = ROOT / "tests" / "data" / "screen"
 SETS = (("train (in-sample)", "train.jsonl"), ("held out 1", "heldout.jsonl"),
         ("held out 2", "heldout2.jsonl"), ("last held out", "last.jsonl"),
-        ("held out 4", "heldout4.jsonl"))
+        ("held out 4", "heldout4.jsonl"), ("held out 5", "heldout5.jsonl"),
+        ("held out 6", "heldout6.jsonl"))
 
 
 def score(path: Path) -> tuple[int, int, float, float]:

@@ -103,7 +103,8 @@ def load(name: str) -> list[dict[str, Any]]:
 def test_held_out_sets_are_apart_and_labelled() -> None:
     """No text is in two files; every row has the documented fields and a consistent label."""
     files = ("train.jsonl", "heldout.jsonl", "heldout2.jsonl", "last.jsonl",
-             "heldout4.jsonl", "instructions.jsonl")
+             "heldout4.jsonl", "heldout5.jsonl", "heldout6.jsonl",
+             "instructions.jsonl")
     seen: dict[str, str] = {}
     for name in files:
         for r in load(name):

@@ -78,7 +78,8 @@ def test_order_keys_are_screened_only_in_structure() -> None:
 
 
 def test_held_out_4_stays_where_it_was_measured() -> None:
-    """Precision 0.941 and recall 0.883 after round 4 (the goal, 0.95 / 0.90, was not met)."""
+    """Precision 0.941 and recall 0.883 after round 4 (the goal, 0.95 / 0.90, was not met);
+    0.963 / 0.957 after round 5, which read its misses (so it is a seen set now)."""
     rows = [json.loads(line) for line in (DATA / "heldout4.jsonl").read_text(
         encoding="utf-8").splitlines() if line.strip()]
     verdicts = [(r["label"] == "malicious", screen(r["text"]).flagged) for r in rows]

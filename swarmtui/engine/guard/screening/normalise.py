@@ -36,6 +36,7 @@ from swarmtui.engine.guard.screening.signals import (
     word_window,
 )
 from swarmtui.engine.guard.screening.structure import role_parts
+from swarmtui.engine.guard.screening.unwrap import data_orders, hidden_fields, spelt_out
 
 __all__ = [
     "DECODED",
@@ -234,8 +235,11 @@ def _clean(text: str, acc: _Acc) -> str:
 # -- hidden markup ------------------------------------------------------------------------------
 
 _COMMENT = re.compile(r"<!--(.{0,4000}?)(?:-->|$)", re.DOTALL)
-_MD_COMMENT = re.compile(r"^\s*\[(?://|comment|_)\]:\s*#?\s*[(\"'<]?(.{0,2000}?)[)\"'>]?\s*$",
-                         re.MULTILINE | re.IGNORECASE)
+# ``[//]: # (...)`` and its kin: a link definition to ``#`` or ``<>`` that markdown never shows,
+# whatever its label.
+_MD_COMMENT = re.compile(
+    r"^\s*\[(?:(?://|comment|_)\]:\s*#?\s*[(\"'<]?|[\w -]{1,30}\]:\s*(?:#|<>)\s+[(\"'])"
+    r"(.{0,2000}?)[)\"'>]?\s*$", re.MULTILINE | re.IGNORECASE)
 _HIDDEN_TAG = re.compile(
     r"<(\w{1,12})\b[^>]{0,400}?(?:display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0"
     r"|opacity\s*:\s*0(?:\.0)?\s*[;\"']|color\s*:\s*(?:white|#fff(?:fff)?|transparent)\b"
@@ -260,6 +264,7 @@ def _markup(text: str, acc: _Acc) -> None:
     the bodies of role fences and role objects (``structure``). Inside code spans and fences
     markup is shown as written, so it hides nothing there."""
     role_parts(text, acc)
+    spelt_out(text, acc)
     if "`" in text:
         text = _CODE.sub(lambda m: " " * len(m.group()), text)
     if "<" in text:
@@ -270,6 +275,7 @@ def _markup(text: str, acc: _Acc) -> None:
             for m in list(rx.finditer(text))[:_MAX_BLOBS]:
                 if acc.add(m.group(2), SignalCode.HIDDEN_HTML):
                     acc.signal(SignalCode.HIDDEN_HTML, 1, m.group(2))
+        hidden_fields(text, acc)
         for m in list(_ATTR.finditer(text))[:_MAX_BLOBS]:
             if acc.add(m.group(2)[1:-1], SignalCode.ALT_TEXT):
                 acc.signal(SignalCode.ALT_TEXT, 1, m.group(2))
@@ -327,6 +333,7 @@ def normalise(text: str) -> Normalised:
     _markup(body, acc)
     for seg in list(acc.segments):
         _decode_into(seg.text, acc, 1, _clean)
+    data_orders(acc)
     # Hidden parts pulled out of markup may themselves be encoded; the cleaning above already
     # ran on them as part of the body.
     signals = tuple(Signal(code, n, acc.examples.get(code, "")) for code, n in acc.counts.items())

@@ -28,6 +28,7 @@ from swarmtui.engine.guard.screening import (
     rules_claims,
     rules_say,
     rules_shell,
+    rules_steps,
 )
 from swarmtui.engine.guard.screening.normalise import (
     DECODED,
@@ -132,7 +133,8 @@ def _find(rule: Rule, low: str) -> re.Match[str] | None:
 def all_rules() -> tuple[Rule, ...]:
     """Every rule, compiled once: English instructions, shell and exfiltration, other languages."""
     rows = [(*row, "en") for row in rules_say.ROWS] + [*rules_shell.ROWS, *rules_claims.ROWS,
-                                                           *lexicon.ROWS, *lexicon_claims.ROWS]
+                                                           *lexicon.ROWS, *lexicon_claims.ROWS,
+                                                           *rules_steps.ROWS]
     return tuple(_rule(ReasonCode(code), weight, kind, needles, pattern, lang)
                  for code, weight, kind, needles, pattern, lang in rows)
 

@@ -45,13 +45,16 @@ class SignalCode(StrEnum):
     ALT_TEXT = "alt_text"
     ROLE_FENCE = "role_fence"  # a fenced block labelled system, instructions, prompt...
     ROLE_OBJECT = "role_object"  # a chat-API {"role": ..., "content": ...} object
+    SPACED_LETTERS = "spaced_letters"  # "i g n o r e", "d.e.l.e.t.e": words spelt out
+    DATA_ORDERS = "data_orders"  # a decoded JSON object whose values ask for something
     TRUNCATED = "truncated"
 
 
 # Segments that came out of hiding or encoding; a segment's origin is one of these or None.
 DECODED = frozenset({SignalCode.BASE64, SignalCode.HEX, SignalCode.PERCENT,
                      SignalCode.HTML_ENTITIES, SignalCode.ESCAPES, SignalCode.ROT13,
-                     SignalCode.REVERSED})
+                     SignalCode.REVERSED, SignalCode.SPACED_LETTERS,
+                     SignalCode.DATA_ORDERS})
 HIDDEN = frozenset({SignalCode.TAG_CHARS, SignalCode.VARIATION_SELECTORS,
                     SignalCode.HTML_COMMENT, SignalCode.HIDDEN_HTML, SignalCode.ROLE_FENCE,
                     SignalCode.ROLE_OBJECT})
