@@ -57,6 +57,10 @@ class Can(StrEnum):
 
 class Adapter:
     name = "base"
+    # Which output lines observe() can learn anything from: "all"; "json" (only a line that
+    # starts with "{", which object_line needs); "none". The wrapper hands it only those, so a
+    # busy agent's other lines cost no decode and no parse.
+    lines = "all"
     capabilities: frozenset[Can] = frozenset()
     auth_hint = "check the agent's API key and base URL"  # said when the API refuses the key
 
@@ -80,3 +84,4 @@ class GenericAdapter(Adapter):
     """Knows the agent only through the protocol files."""
 
     name = "generic"
+    lines = "none"

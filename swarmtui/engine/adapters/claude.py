@@ -84,6 +84,7 @@ def _models(usage: Any) -> dict[str, dict[str, Any]]:
 
 class ClaudeAdapter(Adapter):
     name = "claude"
+    lines = "json"  # observe() starts with object_line
     capabilities = frozenset(Can)  # everything swarmtui reads, Claude Code says
     auth_hint = ("check the API key (ANTHROPIC_API_KEY, or `claude login` for a subscription) "
                  "and ANTHROPIC_BASE_URL")

@@ -75,6 +75,7 @@ def classify(message: str) -> tuple[ErrorClass, int | None]:
 
 class CodexAdapter(Adapter):
     name = "codex"
+    lines = "json"  # observe() starts with object_line
     # Context fill and exact reset times come from its session file (codex_session.py).
     capabilities = frozenset({Can.SESSION, Can.RESUME, Can.ACTIVITY, Can.TOKENS,
                               Can.API_RETRY, Can.ERROR_CLASS, Can.LIMIT_RESET,

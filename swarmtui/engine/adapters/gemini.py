@@ -117,6 +117,7 @@ def classify(message: str, status: int | None) -> tuple[ErrorClass, int | None]:
 
 class GeminiAdapter(Adapter):
     name = "gemini"
+    lines = "json"  # observe() starts with object_line
     capabilities = frozenset({Can.SESSION, Can.RESUME, Can.ACTIVITY, Can.TOKENS,
                               Can.ERROR_CLASS, Can.DENIALS, Can.APPROVAL_POLICY})
     auth_hint = ("check GEMINI_API_KEY, GOOGLE_GEMINI_BASE_URL and security.auth.selectedType "

@@ -174,6 +174,7 @@ def denial_rule(tool: str, params: Any, allowed: tuple[str, ...] = ()) -> str:
 
 class OpencodeAdapter(Adapter):
     name = "opencode"
+    lines = "json"  # observe() starts with object_line
     # No retries said (it retries silently), no context fill, no hooks.
     capabilities = frozenset({Can.SESSION, Can.RESUME, Can.ACTIVITY, Can.TOKENS, Can.COST,
                               Can.ERROR_CLASS, Can.LIMIT_RESET, Can.DENIALS,

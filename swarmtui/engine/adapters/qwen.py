@@ -79,6 +79,7 @@ def classify(message: str) -> tuple[ErrorClass, int | None]:
 
 class QwenAdapter(Adapter):
     name = "qwen"
+    lines = "json"  # observe() starts with object_line
     # No cost (priced from [prices]), no reset time, no context fill, no hooks.
     capabilities = frozenset({Can.SESSION, Can.RESUME, Can.ACTIVITY, Can.TOKENS,
                               Can.API_RETRY, Can.ERROR_CLASS, Can.DENIALS,

@@ -40,6 +40,7 @@ from swarmtui.engine.wrapper.launch import (
     write_text_atomic,
 )
 from swarmtui.engine.wrapper.pane import LivePane
+from swarmtui.engine.wrapper.paneview import PaneView
 from swarmtui.engine.wrapper.setupstep import RunsSetup, die_with_parent
 from swarmtui.engine.wrapper.signallog import SignalLog
 from swarmtui.engine.wrapper.steered import Steered
@@ -60,6 +61,10 @@ HOOK_WAIT_S = 5.0  # a hook's payload still waiting for its line, at most this l
 REAP_EVERY_S = 1.0  # orphans re-parented to the wrapper are reaped this often
 DRAIN_S = 1.0  # what the agent left running may hold its output open this long, before TERM
 READ_TO_END_S = 120.0  # the reader of an output no process of ours holds open, at most
+# Output is read at most this often unless a read comes back full: agents stream in small
+# writes, and each read wakes the wrapper (docs/performance.md, "output's path"). Longer while
+# nobody watches the window; the same for a live session's window and the setup step.
+READ_GAP_S, UNWATCHED_GAP_S, LIVE_GAP_S = 0.1, 1.0, 0.25
 
 
 class Wrapper(RunsSetup):
@@ -82,6 +87,7 @@ class Wrapper(RunsSetup):
         ) else None
         self.live: Steered | None = None
         self.pane: LivePane | None = None  # the window as a conversation (live sessions)
+        self.view: PaneView | None = None  # the window as raw output (the other runs)
         self._signals = SignalLog(agent_dir, self.redact)  # what the supervisor reads
         # mode "interactive": the CLI's own screen, followed through its hooks and transcript
         self.inter = Interactive(agent_dir, self.spec, self.adapter, self._signals, self.redact,
@@ -193,9 +199,11 @@ class Wrapper(RunsSetup):
         """The wrapper's own words in the pane."""
         if self.pane is not None:
             self.pane.say(msg)
-            return
-        sys.stdout.write(msg)
-        sys.stdout.flush()
+        elif self.view is not None:
+            self.view.write(msg.encode())
+        else:
+            sys.stdout.write(msg)
+            sys.stdout.flush()
 
     # -- main -----------------------------------------------------------------------------
 
@@ -203,11 +211,16 @@ class Wrapper(RunsSetup):
         if self._live_cfg is not None:
             self.pane = LivePane()
             self.pane.start()
+        elif self.inter is None:  # (an interactive CLI's screen is relayed by its own code)
+            self.view = PaneView()
+            self.view.start()
         try:
             return self._run()
         finally:
             if self.pane is not None:
                 self.pane.close()
+            if self.view is not None:
+                self.view.close()
 
     def _run(self) -> int:
         spec = self.spec
@@ -331,12 +344,8 @@ class Wrapper(RunsSetup):
             del self._tail[:-SETUP_TAIL_BYTES]
         if self.pane is not None:
             self.pane.output(data)
-        else:
-            try:
-                sys.stdout.buffer.write(data)
-                sys.stdout.buffer.flush()
-            except OSError:
-                pass  # the pane may be gone; the log still gets everything
+        elif self.view is not None:
+            self.view.write(data)
         log.write(data)
 
     def _pump(self, log: CappedLog, observe: bool = True) -> None:
@@ -346,7 +355,16 @@ class Wrapper(RunsSetup):
         pending = b""  # the line being parsed by the adapter
         held = b""  # output not yet shown: redaction works on whole lines, so a secret split
         # across two reads is still caught; a partial line is shown after a short quiet
+        gap = False
+        want = self.adapter.lines  # which lines to look at (the live session reads objects)
+        want = "json" if want == "none" and self.live is not None else want
+        observe = observe and want != "none"
         while True:
+            if gap and not held:  # after a small read, more may come meanwhile: one wake-up
+                if self.view is not None:
+                    self.view.pause(READ_GAP_S, UNWATCHED_GAP_S)
+                else:
+                    time.sleep(LIVE_GAP_S)
             if held and not select.select([fd], [], [], PARTIAL_LINE_WAIT)[0]:
                 self._show(held, log)
                 held = b""
@@ -357,6 +375,7 @@ class Wrapper(RunsSetup):
                 continue
             if not chunk:
                 break
+            gap = len(chunk) < 65536
             held += chunk
             cut = len(held) if len(held) > 65536 else held.rfind(b"\n") + 1
             if cut:
@@ -367,12 +386,13 @@ class Wrapper(RunsSetup):
             pending += chunk
             *lines, pending = pending.split(b"\n")
             for line in lines:
-                self._observe(line)
+                if want == "all" or line[:1] == b"{":
+                    self._observe(line)
             if len(pending) > 4_000_000:  # a runaway line: do not hold it all in memory
                 pending = b""
         if held:
             self._show(held, log)
-        if pending and observe:
+        if pending and observe and (want == "all" or pending[:1] == b"{"):
             self._observe(pending)
 
     def _observe(self, line: bytes) -> None:
