@@ -1,7 +1,7 @@
 """Fleet benchmark (issue 12): real runs of N light synthetic agents under the real supervisor.
 
 For each N (default 10 50 100 200 500; ``--quick``: 10 50) it starts a real run: a temporary
-repository, the run's own tmux server on ``/tmp/swt-bench-<N>.sock``, real worktrees and tmux
+repository, the run's own tmux server on a socket in its temporary folder, real worktrees and tmux
 windows, and ``python -m swarmtui up TASKS --headless`` (through ``bench/fleet_sup.py``, which
 only adds a record of the loop's tick lengths) with N agents ``bench/fleet_agent.py`` that
 write a time-stamped progress line every ``--interval`` seconds. Phases, in one run:

@@ -107,7 +107,7 @@ class FleetRun:
         self.prm = prm
         self.root = Path(tempfile.mkdtemp(prefix=f"swt-bench-{n}-"))
         self.repo = self.root / "repo"
-        self.socket = f"/tmp/swt-bench-{n}.sock"
+        self.socket = str(self.root / "tmux.sock")  # two benches at one N share no server
         self.control = self.root / "control"
         self.calls_log = self.root / "calls.log"
         self.stats_file = self.root / "sup-stats.json"
