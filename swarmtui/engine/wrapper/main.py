@@ -283,6 +283,8 @@ class Wrapper(RunsSetup):
             pump = threading.Thread(target=self._pump, args=(log,), daemon=True)
         pump.start()
         rc = self.proc.wait()
+        if self.view is not None:
+            self.view.ended()
         if self.live is not None:
             self.live.end()
         if self.inter is not None:
