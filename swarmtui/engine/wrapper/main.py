@@ -61,10 +61,6 @@ HOOK_WAIT_S = 5.0  # a hook's payload still waiting for its line, at most this l
 REAP_EVERY_S = 1.0  # orphans re-parented to the wrapper are reaped this often
 DRAIN_S = 1.0  # what the agent left running may hold its output open this long, before TERM
 READ_TO_END_S = 120.0  # the reader of an output no process of ours holds open, at most
-# Output is read at most this often unless a read comes back full: agents stream in small
-# writes, and each read wakes the wrapper (docs/performance.md, "output's path"). Longer while
-# nobody watches the window; the same for a live session's window and the setup step.
-READ_GAP_S, UNWATCHED_GAP_S, LIVE_GAP_S = 0.1, 1.0, 0.25
 
 
 class Wrapper(RunsSetup):
@@ -283,8 +279,6 @@ class Wrapper(RunsSetup):
             pump = threading.Thread(target=self._pump, args=(log,), daemon=True)
         pump.start()
         rc = self.proc.wait()
-        if self.view is not None:
-            self.view.ended()
         if self.live is not None:
             self.live.end()
         if self.inter is not None:
@@ -357,16 +351,10 @@ class Wrapper(RunsSetup):
         pending = b""  # the line being parsed by the adapter
         held = b""  # output not yet shown: redaction works on whole lines, so a secret split
         # across two reads is still caught; a partial line is shown after a short quiet
-        gap = False
         want = self.adapter.lines  # which lines to look at (the live session reads objects)
         want = "json" if want == "none" and self.live is not None else want
         observe = observe and want != "none"
         while True:
-            if gap and not held:  # after a small read, more may come meanwhile: one wake-up
-                if self.view is not None:
-                    self.view.pause(READ_GAP_S, UNWATCHED_GAP_S)
-                else:
-                    time.sleep(LIVE_GAP_S)
             if held and not select.select([fd], [], [], PARTIAL_LINE_WAIT)[0]:
                 self._show(held, log)
                 held = b""
@@ -377,7 +365,6 @@ class Wrapper(RunsSetup):
                 continue
             if not chunk:
                 break
-            gap = len(chunk) < 65536
             held += chunk
             cut = len(held) if len(held) > 65536 else held.rfind(b"\n") + 1
             if cut:

@@ -77,7 +77,6 @@ class PaneView:
         self._shown = self._shown_lines = 0  # ... and how far the pane has been painted
         self._watched: bool | None = None  # None: tmux has not said (counts as watched)
         self._closing = False
-        self._ended = False  # the agent has exited: no more rests between reads
         self._at_line_start = True
         self._saved: list[Any] | None = None
         self._painter: threading.Thread | None = None
@@ -120,23 +119,6 @@ class PaneView:
             self._lines += data.count(b"\n")
             if self._watched is not False:
                 self._cond.notify()
-
-    def pause(self, watched_s: float, unwatched_s: float) -> None:
-        """The output reader's rest between two small reads: short while someone may be
-        watching, long while nobody is (cut short when someone starts to, or the agent ends)."""
-        with self._cond:
-            if self._watched is False and not self._closing:
-                self._cond.wait_for(lambda: self._watched is not False or self._closing
-                                    or self._ended, unwatched_s)
-                return
-            self._cond.wait_for(lambda: self._ended or self._closing, watched_s)
-
-    def ended(self) -> None:
-        """The agent has exited: its last output, and so the exit record that waits for it, is
-        not held back by a rest."""
-        with self._cond:
-            self._ended = True
-            self._cond.notify_all()
 
     def close(self, timeout: float = 1.0) -> None:
         """Paint what is left (when watched) and give the terminal back as it was."""
