@@ -137,17 +137,21 @@ def instrument(stats: Stats) -> None:
     cls.post = post  # type: ignore[method-assign]
 
 
-def main() -> int:
+def run_with_stats(script: str, make: Callable[[Path], Any], instrument: Callable[[Any], None],
+                   every: float) -> int:
+    """``python bench/SCRIPT STATS_FILE -- <swarmtui arguments>``: swarmtui in this process,
+    instrumented, its stats written every ``every`` seconds and once more at the end (also
+    bench/spawn_sup.py's entry point)."""
     if len(sys.argv) < 3 or sys.argv[2] != "--":
-        print("usage: python bench/fleet_sup.py STATS_FILE -- <swarmtui arguments>",
+        print(f"usage: python bench/{script} STATS_FILE -- <swarmtui arguments>",
               file=sys.stderr)
         return 2
-    stats = Stats(Path(sys.argv[1]))
+    stats = make(Path(sys.argv[1]))
     instrument(stats)
     stop = threading.Event()
 
     def writer() -> None:
-        while not stop.wait(1.0):
+        while not stop.wait(every):
             stats.dump()
 
     threading.Thread(target=writer, name="bench-stats", daemon=True).start()
@@ -158,6 +162,10 @@ def main() -> int:
     finally:
         stop.set()
         stats.dump()
+
+
+def main() -> int:
+    return run_with_stats("fleet_sup.py", Stats, instrument, 1.0)
 
 
 if __name__ == "__main__":

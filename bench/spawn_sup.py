@@ -95,26 +95,9 @@ def instrument(stats: Stats) -> None:
 
 
 def main() -> int:
-    if len(sys.argv) < 3 or sys.argv[2] != "--":
-        print("usage: python bench/spawn_sup.py STATS_FILE -- <swarmtui arguments>",
-              file=sys.stderr)
-        return 2
-    stats = Stats(Path(sys.argv[1]))
-    instrument(stats)
-    stop = threading.Event()
+    from fleet_sup import run_with_stats  # bench/ is this script's folder on sys.path
 
-    def writer() -> None:
-        while not stop.wait(0.5):
-            stats.dump()
-
-    threading.Thread(target=writer, name="bench-stats", daemon=True).start()
-    from swarmtui.cli import main as swarmtui_main
-
-    try:
-        return swarmtui_main(sys.argv[3:])
-    finally:
-        stop.set()
-        stats.dump()
+    return run_with_stats("spawn_sup.py", Stats, instrument, 0.5)
 
 
 if __name__ == "__main__":
