@@ -29,6 +29,17 @@ def git(repo: Path, *args: str) -> None:
                    check=True, capture_output=True)
 
 
+def one_commit_repo(root: Path) -> Path:
+    """``root/repo``: a git repository on ``main`` with one commit (also bench/sandbox_aider.py)."""
+    repo = root / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    (repo / "a").write_text("a\n")
+    git(repo, "add", "a")
+    git(repo, "commit", "-qm", "a")
+    return repo
+
+
 def pss_kib(pid: int) -> int:
     try:
         text = Path(f"/proc/{pid}/smaps_rollup").read_text()
@@ -176,12 +187,7 @@ def api(repo: Path, env: dict[str, str], n: int) -> None:
 
 def main(n: int) -> None:
     root = Path(tempfile.mkdtemp(prefix="sbx-bench-"))
-    repo = root / "repo"
-    repo.mkdir()
-    git(repo, "init", "-q", "-b", "main")
-    (repo / "a").write_text("a\n")
-    git(repo, "add", "a")
-    git(repo, "commit", "-qm", "a")
+    repo = one_commit_repo(root)
     env = {"PATH": "/usr/bin:/bin", "HOME": str(root / "home")}
     plain: list[float] = []
     boxed: list[float] = []

@@ -18,15 +18,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.sandbox import git, one_commit_repo
 from swarmtui import protocol as P
 from swarmtui.engine.sandbox.box import Box
 from tests.aider_cli import aider_env, find_aider
-
-
-def git(repo: Path, *args: str) -> None:
-    subprocess.run(["git", "-c", "user.name=b", "-c", "user.email=b@b", *args], cwd=repo,
-                   check=True, capture_output=True)
-
 
 TIME = ["/usr/bin/time", "-f", "TIMED %U %S %M"]  # in /usr: there in the box too
 
@@ -55,12 +50,7 @@ def main(n: int) -> None:
     if found.path is None:
         raise SystemExit(found.reason)
     root = Path(tempfile.mkdtemp(prefix="sbx-aider-"))
-    repo = root / "repo"
-    repo.mkdir()
-    git(repo, "init", "-q", "-b", "main")
-    (repo / "a").write_text("a\n")
-    git(repo, "add", "a")
-    git(repo, "commit", "-qm", "a")
+    repo = one_commit_repo(root)
     env = aider_env(root / "home", "http://127.0.0.1:9", model="gpt-5.5")
     argv = [str(found.path), "--version"]
     plain: list[tuple[float, float, int]] = []
