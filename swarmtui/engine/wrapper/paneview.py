@@ -158,7 +158,7 @@ class PaneView:
             carry = b""
             with self._cond:
                 self._watched = i > o
-                self._cond.notify_all()  # the painter, and a reader resting while unwatched
+                self._cond.notify_all()  # the painter
 
     def _paint_loop(self) -> None:
         while True:
