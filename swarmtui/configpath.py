@@ -2,19 +2,31 @@
 
 Kept apart from ``swarmtui.config`` (pydantic, the whole model) so that the fast path of
 `swarmtui status` can tell which file the slow path would load, and whether the supervisor has
-already loaded that very file, without importing the config model.
+already loaded that very file, without importing the config model; and free of pathlib at
+import (``find_config_path``), which would be a fifth of that path's cost.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from pathlib import Path
 
 from swarmtui.errors import ConfigError
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from pathlib import Path
+
 CONFIG_ENV_VAR = "SWARMTUI_CONFIG"
-REPO_CONFIG = Path(".swarm") / "config.toml"
+
+
+def __getattr__(name: str) -> object:
+    """``REPO_CONFIG`` (a Path) on first use, so that importing this module loads no pathlib."""
+    if name == "REPO_CONFIG":
+        from pathlib import Path
+
+        return Path(".swarm") / "config.toml"
+    raise AttributeError(name)
 
 
 def find_config_file(
@@ -26,6 +38,8 @@ def find_config_file(
     ``<repo>/.swarm/config.toml``, ``$XDG_CONFIG_HOME/swarmtui/config.toml`` (default
     ``~/.config``). A named file that is missing is an error rather than a silent fallback.
     """
+    from pathlib import Path
+
     if explicit is not None:
         path = Path(explicit).expanduser()
         if not path.is_file():
@@ -37,18 +51,27 @@ def find_config_file(
         if not path.is_file():
             raise ConfigError(f"{path}: config file named by ${CONFIG_ENV_VAR} does not exist")
         return path
+    found = find_config_path(None if repo is None else os.fspath(repo), None, environ)
+    return None if found is None else Path(found)
+
+
+def find_config_path(repo: str | None, explicit: str | None,
+                     environ: Mapping[str, str] = os.environ) -> str | None:
+    """``find_config_file``'s answer as a string: the same file. A named file (``explicit`` or
+    ``$SWARMTUI_CONFIG``) takes ``find_config_file``'s way, with its errors; the lookup in
+    the repository and the user's folder is done here, on strings."""
+    if explicit is not None or environ.get(CONFIG_ENV_VAR, ""):
+        from pathlib import Path
+
+        named = find_config_file(None, None if explicit is None else Path(explicit), environ)
+        return None if named is None else str(named)
     if repo is not None:
-        path = Path(repo) / REPO_CONFIG
-        if path.is_file():
+        path = os.path.join(repo, ".swarm", "config.toml")
+        if os.path.isfile(path):
             return path
-    path = _user_config_dir(environ) / "swarmtui" / "config.toml"
-    return path if path.is_file() else None
-
-
-def _user_config_dir(environ: Mapping[str, str]) -> Path:
     xdg = environ.get("XDG_CONFIG_HOME", "")
     # The XDG spec says relative values are invalid and must be ignored.
-    if xdg and Path(xdg).is_absolute():
-        return Path(xdg)
-    home = environ.get("HOME")
-    return (Path(home) if home else Path.home()) / ".config"
+    if not (xdg and os.path.isabs(xdg)):
+        xdg = os.path.join(environ.get("HOME") or os.path.expanduser("~"), ".config")
+    path = os.path.join(xdg, "swarmtui", "config.toml")
+    return path if os.path.isfile(path) else None

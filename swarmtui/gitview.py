@@ -10,9 +10,10 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+from swarmtui import gitquick
+
 DIFF_LINES = 3000  # lines of one attempt's diff (committed and not yet committed together)
 GIT_TIMEOUT = 20.0
-TIP_TIMEOUT = 10.0
 
 
 def main_root(start: Path) -> Path:
@@ -31,17 +32,9 @@ def main_root(start: Path) -> Path:
 
 
 def target_tip(repo: Path, target: str | None) -> str | None:
-    """The target branch's commit now (one ``rev-parse``; None when there is no such branch)."""
-    if not target:
-        return None
-    try:
-        proc = subprocess.run(["git", "rev-parse", "--verify", "--quiet",
-                               f"refs/heads/{target}^{{commit}}"], cwd=repo,
-                              capture_output=True, text=True, timeout=TIP_TIMEOUT)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    tip = proc.stdout.strip()
-    return tip if proc.returncode == 0 and tip else None
+    """The target branch's commit now (one ``rev-parse``; None when there is no such branch,
+    or git cannot say)."""
+    return gitquick.target_tip(str(repo), target)
 
 
 def _git(cwd: Path, *args: str) -> tuple[int, str]:

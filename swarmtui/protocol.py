@@ -6,7 +6,9 @@ nothing is learnt by reading its pane.
 
 from __future__ import annotations
 
-from pathlib import Path
+TYPE_CHECKING = False  # `status` reads these names before anything imports pathlib
+if TYPE_CHECKING:
+    from pathlib import Path
 
 # Directory layout under the repository root.
 SWARM_DIR = ".swarm"

@@ -12,13 +12,43 @@ from __future__ import annotations
 
 import fcntl
 import os
-from pathlib import Path
+
+TYPE_CHECKING = False  # `status` asks ``holder_alive`` before anything imports pathlib
+if TYPE_CHECKING:
+    from pathlib import Path
 
 START_LOCK = "start.lock"
 
 
+def holder_alive(path: str | os.PathLike[str]) -> bool:
+    """Whether some process holds the lock at ``path`` (for readers that have no ``RunLock``
+    object, as `status` before pathlib is imported)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # closing drops any lock we took
+    return False
+
+
+def holder_pid(path: str | os.PathLike[str]) -> int | None:
+    """The pid its holder wrote into the lock file; None when unreadable or empty."""
+    try:
+        with open(path, "rb") as f:
+            return int(f.read().strip() or 0) or None
+    except (OSError, ValueError):
+        return None
+
+
 class RunLock:
     def __init__(self, path: Path) -> None:
+        from pathlib import Path
+
         self.path = Path(path)
         self._fd: int | None = None
 
@@ -49,21 +79,7 @@ class RunLock:
 
     def holder_alive(self) -> bool:
         """True when some process (maybe this one) holds the lock."""
-        if self._fd is not None:
-            return True
-        if not self.path.exists():
-            return False
-        fd = os.open(self.path, os.O_RDONLY)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        finally:
-            os.close(fd)  # closing drops any lock we took
-        return False
+        return self._fd is not None or holder_alive(self.path)
 
     def holder_pid(self) -> int | None:
-        try:
-            return int(self.path.read_text().strip() or 0) or None
-        except (OSError, ValueError):
-            return None
+        return holder_pid(self.path)

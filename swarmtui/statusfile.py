@@ -36,19 +36,34 @@ the lock, and the file is not read.
 
 from __future__ import annotations
 
-import json
 import os
-import re
 import stat
 import time
 import zlib
-from pathlib import Path
 
 from swarmtui.protocol import STATE_DB, SUPERVISOR_LOCK, SWARM_DIR
 
+# The reader imports no Python module of the standard library it can do without: at 500 tasks
+# the work is a few ms, and each of pathlib, re, json, subprocess and socket cost more than
+# that to import (re alone about 10 ms of CPU; json imports re). It parses the head with the C
+# scanner behind ``json`` (``_json``, as ``json.loads`` does for this text), fills the markers
+# by splitting the text, runs git by ``posix_spawn`` (``gitcall.py``) and takes paths as
+# strings or Paths alike.
 TYPE_CHECKING = False  # not typing's: importing typing costs a `status` 4 ms for nothing
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
     from typing import Any
+
+    def _json_str(s: str) -> str: ...
+    def _make_scanner(context: Any) -> Callable[[str, int], tuple[Any, int]]: ...
+else:
+    try:
+        from _json import encode_basestring_ascii as _json_str
+        from _json import make_scanner as _make_scanner
+    except ImportError:  # a Python without the accelerator: the module, at its usual cost
+        from json import dumps as _json_str
+        from json.scanner import py_make_scanner as _make_scanner
 
 FORMAT = 2
 FILE = "status.json"
@@ -90,7 +105,7 @@ def zone() -> list[Any]:
             os.environ.get("TZ")]
 
 
-def identity(path: Path) -> Identity | None:
+def identity(path: Path | str) -> Identity | None:
     """``path`` as it is now: which file (by device and inode, whatever the path's spelling)
     and which version of it."""
     try:
@@ -100,8 +115,8 @@ def identity(path: Path) -> Identity | None:
     return [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns]
 
 
-def package_root() -> Path:
-    return Path(__file__).resolve().parent
+def package_root() -> str:
+    return os.path.dirname(os.path.realpath(__file__))
 
 
 def same_code(code: Any) -> bool:
@@ -112,12 +127,12 @@ def same_code(code: Any) -> bool:
     if not isinstance(code, dict) or code.get("version") != __version__:
         return False
     root = package_root()
-    if code.get("root") != str(root) or not isinstance(code.get("files"), list):
+    if code.get("root") != root or not isinstance(code.get("files"), list):
         return False
     for entry in code["files"]:
         try:
             rel, size, mtime = entry
-            st = os.stat(root / rel)
+            st = os.stat(os.path.join(root, rel))
         except (OSError, TypeError, ValueError):
             return False
         if st.st_size != size or st.st_mtime_ns != mtime:
@@ -135,13 +150,15 @@ def same_code(code: Any) -> bool:
 # JSON would print it after a backslash of its own, never right after a quote; so the only
 # matches are markers, and ``fill`` replaces each with the JSON text of its value.
 
-_MARKER = re.compile(r'"\\u0000([RTAUF])(\d*)"')
+_OPEN = '"\\u0000'  # where a marker starts: a quote, then JSON's escape of NUL
 
 
 def template(view: dict[str, Any], anchors: list[Any]) -> tuple[str, list[list[Any]]]:
     """`status --json`'s text for a live supervisor, with markers (changes ``view``), and per
     row what ``fill`` needs: [last progress time, running since, forecast's target commit]."""
     run = view["run"]
+    import json
+
     run["supervisor"], run["repo"], run["target_tip"] = True, "\0R", "\0T"
     rows: list[list[Any]] = []
     for i, (row, (progress_at, running_from)) in enumerate(zip(view["tasks"], anchors,
@@ -160,21 +177,28 @@ def template(view: dict[str, Any], anchors: list[Any]) -> tuple[str, list[list[A
 
 def fill(text: str, rows: list[Any], *, repo: str, tip: str | None, now: float) -> str:
     """``template``'s text with the reader's values: what ``finish`` gives, as JSON."""
-
-    def value(m: re.Match[str]) -> str:
-        what, i = m.group(1), m.group(2)
+    pieces = text.split(_OPEN)
+    out = [pieces[0]]
+    for piece in pieces[1:]:  # each starts where a marker may: a letter, digits, a quote
+        end = piece.find('"')
+        what, i = piece[:1], piece[1:end]
+        if end < 1 or what not in ("R", "T", "A", "U", "F") or not (i.isdecimal() or i == ""):
+            out += (_OPEN, piece)  # not a marker (none is ever written so): left as it is
+            continue
         if what == "R":
-            return json.dumps(repo)
-        if what == "T":
-            return json.dumps(tip)
-        progress_at, running_from, made_on = rows[int(i)]
-        if what == "A":
-            return repr(round(now - float(progress_at), 1))
-        if what == "U":
-            return repr(round(now - float(running_from), 1))
-        return "true" if made_on and tip and made_on != tip else "false"
-
-    return _MARKER.sub(value, text)
+            got = _json_str(repo)
+        elif what == "T":
+            got = "null" if tip is None else _json_str(tip)
+        else:
+            progress_at, running_from, made_on = rows[int(i)]
+            if what == "A":
+                got = repr(round(now - float(progress_at), 1))
+            elif what == "U":
+                got = repr(round(now - float(running_from), 1))
+            else:
+                got = "true" if made_on and tip and made_on != tip else "false"
+        out += (got, piece[end + 1:])
+    return "".join(out)
 
 
 # -- writing (the supervisor, on a worker) -----------------------------------------------------
@@ -186,6 +210,8 @@ def write(swarm: Path, head: dict[str, Any], view: dict[str, Any], anchors: list
     removed: readers use the log). False when nothing was written; never raises for a full
     disk or a missing folder."""
     text, rows = template(view, anchors)
+    import json
+
     body = text.encode()
     head = {**head, "rows": rows, "target": view["run"]["target"],
             "body": [len(body), zlib.crc32(body)]}
@@ -242,12 +268,33 @@ if TYPE_CHECKING:  # head, template, and which file: (inode, mtime)
     Read = tuple[dict[str, Any], str, tuple[int, int]]
 
 
-def read(repo: Path) -> Read | None:
+class _Plain:
+    """What the C scanner asks of its decoder: ``json.loads``'s defaults."""
+
+    strict = True
+    object_hook = object_pairs_hook = None
+    parse_float, parse_int, parse_constant = float, int, float  # float("NaN") as json's
+    memo: dict[str, str] = {}  # noqa: RUF012 - the pure-Python scanner's, never shared here
+
+
+def loads(text: str) -> Any:
+    """``json.loads(text)`` for text with no whitespace around it, without the json module (it
+    imports re: 10 ms of a `status`); ValueError for anything else."""
+    try:
+        obj, end = _make_scanner(_Plain())(text, 0)
+    except StopIteration:
+        raise ValueError("not JSON") from None
+    if end != len(text):
+        raise ValueError("not JSON: more after the value")
+    return obj
+
+
+def read(repo: Path | str) -> Read | None:
     """The status file's head and template, and which file it was, when it is a regular file
     within bounds whose head is JSON and whose template has the length and CRC the head says;
     None otherwise (missing, a link, a FIFO, too big, cut short, garbled)."""
     try:
-        dfd = os.open(repo / SWARM_DIR, _DIR)
+        dfd = os.open(os.path.join(repo, SWARM_DIR), _DIR)
         try:
             fd = os.open(FILE, _READ, dir_fd=dfd)
         finally:
@@ -274,7 +321,7 @@ def read(repo: Path) -> Read | None:
     if not nl or len(data) > MAX_BYTES:
         return None
     try:
-        head = json.loads(first)
+        head = loads(first.decode())
         size, digest = head["body"]
         if len(body) != size or zlib.crc32(body) != digest:
             return None
@@ -283,40 +330,46 @@ def read(repo: Path) -> Read | None:
         return None
 
 
-def _changed(repo: Path, seen: tuple[int, int]) -> bool:
+def _changed(repo: Path | str, seen: tuple[int, int]) -> bool:
     try:
-        st = os.stat(repo / SWARM_DIR / FILE, follow_symlinks=False)
+        st = os.stat(os.path.join(repo, SWARM_DIR, FILE), follow_symlinks=False)
     except OSError:
         return False
     return (st.st_ino, st.st_mtime_ns) != seen
 
 
-def log_seq(repo: Path) -> int | None:
-    """The log's newest seq (read-only; None when the store cannot be read)."""
-    import sqlite3
-    from urllib.parse import quote
+_URI_SAFE = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~/")
 
-    db = repo / SWARM_DIR / STATE_DB
+
+def log_seq(repo: Path | str) -> int | None:
+    """The log's newest seq (read-only; None when the store cannot be read)."""
+    try:  # sqlite3's C half: its Python half adds datetime's adapters, 3 ms, unused here
+        from _sqlite3 import Error, connect
+    except ImportError:
+        from sqlite3 import Error, connect
+
+    db = os.fsencode(os.path.join(repo, SWARM_DIR, STATE_DB))
+    quoted = "".join(chr(b) if b in _URI_SAFE else f"%{b:02X}" for b in db)  # as urllib's quote
     try:
-        con = sqlite3.connect(f"file:{quote(str(db))}?mode=ro", uri=True, timeout=1.0)
+        con = connect(f"file:{quoted}?mode=ro", uri=True, timeout=1.0)
         try:
             row = con.execute("SELECT MAX(seq) FROM events").fetchone()
         finally:
             con.close()
-    except sqlite3.Error:
+    except Error:
         return None
     return int(row[0] or 0)
 
 
-def holder(repo: Path) -> int | None:
+def holder(repo: Path | str) -> int | None:
     """The pid of the live supervisor holding the run lock; None when none holds it."""
-    from swarmtui.runlock import RunLock
+    from swarmtui.runlock import holder_alive, holder_pid
 
-    lock = RunLock(repo / SWARM_DIR / SUPERVISOR_LOCK)
-    return lock.holder_pid() if lock.holder_alive() else None
+    lock = os.path.join(repo, SWARM_DIR, SUPERVISOR_LOCK)
+    return holder_pid(lock) if holder_alive(lock) else None
 
 
-def usable(head: dict[str, Any], config: Path | None, pid: int) -> bool:
+def usable(head: dict[str, Any], config: Path | str | None, pid: int) -> bool:
     """Everything but freshness (see the module): the writer, the zone, the clock, the config
     file and the code."""
     if head.get("format") != FORMAT or head.get("pid") != pid or not isinstance(
@@ -332,7 +385,7 @@ def usable(head: dict[str, Any], config: Path | None, pid: int) -> bool:
     return same_code(head.get("code"))
 
 
-def fresh_json(repo: Path, config: Path | None) -> str | None:
+def fresh_json(repo: Path | str, config: Path | str | None) -> str | None:
     """`status --json`'s answer from the file, when the file may give it (see the module);
     None when the log must."""
     pid = holder(repo)
@@ -362,7 +415,7 @@ def fresh_json(repo: Path, config: Path | None) -> str | None:
             head, text, seen = again
     if holder(repo) != pid:
         return None  # it died while we read: the log says so
-    from swarmtui.gitview import target_tip
+    from swarmtui.gitquick import target_tip
 
-    return fill(text, head["rows"], repo=str(repo), tip=target_tip(repo, head.get("target")),
+    return fill(text, head["rows"], repo=str(repo), tip=target_tip(str(repo), head.get("target")),
                 now=time.time())

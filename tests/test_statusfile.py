@@ -149,3 +149,24 @@ def test_the_quick_path_loads_neither_the_model_nor_the_engine() -> None:
                                     "swarmtui.store", "swarmtui.cli.common", "swarmtui.cli.parser"))
                    or m in ("swarmtui.config", "typing"))
     assert heavy == []
+
+
+def test_the_answer_from_the_file_loads_no_costly_module(world: World, live_file: Any) -> None:
+    """The whole quick path, in a fresh interpreter: it answers from the file, and neither
+    pathlib, json, re, subprocess nor socket (each costs more to import than the answer's own
+    work at 500 tasks) was loaded on the way."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom swarmtui.cli import main\n"
+            f"rc = main(['status', '--json', '--repo', {str(world.repo)!r}])\n"
+            "print(' '.join(sorted(sys.modules)), file=sys.stderr)\nsys.exit(rc)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    loaded = set(done.stderr.split())
+    assert "swarmtui.statusfile" in loaded and "swarmtui.store" not in loaded  # from the file
+    costly = {"pathlib", "json", "re", "subprocess", "socket", "typing", "urllib.parse",
+              "sqlite3", "hashlib", "enum"}
+    assert sorted(costly & loaded) == []
+    assert json.loads(done.stdout)["run"]["supervisor"] is True

@@ -3,17 +3,16 @@ file (``swarmtui/statusfile.py``), when it may give one.
 
 Building the parser imports every command's module, and the slow path imports the model and
 the engine: most of the time `status` took. This path reads the plain forms of the command
-(``status [--json] [--repo DIR] [--config FILE]``) itself and loads the standard library, the
-file's reader and the text table only. Anything it is unsure of (another spelling of an option,
-no live supervisor, a file that may not answer, any error at all) returns None, and the command
-runs the usual way, which says what is wrong in its own words.
+(``status [--json] [--repo DIR] [--config FILE]``) itself and loads the file's reader, the
+standard library's C modules it needs (not pathlib, json, re, subprocess: see
+``statusfile.py``), and for the text table json and the table. Anything it is unsure of
+(another spelling of an option, no live supervisor, a file that may not answer, any error at
+all) returns None, and the command runs the usual way, which says what is wrong in its own words.
 """
 
 from __future__ import annotations
 
-import json
 import os
-from pathlib import Path
 
 from swarmtui import protocol as P
 
@@ -48,15 +47,18 @@ def answer(args: list[str]) -> str | None:
     if parsed is None:
         return None
     as_json, repo_arg, config_arg = parsed
-    from swarmtui.configpath import find_config_file
-    from swarmtui.gitview import main_root
+    from swarmtui.configpath import find_config_path
+    from swarmtui.gitquick import main_root
     from swarmtui.statusfile import fresh_json
 
-    start = repo_arg or os.environ.get(P.ENV_REPO) or os.getcwd()
-    repo = main_root(Path(start))
-    text = fresh_json(repo, find_config_file(repo, Path(config_arg) if config_arg else None))
+    repo = main_root(repo_arg or os.environ.get(P.ENV_REPO) or os.getcwd())
+    if repo is None:
+        return None
+    text = fresh_json(repo, find_config_path(repo, config_arg or None))
     if text is None or as_json:
         return text
+    import json
+
     from swarmtui.statustext import status_text
 
     obj = json.loads(text)
