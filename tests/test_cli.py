@@ -721,3 +721,26 @@ def test_readme_commands_table_lists_every_command_and_the_demos_flags() -> None
     flags = {o for a in sub.choices["demo"]._actions for o in a.option_strings
              if o.startswith("--") and o not in ("--help", "--repo", "--config")}
     assert flags and all(f in demo for f in flags), sorted(f for f in flags if f not in demo)
+
+
+@pytest.mark.parametrize("name", _all_commands())
+def test_one_command_parser_is_the_whole_command_lines_for_that_command(name: str) -> None:
+    """``main`` builds only the command it is given: that command's parser must be the one the
+    whole command line has (same options, defaults, function and help)."""
+    def sub_of(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        return sub.choices[name]
+
+    whole, one = sub_of(build_parser()), sub_of(build_parser(only=name))
+    assert one.format_help() == whole.format_help()
+    assert [(a.dest, a.option_strings, a.default, a.nargs, a.choices, a.required)
+            for a in one._actions] == [(a.dest, a.option_strings, a.default, a.nargs, a.choices,
+                                        a.required) for a in whole._actions]
+    assert one.get_default("fn") is whole.get_default("fn")
+
+
+def test_an_unknown_command_is_refused_naming_every_command(run_cli: Callable[..., Result]
+                                                            ) -> None:
+    res = run_cli("no-such-command")
+    assert res.code == 2
+    assert "invalid choice: 'no-such-command'" in res.err and "kill" in res.err

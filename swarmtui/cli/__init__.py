@@ -30,7 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     from swarmtui.errors import SwarmError
     from swarmtui.textsafe import term_safe
 
-    parser = build_parser()
+    first = args_in[0] if args_in else ""
+    parser = build_parser(only=None if first.startswith("-") or not first else first)
     try:
         args = parser.parse_args(argv)
     except SystemExit as e:  # argparse exits 2 on bad usage, 0 on --help
