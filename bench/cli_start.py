@@ -33,8 +33,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from status import snapshot  # noqa: E402 - the bench folder first
-from status_fleet import build  # noqa: E402
+from status import snapshot
+from status_fleet import build
 
 COMMANDS = (["-c", "pass"], ["--help"], ["kill", "t0001"], ["events"], ["status", "--json"],
             ["ledger"])
