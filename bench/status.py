@@ -6,6 +6,7 @@ supervisor writes, through the real store API). Each variant runs ``python -m sw
 them alike, and the median wall and CPU times are printed:
 
 - ``before``: the code at ``--before`` (default ``main``), answering from the log;
+- ``before file``: the same code, answering from a live status file (as ``file`` below);
 - ``log``: the code at ``--after`` (default ``HEAD``) with no supervisor (from the log);
 - ``file``: the same code with a live status file: this process holds the run lock, as a
   supervisor does, and writes the file with the supervisor's own ``statuswriter.document``;
@@ -21,6 +22,9 @@ log moves all the time, so most calls find the file behind and wait for the supe
 write. It prints how many calls the file answered, and the times of both codes.
 
 Asserts nothing; tests never time anything.
+``--before-python PY`` runs the before variants with another interpreter (e.g. the python of a
+venv installed as before this change: setuptools' import finder, ``/work/main/.venv/bin/python``).
+
 Run: ``.venv/bin/python bench/status.py [--n 10 100 500] [--runs 9] [--live 50 --pace 0.5]``.
 """
 
@@ -54,13 +58,17 @@ def snapshot(ref: str, into: Path) -> Path:
     return into
 
 
-def one(code: Path, repo: Path) -> tuple[float, float, str]:
+PYTHONS: dict[str, str] = {}  # a variant run by another interpreter (``--before-python``)
+
+
+def one(code: Path, repo: Path, name: str = "") -> tuple[float, float, str]:
     """(wall s, CPU s, stdout) of one `status --json` run with the package at ``code``."""
     env = {**os.environ, "PYTHONPATH": str(code)}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "swarmtui", "status", "--json", "--repo",
-                           str(repo)], env=env, cwd=code, capture_output=True, text=True)
+    done = subprocess.run([PYTHONS.get(name, sys.executable), "-m", "swarmtui", "status",
+                           "--json", "--repo", str(repo)], env=env, cwd=code,
+                          capture_output=True, text=True)
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -101,25 +109,30 @@ def measure(n: int, codes: dict[str, Path], runs: int, work: Path) -> dict[str, 
         view(state, config, time.time())
         loop_ms.append((time.perf_counter() - t0) * 1000)
     times: dict[str, list[tuple[float, float]]] = {k: [] for k in
-                                                    ("before", "log", "file", "file+pyc")}
+                                                    ("before", "before file", "log", "file",
+                                                     "file+pyc")}
     outs: dict[str, str] = {}
     lock = RunLock(repo / P.SWARM_DIR / P.SUPERVISOR_LOCK)
     code = code_identity()
     for _ in range(runs):
         for name in times:
-            live = name.startswith("file")
+            live = "file" in name
             if live:  # the file names the copy of the code that reads it
                 assert lock.acquire()
-                mine = {**code, "root": str((codes[name] / "swarmtui").resolve())}
+                root = (codes[name] / "swarmtui").resolve()
+                mine = {**code, "root": str(root), "files": [  # that copy's own modules
+                    [rel, (root / rel).stat().st_size, (root / rel).stat().st_mtime_ns]
+                    for rel, _, _ in code["files"]]}
                 write(repo / P.SWARM_DIR, *document(state, config, time.time(), code=mine,
                                                     vouched=[]))
             try:
-                wall, cpu, out = one(codes[name], repo)
+                wall, cpu, out = one(codes[name], repo, name)
             finally:
                 lock.release()
             times[name].append((wall, cpu))
             outs[name] = out
-    same = timeless(outs["file"]) == timeless(outs["log"]) == timeless(outs["before"])
+    same = (timeless(outs["file"]) == timeless(outs["log"]) == timeless(outs["before"])
+            == timeless(outs["before file"]))
     size = (repo / P.SWARM_DIR / "status.json").stat().st_size
     return {"n": n, "same": same, "file_kb": round(size / 1024), "view_ms":
             round(statistics.median(loop_ms), 1),
@@ -200,7 +213,10 @@ def main() -> None:
     ap.add_argument("--after", default="HEAD")
     ap.add_argument("--live", type=int, default=0, metavar="N")
     ap.add_argument("--pace", type=float, default=0.5)
+    ap.add_argument("--before-python", default=sys.executable,
+                    help="the interpreter of the before variants (a venv installed the old way)")
     a = ap.parse_args()
+    PYTHONS["before"] = PYTHONS["before file"] = a.before_python
     with tempfile.TemporaryDirectory(prefix="swarmtui-status-") as d:
         work = Path(d)
         before = snapshot(a.before, work / "before")
@@ -210,18 +226,21 @@ def main() -> None:
         sys.path[:0] = [str(after), str(Path(__file__).resolve().parent)]
         for mod in [m for m in sys.modules if m == "swarmtui" or m.startswith("swarmtui.")]:
             del sys.modules[mod]
-        codes = {"before": before, "log": after, "file": after, "file+pyc": compiled}
+        codes = {"before": before, "before file": before, "log": after, "file": after,
+                 "file+pyc": compiled}
         rows = [measure(n, codes, a.runs, work) for n in a.n]
         print(f"status --json, median of {a.runs} runs (wall ms / CPU ms); "
               f"before={a.before} after={a.after}; PYTHONDONTWRITEBYTECODE="
               f"{os.environ.get('PYTHONDONTWRITEBYTECODE', '')!r}")
-        print("| N | before (log) | after, no supervisor (log) | after, status file | "
-              "after, status file, compiled | ratio before/file | view on the loop (ms) | "
-              "file (KB) | same answer |")
-        print("|---|---|---|---|---|---|---|---|---|")
+        print("| N | before (log) | before, status file | after, no supervisor (log) | "
+              "after, status file | after, status file, compiled | ratio before/file | "
+              "view on the loop (ms) | file (KB) | same answer |")
+        print("|---|---|---|---|---|---|---|---|---|---|")
         for r in rows:
             ratio = r["before"][0] / max(1, r["file"][0])
-            print(f"| {r['n']} | {r['before'][0]} / {r['before'][1]} | {r['log'][0]} / "
+            bf = r["before file"]
+            print(f"| {r['n']} | {r['before'][0]} / {r['before'][1]} | {bf[0]} / {bf[1]} | "
+                  f"{r['log'][0]} / "
                   f"{r['log'][1]} | {r['file'][0]} / {r['file'][1]} | {r['file+pyc'][0]} / "
                   f"{r['file+pyc'][1]} | {ratio:.1f}x | {r['view_ms']} | {r['file_kb']} | "
                   f"{'yes' if r['same'] else 'NO'} |")
