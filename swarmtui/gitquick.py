@@ -24,6 +24,7 @@ def git(args: list[str], timeout: float) -> tuple[int, str] | None:
     r, w = os.pipe()
     try:
         if min(r, w) < 3:  # a standard stream was closed: dup2 onto itself keeps CLOEXEC
+            os.close(r)
             return None
         pid = os.posix_spawnp("git", ["git", *args], os.environ, file_actions=[
             (os.POSIX_SPAWN_DUP2, w, 1), (os.POSIX_SPAWN_OPEN, 2, os.devnull, os.O_WRONLY, 0)])
