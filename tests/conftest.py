@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from tests import textual_css
 from tests.anthropic_stub import anthropic_stub  # noqa: F401 - a fixture for every module
 
 # pytest keeps each test module's rewritten form (the one that explains a failed assert) under
@@ -19,6 +20,8 @@ from tests.anthropic_stub import anthropic_stub  # noqa: F401 - a fixture for ev
 # then every worker of every run rewrote the 170 test modules again: about 10 of the 19
 # CPU-seconds a worker spends collecting. The package's own bytecode is compiled by .ci/run.
 sys.dont_write_bytecode = False
+
+textual_css.install()  # each stylesheet parsed once per worker, not once per app
 
 GIT_ID = ["-c", "user.name=swarmtui-test", "-c", "user.email=test@swarmtui.invalid"]
 

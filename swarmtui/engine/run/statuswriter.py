@@ -128,9 +128,6 @@ class StatusWriter:
         st = self.ports.state
         if self._code is None:
             self._code = code_identity()
-            from swarmtui.readerpyc import compile_reader
-
-            self.ports.workers.store.submit(compile_reader)  # once: the readers' bytecode
         started = time.perf_counter()
         head, obj, anchors = document(st, self.ports.config, now, code=self._code,
                                       vouched=self._vouched)
