@@ -24,6 +24,9 @@ from typing import Any
 
 SLOW_HANDLER_S = 0.05  # handler runs longer than this are listed one by one
 SOURCE = ""  # where swarmtui was imported from
+# What the watcher posts: one message per batch (older code), or one gathering the batches
+# that arrive while it waits in the queue (``engine/run/gather.py``).
+WATCHER_BATCHES = ("FilesChanged", "FilesPending")
 
 
 class Stats:
@@ -114,7 +117,7 @@ def instrument(stats: Stats) -> None:
     orig_post: Callable[[Any, Any], None] = cls.post
 
     def post(self: Any, msg: Any) -> None:
-        if type(msg).__name__ == "FilesChanged":
+        if type(msg).__name__ in WATCHER_BATCHES:
             stats.posted[id(msg)] = time.time()
         orig_post(self, msg)
 

@@ -27,6 +27,15 @@ class FilesChanged:
     paths: frozenset[str] | None
 
 
+@dataclass(eq=False)
+class FilesPending:
+    """Paths the watcher reported that the loop has not taken yet. While one is queued, the
+    watcher's later batches join it (``engine/run/supervisor.py``, ``Gather``): what piled up
+    behind a slow tick is read in one handler run and one transaction."""
+
+    paths: set[str]
+
+
 @dataclass(frozen=True)
 class WatcherRestarted:
     reason: str
@@ -121,6 +130,8 @@ class Sampled:
     head: str
     log_size: int
     paths: tuple[str, ...] = ()  # the changed files (committed, uncommitted and untracked)
+    mark: int | None = None  # the worktree's mark when sampled (runtime/treemark.py)
+    reused: bool = False  # the mark had not moved: the diff is the last sample's, no git ran
 
 
 @dataclass(frozen=True)
@@ -183,6 +194,6 @@ class Steered:
     error: str = ""
 
 
-Message = (Wake | FilesChanged | WatcherRestarted | Panes | Prepared | Started | VerifyDone
-           | MergeDone | ForecastDone | Sampled | Recheck | ResolveChecked | StatusSet
+Message = (Wake | FilesChanged | FilesPending | WatcherRestarted | Panes | Prepared | Started
+           | VerifyDone | MergeDone | ForecastDone | Sampled | Recheck | ResolveChecked | StatusSet
            | Reviewed | CheckDone | HelperCrashed | Steered | WindowsOpened)

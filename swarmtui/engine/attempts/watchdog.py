@@ -4,13 +4,16 @@ timestamps and a productivity sample taken off the loop.
 The classification is pure (``health.classify_running``); this part feeds it. The productivity
 sample (the worktree's diff and the output log's size) runs in a git worker at most once per
 ``progress_interval`` per agent, staggered by agent so a fleet spawned at once is not sampled in
-one burst, and once more when the agent writes its results (so the DIFF column is final).
+one burst, and once more when the agent writes its results (so the DIFF column is final). A
+sample first takes the worktree's mark (``runtime/treemark.py``: a stat of every entry, about
+0.3 ms against 8 ms of CPU for the three git processes); when it equals the last sample's, the
+last diff stands and no git runs, except every ``FULL_EVERY``th sample and for results.
 """
 
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from swarmtui import protocol as P
@@ -21,8 +24,10 @@ from swarmtui.engine.health.vitals import ContextLimits, overlay
 from swarmtui.engine.intents import Ask, CheckReadiness, EndAttempt
 from swarmtui.engine.messages import Sampled
 from swarmtui.engine.ports import Ports
+from swarmtui.engine.runtime import treemark
 from swarmtui.engine.runtime.files import stat_under
 from swarmtui.engine.runtime.git import GitError
+from swarmtui.engine.runtime.worktrees import common_dir
 from swarmtui.model import Cause, Event, EventKind, Health, TaskState, TaskView
 from swarmtui.model import payloads as p
 from swarmtui.model.steering import waits_on_operator
@@ -34,6 +39,16 @@ class Productivity:
     last_productive_at: float
     fingerprint: tuple[object, ...] = ()
     sampling: bool = False
+    last: Sampled | None = None  # the last sample that ran git, and how many reused it since
+    reused: int = 0
+
+
+# A sample whose mark has not moved still runs git every this many samples (a belt beside the
+# mark's braces: a clock stepped back could hide a write from it).
+FULL_EVERY = 10
+
+
+_GIT = frozenset({".git"})
 
 
 class Watchdog:
@@ -112,18 +127,29 @@ class Watchdog:
         if rec is None or not rec.started:
             return
         prod = self.prod.get(aid)
+        last: Sampled | None = None
         if prod is not None:
             if prod.sampling and not force:
                 return
             prod.sampling = True
+            if not force and prod.reused + 1 < FULL_EVERY:
+                last = prod.last
         wt = Path(rec.worktree)
         base = rec.start_commit or ports.state.base
+        branch = rec.branch
         git = ports.git
         swarm = ports.swarm
 
         def work() -> Sampled:
             st = stat_under(swarm, f"{P.AGENTS_DIR}/{aid}/{P.OUTPUT_LOG}")
             size = st.size if st is not None else 0
+            common = common_dir(git.root)
+            files = treemark.worktree_files(common, wt, branch) if common and branch else None
+            # Taken before git runs: a write after it moves the next mark (at worst one more
+            # sample), never hides in this one.
+            mark = treemark.mark(wt, files, skip_top=_GIT) if files is not None else None
+            if mark is not None and last is not None and last.mark == mark:
+                return replace(last, log_size=size, reused=True)
             try:
                 ds = git.diff_stat(wt, base)
                 head = git.head_of(wt)
@@ -131,7 +157,8 @@ class Watchdog:
                 return Sampled(task, attempt, files=None, insertions=0, deletions=0, head="",
                                log_size=size)
             return Sampled(task, attempt, files=ds.files, insertions=ds.insertions,
-                           deletions=ds.deletions, head=head, log_size=size, paths=ds.paths)
+                           deletions=ds.deletions, head=head, log_size=size, paths=ds.paths,
+                           mark=mark)
 
         ports.submit(ports.workers.git, work, lambda e: Sampled(task, attempt, None, 0, 0, "", 0))
 
@@ -152,6 +179,12 @@ class Watchdog:
         if prod is None:
             return
         prod.sampling = False
+        if s.files is None:
+            prod.last, prod.reused = None, 0
+        elif s.reused:
+            prod.reused += 1
+        else:
+            prod.last, prod.reused = s, 0
         fp = (t.outputs, s.files, s.insertions, s.deletions, s.head, s.log_size)
         if fp != prod.fingerprint:
             prod.fingerprint = fp

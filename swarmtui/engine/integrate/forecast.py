@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING, Any
 from swarmtui.engine.integrate.ledger import LedgerEntry, find_reverts
 from swarmtui.engine.intents import ForecastsSettled
 from swarmtui.engine.messages import ForecastDone
+from swarmtui.engine.runtime import treemark
 from swarmtui.engine.runtime.git import Git, GitError
+from swarmtui.engine.runtime.worktrees import common_dir
 from swarmtui.engine.scope import out_of_scope
 from swarmtui.model import Event, EventKind, TaskState
 
@@ -94,13 +96,44 @@ class Forecaster:
         return out
 
 
+REFS_FULL_EVERY = 30  # passes (about a minute) between reads of unmoved refs all the same
+
+
+@dataclass
+class _Refs:
+    """The swarm branches' heads and the target's tip as last read, and the refs' mark then."""
+
+    mark: int | None = None
+    target_branch: str = ""
+    heads: dict[str, str] | None = None
+    target: str | None = None
+    reused: int = 0
+
+    def read(self, git: Git, target_branch: str) -> tuple[dict[str, str], str | None]:
+        common = common_dir(git.root)
+        # Taken before git runs: a ref moved after it moves the next mark.
+        mark = treemark.refs_mark(common) if common is not None else None
+        if (mark is not None and mark == self.mark and self.heads is not None
+                and target_branch == self.target_branch and self.reused + 1 < REFS_FULL_EVERY):
+            self.reused += 1
+            return self.heads, self.target
+        heads = git.heads("refs/heads/swarm/")
+        target = git.rev(target_branch)
+        self.mark, self.target_branch, self.heads, self.target = mark, target_branch, heads, target
+        self.reused = 0
+        return heads, target
+
+
 class ForecastDriver:
     """Keeps every live branch's forecast current, off the loop.
 
     Every couple of seconds (and at once after a change that matters: results, a pass, a
     merge) a git worker reads the branch heads and the target tip in one call each; only when
     something moved does it run merge-tree for what changed (the Forecaster caches by commit
-    pair). The loop records a ``forecast`` event only when a task's forecast changed.
+    pair). Those two calls are skipped while the repository's refs keep their mark
+    (``runtime/treemark.py``: a stat of every loose ref and ``packed-refs``), except every
+    ``REFS_FULL_EVERY``th pass. The loop records a ``forecast`` event only when a task's
+    forecast changed.
     ``settled`` says a pass has completed since the last change, so a run does not count as
     finished before the forecasts of its passed tasks are those of their final commits.
     """
@@ -114,6 +147,7 @@ class ForecastDriver:
         self._sig: tuple[Any, ...] = ()
         self._dirty_seq = 0
         self._pass_seq = -1
+        self._refs = _Refs()  # read and written by the one pass under way, on its worker
 
     def heard(self, ev: Event) -> None:
         if ev.kind in _MOVES:
@@ -153,10 +187,10 @@ class ForecastDriver:
         last_sig = self._sig
         forecaster = self.forecaster
         git = self.ports.git
+        refs = self._refs
 
         def work() -> ForecastDone:
-            heads = git.heads("refs/heads/swarm/")
-            target = git.rev(target_branch)
+            heads, target = refs.read(git, target_branch)
             live = [Candidate(task=tid, branch=br, head=heads[br], files=files)
                     for tid, br, files in cands if br in heads]
             sig = (target, tuple((c.task, c.head) for c in live), len(ledger), seq)

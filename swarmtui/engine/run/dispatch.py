@@ -32,6 +32,7 @@ _IDLE_KINDS = frozenset({
     EventKind.AGENT_ACTIVITY,
 })
 REPLAN_S = 1.0
+_WAITING = frozenset({TaskState.PENDING, TaskState.BLOCKED})
 # Spawns per tick: a fleet started at once is spread over ticks, so no tick holds the loop
 # long; more per tick would not start sooner (the git workers take them a few at a time).
 SPAWNS_PER_TICK = 100
@@ -70,8 +71,12 @@ class Dispatcher:
                     else cfg.account_of(a) in limited)}
         held |= set(st.held_agents)
         gates = (dispatch, frozenset(held))
-        if not self._dirty and gates == self._gates and now - self._planned_at < REPLAN_S:
-            return  # nothing that decides what may start has changed since the last plan
+        if not self._dirty and gates == self._gates and (
+                now - self._planned_at < REPLAN_S or not any(
+                    t.state in _WAITING for t in st.tasks.values())):
+            # Nothing that decides what may start has changed since the last plan; time alone
+            # (a backoff, a limit running out) matters only to a task waiting to start.
+            return
         self._dirty, self._gates, self._planned_at = False, gates, now
         self.propagate_dead_dependencies()
         lingering = st.slots_used() - sum(1 for t in st.tasks.values()

@@ -1,12 +1,17 @@
 """Writes `.swarm/status.json` (``swarmtui/statusfile.py``), so `status` need not fold the log.
 
 When the run has changed: at most once a second by itself, and soon after a nudge (a `status`
-reader that found the file behind the log nudges, like any command). The view is built on the
-loop thread, where the state cannot change under it (15 to 40 ms at 500 tasks on this project's
-loaded 2-core box: ``bench/status.py`` prints it); turning it into the file's text and writing
-it, as long again, run on the snapshot worker, one write at a time. Writes asked for are at
-least ``ASKED_GAP`` apart, and further when the view is slow to build (``SHARE``): readers, or
-an agent nudging in a loop, can take no more than a tenth of the loop's time.
+reader that found the file behind the log nudges, like any command). A change made only of an
+agent's chatter (progress lines, signs of life, context fill: most of a busy fleet's log) waits
+up to ``CHATTER_EVERY_S`` unasked: a reader finds the file behind then and nudges, as it
+would for any event written since the last file (at 500 agents the log moves every few ms).
+
+The view is built on the loop thread, where the state cannot change under it (15 to 40 ms at
+500 tasks on this project's loaded 2-core box: ``bench/status.py`` prints it); turning it into
+the file's text and writing it, as long again, run on the snapshot worker, one write at a
+time. Writes asked for are at least ``ASKED_GAP`` apart, and further when the view is slow to
+build (``SHARE``): readers, or an agent nudging in a loop, can take no more than a tenth of the
+loop's time.
 
 The file stands for the log only while the projection is the fold of every row of the run: a row
 this supervisor did not write (its seq skips one: a foreign writer, a hand-made row) or could
@@ -28,9 +33,13 @@ from swarmtui.config import Config
 from swarmtui.engine.messages import Wake
 from swarmtui.engine.ports import Ports
 from swarmtui.engine.run.statusview import Anchor, valid_until, view
-from swarmtui.model import Event, RunState
+from swarmtui.model import Event, EventKind, RunState
 
 EVERY_S = 1.0  # a changed run is written this often with nobody asking
+CHATTER_EVERY_S = 5.0  # and this often when only agents' chatter changed it
+# Events that change little a reader acts on, and come by the thousand.
+CHATTER = frozenset({EventKind.PROGRESS, EventKind.AGENT_ACTIVITY, EventKind.API_RETRY,
+                     EventKind.CONTEXT_FILL})
 ASKED_GAP = 0.1  # and no more often than this when readers ask
 SHARE = 0.1  # nor so often that building views would take more of the loop than this
 
@@ -85,6 +94,7 @@ class StatusWriter:
         self._prev: int | None = ports.state.last_seq or None  # the newest event folded
         self._whole = True  # no row of the run is missing from the projection
         self._dropped = False
+        self._news = True  # an event other than chatter since the last view
 
     def vouch(self, config: Path | None) -> None:
         """The config file this supervisor loaded without an error, as it is now: a reader
@@ -97,6 +107,8 @@ class StatusWriter:
         if self._prev is not None and ev.seq != self._prev + 1:
             self._whole = False  # someone else wrote the rows between
         self._prev = ev.seq
+        if ev.kind not in CHATTER:
+            self._news = True
 
     def step(self, now: float) -> None:
         self._maybe_write(now)
@@ -118,7 +130,8 @@ class StatusWriter:
             return
         if self._job is not None and not self._job.done():
             return  # one write at a time; the next step looks again
-        gap = max(ASKED_GAP, self._cost / SHARE) if self._asked else EVERY_S
+        gap = (max(ASKED_GAP, self._cost / SHARE) if self._asked
+               else EVERY_S if self._news else CHATTER_EVERY_S)
         if now - self._at < gap:
             return
         self._asked = False
@@ -132,6 +145,6 @@ class StatusWriter:
         head, obj, anchors = document(st, self.ports.config, now, code=self._code,
                                       vouched=self._vouched)
         self._cost = time.perf_counter() - started
-        self._seq, self._at = st.last_seq, now
+        self._seq, self._at, self._news = st.last_seq, now, False
         self._job = self.ports.workers.store.submit(statusfile.write, self.ports.swarm, head,
                                                     obj, anchors)

@@ -20,10 +20,11 @@ from swarmtui import faults
 from swarmtui import protocol as P
 from swarmtui.config import Config
 from swarmtui.engine.integrate.ledger import entries_from_events
-from swarmtui.engine.messages import FilesChanged, HelperCrashed, WatcherRestarted
+from swarmtui.engine.messages import FilesChanged, FilesPending, HelperCrashed, WatcherRestarted
 from swarmtui.engine.ports import Ports, Workers
 from swarmtui.engine.run import wiring
 from swarmtui.engine.run.footing import Footing, LostFooting
+from swarmtui.engine.run.gather import Gather
 from swarmtui.engine.run.loop import Listener, Loop
 from swarmtui.engine.run.runconfig import config_differences, config_of_run, settings_for
 from swarmtui.engine.run.tracelog import (
@@ -238,8 +239,9 @@ class Supervisor:
                  self.run_id, self.repo)
         footing = Footing.take(self.repo, self.store.path)
         loop.every_tick(lambda now: self._check_footing(footing), first=True, busy_ok=True)
-        self._watcher = DirWatcher(ports.swarm / P.AGENTS_DIR,
-                                   lambda paths: loop.post(FilesChanged(frozenset(paths))),
+        gather = Gather(loop.post)
+        loop.on(FilesPending, lambda msg: parts.reader.changed(FilesChanged(gather.take(msg))))
+        self._watcher = DirWatcher(ports.swarm / P.AGENTS_DIR, gather.add,
                                    on_rearm=lambda why: loop.post(WatcherRestarted(why)))
         loop.on(WatcherRestarted, self._rearmed)
         self._watcher.start()
