@@ -253,3 +253,28 @@ def test_results_through_a_linked_folder_are_refused(swarm: Path, tmp_path: Path
     with pytest.raises(Refused) as e:
         AttemptFiles(swarm, AID).results(time.time_ns())
     assert e.value.refusal == Refusal.LINK
+
+
+def test_a_new_progress_line_costs_one_open_and_a_rewrite_is_still_caught(
+        swarm: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from swarmtui.engine.runtime import files
+
+    opens: list[str] = []
+    real = files.open_under
+
+    def counted(root: Path, rel: str | Path) -> int:
+        opens.append(str(rel))
+        return real(root, rel)
+
+    monkeypatch.setattr(files, "open_under", counted)
+    f = AttemptFiles(swarm, AID)
+    prog = adir(swarm) / P.PROGRESS_FILE
+    prog.write_text(line("one"))
+    assert [i.status for i in f.new_progress()] == ["one"] and len(opens) == 1
+    with prog.open("a") as fh:
+        fh.write(line("two"))
+    assert [i.status for i in f.new_progress()] == ["two"] and len(opens) == 2
+    assert f.new_progress() == [] and len(opens) == 3  # an idle look: one open too
+    prog.write_text(line("one") + line("TWO"))  # same size; the bytes before the offset differ
+    items = f.new_progress()
+    assert [i.status for i in items] == ["one", "TWO"] and items[0].reread

@@ -11,15 +11,19 @@ from typing import Any
 
 import pytest
 
+from swarmtui import statusfile
 from swarmtui.config import config_from_dict
 from swarmtui.engine.attempts import watchdog as watchdog_mod
 from swarmtui.engine.integrate.forecast import REFS_FULL_EVERY, _Refs
 from swarmtui.engine.messages import FilesPending
 from swarmtui.engine.run.gather import Gather
+from swarmtui.engine.run.runconfig import settings_for
+from swarmtui.engine.run.statuswriter import CHATTER_EVERY_S, EVERY_S
 from swarmtui.engine.runners.base import PrepareJob
 from swarmtui.engine.runtime import treemark
 from swarmtui.engine.runtime.git import DiffStat, Git
 from swarmtui.model import TaskSpec
+from swarmtui.model import payloads as p
 from tests.conftest import git
 from tests.standins import Engine, FakeClock, RecordingRunner
 
@@ -136,7 +140,8 @@ def test_refs_are_read_again_only_when_a_ref_moved(git_repo: Path) -> None:
     (git_repo / "more.txt").write_text("more\n")
     git(git_repo, "add", "more.txt")
     git(git_repo, "commit", "-q", "-m", "more")
-    assert refs.read(g, "main")[1] == git(git_repo, "rev-parse", "main").strip() and len(g.calls) == 8
+    tip = git(git_repo, "rev-parse", "main").strip()
+    assert refs.read(g, "main")[1] == tip and len(g.calls) == 8
     for _ in range(REFS_FULL_EVERY - 1):
         refs.read(g, "main")
     assert len(g.calls) == 8
@@ -236,3 +241,31 @@ def test_no_batch_is_lost_between_threads() -> None:
             got |= gather.take(msg)
         taken += len(queue)
     assert got == {f"{k}/{i}" for k in range(3) for i in range(2000)}
+
+
+def test_a_status_file_waits_longer_for_chatter_than_for_news(tmp_path: Path) -> None:
+    cfg = config_from_dict({"slots": {"min_free_memory": "0", "reserve": 0}}, "test")
+    e = Engine(tmp_path, cfg, clock=FakeClock(5_000.0))
+    e.loop.emit(p.RunResumed(settings=settings_for(cfg, "")))
+    e.add(TaskSpec(id="t", title="t", prompt="p", role="worker", agent="claude"))
+
+    def written_seq() -> int:
+        got = statusfile.read(tmp_path)
+        assert got is not None
+        return int(got[0]["seq"])
+
+    e.tick()  # spawns t; its start is recorded after the tick's status step
+    e.advance(EVERY_S)
+    assert written_seq() == e.state.last_seq
+    e.advance(EVERY_S)
+    before = e.state.last_seq
+    e.loop.emit(p.Progress(status="working", n=1), "t", 1)  # chatter only
+    e.advance(EVERY_S)
+    assert written_seq() == before  # a reader finding it behind nudges, as it always did
+    e.advance(CHATTER_EVERY_S - EVERY_S)
+    assert written_seq() == e.state.last_seq
+    e.advance(CHATTER_EVERY_S)
+    news = e.loop.emit(p.TaskAdded(spec=TaskSpec(id="u", title="u", prompt="p", role="worker",
+                                                 agent="claude", depends_on=("t",))), "u")
+    e.advance(EVERY_S)
+    assert written_seq() >= news.seq

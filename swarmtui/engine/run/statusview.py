@@ -15,6 +15,7 @@ serialise it on a worker while the loop goes on changing the state.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from swarmtui.config import Config
@@ -93,11 +94,23 @@ def view(state: RunState, config: Config, now: float) -> tuple[dict[str, Any], l
                  for h in state.quarantine.values() if h.state == "held"],
         "needs_you": [{"task": t.id, "kind": str(need.kind), "text": need.text,
                        "command": need.command}
-                      for t, need in needs_you(state, lambda agent: limit_account(
-                          state, config, agent, now), now)],
+                      for t, need in needs_you(state, _accounts(state, config, now), now)],
         "tasks": rows,
     }
     return obj, anchors
+
+
+def _accounts(state: RunState, config: Config, now: float) -> Callable[[str], str]:
+    """``limit_account`` for each agent config, worked out once per view: a fleet has a few
+    agent configs and hundreds of tasks (asked per task, it was half of the view at 500)."""
+    seen: dict[str, str] = {}
+
+    def account_of(agent: str) -> str:
+        if agent not in seen:
+            seen[agent] = limit_account(state, config, agent, now)
+        return seen[agent]
+
+    return account_of
 
 
 def valid_until(state: RunState, now: float) -> float | None:

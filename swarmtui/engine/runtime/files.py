@@ -64,8 +64,11 @@ def open_under(root: Path, rel: str | Path) -> int:
     Returns a file descriptor of a regular file. Raises FileNotFoundError when something on
     the path does not exist and Refused when something is not what it should be.
     """
-    parts = [p for p in Path(rel).parts if p not in ("", ".")]
-    if not parts or Path(rel).is_absolute() or any(p == ".." for p in parts):
+    # Split by hand: pathlib's parsing was a third of the loop's cost per progress line (three
+    # opens each); "a//b" and "a/./b" name a/b as they do for pathlib.
+    text = os.fspath(rel)
+    parts = [p for p in text.split("/") if p not in ("", ".")]
+    if not parts or text.startswith("/") or ".." in parts:
         raise Refused(f"{rel}: not a plain relative path")
     fd = os.open(root, _DIR_FLAGS)
     try:

@@ -124,25 +124,32 @@ class AttemptFiles:
         """Progress lines appended since the last look (Refused propagates). ``now``: the
         run's clock, for how many lines may become events (``_emitted_at_most``)."""
         rel = self._rel(P.PROGRESS_FILE)
-        st = stat_under(self.swarm, rel)
-        if st is None:
+        # One open for the stat, the bytes before the read position (a rewritten file no
+        # longer has them) and what follows it: three opens a line were most of its cost.
+        back = len(self._check)  # never more than the offset: the bytes just before it
+        chunk = read_under(self.swarm, rel, offset=self.progress_offset - back,
+                           limit=back + PROGRESS_READ)
+        if chunk is None:
             return []
+        st = chunk.stat
         if st == self._progress_seen:  # nothing new: a look at an idle agent is one open
             self._read_to_end(st, now)
             return []
         reread = False
-        if st.size < self.progress_offset or not self._unchanged_before_offset():
+        data = chunk.data[back:]
+        if st.size < self.progress_offset or chunk.data[:back] != self._check:
             self.progress_offset, self._check, reread = 0, b"", True
-        chunk = read_under(self.swarm, rel, offset=self.progress_offset, limit=PROGRESS_READ)
-        if chunk is None:
-            return []
+            chunk = read_under(self.swarm, rel, offset=0, limit=PROGRESS_READ)
+            if chunk is None:
+                return []
+            data = chunk.data
         most = self._emitted_at_most(now)
-        if chunk.stat == st and len(chunk.data) < PROGRESS_READ:
+        if chunk.stat == st and len(data) < PROGRESS_READ:
             # Read to its end (a partial last line is kept unread), or nothing past the offset.
             self._read_to_end(st, now)
-        if not chunk.data:
+        if not data:
             return []
-        return self._lines(chunk.data, reread, most)
+        return self._lines(data, reread, most)
 
     def _read_to_end(self, st: FileStat, now: float | None) -> None:
         self._progress_seen, self.progress_read_ns = st, time.monotonic_ns()
@@ -171,14 +178,6 @@ class AttemptFiles:
         """Read progress.md from the read position next time, whatever its stat says (a
         rewrite that kept its size, time and inode is caught by the bytes before the offset)."""
         self._progress_seen, self.progress_read_ns = None, 0
-
-    def _unchanged_before_offset(self) -> bool:
-        if not self._check:
-            return True
-        start = self.progress_offset - len(self._check)
-        chunk = read_under(self.swarm, self._rel(P.PROGRESS_FILE), offset=start,
-                           limit=len(self._check))
-        return chunk is not None and chunk.data == self._check
 
     def _lines(self, data: bytes, reread: bool, most: int = PROGRESS_LINES_EMITTED
                ) -> list[ProgressItem]:
