@@ -331,3 +331,32 @@ def test_out_of_scope_with_empty_scope_is_empty() -> None:
 def test_out_of_scope_repository_root_covers_everything(root: str) -> None:
     """A scope of the repository root (which scope.py treats as everything) covers all."""
     assert out_of_scope(CHANGED, (root,)) == []
+
+
+def test_ancestry_is_asked_once_per_commit_pair_and_never_of_a_branch_at_the_target(
+        git_repo: Path) -> None:
+    """A branch still at main needs no ``merge-base`` (it is its own answer); one behind or
+    ahead of main is asked once, however many passes follow (commits do not change), and
+    again only when main moves."""
+    git(git_repo, "branch", "swarm/idle-1", "main")
+    git(git_repo, "branch", "swarm/old-1", "main")
+    make_branch(git_repo, "swarm/busy-1", {"shared.txt": "changed\n"})
+    asked: list[tuple[str, str]] = []
+
+    class Counting(Git):
+        def is_ancestor(self, a: str, b: str) -> bool:
+            asked.append((a, b))
+            return super().is_ancestor(a, b)
+
+    fc = Forecaster(Counting(git_repo))
+
+    def cands() -> list[Candidate]:
+        return [cand(git_repo, t) for t in ("idle", "old", "busy")]
+
+    first = fc.forecast("main", cands(), [])
+    assert asked == [(rev(git_repo, "swarm/busy-1"), rev(git_repo, "main"))]
+    assert fc.forecast("main", cands(), []) == first and len(asked) == 1
+    make_branch(git_repo, "main", {"README.md": "# newer\n"})
+    got = fc.forecast("main", cands(), [])
+    assert len(asked) == 3  # the old tip (idle and old share it) and busy, against the new
+    assert got["old"]["target"] is None and got["busy"]["target"] == "clean"

@@ -38,6 +38,19 @@ class Forecaster:
         self._pair_cache: dict[tuple[str, str], bool] = {}
         self._changed_cache: dict[tuple[str, str], list[str]] = {}
         self._removed_cache: dict[tuple[str, str], dict[str, list[str]]] = {}
+        self._ancestor_cache: dict[tuple[str, str], bool] = {}
+
+    def _behind(self, head: str, target: str) -> bool:
+        """``head`` is an ancestor of ``target`` (nothing to merge). Commits never change, so
+        neither does the answer: while a fleet spawns, every pass asked it of every branch
+        again (1,027 ``merge-base`` processes in one run at 500 agents); a branch still at its
+        start commit is its own answer."""
+        if head == target:
+            return True
+        key = (head, target)
+        if key not in self._ancestor_cache:
+            self._ancestor_cache[key] = self.git.is_ancestor(head, target)
+        return self._ancestor_cache[key]
 
     def _vs_target(self, target: str, head: str) -> tuple[bool, tuple[str, ...]]:
         key = (target, head)
@@ -74,7 +87,7 @@ class Forecaster:
             return out
         live: list[Candidate] = []
         for c in cands:
-            if self.git.is_ancestor(c.head, target):
+            if self._behind(c.head, target):
                 out[c.task] = {"target": None, "files": [], "conflicts_with": [],
                                "out_of_scope": [], "reverts": []}
             else:
