@@ -130,7 +130,11 @@ def test_kill_during_setup_ends_the_setup(repo: Path, fleets: list[Fleet]) -> No
     cfg = fast_config({"a": agent()}, worktree={"setup": "sleep 120"})
     f = start(fleets, repo, cfg, [task("t", "a")], exit_when_done=False)
     f.wait_kind("setup", "t", phase="start")
-    pgid = int((P.agent_dir(repo, "t", 1) / P.AGENT_PGID_FILE).read_text())
+    # The wrapper records the setup's start before it starts it and writes its group id: a loop
+    # that reads the signal quickly can report it first.
+    pgid_file = P.agent_dir(repo, "t", 1) / P.AGENT_PGID_FILE
+    pgid = int(wait_until(lambda: pgid_file.exists() and pgid_file.read_text().strip(),
+                          what="the setup's process group id"))
     f.command("kill", task="t", attempt=1)
     failed = f.wait_kind("attempt_failed", "t")
     assert failed.data["cause"] == Cause.KILLED
