@@ -27,6 +27,9 @@ OUTPUT_LOG = "output.log"
 EXIT_FILE = "exit.json"
 VERIFY_LOG = "verify.log"
 WRAP_PID_FILE = "wrap.pid"  # the wrapper's pid; the agent runs in its own process group
+# The attempt's steering token (engine/wrapper/steerpipe.py): in env.json only, for the
+# wrapper, which takes it out before the agent starts.
+STEER_TOKEN_ENV = "SWARMTUI_STEER_TOKEN"
 AGENT_PGID_FILE = "agent.pgid"  # the agent's process group, written by the wrapper at start
 ENV_FILE = "env.json"  # the agent's environment (0600); the wrapper deletes it once read
 SIGNALS_FILE = "signals.jsonl"  # what the agent CLI said about itself (adapter, hooks)

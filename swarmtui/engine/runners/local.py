@@ -26,10 +26,34 @@ from swarmtui.engine.wrapper import steerpipe
 log = logging.getLogger(__name__)
 
 
+def _package_root() -> str | None:
+    """The folder that holds the ``swarmtui`` package as plain files (an install or a source
+    checkout), or None when it is imported some other way (a zip, an import hook)."""
+    here = os.path.dirname(os.path.abspath(__file__))  # .../swarmtui/engine/runners
+    root = os.path.dirname(os.path.dirname(os.path.dirname(here)))
+    wrap = os.path.join(root, "swarmtui", "engine", "wrap.py")
+    return root if os.path.isfile(wrap) else None
+
+
+_ROOT = _package_root()
+
+
 def wrapper_argv(agent_dir: Path) -> list[str]:
     # The wrapper's own module, not the CLI: it starts fast and stays small.
     # -P: the worktree (its cwd) is the agent's; a swarmtui/ folder in it must not be imported.
-    return [sys.executable, "-P", "-m", "swarmtui.engine.wrap", str(agent_dir)]
+    # -S: no site module. The wrapper imports nothing outside the standard library and swarmtui
+    # (tests/test_wrap.py checks), and site's import-path set-up (.pth files, an editable
+    # install's import hook) was a fifth to a third of its start-up CPU; swarmtui's own folder
+    # comes from the window's environment instead (wrapper_env).
+    flags = ["-S", "-P"] if _ROOT is not None else ["-P"]
+    return [sys.executable, *flags, "-m", "swarmtui.engine.wrap", str(agent_dir)]
+
+
+def wrapper_env() -> dict[str, str]:
+    """What a wrapper's window adds to the tmux server's environment: where swarmtui is, for a
+    wrapper started without site. The agent never sees it: the wrapper starts the agent with
+    the environment the supervisor wrote for it, nothing inherited."""
+    return {"PYTHONPATH": _ROOT} if _ROOT is not None else {}
 
 
 class LocalRunner:
@@ -69,7 +93,8 @@ class LocalRunner:
     def start(self, window: str, agent_dir: Path, worktree: Path) -> int | None:
         try:
             self.ensure_session()
-            pane = self.tmux.new_window(window, wrapper_argv(agent_dir), cwd=worktree)
+            pane = self.tmux.new_window(window, wrapper_argv(agent_dir), cwd=worktree,
+                                        env=wrapper_env())
         except TmuxServerGone as e:
             raise ServerGone(str(e)) from None
         except TmuxError as e:
@@ -84,10 +109,10 @@ class LocalRunner:
         wanted = [(w, wrapper_argv(adir), wt) for w, adir, wt in windows]
         try:
             try:  # the session is there nearly always: no tmux call to ask first
-                got = self.tmux.new_windows(wanted)
+                got = self.tmux.new_windows(wanted, wrapper_env())
             except TmuxServerGone:  # or its session: a headless run's first windows
                 self.ensure_session()
-                got = self.tmux.new_windows(wanted)
+                got = self.tmux.new_windows(wanted, wrapper_env())
         except (TmuxServerGone, ServerGone) as e:
             return [ServerGone(str(e)) for _ in windows]
         except (TmuxError, RunnerError) as e:

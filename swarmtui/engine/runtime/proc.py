@@ -8,15 +8,12 @@ its wrapper is still alive, so a killed wrapper never leaves its agent running.
 from __future__ import annotations
 
 import ctypes
-import logging
 import os
 import signal
 import subprocess
 import threading
 import time
 from collections.abc import Container, Iterable, Mapping
-
-log = logging.getLogger(__name__)
 
 
 def group_alive(pgid: int) -> bool:
@@ -178,6 +175,8 @@ def run_in_background(argv: list[str], env: Mapping[str, str], *, timeout: float
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                            start_new_session=True, timeout=timeout, check=False)
         except (OSError, subprocess.SubprocessError) as e:
-            log.warning("%s %s failed: %s", what, argv[0], e)
+            import logging  # not at the top: every wrapper imports this module at its start
+
+            logging.getLogger(__name__).warning("%s %s failed: %s", what, argv[0], e)
 
     threading.Thread(target=run, name="swarm-notify", daemon=True).start()

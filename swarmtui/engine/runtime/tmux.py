@@ -216,23 +216,24 @@ class Tmux:
             args += ["-e", f"{k}={v}"]
         return [*args, *argv]
 
-    def new_windows(self, windows: list[tuple[str, list[str], Path]]
-                    ) -> dict[str, PaneInfo | TmuxError]:
+    def new_windows(self, windows: list[tuple[str, list[str], Path]],
+                    env: dict[str, str] | None = None) -> dict[str, PaneInfo | TmuxError]:
         """Several ``new_window`` calls as one tmux command sequence (one client process for
         up to ``WINDOWS_PER_CALL``, not one each); name -> its pane, or why it did not open.
         tmux stops a sequence at its first failing command: the windows after it, and any
         whose arguments tmux would read as a separator (ending in ``;``), open one by one.
-        Raises TmuxSessionGone (none opened) when the session is not there."""
+        ``env`` is added to every window's environment. Raises TmuxSessionGone (none opened)
+        when the session is not there."""
         got: dict[str, PaneInfo | TmuxError] = {}
         batch = [(n, a, c) for n, a, c in windows
-                 if not any(x.endswith(";") for x in self._new_window_args(n, a, c))]
+                 if not any(x.endswith(";") for x in self._new_window_args(n, a, c, env))]
         for i in range(0, len(batch), WINDOWS_PER_CALL):
             part = batch[i:i + WINDOWS_PER_CALL]
             seq: list[str] = []
             for name, argv, cwd in part:
                 if seq:
                     seq.append(";")  # tmux's command separator, an argument of its own
-                seq += self._new_window_args(name, argv, cwd)
+                seq += self._new_window_args(name, argv, cwd, env)
             _, out, err = self._call(*seq)
             if not out and ("can't find session" in err or "session not found" in err):
                 raise TmuxSessionGone(err)  # none opened: the caller makes the session first
@@ -256,7 +257,7 @@ class Tmux:
         for name, argv, cwd in windows:
             if name not in got:  # not tried, or stopped by another's failure: on its own
                 try:
-                    got[name] = self.new_window(name, argv, cwd)
+                    got[name] = self.new_window(name, argv, cwd, env)
                 except TmuxServerGone:
                     raise
                 except TmuxError as e:

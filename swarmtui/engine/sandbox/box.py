@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from swarmtui.engine.sandbox import bwrap, netport
+from swarmtui.engine.sandbox import box_asked, bwrap, netport
 from swarmtui.engine.sandbox.apihosts import api_hosts
 from swarmtui.engine.sandbox.channel import ANSWER_TIMEOUT, SOCKET_ENV, ChannelServer
 from swarmtui.engine.sandbox.egress import Egress
@@ -65,9 +65,9 @@ class Box:
     def open(cls, agent_dir: Path, extra: dict[str, Any], record: Record | None = None) -> Box:
         """The box the run asked for (none, when none); SandboxError when it cannot be made.
         ``record`` takes the signals the box has to tell (a refused connection)."""
-        sb = extra.get("sandbox")
-        if not isinstance(sb, dict) or sb.get("mode") != "bwrap":
+        if not box_asked(extra):
             return cls()
+        sb = extra["sandbox"]
         found = probe()
         if not found.ok:
             raise SandboxError(f"the agent's sandbox is required but {found.why}")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,27 +15,37 @@ LAUNCH_FILE = "launch.json"
 LAUNCH_MAX = 4 * 1024 * 1024  # launch.json and env.json (a large environment fits)
 
 
-@dataclass
 class LaunchSpec:
-    argv: list[str]
-    cwd: str
-    env: dict[str, str]  # the agent's whole environment; kept out of launch.json
-    prompt_via: str  # stdin | file | argument
-    prompt_file: str
-    heartbeat_file: str
-    orphan_timeout: float
-    kill_grace: float
-    log_max_bytes: int
-    adapter: str = "generic"
-    extra: dict[str, Any] = field(default_factory=dict)
-    secret_names: list[str] = field(default_factory=list)  # beyond those named like secrets
-    setup: str = ""  # [worktree] setup: a shell command run in cwd before the agent
-    setup_timeout: float = 600.0
+    """A plain class, not a dataclass: ``dataclasses`` (with ``inspect``) is a large share of
+    the imports a wrapper pays for at every spawn."""
+
+    __slots__ = ("adapter", "argv", "cwd", "env", "extra", "heartbeat_file", "kill_grace",
+                 "log_max_bytes", "orphan_timeout", "prompt_file", "prompt_via", "secret_names",
+                 "setup", "setup_timeout")
+
+    def __init__(self, argv: list[str], cwd: str, env: dict[str, str], prompt_via: str,
+                 prompt_file: str, heartbeat_file: str, orphan_timeout: float,
+                 kill_grace: float, log_max_bytes: int, adapter: str = "generic",
+                 extra: dict[str, Any] | None = None, secret_names: list[str] | None = None,
+                 setup: str = "", setup_timeout: float = 600.0) -> None:
+        self.argv = argv
+        self.cwd = cwd
+        self.env = env  # the agent's whole environment; kept out of launch.json
+        self.prompt_via = prompt_via  # stdin | file | argument
+        self.prompt_file = prompt_file
+        self.heartbeat_file = heartbeat_file
+        self.orphan_timeout = orphan_timeout
+        self.kill_grace = kill_grace
+        self.log_max_bytes = log_max_bytes
+        self.adapter = adapter
+        self.extra: dict[str, Any] = {} if extra is None else extra
+        self.secret_names: list[str] = [] if secret_names is None else secret_names
+        self.setup = setup  # [worktree] setup: a shell command run in cwd before the agent
+        self.setup_timeout = setup_timeout
 
     def write(self, agent_dir: Path) -> None:
-        data = asdict(self)
-        env = data.pop("env")
-        write_json_atomic(agent_dir / ENV_FILE, env, mode=0o600)
+        data = {k: getattr(self, k) for k in self.__slots__ if k != "env"}
+        write_json_atomic(agent_dir / ENV_FILE, dict(self.env), mode=0o600)
         write_json_atomic(agent_dir / LAUNCH_FILE, data)
 
     @classmethod

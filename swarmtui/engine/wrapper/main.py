@@ -24,14 +24,13 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from swarmtui.boundedjson import STREAM_MAX_DEPTH, too_deep
 from swarmtui.engine.adapters import adapter_for
 from swarmtui.engine.adapters.base import object_line
 from swarmtui.engine.runtime import proc as procs
-from swarmtui.engine.sandbox.box import Box
-from swarmtui.engine.wrapper.interactive import Interactive
+from swarmtui.engine.sandbox import box_asked
 from swarmtui.engine.wrapper.launch import (
     CappedLog,
     LaunchSpec,
@@ -39,20 +38,23 @@ from swarmtui.engine.wrapper.launch import (
     write_json_atomic,
     write_text_atomic,
 )
-from swarmtui.engine.wrapper.pane import LivePane
 from swarmtui.engine.wrapper.paneview import PaneView
 from swarmtui.engine.wrapper.setupstep import RunsSetup, die_with_parent
 from swarmtui.engine.wrapper.signallog import SignalLog
-from swarmtui.engine.wrapper.steered import Steered
-from swarmtui.engine.wrapper.steerpipe import TOKEN_ENV
-from swarmtui.hook import finish_hook
 from swarmtui.protocol import (
     AGENT_PGID_FILE,
     EXIT_FILE,
     OUTPUT_LOG,
+    STEER_TOKEN_ENV,
     WRAP_PID_FILE,
 )
 from swarmtui.secrets import Redactor, secret_values
+
+if TYPE_CHECKING:  # imported where a run needs them, since every spawn pays for the imports
+    from swarmtui.engine.sandbox.box import Box
+    from swarmtui.engine.wrapper.interactive import Interactive
+    from swarmtui.engine.wrapper.pane import LivePane
+    from swarmtui.engine.wrapper.steered import Steered
 
 SETUP_TAIL_BYTES = 8192  # of the setup command's output, for its event and the exit record
 PARTIAL_LINE_WAIT = 0.2  # seconds a partial output line waits for its end before it is shown
@@ -68,7 +70,7 @@ class Wrapper(RunsSetup):
         self.agent_dir = agent_dir
         self.spec = LaunchSpec.read(agent_dir)
         self.proc: subprocess.Popen[bytes] | None = None
-        self.box = Box.none()  # the agent's sandbox (engine/sandbox), when the run asks
+        self.box: Box | None = None  # the agent's sandbox (engine/sandbox), when the run asks
         self.how = "exited"
         self._ending = threading.Event()
         self._done = threading.Event()
@@ -76,7 +78,7 @@ class Wrapper(RunsSetup):
         self.adapter = adapter_for(self.spec.adapter, self.spec.extra)
         self.redact = Redactor(secret_values(self.spec.env, self.spec.secret_names))
         # The steering token is the wrapper's alone: never in the agent's environment.
-        self._steer_token = self.spec.env.pop(TOKEN_ENV, "")
+        self._steer_token = self.spec.env.pop(STEER_TOKEN_ENV, "")
         live = self.spec.extra.get("live")
         self._live_cfg: dict[str, Any] | None = live if (
             isinstance(live, dict) and self._steer_token and self.spec.prompt_via == "stdin"
@@ -86,8 +88,11 @@ class Wrapper(RunsSetup):
         self.view: PaneView | None = None  # the window as raw output (the other runs)
         self._signals = SignalLog(agent_dir, self.redact)  # what the supervisor reads
         # mode "interactive": the CLI's own screen, followed through its hooks and transcript
-        self.inter = Interactive(agent_dir, self.spec, self.adapter, self._signals, self.redact,
-                                 self._steer_token) if "interactive" in self.spec.extra else None
+        self.inter: Interactive | None = None
+        if "interactive" in self.spec.extra:
+            from swarmtui.engine.wrapper.interactive import Interactive
+            self.inter = Interactive(agent_dir, self.spec, self.adapter, self._signals,
+                                     self.redact, self._steer_token)
         self._tail: bytearray | None = None  # collects the setup command's output
         self._own: set[int] = set()  # our Popen children: their objects reap them, not us
         self._reap_lock = threading.Lock()  # a child is in _own before anyone may reap it
@@ -138,6 +143,7 @@ class Wrapper(RunsSetup):
             if not self._hook_files():
                 return
             if not procs.descendants(os.getpid()):  # no reader left to write them
+                from swarmtui.hook import finish_hook
                 for name in self._hook_files():
                     self._signals(finish_hook(self.agent_dir / name))
                 return
@@ -205,6 +211,7 @@ class Wrapper(RunsSetup):
 
     def run(self) -> int:
         if self._live_cfg is not None:
+            from swarmtui.engine.wrapper.pane import LivePane
             self.pane = LivePane()
             self.pane.start()
         elif self.inter is None:  # (an interactive CLI's screen is relayed by its own code)
@@ -243,8 +250,11 @@ class Wrapper(RunsSetup):
         if self.inter is not None and (why := self.inter.prepare()) is not None:
             self._say(f"[swarmtui wrap] the CLI's first-run screens may show: {why}\n")
         try:
-            self.box = Box.open(self.agent_dir, spec.extra, self._signals)
-            argv, env = self.box.command(argv, dict(spec.env), spec.adapter, spec.cwd)
+            env = dict(spec.env)
+            if box_asked(spec.extra):  # its modules only then
+                from swarmtui.engine.sandbox.box import Box
+                self.box = Box.open(self.agent_dir, spec.extra, self._signals)
+                argv, env = self.box.command(argv, env, spec.adapter, spec.cwd)
             if self.inter is not None:
                 self.proc = self.inter.term.popen(self._popen, argv, cwd=spec.cwd, env=env,
                                                   preexec=die_with_parent)
@@ -286,13 +296,15 @@ class Wrapper(RunsSetup):
         self._await_output(pump)
         sig_name = signal.Signals(-rc).name if rc < 0 else None
         how = self.how if (sig_name or self._ending.is_set()) else "exited"
-        self.box.settle()  # its last commit is on the real branch before the record
+        if self.box is not None:
+            self.box.settle()  # its last commit is on the real branch before the record
         # The record first: the supervisor believes it only once this wrapper and the agent's
         # group are gone, so what the leftovers write meanwhile still counts.
         self._write_exit(code=rc if rc >= 0 else None, sig=sig_name, started=started, how=how)
         self._end_leftovers()
         pump.join(timeout=2.0)
-        self.box.close()
+        if self.box is not None:
+            self.box.close()
         self._done.set()
         log.close()
         return rc if rc >= 0 else 128 - rc
@@ -319,6 +331,7 @@ class Wrapper(RunsSetup):
         interrupts), commanded through the attempt's steering pipe."""
         assert self.proc is not None
         assert self.proc.stdin is not None
+        from swarmtui.engine.wrapper.steered import Steered
         self.live = Steered(self.proc.stdin, self.agent_dir, self._steer_token,
                             self._live_cfg or {}, self._signals, self.pane)
         self.live.start(prompt_text)

@@ -28,9 +28,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from swarmtui.protocol import STEER_TOKEN_ENV
+
 STEER_DIR = "steer"
 KEY_FILE = "steer.key"
-TOKEN_ENV = "SWARMTUI_STEER_TOKEN"  # in env.json only; the wrapper takes it out
+TOKEN_ENV = STEER_TOKEN_ENV  # in env.json only; the wrapper takes it out
 LINE_MAX = 64 * 1024  # one command; a longer line is dropped whole
 WRITE_TIMEOUT = 2.0  # seconds the supervisor waits for room in the pipe
 
