@@ -26,7 +26,13 @@ TIMED: dict[str, tuple[str, ...]] = {
     "spawn on the loop (its events)": ("swarmtui.engine.attempts.spawn:Spawner.spawn",),
     "store transactions and appends": ("swarmtui.store:Store._write",),
     "prepare (git worker, all)": ("swarmtui.engine.attempts.spawn:Spawner._prepare",),
+    "  of it: prompt": ("swarmtui.engine.attempts.spawn:render_prompt",),
+    "  of it: context fit": ("swarmtui.engine.attempts.spawn:Spawner._fit",),
+    "  of it: environment": ("swarmtui.engine.attempts.spawn:agent_environment",),
+    "  of it: launch.json and env.json": ("swarmtui.engine.wrapper.launch:LaunchSpec.write",),
+    "  of it: start commit (git rev-parse)": ("swarmtui.engine.runtime.git:Git.rev",),
     "worktree creation": ("swarmtui.engine.runtime.git:Git.add_worktree",),
+    "  of it: branch (git branch)": ("swarmtui.engine.runtime.worktrees:new_branch",),
     "  of it: worktree bookkeeping (serialised)": (
         "swarmtui.engine.runtime.worktrees:add_entry",),
     "  of it: checkout (parallel)": ("swarmtui.engine.runtime.worktrees:check_out",),

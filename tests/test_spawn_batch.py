@@ -13,6 +13,7 @@ import pytest
 
 from swarmtui.engine.runtime.git import Git, GitError
 from swarmtui.engine.runtime.tmux import Tmux, TmuxError, TmuxSessionGone
+from swarmtui.engine.runtime.worktrees import branch_commit
 from tests.clirun import events, run, start, store_of, write_config, write_tasks
 from tests.fleet import fake
 
@@ -37,6 +38,17 @@ def test_a_worktree_is_checked_out_clean_and_its_hook_runs(git_repo: Path) -> No
         Git(git_repo).add_worktree(git_repo / ".swarm" / "worktrees" / "a-1b", "swarm/a-1",
                                    "main")
     assert not (git_repo / ".swarm" / "worktrees" / "a-1b").exists()
+
+
+def test_a_new_worktree_says_the_commit_its_branch_starts_at(git_repo: Path) -> None:
+    main = _git(git_repo, "rev-parse", "main").strip()
+    made = Git(git_repo).add_worktree(git_repo / ".swarm" / "worktrees" / "c-1", "swarm/c-1",
+                                      "main")
+    assert made == main == _git(git_repo, "rev-parse", "swarm/c-1").strip()
+    _git(git_repo, "pack-refs", "--all")  # no loose ref file left: git is asked instead
+    assert not (git_repo / ".git" / "refs" / "heads" / "swarm" / "c-1").exists()
+    assert branch_commit(git_repo, "swarm/c-1") == main
+    assert branch_commit(git_repo, "swarm/none") == ""
 
 
 def test_a_failed_checkout_leaves_neither_branch_nor_worktree(git_repo: Path) -> None:

@@ -78,12 +78,12 @@ class LocalRunner:
                 reuse = Path(job.reuse_worktree)
                 self.git.branch_here(reuse, job.branch)
                 return self.git.head_of(reuse)
-            self.git.add_worktree(wt, job.branch, job.start)
+            start_commit = self.git.add_worktree(wt, job.branch, job.start)
             if job.merge_in:
                 # Leave the target merged in with its conflict markers for the resolver.
                 self.git.merge_in_worktree(wt, job.merge_in, job.merge_message,
                                            env=identity_env(self.repo))
-            return self.git.rev(job.start) or ""
+            return start_commit
         except GitError as e:
             raise RunnerError(str(e)) from None
 

@@ -113,11 +113,12 @@ class Git:
 
     # -- worktrees --------------------------------------------------------------------------
 
-    def add_worktree(self, path: Path, branch: str, start: str) -> None:
-        """Create ``path`` on a new ``branch`` from ``start``. An existing branch of that name is
-        an error rather than reset: it may hold an earlier attempt's unmerged work. Only the
-        worktree entry is made under the repository's lock (see ``worktrees``)."""
-        worktrees.add(self.root, path, branch, start, lambda: worktree_admin(self.root))
+    def add_worktree(self, path: Path, branch: str, start: str) -> str:
+        """Create ``path`` on a new ``branch`` from ``start``; returns the commit the branch
+        was made at. An existing branch of that name is an error rather than reset: it may
+        hold an earlier attempt's unmerged work. Only the worktree entry is made under the
+        repository's lock (see ``worktrees``)."""
+        return worktrees.add(self.root, path, branch, start, lambda: worktree_admin(self.root))
 
     def add_detached_worktree(self, path: Path, commit: str) -> None:
         if path.exists():

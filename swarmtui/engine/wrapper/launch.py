@@ -45,8 +45,11 @@ class LaunchSpec:
 
     def write(self, agent_dir: Path) -> None:
         data = {k: getattr(self, k) for k in self.__slots__ if k != "env"}
-        write_json_atomic(agent_dir / ENV_FILE, dict(self.env), mode=0o600)
-        write_json_atomic(agent_dir / LAUNCH_FILE, data)
+        # Not fsynced: the wrapper reads them moments later on this machine, and after a crash
+        # of the machine no wrapper is left to (recovery settles the attempt as lost); two
+        # fsyncs were wall time on every spawn's path through the git workers.
+        write_json_atomic(agent_dir / ENV_FILE, dict(self.env), mode=0o600, durable=False)
+        write_json_atomic(agent_dir / LAUNCH_FILE, data, durable=False)
 
     @classmethod
     def read(cls, agent_dir: Path) -> LaunchSpec:
@@ -62,14 +65,15 @@ class LaunchSpec:
         return cls(env={str(k): str(v) for k, v in env.items()}, **data)
 
 
-def write_json_atomic(path: Path, obj: Any, *, mode: int = 0o600) -> None:
+def write_json_atomic(path: Path, obj: Any, *, mode: int = 0o600, durable: bool = True) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, mode)
     with os.fdopen(fd, "w") as f:
         json.dump(obj, f, indent=2, sort_keys=True)
         f.write("\n")
         f.flush()
-        os.fsync(f.fileno())
+        if durable:
+            os.fsync(f.fileno())
     os.replace(tmp, path)
 
 
