@@ -74,3 +74,13 @@ def test_the_wrapper_imports_nothing_its_plain_attempts_do_not_need() -> None:
     assert outside == set()  # it starts without site: nothing else could be found anyway
     assert sorted(loaded & set(NOT_NEEDED)) == []
     assert "site" not in loaded
+
+
+def test_a_wrapper_started_without_site_can_turn_it_on_for_what_needs_more() -> None:
+    # A boxed attempt's channel hands spawns to the run's client, which needs pydantic.
+    code = ("from swarmtui.engine.wrapper.launch import with_site; with_site(); "
+            "import swarmtui.client, pydantic; print('ok')")
+    argv = [a for a in wrapper_argv(Path("/x")) if a not in ("-m", "swarmtui.engine.wrap", "/x")]
+    done = subprocess.run([*argv, "-c", code], cwd="/", env=the_window_env(),
+                          capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "ok", done.stderr

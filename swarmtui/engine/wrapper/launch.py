@@ -77,6 +77,18 @@ def write_json_atomic(path: Path, obj: Any, *, mode: int = 0o600, durable: bool 
     os.replace(tmp, path)
 
 
+def with_site() -> None:
+    """The import path ``site`` would have set up (site-packages, .pth files), for a wrapper
+    started without it (``runners/local.py``) that is about to need more than the standard
+    library and swarmtui; nothing when it was started with it."""
+    import sys
+
+    if sys.flags.no_site:
+        import site
+
+        site.main()
+
+
 def build_argv(spec: LaunchSpec, prompt_text: str) -> list[str]:
     """The agent's argv with the prompt placed as configured; never through a shell."""
     argv = list(spec.argv)

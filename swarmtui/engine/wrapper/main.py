@@ -1,5 +1,4 @@
-"""The wrapper (``python -m swarmtui.engine.wrap AGENT_DIR``): the small process in each
-agent's tmux window.
+"""The wrapper (``python -m swarmtui.engine.wrap AGENT_DIR``): each agent window's small process.
 
 It reads ``launch.json`` and ``env.json`` (written by the supervisor; the latter, which holds the
 agent's whole environment, is 0600 and deleted as soon as it is read), starts the agent in its
@@ -35,6 +34,7 @@ from swarmtui.engine.wrapper.launch import (
     CappedLog,
     LaunchSpec,
     build_argv,
+    with_site,
     write_json_atomic,
     write_text_atomic,
 )
@@ -251,7 +251,8 @@ class Wrapper(RunsSetup):
             self._say(f"[swarmtui wrap] the CLI's first-run screens may show: {why}\n")
         try:
             env = dict(spec.env)
-            if box_asked(spec.extra):  # its modules only then
+            if box_asked(spec.extra):  # its modules only then; its channel needs the client's
+                with_site()
                 from swarmtui.engine.sandbox.box import Box
                 self.box = Box.open(self.agent_dir, spec.extra, self._signals)
                 argv, env = self.box.command(argv, env, spec.adapter, spec.cwd)
