@@ -19,15 +19,15 @@ import json, os, sys
 print("AGENT-SAW " + json.dumps({"env": dict(os.environ), "stdin": sys.stdin.read()}))
 """
 
-# Modules a wrapper for a plain (generic, unboxed, non-interactive) attempt has no use for:
-# each was imported at every start before, for a fifth of the wrapper's start-up CPU together.
+# Modules a wrapper for a plain (generic, unboxed, non-interactive) attempt has no use for;
+# each was imported at every start before (bench/wrap_start.py measures what that cost).
 NOT_NEEDED = (
     "swarmtui.engine.sandbox.box", "swarmtui.engine.wrapper.interactive",
     "swarmtui.engine.wrapper.pane", "swarmtui.engine.wrapper.steered",
     "swarmtui.engine.wrapper.steerpipe", "swarmtui.hook", "swarmtui.model",
     "swarmtui.engine.adapters.claude", "swarmtui.engine.adapters.codex",
     "swarmtui.engine.adapters.aider", "swarmtui.engine.adapters.opencode",
-    "dataclasses", "logging", "inspect", "email",
+    "dataclasses", "logging", "inspect", "email", "typing",
 )
 
 

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
 
+TYPE_CHECKING = False  # typing itself is not imported: ~10 ms of every wrapper's start-up
 if TYPE_CHECKING:
+    from typing import Any
+
     from swarmtui.engine.adapters.base import Adapter, Can
 
     ADAPTERS: dict[str, type[Adapter]]

@@ -6,10 +6,13 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
 
 from swarmtui.boundedjson import loads
 from swarmtui.protocol import ENV_FILE
+
+TYPE_CHECKING = False  # typing itself is not imported: ~10 ms of every wrapper's start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 LAUNCH_FILE = "launch.json"
 LAUNCH_MAX = 4 * 1024 * 1024  # launch.json and env.json (a large environment fits)

@@ -23,13 +23,13 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from swarmtui.boundedjson import STREAM_MAX_DEPTH, too_deep
 from swarmtui.engine.adapters import adapter_for
 from swarmtui.engine.adapters.base import object_line
 from swarmtui.engine.runtime import proc as procs
 from swarmtui.engine.sandbox import box_asked
+from swarmtui.engine.wrapper.hookwait import await_hooks
 from swarmtui.engine.wrapper.launch import (
     CappedLog,
     LaunchSpec,
@@ -50,7 +50,11 @@ from swarmtui.protocol import (
 )
 from swarmtui.secrets import Redactor, secret_values
 
-if TYPE_CHECKING:  # imported where a run needs them, since every spawn pays for the imports
+# Every spawn pays for what a wrapper imports: these where a run needs them, typing never.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
     from swarmtui.engine.sandbox.box import Box
     from swarmtui.engine.wrapper.interactive import Interactive
     from swarmtui.engine.wrapper.pane import LivePane
@@ -59,7 +63,6 @@ if TYPE_CHECKING:  # imported where a run needs them, since every spawn pays for
 SETUP_TAIL_BYTES = 8192  # of the setup command's output, for its event and the exit record
 PARTIAL_LINE_WAIT = 0.2  # seconds a partial output line waits for its end before it is shown
 LINGER_S = 2.0  # what the agent left running may finish by itself this long (a hook's line)
-HOOK_WAIT_S = 5.0  # a hook's payload still waiting for its line, at most this long
 REAP_EVERY_S = 1.0  # orphans re-parented to the wrapper are reaped this often
 DRAIN_S = 1.0  # what the agent left running may hold its output open this long, before TERM
 READ_TO_END_S = 120.0  # the reader of an output no process of ours holds open, at most
@@ -129,31 +132,9 @@ class Wrapper(RunsSetup):
         (none of it when the agent was asked to end), then is TERMed and KILLed."""
         linger = 0.0 if self._ending.is_set() else min(LINGER_S, self.spec.kill_grace)
         if linger:
-            self._await_hooks()
+            await_hooks(self.agent_dir, self._signals)
         with self._reap_lock:
             procs.end_descendants(self.spec.kill_grace, linger=linger, own=self._own)
-
-    def _await_hooks(self) -> None:
-        """A hook the agent CLI ran as it exited keeps its payload (``.hook.<Event>.*``) here
-        until its detached reader has written its line: wait for those (bounded) while such a
-        reader may still run. One that can no longer (a sandbox ends every process in it with
-        the agent) is finished here, so its line still lands."""
-        deadline = time.monotonic() + HOOK_WAIT_S
-        while time.monotonic() < deadline:
-            if not self._hook_files():
-                return
-            if not procs.descendants(os.getpid()):  # no reader left to write them
-                from swarmtui.hook import finish_hook
-                for name in self._hook_files():
-                    self._signals(finish_hook(self.agent_dir / name))
-                return
-            time.sleep(0.05)  # the hook is another process; its file going is the only sign
-
-    def _hook_files(self) -> list[str]:
-        try:
-            return sorted(n for n in os.listdir(self.agent_dir) if n.startswith(".hook."))
-        except OSError:
-            return []
 
     def end_agent(self, how: str) -> None:
         """TERM the agent's process group, then KILL it after the grace period."""

@@ -10,9 +10,12 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from swarmtui.protocol import SIGNALS_FILE, SIGNALS_MAX_BYTES
+
+TYPE_CHECKING = False  # typing itself is not imported: ~10 ms of every wrapper's start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class SignalLog:
