@@ -42,9 +42,9 @@ def wrapper_argv(agent_dir: Path) -> list[str]:
     # The wrapper's own module, not the CLI: it starts fast and stays small.
     # -P: the worktree (its cwd) is the agent's; a swarmtui/ folder in it must not be imported.
     # -S: no site module. The wrapper imports nothing outside the standard library and swarmtui
-    # (tests/test_wrap.py checks), and site's import-path set-up (.pth files, an editable
-    # install's import hook) was a fifth to a third of its start-up CPU; swarmtui's own folder
-    # comes from the window's environment instead (wrapper_env).
+    # (tests/test_wrap_start.py checks), and site's import-path set-up (.pth files, an editable
+    # install's import hook) was 28 ms of its 140 ms of start-up CPU (docs/performance.md,
+    # "Spawning N"); swarmtui's own folder comes from the window's environment (wrapper_env).
     flags = ["-S", "-P"] if _ROOT is not None else ["-P"]
     return [sys.executable, *flags, "-m", "swarmtui.engine.wrap", str(agent_dir)]
 
