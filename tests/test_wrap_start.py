@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from swarmtui.engine.runners.local import wrapper_argv, wrapper_env
+from swarmtui.engine.runners.local import package_root, wrapper_argv, wrapper_env
 from swarmtui.engine.runtime.tmux import server_env
 from swarmtui.engine.wrapper.launch import LaunchSpec
 from swarmtui.protocol import EXIT_FILE, OUTPUT_LOG, PROMPT_FILE
@@ -84,3 +84,14 @@ def test_a_wrapper_started_without_site_can_turn_it_on_for_what_needs_more() -> 
     done = subprocess.run([*argv, "-c", code], cwd="/", env=the_window_env(),
                           capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "ok", done.stderr
+
+
+def test_the_wrapper_keeps_site_where_its_folder_would_shadow_the_standard_library(
+        tmp_path: Path) -> None:
+    assert package_root(str(tmp_path)) is None  # no swarmtui here
+    (tmp_path / "swarmtui" / "engine").mkdir(parents=True)
+    (tmp_path / "swarmtui" / "engine" / "wrap.py").write_text("")
+    (tmp_path / "some_dist-1.0.dist-info").mkdir()
+    assert package_root(str(tmp_path)) == str(tmp_path)
+    (tmp_path / "enum.py").write_text("")  # a backport: first on PYTHONPATH, it would win
+    assert package_root(str(tmp_path)) is None

@@ -26,16 +26,23 @@ from swarmtui.engine.wrapper import steerpipe
 log = logging.getLogger(__name__)
 
 
-def _package_root() -> str | None:
-    """The folder that holds the ``swarmtui`` package as plain files (an install or a source
-    checkout), or None when it is imported some other way (a zip, an import hook)."""
-    here = os.path.dirname(os.path.abspath(__file__))  # .../swarmtui/engine/runners
-    root = os.path.dirname(os.path.dirname(os.path.dirname(here)))
-    wrap = os.path.join(root, "swarmtui", "engine", "wrap.py")
-    return root if os.path.isfile(wrap) else None
+def package_root(root: str) -> str | None:
+    """``root`` when it holds the ``swarmtui`` package as plain files (an install or a source
+    checkout); None when swarmtui is imported some other way (a zip, an import hook) or when
+    ``root`` also holds something named like a standard-library module (a backport in
+    site-packages): on ``PYTHONPATH`` it would come before the standard library."""
+    if not os.path.isfile(os.path.join(root, "swarmtui", "engine", "wrap.py")):
+        return None
+    try:
+        names = {n.partition(".")[0] for n in os.listdir(root)}
+    except OSError:
+        return None
+    return None if names & sys.stdlib_module_names else root
 
 
-_ROOT = _package_root()
+# .../swarmtui/engine/runners/local.py -> the folder holding swarmtui
+_ROOT = package_root(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))))
 
 
 def wrapper_argv(agent_dir: Path) -> list[str]:
