@@ -8,7 +8,12 @@ table renders again (``AgentsTable.rebuilt``).
 
 from __future__ import annotations
 
-from swarmtui.tui.feed import FULL_EVERY, Feed, Update
+import math
+
+from swarmtui.model import STATE_OF_EVENT
+from swarmtui.model.fold import RUN_FOLDERS
+from swarmtui.tui.feed import FULL_EVERY, ROW_ONLY, Feed, Update
+from swarmtui.tui.runview import Header, Slots, make_header, make_slots
 from swarmtui.tui.view import Row
 from tests.test_tui_world import NOW, World
 from tests.test_tui_world import utc_private_config as utc_private_config  # autouse fixture
@@ -78,6 +83,33 @@ def test_every_row_is_built_again_when_a_usage_limit_lifts(world: World) -> None
     upd = step(feed)
     assert feed.full_builds == builds + 1
     assert upd is not None and "usage-limited" not in upd.rows["flaky"].search
+
+
+def test_progress_keeps_the_sums_and_a_new_agent_renews_them(world: World) -> None:
+    # Kinds the feed treats as changing one row only move no task's state and no run field.
+    assert all(k not in STATE_OF_EVENT and k not in RUN_FOLDERS for k in ROW_ONLY)
+    clock = Clock(NOW)
+    feed = feed_on(world, clock)
+    first = step(feed)
+    assert first is not None
+
+    def fresh(at: float) -> tuple[Header, Slots]:
+        state = feed.open().state
+        return (make_header(state, world.config, math.floor(at), repo=world.repo.name,
+                            live=False, read_only=True, rows=feed._shown),
+                make_slots(state, world.config))
+
+    world.progress("docs", 1, 755, "API reference drafted", 2, 1)
+    clock.t = NOW + 1.5
+    upd = step(feed)
+    assert upd is not None and set(upd.rows) == {"docs"}
+    assert (upd.header, upd.slots) == fresh(clock.t)
+    assert upd.now == NOW + 1  # the clock's whole second: every age turns in one frame
+    world.add_task("extra", "One more agent", at=756)
+    world.spawn("extra", 1, 756)
+    upd = step(feed)
+    assert upd is not None and (upd.header, upd.slots) == fresh(clock.t)
+    assert upd.header.used == first.header.used + 1
 
 
 async def test_ages_repaint_when_their_words_change_and_not_before(world: World) -> None:

@@ -241,6 +241,7 @@ class DetailPanel(Vertical):
         self.shown: dict[str, Target] = {}  # tab -> the target it displays (maybe outdated)
         self._pending: Timer | None = None
         self._tailing: Target | None = None
+        self._shown_titles: tuple[str, str] | None = None  # the border's, as last set
 
     def compose(self) -> ComposeResult:
         with TabbedContent(id="tabs"):
@@ -282,29 +283,37 @@ class DetailPanel(Vertical):
         self.task_view = task
         if task is None:
             self.target = None
-            self.border_title = "no task selected"
-            self.border_subtitle = ""
+            self._titles("no task selected", "")
             return
         target = Target(task.id, task.attempt, base)
         moved = target != self.target
         self.target = target
         tries = task.attempt - task.attempt_base
-        self.border_title = f"{task.id}" + (f"-{task.attempt}" if tries > 0 else "") + \
+        title = f"{task.id}" + (f"-{task.attempt}" if tries > 0 else "") + \
             f" · {term_safe(task.spec.title)}"
         live = task.state in ("running", "verifying")
-        self.border_subtitle = " · ".join(x for x in (
+        self._titles(title, " · ".join(x for x in (
             STATE_LABEL[task.state], task.spec.role, task.ran_on or task.spec.agent,
             f"account {task.account}" if task.account else "",
             f"context {task.context_pct:.0f}%" if live and task.context_pct is not None
             else "",
             f"window {task.window}" if task.window and task.state in ("running", "verifying")
-            else "") if x)
+            else "") if x))
         if moved:
             self.loaded.clear()
             self._schedule(0.025)  # coalesce a run of cursor moves into one load
         elif news:
             self.loaded.clear()  # every tab may be stale now; the shown one reloads
             self._schedule(0.1)
+
+    def _titles(self, title: str, subtitle: str) -> None:
+        """Set the border's title and subtitle when they read differently: setting either
+        repaints the whole panel, and a frame that repaints it and a table row renders every
+        widget between them (the selected agent's progress did that every few seconds)."""
+        if (title, subtitle) != self._shown_titles:
+            self._shown_titles = (title, subtitle)
+            self.border_title = title
+            self.border_subtitle = subtitle
 
     def _schedule(self, delay: float) -> None:
         if self._pending is not None:

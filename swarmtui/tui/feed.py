@@ -11,12 +11,15 @@ Only the rows of tasks that new events touched are built again: a row holds no t
 Every row is built again only when something they all depend on changes (a usage limit, a held
 agent or text, an event of the run rather than of a task), when a usage limit lifts, and every
 ``FULL_EVERY`` seconds in case some other input moved. When the clock's second changes an update
-goes out even without news (the top bar's elapsed time, the table's ages), with its ``now``.
+goes out even without news (the top bar's elapsed time, the table's ages), with its ``now``:
+the clock's last whole second, so that every age on screen turns in the same frame, once a
+second, instead of each row's at its own fraction of a second in whichever frame comes next.
 """
 
 from __future__ import annotations
 
 import copy
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -29,10 +32,25 @@ from swarmtui.client import RunClient
 from swarmtui.config import Config
 from swarmtui.errors import SwarmError
 from swarmtui.model import AttemptRec, RunState, TaskView
-from swarmtui.tui.runview import AlertItem, Header, Slots, make_alerts, make_header, make_slots
+from swarmtui.model.kinds import EventKind
+from swarmtui.tui.runview import (
+    AlertItem,
+    Header,
+    Slots,
+    Tally,
+    make_alerts,
+    make_header,
+    make_slots,
+    tally,
+)
 from swarmtui.tui.view import Row, make_rows
 
 FULL_EVERY = 10.0  # seconds (of the clock) between two builds of every row
+# Kinds that change only their own task's row: no task's state, role, children, cost or merge
+# (what the slots panel and the top bar's sums are made of). While only these arrive the feed
+# keeps both instead of walking every task again (an idle fleet at 500 agents sends 250 of
+# them a second). tests/test_tui_clock.py holds the list to the fold's tables.
+ROW_ONLY = frozenset({EventKind.PROGRESS})
 
 
 @dataclass
@@ -51,7 +69,7 @@ class Update:
     reset: bool = False  # a new run: forget everything shown
     base: str = ""
     last_seq: int = 0
-    now: float = 0.0  # the clock when it was built: the table shows ages as of this
+    now: float = 0.0  # the clock's whole second when it was built: ages are shown as of it
 
 
 class FeedUpdate(Message):
@@ -116,6 +134,7 @@ class Feed:
         self._shown_alerts: tuple[AlertItem, ...] | None = None
         self._touched: set[str] = set()
         self._everything = False  # an event of the run, not of a task: build every row
+        self._sums: tuple[Tally, Slots] | None = None  # kept while only ROW_ONLY kinds come
         self._shared: tuple[object, ...] | None = None
         self._full_at = 0.0  # the clock at the last build of every row
         self._built_now = 0.0  # the clock at the last update
@@ -150,6 +169,8 @@ class Feed:
                     self._touched.add(ev.task)
                 else:
                     self._everything = True
+                if ev.kind not in ROW_ONLY:
+                    self._sums = None
             got = got or bool(new)
             if len(new) < 5000:
                 return got
@@ -215,11 +236,15 @@ class Feed:
         return changed, removed
 
     def _build(self, state: RunState, now: float) -> Update | None:
+        full_before = self.full_builds
         changed, removed = self._rows(state, now)
         rows = self._shown
-        header = make_header(state, self.config, now, repo=self.repo.name, live=self._live,
-                             read_only=self.read_only, rows=rows)
-        slots = make_slots(state, self.config)
+        if self._sums is None or self.full_builds != full_before:
+            self._sums = (tally(state), make_slots(state, self.config))
+        sums, slots = self._sums
+        shown = float(math.floor(now))  # what the screen's ages and elapsed time count to
+        header = make_header(state, self.config, shown, repo=self.repo.name, live=self._live,
+                             read_only=self.read_only, rows=rows, sums=sums)
         alerts = make_alerts(state)
         alerts_changed = alerts != self._shown_alerts
         first = self._first or self._reset
@@ -237,7 +262,7 @@ class Feed:
                           f"{k}-{state.tasks[k].attempt}")) for k in touched},
                       alerts=alerts if alerts_changed or first else None, news=news,
                       fresh=not self._first, touched=touched, reset=self._reset,
-                      base=state.base, last_seq=state.last_seq, now=now)
+                      base=state.base, last_seq=state.last_seq, now=shown)
 
     def _sent(self, upd: Update) -> None:
         self._shown_header = upd.header

@@ -60,35 +60,49 @@ def _status(state: RunState, now: float, live: bool, config: Config | None = Non
     return status, text
 
 
-def _counts(state: RunState) -> dict[str, int]:
-    c = {"used": 0, "queue": 0, "done": 0, "merges": 0}
+@dataclass(frozen=True)
+class Tally:
+    """The top bar's sums over every task: what a walk of all tasks gives (the feed keeps
+    one while only events that change none of these arrive)."""
+
+    used: int = 0
+    queue: int = 0
+    done: int = 0
+    merges: int = 0
+    cost: float = 0.0
+
+
+def tally(state: RunState) -> Tally:
+    used = queue = done = merges = 0
+    cost = 0.0
     for t in state.tasks.values():
-        c["used"] += t.state in ACTIVE
-        c["queue"] += t.state in (TaskState.PENDING, TaskState.BLOCKED)
-        c["done"] += t.state in TERMINAL
-        c["merges"] += t.merged_at is not None
-    return c
+        used += t.state in ACTIVE
+        queue += t.state in (TaskState.PENDING, TaskState.BLOCKED)
+        done += t.state in TERMINAL
+        merges += t.merged_at is not None
+        cost += t.cost_usd
+    return Tally(used, queue, done, merges, cost)
 
 
 def make_header(state: RunState, config: Config, now: float, *, repo: str, live: bool,
-                read_only: bool, rows: dict[str, Row] | None = None) -> Header:
+                read_only: bool, rows: dict[str, Row] | None = None,
+                sums: Tally | None = None) -> Header:
     status, text = _status(state, now, live, config) if state.run else ("no_run",
                                                                         "no run yet")
-    c = _counts(state)
+    c = sums or tally(state)
     text += " · agents NOT sandboxed" if state.unsandboxed and state.run else ""
-    if status == "finished" and c["used"]:
-        text += f" ({c['used']} running again)"  # an operator's retry after the run finished
+    if status == "finished" and c.used:
+        text += f" ({c.used} running again)"  # an operator's retry after the run finished
     elapsed = "-"
     if state.started_at is not None:
         elapsed = format_age((state.ended_at or now) - state.started_at)
     return Header(repo=repo, target=state.target or "-", base=(state.base or "")[:8],
-                  run=state.run, status=status, status_text=text, used=c["used"],
-                  max=config.slots.max_agents, reserve=config.slots.reserve, queue=c["queue"],
-                  cost=sum(t.cost_usd for t in state.tasks.values()),
-                  budget=config.budget.max_cost_usd, elapsed=elapsed, read_only=read_only,
-                  done=c["done"], total=len(state.tasks),
+                  run=state.run, status=status, status_text=text, used=c.used,
+                  max=config.slots.max_agents, reserve=config.slots.reserve, queue=c.queue,
+                  cost=c.cost, budget=config.budget.max_cost_usd, elapsed=elapsed,
+                  read_only=read_only, done=c.done, total=len(state.tasks),
                   needs=sum(1 for r in (rows or {}).values() if r.needs_you),
-                  merges=c["merges"], paused=state.paused or state.breaker_open)
+                  merges=c.merges, paused=state.paused or state.breaker_open)
 
 
 # -- the slots panel -----------------------------------------------------------------------------
