@@ -12,7 +12,7 @@ import math
 
 from swarmtui.model import STATE_OF_EVENT
 from swarmtui.model.fold import RUN_FOLDERS
-from swarmtui.tui.feed import FULL_EVERY, ROW_ONLY, Feed, Update
+from swarmtui.tui.feed import FULL_EVERY, ROW_ONLY, Feed, Update, task_copy
 from swarmtui.tui.runview import Header, Slots, make_header, make_slots
 from swarmtui.tui.view import Row
 from tests.test_tui_world import NOW, World
@@ -110,6 +110,18 @@ def test_progress_keeps_the_sums_and_a_new_agent_renews_them(world: World) -> No
     upd = step(feed)
     assert upd is not None and (upd.header, upd.slots) == fresh(clock.t)
     assert upd.header.used == first.header.used + 1
+
+
+def test_a_task_copy_shares_no_list_or_dict_with_the_task_the_feed_folds_into(
+        world: World) -> None:
+    feed = feed_on(world, Clock(NOW))
+    step(feed)
+    for t in feed.open().state.tasks.values():
+        c = task_copy(t)
+        assert c == t
+        for name, value in vars(t).items():
+            if isinstance(value, (list, dict)):
+                assert getattr(c, name) is not value, name
 
 
 async def test_ages_repaint_when_their_words_change_and_not_before(world: World) -> None:

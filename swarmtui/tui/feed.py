@@ -19,6 +19,7 @@ second, instead of each row's at its own fraction of a second in whichever frame
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 import threading
 import time
@@ -90,12 +91,19 @@ def task_copy(t: TaskView) -> TaskView:
     (strings, numbers, frozen specs and requests) and shared. ``copy.deepcopy`` walked every
     field of every touched task and was the feed's largest cost at 500 agents."""
     c = copy.copy(t)
-    for name, value in vars(t).items():
+    for name in _CONTAINERS:
+        value = getattr(t, name)
         if isinstance(value, list):
             setattr(c, name, list(value))
         elif isinstance(value, dict):
             setattr(c, name, copy.deepcopy(value) if value else {})
     return c
+
+
+# The fields of a task that can hold a list or a dict (by their declared types): the only ones
+# ``task_copy`` looks at (a walk of every field was half its cost).
+_CONTAINERS = tuple(f.name for f in dataclasses.fields(TaskView)
+                    if "list[" in str(f.type) or "dict[" in str(f.type))
 
 
 def shared_inputs(state: RunState) -> tuple[object, ...]:
