@@ -14,7 +14,7 @@ from swarmtui.model import STATE_OF_EVENT
 from swarmtui.model.fold import RUN_FOLDERS
 from swarmtui.tui.feed import FULL_EVERY, ROW_ONLY, Feed, Update, task_copy
 from swarmtui.tui.runview import Header, Slots, make_header, make_slots
-from swarmtui.tui.view import Row
+from swarmtui.tui.view import COLUMN_INDEX, Row, make_rows
 from tests.test_tui_world import NOW, World
 from tests.test_tui_world import utc_private_config as utc_private_config  # autouse fixture
 from tests.tui_pilot import loaded, make_app, until
@@ -110,6 +110,21 @@ def test_progress_keeps_the_sums_and_a_new_agent_renews_them(world: World) -> No
     upd = step(feed)
     assert upd is not None and (upd.header, upd.slots) == fresh(clock.t)
     assert upd.header.used == first.header.used + 1
+
+
+def test_a_row_moved_by_progress_alone_is_the_row_built_from_scratch(world: World) -> None:
+    clock = Clock(NOW)
+    feed = feed_on(world, clock)
+    step(feed)
+    world.progress("docs", 1, 755, "part 2/5 of the reference", 3, 4)
+    world.progress("parser", 1, 755, "tests pass", 9)
+    upd = step(feed)
+    assert upd is not None and set(upd.rows) == {"docs", "parser"}
+    assert not upd.attempts  # progress moves no attempt record
+    state = feed.open().state
+    fresh = make_rows(state, world.config, NOW, only={"docs", "parser"})
+    assert upd.rows == fresh
+    assert upd.rows["docs"].cells[COLUMN_INDEX["outputs"]].text == "4"
 
 
 def test_a_task_copy_shares_no_list_or_dict_with_the_task_the_feed_folds_into(

@@ -141,6 +141,7 @@ class Feed:
         self._shown_slots: Slots | None = None
         self._shown_alerts: tuple[AlertItem, ...] | None = None
         self._touched: set[str] = set()
+        self._deep: set[str] = set()  # touched by a kind not in ROW_ONLY: built from scratch
         self._everything = False  # an event of the run, not of a task: build every row
         self._sums: tuple[Tally, Slots] | None = None  # kept while only ROW_ONLY kinds come
         self._shared: tuple[object, ...] | None = None
@@ -179,6 +180,8 @@ class Feed:
                     self._everything = True
                 if ev.kind not in ROW_ONLY:
                     self._sums = None
+                    if ev.task:
+                        self._deep.add(ev.task)
             got = got or bool(new)
             if len(new) < 5000:
                 return got
@@ -231,7 +234,8 @@ class Feed:
             rows = make_rows(state, self.config, now)
             removed = [k for k in shown if k not in rows]
         else:
-            rows = make_rows(state, self.config, now, only=self._touched)
+            rows = make_rows(state, self.config, now, only=self._touched, previous=shown,
+                             progressed=self._touched - self._deep)
             removed = [k for k in self._touched if k in shown and k not in state.tasks]
         self.rows_built += len(rows)
         changed = {k: r for k, r in rows.items() if shown.get(k) != r}
@@ -266,8 +270,10 @@ class Feed:
         news = news_of(self._shown_alerts, alerts) if alerts_changed and not first else []
         return Update(header=header, slots=slots, rows=changed, removed=removed,
                       tasks={k: task_copy(state.tasks[k]) for k in touched},
+                      # Progress moves no attempt record: the UI keeps the one it has.
                       attempts={k: copy.copy(state.attempts.get(
-                          f"{k}-{state.tasks[k].attempt}")) for k in touched},
+                          f"{k}-{state.tasks[k].attempt}")) for k in touched
+                          if first or k in self._deep},
                       alerts=alerts if alerts_changed or first else None, news=news,
                       fresh=not self._first, touched=touched, reset=self._reset,
                       base=state.base, last_seq=state.last_seq, now=shown)
@@ -278,6 +284,7 @@ class Feed:
         if upd.alerts is not None:
             self._shown_alerts = upd.alerts
         self._touched = set()
+        self._deep = set()
         self._news = False
         self._first = False
         self._reset = False

@@ -9,8 +9,8 @@ a label for people (``model/labels.py``), never an internal name.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
@@ -86,6 +86,8 @@ COLUMN_KEYS = tuple(c.key for c in COLUMNS)
 CAPS = tuple(c.max_width for c in COLUMNS)
 COLUMN_INDEX = {c.key: i for i, c in enumerate(COLUMNS)}
 RUNTIME, AGE = COLUMN_INDEX["runtime"], COLUMN_INDEX["age"]
+HEALTH, PROGRESS = COLUMN_INDEX["health"], COLUMN_INDEX["progress"]
+OUT, HOST = COLUMN_INDEX["outputs"], COLUMN_INDEX["host"]
 # The columns that change with the clock alone (``Row.times``).
 CLOCK_COLUMNS = frozenset({RUNTIME, AGE})
 
@@ -342,15 +344,39 @@ def make_row(t: TaskView, order: int, max_attempts: int,
         forecast_cell(t.forecast) if t.state not in (TaskState.MERGED, TaskState.CANCELLED)
         else DASH,  # a merged task's forecast is history
     )
-    search = " ".join((t.id, t.spec.title, t.spec.role, STATE_LABEL[t.state], health.text,
-                       HEALTH_LABEL[t.health], host.text, progress.text,
-                       need.text if need else "")).lower()
+    search = _search(t, health, host, progress, need)
     return Row(task=t.id, cells=cells, order=order, state_rank=STATE_RANK.get(t.state, 99),
                health_rank=HEALTH_RANK[hclass] if active or t.health != Health.OK else 0,
                need_rank=need.rank if need else NONE_RANK, run_since=run_since,
                run_for=run_for, age_since=age_since, cost=cost, search=search,
                lengths=tuple([min(n, cap) if cap else n
                               for n, cap in zip(map(_width, cells), CAPS, strict=True)]))
+
+
+def _search(t: TaskView, health: Cell, host: Cell, progress: Cell, need: Need | None) -> str:
+    return " ".join((t.id, t.spec.title, t.spec.role, STATE_LABEL[t.state], health.text,
+                     HEALTH_LABEL[t.health], host.text, progress.text,
+                     need.text if need else "")).lower()
+
+
+def progressed_row(old: Row, t: TaskView, order: int, need: Need | None) -> Row:
+    """``old`` after progress events alone (``feed.ROW_ONLY``): they move the task's last
+    line, its time, its outputs and its note (a progress line clears a passing API retry), and
+    nothing else a row shows; what needs the operator is asked again. The same row as
+    ``make_row`` would build (a test holds them equal), for a third of its cost."""
+    health, progress = health_cell(t, need), progress_cell(t, need)
+    out = DASH if t.outputs is None else cell(str(t.outputs))
+    cells, lengths = list(old.cells), list(old.lengths)
+    for i, c in ((HEALTH, health), (PROGRESS, progress), (OUT, out)):
+        cells[i] = c
+        lengths[i] = min(_width(c), CAPS[i]) if CAPS[i] else _width(c)
+    age_since = old.age_since
+    if age_since is not None:  # active: silent since the last line, or since the start
+        age_since = t.last_progress_at if t.last_progress_at is not None else t.started_at
+    return replace(old, cells=tuple(cells), order=order,
+                   need_rank=need.rank if need else NONE_RANK, age_since=age_since,
+                   search=_search(t, health, old.cells[HOST], progress, need),
+                   lengths=tuple(lengths))
 
 
 def _width(c: Cell) -> int:
@@ -361,16 +387,24 @@ def _width(c: Cell) -> int:
 
 
 def make_rows(state: RunState, config: Config, now: float,
-              only: Collection[str] | None = None) -> dict[str, Row]:
+              only: Collection[str] | None = None, previous: Mapping[str, Row] | None = None,
+              progressed: Collection[str] = ()) -> dict[str, Row]:
     """The rows of every task, or of the tasks in ``only`` (those that had news). ``now``
-    matters only for what needs the operator (a usage limit that has lifted)."""
+    matters only for what needs the operator (a usage limit that has lifted). Tasks in
+    ``progressed`` had only progress events since their row in ``previous`` was built."""
     ma = config.retry.max_attempts
     hb = config.heartbeat
     limits = (hb.context_warn, hb.context_act)
     hosts = bool(config.hosts)
     # The account each agent's work waits on (one on [[accounts]] waits only when all are).
     waits_on = {a: limit_account(state, config, a, now) for a in config.agents}
-    return {t.id: make_row(t, i, ma, need_of(t, state, waits_on.get(
-                t.spec.agent, config.account_of(t.spec.agent)), now), limits,
-                           host_cell(state.attempts.get(f"{t.id}-{t.attempt}"), hosts))
-            for i, t in enumerate(state.tasks.values()) if only is None or t.id in only}
+    out: dict[str, Row] = {}
+    for i, t in enumerate(state.tasks.values()):
+        if only is not None and t.id not in only:
+            continue
+        need = need_of(t, state, waits_on.get(t.spec.agent, config.account_of(t.spec.agent)),
+                       now)
+        old = previous.get(t.id) if previous is not None and t.id in progressed else None
+        out[t.id] = progressed_row(old, t, i, need) if old is not None else make_row(
+            t, i, ma, need, limits, host_cell(state.attempts.get(f"{t.id}-{t.attempt}"), hosts))
+    return out
