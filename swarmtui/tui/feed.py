@@ -6,8 +6,9 @@ previous update, posts one ``FeedUpdate`` carrying just the rows that differ fro
 already shows. A burst of a thousand events is therefore one message, and a slow UI gets fewer,
 larger updates instead of a growing queue.
 
-Only the rows of tasks that new events touched are built again: a row holds no time in words
-(``view.Row``), so the seconds passing change no row, and the table renders ages as it paints.
+Only the rows of tasks that new events touched are built again (from their previous row when
+only progress events touched them): a row holds no time in words (``view.Row``), so the seconds
+passing change no row, and the table renders ages as it paints.
 Every row is built again only when something they all depend on changes (a usage limit, a held
 agent or text, an event of the run rather than of a task), when a usage limit lifts, and every
 ``FULL_EVERY`` seconds in case some other input moved. When the clock's second changes an update
