@@ -121,7 +121,10 @@ command = {argv!r}
         wait_until(lambda: b"attempt_started" in log.read_bytes() or proc.poll() is not None,
                    60, "the agent to start")
         assert proc.poll() is None, log.read_text()
-        shutil.rmtree(git_repo)
+        # The supervisor and the agent's wrapper keep writing under .swarm while it goes, so a
+        # single rmtree can find a folder refilled behind it: delete until nothing is left.
+        wait_until(lambda: shutil.rmtree(git_repo, ignore_errors=True) or not git_repo.exists(),
+                   30, "the repository to be deleted")
         rc = proc.wait(timeout=60)
     finally:
         if proc.poll() is None:
