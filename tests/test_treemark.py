@@ -15,10 +15,10 @@ from swarmtui import statusfile
 from swarmtui.config import config_from_dict
 from swarmtui.engine.attempts import watchdog as watchdog_mod
 from swarmtui.engine.integrate.forecast import REFS_FULL_EVERY, _Refs
-from swarmtui.engine.messages import FilesPending
+from swarmtui.engine.messages import FilesPending, Wake
 from swarmtui.engine.run.gather import Gather
 from swarmtui.engine.run.runconfig import settings_for
-from swarmtui.engine.run.statuswriter import CHATTER_EVERY_S, EVERY_S
+from swarmtui.engine.run.statuswriter import ASKED_GAP, CHATTER_EVERY_S, EVERY_S
 from swarmtui.engine.runners.base import PrepareJob
 from swarmtui.engine.runtime import treemark
 from swarmtui.engine.runtime.git import DiffStat, Git
@@ -26,6 +26,7 @@ from swarmtui.model import TaskSpec
 from swarmtui.model import payloads as p
 from tests.conftest import git
 from tests.standins import Engine, FakeClock, RecordingRunner
+from tests.waiting import wait_until
 
 GIT_DIR = frozenset({".git"})
 
@@ -269,3 +270,36 @@ def test_a_status_file_waits_longer_for_chatter_than_for_news(tmp_path: Path) ->
                                                  agent="claude", depends_on=("t",))), "u")
     e.advance(EVERY_S)
     assert written_seq() >= news.seq
+
+
+def test_a_reader_nudging_between_writes_gets_its_file_without_waiting_for_a_tick(
+        tmp_path: Path) -> None:
+    """A nudge inside the gap between asked-for writes is served when the gap ends, not at the
+    next tick (a second away by default: longer than a reader waits before it reads the log)."""
+    cfg = config_from_dict({"slots": {"min_free_memory": "0", "reserve": 0}}, "test")
+    e = Engine(tmp_path, cfg, clock=FakeClock(5_000.0))
+    e.loop.emit(p.RunResumed(settings=settings_for(cfg, "")))
+    e.add(TaskSpec(id="t", title="t", prompt="p", role="worker", agent="claude"))
+
+    def written_seq() -> int:
+        got = statusfile.read(tmp_path)
+        assert got is not None
+        return int(got[0]["seq"])
+
+    e.tick()
+    e.advance(EVERY_S)
+    e.loop.dispatch(Wake("a reader"))  # asked: written at once
+    e.loop.drain()
+    assert written_seq() == e.state.last_seq
+    news = e.loop.emit(p.TaskAdded(spec=TaskSpec(id="u", title="u", prompt="p", role="worker",
+                                                 agent="claude", depends_on=("t",))), "u")
+    e.loop.dispatch(Wake("the next reader"))  # inside the gap: not yet
+    e.loop.drain()
+    assert written_seq() < news.seq
+    e.clock.now += ASKED_GAP  # the gap passes; no tick comes
+
+    def served() -> bool:
+        e.loop.drain()  # what the timer posted, as the loop's queue would hand it over
+        return written_seq() >= news.seq
+
+    wait_until(served, 10, "the file the reader waits for, before any tick")

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
 from concurrent.futures import Future
 from pathlib import Path
@@ -95,6 +96,7 @@ class StatusWriter:
         self._whole = True  # no row of the run is missing from the projection
         self._dropped = False
         self._news = True  # an event other than chatter since the last view
+        self._recall = False  # a wake is due when the write a reader waits for may go
 
     def vouch(self, config: Path | None) -> None:
         """The config file this supervisor loaded without an error, as it is now: a reader
@@ -129,13 +131,33 @@ class StatusWriter:
             self._asked = False
             return
         if self._job is not None and not self._job.done():
-            return  # one write at a time; the next step looks again
+            if self._asked and not self._recall:  # one write at a time: again when it is done
+                self._recall = True
+                self._job.add_done_callback(lambda _f: self._wake())
+            return
         gap = (max(ASKED_GAP, self._cost / SHARE) if self._asked
                else EVERY_S if self._news else CHATTER_EVERY_S)
         if now - self._at < gap:
+            if self._asked:
+                self._call_back(gap - (now - self._at))
             return
         self._asked = False
         self.write(now)
+
+    def _call_back(self, delay: float) -> None:
+        """A reader waits (it nudged) but the write may not go yet: be woken when it may. Left
+        to the next tick (up to a second away) the write came after the reader's wait had ended
+        and sent it to the log, about one answer in three at 500 agents."""
+        if self._recall:
+            return
+        self._recall = True
+        timer = threading.Timer(min(max(delay, 0.01), 1.0), self._wake)
+        timer.daemon = True
+        timer.start()
+
+    def _wake(self) -> None:
+        self._recall = False  # (from a timer or a worker thread: the loop only reads it)
+        self.ports.workers.post(Wake("status file"))
 
     def write(self, now: float) -> None:
         st = self.ports.state
