@@ -244,62 +244,62 @@ def test_no_batch_is_lost_between_threads() -> None:
     assert got == {f"{k}/{i}" for k in range(3) for i in range(2000)}
 
 
-def test_a_status_file_waits_longer_for_chatter_than_for_news(tmp_path: Path) -> None:
+def one_task_engine(root: Path) -> Engine:
+    """A run of one task ``t`` on the stand-ins, its clock at 5,000 s."""
     cfg = config_from_dict({"slots": {"min_free_memory": "0", "reserve": 0}}, "test")
-    e = Engine(tmp_path, cfg, clock=FakeClock(5_000.0))
+    e = Engine(root, cfg, clock=FakeClock(5_000.0))
     e.loop.emit(p.RunResumed(settings=settings_for(cfg, "")))
     e.add(TaskSpec(id="t", title="t", prompt="p", role="worker", agent="claude"))
+    return e
 
-    def written_seq() -> int:
-        got = statusfile.read(tmp_path)
-        assert got is not None
-        return int(got[0]["seq"])
+
+def written(root: Path) -> int:
+    """The log position of the status file the supervisor last wrote."""
+    got = statusfile.read(root)
+    assert got is not None
+    return int(got[0]["seq"])
+
+
+def test_a_status_file_waits_longer_for_chatter_than_for_news(tmp_path: Path) -> None:
+    e = one_task_engine(tmp_path)
 
     e.tick()  # spawns t; its start is recorded after the tick's status step
     e.advance(EVERY_S)
-    assert written_seq() == e.state.last_seq
+    assert written(tmp_path) == e.state.last_seq
     e.advance(EVERY_S)
     before = e.state.last_seq
     e.loop.emit(p.Progress(status="working", n=1), "t", 1)  # chatter only
     e.advance(EVERY_S)
-    assert written_seq() == before  # a reader finding it behind nudges, as it always did
+    assert written(tmp_path) == before  # a reader finding it behind nudges, as it always did
     e.advance(CHATTER_EVERY_S - EVERY_S)
-    assert written_seq() == e.state.last_seq
+    assert written(tmp_path) == e.state.last_seq
     e.advance(CHATTER_EVERY_S)
     news = e.loop.emit(p.TaskAdded(spec=TaskSpec(id="u", title="u", prompt="p", role="worker",
                                                  agent="claude", depends_on=("t",))), "u")
     e.advance(EVERY_S)
-    assert written_seq() >= news.seq
+    assert written(tmp_path) >= news.seq
 
 
 def test_a_reader_nudging_between_writes_gets_its_file_without_waiting_for_a_tick(
         tmp_path: Path) -> None:
     """A nudge inside the gap between asked-for writes is served when the gap ends, not at the
     next tick (a second away by default: longer than a reader waits before it reads the log)."""
-    cfg = config_from_dict({"slots": {"min_free_memory": "0", "reserve": 0}}, "test")
-    e = Engine(tmp_path, cfg, clock=FakeClock(5_000.0))
-    e.loop.emit(p.RunResumed(settings=settings_for(cfg, "")))
-    e.add(TaskSpec(id="t", title="t", prompt="p", role="worker", agent="claude"))
-
-    def written_seq() -> int:
-        got = statusfile.read(tmp_path)
-        assert got is not None
-        return int(got[0]["seq"])
+    e = one_task_engine(tmp_path)
 
     e.tick()
     e.advance(EVERY_S)
     e.loop.dispatch(Wake("a reader"))  # asked: written at once
     e.loop.drain()
-    assert written_seq() == e.state.last_seq
+    assert written(tmp_path) == e.state.last_seq
     news = e.loop.emit(p.TaskAdded(spec=TaskSpec(id="u", title="u", prompt="p", role="worker",
                                                  agent="claude", depends_on=("t",))), "u")
     e.loop.dispatch(Wake("the next reader"))  # inside the gap: not yet
     e.loop.drain()
-    assert written_seq() < news.seq
+    assert written(tmp_path) < news.seq
     e.clock.now += ASKED_GAP  # the gap passes; no tick comes
 
     def served() -> bool:
         e.loop.drain()  # what the timer posted, as the loop's queue would hand it over
-        return written_seq() >= news.seq
+        return written(tmp_path) >= news.seq
 
     wait_until(served, 10, "the file the reader waits for, before any tick")

@@ -9,6 +9,7 @@ stand-ins (a fake clock, a recording runner) and drives one part in process.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager
@@ -75,6 +76,13 @@ class Workers:
                 self.post(msg)
 
         return pool.submit(job)
+
+    def post_later(self, delay: float, msg: Message) -> None:
+        """Post ``msg`` to the loop in ``delay`` seconds, sooner than the next tick may come (a
+        daemon timer: one still waiting when the run ends goes with the process)."""
+        timer = threading.Timer(delay, self.post, args=(msg,))
+        timer.daemon = True
+        timer.start()
 
     def shutdown(self) -> None:
         for pool in (self.git, self.tmux, self.verify, self.store, self.files):

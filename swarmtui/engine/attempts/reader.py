@@ -10,7 +10,6 @@ settling an attempt.
 from __future__ import annotations
 
 import os
-import threading
 
 from swarmtui import protocol as P
 from swarmtui.config.hosts import LOCAL_HOST
@@ -288,9 +287,7 @@ class AttemptReader:
         if aid in self._rechecks:
             return
         self._rechecks.add(aid)
-        timer = threading.Timer(RECHECK_S, self.ports.workers.post, args=(Recheck(aid),))
-        timer.daemon = True
-        timer.start()
+        self.ports.workers.post_later(RECHECK_S, Recheck(aid))
 
     def _on_results(self, task: str, attempt: int, seen: ResultsSeen) -> None:
         ports = self.ports

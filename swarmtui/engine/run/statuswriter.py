@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import os
 import sys
-import threading
 import time
 from concurrent.futures import Future
 from pathlib import Path
@@ -96,7 +95,7 @@ class StatusWriter:
         self._whole = True  # no row of the run is missing from the projection
         self._dropped = False
         self._news = True  # an event other than chatter since the last view
-        self._recall = False  # a wake is due when the write a reader waits for may go
+        self._recall = False  # a wake is arranged for when a reader's write may go
 
     def vouch(self, config: Path | None) -> None:
         """The config file this supervisor loaded without an error, as it is now: a reader
@@ -116,8 +115,10 @@ class StatusWriter:
         self._maybe_write(now)
 
     def woken(self, msg: Wake) -> None:
-        """A nudge: perhaps a reader waits for a file as new as the log."""
+        """A nudge: perhaps a reader waits for a file as new as the log (or the wake that
+        ``_call_back`` arranged: either way this look arranges another if it must)."""
         self._asked = True
+        self._recall = False
         self._maybe_write(self.ports.now())
 
     def _maybe_write(self, now: float) -> None:
@@ -131,33 +132,31 @@ class StatusWriter:
             self._asked = False
             return
         if self._job is not None and not self._job.done():
-            if self._asked and not self._recall:  # one write at a time: again when it is done
-                self._recall = True
-                self._job.add_done_callback(lambda _f: self._wake())
+            if self._asked:  # one write at a time: look again when this one is done
+                self._call_back(job=self._job)
             return
         gap = (max(ASKED_GAP, self._cost / SHARE) if self._asked
                else EVERY_S if self._news else CHATTER_EVERY_S)
         if now - self._at < gap:
             if self._asked:
-                self._call_back(gap - (now - self._at))
+                self._call_back(delay=gap - (now - self._at))
             return
         self._asked = False
         self.write(now)
 
-    def _call_back(self, delay: float) -> None:
-        """A reader waits (it nudged) but the write may not go yet: be woken when it may. Left
-        to the next tick (up to a second away) the write came after the reader's wait had ended
-        and sent it to the log, about one answer in three at 500 agents."""
+    def _call_back(self, *, delay: float = 0.0, job: Future[bool] | None = None) -> None:
+        """A reader waits (it nudged) but the write may not go yet: be woken when it may, when
+        ``job`` (the write still running) is done or after ``delay``. Left to the next tick (up
+        to a second away) the write came after the reader's wait had ended and sent it to the
+        log, about one answer in three at 500 agents."""
         if self._recall:
             return
         self._recall = True
-        timer = threading.Timer(min(max(delay, 0.01), 1.0), self._wake)
-        timer.daemon = True
-        timer.start()
-
-    def _wake(self) -> None:
-        self._recall = False  # (from a timer or a worker thread: the loop only reads it)
-        self.ports.workers.post(Wake("status file"))
+        wake = Wake("status file")
+        if job is not None:
+            job.add_done_callback(lambda _f: self.ports.workers.post(wake))
+        else:
+            self.ports.workers.post_later(min(max(delay, 0.01), 1.0), wake)
 
     def write(self, now: float) -> None:
         st = self.ports.state
